@@ -1,0 +1,1007 @@
+"""The store's policy file (TOML): read it, check every value, point at the line of each problem.
+
+A store edits this one file by hand; a typo in it must never turn into a wrong SLA clock or
+a silent refund limit. So nothing is defaulted quietly: every key is checked, *all*
+problems are collected before anything is raised (a store fixes the file in one pass, not
+one error per run), and each problem names its key, its line and what is allowed.
+
+The domain only ever sees the validated ``StorePolicy``; the file format lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from aftersales.domain.policy import (
+    Interval,
+    Lead,
+    Payer,
+    ReturnReason,
+    ShippingPromise,
+    StorePolicy,
+)
+from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec, SlaTargets
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "LEAD_ROLES",
+    "SCHEMA_VERSION",
+    "PolicyError",
+    "Problem",
+    "default_policy",
+    "default_policy_text",
+    "load_policy",
+    "locate",
+    "parse_policy",
+]
+
+SCHEMA_VERSION = 1
+DEFAULT_SOURCE = "<built-in default>"  # same label StorePolicy uses for its default source
+# The domain names roles only in prose (RouteSpec.lead); the policy file is where they are
+# enforced, because every route's lead must resolve to a person in [leads.*].
+LEAD_ROLES = ("frontline", "operations", "founder", "supply_chain", "marketing")
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ROUTES = tuple(route.value for route in Route)
+_REASONS = tuple(reason.value for reason in ReturnReason)
+# Derived from the domain dataclasses so a new clock or spec field cannot drift from the file.
+_SLA_CLOCKS = tuple(f.name for f in dataclasses.fields(SlaTargets))
+_ROUTE_LISTS = ("evidence", "write_back")
+_ROUTE_TEXTS = tuple(
+    f.name
+    for f in dataclasses.fields(RouteSpec)
+    if f.name not in {"route", "sla", "lead", *_ROUTE_LISTS}
+)
+_ROUTE_KEYS = (*_ROUTE_TEXTS, "lead", *_ROUTE_LISTS)
+
+_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "leads", "routes")
+_STORE_KEYS = (
+    "name",
+    "support_email",
+    "currency",
+    "time_zone",
+    "country",
+    "subdivision",
+    "closures",
+)
+_SHIPPING_KEYS = ("stalled_scan_days", "promise")
+_PROMISE_KEYS = ("destination", "min_days", "max_days")
+_RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
+_LEAD_KEYS = ("name", "email")
+_EVIDENCE_KEYS = ("key", "label", "detected_by")
+
+_Table = Mapping[str, object]
+_NOTHING: Mapping[Route, Mapping[str, object]] = MappingProxyType({})
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a policy file, precise enough to fix without reading code."""
+
+    source: str  # the file name, or "<string>"
+    line: int | None  # 1-based; None when the key is absent and so is its table
+    key: str  # dotted key path, e.g. "shipping.promise[1].max_days"; "" for the whole file
+    message: str  # what is wrong and what is allowed
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        if self.key:
+            return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class PolicyError(Exception):
+    """The policy file cannot be used; ``problems`` lists every reason, in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[tuple[Problem, ...]]]:
+        # Exception pickles its args (the joined text); rebuild from the problems instead,
+        # so the error survives a trip through multiprocessing intact.
+        return (PolicyError, (self.problems,))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_policy(text: str, source: str = "<string>") -> StorePolicy:
+    """Parse and validate policy file text; raise PolicyError listing every problem."""
+    root = _load_toml(text, source)
+    check = _Checker(source, text)
+    policy = _build(check, root)
+    if check.problems:
+        raise PolicyError(sorted(check.problems, key=_reading_order))
+    return policy
+
+
+def load_policy(path: Path) -> StorePolicy:
+    """Read a policy file (UTF-8) and parse it; unreadable files become a PolicyError too."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        message = (
+            f"cannot read the policy file ({reason}); it must be a readable UTF-8 TOML file, "
+            "e.g. one written by `aftersales policy init`"
+        )
+        raise PolicyError([Problem(source, None, "", message)]) from None
+    return parse_policy(_decode(data, source), source)
+
+
+@functools.cache
+def default_policy_text() -> str:
+    """The commented default policy shipped with the package (what `policy init` copies)."""
+    packaged = resources.files("aftersales") / "data" / "policy.default.toml"
+    return packaged.read_text(encoding="utf-8")
+
+
+@functools.cache
+def default_policy() -> StorePolicy:
+    """The packaged default, parsed once; its mappings are read-only, so sharing is safe."""
+    return parse_policy(default_policy_text(), source=DEFAULT_SOURCE)
+
+
+def locate(text: str, key: str) -> int | None:
+    """The line where a dotted key path is written in valid TOML text, or None if absent.
+
+    ``key`` looks like ``sla.shipping_delay.first_response_hours``, ``hours.monday`` or
+    ``shipping.promise[1].max_days`` (the second ``[[shipping.promise]]`` table).
+    """
+    return _Locator(text).line_of(key)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        # utf-8-sig: editors on Windows often prepend a BOM, which TOML itself rejects.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        message = (
+            f"is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be decoded); "
+            "save the file with UTF-8 encoding"
+        )
+        raise PolicyError([Problem(source, line, "", message)]) from None
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TOML_HELP = 'the file must be TOML 1.0 (https://toml.io), e.g. key = "value" under [table]'
+
+
+def _load_toml(text: str, source: str) -> Mapping[str, object]:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)  # the parse boundary: Any stops here
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError([_syntax_problem(source, text, str(error))]) from None
+    except (ValueError, RecursionError) as error:
+        # tomllib lets these escape for integers past Python's digit limit and for arrays
+        # nested thousands deep; they are still "this is not a usable TOML file".
+        message = f"not valid TOML ({type(error).__name__}); {_TOML_HELP}"
+        raise PolicyError([Problem(source, None, "", message)]) from None
+    return data
+
+
+def _syntax_problem(source: str, text: str, message: str) -> Problem:
+    # Python 3.11's TOMLDecodeError has no line attribute; the position is only in the text.
+    found = _TOML_POSITION.search(message)
+    if found is not None:
+        detail = f"{message[: found.start()]} at column {found.group(2)}"
+        return Problem(source, int(found.group(1)), "", f"not valid TOML: {detail}; {_TOML_HELP}")
+    line: int | None = None
+    if message.endswith("(at end of document)"):
+        line = text.count("\n") + 1
+        message = message.removesuffix(" (at end of document)") + " at the end of the file"
+    return Problem(source, line, "", f"not valid TOML: {message}; {_TOML_HELP}")
+
+
+def _reading_order(problem: Problem) -> tuple[bool, int]:
+    # File order reads best; problems with no line (whole sections missing) go last.
+    return (problem.line is None, problem.line or 0)
+
+
+# --------------------------------------------------------------------------- locator
+#
+# tomllib returns plain dicts and keeps no positions, and the stdlib has no round-trip TOML
+# parser. A full second parser would be overkill: the text has already parsed, so it is
+# valid TOML, and a line scanner that knows headers, key/value lines, strings and open
+# brackets finds where each key is written. Keys inside inline tables and arrays are not
+# indexed; lookups fall back to the key holding them, which is on the same line or near it.
+
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_KEY_PART = rf"(?:{_BARE_KEY}|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
+_DOTTED_KEY = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
+_ARRAY_HEADER = re.compile(rf"[ \t]*\[\[[ \t]*({_DOTTED_KEY})[ \t]*\]\]")
+_TABLE_HEADER = re.compile(rf"[ \t]*\[[ \t]*({_DOTTED_KEY})[ \t]*\]")
+_KEY_VALUE = re.compile(rf"[ \t]*({_DOTTED_KEY})[ \t]*=")
+
+
+class _Locator:
+    """Maps canonical key paths ("a.b", "a.list[2].c") to the line each is written on."""
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[str, int] = {}
+        self._arrays: dict[str, int] = {}  # array-of-tables path -> tables seen so far
+        self._table = ""  # canonical path of the table the scan is in
+        self._scan(text)
+
+    def line_of(self, key: str) -> int | None:
+        return self._lines.get(key)
+
+    def nearest(self, key: str) -> int | None:
+        """The line of the key, else of the closest enclosing key or table that is written."""
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = _parent(key)
+        return None
+
+    def _scan(self, text: str) -> None:
+        state = _ValueState()
+        for number, line in enumerate(text.split("\n"), start=1):
+            if state.is_open():
+                state = state.feed(line)  # still inside a multi-line array or string
+                continue
+            if found := _ARRAY_HEADER.match(line):
+                self._array_header(_key_parts(found.group(1)), number)
+            elif found := _TABLE_HEADER.match(line):
+                self._table_header(_key_parts(found.group(1)), number)
+            elif found := _KEY_VALUE.match(line):
+                self._key_value(_key_parts(found.group(1)), number)
+                state = state.feed(line[found.end() :])
+
+    def _canonical(self, parts: Sequence[str], number: int) -> str:
+        # A name that is an array of tables means its latest table, as TOML itself reads it.
+        path = ""
+        for part in parts:
+            path = _join(path, part)
+            if path in self._arrays:
+                path = f"{path}[{self._arrays[path] - 1}]"
+            self._lines.setdefault(path, number)
+        return path
+
+    def _table_header(self, parts: Sequence[str], number: int) -> None:
+        path = self._canonical(parts, number)
+        self._lines[path] = number  # an explicit header beats an earlier implicit mention
+        self._table = path
+
+    def _array_header(self, parts: Sequence[str], number: int) -> None:
+        path = _join(self._canonical(parts[:-1], number), parts[-1])
+        index = self._arrays.get(path, 0)
+        self._arrays[path] = index + 1
+        self._lines.setdefault(path, number)
+        self._table = f"{path}[{index}]"
+        self._lines[self._table] = number
+
+    def _key_value(self, parts: Sequence[str], number: int) -> None:
+        path = self._table
+        for part in parts:  # a dotted key also writes each table it passes through
+            path = _join(path, part)
+            self._lines.setdefault(path, number)
+
+
+@dataclass(frozen=True, slots=True)
+class _ValueState:
+    """Where a value scan stands at a line end: bracket depth and any open multi-line string."""
+
+    depth: int = 0
+    quote: str | None = None  # the opening triple quote while inside a multi-line string
+
+    def is_open(self) -> bool:
+        return self.depth > 0 or self.quote is not None
+
+    def feed(self, fragment: str) -> _ValueState:
+        depth, quote, index = self.depth, self.quote, 0
+        while index < len(fragment):
+            if quote is not None:
+                index, quote = _close_multiline(fragment, index, quote)
+            elif fragment[index] == "#":
+                break  # the rest of the line is a comment
+            else:
+                index, depth, quote = _step(fragment, index, depth)
+        return _ValueState(depth, quote)
+
+
+def _step(fragment: str, index: int, depth: int) -> tuple[int, int, str | None]:
+    """Consume one token outside strings: a string, a bracket, or any other character."""
+    for quote in ('"""', "'''"):
+        if fragment.startswith(quote, index):
+            return index + 3, depth, quote
+    char = fragment[index]
+    if char == '"':
+        return _end_of_basic(fragment, index + 1), depth, None
+    if char == "'":
+        end = fragment.find("'", index + 1)
+        return (len(fragment) if end < 0 else end + 1), depth, None
+    if char in "[{":
+        return index + 1, depth + 1, None
+    if char in "]}":
+        return index + 1, depth - 1, None
+    return index + 1, depth, None
+
+
+def _end_of_basic(fragment: str, index: int) -> int:
+    while index < len(fragment):
+        if fragment[index] == "\\":
+            index += 2
+        elif fragment[index] == '"':
+            return index + 1
+        else:
+            index += 1
+    return len(fragment)
+
+
+def _close_multiline(fragment: str, index: int, quote: str) -> tuple[int, str | None]:
+    while index < len(fragment):
+        if quote == '"""' and fragment[index] == "\\":
+            index += 2
+        elif fragment.startswith(quote, index):
+            index += 3
+            # Up to two quotes right before the closing three belong to the string.
+            while index < len(fragment) and fragment[index] == quote[0]:
+                index += 1
+            return index, None
+        else:
+            index += 1
+    return len(fragment), quote
+
+
+def _key_parts(dotted: str) -> list[str]:
+    return [_unquote(part) for part in re.findall(_KEY_PART, dotted)]
+
+
+def _unquote(part: str) -> str:
+    if part.startswith("'"):
+        return part[1:-1]
+    if part.startswith('"'):
+        try:  # let tomllib decode the escapes; the text already parsed, so this does too
+            return str(tomllib.loads(f"k = {part}")["k"])
+        except tomllib.TOMLDecodeError:
+            return part[1:-1]
+    return part
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _parent(key: str) -> str:
+    cut = max(key.rfind("."), key.rfind("["))
+    return key[:cut] if cut > 0 else ""
+
+
+# --------------------------------------------------------------------------- value rules
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule(Generic[T]):
+    """What one key accepts: the words for the message, and the conversion that checks it."""
+
+    allowed: str  # completes "must be ..."
+    convert: Callable[[object], T | None]  # None means the value breaks the rule
+    # Stands in for a broken or missing value so that checking can go on and find the
+    # other problems; it never reaches a caller, because any problem raises PolicyError.
+    fallback: T
+    hint: Callable[[object], str] | None = None  # extra advice for a specific bad value
+
+
+def _whole_value(value: object) -> int | None:
+    # TOML booleans arrive as Python bools, which are ints; a bool is never a count.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | None:
+    """A finite int or float as a float; None for anything else (nan, inf, bools, text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float is no sensible setting either
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def _as_email(value: object) -> str | None:
+    # Shape only: one @ and a dotted domain. Deliverability is the mail server's business.
+    return value if isinstance(value, str) and _EMAIL_SHAPE.fullmatch(value) else None
+
+
+def _as_currency(value: object) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) else None
+
+
+def _as_schema(value: object) -> int | None:
+    return SCHEMA_VERSION if _whole_value(value) == SCHEMA_VERSION else None
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # "localtime" names whatever the host is set to, so it would move with the server.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def _as_time_zone(value: object) -> str | None:
+    return value if isinstance(value, str) and value in _time_zones() else None
+
+
+def _time_zone_hint(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    by_folded = {zone.casefold(): zone for zone in _time_zones()}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.8)
+    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+
+
+@functools.cache
+def _countries() -> Mapping[str, tuple[str, ...]]:
+    # Imported here: holidays takes a noticeable while to import and only validation needs
+    # its country list (include_aliases=False keeps alpha-3 aliases such as "USA" out).
+    import holidays
+
+    supported: dict[str, list[str]] = holidays.list_supported_countries(include_aliases=False)
+    return MappingProxyType({code: tuple(subs) for code, subs in supported.items()})
+
+
+def _as_country(value: object) -> str | None:
+    return value if isinstance(value, str) and value in _countries() else None
+
+
+def _as_destination(value: object) -> str | None:
+    return "*" if value == "*" else _as_country(value)
+
+
+def _whole(minimum: int, unit: str) -> _Rule[int]:
+    def convert(value: object) -> int | None:
+        whole = _whole_value(value)
+        return whole if whole is not None and whole >= minimum else None
+
+    return _Rule(f"a whole number of {unit}, {minimum} or more", convert, minimum)
+
+
+def _as_hours(value: object) -> float | None:
+    number = _number(value)
+    return number if number is not None and number > 0 else None
+
+
+def _as_share(value: object) -> float | None:
+    number = _number(value)
+    return number if number is not None and 0 < number < 1 else None
+
+
+def _as_amount(value: object) -> Decimal | None:
+    amount: Decimal | None = None
+    if _whole_value(value) is not None or _number(value) is not None:
+        amount = Decimal(str(value))  # via str: 50.1 stays 50.1, not its binary expansion
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value.strip()):
+        amount = Decimal(value.strip())
+    return amount if amount is not None and amount >= 0 else None
+
+
+def _as_payer(value: object) -> Payer | None:
+    return Payer(value) if isinstance(value, str) and value in {p.value for p in Payer} else None
+
+
+def _as_role(value: object) -> str | None:
+    return value if isinstance(value, str) and value in LEAD_ROLES else None
+
+
+def _as_date(value: object) -> date | None:
+    # datetime is a subclass of date; a closure is a whole day, so a timestamp is refused.
+    return value if isinstance(value, date) and not isinstance(value, datetime) else None
+
+
+def _date_hint(value: object) -> str:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return " (write the date without quotes, so TOML reads it as a date)"
+    return ""
+
+
+_INTERVAL_SHAPE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+def _as_interval(value: object) -> Interval | None:
+    found = _INTERVAL_SHAPE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    start_h, start_m, end_h, end_m = (int(group) for group in found.groups())
+    if max(start_h, end_h) > 23 or max(start_m, end_m) > 59:
+        return None
+    start, end = time(start_h, start_m), time(end_h, end_m)
+    return Interval(start, end) if start < end else None
+
+
+def _interval_hint(value: object) -> str:
+    if isinstance(value, str) and "24:00" in value:
+        return " (24:00 is not a time of day; end at 23:59)"
+    return ""
+
+
+def _as_evidence_key(value: object) -> str | None:
+    # Evidence keys are typed by people ticking items off, so keep them plain snake_case.
+    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        return value
+    return None
+
+
+_ROLE_LIST = ", ".join(LEAD_ROLES)
+_SCHEMA = _Rule(f"{SCHEMA_VERSION}, the only policy file format this version reads", _as_schema, 1)
+_TEXT = _Rule("a non-empty string", _as_text, "")
+_EMAIL = _Rule(
+    "an e-mail address like 'support@example.com' (one @, a dot in the domain)", _as_email, ""
+)
+_CURRENCY = _Rule(
+    "a three-letter ISO 4217 currency code in upper case, e.g. 'USD' or 'EUR'", _as_currency, ""
+)
+_TIME_ZONE = _Rule(
+    "an IANA time zone name, e.g. 'America/New_York' or 'Europe/Berlin'",
+    _as_time_zone,
+    "UTC",
+    _time_zone_hint,
+)
+_COUNTRY = _Rule(
+    "an ISO 3166-1 alpha-2 country code in upper case that the holidays package knows, "
+    "e.g. 'US', 'GB' or 'DE'",
+    _as_country,
+    "",
+)
+_DESTINATION = _Rule(
+    "an ISO 3166-1 alpha-2 country code in upper case, e.g. 'US', or '*' for everywhere else",
+    _as_destination,
+    "",
+)
+_CLOSURE = _Rule("a date written without quotes, e.g. 2026-12-24", _as_date, date.min, _date_hint)
+_INTERVAL = _Rule(
+    'an opening interval "HH:MM-HH:MM" in 24-hour local time with the start before the '
+    'end, e.g. "09:00-17:00"',
+    _as_interval,
+    Interval(time.min, time.max),
+    _interval_hint,
+)
+_SHARE = _Rule("a number greater than 0 and less than 1, e.g. 0.75", _as_share, 0.5)
+_HOURS = _Rule("a number of hours greater than 0", _as_hours, 1.0)
+_AMOUNT = _Rule(
+    'an amount of 0 or more, as a decimal string like "50.00" or a number', _as_amount, Decimal(0)
+)
+_PAYER = _Rule("'store' or 'customer'", _as_payer, Payer.STORE)
+_ROLE = _Rule(f"one of the lead roles: {_ROLE_LIST}", _as_role, "")
+_EVIDENCE_KEY = _Rule('a snake_case name, e.g. "damage_photo"', _as_evidence_key, "")
+
+
+def _shown(value: object) -> str:
+    """A bad value as the store wrote it, short enough for one message line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unknown(key: str, allowed: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what}{guess}; allowed: {', '.join(allowed)}"
+
+
+# --------------------------------------------------------------------------- checker
+
+
+class _Checker:
+    """Collects problems while the sections are read, so all of them are reported at once."""
+
+    def __init__(self, source: str, text: str) -> None:
+        self.source = source
+        self._locator = _Locator(text)
+        self.problems: list[Problem] = []
+
+    def report(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.source, self._locator.nearest(key), key, message))
+
+    def mark(self) -> int:
+        return len(self.problems)
+
+    def clean_since(self, mark: int) -> bool:
+        return len(self.problems) == mark
+
+    def wrong(self, key: str, allowed: str, value: object, hint: str = "") -> None:
+        self.report(key, f"must be {allowed}, got {_shown(value)}{hint}")
+
+    def unknown_keys(
+        self, table: _Table, path: str, allowed: Sequence[str], what: str = "key"
+    ) -> None:
+        for key in table:
+            if key not in allowed:
+                self.report(_join(path, key), _unknown(key, allowed, what))
+
+    def optional(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> T | None:
+        """The checked value, or None when absent or broken (broken is reported)."""
+        if key not in table:
+            return None
+        value = rule.convert(table[key])
+        if value is None:
+            hint = rule.hint(table[key]) if rule.hint else ""
+            self.wrong(_join(path, key), rule.allowed, table[key], hint)
+        return value
+
+    def required(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> T:
+        if key not in table:
+            self.report(_join(path, key), f"is missing; it must be {rule.allowed}")
+        value = self.optional(table, path, key, rule)
+        return rule.fallback if value is None else value
+
+    def table(
+        self, parent: _Table, path: str, key: str, contents: str, *, required: bool = True
+    ) -> _Table | None:
+        """A sub-table; None when absent or not a table (reported, unless optional)."""
+        full = _join(path, key)
+        if key not in parent:
+            if required:
+                self.report(full, f"is missing; add a [{full}] table with {contents}")
+            return None
+        value = parent[key]
+        if not isinstance(value, dict):
+            self.wrong(full, f"a table [{full}] with {contents}", value)
+            return None
+        return value
+
+    def values(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> tuple[T, ...] | None:
+        """A list whose items each follow ``rule``; broken items are reported and dropped."""
+        if key not in table:
+            return None
+        raw, full = table[key], _join(path, key)
+        if not isinstance(raw, list):
+            self.wrong(full, f"a list of items, each {rule.allowed}", raw)
+            return ()
+        checked = (self._item(f"{full}[{index}]", item, rule) for index, item in enumerate(raw))
+        return tuple(value for value in checked if value is not None)
+
+    def tables(
+        self, table: _Table, path: str, key: str, contents: str
+    ) -> list[tuple[str, _Table]] | None:
+        """An array of tables as (path, table) pairs; None when absent."""
+        if key not in table:
+            return None
+        raw, full = table[key], _join(path, key)
+        if not isinstance(raw, list):
+            self.wrong(full, f"an array of tables [[{full}]], each with {contents}", raw)
+            return []
+        found: list[tuple[str, _Table]] = []
+        for index, item in enumerate(raw):
+            if isinstance(item, dict):
+                found.append((f"{full}[{index}]", item))
+            else:
+                self.wrong(f"{full}[{index}]", f"a table with {contents}", item)
+        return found
+
+    def _item(self, path: str, item: object, rule: _Rule[T]) -> T | None:
+        value = rule.convert(item)
+        if value is None:
+            self.wrong(path, rule.allowed, item, rule.hint(item) if rule.hint else "")
+        return value
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True, slots=True)
+class _Store:
+    name: str = ""
+    support_email: str = ""
+    currency: str = ""
+    time_zone: str = "UTC"
+    country: str = ""
+    subdivision: str | None = None
+    closures: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class _Returns:
+    window_days: int = 0
+    refund_limit: Decimal = Decimal(0)
+    payers: Mapping[ReturnReason, Payer] = dataclasses.field(default_factory=dict)
+
+
+def _build(check: _Checker, root: _Table) -> StorePolicy:
+    check.unknown_keys(root, "", _TOP_KEYS, "top-level key")
+    check.required(root, "", "schema", _SCHEMA)
+    store = _store(check, root)
+    at_risk_share, sla_overrides = _sla(check, root)
+    stalled_scan_days, promises = _shipping(check, root)
+    returns = _returns(check, root)
+    return StorePolicy(
+        store_name=store.name,
+        support_email=store.support_email,
+        time_zone=store.time_zone,
+        country=store.country,
+        subdivision=store.subdivision,
+        business_hours=_hours(check, root),
+        closures=store.closures,
+        sla_overrides=sla_overrides,
+        at_risk_share=at_risk_share,
+        shipping_promises=promises,
+        stalled_scan_days=stalled_scan_days,
+        return_window_days=returns.window_days,
+        return_shipping_payer=returns.payers,
+        frontline_refund_limit=returns.refund_limit,
+        currency=store.currency,
+        leads=_leads(check, root),
+        route_overrides=_routes(check, root),
+        source=check.source,
+    )
+
+
+def _store(check: _Checker, root: _Table) -> _Store:
+    table = check.table(root, "", "store", "name, support_email, currency, time_zone, country")
+    if table is None:
+        return _Store()
+    check.unknown_keys(table, "store", _STORE_KEYS)
+    country = check.required(table, "store", "country", _COUNTRY)
+    return _Store(
+        name=check.required(table, "store", "name", _TEXT),
+        support_email=check.required(table, "store", "support_email", _EMAIL),
+        currency=check.required(table, "store", "currency", _CURRENCY),
+        time_zone=check.required(table, "store", "time_zone", _TIME_ZONE),
+        country=country,
+        subdivision=_subdivision(check, table, country),
+        closures=frozenset(check.values(table, "store", "closures", _CLOSURE) or ()),
+    )
+
+
+def _subdivision(check: _Checker, table: _Table, country: str) -> str | None:
+    if not country:  # the country itself is broken (already reported): nothing to check against
+        return check.optional(table, "store", "subdivision", _TEXT)
+    codes = _countries()[country]
+    if not codes:
+        allowed = f"left out: the holidays package knows no subdivisions of {country!r}"
+    else:
+        allowed = f"one of the subdivision codes the holidays package knows for {country!r}: "
+        allowed += ", ".join(codes)
+
+    def convert(value: object) -> str | None:
+        return value if isinstance(value, str) and value in codes else None
+
+    return check.optional(table, "store", "subdivision", _Rule(allowed, convert, ""))
+
+
+def _hours(check: _Checker, root: _Table) -> Mapping[int, tuple[Interval, ...]]:
+    contents = 'one key per open weekday, e.g. monday = ["09:00-12:00", "13:00-17:00"]'
+    table = check.table(root, "", "hours", contents)
+    if table is None:
+        return {}
+    mark = check.mark()
+    check.unknown_keys(table, "hours", _WEEKDAYS, "day")
+    week: dict[int, tuple[Interval, ...]] = {}
+    for weekday, day in enumerate(_WEEKDAYS):
+        intervals = _day(check, table, day)
+        if intervals:
+            week[weekday] = intervals
+    if not week and check.clean_since(mark):
+        # With no open hour at all, no business-hours clock could ever run or fall due.
+        check.report(
+            "hours", f"has no opening hours; at least one day needs an interval: {contents}"
+        )
+    return MappingProxyType(week)
+
+
+def _day(check: _Checker, table: _Table, day: str) -> tuple[Interval, ...]:
+    intervals = sorted(check.values(table, "hours", day, _INTERVAL) or (), key=lambda i: i.start)
+    for earlier, later in zip(intervals, intervals[1:], strict=False):
+        if later.start < earlier.end:
+            check.report(
+                f"hours.{day}",
+                f"intervals {_clock(earlier)} and {_clock(later)} overlap; a day's intervals "
+                "must not overlap (one may start when the previous one ends)",
+            )
+    return tuple(intervals)
+
+
+def _clock(interval: Interval) -> str:
+    return f"'{interval.start:%H:%M}-{interval.end:%H:%M}'"
+
+
+def _sla(check: _Checker, root: _Table) -> tuple[float, Mapping[Route, Mapping[str, float]]]:
+    table = check.table(root, "", "sla", "at_risk_share and optional [sla.<route>] tables")
+    if table is None:
+        return _SHARE.fallback, {}
+    share = check.required(table, "sla", "at_risk_share", _SHARE)
+    overrides: dict[Route, Mapping[str, float]] = {}
+    for key, value in table.items():
+        if key == "at_risk_share":
+            continue
+        if key not in _ROUTES:
+            check.report(f"sla.{key}", _unknown_sla_key(key, value))
+            continue
+        clocks = _sla_route(check, key, value)
+        if clocks:
+            overrides[Route(key)] = clocks
+    return share, MappingProxyType(overrides)
+
+
+def _unknown_sla_key(key: str, value: object) -> str:
+    # A table under [sla] is meant as a route; a plain value is most likely a typo of the key.
+    if isinstance(value, dict):
+        return _unknown(key, _ROUTES, "route")
+    return _unknown(key, ("at_risk_share",), "key") + ", or a route table [sla.<route>]"
+
+
+def _sla_route(check: _Checker, route: str, value: object) -> Mapping[str, float]:
+    path = f"sla.{route}"
+    if not isinstance(value, dict):
+        check.wrong(
+            path, f"a table of clock targets in business hours: {', '.join(_SLA_CLOCKS)}", value
+        )
+        return {}
+    check.unknown_keys(value, path, _SLA_CLOCKS, "clock")
+    clocks = {clock: check.optional(value, path, clock, _HOURS) for clock in _SLA_CLOCKS}
+    return MappingProxyType({clock: hours for clock, hours in clocks.items() if hours is not None})
+
+
+def _shipping(check: _Checker, root: _Table) -> tuple[int, tuple[ShippingPromise, ...]]:
+    table = check.table(root, "", "shipping", "stalled_scan_days and [[shipping.promise]] tables")
+    if table is None:
+        return 1, ()
+    check.unknown_keys(table, "shipping", _SHIPPING_KEYS)
+    stalled = check.required(table, "shipping", "stalled_scan_days", _whole(1, "days"))
+    return stalled, _promises(check, table)
+
+
+def _promises(check: _Checker, table: _Table) -> tuple[ShippingPromise, ...]:
+    contents = "destination, min_days and max_days"
+    if table.get("promise") in (None, []):
+        check.report(
+            "shipping.promise",
+            f"is missing; add at least one [[shipping.promise]] table with {contents} "
+            '(destination = "*" covers everywhere else)',
+        )
+        return ()
+    promises: list[ShippingPromise] = []
+    first_seen: dict[str, str] = {}
+    for path, item in check.tables(table, "shipping", "promise", contents) or []:
+        promise = _promise(check, path, item)
+        if promise.destination in first_seen:
+            check.report(
+                f"{path}.destination",
+                f"repeats destination {promise.destination!r} of "
+                f"{first_seen[promise.destination]}; each destination may appear once "
+                '("*" covers everywhere else)',
+            )
+        elif promise.destination:
+            first_seen[promise.destination] = path
+        promises.append(promise)
+    return tuple(promises)
+
+
+def _promise(check: _Checker, path: str, item: _Table) -> ShippingPromise:
+    check.unknown_keys(item, path, _PROMISE_KEYS)
+    destination = check.required(item, path, "destination", _DESTINATION)
+    mark = check.mark()
+    low = check.required(item, path, "min_days", _whole(0, "business days"))
+    high = check.required(item, path, "max_days", _whole(0, "business days"))
+    if check.clean_since(mark) and high < low:
+        check.report(
+            f"{path}.max_days",
+            f"must be a whole number of business days, at least min_days ({low}), got {high}",
+        )
+    return ShippingPromise(destination, low, high)
+
+
+def _returns(check: _Checker, root: _Table) -> _Returns:
+    contents = "window_days, frontline_refund_limit and a [returns.shipping_payer] table"
+    table = check.table(root, "", "returns", contents)
+    if table is None:
+        return _Returns()
+    check.unknown_keys(table, "returns", _RETURNS_KEYS)
+    return _Returns(
+        window_days=check.required(table, "returns", "window_days", _whole(0, "days")),
+        refund_limit=check.required(table, "returns", "frontline_refund_limit", _AMOUNT),
+        payers=_payers(check, table),
+    )
+
+
+def _payers(check: _Checker, table: _Table) -> Mapping[ReturnReason, Payer]:
+    contents = f"one key per return reason ({', '.join(_REASONS)}) set to 'store' or 'customer'"
+    payers = check.table(table, "returns", "shipping_payer", contents)
+    if payers is None:
+        return {}
+    path = "returns.shipping_payer"
+    check.unknown_keys(payers, path, _REASONS, "return reason")
+    return MappingProxyType(
+        {ReturnReason(reason): check.required(payers, path, reason, _PAYER) for reason in _REASONS}
+    )
+
+
+def _leads(check: _Checker, root: _Table) -> Mapping[str, Lead]:
+    table = check.table(root, "", "leads", f"one [leads.<role>] table per role: {_ROLE_LIST}")
+    if table is None:
+        return {}
+    check.unknown_keys(table, "leads", LEAD_ROLES, "role")
+    leads: dict[str, Lead] = {}
+    for role in LEAD_ROLES:
+        person = check.table(table, "leads", role, "name and email of the person in that role")
+        if person is not None:
+            path = f"leads.{role}"
+            check.unknown_keys(person, path, _LEAD_KEYS)
+            name = check.required(person, path, "name", _TEXT)
+            leads[role] = Lead(role, name, check.required(person, path, "email", _EMAIL))
+    return MappingProxyType(leads)
+
+
+def _routes(check: _Checker, root: _Table) -> Mapping[Route, Mapping[str, object]]:
+    contents = "one optional [routes.<route>] table per route to override"
+    table = check.table(root, "", "routes", contents, required=False)
+    if table is None:
+        return _NOTHING  # read-only: default_policy() is cached and shared
+    overrides: dict[Route, Mapping[str, object]] = {}
+    for key, value in table.items():
+        if key in _ROUTES:
+            overrides[Route(key)] = _route(check, key, value)
+        else:
+            check.report(f"routes.{key}", _unknown(key, _ROUTES, "route"))
+    return MappingProxyType(overrides)
+
+
+def _route(check: _Checker, route: str, value: object) -> Mapping[str, object]:
+    """Overrides shaped like RouteSpec fields, so a caller can ``dataclasses.replace`` them."""
+    path = f"routes.{route}"
+    if not isinstance(value, dict):
+        check.wrong(path, f"a table of route fields to override: {', '.join(_ROUTE_KEYS)}", value)
+        return {}
+    check.unknown_keys(value, path, _ROUTE_KEYS)
+    texts = {name: check.optional(value, path, name, _TEXT) for name in _ROUTE_TEXTS}
+    found: dict[str, object | None] = dict(texts)
+    found["lead"] = check.optional(value, path, "lead", _ROLE)
+    found["write_back"] = check.values(value, path, "write_back", _TEXT)
+    found["evidence"] = _evidence(check, path, value)
+    return MappingProxyType({name: v for name, v in found.items() if v is not None})
+
+
+def _evidence(check: _Checker, route_path: str, route: _Table) -> tuple[EvidenceSpec, ...] | None:
+    found = check.tables(route, route_path, "evidence", "key, label and optional detected_by")
+    if found is None:
+        return None
+    evidence: list[EvidenceSpec] = []
+    first_seen: dict[str, str] = {}
+    for path, item in found:
+        check.unknown_keys(item, path, _EVIDENCE_KEYS)
+        key = check.required(item, path, "key", _EVIDENCE_KEY)
+        if key in first_seen:
+            check.report(
+                f"{path}.key",
+                f"repeats key {key!r} of {first_seen[key]}; each key may appear once in a route",
+            )
+        elif key:
+            first_seen[key] = path
+        label = check.required(item, path, "label", _TEXT)
+        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", _TEXT)))
+    return tuple(evidence)

@@ -1,0 +1,65 @@
+"""The `aftersales` command line: one module per command family."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from aftersales import __version__
+from aftersales.adapters.policy_file import PolicyError
+from aftersales.cli.demo import demo
+from aftersales.cli.policy import policy
+from aftersales.cli.route import route
+from aftersales.cli.train import train
+from aftersales.domain.errors import AftersalesError
+from aftersales.settings import load_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aftersales")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """aftersales: route every customer message into a decision card.
+
+    \b
+    Start here:
+      aftersales demo                      route the seed's example messages
+      aftersales route "Where is my order #1043? Tracking hasn't moved in 5 days"
+      aftersales route --json - < message.txt
+      aftersales route --batch messages.jsonl --json > cards.jsonl
+      aftersales policy init policy.toml   write a commented store policy to edit
+      aftersales policy check policy.toml  validate it
+      aftersales train labelled.csv        adapt the router to your own messages
+
+    Settings: AFTERSALES_DATA_DIR (the store's data folder, default
+    ~/.local/share/aftersales) and AFTERSALES_POLICY (a policy file; default
+    DATA_DIR/policy.toml, else the built-in demo policy).
+    """
+    ctx.obj = load_settings(os.environ)
+
+
+cli.add_command(route)
+cli.add_command(policy)
+cli.add_command(train)
+cli.add_command(demo)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except PolicyError as error:
+        click.echo(f"error: the policy file cannot be used:\n{error}", err=True)
+        sys.exit(2)
+    except AftersalesError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)

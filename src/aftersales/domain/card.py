@@ -1,0 +1,116 @@
+"""The decision card: the seed's Routing Lab row plus the incident router's decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aftersales.domain.decisions import Decision
+from aftersales.domain.evidence import EvidenceChecklist
+from aftersales.domain.policy import Lead
+from aftersales.domain.replies import ReplyCheck
+from aftersales.domain.routes import RouteSpec
+from aftersales.domain.routing.router import Routing
+from aftersales.domain.signals import FLAG_NAMES, Signal
+
+
+@dataclass(frozen=True, slots=True)
+class SlaDue:
+    first_response_due: datetime
+    next_update_due: datetime
+    escalation_due: datetime
+    resolution_due: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionCard:
+    text: str
+    routing: Routing
+    spec: RouteSpec
+    signals: tuple[Signal, ...]
+    evidence: EvidenceChecklist
+    decision: Decision
+    first_reply: str
+    reply_check: ReplyCheck
+    lead: Lead | None
+    sla: SlaDue
+    received_at: datetime
+
+    @property
+    def flags(self) -> dict[str, bool]:
+        raised = {s.value for s in self.signals if s.kind == "flag"}
+        return {name: name in raised for name in FLAG_NAMES}
+
+
+def card_to_dict(card: DecisionCard) -> dict[str, Any]:
+    """The card as plain JSON-ready data (the `--json` shape, documented in docs/cli.md)."""
+    routing, spec, decision = card.routing, card.spec, card.decision
+    return {
+        "route": routing.route.value,
+        "secondary_routes": [r.value for r in routing.secondary],
+        "confidence": routing.confidence,
+        "confidence_label": routing.confidence_label,
+        "flags": card.flags,
+        "signals": [_signal(s, card.text) for s in card.signals],
+        "evidence": {
+            "required": [i.label for i in card.evidence.items],
+            "present": [{"item": i.label, "source": i.source} for i in card.evidence.present],
+            "missing": [i.label for i in card.evidence.missing],
+        },
+        "risky_route": spec.risky_route,
+        "correct_route": spec.correct_route,
+        "frontline_action": spec.frontline_action,
+        "first_reply": card.first_reply,
+        "reply_check": {
+            "ok": card.reply_check.ok,
+            "problems": [
+                {"check": p.check, "sentence": p.sentence, "fix": p.fix}
+                for p in card.reply_check.problems
+            ],
+        },
+        "escalation_trigger": spec.escalation_trigger,
+        "escalate": decision.escalate,
+        "escalation_reason": decision.escalation_reason,
+        "lead": _lead(spec.lead, card.lead),
+        "write_back": list(spec.write_back),
+        "sla": {name: _iso(getattr(card.sla, name)) for name in SlaDue.__slots__},
+        "resolution_path": spec.resolution_path,
+        "decision": {
+            "segment": decision.segment,
+            "action": decision.action,
+            "stop_line_clear": decision.stop_line_clear,
+            "facts": list(decision.facts),
+        },
+        "stop_line": decision.stop_line,
+        "pause_automation": decision.pause_automation,
+        "trace": {
+            "decided_by": routing.decided_by,
+            "scores": {r.value: round(s, 2) for r, s in routing.scores.items() if s},
+            "matches": [
+                {"route": t.route.value, "weight": t.weight, "reason": t.reason,
+                 "quote": t.quote, "start": t.start, "end": t.end}
+                for t in routing.trace
+            ],
+        },
+    }
+
+
+def _signal(signal: Signal, text: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": signal.kind, "value": signal.value}
+    if signal.detail:
+        data["detail"] = signal.detail
+    if signal.start >= 0:
+        data |= {"text": signal.quote(text), "start": signal.start, "end": signal.end}
+    return data
+
+
+def _lead(role: str, lead: Lead | None) -> Mapping[str, str]:
+    if lead is None:
+        return {"role": role, "name": "", "email": ""}
+    return {"role": role, "name": lead.name, "email": lead.email}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")

@@ -1,0 +1,83 @@
+"""Order facts: the snapshot of a shop order that decisions read (mirrored, never edited here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ScanStatus(StrEnum):
+    """Carrier scan states, after Shopify's FulfillmentEventStatus, lower-cased."""
+
+    LABEL_PURCHASED = "label_purchased"
+    LABEL_PRINTED = "label_printed"
+    CONFIRMED = "confirmed"
+    CARRIER_PICKED_UP = "carrier_picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    ATTEMPTED_DELIVERY = "attempted_delivery"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELAYED = "delayed"
+    DELIVERED = "delivered"
+    FAILURE = "failure"
+    LOST = "lost"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    REFUSED = "refused"
+
+
+LOSS_STATUSES = frozenset({ScanStatus.FAILURE, ScanStatus.LOST})
+BOUNCED_STATUSES = frozenset({ScanStatus.RETURNED_TO_SENDER, ScanStatus.REFUSED})
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    sku: str
+    title: str = ""
+    variant: str = ""
+    quantity: int = 1
+    price: Decimal = Decimal("0")
+    gtin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    amount: Decimal
+    at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFacts:
+    number: str
+    placed_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    last_scan_at: datetime | None = None
+    last_scan_status: ScanStatus | None = None
+    last_scan_location: str = ""
+    carrier: str = ""
+    tracking_numbers: tuple[str, ...] = ()
+    promise_window_end: datetime | None = None  # when the shop's promised delivery window closes
+    destination: str = ""  # ISO country code
+    items: tuple[LineItem, ...] = ()
+    refunds: tuple[Refund, ...] = ()
+    currency: str = ""
+    total: Decimal | None = None
+    policy_version: str = ""  # the policy page version in force when the order was placed
+
+    @property
+    def is_fulfilled(self) -> bool:
+        return self.fulfilled_at is not None or self.last_scan_status is not None
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((r.amount for r in self.refunds), Decimal("0"))
+
+    @property
+    def order_value(self) -> Decimal:
+        if self.total is not None:
+            return self.total
+        return sum((i.price * i.quantity for i in self.items), Decimal("0"))

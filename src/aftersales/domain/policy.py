@@ -1,0 +1,91 @@
+"""A store's policy: the facts the router, the clocks and the decisions read.
+
+Built from the store's policy file (see ``adapters/policy_file.py``); the domain only sees
+this validated value, never the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from enum import StrEnum
+
+from aftersales.domain.routes import Route
+
+
+class ReturnReason(StrEnum):
+    """Why an item goes back; decides who pays the return shipping."""
+
+    PREFERENCE = "preference"  # changed mind, does not like it
+    WRONG_SIZE = "wrong_size"
+    DAMAGED = "damaged"
+    DEFECTIVE = "defective"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+
+
+class Payer(StrEnum):
+    STORE = "store"
+    CUSTOMER = "customer"
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    role: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Opening hours inside one day, local time; ``end`` is exclusive."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingPromise:
+    """Promised delivery window for a destination, in business days after fulfilment."""
+
+    destination: str  # ISO country code, or "*" for anywhere else
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorePolicy:
+    store_name: str
+    support_email: str
+    time_zone: str  # IANA name, e.g. "America/New_York"
+    country: str  # ISO 3166-1 alpha-2, for public holidays
+    subdivision: str | None
+    # weekday (0 = Monday) -> opening intervals; a missing weekday is closed
+    business_hours: Mapping[int, tuple[Interval, ...]]
+    closures: frozenset[date]
+    # per route, overrides of the route's default SLA targets: clock name -> business hours
+    # (clock names are the SlaTargets fields: first_response_hours, next_update_hours, ...)
+    sla_overrides: Mapping[Route, Mapping[str, float]]
+    at_risk_share: float  # share of a target elapsed that makes a clock "at risk"
+    shipping_promises: tuple[ShippingPromise, ...]
+    stalled_scan_days: int  # a tracking scan older than this many days is stalled
+    return_window_days: int
+    return_shipping_payer: Mapping[ReturnReason, Payer]
+    frontline_refund_limit: Decimal
+    currency: str
+    leads: Mapping[str, Lead]  # role -> person
+    # per route, overrides of RouteSpec fields (text fields, write_back list, evidence list)
+    route_overrides: Mapping[Route, Mapping[str, object]] = field(default_factory=dict)
+    source: str = "<built-in default>"  # the file it came from, for messages
+
+    def promise_for(self, destination: str | None) -> ShippingPromise | None:
+        """The promise window for a destination, falling back to the "*" entry."""
+        by_destination = {p.destination.upper(): p for p in self.shipping_promises}
+        if destination and destination.upper() in by_destination:
+            return by_destination[destination.upper()]
+        return by_destination.get("*")
+
+    def lead_for(self, role: str) -> Lead | None:
+        return self.leads.get(role)

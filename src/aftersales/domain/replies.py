@@ -1,0 +1,131 @@
+"""First replies and reply checks.
+
+A reply must state the next step and its time, stay calm (no defensive or blaming
+wording), promise no refund or reship before the stop line clears, and be more than a
+tracking link. The checks are pure functions the desk reuses for every agent reply.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+TIME_EXPRESSION = re.compile(
+    rf"\b(?:{_WEEKDAY}|today|tonight|tomorrow|this (?:morning|afternoon|evening|week)"
+    r"|end of (?:the )?(?:day|week|business day)|within \d+ (?:business |working )?(?:minutes|hours?|days?)"
+    r"|in \d+ (?:business |working )?(?:minutes|hours?|days?)|\d{1,2}(?::\d{2})? ?(?:am|pm)\b"
+    rf"|\d{{1,2}}:\d{{2}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}} {_MONTH}|{_MONTH} \d{{1,2}}|noon|midday)\b",
+    re.IGNORECASE,
+)
+_NEXT_STEP = re.compile(
+    r"\b(?:will|we'll|i'll|going to|expect|update|hear|reply|write|send|confirm|by|until|before)\b",
+    re.IGNORECASE,
+)
+DEFENSIVE_WORDING: Mapping[str, str] = {
+    r"not (?:our|my) (?:fault|problem|responsibility)": "Own the next step instead of the blame: 'Here is what we will do.'",
+    r"(?:we are|we're) not responsible": "Say what you will do, not what you are not responsible for.",
+    r"you (?:should|must|need to) have": "Do not tell the buyer what they should have done; say what happens next.",
+    r"you failed to|your fault|you didn't read": "Drop the blame; restate the condition once, kindly.",
+    r"as (?:stated|mentioned|written|explained) (?:in|on) (?:our|the) (?:policy|website|terms)": "Explain the rule in one plain sentence instead of pointing at the policy.",
+    r"(?:per|according to) our policy|read (?:our|the) policy": "Explain the rule in one plain sentence instead of pointing at the policy.",
+    r"calm down|as i (?:already )?said|as already (?:said|stated)": "Acknowledge the frustration instead: 'I understand this is frustrating.'",
+    r"there is nothing (?:we|i) can do|that's not possible|that is not possible": "Offer the nearest thing you can do, with its time.",
+    r"(?:blame|it's|it is) the (?:carrier|courier|post office)'?s? (?:fault)?": "The buyer bought from you: say what you are doing with the carrier.",
+}
+_DEFENSIVE = [(re.compile(rf"\b{p}", re.IGNORECASE), fix) for p, fix in DEFENSIVE_WORDING.items()]
+PREMATURE_PROMISE = re.compile(
+    r"\b(?:we|i)(?:'ll| will| have| are going to| shall|'ve)\s+(?:now |immediately |also |happily |gladly |already )?"
+    r"(?:refund|reship|re-ship|replace|refunded|reshipped|replaced|send (?:you )?(?:a |the )?(?:new|replacement|another)"
+    r"|issue (?:a |the |your )?(?:full )?refund|issued (?:a |the |your )?(?:full )?refund|give you (?:a |your )?(?:full )?refund)"
+    r"|\b(?:refund|replacement|reship)\w* (?:has been|is being|was|have been|is) (?:issued|processed|sent|approved|shipped|on its way)",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_GREETING_OR_SIGNOFF = re.compile(
+    r"^(?:hi|hello|hey|dear|thanks|thank you|best|regards|kind regards|cheers)\b.*$|^.*\bsupport$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyProblem:
+    check: str  # no_next_step_time, defensive_wording, premature_promise, tracking_link_only
+    sentence: str  # the sentence at fault ("" when the whole reply is at fault)
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyCheck:
+    problems: tuple[ReplyProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def check_reply(draft: str, *, stop_line_clear: bool, stop_line: str = "") -> ReplyCheck:
+    parts = sentences(draft)
+    problems: list[ReplyProblem] = []
+    if not any(TIME_EXPRESSION.search(s) and _NEXT_STEP.search(s) for s in parts):
+        problems.append(ReplyProblem(
+            "no_next_step_time", "",
+            "Add a sentence with the next step and its time, e.g. 'We will update you by Tuesday 12:00.'",
+        ))
+    problems.extend(_defensive(parts))
+    if not stop_line_clear:
+        problems.extend(_premature(parts, stop_line))
+    if _is_tracking_link_only(draft):
+        problems.append(ReplyProblem(
+            "tracking_link_only", draft.strip(),
+            "A link alone is not an answer: add the last scan, the promise window and the next update time.",
+        ))
+    return ReplyCheck(tuple(problems))
+
+
+def _defensive(parts: Iterable[str]) -> list[ReplyProblem]:
+    return [
+        ReplyProblem("defensive_wording", sentence, fix)
+        for sentence in parts
+        for pattern, fix in _DEFENSIVE
+        if pattern.search(sentence)
+    ]
+
+
+def _premature(parts: Iterable[str], stop_line: str) -> list[ReplyProblem]:
+    fix = "Promise the review and its time, not the outcome, until the evidence is in."
+    if stop_line:
+        fix = f"{fix} Stop line: {stop_line}"
+    return [ReplyProblem("premature_promise", s, fix) for s in parts if PREMATURE_PROMISE.search(s)]
+
+
+def _is_tracking_link_only(draft: str) -> bool:
+    if not _URL.search(draft) and "tracking" not in draft.lower():
+        return False
+    body = _GREETING_OR_SIGNOFF.sub("", _URL.sub("", draft))
+    words = re.findall(r"[A-Za-z']+", body)
+    return len(words) < 12
+
+
+class _KeepMissing(dict[str, str]):
+    """Leaves an unknown {placeholder} as written, so a store's template typo shows, not crashes."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_reply(template: str, values: Mapping[str, str]) -> str:
+    try:
+        text = string.Formatter().vformat(template, (), _KeepMissing(values))
+    except (ValueError, IndexError):
+        text = template  # a stray brace in a store's template: show it unfilled rather than fail
+    lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
+    return "\n".join(lines).strip()

@@ -1,0 +1,145 @@
+"""The router: scores every route, picks the primary by risk, explains itself.
+
+It needs no store history: the cue book (written by us, in the package) carries the
+vocabulary, spelling repair absorbs typos, and signals (a tracking number, a dispute
+threat) add weight. A store's own trained model, when present, is blended in by the
+service layer (see ``services/routing.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aftersales.domain.routes import RISK_ORDER, Route, risk_rank
+from aftersales.domain.routing.cues import CueBook, CueMatch
+from aftersales.domain.signals import Signal
+from aftersales.domain.text import NormalisedText
+
+# A route "holds" (the message really is about it) at this score: one decisive cue (3),
+# or a strong cue plus a supporting one.
+HOLD_SCORE = 3.0
+# A riskier route takes the lead only when it carries at least this share of the top score,
+# so one stray word ("return" in "return address") cannot outrank a clear message.
+RISK_OVERRIDE_SHARE = 0.4
+# Signals that add weight to a route even when no cue word is present.
+SIGNAL_WEIGHTS: Mapping[str, tuple[Route, float]] = {
+    "tracking_number": (Route.SHIPPING_DELAY, 1.5),
+}
+FLAG_WEIGHTS: Mapping[str, tuple[Route, float]] = {
+    "threatens_dispute": (Route.CHARGEBACK_RISK, 2.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceItem:
+    route: Route
+    weight: float
+    reason: str  # "cue", "signal" or "flag"
+    evidence: str  # the pattern or signal name
+    quote: str  # the customer's own words
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    route: Route
+    secondary: tuple[Route, ...]
+    scores: Mapping[Route, float]
+    confidence: float
+    confidence_label: str
+    trace: tuple[TraceItem, ...]
+    decided_by: str  # one sentence on why this route leads
+    probabilities: Mapping[Route, float] = field(default_factory=dict)
+
+
+def score_routes(
+    normalised: NormalisedText, book: CueBook, signals: Sequence[Signal]
+) -> tuple[dict[Route, float], list[TraceItem]]:
+    scores = dict.fromkeys(Route, 0.0)
+    trace = [_cue_trace(m, normalised.original) for m in book.matches(normalised)]
+    trace.extend(_signal_trace(signals, normalised.original))
+    for item in trace:
+        scores[item.route] += item.weight
+    return scores, trace
+
+
+def _cue_trace(match: CueMatch, text: str) -> TraceItem:
+    return TraceItem(
+        match.cue.route, match.cue.weight, "cue", match.cue.pattern,
+        text[match.start : match.end], match.start, match.end,
+    )
+
+
+def _signal_trace(signals: Sequence[Signal], text: str) -> list[TraceItem]:
+    items: list[TraceItem] = []
+    for signal in signals:
+        key = signal.value if signal.kind == "flag" else signal.kind
+        table = FLAG_WEIGHTS if signal.kind == "flag" else SIGNAL_WEIGHTS
+        if key in table:
+            route, weight = table[key]
+            reason = "flag" if signal.kind == "flag" else "signal"
+            items.append(
+                TraceItem(route, weight, reason, key, signal.quote(text), signal.start, signal.end)
+            )
+    return items
+
+
+def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing:
+    """Primary route by risk among the routes that hold; the others become secondary."""
+    top = max(scores.values())
+    if top <= 0:
+        return _fallback(scores, trace)
+    holding = [r for r in RISK_ORDER if scores[r] >= HOLD_SCORE]
+    strongest = max(Route, key=lambda r: (scores[r], -risk_rank(r)))
+    contenders = [r for r in holding if scores[r] >= RISK_OVERRIDE_SHARE * top]
+    primary = contenders[0] if contenders else strongest
+    secondary = tuple(r for r in holding if r is not primary)
+    confidence = _confidence(scores, primary)
+    return Routing(
+        route=primary,
+        secondary=secondary,
+        scores=dict(scores),
+        confidence=confidence,
+        confidence_label=confidence_label(confidence),
+        trace=tuple(sorted(trace, key=lambda t: (risk_rank(t.route), -t.weight, t.start))),
+        decided_by=_explain(primary, strongest, holding, scores),
+    )
+
+
+def _fallback(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing:
+    return Routing(
+        route=Route.OTHER, secondary=(), scores=dict(scores), confidence=0.2,
+        confidence_label="Low", trace=tuple(trace),
+        decided_by="no route's words or signals were found; a person should read it",
+    )
+
+
+def _confidence(scores: Mapping[Route, float], primary: Route) -> float:
+    own = scores[primary]
+    rivals = sorted((s for r, s in scores.items() if r is not primary), reverse=True)
+    rival = rivals[0] if rivals else 0.0
+    strength = 1.0 - math.exp(-own / 2.0)
+    dominance = own / (own + rival) if own + rival > 0 else 0.0
+    return round(strength * (0.4 + 0.6 * dominance), 3)
+
+
+def confidence_label(confidence: float) -> str:
+    if confidence >= 0.7:
+        return "High"
+    return "Medium" if confidence >= 0.4 else "Low"
+
+
+def _explain(
+    primary: Route, strongest: Route, holding: Sequence[Route], scores: Mapping[Route, float]
+) -> str:
+    if primary is strongest and len(holding) <= 1:
+        return f"{primary} scored highest ({scores[primary]:g})"
+    if primary is strongest:
+        return f"{primary} scored highest ({scores[primary]:g}) and is the riskiest route that holds"
+    return (
+        f"{primary} ({scores[primary]:g}) outranks {strongest} ({scores[strongest]:g}) "
+        "by the risk order: the riskier route leads"
+    )

@@ -1,0 +1,191 @@
+"""Signals: the facts a message carries, each with the span of text it came from.
+
+Order numbers, tracking numbers (with carrier), e-mail addresses, money amounts, dates,
+photo mentions and image attachments, catalogue SKUs, and the five flags (angry,
+asks_refund, mentions_photo, threatens_dispute, asks_human).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from aftersales.domain.text import NormalisedText
+from aftersales.domain.tracking import CourierFormat, find_tracking_numbers
+
+FLAG_NAMES: tuple[str, ...] = (
+    "angry",
+    "asks_refund",
+    "mentions_photo",
+    "threatens_dispute",
+    "asks_human",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    kind: str  # order_number, tracking_number, email, money, date, photo, attachment_image, sku, flag
+    value: str  # the normalised value (order number digits, amount, carrier:number, flag name ...)
+    start: int  # span in the original text; -1 for signals that come from outside the text
+    end: int
+    detail: str = ""  # carrier name, currency, attachment file name ...
+
+    def quote(self, text: str) -> str:
+        if self.start >= 0:
+            return text[self.start : self.end]
+        return f"{self.value} ({self.detail})" if self.detail else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueItem:
+    sku: str
+    title: str = ""
+    variant: str = ""
+
+
+_ORDER_NUMBER = re.compile(
+    r"(?:\border(?:\s*(?:no\.?|nr\.?|num(?:ber)?|id|ref(?:erence)?))?\s*[:#]?\s*#?\s*"
+    r"|#\s?)(?P<number>[A-Z]{0,4}-?\d{3,12})\b",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_MONEY = re.compile(
+    r"(?P<symbol>[$€£¥])\s?(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"|\b(?P<amount2>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s?"
+    r"(?P<code>usd|eur|gbp|cad|aud|dollars?|bucks|euros?|pounds?)\b",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = re.compile(
+    rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b"
+    rf"|\b{_MONTH}\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?{_MONTH}\b(?:\s\d{{4}})?"
+    r"|\b(?:yesterday|today|tomorrow|last (?:week|month|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday))\b|\b(?:\d+|a|one|two|three|four|five|six|seven|ten) (?:days?|weeks?|months?)"
+    r" (?:ago|now|late)\b",
+    re.IGNORECASE,
+)
+_CURRENCY_WORDS: Mapping[str, str] = {
+    "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
+    "cad": "CAD", "aud": "AUD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
+    "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+}
+# Shouting is a tone signal that the normalised text no longer shows.
+_SHOUTING = re.compile(r"!{2,}|\?!|\b[A-Z]{4,}\b(?:\W+\b[A-Z]{2,}\b){2,}")
+_IMAGE_TYPES = ("image/", "video/")
+
+
+def order_numbers(text: str) -> list[Signal]:
+    return [
+        Signal("order_number", m.group("number").lstrip("#").upper(), m.start(), m.end())
+        for m in _ORDER_NUMBER.finditer(text)
+        if not _looks_like_year(m.group("number"))
+    ]
+
+
+def _looks_like_year(number: str) -> bool:
+    return len(number) == 4 and number.startswith(("19", "20"))
+
+
+def emails(text: str) -> list[Signal]:
+    return [Signal("email", m.group().lower(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
+
+
+def money(text: str) -> list[Signal]:
+    found: list[Signal] = []
+    for match in _MONEY.finditer(text):
+        raw_amount = match.group("amount") or match.group("amount2") or ""
+        currency = _CURRENCY_WORDS.get((match.group("symbol") or match.group("code")).lower(), "")
+        amount = _decimal(raw_amount)
+        if amount is not None:
+            found.append(Signal("money", str(amount), match.start(), match.end(), currency))
+    return found
+
+
+def _decimal(raw: str) -> Decimal | None:
+    cleaned = raw.replace(",", "") if re.search(r",\d{3}", raw) else raw.replace(",", ".")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def dates(text: str) -> list[Signal]:
+    return [Signal("date", m.group().lower(), m.start(), m.end()) for m in _DATE.finditer(text)]
+
+
+def tracking_numbers(text: str, formats: Sequence[CourierFormat]) -> list[Signal]:
+    return [
+        Signal("tracking_number", m.number, m.start, m.end, m.carrier)
+        for m in find_tracking_numbers(text, formats)
+    ]
+
+
+def image_attachments(attachments: Iterable[Attachment]) -> list[Signal]:
+    return [
+        Signal("attachment_image", a.filename, -1, -1, a.content_type)
+        for a in attachments
+        if a.content_type.lower().startswith(_IMAGE_TYPES)
+    ]
+
+
+def catalogue_mentions(normalised: NormalisedText, catalogue: Sequence[CatalogueItem]) -> list[Signal]:
+    """SKUs written as codes ("TMB-20-BLK") or as product titles ("20oz tumbler black")."""
+    found: list[Signal] = []
+    lowered = normalised.original.lower()
+    for item in catalogue:
+        for needle in _catalogue_needles(item):
+            position = lowered.find(needle)
+            if position >= 0:
+                found.append(Signal("sku", item.sku, position, position + len(needle), item.title))
+                break
+    return found
+
+
+def _catalogue_needles(item: CatalogueItem) -> list[str]:
+    needles = [item.sku.lower()]
+    if item.title:
+        title = item.title.lower()
+        needles.append(f"{title} {item.variant.lower()}".strip() if item.variant else title)
+    return [n for n in needles if len(n) >= 4]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagPatterns:
+    """The compiled patterns behind each flag (from the router's cue data)."""
+
+    patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+
+
+def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
+    found: list[Signal] = []
+    for name in FLAG_NAMES:
+        for pattern in patterns.patterns.get(name, ()):
+            match = pattern.search(normalised.text)
+            if match:
+                start, end = normalised.original_span(match.start(), match.end())
+                found.append(Signal("flag", name, start, end))
+                break
+    if not any(s.value == "angry" for s in found):
+        shout = _SHOUTING.search(normalised.original)
+        if shout:
+            found.append(Signal("flag", "angry", shout.start(), shout.end()))
+    return found
+
+
+def photo_mentions(found_flags: Sequence[Signal]) -> list[Signal]:
+    return [
+        Signal("photo", "mentioned", s.start, s.end) for s in found_flags if s.value == "mentions_photo"
+    ]

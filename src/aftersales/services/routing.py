@@ -1,0 +1,241 @@
+"""Route one message into a decision card: the use case behind `aftersales route`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from aftersales.domain.card import DecisionCard, SlaDue
+from aftersales.domain.decisions import Decision, Situation, decide
+from aftersales.domain.errors import InputError
+from aftersales.domain.evidence import EvidenceChecklist, check_evidence
+from aftersales.domain.orders import OrderFacts
+from aftersales.domain.policy import StorePolicy
+from aftersales.domain.replies import check_reply, render_reply
+from aftersales.domain.routes import Route, RouteSpec, SlaTargets
+from aftersales.domain.routing.cues import CueBook
+from aftersales.domain.routing.model import NaiveBayes, features
+from aftersales.domain.routing.router import HOLD_SCORE, Routing, TraceItem, choose, score_routes
+from aftersales.domain.signals import (
+    Attachment, CatalogueItem, Signal, catalogue_mentions, dates, emails, flags,
+    image_attachments, money, order_numbers, photo_mentions, tracking_numbers,
+)
+from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
+from aftersales.domain.sla.promise import add_business_days, last_promised_day
+from aftersales.domain.text import NormalisedText, normalise
+from aftersales.domain.tracking import CourierFormat
+
+# A customer message longer than this is not one message (a pasted log, a mailbox, junk).
+MAX_MESSAGE_CHARS = 50_000
+# The learned model fills in where the cue book is silent and only nudges where the cues
+# already hold. On its own it stays below the hold score, so it can pick a route when no
+# cue speaks but never make a risky route outrank clear wording through the risk order.
+MODEL_WEIGHT_WHEN_UNSURE = 2.5
+MODEL_WEIGHT_WHEN_HELD = 1.0
+MODEL_MIN_PROBABILITY = 0.5
+# Evidence a buyer can send, in the words a reply asks for it.
+BUYER_ASKS: Mapping[str, str] = {
+    "order_number": "your order number",
+    "order_detail": "your order number",
+    "damage_photo": "a photo of the damage",
+    "outer_box_photo": "a photo of the outer box",
+    "received_item_photo": "a photo of the item you received",
+    "package_label": "a photo of the package label",
+    "photos": "a photo of the item",
+    "item_state": "whether the item has been used",
+    "refund_reason": "the reason for the return",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingKit:
+    """Everything routing reads, built once by ``wiring`` and reused for every message."""
+
+    book: CueBook
+    specs: Mapping[Route, RouteSpec]
+    policy: StorePolicy
+    calendar: BusinessCalendar
+    tracking_formats: Sequence[CourierFormat]
+    catalogue: Sequence[CatalogueItem] = ()
+    model: NaiveBayes | None = None
+
+
+def usable_text(text: str, where: str = "") -> str:
+    """The message text, or an InputError that says why it cannot be routed."""
+    if not text.strip():
+        raise InputError("the message is empty", where)
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InputError(
+            f"the message is {len(text):,} characters; one customer message is at most "
+            f"{MAX_MESSAGE_CHARS:,} (split it, or pass the body of one message)", where,
+        )
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r" or c == "\ufffd")
+    if controls > max(3, len(text) // 20):
+        raise InputError(
+            f"the input does not look like text ({controls} control or undecodable characters)", where
+        )
+    return text
+
+
+def extract_signals(
+    kit: RoutingKit, normalised: NormalisedText, attachments: Sequence[Attachment] = ()
+) -> tuple[Signal, ...]:
+    text = normalised.original
+    found_flags = flags(normalised, kit.book.flag_patterns)
+    found = [
+        *order_numbers(text), *tracking_numbers(text, kit.tracking_formats), *emails(text),
+        *money(text), *dates(text), *photo_mentions(found_flags), *image_attachments(attachments),
+        *catalogue_mentions(normalised, kit.catalogue), *found_flags,
+    ]
+    if attachments and any(s.kind == "attachment_image" for s in found):
+        if not any(s.value == "mentions_photo" for s in found_flags):
+            found.append(Signal("flag", "mentions_photo", -1, -1, "image attachment"))
+    return tuple(sorted(found, key=lambda s: (s.start, s.kind)))
+
+
+def route_text(
+    kit: RoutingKit, text: str, attachments: Sequence[Attachment] = ()
+) -> tuple[Routing, tuple[Signal, ...]]:
+    normalised = normalise(usable_text(text), kit.book.repair)
+    signals = extract_signals(kit, normalised, attachments)
+    scores, trace = score_routes(normalised, kit.book, signals)
+    if kit.model is not None:
+        held = max(scores.values()) >= HOLD_SCORE
+        for item in _model_trace(kit.model, normalised, held):
+            trace.append(item)
+            scores[item.route] += item.weight
+    return choose(scores, trace), signals
+
+
+def _model_trace(model: NaiveBayes, normalised: NormalisedText, held: bool) -> list[TraceItem]:
+    words = features(normalised)
+    probabilities = model.probabilities(words)
+    route = max(probabilities, key=lambda r: probabilities[r])
+    if probabilities[route] < MODEL_MIN_PROBABILITY:
+        return []
+    scale = MODEL_WEIGHT_WHEN_HELD if held else MODEL_WEIGHT_WHEN_UNSURE
+    weight = round(scale * probabilities[route], 2)
+    evidence = "learned words: " + ", ".join(model.top_words(route, words))
+    return [TraceItem(route, weight, "model", evidence, "", -1, -1)]
+
+
+def build_card(
+    kit: RoutingKit,
+    text: str,
+    *,
+    now: datetime,
+    order: OrderFacts | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> DecisionCard:
+    routing, signals = route_text(kit, text, attachments)
+    spec = kit.specs[routing.route]
+    evidence = check_evidence(spec.evidence, signals, text, order)
+    decision = decide(_situation(kit, routing, signals, evidence, order, now, text), spec.stop_line)
+    sla = sla_due(spec.sla, now, kit.calendar)
+    reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, now))
+    return DecisionCard(
+        text=text, routing=routing, spec=spec, signals=signals, evidence=evidence,
+        decision=decision, first_reply=reply,
+        reply_check=check_reply(reply, stop_line_clear=decision.stop_line_clear, stop_line=decision.stop_line),
+        lead=kit.policy.lead_for(spec.lead), sla=sla, received_at=now,
+    )
+
+
+def _situation(
+    kit: RoutingKit, routing: Routing, signals: Sequence[Signal], evidence: EvidenceChecklist,
+    order: OrderFacts | None, now: datetime, text: str,
+) -> Situation:
+    amounts = [Decimal(s.value) for s in signals if s.kind == "money"]
+    return Situation(
+        route=routing.route,
+        flags=frozenset(s.value for s in signals if s.kind == "flag"),
+        evidence=evidence, order=order, policy=kit.policy, now=now,
+        promise_window_end=promise_window_end(order, kit.policy, kit.calendar),
+        claimed_amount=max(amounts) if amounts else None, text=text,
+    )
+
+
+def promise_window_end(
+    order: OrderFacts | None, policy: StorePolicy, calendar: BusinessCalendar
+) -> datetime | None:
+    if order is None:
+        return None
+    if order.promise_window_end is not None:
+        return order.promise_window_end
+    promise = policy.promise_for(order.destination)
+    if order.fulfilled_at is None or promise is None:
+        return None
+    return add_business_days(order.fulfilled_at, promise.max_days, calendar)
+
+
+def sla_due(targets: SlaTargets, now: datetime, calendar: BusinessCalendar) -> SlaDue:
+    def due(hours: float) -> datetime:
+        # a zero target means "the same business day" (the seed's chargeback rule)
+        if hours <= 0:
+            return end_of_business_day(now, calendar)
+        return due_at(now, hours * 60, calendar)
+
+    return SlaDue(
+        first_response_due=due(targets.first_response_hours),
+        next_update_due=due(targets.next_update_hours),
+        escalation_due=due(targets.escalation_hours),
+        resolution_due=due(targets.resolution_hours),
+    )
+
+
+def format_moment(moment: datetime) -> str:
+    """'Monday 30 November, 13:00 EST': what a buyer reads in a reply."""
+    return f"{moment:%A} {moment.day} {moment:%B}, {moment:%H:%M} {moment.tzname() or ''}".strip()
+
+
+def _reply_values(
+    kit: RoutingKit, spec: RouteSpec, order: OrderFacts | None, evidence: EvidenceChecklist,
+    sla: SlaDue, now: datetime,
+) -> dict[str, str]:
+    lead = kit.policy.lead_for(spec.lead)
+    asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.missing if i.key in BUYER_ASKS))
+    return {
+        "greeting": "Hello,",
+        "store_name": kit.policy.store_name,
+        "order_ref": f"your order #{order.number.lstrip('#')}" if order else _order_ref(evidence),
+        "next_update": format_moment(sla.next_update_due),
+        "last_scan": _last_scan_sentence(order, kit.calendar),
+        "promise_window": _promise_sentence(order, kit),
+        "evidence_request": _join(asks) if asks else "any photos you have of the item and the box",
+        "lead_name": lead.name if lead else "Our team lead",
+        "return_window_days": str(kit.policy.return_window_days),
+    }
+
+
+def _order_ref(evidence: EvidenceChecklist) -> str:
+    for item in evidence.present:
+        if item.key in ("order_number", "order_detail", "order_timeline", "past_order"):
+            number = item.source.split("'")[1] if "'" in item.source else ""
+            return f"your order {number}".strip()
+    return "your order"
+
+
+def _last_scan_sentence(order: OrderFacts | None, calendar: BusinessCalendar) -> str:
+    if order is None or order.last_scan_at is None:
+        return ""
+    scan = order.last_scan_at.astimezone(calendar.tz)
+    status = order.last_scan_status.value.replace("_", " ") if order.last_scan_status else "a scan"
+    where = f" in {order.last_scan_location}" if order.last_scan_location else ""
+    return f"The last carrier scan was on {scan:%A} {scan.day} {scan:%B} ({status}{where})."
+
+
+def _promise_sentence(order: OrderFacts | None, kit: RoutingKit) -> str:
+    end = promise_window_end(order, kit.policy, kit.calendar)
+    if end is None:
+        return ""
+    last_day = last_promised_day(end.astimezone(kit.calendar.tz))
+    return f"Our shipping promise for your order runs until {last_day:%A} {last_day.day} {last_day:%B}."
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+__all__ = ["Decision", "RoutingKit", "build_card", "route_text", "usable_text"]
