@@ -30,7 +30,9 @@ def load_active_policy(settings: Settings) -> StorePolicy:
 
 def store_specs(policy: StorePolicy) -> dict[Route, RouteSpec]:
     return {
-        route: with_overrides(spec, policy.route_overrides.get(route, {}), policy.sla_overrides.get(route, {}))
+        route: with_overrides(
+            spec, policy.route_overrides.get(route, {}), policy.sla_overrides.get(route, {})
+        )
         for route, spec in builtin_route_specs().items()
     }
 
@@ -53,7 +55,9 @@ def load_store_model(path: Path) -> NaiveBayes | None:
     try:
         return model_from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as error:
-        raise ConfigError(f"{path}: cannot use the router model: {error}; retrain with `aftersales train`") from None
+        raise ConfigError(
+            f"{path}: cannot use the router model: {error}; retrain with `aftersales train`"
+        ) from None
 
 
 def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] = ()) -> RoutingKit:

@@ -109,9 +109,7 @@ def test_uncommented_examples_in_the_default_are_valid() -> None:
 
 # (old text, new text, key, line marker in the edited file, fragment of the message)
 BROKEN = [
-    pytest.param(
-        "schema = 1", "schema = 2", "schema", "schema = 2", "must be 1", id="schema-version"
-    ),
+    pytest.param("schema = 1", "schema = 2", "schema", "schema = 2", "must be 1", id="schema-version"),
     pytest.param(
         'name = "Northwind Tumblers"',
         'name = ""',
@@ -709,9 +707,7 @@ def edited_default(draw: st.DrawFn) -> str:
         elif choice == 2:
             del lines[index]
         else:
-            lines.insert(
-                index, draw(st.sampled_from(["[x]", "[[shipping.promise]]", "[sla.other]"]))
-            )
+            lines.insert(index, draw(st.sampled_from(["[x]", "[[shipping.promise]]", "[sla.other]"])))
     return "\n".join(lines)
 
 

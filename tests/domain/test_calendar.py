@@ -39,9 +39,7 @@ def closed_on(*days: date) -> Callable[[date], bool]:
     return closed.__contains__
 
 
-def ny(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A New York wall time (fold=0)."""
     return datetime(year, month, day, hour, minute, second, tzinfo=NEW_YORK)
 
@@ -75,9 +73,7 @@ def test_weekday_out_of_range_is_rejected(weekday: int) -> None:
 
 
 def test_touching_intervals_are_allowed() -> None:
-    calendar = BusinessCalendar(
-        NEW_YORK, {0: (Interval(time(9), time(12)), Interval(time(12), time(17)))}
-    )
+    calendar = BusinessCalendar(NEW_YORK, {0: (Interval(time(9), time(12)), Interval(time(12), time(17)))})
     assert due_at(ny(2026, 1, 5, 11), 120, calendar) == ny(2026, 1, 5, 13)
 
 
@@ -344,14 +340,11 @@ def day_intervals(draw: st.DrawFn, earliest: int, latest: int) -> tuple[Interval
     """0-3 sorted, non-overlapping intervals on minute boundaries in [earliest, latest)."""
     count = draw(st.integers(0, 3))
     cuts = draw(
-        st.lists(
-            st.integers(earliest, latest - 1), min_size=2 * count, max_size=2 * count, unique=True
-        )
+        st.lists(st.integers(earliest, latest - 1), min_size=2 * count, max_size=2 * count, unique=True)
     )
     cuts.sort()
     return tuple(
-        Interval(time(*divmod(cuts[i], 60)), time(*divmod(cuts[i + 1], 60)))
-        for i in range(0, len(cuts), 2)
+        Interval(time(*divmod(cuts[i], 60)), time(*divmod(cuts[i + 1], 60))) for i in range(0, len(cuts), 2)
     )
 
 
@@ -431,9 +424,7 @@ def test_pauses_never_make_a_deadline_earlier(
 
 @settings(max_examples=200, deadline=None)
 @given(calendars(), instants, budgets)
-def test_result_is_open_or_an_interval_end(
-    calendar: BusinessCalendar, start: datetime, m: float
-) -> None:
+def test_result_is_open_or_an_interval_end(calendar: BusinessCalendar, start: datetime, m: float) -> None:
     due = due_at(start, m, calendar)
     assert is_open(due, calendar) or is_open(utc(due) - MOMENT, calendar)
     assert is_open(next_open(start, calendar), calendar)
@@ -446,10 +437,7 @@ def _open_by_wall_clock(moment: datetime, calendar: BusinessCalendar) -> bool:
     if calendar.is_closed_day(local.date()):
         return False
     wall = local.time().replace(tzinfo=None)
-    return any(
-        interval.start <= wall < interval.end
-        for interval in calendar.weekly.get(local.weekday(), ())
-    )
+    return any(interval.start <= wall < interval.end for interval in calendar.weekly.get(local.weekday(), ()))
 
 
 @settings(max_examples=50, deadline=None)

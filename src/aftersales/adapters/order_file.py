@@ -28,7 +28,9 @@ def load_order(path: Path) -> OrderFacts:
     except UnicodeDecodeError:
         raise InputError("the order file is not UTF-8 text", where) from None
     except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", where) from None
+        raise InputError(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", where
+        ) from None
     return parse_order(data, where)
 
 
@@ -37,7 +39,9 @@ def parse_order(data: Any, where: str = "order") -> OrderFacts:
         raise InputError("an order is a JSON object", where)
     unknown = sorted(set(data) - KNOWN_KEYS)
     if unknown:
-        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(KNOWN_KEYS))}", where)
+        raise InputError(
+            f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(KNOWN_KEYS))}", where
+        )
     number = data.get("number")
     if not isinstance(number, str | int) or not str(number).strip():
         raise InputError("'number' (the order number, e.g. \"1043\") is required", where)
@@ -46,11 +50,22 @@ def parse_order(data: Any, where: str = "order") -> OrderFacts:
         last_scan_status=_status(data.get("last_scan_status"), where),
         tracking_numbers=tuple(str(t) for t in _list(data, "tracking_numbers", where)),
         items=tuple(_item(i, f"{where}: items[{n}]") for n, i in enumerate(_list(data, "items", where))),
-        refunds=tuple(_refund(r, f"{where}: refunds[{n}]") for n, r in enumerate(_list(data, "refunds", where))),
+        refunds=tuple(
+            _refund(r, f"{where}: refunds[{n}]") for n, r in enumerate(_list(data, "refunds", where))
+        ),
         total=_money(data["total"], f"{where}: total") if data.get("total") is not None else None,
-        **{key: _time(data.get(key), f"{where}: {key}") for key in _TIMES},
-        **{key: str(data.get(key) or "") for key in _TEXTS},
+        placed_at=_time(data.get("placed_at"), f"{where}: placed_at"),
+        fulfilled_at=_time(data.get("fulfilled_at"), f"{where}: fulfilled_at"),
+        delivered_at=_time(data.get("delivered_at"), f"{where}: delivered_at"),
+        cancelled_at=_time(data.get("cancelled_at"), f"{where}: cancelled_at"),
+        last_scan_at=_time(data.get("last_scan_at"), f"{where}: last_scan_at"),
+        promise_window_end=_time(data.get("promise_window_end"), f"{where}: promise_window_end"),
+        **_texts(data),
     )
+
+
+def _texts(data: Mapping[str, Any]) -> dict[str, str]:
+    return {key: str(data.get(key) or "") for key in _TEXTS}
 
 
 def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
@@ -86,7 +101,7 @@ def _money(value: Any, where: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise InputError(f"not an amount: {value!r} (write it as \"24.90\")", where) from None
+        raise InputError(f'not an amount: {value!r} (write it as "24.90")', where) from None
     if not amount.is_finite() or amount < 0:
         raise InputError(f"an amount must be a number >= 0, got {value!r}", where)
     return amount
@@ -96,8 +111,11 @@ def _item(data: Any, where: str) -> LineItem:
     if not isinstance(data, Mapping) or not data.get("sku"):
         raise InputError("each item is an object with at least 'sku'", where)
     return LineItem(
-        sku=str(data["sku"]), title=str(data.get("title", "")), variant=str(data.get("variant", "")),
-        quantity=int(data.get("quantity", 1)), price=_money(data.get("price", 0), f"{where}.price"),
+        sku=str(data["sku"]),
+        title=str(data.get("title", "")),
+        variant=str(data.get("variant", "")),
+        quantity=int(data.get("quantity", 1)),
+        price=_money(data.get("price", 0), f"{where}.price"),
         gtin=str(data.get("gtin", "")),
     )
 

@@ -62,9 +62,7 @@ _REASONS = tuple(reason.value for reason in ReturnReason)
 _SLA_CLOCKS = tuple(f.name for f in dataclasses.fields(SlaTargets))
 _ROUTE_LISTS = ("evidence", "write_back")
 _ROUTE_TEXTS = tuple(
-    f.name
-    for f in dataclasses.fields(RouteSpec)
-    if f.name not in {"route", "sla", "lead", *_ROUTE_LISTS}
+    f.name for f in dataclasses.fields(RouteSpec) if f.name not in {"route", "sla", "lead", *_ROUTE_LISTS}
 )
 _ROUTE_KEYS = (*_ROUTE_TEXTS, "lead", *_ROUTE_LISTS)
 
@@ -555,9 +553,7 @@ def _as_evidence_key(value: object) -> str | None:
 _ROLE_LIST = ", ".join(LEAD_ROLES)
 _SCHEMA = _Rule(f"{SCHEMA_VERSION}, the only policy file format this version reads", _as_schema, 1)
 _TEXT = _Rule("a non-empty string", _as_text, "")
-_EMAIL = _Rule(
-    "an e-mail address like 'support@example.com' (one @, a dot in the domain)", _as_email, ""
-)
+_EMAIL = _Rule("an e-mail address like 'support@example.com' (one @, a dot in the domain)", _as_email, "")
 _CURRENCY = _Rule(
     "a three-letter ISO 4217 currency code in upper case, e.g. 'USD' or 'EUR'", _as_currency, ""
 )
@@ -637,9 +633,7 @@ class _Checker:
     def wrong(self, key: str, allowed: str, value: object, hint: str = "") -> None:
         self.report(key, f"must be {allowed}, got {_shown(value)}{hint}")
 
-    def unknown_keys(
-        self, table: _Table, path: str, allowed: Sequence[str], what: str = "key"
-    ) -> None:
+    def unknown_keys(self, table: _Table, path: str, allowed: Sequence[str], what: str = "key") -> None:
         for key in table:
             if key not in allowed:
                 self.report(_join(path, key), _unknown(key, allowed, what))
@@ -686,9 +680,7 @@ class _Checker:
         checked = (self._item(f"{full}[{index}]", item, rule) for index, item in enumerate(raw))
         return tuple(value for value in checked if value is not None)
 
-    def tables(
-        self, table: _Table, path: str, key: str, contents: str
-    ) -> list[tuple[str, _Table]] | None:
+    def tables(self, table: _Table, path: str, key: str, contents: str) -> list[tuple[str, _Table]] | None:
         """An array of tables as (path, table) pairs; None when absent."""
         if key not in table:
             return None
@@ -808,9 +800,7 @@ def _hours(check: _Checker, root: _Table) -> Mapping[int, tuple[Interval, ...]]:
             week[weekday] = intervals
     if not week and check.clean_since(mark):
         # With no open hour at all, no business-hours clock could ever run or fall due.
-        check.report(
-            "hours", f"has no opening hours; at least one day needs an interval: {contents}"
-        )
+        check.report("hours", f"has no opening hours; at least one day needs an interval: {contents}")
     return MappingProxyType(week)
 
 
@@ -858,9 +848,7 @@ def _unknown_sla_key(key: str, value: object) -> str:
 def _sla_route(check: _Checker, route: str, value: object) -> Mapping[str, float]:
     path = f"sla.{route}"
     if not isinstance(value, dict):
-        check.wrong(
-            path, f"a table of clock targets in business hours: {', '.join(_SLA_CLOCKS)}", value
-        )
+        check.wrong(path, f"a table of clock targets in business hours: {', '.join(_SLA_CLOCKS)}", value)
         return {}
     check.unknown_keys(value, path, _SLA_CLOCKS, "clock")
     clocks = {clock: check.optional(value, path, clock, _HOURS) for clock in _SLA_CLOCKS}

@@ -23,7 +23,5 @@ def load_courier_formats() -> tuple[CourierFormat, ...]:
         (entry for entry in folder.iterdir() if entry.name.endswith(".json")),
         key=lambda entry: entry.name,
     )
-    couriers: list[dict[str, Any]] = [
-        json.loads(entry.read_text(encoding="utf-8")) for entry in documents
-    ]
+    couriers: list[dict[str, Any]] = [json.loads(entry.read_text(encoding="utf-8")) for entry in documents]
     return parse_formats(couriers)

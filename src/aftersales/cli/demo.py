@@ -22,8 +22,10 @@ from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
 
 _DAY_FIELDS = {
-    "placed_days_ago": "placed_at", "fulfilled_days_ago": "fulfilled_at",
-    "delivered_days_ago": "delivered_at", "last_scan_days_ago": "last_scan_at",
+    "placed_days_ago": "placed_at",
+    "fulfilled_days_ago": "fulfilled_at",
+    "delivered_days_ago": "delivered_at",
+    "last_scan_days_ago": "last_scan_at",
 }
 
 

@@ -20,7 +20,9 @@ def parse_now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-11-27T16:00:00-05:00") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2026-11-27T16:00:00-05:00"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"{value!r} needs a UTC offset, e.g. 2026-11-27T16:00:00-05:00")
     return moment
@@ -43,15 +45,20 @@ def read_catalogue(path: Path | None) -> tuple[CatalogueItem, ...]:
         raise InputError("the catalogue CSV needs a 'sku' column (and optionally title, variant)", str(path))
     return tuple(
         CatalogueItem(r["sku"].strip(), (r.get("title") or "").strip(), (r.get("variant") or "").strip())
-        for r in rows if (r.get("sku") or "").strip()
+        for r in rows
+        if (r.get("sku") or "").strip()
     )
 
 
 policy_option = click.option(
-    "--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False),
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Store policy file (TOML). Default: $AFTERSALES_POLICY, DATA_DIR/policy.toml, or the built-in demo policy.",
 )
 now_option = click.option(
-    "--now", "now_text", metavar="ISO8601",
+    "--now",
+    "now_text",
+    metavar="ISO8601",
     help="Pretend the message arrived at this moment (e.g. 2026-11-27T16:00:00-05:00). Default: now.",
 )

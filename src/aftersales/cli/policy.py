@@ -57,17 +57,26 @@ def check(path: Path, as_json: bool) -> None:
         click.echo(json.dumps({"ok": True, "file": str(path), "problems": []}))
         return
     overridden = [r.value for r in Route if store.route_overrides.get(r) or store.sla_overrides.get(r)]
-    click.echo(f"{path}: ok. {store.store_name}, {store.time_zone}, holidays {store.country}"
-               f"{'/' + store.subdivision if store.subdivision else ''}; {len(specs)} routes"
-               f"{' (overridden: ' + ', '.join(overridden) + ')' if overridden else ''}.")
+    click.echo(
+        f"{path}: ok. {store.store_name}, {store.time_zone}, holidays {store.country}"
+        f"{'/' + store.subdivision if store.subdivision else ''}; {len(specs)} routes"
+        f"{' (overridden: ' + ', '.join(overridden) + ')' if overridden else ''}."
+    )
 
 
 def _report(path: Path, problems: list[tuple[int | None, str, str]], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({
-            "ok": False, "file": str(path),
-            "problems": [{"line": line, "key": key, "message": message} for line, key, message in problems],
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": False,
+                    "file": str(path),
+                    "problems": [
+                        {"line": line, "key": key, "message": message} for line, key, message in problems
+                    ],
+                }
+            )
+        )
         return
     for line, key, message in problems:
         where = f"{path}:{line}" if line else str(path)

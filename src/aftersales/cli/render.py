@@ -37,7 +37,12 @@ def render_card(card: DecisionCard) -> str:
         *_wrap("  stop line", decision.stop_line),
         *[line for fact in decision.facts for line in _wrap("  fact", fact)],
         *_wrap("  resolution path", spec.resolution_path),
-        *_wrap("  escalate", decision.escalation_reason if decision.escalate else f"not now (trigger: {spec.escalation_trigger})"),
+        *_wrap(
+            "  escalate",
+            decision.escalation_reason
+            if decision.escalate
+            else f"not now (trigger: {spec.escalation_trigger})",
+        ),
         *_wrap("  lead", lead),
         *_wrap("  automation", "paused for this buyer" if decision.pause_automation else "unchanged"),
         *_wrap("  write back", ", ".join(spec.write_back)),

@@ -27,20 +27,46 @@ from aftersales.wiring import build_routing_kit
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (one per line with --batch).")
 @click.option("--notes", is_flag=True, help="Also print the copyable lesson notes (Markdown).")
-@click.option("--order", "order_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Order facts as JSON: placed, fulfilled, last scan, delivered, promise window, items, refunds.")
-@click.option("--attach", "attachments", multiple=True, metavar="NAME:TYPE",
-              help="An attachment that came with the message, e.g. photo.jpg:image/jpeg (repeatable).")
-@click.option("--batch", "batch_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Route every line of a JSONL ({\"id\", \"text\", \"order\"?}) or CSV (id,text) file.")
-@click.option("--catalogue", "catalogue_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="CSV of the store's SKUs (sku,title,variant) so SKU mentions are recognised.")
+@click.option(
+    "--order",
+    "order_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Order facts as JSON: placed, fulfilled, last scan, delivered, promise window, items, refunds.",
+)
+@click.option(
+    "--attach",
+    "attachments",
+    multiple=True,
+    metavar="NAME:TYPE",
+    help="An attachment that came with the message, e.g. photo.jpg:image/jpeg (repeatable).",
+)
+@click.option(
+    "--batch",
+    "batch_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help='Route every line of a JSONL ({"id", "text", "order"?}) or CSV (id,text) file.',
+)
+@click.option(
+    "--catalogue",
+    "catalogue_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="CSV of the store's SKUs (sku,title,variant) so SKU mentions are recognised.",
+)
 @policy_option
 @now_option
 @click.pass_obj
-def route(settings: Settings, text: str | None, as_json: bool, notes: bool, order_file: Path | None,
-          attachments: tuple[str, ...], batch_file: Path | None, catalogue_file: Path | None,
-          policy_file: Path | None, now_text: str | None) -> None:
+def route(
+    settings: Settings,
+    text: str | None,
+    as_json: bool,
+    notes: bool,
+    order_file: Path | None,
+    attachments: tuple[str, ...],
+    batch_file: Path | None,
+    catalogue_file: Path | None,
+    policy_file: Path | None,
+    now_text: str | None,
+) -> None:
     """Route a customer message into a decision card.
 
     TEXT is the message; "-" (or nothing, with input piped in) reads it from stdin.
@@ -88,7 +114,9 @@ def _attachments(values: tuple[str, ...]) -> list[Attachment]:
     for value in values:
         name, _, content_type = value.partition(":")
         if not content_type:
-            raise click.BadParameter(f"{value!r}: write NAME:TYPE, e.g. photo.jpg:image/jpeg", param_hint="--attach")
+            raise click.BadParameter(
+                f"{value!r}: write NAME:TYPE, e.g. photo.jpg:image/jpeg", param_hint="--attach"
+            )
         found.append(Attachment(name, content_type))
     return found
 
@@ -130,7 +158,7 @@ def _batch_items(handle: TextIO, path: Path) -> Iterator[dict[str, Any]]:
             yield {"line": number, "error": f"line {number}: not valid JSON ({error.msg})"}
             continue
         if not isinstance(item, dict):
-            yield {"line": number, "error": f"line {number}: expected an object with \"id\" and \"text\""}
+            yield {"line": number, "error": f'line {number}: expected an object with "id" and "text"'}
             continue
         yield {"line": number, **item}
 
@@ -150,7 +178,7 @@ def _route_item(kit: RoutingKit, item: dict[str, Any], now: Any) -> dict[str, An
         return {**base, "error": item["error"]}
     text = item.get("text")
     if not isinstance(text, str):
-        return {**base, "error": f"line {line}: \"text\" must be a string"}
+        return {**base, "error": f'line {line}: "text" must be a string'}
     try:
         order = parse_order(item["order"], f"line {line}: order") if item.get("order") else None
         card = build_card(kit, text, now=now, order=order)

@@ -17,8 +17,13 @@ from aftersales.wiring import build_routing_kit, builtin_examples
 
 @click.command()
 @click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
-              help="Cross-validation folds for the accuracy report.")
+@click.option(
+    "--folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(2, 20),
+    help="Cross-validation folds for the accuracy report.",
+)
 @click.option("--dry-run", is_flag=True, help="Report the accuracy, but do not save the model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
@@ -41,7 +46,9 @@ def train(settings: Settings, csv_file: Path, folds: int, dry_run: bool, as_json
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.model_file.write_text(json.dumps(model_data), encoding="utf-8")
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), "saved_to": None if dry_run else str(settings.model_file)}))
+        click.echo(
+            json.dumps({**report.as_dict(), "saved_to": None if dry_run else str(settings.model_file)})
+        )
         return
     click.echo(report.as_text())
     click.echo("(dry run: nothing saved)" if dry_run else f"saved {settings.model_file}")
@@ -63,7 +70,9 @@ def _labelled(row: dict[str, str], line: int, path: Path) -> LabelledMessage:
         route = Route((row.get("route") or "").strip())
     except ValueError:
         allowed = ", ".join(r.value for r in Route)
-        raise InputError(f"unknown route {row.get('route')!r}; allowed: {allowed}", f"{path}:{line}") from None
+        raise InputError(
+            f"unknown route {row.get('route')!r}; allowed: {allowed}", f"{path}:{line}"
+        ) from None
     text = (row.get("text") or "").strip()
     if not text:
         raise InputError("empty text", f"{path}:{line}")

@@ -66,8 +66,7 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
         "reply_check": {
             "ok": card.reply_check.ok,
             "problems": [
-                {"check": p.check, "sentence": p.sentence, "fix": p.fix}
-                for p in card.reply_check.problems
+                {"check": p.check, "sentence": p.sentence, "fix": p.fix} for p in card.reply_check.problems
             ],
         },
         "escalation_trigger": spec.escalation_trigger,
@@ -89,8 +88,14 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
             "decided_by": routing.decided_by,
             "scores": {r.value: round(s, 2) for r, s in routing.scores.items() if s},
             "matches": [
-                {"route": t.route.value, "weight": t.weight, "reason": t.reason,
-                 "quote": t.quote, "start": t.start, "end": t.end}
+                {
+                    "route": t.route.value,
+                    "weight": t.weight,
+                    "reason": t.reason,
+                    "quote": t.quote,
+                    "start": t.start,
+                    "end": t.end,
+                }
                 for t in routing.trace
             ],
         },

@@ -36,7 +36,6 @@ class Situation:
     now: datetime
     promise_window_end: datetime | None = None
     claimed_amount: Decimal | None = None  # the largest amount the buyer wrote
-    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +69,14 @@ def _with_common_boundaries(decision: Decision, s: Situation) -> Decision:
         )
     pause = decision.pause_automation or s.route in AUTOMATION_PAUSE_ROUTES or "angry" in s.flags
     return Decision(
-        decision.segment, decision.action, decision.stop_line, decision.stop_line_clear,
-        escalate, reason, pause, decision.facts,
+        decision.segment,
+        decision.action,
+        decision.stop_line,
+        decision.stop_line_clear,
+        escalate,
+        reason,
+        pause,
+        decision.facts,
     )
 
 
@@ -98,7 +103,9 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
         return Decision(
             "collect_order_facts",
             "Find the order and its last tracking scan, then state the promise window and the next update time.",
-            default_stop, False, False,
+            default_stop,
+            False,
+            False,
         )
     facts = _scan_facts(order, s.now)
     if s.promise_window_end:
@@ -106,9 +113,13 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
     status = order.last_scan_status
     if status in LOSS_STATUSES:
         return Decision(
-            "loss_confirmed", "The carrier confirms the loss: move into refund/reship review now.",
-            "Do not make the buyer wait for a further carrier check.", True, True,
-            "loss confirmed by the carrier", facts=facts,
+            "loss_confirmed",
+            "The carrier confirms the loss: move into refund/reship review now.",
+            "Do not make the buyer wait for a further carrier check.",
+            True,
+            True,
+            "loss confirmed by the carrier",
+            facts=facts,
         )
     if status in BOUNCED_STATUSES:
         return _refused_parcel(s, facts)
@@ -116,7 +127,9 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
         return Decision(
             "delivered_not_received",
             "Marked delivered but not received: check the delivery proof (photo, GPS, signature) with the carrier and ask the buyer to check neighbours and safe places; set the next update time.",
-            "Do not refund or reship before the carrier's delivery proof is checked.", False, False,
+            "Do not refund or reship before the carrier's delivery proof is checked.",
+            False,
+            False,
             facts=facts,
         )
     stalled = _is_stalled(order, s.now, s.policy.stalled_scan_days)
@@ -127,7 +140,10 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
             "past_promise_window",
             "The promise window is missed: offer compensation or a reship per policy, and open a carrier trace.",
             "Do not only send the tracking link; do not refund in full before the reship/compensation option is offered.",
-            True, True, "the promise window is missed", facts=facts,
+            True,
+            True,
+            "the promise window is missed",
+            facts=facts,
         )
     action = "Inside the promise window: state the last scan and the window, open a carrier check, and give the next update time."
     if stalled:
@@ -145,7 +161,10 @@ def _refused_parcel(s: Situation, facts: tuple[str, ...]) -> Decision:
     return Decision(
         "refused_parcel",
         f"Refused or returned parcel: refund {cost} once it is back at the warehouse, or reship if the buyer still wants it.",
-        "Do not refund before the parcel is scanned back in.", False, False, facts=facts,
+        "Do not refund before the parcel is scanned back in.",
+        False,
+        False,
+        facts=facts,
     )
 
 
@@ -153,8 +172,11 @@ def _refund_return(s: Situation, default_stop: str) -> Decision:
     order = s.order
     if order is not None and not order.is_fulfilled and order.cancelled_at is None:
         return Decision(
-            "pre_shipment_cancel", "Not shipped yet: cancel and refund now, before fulfilment.",
-            "Do not let the warehouse ship it while the refund is pending.", True, False,
+            "pre_shipment_cancel",
+            "Not shipped yet: cancel and refund now, before fulfilment.",
+            "Do not let the warehouse ship it while the refund is pending.",
+            True,
+            False,
         )
     if order is not None and order.last_scan_status in BOUNCED_STATUSES:
         return _refused_parcel(s, _scan_facts(order, s.now))
@@ -162,7 +184,9 @@ def _refund_return(s: Situation, default_stop: str) -> Decision:
         return Decision(
             "collect_proof",
             "Ask once for the order number, the reason, photos, the item state and the package state.",
-            "Collect proof first: no refund, no reship and no rejection yet.", False, False,
+            "Collect proof first: no refund, no reship and no rejection yet.",
+            False,
+            False,
         )
     return _preference_return(s)
 
@@ -175,7 +199,8 @@ def _preference_return(s: Situation) -> Decision:
             "preference_return",
             f"Preference return: check the delivery date against the {policy.return_window_days}-day window and the item state; return shipping is paid by the {payer}.",
             "Do not refund before the item is back and inspected, unless the policy says otherwise.",
-            False, False,
+            False,
+            False,
         )
     closes = order.delivered_at + timedelta(days=policy.return_window_days)
     facts = (f"delivered {order.delivered_at:%Y-%m-%d}; return window closes {closes:%Y-%m-%d}",)
@@ -183,13 +208,19 @@ def _preference_return(s: Situation) -> Decision:
         return Decision(
             "outside_return_window",
             "Outside the return window: explain the policy kindly and hand any exception to the lead.",
-            "Do not refuse or grant an exception on the frontline.", False, True,
-            "outside the return window", facts=facts,
+            "Do not refuse or grant an exception on the frontline.",
+            False,
+            True,
+            "outside the return window",
+            facts=facts,
         )
     return Decision(
         "preference_return",
         f"Inside the {policy.return_window_days}-day window: send the return instructions; return shipping is paid by the {payer}; refund after inspection.",
-        "Refund only once the item is back and in the stated condition.", True, False, facts=facts,
+        "Refund only once the item is back and in the stated condition.",
+        True,
+        False,
+        facts=facts,
     )
 
 
@@ -201,13 +232,19 @@ def _store_fault(kind: str, write_back: str) -> Callable[[Situation, str], Decis
             return Decision(
                 f"{kind}_collect_proof",
                 "Collect the photos, the order number and the SKU first; then decide reship, partial refund or return/refund.",
-                default_stop, False, False, facts=facts,
+                default_stop,
+                False,
+                False,
+                facts=facts,
             )
         return Decision(
             f"{kind}_store_fault",
             f"Store fault with proof in hand: reship or refund first, at the store's cost; then {write_back}.",
-            "Do not charge the buyer return shipping or ask them to prove it again.", True, True,
-            "a replacement or refund is needed", facts=facts,
+            "Do not charge the buyer return shipping or ask them to prove it again.",
+            True,
+            True,
+            "a replacement or refund is needed",
+            facts=facts,
         )
 
     return rule
@@ -218,8 +255,12 @@ def _chargeback(s: Situation, default_stop: str) -> Decision:
     return Decision(
         "same_day_lead_review",
         "Same business day: the lead reviews the order timeline and preserves order, payment, tracking, delivery proof, conversation, policy version and refund records.",
-        default_stop, False, True, "chargeback risk always escalates the same business day",
-        pause_automation=True, facts=facts,
+        default_stop,
+        False,
+        True,
+        "chargeback risk always escalates the same business day",
+        pause_automation=True,
+        facts=facts,
     )
 
 
@@ -227,19 +268,28 @@ def _cancel_or_change(s: Situation, default_stop: str) -> Decision:
     order = s.order
     if order is None:
         return Decision(
-            "check_fulfilment", "Check the fulfilment status before promising the cancel or change.",
-            default_stop, False, False,
+            "check_fulfilment",
+            "Check the fulfilment status before promising the cancel or change.",
+            default_stop,
+            False,
+            False,
         )
     if order.is_fulfilled:
         return Decision(
             "already_fulfilled",
             "Already shipped: offer the return path (or refusing the delivery) instead of a cancel.",
-            "Do not promise a cancellation the warehouse can no longer make.", False, True,
-            "the order is already fulfilled", facts=_scan_facts(order, s.now),
+            "Do not promise a cancellation the warehouse can no longer make.",
+            False,
+            True,
+            "the order is already fulfilled",
+            facts=_scan_facts(order, s.now),
         )
     return Decision(
-        "act_before_fulfilment", "Not shipped yet: make the cancel or change now and confirm it in writing.",
-        "Do not wait for the normal queue while the warehouse ships it.", True, False,
+        "act_before_fulfilment",
+        "Not shipped yet: make the cancel or change now and confirm it in writing.",
+        "Do not wait for the normal queue while the warehouse ships it.",
+        True,
+        False,
     )
 
 
@@ -247,7 +297,10 @@ def _review(s: Situation, default_stop: str) -> Decision:
     return Decision(
         "pause_and_follow_up",
         "Pause review requests and marketing for this buyer; reply publicly with the support entry; check the order, shipping, product and refund state privately.",
-        default_stop, False, False, pause_automation=True,
+        default_stop,
+        False,
+        False,
+        pause_automation=True,
     )
 
 

@@ -23,7 +23,9 @@ def render_notes(card: DecisionCard) -> str:
     missing = "; ".join(i.label for i in card.evidence.missing) or "nothing"
     lead = f"{card.lead.name} ({spec.lead})" if card.lead else spec.lead
     secondary = ", ".join(r.value for r in routing.secondary) or "none"
-    escalation = decision.escalation_reason if decision.escalate else f"not yet; trigger: {spec.escalation_trigger}"
+    escalation = (
+        decision.escalation_reason if decision.escalate else f"not yet; trigger: {spec.escalation_trigger}"
+    )
     lines = [
         f"## Support notes: {spec.title}",
         "",
@@ -33,7 +35,11 @@ def render_notes(card: DecisionCard) -> str:
         f"- **This-week action:** {decision.action} First response by {_when(card.sla.first_response_due)}; "
         f"next update by {_when(card.sla.next_update_due)}. Responsible lead: {lead}. Escalation: {escalation}.",
         f"- **Stop action:** {decision.stop_line}"
-        + (" Automation (review requests, marketing) is paused for this buyer." if decision.pause_automation else ""),
+        + (
+            " Automation (review requests, marketing) is paused for this buyer."
+            if decision.pause_automation
+            else ""
+        ),
         f"- **Review window:** weekly review on {next_weekly_review(card.received_at):%a %d %b}: "
         f"write back to {', '.join(spec.write_back)}; the same issue three times becomes an owned task.",
         f"- **Next route:** {spec.resolution_path}",

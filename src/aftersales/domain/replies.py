@@ -76,18 +76,24 @@ def check_reply(draft: str, *, stop_line_clear: bool, stop_line: str = "") -> Re
     parts = sentences(draft)
     problems: list[ReplyProblem] = []
     if not any(TIME_EXPRESSION.search(s) and _NEXT_STEP.search(s) for s in parts):
-        problems.append(ReplyProblem(
-            "no_next_step_time", "",
-            "Add a sentence with the next step and its time, e.g. 'We will update you by Tuesday 12:00.'",
-        ))
+        problems.append(
+            ReplyProblem(
+                "no_next_step_time",
+                "",
+                "Add a sentence with the next step and its time, e.g. 'We will update you by Tuesday 12:00.'",
+            )
+        )
     problems.extend(_defensive(parts))
     if not stop_line_clear:
         problems.extend(_premature(parts, stop_line))
     if _is_tracking_link_only(draft):
-        problems.append(ReplyProblem(
-            "tracking_link_only", draft.strip(),
-            "A link alone is not an answer: add the last scan, the promise window and the next update time.",
-        ))
+        problems.append(
+            ReplyProblem(
+                "tracking_link_only",
+                draft.strip(),
+                "A link alone is not an answer: add the last scan, the promise window and the next update time.",
+            )
+        )
     return ReplyCheck(tuple(problems))
 
 

@@ -78,9 +78,22 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _CURRENCY_WORDS: Mapping[str, str] = {
-    "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "usd": "USD", "eur": "EUR", "gbp": "GBP",
-    "cad": "CAD", "aud": "AUD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
-    "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "usd": "USD",
+    "eur": "EUR",
+    "gbp": "GBP",
+    "cad": "CAD",
+    "aud": "AUD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
 }
 # Shouting is a tone signal that the normalised text no longer shows.
 _SHOUTING = re.compile(r"!{2,}|\?!|\b[A-Z]{4,}\b(?:\W+\b[A-Z]{2,}\b){2,}")
@@ -186,6 +199,4 @@ def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
 
 
 def photo_mentions(found_flags: Sequence[Signal]) -> list[Signal]:
-    return [
-        Signal("photo", "mentioned", s.start, s.end) for s in found_flags if s.value == "mentions_photo"
-    ]
+    return [Signal("photo", "mentioned", s.start, s.end) for s in found_flags if s.value == "mentions_photo"]

@@ -17,20 +17,33 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_TOKEN = re.compile(
-    r"(?P<rating>\b\d{1,2} ?/ ?(?:5|10)\b|[★☆⭐✩✪✫✭✮]+)|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE
-)
+_TOKEN = re.compile(r"(?P<rating>\b\d{1,2} ?/ ?(?:5|10)\b|[★☆⭐✩✪✫✭✮]+)|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # "★★☆☆☆", "2/5" and "7/10" are ratings; cues see each as this one word.
 STAR_RATING = "starrating"
 
 
 # Contractions written without the apostrophe ("dont", "havent") are common in chat.
 _APOSTROPHELESS: Mapping[str, str] = {
-    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "cant": "can't",
-    "wont": "won't", "isnt": "isn't", "wasnt": "wasn't", "havent": "haven't",
-    "hasnt": "hasn't", "hadnt": "hadn't", "arent": "aren't", "werent": "weren't",
-    "couldnt": "couldn't", "shouldnt": "shouldn't", "wouldnt": "wouldn't",
-    "im": "i'm", "ive": "i've", "youre": "you're", "whats": "what's", "wheres": "where's",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "cant": "can't",
+    "wont": "won't",
+    "isnt": "isn't",
+    "wasnt": "wasn't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "hadnt": "hadn't",
+    "arent": "aren't",
+    "werent": "weren't",
+    "couldnt": "couldn't",
+    "shouldnt": "shouldn't",
+    "wouldnt": "wouldn't",
+    "im": "i'm",
+    "ive": "i've",
+    "youre": "you're",
+    "whats": "what's",
+    "wheres": "where's",
 }
 
 

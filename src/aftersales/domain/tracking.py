@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,11 +44,8 @@ _PYTHON_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 # The look-behind sits after the first character so the regex engine can skip ahead to
 # candidate characters instead of testing the look-behind at every position.
 _TOKEN_SOURCE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
-_RUN = re.compile(
-    rf"[A-Z0-9](?<![^\W_].)[A-Z0-9]*(?:-[A-Z0-9]+)*(?:[ \t]{{1,3}}{_TOKEN_SOURCE})*(?![^\W_])"
-)
+_RUN = re.compile(rf"[A-Z0-9](?<![^\W_].)[A-Z0-9]*(?:-[A-Z0-9]+)*(?:[ \t]{{1,3}}{_TOKEN_SOURCE})*(?![^\W_])")
 _TOKEN = re.compile(_TOKEN_SOURCE)
-_DIGIT = re.compile(r"[0-9]")
 _LEADING_DIGITS = re.compile(r"[0-9]+")
 
 
@@ -367,40 +364,36 @@ def _prefilter(sources: tuple[str, ...]) -> re.Pattern[str]:
 class _Scan:
     """The state of one find_tracking_numbers call."""
 
-    def __init__(
-        self, text: str, formats: tuple[CourierFormat, ...], prefilter: re.Pattern[str]
-    ) -> None:
+    def __init__(self, text: str, formats: tuple[CourierFormat, ...], prefilter: re.Pattern[str]) -> None:
         self.text = text
         self.formats = formats
         self.prefilter = prefilter
         self.budget = _JOINED_SPAN_BUDGET
 
     def run(self, start: int, end: int) -> list[TrackingMatch]:
-        tokens = [
-            (m.start(), m.end(), _DIGIT.search(self.text, m.start(), m.end()) is not None)
-            for m in _TOKEN.finditer(self.text, start, end)
-        ]
-        candidates = [c for i in range(len(tokens)) for c in self._spans_from(tokens, i)]
+        tokens = [token.span() for token in _TOKEN.finditer(self.text, start, end)]
+        candidates: list[_Candidate] = []
+        for first in range(len(tokens)):
+            self._collect(tokens, first, candidates)
         return _select(candidates)
 
-    def _spans_from(self, tokens: list[tuple[int, int, bool]], first: int) -> Iterator[_Candidate]:
+    def _collect(self, tokens: list[tuple[int, int]], first: int, out: list[_Candidate]) -> None:
+        """Try every span that starts at token ``first``, adding the ones that fit."""
         number = ""
-        has_digit = False
         for last in range(first, len(tokens)):
             if last > first and self.budget <= 0:
                 return
-            token_start, token_end, token_has_digit = tokens[last]
+            token_start, token_end = tokens[last]
             number += self.text[token_start:token_end]
-            has_digit = has_digit or token_has_digit
             if len(number) > MAX_LENGTH:
                 return
-            if len(number) < MIN_LENGTH or not has_digit:
+            if len(number) < MIN_LENGTH or number.replace("-", "").isalpha():
                 continue
             if last > first:
                 self.budget -= 1
             candidate = self._classify(number, tokens[first][0], token_end)
             if candidate is not None:
-                yield candidate
+                out.append(candidate)
 
     def _classify(self, number: str, start: int, end: int) -> _Candidate | None:
         fits = self.prefilter.fullmatch(number)

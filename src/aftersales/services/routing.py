@@ -19,8 +19,18 @@ from aftersales.domain.routing.cues import CueBook
 from aftersales.domain.routing.model import NaiveBayes, features
 from aftersales.domain.routing.router import HOLD_SCORE, Routing, TraceItem, choose, score_routes
 from aftersales.domain.signals import (
-    Attachment, CatalogueItem, Signal, catalogue_mentions, dates, emails, flags,
-    image_attachments, money, order_numbers, photo_mentions, tracking_numbers,
+    Attachment,
+    CatalogueItem,
+    Signal,
+    catalogue_mentions,
+    dates,
+    emails,
+    flags,
+    image_attachments,
+    money,
+    order_numbers,
+    photo_mentions,
+    tracking_numbers,
 )
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
 from aftersales.domain.sla.promise import add_business_days, last_promised_day
@@ -69,7 +79,8 @@ def usable_text(text: str, where: str = "") -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         raise InputError(
             f"the message is {len(text):,} characters; one customer message is at most "
-            f"{MAX_MESSAGE_CHARS:,} (split it, or pass the body of one message)", where,
+            f"{MAX_MESSAGE_CHARS:,} (split it, or pass the body of one message)",
+            where,
         )
     controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r" or c == "\ufffd")
     if controls > max(3, len(text) // 20):
@@ -85,13 +96,19 @@ def extract_signals(
     text = normalised.original
     found_flags = flags(normalised, kit.book.flag_patterns)
     found = [
-        *order_numbers(text), *tracking_numbers(text, kit.tracking_formats), *emails(text),
-        *money(text), *dates(text), *photo_mentions(found_flags), *image_attachments(attachments),
-        *catalogue_mentions(normalised, kit.catalogue), *found_flags,
+        *order_numbers(text),
+        *tracking_numbers(text, kit.tracking_formats),
+        *emails(text),
+        *money(text),
+        *dates(text),
+        *photo_mentions(found_flags),
+        *image_attachments(attachments),
+        *catalogue_mentions(normalised, kit.catalogue),
+        *found_flags,
     ]
-    if attachments and any(s.kind == "attachment_image" for s in found):
-        if not any(s.value == "mentions_photo" for s in found_flags):
-            found.append(Signal("flag", "mentions_photo", -1, -1, "image attachment"))
+    has_image = any(s.kind == "attachment_image" for s in found)
+    if has_image and not any(s.value == "mentions_photo" for s in found_flags):
+        found.append(Signal("flag", "mentions_photo", -1, -1, "image attachment"))
     return tuple(sorted(found, key=lambda s: (s.start, s.kind)))
 
 
@@ -132,28 +149,44 @@ def build_card(
     routing, signals = route_text(kit, text, attachments)
     spec = kit.specs[routing.route]
     evidence = check_evidence(spec.evidence, signals, text, order)
-    decision = decide(_situation(kit, routing, signals, evidence, order, now, text), spec.stop_line)
+    decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar)
     reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, now))
     return DecisionCard(
-        text=text, routing=routing, spec=spec, signals=signals, evidence=evidence,
-        decision=decision, first_reply=reply,
-        reply_check=check_reply(reply, stop_line_clear=decision.stop_line_clear, stop_line=decision.stop_line),
-        lead=kit.policy.lead_for(spec.lead), sla=sla, received_at=now,
+        text=text,
+        routing=routing,
+        spec=spec,
+        signals=signals,
+        evidence=evidence,
+        decision=decision,
+        first_reply=reply,
+        reply_check=check_reply(
+            reply, stop_line_clear=decision.stop_line_clear, stop_line=decision.stop_line
+        ),
+        lead=kit.policy.lead_for(spec.lead),
+        sla=sla,
+        received_at=now,
     )
 
 
 def _situation(
-    kit: RoutingKit, routing: Routing, signals: Sequence[Signal], evidence: EvidenceChecklist,
-    order: OrderFacts | None, now: datetime, text: str,
+    kit: RoutingKit,
+    routing: Routing,
+    signals: Sequence[Signal],
+    evidence: EvidenceChecklist,
+    order: OrderFacts | None,
+    now: datetime,
 ) -> Situation:
     amounts = [Decimal(s.value) for s in signals if s.kind == "money"]
     return Situation(
         route=routing.route,
         flags=frozenset(s.value for s in signals if s.kind == "flag"),
-        evidence=evidence, order=order, policy=kit.policy, now=now,
+        evidence=evidence,
+        order=order,
+        policy=kit.policy,
+        now=now,
         promise_window_end=promise_window_end(order, kit.policy, kit.calendar),
-        claimed_amount=max(amounts) if amounts else None, text=text,
+        claimed_amount=max(amounts) if amounts else None,
     )
 
 
@@ -191,8 +224,12 @@ def format_moment(moment: datetime) -> str:
 
 
 def _reply_values(
-    kit: RoutingKit, spec: RouteSpec, order: OrderFacts | None, evidence: EvidenceChecklist,
-    sla: SlaDue, now: datetime,
+    kit: RoutingKit,
+    spec: RouteSpec,
+    order: OrderFacts | None,
+    evidence: EvidenceChecklist,
+    sla: SlaDue,
+    now: datetime,
 ) -> dict[str, str]:
     lead = kit.policy.lead_for(spec.lead)
     asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.missing if i.key in BUYER_ASKS))

@@ -63,7 +63,9 @@ def adapt_router(
     folds: int = 5,
 ) -> tuple[TrainingReport, dict[str, Any]]:
     if len(labelled) < folds:
-        raise InputError(f"need at least {folds} labelled messages for {folds}-fold cross-validation, got {len(labelled)}")
+        raise InputError(
+            f"need at least {folds} labelled messages for {folds}-fold cross-validation, got {len(labelled)}"
+        )
     repair = kit.book.repair
     base = train((features(normalise(text, repair)), route) for text, route in builtin)
     store = [(features(normalise(m.text, repair)), m.route) for m in labelled]

@@ -6,6 +6,7 @@ normalised message against them, keeping every match for the trace.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from aftersales.domain.signals import FLAG_NAMES, FlagPatterns
 from aftersales.domain.text import NormalisedText, SpellingRepair
 
 _MACRO = re.compile(r"\{(\w+)\}")
+try:
+    _REGEX_PARSER: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - every CPython from 3.11 has it
+    _REGEX_PARSER = None
 
 
 class CueError(ValueError):
@@ -89,8 +94,10 @@ def parse_cue_book(data: Mapping[str, Any]) -> CueBook:
     if unknown:
         raise CueError(f"flags: unknown flag {sorted(unknown)}; allowed: {', '.join(FLAG_NAMES)}")
     flag_patterns = FlagPatterns(
-        {name: tuple(_compile(p, macros, f"flags.{name}") for p in flag_data.get(name, []))
-         for name in FLAG_NAMES}
+        {
+            name: tuple(_compile(p, macros, f"flags.{name}") for p in flag_data.get(name, []))
+            for name in FLAG_NAMES
+        }
     )
     return CueBook(tuple(cues), dispatch, flag_patterns, repair)
 
@@ -139,9 +146,12 @@ def _dispatch(
     table: dict[tuple[str, Route, bool], list[tuple[int, str]]] = {}
     for index, cue in sorted(enumerate(cues), key=lambda ic: -abs(ic[1].weight)):
         where = f"routes.{cue.route}.cues[{cue.pattern!r}]"
-        _compile(cue.pattern, macros, where)  # validates each cue on its own, with its name
         body = _expand(cue.pattern, macros, where)
-        for char in first_characters(body) or _ANY_FIRST:
+        try:
+            firsts = first_characters(body)  # also checks the pattern's syntax
+        except CueError as error:
+            raise CueError(f"{where}: {error}") from None
+        for char in firsts or _ANY_FIRST:
             table.setdefault((char, cue.route, cue.weight < 0), []).append((index, body))
     dispatch: dict[str, list[tuple[str, Mapping[str, int]]]] = {}
     for (char, _route, _negative), entries in table.items():
@@ -162,11 +172,12 @@ def first_characters(body: str) -> frozenset[str] | None:
     Reads the pattern with the standard library's own regex parser (a private module: on a
     Python without it, every cue is simply tried at every word start).
     """
-    try:
-        from re import _parser  # noqa: PLC0415
-        tree = _parser.parse(body)
-    except (ImportError, re.error):
+    if _REGEX_PARSER is None:
         return None
+    try:
+        tree = _REGEX_PARSER.parse(body)
+    except re.error as error:
+        raise CueError(f"bad pattern {body!r}: {error}") from None
     chars, nullable = _firsts(list(tree))
     return None if chars is None or nullable else frozenset(chars)
 

@@ -10,7 +10,6 @@ examples and its counts serialise to plain JSON in the store's data folder.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,9 +20,68 @@ from aftersales.domain.text import NormalisedText
 
 # Words that say nothing about the route; leaving them out sharpens a small model.
 _STOPWORDS = frozenset(
-    "a an the i me my we our you your u ur it its is are was were be been am to of and or "
-    "for in on at with this that these those so just pls please hi hello hey thanks thank "
-    "can could would will do does did have has had there here what how when which who".split()
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "u",
+        "ur",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "to",
+        "of",
+        "and",
+        "or",
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "this",
+        "that",
+        "these",
+        "those",
+        "so",
+        "just",
+        "pls",
+        "please",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "can",
+        "could",
+        "would",
+        "will",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "there",
+        "here",
+        "what",
+        "how",
+        "when",
+        "which",
+        "who",
+    ]
 )
 
 
@@ -90,18 +148,20 @@ class NaiveBayes:
         return ranked[:count]
 
 
-def train(examples: Iterable[tuple[list[str], Route]], weight: float = 1.0,
-          base: NaiveBayes | None = None) -> NaiveBayes:
+def train(
+    examples: Iterable[tuple[list[str], Route]], weight: float = 1.0, base: NaiveBayes | None = None
+) -> NaiveBayes:
     """Fit (or extend ``base`` with) labelled examples; each example is (features, route)."""
-    counts: dict[Route, Counter[str]] = {r: Counter(base.word_counts[r]) if base else Counter() for r in Route}
+    counts: dict[Route, dict[str, float]] = {r: dict(base.word_counts[r]) if base else {} for r in Route}
     for words, route in examples:
+        route_counts = counts[route]
         for word in words:
-            counts[route][word] += weight
+            route_counts[word] = route_counts.get(word, 0.0) + weight
     # Uniform priors: a store's mix of routes changes week to week, and the risk order, not
     # the base rate, decides between routes that both hold.
     priors = dict.fromkeys(Route, -math.log(len(Route)))
     return NaiveBayes(
-        {r: dict(c) for r, c in counts.items()},
+        counts,
         {r: float(sum(c.values())) for r, c in counts.items()},
         priors,
         frozenset(w for c in counts.values() for w in c),
@@ -129,8 +189,11 @@ def model_from_dict(data: Mapping[str, Any]) -> NaiveBayes:
         if missing:
             raise ValueError(f"routes missing from the model: {sorted(missing)}")
         return NaiveBayes(
-            counts, {r: sum(c.values()) for r, c in counts.items()}, priors,
-            frozenset(w for c in counts.values() for w in c), float(data.get("alpha", 0.5)),
+            counts,
+            {r: sum(c.values()) for r, c in counts.items()},
+            priors,
+            frozenset(w for c in counts.values() for w in c),
+            float(data.get("alpha", 0.5)),
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"model file is incomplete or malformed: {error}") from None

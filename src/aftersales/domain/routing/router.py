@@ -68,8 +68,13 @@ def score_routes(
 
 def _cue_trace(match: CueMatch, text: str) -> TraceItem:
     return TraceItem(
-        match.cue.route, match.cue.weight, "cue", match.cue.pattern,
-        text[match.start : match.end], match.start, match.end,
+        match.cue.route,
+        match.cue.weight,
+        "cue",
+        match.cue.pattern,
+        text[match.start : match.end],
+        match.start,
+        match.end,
     )
 
 
@@ -81,9 +86,7 @@ def _signal_trace(signals: Sequence[Signal], text: str) -> list[TraceItem]:
         if key in table:
             route, weight = table[key]
             reason = "flag" if signal.kind == "flag" else "signal"
-            items.append(
-                TraceItem(route, weight, reason, key, signal.quote(text), signal.start, signal.end)
-            )
+            items.append(TraceItem(route, weight, reason, key, signal.quote(text), signal.start, signal.end))
     return items
 
 
@@ -111,8 +114,12 @@ def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing
 
 def _fallback(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing:
     return Routing(
-        route=Route.OTHER, secondary=(), scores=dict(scores), confidence=0.2,
-        confidence_label="Low", trace=tuple(trace),
+        route=Route.OTHER,
+        secondary=(),
+        scores=dict(scores),
+        confidence=0.2,
+        confidence_label="Low",
+        trace=tuple(trace),
         decided_by="no route's words or signals were found; a person should read it",
     )
 

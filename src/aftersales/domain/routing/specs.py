@@ -9,8 +9,15 @@ from typing import Any
 from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec, SlaTargets
 
 TEXT_FIELDS: tuple[str, ...] = (
-    "title", "frontline_action", "risky_route", "correct_route", "escalation_trigger",
-    "lead", "first_reply", "resolution_path", "stop_line",
+    "title",
+    "frontline_action",
+    "risky_route",
+    "correct_route",
+    "escalation_trigger",
+    "lead",
+    "first_reply",
+    "resolution_path",
+    "stop_line",
 )
 SLA_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SlaTargets))
 
@@ -73,9 +80,7 @@ def _sla(body: Mapping[str, Any], where: str) -> SlaTargets:
     return SlaTargets(**values)
 
 
-def with_overrides(
-    spec: RouteSpec, overrides: Mapping[str, object], sla: Mapping[str, float]
-) -> RouteSpec:
+def with_overrides(spec: RouteSpec, overrides: Mapping[str, object], sla: Mapping[str, float]) -> RouteSpec:
     """A store's policy file replaces any field of a built-in spec (validated by the policy file)."""
     changes: dict[str, Any] = {k: v for k, v in overrides.items() if k in TEXT_FIELDS}
     if "write_back" in overrides:

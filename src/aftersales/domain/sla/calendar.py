@@ -192,9 +192,7 @@ def _open_days(
         day += _ONE_DAY
 
 
-def _open_spans(
-    calendar: BusinessCalendar, after: datetime, until: datetime | None = None
-) -> Iterator[Span]:
+def _open_spans(calendar: BusinessCalendar, after: datetime, until: datetime | None = None) -> Iterator[Span]:
     """Opening spans from ``after`` on, the first one clipped so it starts at ``after``."""
     for _day, spans in _open_days(calendar, after, until):
         for start, end in spans:
@@ -214,8 +212,7 @@ def _require_aware(moment: datetime, name: str) -> datetime:
 def _normalise_pauses(pauses: Iterable[tuple[datetime, datetime]]) -> list[Span]:
     """Pauses as sorted, merged UTC spans; empty or inverted pauses are dropped."""
     spans = sorted(
-        (_require_aware(start, "pause start"), _require_aware(end, "pause end"))
-        for start, end in pauses
+        (_require_aware(start, "pause start"), _require_aware(end, "pause end")) for start, end in pauses
     )
     merged: list[Span] = []
     for start, end in spans:
