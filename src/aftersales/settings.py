@@ -17,6 +17,11 @@ class Settings:
     policy_file: Path | None  # an explicit policy file; None: data_dir/policy.toml or the built-in
 
     @property
+    def cache_dir(self) -> Path:
+        """Rebuildable speed-ups (the cue index, the built-in model); safe to delete."""
+        return self.data_dir / "cache"
+
+    @property
     def model_file(self) -> Path:
         return self.data_dir / "router-model.json"
 

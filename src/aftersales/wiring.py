@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from functools import cache
 from pathlib import Path
 
 from aftersales.adapters.holidays_calendar import calendar_for
-from aftersales.adapters.packaged import builtin_cue_book, builtin_route_specs, read_packaged_text
+from aftersales.adapters.packaged import (
+    builtin_cue_book,
+    builtin_examples,
+    builtin_model,
+    builtin_route_specs,
+)
 from aftersales.adapters.policy_file import default_policy, load_policy
 from aftersales.adapters.tracking_formats import load_courier_formats
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.routes import Route, RouteSpec
-from aftersales.domain.routing.model import NaiveBayes, features, model_from_dict, train
+from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
-from aftersales.domain.text import normalise
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -37,18 +38,6 @@ def store_specs(policy: StorePolicy) -> dict[Route, RouteSpec]:
     }
 
 
-def builtin_examples() -> list[tuple[str, Route]]:
-    """The router's own training examples, written by the project and shipped in the package."""
-    reader = csv.DictReader(io.StringIO(read_packaged_text("examples.csv")))
-    return [(row["text"], Route(row["route"])) for row in reader]
-
-
-@cache
-def builtin_model() -> NaiveBayes:
-    repair = builtin_cue_book().repair
-    return train((features(normalise(text, repair)), route) for text, route in builtin_examples())
-
-
 def load_store_model(path: Path) -> NaiveBayes | None:
     if not path.is_file():
         return None
@@ -63,11 +52,20 @@ def load_store_model(path: Path) -> NaiveBayes | None:
 def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] = ()) -> RoutingKit:
     policy = load_active_policy(settings)
     return RoutingKit(
-        book=builtin_cue_book(),
+        book=builtin_cue_book(settings.cache_dir),
         specs=store_specs(policy),
         policy=policy,
         calendar=calendar_for(policy),
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
-        model=load_store_model(settings.model_file) or builtin_model(),
+        model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
     )
+
+
+__all__ = [
+    "build_routing_kit",
+    "builtin_examples",
+    "load_active_policy",
+    "load_store_model",
+    "store_specs",
+]

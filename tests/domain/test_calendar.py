@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as clock
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -457,13 +456,3 @@ def test_due_at_matches_a_minute_by_minute_wall_clock_count(
         assert open_minutes[-1] == due - timedelta(minutes=1)
     else:
         assert _open_by_wall_clock(due, calendar)
-
-
-def test_due_at_is_fast_enough() -> None:
-    calendar = BusinessCalendar(NEW_YORK, weekdays(LUNCH_BREAK), closed_on(date(2026, 11, 26)))
-    starts = [ny(2026, 1, 5, 9) + timedelta(minutes=37 * i) for i in range(5_000)]
-    began = clock.perf_counter()
-    for start in starts:
-        due_at(start, 240, calendar)
-    rate = len(starts) / (clock.perf_counter() - began)
-    assert rate > 5_000  # target is ~20,000/s; generous so slow CI machines do not flake

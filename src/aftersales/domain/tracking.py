@@ -98,7 +98,7 @@ class CourierFormat:
     courier_name: str
     courier_code: str
     tracking_name: str
-    regex: re.Pattern[str]
+    regex: re.Pattern[str]  # matches the number as normalized, without whitespace
     search_source: str  # the regex with its group names dropped, for the combined prefilter
     checksum: ChecksumSpec | None = None
     serial_prefix: SerialPrefix | None = None
@@ -165,7 +165,7 @@ def _parse_definition(
     courier_name: str, code: str, keywords: tuple[str, ...], definition: Mapping[str, Any]
 ) -> CourierFormat:
     try:
-        source = _to_python_regex(_joined(definition["regex"]))
+        source = _without_whitespace(_to_python_regex(_joined(definition["regex"])))
         validation = definition.get("validation") or {}
         lookups = {lookup.name: lookup for lookup in map(_parse_lookup, _additional(definition))}
         return CourierFormat(
@@ -191,6 +191,32 @@ def _joined(regex: Any) -> str:
 
 def _to_python_regex(source: str) -> str:
     return _RUBY_NAMED_GROUP.sub(r"(?P<\1>", source)
+
+
+def _without_whitespace(source: str) -> str:
+    """The same regex for a number already stripped of whitespace, which is what we match.
+
+    There ``\\s*`` can only match nothing, so it goes, and unnamed groups become
+    non-capturing; the engine then runs ``([0-9]\\s*){14}`` as a plain ``[0-9]{14}``,
+    several times faster.
+    """
+    out: list[str] = []
+    index, in_class = 0, False
+    while index < len(source):
+        char = source[index]
+        step = 2 if char == "\\" else 1
+        piece = source[index : index + step]
+        if char == "\\" and not in_class and source[index + 1 : index + 3] == "s*":
+            piece, step = "", 3
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(" and source[index + 1 : index + 2] != "?":
+            piece = "(?:"
+        out.append(piece)
+        index += step
+    return "".join(out)
 
 
 def _additional(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -6,21 +6,21 @@ normalised message against them, keeping every match for the trace.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aftersales.domain.routes import Route
+from aftersales.domain.routing.prefixes import PatternError, leading_strings
 from aftersales.domain.signals import FLAG_NAMES, FlagPatterns
 from aftersales.domain.text import NormalisedText, SpellingRepair
 
+Dispatch = Mapping[str, tuple[tuple[str, Mapping[str, int]], ...]]
 _MACRO = re.compile(r"\{(\w+)\}")
-try:
-    _REGEX_PARSER: Any = importlib.import_module("re._parser")
-except ImportError:  # pragma: no cover - every CPython from 3.11 has it
-    _REGEX_PARSER = None
+# Normalised text starts words with these; a cue whose leading strings cannot be worked
+# out is tried after every one of them.
+_ANY_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'")
 
 
 class CueError(ValueError):
@@ -44,9 +44,9 @@ class CueMatch:
 @dataclass(frozen=True, slots=True)
 class CueBook:
     cues: tuple[Cue, ...]
-    # first character of a word -> the pattern sources to try there, each with its map from
-    # group name to the index of the cue in ``cues`` (see _dispatch)
-    _dispatch: Mapping[str, tuple[tuple[str, Mapping[str, int]], ...]]
+    # a word's first one or two characters -> the pattern sources to try there, each with
+    # its map from group name to the index of the cue in ``cues`` (see _dispatch)
+    dispatch: Dispatch
     flag_patterns: FlagPatterns
     repair: SpellingRepair
     # compiled on first use: a one-message CLI run compiles only the letters it meets
@@ -54,11 +54,11 @@ class CueBook:
         default_factory=dict, repr=False, compare=False
     )
 
-    def _patterns(self, char: str) -> tuple[tuple[re.Pattern[str], Mapping[str, int]], ...]:
-        patterns = self._compiled.get(char)
+    def _patterns(self, key: str) -> tuple[tuple[re.Pattern[str], Mapping[str, int]], ...]:
+        patterns = self._compiled.get(key)
         if patterns is None:
-            patterns = tuple((re.compile(src), groups) for src, groups in self._dispatch.get(char, ()))
-            self._compiled[char] = patterns
+            patterns = tuple((re.compile(src), groups) for src, groups in self.dispatch.get(key, ()))
+            self._compiled[key] = patterns
         return patterns
 
     def matches(self, normalised: NormalisedText) -> list[CueMatch]:
@@ -66,7 +66,9 @@ class CueBook:
         seen: set[int] = set()
         text = normalised.text
         for position in normalised.word_starts:
-            for pattern, groups in self._patterns(text[position]):
+            for pattern, groups in self._patterns(text[position : position + 2]) + self._patterns(
+                text[position]
+            ):
                 match = pattern.match(text, position)
                 if match is None:
                     continue
@@ -78,15 +80,20 @@ class CueBook:
         return found
 
 
-def parse_cue_book(data: Mapping[str, Any]) -> CueBook:
-    """Build a cue book from decoded TOML; raises CueError naming what is wrong."""
+def parse_cue_book(data: Mapping[str, Any], dispatch: Dispatch | None = None) -> CueBook:
+    """Build a cue book from decoded TOML; raises CueError naming what is wrong.
+
+    ``dispatch`` is a table an earlier run built from the same data (see ``_dispatch``):
+    passing it skips the analysis of every pattern, most of a cold start.
+    """
     macros = {str(k): str(v) for k, v in data.get("macros", {}).items()}
     cues: list[Cue] = []
     for route_name, spec in data.get("routes", {}).items():
         route = _route(route_name)
         for entry in spec.get("cues", []):
             cues.append(_cue(route, entry))
-    dispatch = _dispatch(cues, macros)
+    if dispatch is None:
+        dispatch = _dispatch(cues, macros)
     keywords = data.get("keywords", {})
     repair = SpellingRepair(keywords.get("words", []), keywords.get("known", []))
     flag_data = data.get("flags", {})
@@ -133,111 +140,28 @@ def _compile(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern[
         raise CueError(f"{where}: bad pattern {pattern!r}: {error}") from None
 
 
-def _dispatch(
-    cues: Sequence[Cue], macros: Mapping[str, str]
-) -> dict[str, tuple[tuple[str, Mapping[str, int]], ...]]:
-    """Per first character, the patterns to try at a word starting with it.
+def _dispatch(cues: Sequence[Cue], macros: Mapping[str, str]) -> Dispatch:
+    """Per leading string of a word, the patterns to try there.
 
-    Trying only the cues that can start with a word's first letter, instead of every cue
-    at every word, is what keeps routing at thousands of messages a second. Each route
-    (and, apart, each route's vetoes) gets its own pattern, so matches for different
-    routes at the same word never hide each other; within one, the strongest cue wins.
+    Trying only the cues that can start with a word's first two characters, instead of
+    every cue at every word, is what keeps routing at thousands of messages a second and
+    lets a one-message run compile only the few patterns it needs. Each route (and, apart,
+    each route's vetoes) gets its own pattern, so matches for different routes at the same
+    word never hide each other; within one, the strongest cue wins.
     """
     table: dict[tuple[str, Route, bool], list[tuple[int, str]]] = {}
     for index, cue in sorted(enumerate(cues), key=lambda ic: -abs(ic[1].weight)):
         where = f"routes.{cue.route}.cues[{cue.pattern!r}]"
         body = _expand(cue.pattern, macros, where)
         try:
-            firsts = first_characters(body)  # also checks the pattern's syntax
-        except CueError as error:
-            raise CueError(f"{where}: {error}") from None
-        for char in firsts or _ANY_FIRST:
-            table.setdefault((char, cue.route, cue.weight < 0), []).append((index, body))
-    dispatch: dict[str, list[tuple[str, Mapping[str, int]]]] = {}
-    for (char, _route, _negative), entries in table.items():
+            keys = leading_strings(body)  # also checks the pattern's syntax
+        except PatternError as error:
+            raise CueError(f"{where}: bad pattern: {error}") from None
+        for key in keys or _ANY_FIRST:
+            table.setdefault((key, cue.route, cue.weight < 0), []).append((index, body))
+    dispatch: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    for (key, _route, _negative), entries in table.items():
         groups = {f"g{n}": index for n, (index, _body) in enumerate(entries)}
         alternatives = "|".join(f"(?P<g{n}>{body})" for n, (_index, body) in enumerate(entries))
-        dispatch.setdefault(char, []).append((f"(?:{alternatives})", groups))
-    return {char: tuple(patterns) for char, patterns in dispatch.items()}
-
-
-# Normalised text starts words with these; a cue whose first character cannot be worked
-# out is tried after every one of them.
-_ANY_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def first_characters(body: str) -> frozenset[str] | None:
-    """The characters a match of ``body`` can start with, or None when any (or unknown).
-
-    Reads the pattern with the standard library's own regex parser (a private module: on a
-    Python without it, every cue is simply tried at every word start).
-    """
-    if _REGEX_PARSER is None:
-        return None
-    try:
-        tree = _REGEX_PARSER.parse(body)
-    except re.error as error:
-        raise CueError(f"bad pattern {body!r}: {error}") from None
-    chars, nullable = _firsts(list(tree))
-    return None if chars is None or nullable else frozenset(chars)
-
-
-def _firsts(items: Sequence[tuple[Any, Any]]) -> tuple[set[str] | None, bool]:
-    """(first characters, can match empty) of a parsed sequence."""
-    found: set[str] = set()
-    for op, value in items:
-        name = str(op)
-        if name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue  # zero-width: look past it
-        step = _first_of(name, value)
-        if step is None:
-            return None, False
-        chars, nullable = step
-        found |= chars
-        if not nullable:
-            return found, False
-    return found, True
-
-
-def _first_of(name: str, value: Any) -> tuple[set[str], bool] | None:
-    if name == "LITERAL":
-        return {chr(value)}, False
-    if name == "IN":
-        return _class_chars(value)
-    if name == "SUBPATTERN":
-        return _known(_firsts(list(value[-1])))
-    if name == "BRANCH":
-        return _branch(value[1])
-    if name in ("MAX_REPEAT", "MIN_REPEAT"):
-        low, _high, inner = value
-        step = _known(_firsts(list(inner)))
-        return None if step is None else (step[0], step[1] or low == 0)
-    return None
-
-
-def _known(step: tuple[set[str] | None, bool]) -> tuple[set[str], bool] | None:
-    return None if step[0] is None else (step[0], step[1])
-
-
-def _branch(branches: Sequence[Any]) -> tuple[set[str], bool] | None:
-    chars: set[str] = set()
-    nullable = False
-    for branch in branches:
-        step = _known(_firsts(list(branch)))
-        if step is None:
-            return None
-        chars |= step[0]
-        nullable = nullable or step[1]
-    return chars, nullable
-
-
-def _class_chars(items: Sequence[tuple[Any, Any]]) -> tuple[set[str], bool] | None:
-    chars: set[str] = set()
-    for op, value in items:
-        if str(op) == "LITERAL":
-            chars.add(chr(value))
-        elif str(op) == "RANGE":
-            chars |= {chr(code) for code in range(value[0], value[1] + 1)}
-        else:
-            return None  # \w, negated classes: anything
-    return chars, False
+        dispatch.setdefault(key, []).append((f"(?:{alternatives})", groups))
+    return {key: tuple(patterns) for key, patterns in dispatch.items()}
