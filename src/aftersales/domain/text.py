@@ -13,8 +13,8 @@ that decide a route, and must leave every other word alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 _TOKEN = re.compile(r"(?P<rating>\b\d{1,2} ?/ ?(?:5|10)\b|[★☆⭐✩✪✫✭✮]+)|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -59,30 +59,20 @@ class NormalisedText:
     """A normalised, single-spaced copy of a message with a map back to the original."""
 
     original: str
-    tokens: tuple[Token, ...]
-    text: str = field(init=False)
-    _starts: tuple[int, ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        words = [t.text for t in self.tokens]
-        starts: list[int] = []
-        position = 0
-        for word in words:
-            starts.append(position)
-            position += len(word) + 1
-        object.__setattr__(self, "text", " ".join(words))
-        object.__setattr__(self, "_starts", tuple(starts))
+    words: tuple[str, ...]  # normalised: lower case, straight apostrophes, spelling repaired
+    spans: tuple[tuple[int, int], ...]  # each word's span in the original text
+    text: str  # the words joined by single spaces
+    word_starts: tuple[int, ...]  # where each word starts in ``text``
 
     @property
-    def word_starts(self) -> tuple[int, ...]:
-        """Where each token starts in the normalised text."""
-        return self._starts
+    def tokens(self) -> tuple[Token, ...]:
+        return tuple(Token(w, s, e) for w, (s, e) in zip(self.words, self.spans, strict=True))
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text behind a span of the normalised text."""
-        first = _token_at(self._starts, start)
-        last = _token_at(self._starts, max(start, end - 1))
-        return self.tokens[first].start, self.tokens[last].end
+        first = _token_at(self.word_starts, start)
+        last = _token_at(self.word_starts, max(start, end - 1))
+        return self.spans[first][0], self.spans[last][1]
 
 
 def _token_at(starts: tuple[int, ...], offset: int) -> int:
@@ -107,6 +97,11 @@ class SpellingRepair:
             for variant in _deletes(keyword, _max_distance(len(keyword))):
                 self._deletes.setdefault(variant, set()).add(keyword)
         self.repair = lru_cache(maxsize=65536)(self._repair)
+        self.words = lru_cache(maxsize=131072)(self._words)
+
+    def _words(self, raw: str) -> tuple[str, ...]:
+        """A raw token as normalised words: "Cancelation" -> ("cancellation",)."""
+        return tuple(self.repair(_plain(raw)[0]).split(" "))
 
     def _repair(self, word: str) -> str:
         if word in self._known or len(word) < 4 or not word.isalpha():
@@ -167,12 +162,30 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def normalise(text: str, repair: SpellingRepair | None = None) -> NormalisedText:
-    tokens: list[Token] = []
+    word_of = _word_reader(repair)
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    starts: list[int] = []
+    position = 0
     for match in _TOKEN.finditer(text):
-        word = STAR_RATING if match.group("rating") else match.group().lower().replace("’", "'")
-        word = _APOSTROPHELESS.get(word, word)
-        if repair is not None:
-            word = repair.repair(word)
-        for part in word.split(" "):
-            tokens.append(Token(part, match.start(), match.end()))
-    return NormalisedText(text, tuple(tokens))
+        span = match.span()
+        raw = STAR_RATING if match.group("rating") else match.group()
+        for part in word_of(raw):
+            words.append(part)
+            spans.append(span)
+            starts.append(position)
+            position += len(part) + 1
+    return NormalisedText(text, tuple(words), tuple(spans), " ".join(words), tuple(starts))
+
+
+def _plain(raw: str) -> tuple[str, ...]:
+    word = raw.lower().replace("’", "'")
+    return (_APOSTROPHELESS.get(word, word),)
+
+
+_plain_words = lru_cache(maxsize=131072)(_plain)
+
+
+def _word_reader(repair: SpellingRepair | None) -> Callable[[str], tuple[str, ...]]:
+    """raw token -> its normalised word(s); memoised, since words repeat a lot."""
+    return _plain_words if repair is None else repair.words

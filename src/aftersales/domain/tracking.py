@@ -13,6 +13,7 @@ inside such a run, 8 to 40 characters long and holding a digit, are tried agains
 courier regexes. A span counts when its format's check digit passes. Formats without a
 check digit accept almost any long token, order and phone numbers included, so those only
 count when the words just before the span talk about tracking or name the courier.
+Like the data's reference implementation, letters must be upper case: ``1z...`` is not read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +140,7 @@ def find_tracking_numbers(text: str, formats: Sequence[CourierFormat]) -> list[T
     """
     if not text or not formats:
         return []
-    scan = _Scan(text, tuple(formats), _prefilter(tuple(f.search_source for f in formats)))
+    scan = _Scan(text, tuple(formats), _prefilters(tuple(f.search_source for f in formats)))
     found: list[TrackingMatch] = []
     for run in _RUN.finditer(text):
         if run.end() - run.start() >= MIN_LENGTH:
@@ -255,7 +256,7 @@ def _parse_prefix(raw: Any) -> SerialPrefix | None:
     if not raw or "prepend_if" not in raw:
         return None
     rule = raw["prepend_if"]
-    return SerialPrefix(re.compile(_to_python_regex(str(rule["matches_regex"]))), rule["content"])
+    return SerialPrefix(re.compile(_to_python_regex(str(rule["matches_regex"]))), str(rule["content"]))
 
 
 def _parse_checksum(raw: Any) -> ChecksumSpec | None:
@@ -286,8 +287,14 @@ def _optional_int(value: Any) -> int | None:
 # site): a character that is not a digit counts as 0, as Ruby's String#to_i reads it.
 
 
-def _digit(char: str) -> int:
-    return int(char) if "0" <= char <= "9" else 0
+_DIGIT_VALUES = {str(digit): digit for digit in range(10)}
+# UPS serials carry letters; the data's mod10 folds every other character onto 0-9 this way.
+_MOD10_VALUES = {chr(code): (code - 3) % 10 for code in range(ord("A"), ord("Z") + 1)}
+_MOD10_VALUES.update(_DIGIT_VALUES)
+
+
+def _digits(text: str) -> list[int]:
+    return [_DIGIT_VALUES.get(char, 0) for char in text]
 
 
 def _leading_int(text: str) -> int:
@@ -295,18 +302,22 @@ def _leading_int(text: str) -> int:
     return int(found.group()) if found else 0
 
 
+def _weighted_sum(serial: str, weights: Sequence[int]) -> int:
+    # Characters past the last weight count for nothing, as in the reference code.
+    return sum(value * weight for value, weight in zip(_digits(serial), weights, strict=False))
+
+
+def _complement(total: int, modulo: int) -> int:
+    return (modulo - total % modulo) % modulo
+
+
 def _mod10(spec: ChecksumSpec, serial: str, check: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(serial) if spec.reverse else serial):
-        # UPS serials carry letters; the data's algorithm folds them onto digits this way.
-        value = _digit(char) if "0" <= char <= "9" else (ord(char) - 3) % 10
-        if spec.odds_multiplier is not None and index % 2 == 1:
-            value *= spec.odds_multiplier
-        elif spec.evens_multiplier is not None and index % 2 == 0:
-            value *= spec.evens_multiplier
-        total += value
-    modulo = spec.modulo or 10
-    return (modulo - total % modulo) % modulo == _leading_int(check)
+    chars = serial[::-1] if spec.reverse else serial
+    values = [_MOD10_VALUES.get(char, (ord(char) - 3) % 10) for char in chars]
+    # Positions count from 0, so "evens" are the 1st, 3rd, ... characters.
+    evens = sum(values[0::2]) * (1 if spec.evens_multiplier is None else spec.evens_multiplier)
+    odds = sum(values[1::2]) * (1 if spec.odds_multiplier is None else spec.odds_multiplier)
+    return _complement(evens + odds, spec.modulo or 10) == _leading_int(check)
 
 
 def _mod7(spec: ChecksumSpec, serial: str, check: str) -> bool:
@@ -316,19 +327,16 @@ def _mod7(spec: ChecksumSpec, serial: str, check: str) -> bool:
 def _s10(spec: ChecksumSpec, serial: str, check: str) -> bool:
     weights = spec.weightings or (8, 6, 4, 2, 3, 5, 9, 7)
     modulo = spec.modulo or 11
-    remainder = sum(_digit(c) * w for c, w in zip(serial, weights, strict=False)) % modulo
+    remainder = _weighted_sum(serial, weights) % modulo
     # The S10 standard fixes the digit for remainders 0 and 1 instead of computing it.
     expected = {0: 5, 1: 0}.get(remainder, modulo - remainder)
     return expected == _leading_int(check)
 
 
 def _luhn(spec: ChecksumSpec, serial: str, check: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(serial)):
-        value = _digit(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    modulo = spec.modulo or 10
-    return (modulo - total % modulo) % modulo == _leading_int(check)
+    values = _digits(serial)[::-1]
+    doubled = sum(value * 2 - 9 if value > 4 else value * 2 for value in values[0::2])
+    return _complement(doubled + sum(values[1::2]), spec.modulo or 10) == _leading_int(check)
 
 
 def _mod_37_36(spec: ChecksumSpec, serial: str, check: str) -> bool:
@@ -337,7 +345,7 @@ def _mod_37_36(spec: ChecksumSpec, serial: str, check: str) -> bool:
     alphabet = spec.alphabet or "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     running = modulo
     for char in serial:
-        running += ord(char) - 55 if "A" <= char <= "Z" else _digit(char)
+        running += ord(char) - 55 if "A" <= char <= "Z" else _DIGIT_VALUES.get(char, 0)
         if running > modulo:
             running -= modulo
         running *= 2
@@ -351,7 +359,7 @@ def _mod_37_36(spec: ChecksumSpec, serial: str, check: str) -> bool:
 def _sum_product(spec: ChecksumSpec, serial: str, check: str) -> bool:
     if spec.modulo1 is None or spec.modulo2 is None:
         return False
-    total = sum(_digit(c) * w for c, w in zip(serial, spec.weightings, strict=False))
+    total = _weighted_sum(serial, spec.weightings)
     return total % spec.modulo1 % spec.modulo2 == _leading_int(check)
 
 
@@ -380,20 +388,28 @@ class _Candidate:
 
 
 @functools.lru_cache(maxsize=16)
-def _prefilter(sources: tuple[str, ...]) -> re.Pattern[str]:
-    # One alternation answers "does any format fit?" in a single call; most spans fail it.
-    # Alternatives are tried in order, so the one that matched (its group is named after
-    # its index) is the first format that can fit, and the ones before it need no trying.
-    return re.compile("|".join(f"(?P<_{i}>{s})" for i, s in enumerate(sources)), re.ASCII)
+def _prefilters(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """For each k, one alternation of the formats from k on, asking "which fits next?".
+
+    Most spans fit no format, and one call answers that. Alternatives are tried in order,
+    so the group that matched (named after its format's index) is the next format that
+    fits, and the formats in between are skipped inside the regex engine.
+    """
+    return tuple(
+        re.compile("|".join(f"(?P<_{i}>{sources[i]})" for i in range(k, len(sources))), re.ASCII)
+        for k in range(len(sources))
+    )
 
 
 class _Scan:
     """The state of one find_tracking_numbers call."""
 
-    def __init__(self, text: str, formats: tuple[CourierFormat, ...], prefilter: re.Pattern[str]) -> None:
+    def __init__(
+        self, text: str, formats: tuple[CourierFormat, ...], fits: tuple[re.Pattern[str], ...]
+    ) -> None:
         self.text = text
         self.formats = formats
-        self.prefilter = prefilter
+        self.fits = fits
         self.budget = _JOINED_SPAN_BUDGET
 
     def run(self, start: int, end: int) -> list[TrackingMatch]:
@@ -422,14 +438,11 @@ class _Scan:
                 out.append(candidate)
 
     def _classify(self, number: str, start: int, end: int) -> _Candidate | None:
-        fits = self.prefilter.fullmatch(number)
-        if fits is None:
-            return None
-        first = int((fits.lastgroup or "_0")[1:])
         window = self.text[max(0, start - CONTEXT_WINDOW) : start].lower()
         best: _Candidate | None = None
         best_score = (False, False)
-        for rank, fmt in enumerate(self.formats[first:], start=first):
+        for rank in self._fitting(number):
+            fmt = self.formats[rank]
             found = fmt.regex.fullmatch(number)
             verdict = None if found is None else _verdict(fmt, found)
             if found is None or verdict is None:
@@ -442,6 +455,17 @@ class _Scan:
                 best = _Candidate(_match(fmt, found, number, start, end, verdict), rank)
                 best_score = (verdict, named)
         return best
+
+    def _fitting(self, number: str) -> Iterator[int]:
+        """The indexes of the formats whose regex fits ``number``, in order."""
+        rank = 0
+        while rank < len(self.fits):
+            fits = self.fits[rank].fullmatch(number)
+            if fits is None or fits.lastgroup is None:
+                return
+            rank = int(fits.lastgroup[1:])
+            yield rank
+            rank += 1
 
 
 def _verdict(fmt: CourierFormat, found: re.Match[str]) -> bool | None:

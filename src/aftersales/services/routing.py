@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ from aftersales.domain.sla.promise import add_business_days, last_promised_day
 from aftersales.domain.text import NormalisedText, normalise
 from aftersales.domain.tracking import CourierFormat
 
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 # A customer message longer than this is not one message (a pasted log, a mailbox, junk).
 MAX_MESSAGE_CHARS = 50_000
 # The learned model fills in where the cue book is silent and only nudges where the cues
@@ -82,7 +84,7 @@ def usable_text(text: str, where: str = "") -> str:
             f"{MAX_MESSAGE_CHARS:,} (split it, or pass the body of one message)",
             where,
         )
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r" or c == "\ufffd")
+    controls = len(_NOT_TEXT.findall(text))
     if controls > max(3, len(text) // 20):
         raise InputError(
             f"the input does not look like text ({controls} control or undecodable characters)", where

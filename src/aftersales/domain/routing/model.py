@@ -87,7 +87,7 @@ _STOPWORDS = frozenset(
 
 def features(normalised: NormalisedText) -> list[str]:
     """Words (crudely stemmed) and adjacent word pairs."""
-    words = [_stem(t.text) for t in normalised.tokens if t.text not in _STOPWORDS]
+    words = [_stem(w) for w in normalised.words if w not in _STOPWORDS]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
@@ -137,15 +137,14 @@ class NaiveBayes:
 
     def top_words(self, route: Route, words: Sequence[str], count: int = 3) -> list[str]:
         """The message's words that most favour this route: the model's part of the trace."""
-        others = [r for r in self.priors if r is not route]
+        column = self._routes.index(route)
 
         def lift(word: str) -> float:
-            own = self.word_counts[route].get(word, 0.0) / max(self.totals[route], 1.0)
-            rest = sum(self.word_counts[r].get(word, 0.0) for r in others)
-            return own / (rest / max(sum(self.totals[r] for r in others), 1.0) + 1e-6)
+            row = self._log_table[word]
+            return row[column] - max(v for n, v in enumerate(row) if n != column)
 
-        ranked = sorted({w for w in words if self.word_counts[route].get(w)}, key=lift, reverse=True)
-        return ranked[:count]
+        known = {w for w in words if w in self._log_table and self.word_counts[route].get(w)}
+        return sorted(known, key=lift, reverse=True)[:count]
 
 
 def train(

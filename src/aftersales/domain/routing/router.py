@@ -58,7 +58,7 @@ class Routing:
 def score_routes(
     normalised: NormalisedText, book: CueBook, signals: Sequence[Signal]
 ) -> tuple[dict[Route, float], list[TraceItem]]:
-    scores = dict.fromkeys(Route, 0.0)
+    scores = dict.fromkeys(RISK_ORDER, 0.0)
     trace = [_cue_trace(m, normalised.original) for m in book.matches(normalised)]
     trace.extend(_signal_trace(signals, normalised.original))
     for item in trace:
@@ -96,7 +96,7 @@ def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing
     if top <= 0:
         return _fallback(scores, trace)
     holding = [r for r in RISK_ORDER if scores[r] >= HOLD_SCORE]
-    strongest = max(Route, key=lambda r: (scores[r], -risk_rank(r)))
+    strongest = max(RISK_ORDER, key=scores.__getitem__)  # ties go to the riskier route
     contenders = [r for r in holding if scores[r] >= RISK_OVERRIDE_SHARE * top]
     primary = contenders[0] if contenders else strongest
     secondary = tuple(r for r in holding if r is not primary)

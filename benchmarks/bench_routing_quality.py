@@ -1,0 +1,96 @@
+"""Routing quality: macro-F1, per-route precision/recall and the confusion matrix.
+
+Data sets: the Bitext development set (../shared/data/bitext-dev, six of the ten routes;
+measured, never trained on), the project's own held-out evaluation set
+(benchmarks/data/routing_eval.jsonl, all ten routes, written apart from the router), and
+the seed's Routing Lab scenarios (tests/scenarios/routing/seed_lab.toml).
+
+    .venv/bin/python benchmarks/bench_routing_quality.py [--confusion] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+
+from aftersales.services.routing import RoutingKit, route_text
+from common import REPO, bitext_rows, eval_rows, scratch_kit
+
+
+def score(kit: RoutingKit, rows: Sequence[tuple[str, str]]) -> dict[str, object]:
+    predicted = [route_text(kit, text)[0].route.value for text, _ in rows]
+    gold = [route for _, route in rows]
+    labels = sorted(set(gold))
+    pairs = Counter(zip(gold, predicted, strict=True))
+    per_route = {}
+    for label in labels:
+        tp = pairs[(label, label)]
+        fp = sum(n for (g, p), n in pairs.items() if p == label and g != label)
+        fn = sum(n for (g, p), n in pairs.items() if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_route[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    return {
+        "messages": len(rows),
+        "macro_f1": sum(r["f1"] for r in per_route.values()) / len(per_route),
+        "accuracy": sum(pairs[(label, label)] for label in labels) / len(rows),
+        "per_route": per_route,
+        "confusion": {g: {p: pairs[(g, p)] for p in sorted(set(predicted)) if pairs[(g, p)]} for g in labels},
+    }
+
+
+def seed_rows() -> list[tuple[str, str]]:
+    cases = tomllib.loads((REPO / "tests" / "scenarios" / "routing" / "seed_lab.toml").read_text())["case"]
+    return [(case["text"], case["route"]) for case in cases]
+
+
+def report(name: str, result: dict[str, object], confusion: bool) -> None:
+    print(f"\n## {name}: {result['messages']} messages")
+    print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}")
+    print(f"{'route':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>5}")
+    per_route = result["per_route"]
+    assert isinstance(per_route, dict)
+    for route, row in per_route.items():
+        print(
+            f"{route:<18} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>6.3f} {row['support']:>5}"
+        )
+    if confusion:
+        print("confusion (gold -> predicted: count)")
+        matrix = result["confusion"]
+        assert isinstance(matrix, dict)
+        for gold, row in matrix.items():
+            print(f"  {gold:<18} " + ", ".join(f"{p} {n}" for p, n in row.items()))
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--confusion", action="store_true", help="print the confusion matrices")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    args = parser.parse_args(argv)
+    kit = scratch_kit()
+    results: dict[str, object] = {}
+    bitext = bitext_rows()
+    if bitext is None:
+        print("skipped bitext-dev: ../shared/data/bitext-dev/utterances.csv is absent", file=sys.stderr)
+    else:
+        results["bitext-dev (6 routes)"] = score(kit, bitext)
+    results["project eval set (10 routes)"] = score(kit, eval_rows())
+    results["seed Routing Lab scenarios"] = score(kit, seed_rows())
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print("command: .venv/bin/python benchmarks/bench_routing_quality.py --confusion")
+    for name, result in results.items():
+        assert isinstance(result, dict)
+        report(name, result, args.confusion)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
