@@ -60,6 +60,6 @@ def render_card(card: DecisionCard) -> str:
 
 
 def _quotes(card: DecisionCard) -> str:
-    quotes = [f"{t.quote!r} -> {t.route.value}" for t in card.routing.trace if t.quote][:4]
+    quotes = list(dict.fromkeys(f"{t.quote!r} -> {t.route.value}" for t in card.routing.trace if t.quote))[:4]
     models = [t.evidence for t in card.routing.trace if t.reason == "model"]
     return "; ".join(quotes + models) or "no cue words"

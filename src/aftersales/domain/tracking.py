@@ -27,6 +27,7 @@ from typing import Any
 
 MIN_LENGTH = 8
 MAX_LENGTH = 40
+SHORT_DIGITS = 12
 CONTEXT_WINDOW = 40
 GENERIC_KEYWORDS = ("track", "parcel", "package", "shipment", "carrier", "courier")
 
@@ -448,7 +449,11 @@ class _Scan:
             if found is None or verdict is None:
                 continue
             named = any(word in window for word in fmt.keywords)
-            if not (verdict or named or any(word in window for word in GENERIC_KEYWORDS)):
+            vouched = named or any(word in window for word in GENERIC_KEYWORDS)
+            # A short run of digits passes some courier's check digit by chance (1 in 7 for
+            # DHL's mod 7), so phone and order numbers need the words around them as well.
+            trusted = verdict and not (number.isdigit() and len(number) <= SHORT_DIGITS)
+            if not (trusted or vouched):
                 continue
             # A customer who names the courier settles a tie between formats that fit.
             if best is None or (verdict, named) > best_score:

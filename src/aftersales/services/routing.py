@@ -153,7 +153,7 @@ def build_card(
     evidence = check_evidence(spec.evidence, signals, text, order)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar)
-    reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, now))
+    reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, signals))
     return DecisionCard(
         text=text,
         routing=routing,
@@ -231,14 +231,14 @@ def _reply_values(
     order: OrderFacts | None,
     evidence: EvidenceChecklist,
     sla: SlaDue,
-    now: datetime,
+    signals: Sequence[Signal],
 ) -> dict[str, str]:
     lead = kit.policy.lead_for(spec.lead)
     asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.missing if i.key in BUYER_ASKS))
     return {
         "greeting": "Hello,",
         "store_name": kit.policy.store_name,
-        "order_ref": f"your order #{order.number.lstrip('#')}" if order else _order_ref(evidence),
+        "order_ref": _order_ref(order, signals),
         "next_update": format_moment(sla.next_update_due),
         "last_scan": _last_scan_sentence(order, kit.calendar),
         "promise_window": _promise_sentence(order, kit),
@@ -248,12 +248,11 @@ def _reply_values(
     }
 
 
-def _order_ref(evidence: EvidenceChecklist) -> str:
-    for item in evidence.present:
-        if item.key in ("order_number", "order_detail", "order_timeline", "past_order"):
-            number = item.source.split("'")[1] if "'" in item.source else ""
-            return f"your order {number}".strip()
-    return "your order"
+def _order_ref(order: OrderFacts | None, signals: Sequence[Signal]) -> str:
+    if order is not None:
+        return f"your order #{order.number.lstrip('#')}"
+    number = next((s.value for s in signals if s.kind == "order_number"), "")
+    return f"your order #{number}" if number else "your order"
 
 
 def _last_scan_sentence(order: OrderFacts | None, calendar: BusinessCalendar) -> str:
