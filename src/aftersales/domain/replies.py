@@ -8,7 +8,6 @@ tracking link. The checks are pure functions the desk reuses for every agent rep
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -121,17 +120,19 @@ def _is_tracking_link_only(draft: str) -> bool:
     return len(words) < 12
 
 
-class _KeepMissing(dict[str, str]):
-    """Leaves an unknown {placeholder} as written, so a store's template typo shows, not crashes."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+# {name} is a placeholder; {{ and }} are literal braces. Anything else (an unknown name,
+# "{a.b}", "{0}", "{x!r}", a stray brace) stays as written, so a store's template typo shows,
+# never crashes, and no value is ever looked into (no attribute or index access).
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
 
 
 def render_reply(template: str, values: Mapping[str, str]) -> str:
-    try:
-        text = string.Formatter().vformat(template, (), _KeepMissing(values))
-    except (ValueError, IndexError):
-        text = template  # a stray brace in a store's template: show it unfilled rather than fail
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return match.group()[0]  # "{{" -> "{", "}}" -> "}"
+        return values.get(name, match.group())
+
+    text = _PLACEHOLDER.sub(fill, template)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
     return "\n".join(lines).strip()

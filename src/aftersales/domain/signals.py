@@ -54,13 +54,21 @@ class CatalogueItem:
 
 _ORDER_NUMBER = re.compile(
     r"(?:\border(?:\s*(?:no\.?|nr\.?|num(?:ber)?|id|ref(?:erence)?))?\s*[:#]?\s*#?\s*"
-    r"|#\s?)(?P<number>[A-Z]{0,4}-?\d{3,12})\b",
+    r"|#\s?)(?P<number>[A-Z]{0,4}-?\d{3,12})\b"
+    # not the first group of a phone number ("order 415-555-0134", "415.555.0134")
+    r"(?![-. ]\d{3,4}[-. ]\d{3,4}\b)",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# "1,234.50", "1.234,50", "45.90", "12,50", "45": thousands groups of three and one or two
+# decimals, with either mark; never the tail or the head of a longer number.
+_AMOUNT = (
+    r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?)(?![.,]?\d)"
+)
 _MONEY = re.compile(
-    r"(?P<symbol>[$€£¥])\s?(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
-    r"|\b(?P<amount2>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s?"
+    rf"(?P<symbol>[$€£¥])\s?(?P<amount>{_AMOUNT})"
+    rf"|\b(?P<amount2>{_AMOUNT})\s?"
     r"(?P<code>usd|eur|gbp|cad|aud|dollars?|bucks|euros?|pounds?)\b",
     re.IGNORECASE,
 )
@@ -104,11 +112,12 @@ def order_numbers(text: str) -> list[Signal]:
     return [
         Signal("order_number", m.group("number").lstrip("#").upper(), m.start(), m.end())
         for m in _ORDER_NUMBER.finditer(text)
-        if not _looks_like_year(m.group("number"))
+        if "#" in m.group() or not _looks_like_year(m.group("number"))
     ]
 
 
 def _looks_like_year(number: str) -> bool:
+    """A bare "order 2026" may be a year; "order #2026" is not (Shopify numbers orders from #1001)."""
     return len(number) == 4 and number.startswith(("19", "20"))
 
 
@@ -128,9 +137,14 @@ def money(text: str) -> list[Signal]:
 
 
 def _decimal(raw: str) -> Decimal | None:
-    cleaned = raw.replace(",", "") if re.search(r",\d{3}", raw) else raw.replace(",", ".")
+    """The last mark followed by one or two digits is the decimal mark; the others group thousands."""
+    mark = max(raw.rfind(","), raw.rfind("."))
+    if mark >= 0 and len(raw) - mark - 1 <= 2:
+        raw = raw[:mark].replace(",", "").replace(".", "") + "." + raw[mark + 1 :]
+    else:
+        raw = raw.replace(",", "").replace(".", "")
     try:
-        return Decimal(cleaned)
+        return Decimal(raw)
     except InvalidOperation:
         return None
 
