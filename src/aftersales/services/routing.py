@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -72,6 +72,9 @@ class RoutingKit:
     tracking_formats: Sequence[CourierFormat]
     catalogue: Sequence[CatalogueItem] = ()
     model: NaiveBayes | None = None
+    # (moment, business hours) -> due time: a batch shares one "now", so each target is
+    # walked through the calendar once, not once per message
+    due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
 
 
 def usable_text(text: str, where: str = "") -> str:
@@ -152,7 +155,7 @@ def build_card(
     spec = kit.specs[routing.route]
     evidence = check_evidence(spec.evidence, signals, text, order)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
-    sla = sla_due(spec.sla, now, kit.calendar)
+    sla = sla_due(spec.sla, now, kit.calendar, kit.due_times)
     reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, signals))
     return DecisionCard(
         text=text,
@@ -205,12 +208,22 @@ def promise_window_end(
     return add_business_days(order.fulfilled_at, promise.max_days, calendar)
 
 
-def sla_due(targets: SlaTargets, now: datetime, calendar: BusinessCalendar) -> SlaDue:
+def sla_due(
+    targets: SlaTargets,
+    now: datetime,
+    calendar: BusinessCalendar,
+    memo: dict[tuple[datetime, float], datetime] | None = None,
+) -> SlaDue:
     def due(hours: float) -> datetime:
+        if memo is not None and (now, hours) in memo:
+            return memo[(now, hours)]
         # a zero target means "the same business day" (the seed's chargeback rule)
-        if hours <= 0:
-            return end_of_business_day(now, calendar)
-        return due_at(now, hours * 60, calendar)
+        moment = end_of_business_day(now, calendar) if hours <= 0 else due_at(now, hours * 60, calendar)
+        if memo is not None:
+            if len(memo) > 4096:
+                memo.clear()
+            memo[(now, hours)] = moment
+        return moment
 
     return SlaDue(
         first_response_due=due(targets.first_response_hours),

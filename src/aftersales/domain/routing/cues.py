@@ -54,21 +54,24 @@ class CueBook:
         default_factory=dict, repr=False, compare=False
     )
 
-    def _patterns(self, key: str) -> tuple[tuple[re.Pattern[str], Mapping[str, int]], ...]:
-        patterns = self._compiled.get(key)
-        if patterns is None:
-            patterns = tuple((re.compile(src), groups) for src, groups in self.dispatch.get(key, ()))
-            self._compiled[key] = patterns
+    def _patterns_at(self, key: str) -> tuple[tuple[re.Pattern[str], Mapping[str, int]], ...]:
+        """The compiled patterns for a word starting with ``key`` (its first two characters)."""
+        sources = self.dispatch.get(key, ()) + (self.dispatch.get(key[:1], ()) if len(key) > 1 else ())
+        patterns = tuple((re.compile(src), groups) for src, groups in sources)
+        self._compiled[key] = patterns
         return patterns
 
     def matches(self, normalised: NormalisedText) -> list[CueMatch]:
         found: list[CueMatch] = []
         seen: set[int] = set()
         text = normalised.text
+        compiled = self._compiled
         for position in normalised.word_starts:
-            for pattern, groups in self._patterns(text[position : position + 2]) + self._patterns(
-                text[position]
-            ):
+            key = text[position : position + 2]
+            patterns = compiled.get(key)
+            if patterns is None:
+                patterns = self._patterns_at(key)
+            for pattern, groups in patterns:
                 match = pattern.match(text, position)
                 if match is None:
                     continue
