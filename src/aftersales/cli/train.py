@@ -43,8 +43,13 @@ def train(settings: Settings, csv_file: Path, folds: int, dry_run: bool, as_json
     kit = build_routing_kit(settings)
     report, model_data = adapt_router(kit, builtin_examples(), labelled, folds)
     if not dry_run:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.model_file.write_text(json.dumps(model_data), encoding="utf-8")
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.model_file.write_text(json.dumps(model_data), encoding="utf-8")
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot save the model to {settings.model_file}: {error.strerror}"
+            ) from None
     if as_json:
         click.echo(
             json.dumps({**report.as_dict(), "saved_to": None if dry_run else str(settings.model_file)})
