@@ -47,6 +47,13 @@ MAX_MESSAGE_CHARS = 50_000
 MODEL_WEIGHT_WHEN_UNSURE = 2.5
 MODEL_WEIGHT_WHEN_HELD = 1.0
 MODEL_MIN_PROBABILITY = 0.5
+# What the first reply says about the delivery promise, by decision segment.
+PROMISE_STATUS: Mapping[str, str] = {
+    "": "If the delivery window is missed, we will review a reship, compensation or refund with you.",
+    "past_promise_window": "The promised delivery date has passed, so that update will also cover a reship or compensation.",
+    "loss_confirmed": "If the carrier confirms the parcel is lost, that update will cover a reship or refund.",
+    "delivered_not_received": "The carrier shows it as delivered, so we are asking them for the delivery proof.",
+}
 # Evidence a buyer can send, in the words a reply asks for it.
 BUYER_ASKS: Mapping[str, str] = {
     "order_number": "your order number",
@@ -156,7 +163,9 @@ def build_card(
     evidence = check_evidence(spec.evidence, signals, text, order)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar, kit.due_times)
-    reply = render_reply(spec.first_reply, _reply_values(kit, spec, order, evidence, sla, signals))
+    values = _reply_values(kit, spec, order, evidence, sla, signals)
+    values["promise_status"] = PROMISE_STATUS.get(decision.segment, PROMISE_STATUS[""])
+    reply = render_reply(spec.first_reply, values)
     return DecisionCard(
         text=text,
         routing=routing,
