@@ -24,7 +24,9 @@ def render_notes(card: DecisionCard) -> str:
     lead = f"{card.lead.name} ({spec.lead})" if card.lead else spec.lead
     secondary = ", ".join(r.value for r in routing.secondary) or "none"
     escalation = (
-        decision.escalation_reason if decision.escalate else f"not yet; trigger: {spec.escalation_trigger}"
+        decision.escalation_reason
+        if decision.escalate
+        else f"not yet; trigger: {spec.escalation_trigger.rstrip('.')}"
     )
     lines = [
         f"## Support notes: {spec.title}",

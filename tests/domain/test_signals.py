@@ -1,0 +1,278 @@
+"""Signals: each fact a message carries, with the customer's own words it came from."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aftersales.domain.signals import (
+    Attachment,
+    CatalogueItem,
+    Signal,
+    catalogue_mentions,
+    dates,
+    emails,
+    image_attachments,
+    money,
+    order_numbers,
+)
+from aftersales.domain.text import normalise
+from aftersales.services.routing import RoutingKit, extract_signals
+
+# (value, the words quoted) per signal found, in text order
+Found = list[tuple[str, str]]
+
+
+def _found(signals: list[Signal], text: str) -> Found:
+    return [(s.value, s.quote(text)) for s in signals]
+
+
+ORDER_NUMBERS = [
+    pytest.param("Where is #1043?", [("1043", "#1043")], id="hash"),
+    pytest.param("Where is order 1043 now", [("1043", "order 1043")], id="order N"),
+    pytest.param("my order no 3320 is late", [("3320", "order no 3320")], id="order no N"),
+    pytest.param(
+        "Order Number: A-1043", [("A-1043", "Order Number: A-1043")], id="order number with letters"
+    ),
+    pytest.param(
+        "order#1043 and ORDER ID 88213", [("1043", "order#1043"), ("88213", "ORDER ID 88213")], id="two"
+    ),
+    pytest.param("Re: order #2026", [("2026", "order #2026")], id="a hash makes a year-like number an order"),
+    pytest.param("my order 2026 plans", [], id="a bare year is not one"),
+    pytest.param("ordered in 2019, still waiting", [], id="a year after ordered is not one"),
+    pytest.param("call me on 415-555-0134 about my order", [], id="a phone number is not one"),
+    pytest.param("order 415-555-0134 please", [], id="a phone number after order is not one"),
+    pytest.param("my number is +1 415 555 0134", [], id="an international phone number is not one"),
+    pytest.param("I ordered 3 items", [], id="a quantity is not one"),
+    pytest.param("order 12 in the queue", [], id="too short"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ORDER_NUMBERS)
+def test_order_numbers(text: str, expected: Found) -> None:
+    assert _found(order_numbers(text), text) == expected
+
+
+EMAILS = [
+    pytest.param(
+        "write to jane.doe+shop@example.com please", [("jane.doe+shop@example.com",) * 2], id="plus"
+    ),
+    pytest.param("Mail: Ann@Example.COM.", [("ann@example.com", "Ann@Example.COM")], id="lower-cased"),
+    pytest.param("a@b and @handle", [], id="no domain"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EMAILS)
+def test_emails(text: str, expected: Found) -> None:
+    assert _found(emails(text), text) == expected
+
+
+# (amount, currency, the words quoted)
+MONEY = [
+    pytest.param("I paid $45.90 for it.", [("45.90", "USD", "$45.90")], id="dollar sign"),
+    pytest.param("I paid $ 45", [("45", "USD", "$ 45")], id="a space after the sign"),
+    pytest.param("it was 45 dollars", [("45", "USD", "45 dollars")], id="dollars"),
+    pytest.param("refund me 1,299.00 USD", [("1299.00", "USD", "1,299.00 USD")], id="thousands and code"),
+    pytest.param("that's £12", [("12", "GBP", "£12")], id="pounds sign"),
+    pytest.param("it cost €1.234,50", [("1234.50", "EUR", "€1.234,50")], id="european thousands"),
+    pytest.param("it cost €1,234.50", [("1234.50", "EUR", "€1,234.50")], id="english thousands in euro"),
+    pytest.param("it was 12,50 euros", [("12.50", "EUR", "12,50 euros")], id="decimal comma"),
+    pytest.param("$45,90", [("45.90", "USD", "$45,90")], id="decimal comma after a sign"),
+    pytest.param("$1,000,000", [("1000000", "USD", "$1,000,000")], id="millions"),
+    pytest.param("$10 and 20 bucks", [("10", "USD", "$10"), ("20", "USD", "20 bucks")], id="two amounts"),
+    pytest.param("$1,234.5678", [], id="not a tail of a longer number"),
+    pytest.param("I bought 3 tumblers", [], id="a bare number is not money"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MONEY)
+def test_money(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(s.value, s.detail, s.quote(text)) for s in money(text)] == expected
+
+
+DATES = [
+    pytest.param("it arrived on 2026-11-20", [("2026-11-20", "2026-11-20")], id="iso"),
+    pytest.param("it arrived on 11/20/2026", [("11/20/2026", "11/20/2026")], id="slashes"),
+    pytest.param("ordered March 3rd, 2026", [("march 3rd, 2026", "March 3rd, 2026")], id="month day year"),
+    pytest.param("on the 3rd of March", [("3rd of march", "3rd of March")], id="day of month"),
+    pytest.param("it came yesterday", [("yesterday", "yesterday")], id="yesterday"),
+    pytest.param("shipped 3 days ago", [("3 days ago", "3 days ago")], id="days ago"),
+    pytest.param("two weeks late now", [("two weeks late", "two weeks late")], id="weeks late"),
+    pytest.param("the 20oz tumbler", [], id="no date"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATES)
+def test_dates(text: str, expected: Found) -> None:
+    assert _found(dates(text), text) == expected
+
+
+def test_image_and_video_attachments_count_as_photos_and_others_do_not() -> None:
+    attachments = [
+        Attachment("dent.jpg", "image/jpeg"),
+        Attachment("leak.MP4", "Video/MP4"),
+        Attachment("invoice.pdf", "application/pdf"),
+    ]
+
+    found = image_attachments(attachments)
+
+    assert found == [
+        Signal("attachment_image", "dent.jpg", -1, -1, "image/jpeg"),
+        Signal("attachment_image", "leak.MP4", -1, -1, "Video/MP4"),
+    ]
+    assert found[0].quote("any text") == "dent.jpg (image/jpeg)"
+
+
+CATALOGUE = (
+    CatalogueItem("TMB-20-BLK", "20oz tumbler", "Black"),
+    CatalogueItem("TMB-30-NVY", "30oz tumbler", "Navy"),
+    CatalogueItem("LID", "Spare lid"),
+)
+SKUS = [
+    pytest.param("I got tmb-20-blk instead", [("TMB-20-BLK", "tmb-20-blk")], id="the code, any case"),
+    pytest.param(
+        "the 30oz Tumbler navy leaks", [("TMB-30-NVY", "30oz Tumbler navy")], id="title and variant"
+    ),
+    pytest.param("my spare lid cracked", [("LID", "spare lid")], id="a title when the code is too short"),
+    pytest.param("a LID is missing", [], id="a code under four letters is never read"),
+    pytest.param("the 20oz tumbler in white", [], id="the title without the variant"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SKUS)
+def test_catalogue_mentions(text: str, expected: Found) -> None:
+    assert _found(catalogue_mentions(normalise(text), CATALOGUE), text) == expected
+
+
+# --------------------------------------------------------------------------- flags, through the kit
+
+
+def _flags(kit: RoutingKit, text: str, attachments: list[Attachment] | None = None) -> Found:
+    signals = extract_signals(kit, normalise(text, kit.book.repair), attachments or [])
+    return [(s.value, s.quote(text)) for s in signals if s.kind == "flag"]
+
+
+FLAGS = [
+    pytest.param("This is absolutely unacceptable.", [("angry", "unacceptable")], id="angry: a word"),
+    pytest.param("I'm furious with this shop", [("angry", "furious")], id="angry: furious"),
+    pytest.param(
+        "WHERE IS MY PARCEL, NOBODY ANSWERS",
+        [("angry", "WHERE IS MY PARCEL, NOBODY ANSWERS")],
+        id="angry: shouting",
+    ),
+    pytest.param("why is nothing happening!!!", [("angry", "!!!")], id="angry: exclamation marks"),
+    pytest.param("please refund me for the lamp", [("asks_refund", "refund")], id="refund: refund me"),
+    pytest.param("I want my money back", [("asks_refund", "my money")], id="refund: money back"),
+    pytest.param("I took a picture of the scratch", [("mentions_photo", "picture")], id="photo: picture"),
+    pytest.param("here is a video of it leaking", [("mentions_photo", "video")], id="photo: video"),
+    pytest.param("I will dispute this", [("threatens_dispute", "dispute")], id="dispute: dispute"),
+    pytest.param(
+        "I am going to report this to my bank",
+        [("threatens_dispute", "report this to my bank")],
+        id="dispute: the bank",
+    ),
+    pytest.param("I'll open a PayPal claim", [("threatens_dispute", "PayPal claim")], id="dispute: paypal"),
+    pytest.param("can I speak to a real person", [("asks_human", "speak to")], id="human: speak to"),
+    pytest.param("is there a human I can chat with", [("asks_human", "human")], id="human: a human"),
+    pytest.param("The lid is scratched, what now?", [], id="no flags"),
+    pytest.param(
+        "This is ridiculous!! Refund me or I dispute it with my bank, here's a photo, get me a manager",
+        [
+            ("angry", "ridiculous"),
+            ("asks_refund", "Refund"),
+            ("threatens_dispute", "dispute"),
+            ("mentions_photo", "photo"),
+            ("asks_human", "a manager"),
+        ],
+        id="all five, each with its own words",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FLAGS)
+def test_flags_quote_the_words_that_raised_them(kit: RoutingKit, text: str, expected: Found) -> None:
+    assert _flags(kit, text) == expected
+
+
+def test_an_image_attachment_raises_mentions_photo_without_a_span(kit: RoutingKit) -> None:
+    text = "here you go"
+    signals = extract_signals(kit, normalise(text, kit.book.repair), [Attachment("dent.jpg", "image/png")])
+
+    assert [s for s in signals if s.kind in ("flag", "attachment_image", "photo")] == [
+        Signal("attachment_image", "dent.jpg", -1, -1, "image/png"),
+        Signal("flag", "mentions_photo", -1, -1, "image attachment"),
+    ]
+
+
+def test_a_photo_mention_is_also_a_photo_signal_on_the_same_words(kit: RoutingKit) -> None:
+    text = "Photos attached: the box was crushed"
+    signals = extract_signals(kit, normalise(text, kit.book.repair))
+
+    photo = [s for s in signals if s.kind == "photo"]
+    assert [(s.value, s.quote(text)) for s in photo] == [("mentioned", "Photos")]
+
+
+def test_every_kind_in_one_message_in_text_order(kit: RoutingKit) -> None:
+    text = "Order #1043, UPS 1Z879E930346834440, paid $34.00 on Nov 20; mail me at ann@example.com"
+
+    signals = extract_signals(kit, normalise(text, kit.book.repair))
+
+    assert [(s.kind, s.value, s.quote(text)) for s in signals] == [
+        ("order_number", "1043", "Order #1043"),
+        ("tracking_number", "1Z879E930346834440", "1Z879E930346834440"),
+        ("money", "34.00", "$34.00"),
+        ("date", "nov 20", "Nov 20"),
+        ("email", "ann@example.com", "ann@example.com"),
+    ]
+    assert signals[1].detail == "UPS"
+
+
+# --------------------------------------------------------------------------- properties
+
+_PIECES = st.one_of(
+    st.text(max_size=10),
+    st.sampled_from(
+        [
+            " ",
+            "#1043",
+            "order no ",
+            "$",
+            "€",
+            "1.234,50",
+            "45.90",
+            " dollars",
+            "@",
+            "example.com",
+            "!!",
+            "REFUND ",
+            "photo",
+            "dispute",
+            "speak to",
+            "2026-11-20",
+            "\u00a0",
+            "’",
+            "\x00",
+            "😀",
+            "1Z879E930346834440",
+            "ﬁ",
+            "İ",
+            "ß",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_extraction_never_raises_and_every_span_slices_the_text(kit: RoutingKit, text: str) -> None:
+    signals = extract_signals(kit, normalise(text, kit.book.repair), [Attachment("a.jpg", "image/jpeg")])
+
+    for signal in signals:
+        if signal.start < 0:
+            assert signal.end == -1
+            continue
+        assert 0 <= signal.start < signal.end <= len(text)
+        assert signal.quote(text) == text[signal.start : signal.end]
+        if signal.kind in ("order_number", "tracking_number", "email", "money"):
+            assert signal.quote(text).strip() == signal.quote(text)
