@@ -67,9 +67,9 @@ _AMOUNT = (
     r"|\d+(?:[.,]\d{1,2})?)(?![.,]?\d)"
 )
 _MONEY = re.compile(
-    rf"(?P<symbol>[$€£¥])\s?(?P<amount>{_AMOUNT})"
+    rf"(?P<symbol>[$€£¥]|\b(?:usd|eur|gbp|cad|aud)\b)\s?(?P<amount>{_AMOUNT})"
     rf"|\b(?P<amount2>{_AMOUNT})\s?"
-    r"(?P<code>usd|eur|gbp|cad|aud|dollars?|bucks|euros?|pounds?)\b",
+    r"(?P<code>[€£¥]|\b(?:usd|eur|gbp|cad|aud|dollars?|bucks|euros?|pounds?)\b)",
     re.IGNORECASE,
 )
 _MONTH = (
