@@ -1,0 +1,65 @@
+"""The docs tell the truth about the commands, settings and template placeholders."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import click
+import pytest
+
+from aftersales.cli import cli
+from aftersales.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text()
+CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text()
+
+
+def _commands(group: click.Group, prefix: str = "aftersales") -> list[str]:
+    names = []
+    for name, command in group.commands.items():
+        names.append(f"{prefix} {name}")
+        if isinstance(command, click.Group):
+            names.extend(_commands(command, f"{prefix} {name}"))
+    return names
+
+
+@pytest.mark.parametrize("command", _commands(cli))
+def test_every_command_is_documented(command: str) -> None:
+    assert f"`{command}" in CLI_DOC
+
+
+@pytest.mark.parametrize("command", _commands(cli))
+def test_every_option_of_a_command_is_documented(command: str) -> None:
+    target: click.Command = cli
+    for name in command.split()[1:]:
+        assert isinstance(target, click.Group)
+        target = target.commands[name]
+    for param in target.params:
+        if isinstance(param, click.Option):
+            assert any(opt in CLI_DOC for opt in param.opts), f"{command}: {param.opts} not in docs/cli.md"
+
+
+def test_every_setting_is_documented() -> None:
+    variables = set(re.findall(r"AFTERSALES_[A-Z_]+", (ROOT / "src/aftersales/settings.py").read_text()))
+    assert variables == {"AFTERSALES_DATA_DIR", "AFTERSALES_POLICY"}
+    for variable in variables:
+        assert f"`{variable}`" in CONFIG_DOC
+    assert load_settings({"AFTERSALES_DATA_DIR": "/x"}).data_dir == Path("/x")
+
+
+def test_every_reply_placeholder_is_documented() -> None:
+    routes = tomllib.loads((ROOT / "src/aftersales/data/routes.toml").read_text())["routes"]
+    used = {p for spec in routes.values() for p in re.findall(r"\{(\w+)\}", spec["first_reply"])}
+    assert used
+    for placeholder in used:
+        assert f"`{{{placeholder}}}`" in CONFIG_DOC, placeholder
+
+
+def test_readme_gives_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "./dev demo" in readme
+    assert "./dev test" in readme
+    assert "./dev test" in (ROOT / ".ci" / "run").read_text()
