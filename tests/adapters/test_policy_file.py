@@ -503,6 +503,7 @@ evidence = [
         first_reply="f",
         resolution_path="p",
         stop_line="s",
+        record_location="r",
         sla=SlaTargets(1, 2, 3, 4),
     )
     spec = dataclasses.replace(base, **overrides)  # type: ignore[arg-type]

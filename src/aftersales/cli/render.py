@@ -46,6 +46,7 @@ def render_card(card: DecisionCard) -> str:
         *_wrap("  lead", lead),
         *_wrap("  automation", "paused for this buyer" if decision.pause_automation else "unchanged"),
         *_wrap("  write back", ", ".join(spec.write_back)),
+        *_wrap("  record", spec.record_location),
         "",
         "CLOCKS (business hours)",
         f"  first response by  {format_moment(card.sla.first_response_due)}",

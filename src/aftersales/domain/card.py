@@ -62,6 +62,7 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
         "risky_route": spec.risky_route,
         "correct_route": spec.correct_route,
         "frontline_action": spec.frontline_action,
+        "record_location": spec.record_location,
         "first_reply": card.first_reply,
         "reply_check": {
             "ok": card.reply_check.ok,

@@ -35,7 +35,8 @@ def render_notes(card: DecisionCard) -> str:
         f"confidence {routing.confidence_label.lower()} ({routing.confidence:.2f}).",
         f"- **First evidence:** in hand: {present}. Still missing: {missing}.",
         f"- **This-week action:** {decision.action} First response by {_when(card.sla.first_response_due)}; "
-        f"next update by {_when(card.sla.next_update_due)}. Responsible lead: {lead}. Escalation: {escalation}.",
+        f"next update by {_when(card.sla.next_update_due)}. Record: {spec.record_location}. "
+        f"Responsible lead: {lead}. Escalation: {escalation}.",
         f"- **Stop action:** {decision.stop_line}"
         + (
             " Automation (review requests, marketing) is paused for this buyer."

@@ -76,4 +76,5 @@ class RouteSpec:
     first_reply: str  # a template with {placeholders}; see domain/replies.py
     resolution_path: str
     stop_line: str
+    record_location: str  # where the next teammate finds the record (the seed's backend path)
     sla: SlaTargets

@@ -18,6 +18,7 @@ TEXT_FIELDS: tuple[str, ...] = (
     "first_reply",
     "resolution_path",
     "stop_line",
+    "record_location",
 )
 SLA_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SlaTargets))
 
