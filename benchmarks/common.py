@@ -16,6 +16,7 @@ REPO = HERE.parent
 # The development set is Bitext's, not ours: read it from ../shared, never copy it here.
 BITEXT = REPO.parent / "shared" / "data" / "bitext-dev" / "utterances.csv"
 EVAL = HERE / "data" / "routing_eval.jsonl"
+HOLDOUT = HERE / "data" / "routing_holdout.jsonl"
 
 
 def scratch_kit() -> RoutingKit:
@@ -31,6 +32,6 @@ def bitext_rows() -> list[tuple[str, str]] | None:
         return [(row["utterance"], row["route"]) for row in csv.DictReader(handle)]
 
 
-def eval_rows() -> list[tuple[str, str]]:
-    with EVAL.open(encoding="utf-8") as handle:
+def eval_rows(path: Path = EVAL) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8") as handle:
         return [(item["text"], item["route"]) for item in map(json.loads, handle)]
