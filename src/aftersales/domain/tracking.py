@@ -389,25 +389,38 @@ class _Candidate:
 
 
 @functools.lru_cache(maxsize=16)
-def _prefilters(sources: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+def _prefilters(sources: tuple[str, ...]) -> _Prefilters:
+    return _Prefilters(sources)
+
+
+class _Prefilters:
     """For each k, one alternation of the formats from k on, asking "which fits next?".
 
     Most spans fit no format, and one call answers that. Alternatives are tried in order,
     so the group that matched (named after its format's index) is the next format that
-    fits, and the formats in between are skipped inside the regex engine.
+    fits, and the formats in between are skipped inside the regex engine. Each is compiled
+    the first time it is needed: together they are large, and most messages need none.
     """
-    return tuple(
-        re.compile("|".join(f"(?P<_{i}>{sources[i]})" for i in range(k, len(sources))), re.ASCII)
-        for k in range(len(sources))
-    )
+
+    def __init__(self, sources: tuple[str, ...]) -> None:
+        self.sources = sources
+        self.compiled: dict[int, re.Pattern[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, k: int) -> re.Pattern[str]:
+        pattern = self.compiled.get(k)
+        if pattern is None:
+            alternatives = (f"(?P<_{i}>{self.sources[i]})" for i in range(k, len(self.sources)))
+            pattern = self.compiled[k] = re.compile("|".join(alternatives), re.ASCII)
+        return pattern
 
 
 class _Scan:
     """The state of one find_tracking_numbers call."""
 
-    def __init__(
-        self, text: str, formats: tuple[CourierFormat, ...], fits: tuple[re.Pattern[str], ...]
-    ) -> None:
+    def __init__(self, text: str, formats: tuple[CourierFormat, ...], fits: _Prefilters) -> None:
         self.text = text
         self.formats = formats
         self.fits = fits

@@ -107,43 +107,48 @@ class NaiveBayes:
     alpha: float = 0.5
 
     def probabilities(self, words: Sequence[str]) -> dict[Route, float]:
-        routes = self._routes
-        table = self._log_table
-        logs = [self.priors[r] for r in routes]
+        logs = [self.priors[r] for r in self._routes]
         for word in words:
-            row = table.get(word)
+            row = self._row(word)
             if row is not None:
                 logs = [a + b for a, b in zip(logs, row, strict=True)]
         top = max(logs)
         exp = [math.exp(value - top) for value in logs]
         norm = sum(exp)
-        return {route: value / norm for route, value in zip(routes, exp, strict=True)}
+        return {route: value / norm for route, value in zip(self._routes, exp, strict=True)}
 
     @cached_property
     def _routes(self) -> tuple[Route, ...]:
         return tuple(self.priors)
 
     @cached_property
-    def _log_table(self) -> dict[str, tuple[float, ...]]:
-        """word -> log P(word | route) per route: one lookup per word when routing."""
-        denominators = [self.totals[r] + self.alpha * len(self.vocabulary) for r in self._routes]
-        return {
-            word: tuple(
+    def _denominators(self) -> tuple[float, ...]:
+        return tuple(self.totals[r] + self.alpha * len(self.vocabulary) for r in self._routes)
+
+    @cached_property
+    def _rows(self) -> dict[str, tuple[float, ...]]:
+        return {}
+
+    def _row(self, word: str) -> tuple[float, ...] | None:
+        """log P(word | route) per route, worked out the first time a word is met."""
+        row = self._rows.get(word)
+        if row is None and word in self.vocabulary:
+            row = tuple(
                 math.log((self.word_counts[r].get(word, 0.0) + self.alpha) / d)
-                for r, d in zip(self._routes, denominators, strict=True)
+                for r, d in zip(self._routes, self._denominators, strict=True)
             )
-            for word in self.vocabulary
-        }
+            self._rows[word] = row
+        return row
 
     def top_words(self, route: Route, words: Sequence[str], count: int = 3) -> list[str]:
         """The message's words that most favour this route: the model's part of the trace."""
         column = self._routes.index(route)
 
         def lift(word: str) -> float:
-            row = self._log_table[word]
+            row = self._row(word) or ()
             return row[column] - max(v for n, v in enumerate(row) if n != column)
 
-        known = {w for w in words if w in self._log_table and self.word_counts[route].get(w)}
+        known = {w for w in words if w in self.vocabulary and self.word_counts[route].get(w)}
         return sorted(known, key=lift, reverse=True)[:count]
 
 
