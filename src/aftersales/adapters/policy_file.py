@@ -11,21 +11,21 @@ The domain only ever sees the validated ``StorePolicy``; the file format lives h
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
-import math
 import re
 import tomllib
-import zoneinfo
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from aftersales.adapters import policy_rules as rules
+from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
+from aftersales.adapters.toml_locator import Locator, join_key
 from aftersales.domain.policy import (
     Interval,
     Lead,
@@ -49,11 +49,7 @@ __all__ = [
     "parse_policy",
 ]
 
-SCHEMA_VERSION = 1
 DEFAULT_SOURCE = "<built-in default>"  # same label StorePolicy uses for its default source
-# The domain names roles only in prose (RouteSpec.lead); the policy file is where they are
-# enforced, because every route's lead must resolve to a person in [leads.*].
-LEAD_ROLES = ("frontline", "operations", "founder", "supply_chain", "marketing")
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ROUTES = tuple(route.value for route in Route)
@@ -166,7 +162,7 @@ def locate(text: str, key: str) -> int | None:
     ``key`` looks like ``sla.shipping_delay.first_response_hours``, ``hours.monday`` or
     ``shipping.promise[1].max_days`` (the second ``[[shipping.promise]]`` table).
     """
-    return _Locator(text).line_of(key)
+    return Locator(text).line_of(key)
 
 
 # --------------------------------------------------------------------------- reading
@@ -220,402 +216,6 @@ def _reading_order(problem: Problem) -> tuple[bool, int]:
     return (problem.line is None, problem.line or 0)
 
 
-# --------------------------------------------------------------------------- locator
-#
-# tomllib returns plain dicts and keeps no positions, and the stdlib has no round-trip TOML
-# parser. A full second parser would be overkill: the text has already parsed, so it is
-# valid TOML, and a line scanner that knows headers, key/value lines, strings and open
-# brackets finds where each key is written. Keys inside inline tables and arrays are not
-# indexed; lookups fall back to the key holding them, which is on the same line or near it.
-
-_BARE_KEY = r"[A-Za-z0-9_-]+"
-_KEY_PART = rf"(?:{_BARE_KEY}|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
-_DOTTED_KEY = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
-_ARRAY_HEADER = re.compile(rf"[ \t]*\[\[[ \t]*({_DOTTED_KEY})[ \t]*\]\]")
-_TABLE_HEADER = re.compile(rf"[ \t]*\[[ \t]*({_DOTTED_KEY})[ \t]*\]")
-_KEY_VALUE = re.compile(rf"[ \t]*({_DOTTED_KEY})[ \t]*=")
-
-
-class _Locator:
-    """Maps canonical key paths ("a.b", "a.list[2].c") to the line each is written on."""
-
-    def __init__(self, text: str) -> None:
-        self._lines: dict[str, int] = {}
-        self._arrays: dict[str, int] = {}  # array-of-tables path -> tables seen so far
-        self._table = ""  # canonical path of the table the scan is in
-        self._scan(text)
-
-    def line_of(self, key: str) -> int | None:
-        return self._lines.get(key)
-
-    def nearest(self, key: str) -> int | None:
-        """The line of the key, else of the closest enclosing key or table that is written."""
-        while key:
-            if key in self._lines:
-                return self._lines[key]
-            key = _parent(key)
-        return None
-
-    def _scan(self, text: str) -> None:
-        state = _ValueState()
-        for number, line in enumerate(text.split("\n"), start=1):
-            if state.is_open():
-                state = state.feed(line)  # still inside a multi-line array or string
-                continue
-            if found := _ARRAY_HEADER.match(line):
-                self._array_header(_key_parts(found.group(1)), number)
-            elif found := _TABLE_HEADER.match(line):
-                self._table_header(_key_parts(found.group(1)), number)
-            elif found := _KEY_VALUE.match(line):
-                self._key_value(_key_parts(found.group(1)), number)
-                state = state.feed(line[found.end() :])
-
-    def _canonical(self, parts: Sequence[str], number: int) -> str:
-        # A name that is an array of tables means its latest table, as TOML itself reads it.
-        path = ""
-        for part in parts:
-            path = _join(path, part)
-            if path in self._arrays:
-                path = f"{path}[{self._arrays[path] - 1}]"
-            self._lines.setdefault(path, number)
-        return path
-
-    def _table_header(self, parts: Sequence[str], number: int) -> None:
-        path = self._canonical(parts, number)
-        self._lines[path] = number  # an explicit header beats an earlier implicit mention
-        self._table = path
-
-    def _array_header(self, parts: Sequence[str], number: int) -> None:
-        path = _join(self._canonical(parts[:-1], number), parts[-1])
-        index = self._arrays.get(path, 0)
-        self._arrays[path] = index + 1
-        self._lines.setdefault(path, number)
-        self._table = f"{path}[{index}]"
-        self._lines[self._table] = number
-
-    def _key_value(self, parts: Sequence[str], number: int) -> None:
-        path = self._table
-        for part in parts:  # a dotted key also writes each table it passes through
-            path = _join(path, part)
-            self._lines.setdefault(path, number)
-
-
-@dataclass(frozen=True, slots=True)
-class _ValueState:
-    """Where a value scan stands at a line end: bracket depth and any open multi-line string."""
-
-    depth: int = 0
-    quote: str | None = None  # the opening triple quote while inside a multi-line string
-
-    def is_open(self) -> bool:
-        return self.depth > 0 or self.quote is not None
-
-    def feed(self, fragment: str) -> _ValueState:
-        depth, quote, index = self.depth, self.quote, 0
-        while index < len(fragment):
-            if quote is not None:
-                index, quote = _close_multiline(fragment, index, quote)
-            elif fragment[index] == "#":
-                break  # the rest of the line is a comment
-            else:
-                index, depth, quote = _step(fragment, index, depth)
-        return _ValueState(depth, quote)
-
-
-def _step(fragment: str, index: int, depth: int) -> tuple[int, int, str | None]:
-    """Consume one token outside strings: a string, a bracket, or any other character."""
-    for quote in ('"""', "'''"):
-        if fragment.startswith(quote, index):
-            return index + 3, depth, quote
-    char = fragment[index]
-    if char == '"':
-        return _end_of_basic(fragment, index + 1), depth, None
-    if char == "'":
-        end = fragment.find("'", index + 1)
-        return (len(fragment) if end < 0 else end + 1), depth, None
-    if char in "[{":
-        return index + 1, depth + 1, None
-    if char in "]}":
-        return index + 1, depth - 1, None
-    return index + 1, depth, None
-
-
-def _end_of_basic(fragment: str, index: int) -> int:
-    while index < len(fragment):
-        if fragment[index] == "\\":
-            index += 2
-        elif fragment[index] == '"':
-            return index + 1
-        else:
-            index += 1
-    return len(fragment)
-
-
-def _close_multiline(fragment: str, index: int, quote: str) -> tuple[int, str | None]:
-    while index < len(fragment):
-        if quote == '"""' and fragment[index] == "\\":
-            index += 2
-        elif fragment.startswith(quote, index):
-            index += 3
-            # Up to two quotes right before the closing three belong to the string.
-            while index < len(fragment) and fragment[index] == quote[0]:
-                index += 1
-            return index, None
-        else:
-            index += 1
-    return len(fragment), quote
-
-
-def _key_parts(dotted: str) -> list[str]:
-    return [_unquote(part) for part in re.findall(_KEY_PART, dotted)]
-
-
-def _unquote(part: str) -> str:
-    if part.startswith("'"):
-        return part[1:-1]
-    if part.startswith('"'):
-        try:  # let tomllib decode the escapes; the text already parsed, so this does too
-            return str(tomllib.loads(f"k = {part}")["k"])
-        except tomllib.TOMLDecodeError:
-            return part[1:-1]
-    return part
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _parent(key: str) -> str:
-    cut = max(key.rfind("."), key.rfind("["))
-    return key[:cut] if cut > 0 else ""
-
-
-# --------------------------------------------------------------------------- value rules
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule(Generic[T]):
-    """What one key accepts: the words for the message, and the conversion that checks it."""
-
-    allowed: str  # completes "must be ..."
-    convert: Callable[[object], T | None]  # None means the value breaks the rule
-    # Stands in for a broken or missing value so that checking can go on and find the
-    # other problems; it never reaches a caller, because any problem raises PolicyError.
-    fallback: T
-    hint: Callable[[object], str] | None = None  # extra advice for a specific bad value
-
-
-def _whole_value(value: object) -> int | None:
-    # TOML booleans arrive as Python bools, which are ints; a bool is never a count.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _number(value: object) -> float | None:
-    """A finite int or float as a float; None for anything else (nan, inf, bools, text)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float is no sensible setting either
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_text(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
-
-
-def _as_email(value: object) -> str | None:
-    # Shape only: one @ and a dotted domain. Deliverability is the mail server's business.
-    return value if isinstance(value, str) and _EMAIL_SHAPE.fullmatch(value) else None
-
-
-def _as_currency(value: object) -> str | None:
-    return value if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) else None
-
-
-def _as_schema(value: object) -> int | None:
-    return SCHEMA_VERSION if _whole_value(value) == SCHEMA_VERSION else None
-
-
-@functools.cache
-def _time_zones() -> frozenset[str]:
-    # "localtime" names whatever the host is set to, so it would move with the server.
-    return frozenset(zoneinfo.available_timezones() - {"localtime"})
-
-
-def _as_time_zone(value: object) -> str | None:
-    return value if isinstance(value, str) and value in _time_zones() else None
-
-
-def _time_zone_hint(value: object) -> str:
-    if not isinstance(value, str):
-        return ""
-    by_folded = {zone.casefold(): zone for zone in _time_zones()}
-    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.8)
-    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
-
-
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    # The registry names every supported country without importing each country's module
-    # (holidays.list_supported_countries() does, which costs a fifth of a second).
-    from holidays.registry import COUNTRIES
-
-    return frozenset(str(entry[1]) for entry in COUNTRIES.values())
-
-
-@functools.cache
-def _subdivision_codes(country: str) -> tuple[str, ...]:
-    import holidays
-
-    return tuple(holidays.country_holidays(country).subdivisions)
-
-
-def _as_country(value: object) -> str | None:
-    return value if isinstance(value, str) and value in _country_codes() else None
-
-
-def _as_destination(value: object) -> str | None:
-    return "*" if value == "*" else _as_country(value)
-
-
-def _whole(minimum: int, unit: str) -> _Rule[int]:
-    def convert(value: object) -> int | None:
-        whole = _whole_value(value)
-        return whole if whole is not None and whole >= minimum else None
-
-    return _Rule(f"a whole number of {unit}, {minimum} or more", convert, minimum)
-
-
-def _as_hours(value: object) -> float | None:
-    number = _number(value)
-    return number if number is not None and number > 0 else None
-
-
-def _as_share(value: object) -> float | None:
-    number = _number(value)
-    return number if number is not None and 0 < number < 1 else None
-
-
-def _as_amount(value: object) -> Decimal | None:
-    amount: Decimal | None = None
-    if _whole_value(value) is not None or _number(value) is not None:
-        amount = Decimal(str(value))  # via str: 50.1 stays 50.1, not its binary expansion
-    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value.strip()):
-        amount = Decimal(value.strip())
-    return amount if amount is not None and amount >= 0 else None
-
-
-def _as_payer(value: object) -> Payer | None:
-    return Payer(value) if isinstance(value, str) and value in {p.value for p in Payer} else None
-
-
-def _as_role(value: object) -> str | None:
-    return value if isinstance(value, str) and value in LEAD_ROLES else None
-
-
-def _as_date(value: object) -> date | None:
-    # datetime is a subclass of date; a closure is a whole day, so a timestamp is refused.
-    return value if isinstance(value, date) and not isinstance(value, datetime) else None
-
-
-def _date_hint(value: object) -> str:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return " (write the date without quotes, so TOML reads it as a date)"
-    return ""
-
-
-_INTERVAL_SHAPE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
-
-
-def _as_interval(value: object) -> Interval | None:
-    found = _INTERVAL_SHAPE.fullmatch(value) if isinstance(value, str) else None
-    if found is None:
-        return None
-    start_h, start_m, end_h, end_m = (int(group) for group in found.groups())
-    if max(start_h, end_h) > 23 or max(start_m, end_m) > 59:
-        return None
-    start, end = time(start_h, start_m), time(end_h, end_m)
-    return Interval(start, end) if start < end else None
-
-
-def _interval_hint(value: object) -> str:
-    if isinstance(value, str) and "24:00" in value:
-        return " (24:00 is not a time of day; end at 23:59)"
-    return ""
-
-
-def _as_evidence_key(value: object) -> str | None:
-    # Evidence keys are typed by people ticking items off, so keep them plain snake_case.
-    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value):
-        return value
-    return None
-
-
-_ROLE_LIST = ", ".join(LEAD_ROLES)
-_SCHEMA = _Rule(f"{SCHEMA_VERSION}, the only policy file format this version reads", _as_schema, 1)
-_TEXT = _Rule("a non-empty string", _as_text, "")
-_EMAIL = _Rule("an e-mail address like 'support@example.com' (one @, a dot in the domain)", _as_email, "")
-_CURRENCY = _Rule(
-    "a three-letter ISO 4217 currency code in upper case, e.g. 'USD' or 'EUR'", _as_currency, ""
-)
-_TIME_ZONE = _Rule(
-    "an IANA time zone name, e.g. 'America/New_York' or 'Europe/Berlin'",
-    _as_time_zone,
-    "UTC",
-    _time_zone_hint,
-)
-_COUNTRY = _Rule(
-    "an ISO 3166-1 alpha-2 country code in upper case that the holidays package knows, "
-    "e.g. 'US', 'GB' or 'DE'",
-    _as_country,
-    "",
-)
-_DESTINATION = _Rule(
-    "an ISO 3166-1 alpha-2 country code in upper case, e.g. 'US', or '*' for everywhere else",
-    _as_destination,
-    "",
-)
-_CLOSURE = _Rule("a date written without quotes, e.g. 2026-12-24", _as_date, date.min, _date_hint)
-_INTERVAL = _Rule(
-    'an opening interval "HH:MM-HH:MM" in 24-hour local time with the start before the '
-    'end, e.g. "09:00-17:00"',
-    _as_interval,
-    Interval(time.min, time.max),
-    _interval_hint,
-)
-_SHARE = _Rule("a number greater than 0 and less than 1, e.g. 0.75", _as_share, 0.5)
-_HOURS = _Rule("a number of hours greater than 0", _as_hours, 1.0)
-_AMOUNT = _Rule(
-    'an amount of 0 or more, as a decimal string like "50.00" or a number', _as_amount, Decimal(0)
-)
-_PAYER = _Rule("'store' or 'customer'", _as_payer, Payer.STORE)
-_ROLE = _Rule(f"one of the lead roles: {_ROLE_LIST}", _as_role, "")
-_EVIDENCE_KEY = _Rule('a snake_case name, e.g. "damage_photo"', _as_evidence_key, "")
-
-
-def _shown(value: object) -> str:
-    """A bad value as the store wrote it, short enough for one message line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, date | time):
-        return value.isoformat()
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _unknown(key: str, allowed: Sequence[str], what: str) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    guess = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown {what}{guess}; allowed: {', '.join(allowed)}"
-
-
 # --------------------------------------------------------------------------- checker
 
 
@@ -624,7 +224,7 @@ class _Checker:
 
     def __init__(self, source: str, text: str) -> None:
         self.source = source
-        self._locator = _Locator(text)
+        self._locator = Locator(text)
         self.problems: list[Problem] = []
 
     def report(self, key: str, message: str) -> None:
@@ -637,26 +237,26 @@ class _Checker:
         return len(self.problems) == mark
 
     def wrong(self, key: str, allowed: str, value: object, hint: str = "") -> None:
-        self.report(key, f"must be {allowed}, got {_shown(value)}{hint}")
+        self.report(key, f"must be {allowed}, got {rules.shown(value)}{hint}")
 
     def unknown_keys(self, table: _Table, path: str, allowed: Sequence[str], what: str = "key") -> None:
         for key in table:
             if key not in allowed:
-                self.report(_join(path, key), _unknown(key, allowed, what))
+                self.report(join_key(path, key), rules.unknown(key, allowed, what))
 
-    def optional(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> T | None:
+    def optional(self, table: _Table, path: str, key: str, rule: rules.Rule[T]) -> T | None:
         """The checked value, or None when absent or broken (broken is reported)."""
         if key not in table:
             return None
         value = rule.convert(table[key])
         if value is None:
             hint = rule.hint(table[key]) if rule.hint else ""
-            self.wrong(_join(path, key), rule.allowed, table[key], hint)
+            self.wrong(join_key(path, key), rule.allowed, table[key], hint)
         return value
 
-    def required(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> T:
+    def required(self, table: _Table, path: str, key: str, rule: rules.Rule[T]) -> T:
         if key not in table:
-            self.report(_join(path, key), f"is missing; it must be {rule.allowed}")
+            self.report(join_key(path, key), f"is missing; it must be {rule.allowed}")
         value = self.optional(table, path, key, rule)
         return rule.fallback if value is None else value
 
@@ -664,7 +264,7 @@ class _Checker:
         self, parent: _Table, path: str, key: str, contents: str, *, required: bool = True
     ) -> _Table | None:
         """A sub-table; None when absent or not a table (reported, unless optional)."""
-        full = _join(path, key)
+        full = join_key(path, key)
         if key not in parent:
             if required:
                 self.report(full, f"is missing; add a [{full}] table with {contents}")
@@ -675,11 +275,11 @@ class _Checker:
             return None
         return value
 
-    def values(self, table: _Table, path: str, key: str, rule: _Rule[T]) -> tuple[T, ...] | None:
+    def values(self, table: _Table, path: str, key: str, rule: rules.Rule[T]) -> tuple[T, ...] | None:
         """A list whose items each follow ``rule``; broken items are reported and dropped."""
         if key not in table:
             return None
-        raw, full = table[key], _join(path, key)
+        raw, full = table[key], join_key(path, key)
         if not isinstance(raw, list):
             self.wrong(full, f"a list of items, each {rule.allowed}", raw)
             return ()
@@ -690,7 +290,7 @@ class _Checker:
         """An array of tables as (path, table) pairs; None when absent."""
         if key not in table:
             return None
-        raw, full = table[key], _join(path, key)
+        raw, full = table[key], join_key(path, key)
         if not isinstance(raw, list):
             self.wrong(full, f"an array of tables [[{full}]], each with {contents}", raw)
             return []
@@ -702,7 +302,7 @@ class _Checker:
                 self.wrong(f"{full}[{index}]", f"a table with {contents}", item)
         return found
 
-    def _item(self, path: str, item: object, rule: _Rule[T]) -> T | None:
+    def _item(self, path: str, item: object, rule: rules.Rule[T]) -> T | None:
         value = rule.convert(item)
         if value is None:
             self.wrong(path, rule.allowed, item, rule.hint(item) if rule.hint else "")
@@ -732,7 +332,7 @@ class _Returns:
 
 def _build(check: _Checker, root: _Table) -> StorePolicy:
     check.unknown_keys(root, "", _TOP_KEYS, "top-level key")
-    check.required(root, "", "schema", _SCHEMA)
+    check.required(root, "", "schema", rules.SCHEMA)
     store = _store(check, root)
     at_risk_share, sla_overrides = _sla(check, root)
     stalled_scan_days, promises = _shipping(check, root)
@@ -764,22 +364,22 @@ def _store(check: _Checker, root: _Table) -> _Store:
     if table is None:
         return _Store()
     check.unknown_keys(table, "store", _STORE_KEYS)
-    country = check.required(table, "store", "country", _COUNTRY)
+    country = check.required(table, "store", "country", rules.COUNTRY)
     return _Store(
-        name=check.required(table, "store", "name", _TEXT),
-        support_email=check.required(table, "store", "support_email", _EMAIL),
-        currency=check.required(table, "store", "currency", _CURRENCY),
-        time_zone=check.required(table, "store", "time_zone", _TIME_ZONE),
+        name=check.required(table, "store", "name", rules.TEXT),
+        support_email=check.required(table, "store", "support_email", rules.EMAIL),
+        currency=check.required(table, "store", "currency", rules.CURRENCY),
+        time_zone=check.required(table, "store", "time_zone", rules.TIME_ZONE),
         country=country,
         subdivision=_subdivision(check, table, country),
-        closures=frozenset(check.values(table, "store", "closures", _CLOSURE) or ()),
+        closures=frozenset(check.values(table, "store", "closures", rules.CLOSURE) or ()),
     )
 
 
 def _subdivision(check: _Checker, table: _Table, country: str) -> str | None:
     if not country:  # the country itself is broken (already reported): nothing to check against
-        return check.optional(table, "store", "subdivision", _TEXT)
-    codes = _subdivision_codes(country)
+        return check.optional(table, "store", "subdivision", rules.TEXT)
+    codes = rules.subdivision_codes(country)
     if not codes:
         allowed = f"left out: the holidays package knows no subdivisions of {country!r}"
     else:
@@ -789,7 +389,7 @@ def _subdivision(check: _Checker, table: _Table, country: str) -> str | None:
     def convert(value: object) -> str | None:
         return value if isinstance(value, str) and value in codes else None
 
-    return check.optional(table, "store", "subdivision", _Rule(allowed, convert, ""))
+    return check.optional(table, "store", "subdivision", rules.Rule(allowed, convert, ""))
 
 
 def _hours(check: _Checker, root: _Table) -> Mapping[int, tuple[Interval, ...]]:
@@ -811,7 +411,7 @@ def _hours(check: _Checker, root: _Table) -> Mapping[int, tuple[Interval, ...]]:
 
 
 def _day(check: _Checker, table: _Table, day: str) -> tuple[Interval, ...]:
-    intervals = sorted(check.values(table, "hours", day, _INTERVAL) or (), key=lambda i: i.start)
+    intervals = sorted(check.values(table, "hours", day, rules.INTERVAL) or (), key=lambda i: i.start)
     for earlier, later in zip(intervals, intervals[1:], strict=False):
         if later.start < earlier.end:
             check.report(
@@ -829,8 +429,8 @@ def _clock(interval: Interval) -> str:
 def _sla(check: _Checker, root: _Table) -> tuple[float, Mapping[Route, Mapping[str, float]]]:
     table = check.table(root, "", "sla", "at_risk_share and optional [sla.<route>] tables")
     if table is None:
-        return _SHARE.fallback, {}
-    share = check.required(table, "sla", "at_risk_share", _SHARE)
+        return rules.SHARE.fallback, {}
+    share = check.required(table, "sla", "at_risk_share", rules.SHARE)
     overrides: dict[Route, Mapping[str, float]] = {}
     for key, value in table.items():
         if key == "at_risk_share":
@@ -847,8 +447,8 @@ def _sla(check: _Checker, root: _Table) -> tuple[float, Mapping[Route, Mapping[s
 def _unknown_sla_key(key: str, value: object) -> str:
     # A table under [sla] is meant as a route; a plain value is most likely a typo of the key.
     if isinstance(value, dict):
-        return _unknown(key, _ROUTES, "route")
-    return _unknown(key, ("at_risk_share",), "key") + ", or a route table [sla.<route>]"
+        return rules.unknown(key, _ROUTES, "route")
+    return rules.unknown(key, ("at_risk_share",), "key") + ", or a route table [sla.<route>]"
 
 
 def _sla_route(check: _Checker, route: str, value: object) -> Mapping[str, float]:
@@ -857,7 +457,7 @@ def _sla_route(check: _Checker, route: str, value: object) -> Mapping[str, float
         check.wrong(path, f"a table of clock targets in business hours: {', '.join(_SLA_CLOCKS)}", value)
         return {}
     check.unknown_keys(value, path, _SLA_CLOCKS, "clock")
-    clocks = {clock: check.optional(value, path, clock, _HOURS) for clock in _SLA_CLOCKS}
+    clocks = {clock: check.optional(value, path, clock, rules.HOURS) for clock in _SLA_CLOCKS}
     return MappingProxyType({clock: hours for clock, hours in clocks.items() if hours is not None})
 
 
@@ -866,7 +466,7 @@ def _shipping(check: _Checker, root: _Table) -> tuple[int, tuple[ShippingPromise
     if table is None:
         return 1, ()
     check.unknown_keys(table, "shipping", _SHIPPING_KEYS)
-    stalled = check.required(table, "shipping", "stalled_scan_days", _whole(1, "days"))
+    stalled = check.required(table, "shipping", "stalled_scan_days", rules.whole(1, "days"))
     return stalled, _promises(check, table)
 
 
@@ -898,10 +498,10 @@ def _promises(check: _Checker, table: _Table) -> tuple[ShippingPromise, ...]:
 
 def _promise(check: _Checker, path: str, item: _Table) -> ShippingPromise:
     check.unknown_keys(item, path, _PROMISE_KEYS)
-    destination = check.required(item, path, "destination", _DESTINATION)
+    destination = check.required(item, path, "destination", rules.DESTINATION)
     mark = check.mark()
-    low = check.required(item, path, "min_days", _whole(0, "business days"))
-    high = check.required(item, path, "max_days", _whole(0, "business days"))
+    low = check.required(item, path, "min_days", rules.whole(0, "business days"))
+    high = check.required(item, path, "max_days", rules.whole(0, "business days"))
     if check.clean_since(mark) and high < low:
         check.report(
             f"{path}.max_days",
@@ -917,8 +517,8 @@ def _returns(check: _Checker, root: _Table) -> _Returns:
         return _Returns()
     check.unknown_keys(table, "returns", _RETURNS_KEYS)
     return _Returns(
-        window_days=check.required(table, "returns", "window_days", _whole(0, "days")),
-        refund_limit=check.required(table, "returns", "frontline_refund_limit", _AMOUNT),
+        window_days=check.required(table, "returns", "window_days", rules.whole(0, "days")),
+        refund_limit=check.required(table, "returns", "frontline_refund_limit", rules.AMOUNT),
         payers=_payers(check, table),
     )
 
@@ -931,12 +531,12 @@ def _payers(check: _Checker, table: _Table) -> Mapping[ReturnReason, Payer]:
     path = "returns.shipping_payer"
     check.unknown_keys(payers, path, _REASONS, "return reason")
     return MappingProxyType(
-        {ReturnReason(reason): check.required(payers, path, reason, _PAYER) for reason in _REASONS}
+        {ReturnReason(reason): check.required(payers, path, reason, rules.PAYER) for reason in _REASONS}
     )
 
 
 def _leads(check: _Checker, root: _Table) -> Mapping[str, Lead]:
-    table = check.table(root, "", "leads", f"one [leads.<role>] table per role: {_ROLE_LIST}")
+    table = check.table(root, "", "leads", f"one [leads.<role>] table per role: {rules.ROLE_LIST}")
     if table is None:
         return {}
     check.unknown_keys(table, "leads", LEAD_ROLES, "role")
@@ -946,8 +546,8 @@ def _leads(check: _Checker, root: _Table) -> Mapping[str, Lead]:
         if person is not None:
             path = f"leads.{role}"
             check.unknown_keys(person, path, _LEAD_KEYS)
-            name = check.required(person, path, "name", _TEXT)
-            leads[role] = Lead(role, name, check.required(person, path, "email", _EMAIL))
+            name = check.required(person, path, "name", rules.TEXT)
+            leads[role] = Lead(role, name, check.required(person, path, "email", rules.EMAIL))
     return MappingProxyType(leads)
 
 
@@ -961,7 +561,7 @@ def _routes(check: _Checker, root: _Table) -> Mapping[Route, Mapping[str, object
         if key in _ROUTES:
             overrides[Route(key)] = _route(check, key, value)
         else:
-            check.report(f"routes.{key}", _unknown(key, _ROUTES, "route"))
+            check.report(f"routes.{key}", rules.unknown(key, _ROUTES, "route"))
     return MappingProxyType(overrides)
 
 
@@ -972,10 +572,10 @@ def _route(check: _Checker, route: str, value: object) -> Mapping[str, object]:
         check.wrong(path, f"a table of route fields to override: {', '.join(_ROUTE_KEYS)}", value)
         return {}
     check.unknown_keys(value, path, _ROUTE_KEYS)
-    texts = {name: check.optional(value, path, name, _TEXT) for name in _ROUTE_TEXTS}
+    texts = {name: check.optional(value, path, name, rules.TEXT) for name in _ROUTE_TEXTS}
     found: dict[str, object | None] = dict(texts)
-    found["lead"] = check.optional(value, path, "lead", _ROLE)
-    found["write_back"] = check.values(value, path, "write_back", _TEXT)
+    found["lead"] = check.optional(value, path, "lead", rules.ROLE)
+    found["write_back"] = check.values(value, path, "write_back", rules.TEXT)
     found["evidence"] = _evidence(check, path, value)
     return MappingProxyType({name: v for name, v in found.items() if v is not None})
 
@@ -988,7 +588,7 @@ def _evidence(check: _Checker, route_path: str, route: _Table) -> tuple[Evidence
     first_seen: dict[str, str] = {}
     for path, item in found:
         check.unknown_keys(item, path, _EVIDENCE_KEYS)
-        key = check.required(item, path, "key", _EVIDENCE_KEY)
+        key = check.required(item, path, "key", rules.EVIDENCE_KEY)
         if key in first_seen:
             check.report(
                 f"{path}.key",
@@ -996,6 +596,6 @@ def _evidence(check: _Checker, route_path: str, route: _Table) -> tuple[Evidence
             )
         elif key:
             first_seen[key] = path
-        label = check.required(item, path, "label", _TEXT)
-        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", _TEXT)))
+        label = check.required(item, path, "label", rules.TEXT)
+        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", rules.TEXT)))
     return tuple(evidence)

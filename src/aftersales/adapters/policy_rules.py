@@ -1,0 +1,245 @@
+"""What each key of the policy file accepts: the rules the policy checker applies.
+
+Each rule carries the words for its message ("must be ...") and the conversion that checks
+a value, so a problem always says what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from aftersales.domain.policy import Interval, Payer
+
+SCHEMA_VERSION = 1
+# The domain names roles only in prose (RouteSpec.lead); the policy file is where they are
+# enforced, because every route's lead must resolve to a person in [leads.*].
+LEAD_ROLES = ("frontline", "operations", "founder", "supply_chain", "marketing")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[T]):
+    """What one key accepts: the words for the message, and the conversion that checks it."""
+
+    allowed: str  # completes "must be ..."
+    convert: Callable[[object], T | None]  # None means the value breaks the rule
+    # Stands in for a broken or missing value so that checking can go on and find the
+    # other problems; it never reaches a caller, because any problem raises PolicyError.
+    fallback: T
+    hint: Callable[[object], str] | None = None  # extra advice for a specific bad value
+
+
+def whole_value(value: object) -> int | None:
+    # TOML booleans arrive as Python bools, which are ints; a bool is never a count.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_number(value: object) -> float | None:
+    """A finite int or float as a float; None for anything else (nan, inf, bools, text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float is no sensible setting either
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def as_email(value: object) -> str | None:
+    # Shape only: one @ and a dotted domain. Deliverability is the mail server's business.
+    return value if isinstance(value, str) and EMAIL_SHAPE.fullmatch(value) else None
+
+
+def as_currency(value: object) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) else None
+
+
+def as_schema(value: object) -> int | None:
+    return SCHEMA_VERSION if whole_value(value) == SCHEMA_VERSION else None
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    # "localtime" names whatever the host is set to, so it would move with the server.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def as_time_zone(value: object) -> str | None:
+    return value if isinstance(value, str) and value in time_zones() else None
+
+
+def time_zone_hint(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    by_folded = {zone.casefold(): zone for zone in time_zones()}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.8)
+    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    # The registry names every supported country without importing each country's module
+    # (holidays.list_supported_countries() does, which costs a fifth of a second).
+    from holidays.registry import COUNTRIES
+
+    return frozenset(str(entry[1]) for entry in COUNTRIES.values())
+
+
+@functools.cache
+def subdivision_codes(country: str) -> tuple[str, ...]:
+    import holidays
+
+    return tuple(holidays.country_holidays(country).subdivisions)
+
+
+def as_country(value: object) -> str | None:
+    return value if isinstance(value, str) and value in country_codes() else None
+
+
+def as_destination(value: object) -> str | None:
+    return "*" if value == "*" else as_country(value)
+
+
+def whole(minimum: int, unit: str) -> Rule[int]:
+    def convert(value: object) -> int | None:
+        whole = whole_value(value)
+        return whole if whole is not None and whole >= minimum else None
+
+    return Rule(f"a whole number of {unit}, {minimum} or more", convert, minimum)
+
+
+def as_hours(value: object) -> float | None:
+    number = as_number(value)
+    return number if number is not None and number > 0 else None
+
+
+def as_share(value: object) -> float | None:
+    number = as_number(value)
+    return number if number is not None and 0 < number < 1 else None
+
+
+def as_amount(value: object) -> Decimal | None:
+    amount: Decimal | None = None
+    if whole_value(value) is not None or as_number(value) is not None:
+        amount = Decimal(str(value))  # via str: 50.1 stays 50.1, not its binary expansion
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", value.strip()):
+        amount = Decimal(value.strip())
+    return amount if amount is not None and amount >= 0 else None
+
+
+def as_payer(value: object) -> Payer | None:
+    return Payer(value) if isinstance(value, str) and value in {p.value for p in Payer} else None
+
+
+def as_role(value: object) -> str | None:
+    return value if isinstance(value, str) and value in LEAD_ROLES else None
+
+
+def as_date(value: object) -> date | None:
+    # datetime is a subclass of date; a closure is a whole day, so a timestamp is refused.
+    return value if isinstance(value, date) and not isinstance(value, datetime) else None
+
+
+def date_hint(value: object) -> str:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return " (write the date without quotes, so TOML reads it as a date)"
+    return ""
+
+
+INTERVAL_SHAPE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+def as_interval(value: object) -> Interval | None:
+    found = INTERVAL_SHAPE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    start_h, start_m, end_h, end_m = (int(group) for group in found.groups())
+    if max(start_h, end_h) > 23 or max(start_m, end_m) > 59:
+        return None
+    start, end = time(start_h, start_m), time(end_h, end_m)
+    return Interval(start, end) if start < end else None
+
+
+def interval_hint(value: object) -> str:
+    if isinstance(value, str) and "24:00" in value:
+        return " (24:00 is not a time of day; end at 23:59)"
+    return ""
+
+
+def as_evidence_key(value: object) -> str | None:
+    # Evidence keys are typed by people ticking items off, so keep them plain snake_case.
+    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        return value
+    return None
+
+
+ROLE_LIST = ", ".join(LEAD_ROLES)
+SCHEMA = Rule(f"{SCHEMA_VERSION}, the only policy file format this version reads", as_schema, 1)
+TEXT = Rule("a non-empty string", as_text, "")
+EMAIL = Rule("an e-mail address like 'support@example.com' (one @, a dot in the domain)", as_email, "")
+CURRENCY = Rule("a three-letter ISO 4217 currency code in upper case, e.g. 'USD' or 'EUR'", as_currency, "")
+TIME_ZONE = Rule(
+    "an IANA time zone name, e.g. 'America/New_York' or 'Europe/Berlin'",
+    as_time_zone,
+    "UTC",
+    time_zone_hint,
+)
+COUNTRY = Rule(
+    "an ISO 3166-1 alpha-2 country code in upper case that the holidays package knows, "
+    "e.g. 'US', 'GB' or 'DE'",
+    as_country,
+    "",
+)
+DESTINATION = Rule(
+    "an ISO 3166-1 alpha-2 country code in upper case, e.g. 'US', or '*' for everywhere else",
+    as_destination,
+    "",
+)
+CLOSURE = Rule("a date written without quotes, e.g. 2026-12-24", as_date, date.min, date_hint)
+INTERVAL = Rule(
+    'an opening interval "HH:MM-HH:MM" in 24-hour local time with the start before the '
+    'end, e.g. "09:00-17:00"',
+    as_interval,
+    Interval(time.min, time.max),
+    interval_hint,
+)
+SHARE = Rule("a number greater than 0 and less than 1, e.g. 0.75", as_share, 0.5)
+HOURS = Rule("a number of hours greater than 0", as_hours, 1.0)
+AMOUNT = Rule('an amount of 0 or more, as a decimal string like "50.00" or a number', as_amount, Decimal(0))
+PAYER = Rule("'store' or 'customer'", as_payer, Payer.STORE)
+ROLE = Rule(f"one of the lead roles: {ROLE_LIST}", as_role, "")
+EVIDENCE_KEY = Rule('a snake_case name, e.g. "damage_photo"', as_evidence_key, "")
+
+
+def shown(value: object) -> str:
+    """A bad value as the store wrote it, short enough for one message line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def unknown(key: str, allowed: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what}{guess}; allowed: {', '.join(allowed)}"
