@@ -13,8 +13,18 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    data_dir: Path  # the store's data folder: policy.toml, router-model.json, later the database
+    data_dir: Path  # the store's data folder: policy.toml, router-model.json, the database
     policy_file: Path | None  # an explicit policy file; None: data_dir/policy.toml or the built-in
+    database_url: str | None = None  # None: the SQLite file data_dir/aftersales.db
+
+    @property
+    def database(self) -> str:
+        """The database URL in force: AFTERSALES_DATABASE_URL, else the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'aftersales.db'}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     @property
     def cache_dir(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def parse_now(value: str | None) -> datetime:
 
 
 def with_policy(settings: Settings, policy_file: Path | None) -> Settings:
-    return Settings(settings.data_dir, policy_file) if policy_file else settings
+    return dataclasses.replace(settings, policy_file=policy_file) if policy_file else settings
 
 
 def read_catalogue(path: Path | None) -> tuple[CatalogueItem, ...]:

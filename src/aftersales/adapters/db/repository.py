@@ -1,0 +1,318 @@
+"""The case repository on SQLAlchemy Core: one instance per transaction (see ``unit_of_work``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from aftersales.adapters.db import schema as t
+from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
+from aftersales.domain.evidence import EvidenceItem
+from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
+from aftersales.domain.routes import Route
+
+# Attachments larger than this keep their metadata but not their content.
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+class SqlCaseRepository:
+    def __init__(self, connection: Connection, attachments_dir: Path) -> None:
+        self.db = connection
+        self.attachments_dir = attachments_dir
+
+    # ---------------------------------------------------------------- lookups
+    def has_message(self, dedupe_key: str) -> bool:
+        query = select(exists().where(t.messages.c.dedupe_key == dedupe_key))
+        return bool(self.db.execute(query).scalar())
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        query = (
+            select(t.messages.c.case_id)
+            .where(t.messages.c.message_id.in_(ids))
+            .order_by(t.messages.c.id.desc())
+        )
+        return self.db.execute(query.limit(1)).scalar()
+
+    def open_case_for(self, customer_id: int, order_number: str) -> int | None:
+        query = (
+            select(t.cases.c.id)
+            .where(t.cases.c.customer_id == customer_id, t.cases.c.order_number == order_number)
+            .where(t.cases.c.status.in_(_OPEN))
+            .order_by(t.cases.c.id.desc())
+            .limit(1)
+        )
+        return self.db.execute(query).scalar()
+
+    def case_exists(self, case_id: int) -> bool:
+        return bool(self.db.execute(select(exists().where(t.cases.c.id == case_id))).scalar())
+
+    def customer_id(self, email: str, name: str, at: datetime) -> int:
+        key = email.lower() or "unknown@invalid"
+        found = self.db.execute(select(t.customers.c.id).where(t.customers.c.email == key)).scalar()
+        if found is not None:
+            return int(found)
+        statement = (
+            insert(t.customers).values(email=key, name=name, created_at=at).returning(t.customers.c.id)
+        )
+        return int(self.db.execute(statement).scalar_one())
+
+    # ---------------------------------------------------------------- orders
+    def order(self, number: str) -> OrderFacts | None:
+        row = self.db.execute(select(t.orders).where(t.orders.c.number == number)).mappings().first()
+        if row is None:
+            return None
+        lines = self.db.execute(select(t.order_lines).where(t.order_lines.c.order_id == row["id"])).mappings()
+        refunds = self.db.execute(select(t.refunds).where(t.refunds.c.order_id == row["id"])).mappings()
+        return _order_from(dict(row), list(lines), list(refunds))
+
+    def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None:
+        values = _order_values(order) | {"customer_id": customer_id, "updated_at": at}
+        existing = self.db.execute(select(t.orders.c.id).where(t.orders.c.number == order.number)).scalar()
+        if existing is None:
+            order_id = self.db.execute(insert(t.orders).values(values).returning(t.orders.c.id)).scalar_one()
+        else:
+            order_id = existing
+            self.db.execute(update(t.orders).where(t.orders.c.id == order_id).values(values))
+            self.db.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order_id))
+            self.db.execute(delete(t.refunds).where(t.refunds.c.order_id == order_id))
+        for item in order.items:
+            self.db.execute(insert(t.order_lines).values(order_id=order_id, **dataclasses.asdict(item)))
+        for refund in order.refunds:
+            self.db.execute(insert(t.refunds).values(order_id=order_id, **dataclasses.asdict(refund)))
+
+    # ---------------------------------------------------------------- cases
+    def open_case(self, fields: Mapping[str, Any]) -> int:
+        return int(self.db.execute(insert(t.cases).values(dict(fields)).returning(t.cases.c.id)).scalar_one())
+
+    def update_case(self, case_id: int, fields: Mapping[str, Any]) -> None:
+        self.db.execute(update(t.cases).where(t.cases.c.id == case_id).values(dict(fields)))
+
+    def case_row(self, case_id: int) -> Mapping[str, Any]:
+        query = (
+            select(t.cases, t.customers.c.email.label("customer"))
+            .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
+            .where(t.cases.c.id == case_id)
+        )
+        row = self.db.execute(query).mappings().first()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return dict(row)
+
+    def add_message(
+        self,
+        case_id: int,
+        message: InboundMessage,
+        direction: Direction,
+        promised_update_at: datetime | None = None,
+    ) -> int:
+        values = {
+            "case_id": case_id,
+            "direction": direction.value,
+            "channel": message.channel.value,
+            "message_id": message.message_id,
+            "dedupe_key": message.dedupe_key,
+            "in_reply_to": message.in_reply_to,
+            "references": list(message.references),
+            "from_address": message.from_address,
+            "author": message.from_name,
+            "subject": message.subject,
+            "sent_at": message.sent_at,
+            "body": message.body,
+            "full_body": message.full_body,
+            "html": message.html,
+            "attachments": [dataclasses.asdict(a) for a in message.attachments],
+            "promised_update_at": promised_update_at,
+        }
+        return int(self.db.execute(insert(t.messages).values(values).returning(t.messages.c.id)).scalar_one())
+
+    def add_event(self, case_id: int, event: Event) -> None:
+        values = {
+            "case_id": case_id,
+            "kind": event.kind,
+            "at": event.at,
+            "actor": event.actor,
+            "data": dict(event.data),
+        }
+        self.db.execute(insert(t.events).values(values))
+
+    def set_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
+        for item in items:
+            values = {
+                "present": item.present,
+                "source": item.source,
+                "marked_by": by,
+                "marked_at": at if item.present else None,
+                "label": item.label,
+            }
+            where = and_(t.evidence_items.c.case_id == case_id, t.evidence_items.c.key == item.key)
+            if self.db.execute(update(t.evidence_items).where(where).values(values)).rowcount == 0:
+                self.db.execute(insert(t.evidence_items).values(case_id=case_id, key=item.key, **values))
+
+    def hold_automation(self, customer_id: int, case_id: int, reason: str, since: datetime) -> None:
+        held = select(
+            exists().where(t.automation_holds.c.case_id == case_id, t.automation_holds.c.until.is_(None))
+        )
+        if not self.db.execute(held).scalar():
+            values = {"customer_id": customer_id, "case_id": case_id, "reason": reason, "since": since}
+            self.db.execute(insert(t.automation_holds).values(values))
+
+    def release_automation(self, case_id: int, until: datetime) -> None:
+        where = and_(t.automation_holds.c.case_id == case_id, t.automation_holds.c.until.is_(None))
+        self.db.execute(update(t.automation_holds).where(where).values(until=until))
+
+    # ---------------------------------------------------------------- intake side tables
+    def screen(self, message: InboundMessage, source: str, at: datetime) -> bool:
+        """Record a screened mail; False when it was recorded before."""
+        values = {
+            "dedupe_key": message.dedupe_key,
+            "kind": message.auto_kind.value if message.auto_kind else "",
+            "source": source[:500],
+            "from_address": message.from_address,
+            "subject": message.subject[:998],
+            "received_at": at,
+        }
+        return self._insert_once(t.screened, values, "dedupe_key")
+
+    def quarantine(self, source: str, reason: str, at: datetime) -> None:
+        self._insert_once(t.quarantine, {"source": source[:500], "reason": reason, "at": at}, "source")
+
+    def _insert_once(self, table: Any, values: Mapping[str, Any], key: str) -> bool:
+        dialect_insert = pg_insert if self.db.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(table).values(dict(values)).on_conflict_do_nothing(index_elements=[key])
+        # rowcount is not reliable for ON CONFLICT across drivers; a returned id is
+        return self.db.execute(statement.returning(table.c.id)).first() is not None
+
+    def save_attachment(self, meta: AttachmentMeta, content: bytes) -> str:
+        """Content addressed by hash under the data folder; too large: metadata only."""
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            return ""
+        path = self.attachments_dir / meta.sha256[:2] / meta.sha256
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        return str(path)
+
+    # ---------------------------------------------------------------- reading a case
+    def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
+        query = select(t.events).where(t.events.c.case_id == case_id).order_by(t.events.c.at, t.events.c.id)
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def messages_of(self, case_id: int) -> list[Mapping[str, Any]]:
+        query = (
+            select(t.messages)
+            .where(t.messages.c.case_id == case_id)
+            .order_by(t.messages.c.sent_at, t.messages.c.id)
+        )
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def evidence_of(self, case_id: int) -> list[Mapping[str, Any]]:
+        query = (
+            select(t.evidence_items)
+            .where(t.evidence_items.c.case_id == case_id)
+            .order_by(t.evidence_items.c.id)
+        )
+        return [dict(r) for r in self.db.execute(query).mappings()]
+
+    def list_cases(
+        self,
+        statuses: Sequence[CaseStatus],
+        route: Route | None = None,
+        lead: str | None = None,
+        breaching: bool = False,
+        limit: int = 200,
+    ) -> list[CaseSummary]:
+        query = (
+            select(t.cases, t.customers.c.email.label("customer"))
+            .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
+            .where(t.cases.c.status.in_([s.value for s in statuses]))
+        )
+        if route is not None:
+            query = query.where(t.cases.c.route == route.value)
+        if lead:
+            query = query.where(
+                or_(t.cases.c.lead_role == lead, func.lower(t.cases.c.lead_name) == lead.lower())
+            )
+        if breaching:
+            query = query.where(t.cases.c.risk >= 1)
+        # riskiest first, then the soonest due; cases with no running clock last
+        query = query.order_by(
+            t.cases.c.risk.desc(), t.cases.c.next_due_at.is_(None), t.cases.c.next_due_at, t.cases.c.id
+        ).limit(limit)
+        return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+
+
+def _summary(row: Mapping[str, Any]) -> CaseSummary:
+    return CaseSummary(
+        id=row["id"],
+        route=Route(row["route"]),
+        status=CaseStatus(row["status"]),
+        lead_role=row["lead_role"],
+        lead_name=row["lead_name"],
+        customer=row["customer"] or "",
+        order_number=row["order_number"],
+        subject=row["subject"],
+        opened_at=row["opened_at"],
+        next_due_at=row["next_due_at"],
+        risk=row["risk"],
+        clocks=tuple(row["clocks"] or ()),
+    )
+
+
+def _order_values(order: OrderFacts) -> dict[str, Any]:
+    values = {
+        f.name: getattr(order, f.name)
+        for f in dataclasses.fields(order)
+        if f.name not in ("items", "refunds")
+    }
+    values["tracking_numbers"] = list(order.tracking_numbers)
+    values["last_scan_status"] = order.last_scan_status.value if order.last_scan_status else None
+    return values
+
+
+def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) -> OrderFacts:
+    status = row["last_scan_status"]
+    return OrderFacts(
+        number=row["number"],
+        placed_at=row["placed_at"],
+        fulfilled_at=row["fulfilled_at"],
+        delivered_at=row["delivered_at"],
+        cancelled_at=row["cancelled_at"],
+        last_scan_at=row["last_scan_at"],
+        last_scan_status=ScanStatus(status) if status else None,
+        last_scan_location=row["last_scan_location"],
+        carrier=row["carrier"],
+        tracking_numbers=tuple(row["tracking_numbers"] or ()),
+        promise_window_end=row["promise_window_end"],
+        destination=row["destination"],
+        items=tuple(
+            LineItem(i["sku"], i["title"], i["variant"], i["quantity"], i["price"], i["gtin"]) for i in lines
+        ),
+        refunds=tuple(Refund(r["amount"], r["at"], r["reason"]) for r in refunds),
+        currency=row["currency"],
+        total=row["total"],
+        policy_version=row["policy_version"],
+    )
+
+
+def unit_of_work(engine: Engine, attachments_dir: Path) -> Any:
+    """A factory: ``with uow() as cases:`` is one transaction, committed when the block ends."""
+
+    @contextmanager
+    def begin() -> Iterator[SqlCaseRepository]:
+        with engine.begin() as connection:
+            yield SqlCaseRepository(connection, attachments_dir)
+
+    return begin

@@ -1,0 +1,192 @@
+"""The tables (SQLAlchemy Core). Migrations in ``migrations/`` create them; tests and the
+app never call ``metadata.create_all``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from aftersales.adapters.db.types import Money, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True, index=True),
+    Column("placed_at", UtcDateTime),
+    Column("fulfilled_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("cancelled_at", UtcDateTime),
+    Column("last_scan_at", UtcDateTime),
+    Column("last_scan_status", String(32)),
+    Column("last_scan_location", String(200), nullable=False, default=""),
+    Column("carrier", String(100), nullable=False, default=""),
+    Column("tracking_numbers", JSON, nullable=False, default=list),
+    Column("promise_window_end", UtcDateTime),
+    Column("destination", String(8), nullable=False, default=""),
+    Column("currency", String(3), nullable=False, default=""),
+    Column("total", Money),
+    Column("policy_version", String(64), nullable=False, default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sku", String(100), nullable=False, index=True),
+    Column("title", String(300), nullable=False, default=""),
+    Column("variant", String(200), nullable=False, default=""),
+    Column("quantity", Integer, nullable=False, default=1),
+    Column("price", Money, nullable=False),
+    Column("gtin", String(14), nullable=False, default=""),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("amount", Money, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False, default=""),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("order_number", String(64), nullable=False, default=""),
+    Column("subject", String(500), nullable=False, default=""),
+    Column("route", String(32), nullable=False),
+    Column("secondary_routes", JSON, nullable=False, default=list),
+    Column("confidence", Float, nullable=False, default=0.0),
+    Column("status", String(32), nullable=False),
+    Column("lead_role", String(32), nullable=False),
+    Column("lead_name", String(200), nullable=False, default=""),
+    Column("decision", JSON, nullable=False, default=dict),
+    Column("write_back", JSON, nullable=False, default=list),
+    Column("clocks", JSON, nullable=False, default=list),
+    # denormalised from ``clocks`` so the queue sorts and filters on indexes
+    Column("next_due_at", UtcDateTime),
+    Column("risk", Integer, nullable=False, default=0),  # 2 breached, 1 at risk, 0 otherwise
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime),
+    Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
+    Index("ix_cases_queue", "status", "risk", "next_due_at"),
+    Index("ix_cases_route", "route"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("direction", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("message_id", String(998), nullable=False, index=True),
+    Column("dedupe_key", String(1100), nullable=False),
+    Column("in_reply_to", String(998), nullable=False, default=""),
+    Column("references", JSON, nullable=False, default=list),
+    Column("from_address", String(320), nullable=False, default=""),
+    Column("author", String(200), nullable=False, default=""),
+    Column("subject", String(998), nullable=False, default=""),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False, default=""),
+    Column("full_body", Text, nullable=False, default=""),
+    Column("html", Text, nullable=False, default=""),
+    Column("attachments", JSON, nullable=False, default=list),
+    Column("promised_update_at", UtcDateTime),
+    UniqueConstraint("dedupe_key"),
+)
+
+evidence_items = Table(
+    "evidence_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("key", String(64), nullable=False),
+    Column("label", String(300), nullable=False),
+    Column("present", Boolean, nullable=False, default=False),
+    Column("source", String(500), nullable=False, default=""),
+    Column("marked_by", String(200), nullable=False, default=""),
+    Column("marked_at", UtcDateTime),
+    UniqueConstraint("case_id", "key"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(48), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+)
+
+automation_holds = Table(
+    "automation_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False, index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=True),
+    Column("reason", String(200), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime),
+)
+
+screened = Table(
+    "screened",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(1100), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("from_address", String(320), nullable=False, default=""),
+    Column("subject", String(998), nullable=False, default=""),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(500), nullable=False, unique=True),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,120 @@
+"""The case repository round-trips on both databases (real SQLite and PostgreSQL, no mocks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+
+from aftersales.adapters.db.migrate import head_revision, is_current
+from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.messages import Channel, Direction, InboundMessage
+from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
+from aftersales.domain.routes import Route
+
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def _message(key: str = "m1|abc", message_id: str = "m1@example.com") -> InboundMessage:
+    return InboundMessage(
+        message_id=message_id,
+        dedupe_key=key,
+        channel=Channel.EMAIL,
+        from_address="ana@example.com",
+        from_name="Ana",
+        to_addresses=("support@northwind.example",),
+        subject="Where is #1043?",
+        sent_at=AT,
+        body="Where is my order #1043?",
+        full_body="Where is my order #1043?",
+        html="",
+    )
+
+
+def _case_fields(customer_id: int) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "order_number": "1043",
+        "subject": "Where is #1043?",
+        "route": Route.SHIPPING_DELAY.value,
+        "secondary_routes": [],
+        "confidence": 0.9,
+        "status": CaseStatus.NEW.value,
+        "lead_role": "operations",
+        "lead_name": "Marcus Lee",
+        "decision": {"segment": "inside_promise_window"},
+        "write_back": ["Shipping Policy"],
+        "clocks": [],
+        "next_due_at": AT,
+        "risk": 0,
+        "opened_at": AT,
+        "updated_at": AT,
+    }
+
+
+def test_migrations_reach_head(engine: Engine) -> None:
+    assert head_revision() == "0001"
+    assert is_current(engine)
+
+
+def test_a_case_with_its_message_and_events_round_trips(uow: Any) -> None:
+    with uow() as cases:
+        customer = cases.customer_id("Ana@Example.com", "Ana", AT)
+        case_id = cases.open_case(_case_fields(customer))
+        cases.add_message(case_id, _message(), Direction.INBOUND)
+        cases.add_event(case_id, Event("case_opened", AT, "system", {"route": "shipping_delay"}))
+
+    with uow() as cases:
+        row = cases.case_row(case_id)
+        assert (row["route"], row["customer"], row["next_due_at"]) == (
+            "shipping_delay",
+            "ana@example.com",
+            AT,
+        )
+        assert cases.has_message("m1|abc") is True
+        assert cases.case_for_message_ids(["m1@example.com"]) == case_id
+        assert cases.open_case_for(customer, "1043") == case_id
+        assert [e["kind"] for e in cases.timeline(case_id)] == ["case_opened"]
+        assert cases.customer_id("ana@example.com", "", AT) == customer
+
+
+def test_orders_keep_money_exact_and_times_aware(uow: Any) -> None:
+    order = OrderFacts(
+        number="1043",
+        fulfilled_at=AT,
+        last_scan_at=AT,
+        last_scan_status=ScanStatus.IN_TRANSIT,
+        items=(LineItem("TMB-20-BLK", "20oz tumbler", "Black", 2, Decimal("34.10")),),
+        refunds=(Refund(Decimal("0.10"), AT, "goodwill"),),
+        total=Decimal("68.20"),
+        currency="USD",
+    )
+    with uow() as cases:
+        cases.save_order(order, None, AT)
+        cases.save_order(order, None, AT)  # saving again replaces, never duplicates
+
+    with uow() as cases:
+        assert cases.order("1043") == order
+
+
+def test_screened_and_quarantined_mail_is_recorded_once(uow: Any) -> None:
+    with uow() as cases:
+        assert cases.screen(_message("auto|1"), "inbox.mbox#3", AT) is True
+        assert cases.screen(_message("auto|1"), "inbox.mbox#3", AT) is False
+        cases.quarantine("inbox.mbox#4", "not a message", AT)
+        cases.quarantine("inbox.mbox#4", "not a message", AT)
+
+
+def test_the_queue_puts_breached_then_soonest_first(uow: Any) -> None:
+    with uow() as cases:
+        customer = cases.customer_id("ana@example.com", "Ana", AT)
+        calm = cases.open_case(_case_fields(customer) | {"next_due_at": AT})
+        breached = cases.open_case(_case_fields(customer) | {"risk": 2, "next_due_at": AT.replace(hour=20)})
+        cases.open_case(_case_fields(customer) | {"status": "resolved"})
+
+    with uow() as cases:
+        queue = cases.list_cases([CaseStatus.NEW, CaseStatus.OPEN])
+        assert [c.id for c in queue] == [breached, calm]
+        assert [c.id for c in cases.list_cases([CaseStatus.NEW], breaching=True)] == [breached]
