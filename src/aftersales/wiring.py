@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from aftersales.adapters.db.engine import make_engine
+from aftersales.adapters.db.migrate import is_current, upgrade
+from aftersales.adapters.db.repository import unit_of_work
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.packaged import (
     builtin_cue_book,
@@ -20,6 +26,7 @@ from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
+from aftersales.ports import UnitOfWork
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -63,9 +70,34 @@ def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] =
 
 
 __all__ = [
+    "Desk",
     "build_routing_kit",
     "builtin_examples",
     "load_active_policy",
     "load_store_model",
+    "open_desk",
     "store_specs",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """The case desk's storage, ready to use: an engine and a unit-of-work factory."""
+
+    engine: Engine
+    uow: UnitOfWork
+
+
+def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
+    """The database in force; the embedded SQLite file is migrated on first use, a database
+    given by URL must be upgraded explicitly (`aftersales db upgrade`)."""
+    engine = make_engine(settings.database)
+    if not is_current(engine):
+        if settings.database_url is None and upgrade_embedded:
+            upgrade(engine)
+        else:
+            raise ConfigError(
+                f"the database at {engine.url.render_as_string(hide_password=True)} is not at the current "
+                "schema: run `aftersales db upgrade`"
+            )
+    return Desk(engine, unit_of_work(engine, settings.attachments_dir))

@@ -9,10 +9,15 @@ import click
 
 from aftersales import __version__
 from aftersales.adapters.policy_file import PolicyError
+from aftersales.cli.cases import case, cases
+from aftersales.cli.db import db
 from aftersales.cli.demo import demo
+from aftersales.cli.intake import intake
 from aftersales.cli.policy import policy
 from aftersales.cli.route import route
+from aftersales.cli.sla import sla
 from aftersales.cli.train import train
+from aftersales.cli.work import note, reply, status
 from aftersales.domain.errors import AftersalesError
 from aftersales.settings import load_settings
 
@@ -33,9 +38,16 @@ def cli(ctx: click.Context) -> None:
       aftersales policy check policy.toml  validate it
       aftersales train labelled.csv        adapt the router to your own messages
 
+    \b
+    The case desk:
+      aftersales intake inbox.mbox         take in messages: cases are opened, routed, clocked
+      aftersales cases                     the queue, riskiest first
+      aftersales case 42                   one case: clocks, evidence, decision, timeline
+
     Settings: AFTERSALES_DATA_DIR (the store's data folder, default
-    ~/.local/share/aftersales) and AFTERSALES_POLICY (a policy file; default
-    DATA_DIR/policy.toml, else the built-in demo policy).
+    ~/.local/share/aftersales), AFTERSALES_POLICY (a policy file; default
+    DATA_DIR/policy.toml, else the built-in demo policy) and AFTERSALES_DATABASE_URL
+    (default: the SQLite file DATA_DIR/aftersales.db; postgresql://... at scale).
     """
     ctx.obj = load_settings(os.environ)
 
@@ -44,6 +56,14 @@ cli.add_command(route)
 cli.add_command(policy)
 cli.add_command(train)
 cli.add_command(demo)
+cli.add_command(db)
+cli.add_command(intake)
+cli.add_command(cases)
+cli.add_command(case)
+cli.add_command(reply)
+cli.add_command(note)
+cli.add_command(status)
+cli.add_command(sla)
 
 
 def main() -> None:

@@ -148,8 +148,21 @@ class SqlCaseRepository:
         }
         self.db.execute(insert(t.events).values(values))
 
-    def set_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
+    def set_evidence(
+        self,
+        case_id: int,
+        items: Sequence[EvidenceItem],
+        by: str,
+        at: datetime,
+        *,
+        keep_present: bool = False,
+    ) -> None:
+        """Insert or update checklist items; with ``keep_present`` an item already in hand
+        is never marked missing again (a later message that omits it proves nothing)."""
+        present = {e["key"] for e in self.evidence_of(case_id) if e["present"]} if keep_present else set()
         for item in items:
+            if item.key in present:
+                continue
             values = {
                 "present": item.present,
                 "source": item.source,

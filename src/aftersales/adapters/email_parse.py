@@ -1,0 +1,409 @@
+"""E-mail bytes → InboundMessage: MIME structure, charsets, quoted replies and attachments.
+
+Built on the standard library ``email`` package (``policy.default``). ``parse_email`` never raises for
+any bytes: input that cannot be read as mail becomes a ``ParseProblem`` with the reason, so one bad
+message never stops an import. Nothing here stores anything; the caller keeps the attachment bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import hashlib
+import re
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from email import policy
+from email.headerregistry import HeaderRegistry
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any, TypeAlias
+
+from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[import-untyped]
+
+from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
+from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
+
+ParsedMessage: TypeAlias = tuple[InboundMessage, list[tuple[AttachmentMeta, bytes]]]
+
+# Without one of these the bytes are not mail: the parser accepts anything and calls it a body.
+_MAIL_HEADERS = ("from", "to", "subject", "date", "message-id")
+_KEPT_HEADERS = frozenset(
+    {"message-id", "in-reply-to", "references", "from", "to", "subject", "date", "auto-submitted", "list-id"}
+)
+# Single-byte charsets decode any bytes, so a wrong declaration never fails; valid non-ASCII UTF-8 is
+# almost never an accident, so it is tried first when one of these is declared.
+_SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+# Codecs that are not mail charsets: slow on hostile input, or able to forge characters.
+_REFUSED_CODECS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-escape"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+
+_REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+# mail-parser-reply's header patterns take time quadratic in a line's length (a 40 kB line starting
+# with "On " took 45 s), so it only ever sees lines of at most _LINE_CAP characters from the first
+# _SCAN_CAP characters. Longer lines are split with a private-use mark that is removed afterwards.
+_LINE_CAP = 300
+_SCAN_CAP = 32_000
+_SPLIT_MARK = "\ue000"
+
+_REGISTRY = HeaderRegistry()
+_CACHED_HEADER_LIMIT = 998  # the longest line RFC 5322 allows; longer values are rare, not worth keeping
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_header(name: str, value: str) -> Any:
+    return _REGISTRY(name, value)
+
+
+def _header_object(name: str, value: str) -> Any:
+    """The policy's header factory. MIME helpers (get_body, get_content_type, get_filename) parse a
+    header again on every call, which was 70 % of the time; header objects are never changed after
+    they are made, so equal headers can share one."""
+    return _cached_header(name, value) if len(value) <= _CACHED_HEADER_LIMIT else _REGISTRY(name, value)
+
+
+_POLICY = policy.default.clone(header_factory=_header_object)
+
+
+def parse_email(
+    data: bytes, *, source: str, received_at: datetime, own_addresses: Collection[str] = ()
+) -> ParsedMessage | ParseProblem:
+    """One message from its raw bytes, with each attachment's bytes; or why it cannot be read.
+
+    ``received_at`` (aware) stands in for a missing or broken Date header; ``own_addresses`` are the
+    store's addresses, whose mail is screened out as OWN_MAIL.
+    """
+    if received_at.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware")
+    if not data.strip():
+        return ParseProblem(source, "empty message")
+    try:
+        msg = BytesParser(policy=_POLICY).parsebytes(data)
+        if not any(name in msg for name in _MAIL_HEADERS):
+            return ParseProblem(source, "not an e-mail: no From, To, Subject, Date or Message-ID header")
+        return _parsed(msg, data, received_at, own_addresses)
+    except Exception as error:
+        # The stdlib parser has raised IndexError, HeaderParseError and RecursionError on hostile
+        # input over the years; whatever it raises, this message is quarantined, not the import.
+        return ParseProblem(source, f"cannot read the message: {type(error).__name__}: {error}")
+
+
+def dedupe_key(message_id: str, from_address: str, date_text: str, body: str) -> str:
+    """Message-ID plus a short hash of sender, date and body: carriers reuse Message-IDs.
+
+    ``date_text`` is the sent time as ISO text, or "" when the message has none, so the same bytes
+    give the same key whenever they are received.
+    """
+    digest = hashlib.sha256("\x1f".join((from_address, date_text, body)).encode("utf-8"))
+    return f"{message_id}|{digest.hexdigest()[:16]}"
+
+
+def generated_message_id(data: bytes) -> str:
+    """A stable stand-in Message-ID for input without one (``.invalid`` is reserved: never real)."""
+    return f"{hashlib.sha256(data).hexdigest()[:32]}@aftersales.invalid"
+
+
+def new_text(text: str) -> str:
+    """What the sender just wrote: quoted replies and signatures cut; the whole text if nothing is left."""
+    whole = text.strip()
+    head = text[:_SCAN_CAP]
+    reply = ReplyText(
+        text=_split_long_lines(head), languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True
+    ).read()
+    if not reply.replies:
+        return whole
+    first = reply.replies[0]
+    body = str(first.body).replace(_SPLIT_MARK + "\n", "").replace(_SPLIT_MARK, "").strip()
+    cut = len(reply.replies) > 1 or bool(first.signatures) or bool(first.disclaimers)
+    if not body or (len(head) < len(text) and not cut):
+        return whole
+    return body
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML body: tags dropped, blocks on their own lines; nothing is run."""
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.chunks).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store: raw 8-bit bytes the parser kept as surrogates decoded, NUL removed.
+
+    PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded as UTF-8 at all.
+    """
+    if _SURROGATE.search(text):
+        try:
+            text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text.replace("\x00", "")
+
+
+def decode_bytes(payload: bytes, declared: str | None) -> str:
+    """Text from bytes in a declared, missing, unknown or wrong charset (stack notes, pitfall 12).
+
+    ``get_content()`` decodes with errors="replace", so a wrong charset would silently become U+FFFD;
+    instead each candidate is tried strictly, and latin-1, which maps every byte, ends the chain.
+    """
+    for encoding in _candidate_charsets(declared):
+        try:
+            return payload.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return payload.decode("latin-1")
+
+
+def _candidate_charsets(declared: str | None) -> tuple[str, ...]:
+    try:
+        name = codecs.lookup(declared).name if declared else ""
+    except (LookupError, ValueError):
+        name = ""
+    if not name or name in _REFUSED_CODECS:
+        return ("utf-8", "cp1252")
+    if name in _SINGLE_BYTE:
+        return ("utf-8", name, "cp1252")
+    return (name, "utf-8", "cp1252")
+
+
+def _parsed(
+    msg: EmailMessage, data: bytes, received_at: datetime, own_addresses: Collection[str]
+) -> ParsedMessage:
+    text_part, html_part = _body_parts(msg)
+    html = _text_of(html_part)
+    plain = _text_of(text_part)
+    full_body = plain if plain.strip() else html_to_text(html)
+    body = new_text(full_body)
+    from_name, sender = _sender(msg)
+    from_address = sender if "@" in sender else ""
+    message_id = next(iter(_ids(_header_text(msg, "message-id"))), "") or generated_message_id(data)
+    sent = _date(msg)
+    subject = _header_text(msg, "subject")
+    attachments = _attachments(msg, body_parts=(text_part, html_part))
+    message = InboundMessage(
+        message_id=message_id,
+        dedupe_key=dedupe_key(message_id, from_address, sent.isoformat() if sent else "", body),
+        channel=Channel.EMAIL,
+        from_address=from_address,
+        from_name=from_name,
+        to_addresses=_recipients(msg),
+        subject=subject,
+        sent_at=sent or received_at,
+        body=body,
+        full_body=full_body,
+        html=html,
+        in_reply_to=next(iter(_ids(_header_text(msg, "in-reply-to"))), ""),
+        references=tuple(_ids(_header_text(msg, "references"))),
+        attachments=tuple(meta for meta, _ in attachments),
+        auto_kind=auto_kind_of(msg, sender=sender, own_addresses=own_addresses),
+        case_hint=case_hint_of(subject),
+        raw_headers=_raw_headers(msg),
+    )
+    return message, attachments
+
+
+# ----------------------------------------------------------------------------- headers
+
+
+def _raw_header(msg: EmailMessage, name: str) -> str | None:
+    """The first ``name`` header as received (unfolded, 8-bit bytes decoded), or None."""
+    for key, value in msg.raw_items():
+        if key.lower() == name:
+            return _LINE_BREAK.sub("", clean_text(str(value))).strip()
+    return None
+
+
+def _header_text(msg: EmailMessage, name: str) -> str:
+    """A header's value with RFC 2047 words decoded ("=?iso-8859-1?q?Gr=F6=DFe?=" → "Größe")."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return ""
+    try:
+        return clean_text(str(_POLICY.header_factory(name, raw)))
+    except Exception:
+        # Same defence as in parse_email, but here one odd header keeps the rest of the message.
+        return raw
+
+
+def _addresses(msg: EmailMessage, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs of an address header."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return []
+    try:
+        header = _POLICY.header_factory(name, raw)
+        pairs = [(str(a.display_name), str(a.addr_spec)) for a in header.addresses]
+    except Exception:
+        pairs = getaddresses([raw])
+    return [(clean_text(shown).strip(), clean_text(address).strip().lower()) for shown, address in pairs]
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    found = _addresses(msg, "from")
+    return found[0] if found else ("", "")
+
+
+def _recipients(msg: EmailMessage) -> tuple[str, ...]:
+    """To and Cc: a customer who copies the desk in still writes to it."""
+    seen = [address for header in ("to", "cc") for _, address in _addresses(msg, header)]
+    return tuple(dict.fromkeys(address for address in seen if "@" in address))
+
+
+def _ids(value: str) -> list[str]:
+    """Message ids without angle brackets; bare ids too, since some mailers omit the brackets."""
+    found = _ANGLE_ID.findall(value)
+    return found if found else [token.strip("<>") for token in value.split() if token.strip("<>")]
+
+
+def _date(msg: EmailMessage) -> datetime | None:
+    """The Date header as an aware datetime; None when missing, unreadable or without an offset."""
+    raw = _raw_header(msg, "date")
+    if not raw:
+        return None
+    try:
+        sent = parsedate_to_datetime(raw)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+    return sent if sent.utcoffset() is not None else None
+
+
+def _raw_headers(msg: EmailMessage) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, _LINE_BREAK.sub("", clean_text(str(value))).strip())
+        for name, value in msg.raw_items()
+        if name.lower() in _KEPT_HEADERS
+    )
+
+
+# ----------------------------------------------------------------------------- body and attachments
+
+
+def _body_parts(msg: EmailMessage) -> tuple[EmailMessage | None, EmailMessage | None]:
+    plain = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    return (
+        plain if isinstance(plain, EmailMessage) else None,
+        html if isinstance(html, EmailMessage) else None,
+    )
+
+
+def _text_of(part: EmailMessage | None) -> str:
+    if part is None:
+        return ""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    text = decode_bytes(payload, part.get_content_charset())
+    return clean_text(_LINE_BREAK.sub("\n", text))
+
+
+def _attachments(
+    msg: EmailMessage, *, body_parts: Iterable[EmailMessage | None]
+) -> list[tuple[AttachmentMeta, bytes]]:
+    """Every part that is not the body and has a filename, is marked attachment, or is an image."""
+    skipped = {id(part) for part in body_parts if part is not None}
+    found: list[tuple[AttachmentMeta, bytes]] = []
+    for number, part in enumerate(leaf_parts(msg), start=1):
+        if id(part) in skipped or not _is_attachment(part):
+            continue
+        content = _part_bytes(part)
+        found.append((_meta(part, content, number), content))
+    return found
+
+
+def _is_attachment(part: EmailMessage) -> bool:
+    return (
+        bool(part.get_filename())
+        or part.get_content_disposition() == "attachment"
+        or part.get_content_maintype() == "image"
+    )
+
+
+def _part_bytes(part: EmailMessage) -> bytes:
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload
+    # An attached message (message/rfc822) is a list of parsed messages: keep them as a mail program
+    # would save them. compat32 writes the headers back as received instead of refolding them.
+    inner = part.get_payload()
+    if not isinstance(inner, list):
+        return b""
+    try:
+        return b"".join(item.as_bytes(policy=policy.compat32) for item in inner if isinstance(item, Message))
+    except Exception:
+        return b""
+
+
+def _meta(part: EmailMessage, content: bytes, number: int) -> AttachmentMeta:
+    filename = _safe_filename(part.get_filename() or "")
+    return AttachmentMeta(
+        filename=filename or _safe_filename(f"part-{number}.{part.get_content_subtype()}"),
+        content_type=part.get_content_type(),
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _safe_filename(name: str) -> str:
+    """The last path component, without control characters: names are shown and used to store files."""
+    base = clean_text(name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    return "" if base in {".", ".."} else base[:255]
+
+
+def _split_long_lines(text: str) -> str:
+    return "\n".join(_split_line(line) if len(line) > _LINE_CAP else line for line in text.split("\n"))
+
+
+def _split_line(line: str) -> str:
+    chunks: list[str] = []
+    while len(line) > _LINE_CAP:
+        # Cut after a space, so no word is split and the mark does not end up between spaces.
+        cut = line.rfind(" ", 0, _LINE_CAP) + 1 or _LINE_CAP
+        chunks.append(line[:cut])
+        line = line[cut:]
+    chunks.append(line)
+    return (_SPLIT_MARK + "\n").join(chunks)
+
+
+class _TextOnly(HTMLParser):
+    """Collects the text of an HTML document; script, style and title content are dropped."""
+
+    _HIDDEN = frozenset({"script", "style", "title", "template"})
+    _BLOCKS = frozenset(
+        {"br", "p", "div", "li", "tr", "table", "ul", "ol", "blockquote", "hr", "pre", "section"}
+        | {"article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # <br/> and friends: one break, and a self-closed <script/> hides nothing.
+        if tag in self._BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            # HTML collapses whitespace (non-breaking spaces included) into one space.
+            self.chunks.append(re.sub(r"\s+", " ", data))

@@ -1,0 +1,266 @@
+"""Message files for `aftersales intake PATH`: .eml files, mbox files, JSONL, and folders of them.
+
+Everything streams: one message is read, parsed and handed over before the next is touched, so an
+mbox of 50,000 messages costs the memory of its largest message. Nothing here ever writes to the
+input, and nothing raises for a bad message: it becomes an ``IntakeItem`` holding a ``ParseProblem``.
+
+JSONL lines are objects with ``text`` (required) and optional ``id``, ``from``, ``name``, ``subject``,
+``sent_at`` (ISO 8601 with an offset), ``channel``, ``order``, ``in_reply_to`` and ``case``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import mailbox
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from aftersales.adapters.email_parse import (
+    ParsedMessage,
+    clean_text,
+    dedupe_key,
+    generated_message_id,
+    parse_email,
+)
+from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
+
+FileKind: TypeAlias = Literal["eml", "mbox", "jsonl"]
+Result: TypeAlias = ParsedMessage | ParseProblem
+
+_SUFFIXES: Mapping[str, FileKind] = {".eml": "eml", ".mbox": "mbox", ".jsonl": "jsonl"}
+_MBOX_START = b"From "
+_JSONL_KEYS = frozenset(
+    {"text", "id", "from", "name", "subject", "sent_at", "channel", "order", "in_reply_to", "case"}
+)
+_NOT_A_MESSAGE_FILE = "not a message file: expected .eml, .mbox, .jsonl, or an mbox starting with 'From '"
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    """One message read from PATH, or the problem that stopped it being read.
+
+    ``source`` names the file and the place in it: "mail/a.eml", "inbox.mbox#17" (the 17th message),
+    "msgs.jsonl:12" (line 12). ``position`` counts every item of one run over PATH from 0, in the
+    order they are yielded; it is stable while PATH is unchanged, so an interrupted run can resume.
+    """
+
+    source: str
+    position: int
+    result: Result
+
+
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    """What every message of one run shares."""
+
+    received_at: datetime
+    own_addresses: frozenset[str]
+
+    def email(self, data: bytes, source: str) -> Result:
+        return parse_email(
+            data, source=source, received_at=self.received_at, own_addresses=self.own_addresses
+        )
+
+
+class _BadRecord(Exception):
+    """A JSONL record that cannot be a message; the text is the reason."""
+
+
+def read_messages(
+    path: Path, *, received_at: datetime, own_addresses: Collection[str] = ()
+) -> Iterator[IntakeItem]:
+    """The messages in ``path`` (a file or a folder, searched recursively in sorted path order).
+
+    Inside folders, files that are not message files are skipped; a file given explicitly that is
+    not one gives a single ParseProblem, as does a file that cannot be opened.
+    """
+    intake = _Intake(received_at, frozenset(address.strip().lower() for address in own_addresses))
+    positions = itertools.count()
+    for source, result in _results(path, intake):
+        yield IntakeItem(source, next(positions), result)
+
+
+def _results(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+    if path.is_dir():
+        for file in _folder_files(path):
+            kind = _kind_of(file)
+            if kind is not None:
+                yield from _read_file(file, kind, intake)
+        return
+    if not path.exists():
+        yield str(path), ParseProblem(str(path), "no such file or folder")
+        return
+    kind = _kind_of(path)
+    if kind is None:
+        yield str(path), ParseProblem(str(path), _NOT_A_MESSAGE_FILE)
+        return
+    yield from _read_file(path, kind, intake)
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """Files under ``folder`` in sorted path order; hidden files and folders (.git, .DS_Store) left out."""
+    return sorted(
+        file
+        for file in folder.rglob("*")
+        if file.is_file() and not any(part.startswith(".") for part in file.relative_to(folder).parts)
+    )
+
+
+def _kind_of(path: Path) -> FileKind | None:
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is not None or path.suffix:
+        return kind
+    # mbox files often have no extension (Thunderbird's "Inbox"); the first line tells.
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(_MBOX_START))
+    except OSError:
+        return None
+    return "mbox" if start == _MBOX_START else None
+
+
+def _read_file(path: Path, kind: FileKind, intake: _Intake) -> Iterator[tuple[str, Result]]:
+    if kind == "eml":
+        return _read_eml(path, intake)
+    if kind == "mbox":
+        return _read_mbox(path, intake)
+    return _read_jsonl(path, intake)
+
+
+def _read_eml(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield source, _unreadable(source, error)
+        return
+    yield source, intake.email(data, source)
+
+
+def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+    """Each message in turn; mailbox.mbox only indexes where messages start, it never loads them all.
+
+    The mailbox is never locked or flushed, so the file is left exactly as it was.
+    """
+    try:
+        box = mailbox.mbox(path, create=False)
+    except (OSError, mailbox.Error) as error:
+        yield str(path), _unreadable(str(path), error)
+        return
+    try:
+        for number, key in enumerate(box.iterkeys(), start=1):
+            source = f"{path}#{number}"
+            yield source, intake.email(box.get_bytes(key), source)
+    except (OSError, mailbox.Error) as error:
+        # The file changed or vanished while it was read: say so once and go on with the next file.
+        yield str(path), _unreadable(str(path), error)
+    finally:
+        box.close()
+
+
+def _read_jsonl(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    source = f"{path}:{number}"
+                    yield source, _jsonl_message(line, source, number, intake)
+    except OSError as error:
+        yield str(path), _unreadable(str(path), error)
+
+
+def _unreadable(source: str, error: OSError | mailbox.Error) -> ParseProblem:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return ParseProblem(source, f"cannot read the file: {reason}")
+
+
+# ----------------------------------------------------------------------------- JSONL
+
+
+def _jsonl_message(line: bytes, source: str, number: int, intake: _Intake) -> Result:
+    try:
+        record = _record(line)
+        message = _record_message(record, line, intake)
+    except _BadRecord as problem:
+        return ParseProblem(source, f"line {number}: {problem}")
+    return message, []
+
+
+def _record(line: bytes) -> Mapping[str, Any]:
+    try:
+        record = json.loads(line.decode("utf-8").strip())
+    except UnicodeDecodeError:
+        raise _BadRecord("not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise _BadRecord(f"not valid JSON: {error.msg} (column {error.colno})") from None
+    except RecursionError:
+        raise _BadRecord("not valid JSON: nested too deeply") from None
+    if not isinstance(record, dict):
+        raise _BadRecord("each line must be a JSON object")
+    unknown = sorted(set(record) - _JSONL_KEYS)
+    if unknown:
+        raise _BadRecord(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_JSONL_KEYS))}")
+    return record
+
+
+def _record_message(record: Mapping[str, Any], line: bytes, intake: _Intake) -> InboundMessage:
+    text = _text(record, "text").strip()
+    if not text:
+        raise _BadRecord("'text' (the message itself) is required")
+    from_address = _text(record, "from").strip().lower()
+    sent = _sent_at(record.get("sent_at"))
+    message_id = _text(record, "id").strip() or generated_message_id(line)
+    return InboundMessage(
+        message_id=message_id,
+        dedupe_key=dedupe_key(message_id, from_address, sent.isoformat() if sent else "", text),
+        channel=_channel(record.get("channel")),
+        from_address=from_address,
+        from_name=_text(record, "name").strip(),
+        to_addresses=(),
+        subject=_text(record, "subject").strip(),
+        sent_at=sent or intake.received_at,
+        # Forms and chats carry no quoted history, so the new text is the whole text.
+        body=text,
+        full_body=text,
+        html="",
+        in_reply_to=_text(record, "in_reply_to").strip().strip("<>"),
+        auto_kind=AutoKind.OWN_MAIL if from_address and from_address in intake.own_addresses else None,
+        order_hint=_text(record, "order").strip().lstrip("#"),
+        case_hint=_text(record, "case").strip().lstrip("#"),
+    )
+
+
+def _text(record: Mapping[str, Any], key: str) -> str:
+    """A text field; numbers are accepted too, since ids and order numbers are often written bare."""
+    value = record.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _BadRecord(f"'{key}' must be text")
+    return clean_text(str(value))
+
+
+def _sent_at(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        sent = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        sent = None
+    if sent is None or sent.utcoffset() is None:
+        raise _BadRecord("'sent_at' must be an ISO 8601 time with an offset, e.g. 2026-11-24T10:00:00-05:00")
+    return sent
+
+
+def _channel(value: Any) -> Channel:
+    if value is None:
+        return Channel.FORM
+    try:
+        return Channel(value)
+    except ValueError:
+        allowed = ", ".join(channel.value for channel in Channel)
+        raise _BadRecord(f"'channel' must be one of {allowed}") from None

@@ -1,0 +1,91 @@
+"""`aftersales intake PATH`: .eml files, mbox files, folders of them and JSONL, into cases."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from aftersales.adapters.message_files import read_messages
+from aftersales.cli.options import policy_option, with_policy
+from aftersales.domain.messages import ParseProblem
+from aftersales.services.intake import take_in
+from aftersales.settings import Settings
+from aftersales.wiring import build_routing_kit, open_desk
+
+_SHOWN_FAILURES = 20
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@policy_option
+@click.pass_obj
+def intake(settings: Settings, path: Path, as_json: bool, policy_file: Path | None) -> None:
+    """Take in customer messages from PATH: an .eml file, an mbox file, a folder, or JSONL.
+
+    Each message is screened (auto-replies, mailing lists and delivery reports go to a
+    separate bucket), deduplicated (Message-ID plus a hash of sender, date and body), threaded
+    into its open case (In-Reply-To/References, "[case N]", or the same customer and order) or
+    opens a new one, and is routed with its clocks started. A message that cannot be read is
+    quarantined with its reason and never stops the rest. Running it again on the same input
+    changes nothing: interrupted runs can simply be repeated.
+
+    \b
+    JSONL lines: {"text": "...", "from": "ana@example.com", "subject": "...",
+                  "sent_at": "2026-11-24T10:00:00-05:00", "order": "1043", "channel": "form"}
+    """
+    settings = with_policy(settings, policy_file)
+    kit = build_routing_kit(settings)
+    desk = open_desk(settings)
+    now = datetime.now(UTC)
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    show_progress = sys.stderr.isatty()
+    for number, item in enumerate(
+        read_messages(path, received_at=now, own_addresses=[kit.policy.support_email]), 1
+    ):
+        if isinstance(item.result, ParseProblem):
+            with desk.uow() as cases:
+                cases.quarantine(item.source, item.result.reason, now)
+            counts["failed"] += 1
+            failures.append(f"{item.source}: {item.result.reason}")
+        else:
+            message, attachments = item.result
+            result = take_in(desk.uow, kit, message, source=item.source, now=now, attachments=attachments)
+            counts[result.outcome.value] += 1
+        if show_progress and number % 100 == 0:
+            click.echo(f"\r{number} messages read", err=True, nl=False)
+    if show_progress:
+        click.echo("\r", err=True, nl=False)
+    _summary(path, counts, failures, as_json)
+
+
+def _summary(path: Path, counts: Counter[str], failures: list[str], as_json: bool) -> None:
+    summary = {
+        "path": str(path),
+        "new_cases": counts["new_case"],
+        "updated_cases": counts["updated_case"],
+        "duplicates": counts["duplicate"],
+        "screened": counts["screened"],
+        "failed": counts["failed"],
+        "failures": failures,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(
+        f"{path}: {summary['new_cases']} new cases, {summary['updated_cases']} updated, "
+        f"{summary['duplicates']} duplicates skipped, {summary['screened']} screened "
+        f"(auto-replies, lists, delivery reports), {summary['failed']} quarantined"
+    )
+    for failure in failures[:_SHOWN_FAILURES]:
+        click.echo(f"  quarantined {failure}")
+    if len(failures) > _SHOWN_FAILURES:
+        click.echo(
+            f"  ... and {len(failures) - _SHOWN_FAILURES} more (`aftersales cases` does not list them)"
+        )

@@ -1,0 +1,61 @@
+"""`aftersales sla`: advance the clocks, and answer "when is this due?"."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from pathlib import Path
+
+import click
+
+from aftersales.cli.options import parse_now, policy_option, with_policy
+from aftersales.domain.sla.calendar import due_at
+from aftersales.services.routing import format_moment
+from aftersales.services.sla import tick
+from aftersales.settings import Settings
+from aftersales.wiring import build_routing_kit, open_desk
+
+
+@click.group()
+def sla() -> None:
+    """SLA clocks in the store's business hours (time zone, opening hours, holidays)."""
+
+
+@sla.command("tick")
+@click.option("--now", "now_text", metavar="ISO8601", help="Pretend it is this moment (default: now).")
+@click.pass_obj
+def tick_command(settings: Settings, now_text: str | None) -> None:
+    """Recompute every open case's clocks; record at-risk and breach events once each.
+
+    Safe to run as often as you like (e.g. every minute from cron); `aftersales serve` will
+    run it on a timer.
+    """
+    now = parse_now(now_text).astimezone(UTC)
+    result = tick(open_desk(settings).uow, build_routing_kit(settings), now)
+    click.echo(f"{result.cases} open cases: {result.breaches} new breaches recorded")
+
+
+@sla.command("due")
+@click.argument("start", metavar="START")
+@click.argument("hours", type=float)
+@click.option("--json", "as_json", is_flag=True, help="Print {start, business_hours, due}.")
+@policy_option
+@click.pass_obj
+def due_command(
+    settings: Settings, start: str, hours: float, as_json: bool, policy_file: Path | None
+) -> None:
+    """When is something due, HOURS business hours after START (ISO 8601 with offset)?
+
+    \b
+    Example:
+      aftersales sla due 2026-11-27T16:00:00-05:00 4     -> 2026-11-30T12:00:00-05:00
+    """
+    kit = build_routing_kit(with_policy(settings, policy_file))
+    begin = parse_now(start)
+    moment = due_at(begin, hours * 60, kit.calendar)
+    if as_json:
+        click.echo(
+            json.dumps({"start": begin.isoformat(), "business_hours": hours, "due": moment.isoformat()})
+        )
+        return
+    click.echo(f"{moment.isoformat()}  ({format_moment(moment)})")

@@ -1,0 +1,107 @@
+"""`aftersales reply`, `note` and `status`: working a case from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from aftersales.cli.options import parse_now
+from aftersales.domain.cases import CaseStatus
+from aftersales.services.desk import add_note, change_status
+from aftersales.services.replies import Reply, send_reply
+from aftersales.services.routing import format_moment
+from aftersales.settings import Settings
+from aftersales.wiring import build_routing_kit, open_desk
+
+_AUTHOR = click.option(
+    "--by", "author", default="support", show_default=True, help="Who is acting (for the timeline)."
+)
+
+
+def _text(text: str | None, text_file: Path | None) -> str:
+    if text_file is not None:
+        return text_file.read_text(encoding="utf-8")
+    if not text:
+        raise click.UsageError("give the text with --text or --file")
+    return text
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.option("--text", help="The reply.")
+@click.option(
+    "--file",
+    "text_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Read the reply from a file.",
+)
+@click.option(
+    "--next-update",
+    "next_update",
+    metavar="WHEN",
+    help="The promised next update (ISO 8601 with offset), if the text does not say it.",
+)
+@click.option("--force", is_flag=True, help="Send even if the reply checks fail (the timeline records it).")
+@click.option("--at", "at_text", metavar="ISO8601", help="When it was sent (default: now).")
+@_AUTHOR
+@click.pass_obj
+def reply(
+    settings: Settings,
+    case_id: int,
+    text: str | None,
+    text_file: Path | None,
+    next_update: str | None,
+    force: bool,
+    at_text: str | None,
+    author: str,
+) -> None:
+    """Record a public reply. It must state the next step and its time ("I'll update you by
+    tomorrow 3 pm"): the promised time becomes the next-update due time. A reply without a
+    time, with defensive wording, or promising a refund before the stop line clears is
+    refused with the reason, unless --force.
+    """
+    kit = build_routing_kit(settings)
+    at = parse_now(at_text).astimezone(UTC)
+    promise = parse_now(next_update) if next_update else None
+    request = Reply(
+        case_id=case_id, text=_text(text, text_file), author=author, at=at, next_update=promise, force=force
+    )
+    promised = send_reply(open_desk(settings).uow, kit, request)
+    when = format_moment(promised.astimezone(kit.calendar.tz)) if promised else "no time found"
+    click.echo(f"case {case_id}: reply recorded; next update due {when}")
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.option("--text", help="The note.")
+@click.option(
+    "--file",
+    "text_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Read the note from a file.",
+)
+@_AUTHOR
+@click.pass_obj
+def note(settings: Settings, case_id: int, text: str | None, text_file: Path | None, author: str) -> None:
+    """Add an internal note (never sent to the customer; the clocks do not move)."""
+    add_note(open_desk(settings).uow, case_id, _text(text, text_file), by=author, at=datetime.now(UTC))
+    click.echo(f"case {case_id}: note added")
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.argument("new_status", metavar="STATUS", type=click.Choice([s.value for s in CaseStatus]))
+@_AUTHOR
+@click.pass_obj
+def status(settings: Settings, case_id: int, new_status: str, author: str) -> None:
+    """Move a case: open, waiting_on_customer (pauses the clocks), resolved, closed.
+
+    A new customer message reopens a waiting, resolved or closed case by itself.
+    """
+    kit = build_routing_kit(settings)
+    change_status(
+        open_desk(settings).uow, kit, case_id, CaseStatus(new_status), by=author, at=datetime.now(UTC)
+    )
+    click.echo(f"case {case_id}: {new_status}")

@@ -1,0 +1,142 @@
+"""Keep a case's stored clocks in step with its timeline, and record each breach once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from aftersales.domain.cases import Event
+from aftersales.domain.routes import Route
+from aftersales.domain.sla.clocks import (
+    Clock,
+    ClockName,
+    ClockPolicy,
+    ClockState,
+    EntryKind,
+    TimelineEntry,
+    compute_clocks,
+    new_breaches,
+    next_due,
+    worst_state,
+)
+from aftersales.ports import CaseRepository
+from aftersales.services.routing import RoutingKit
+
+_ENTRY_OF_DIRECTION = {
+    "inbound": EntryKind.CUSTOMER_MESSAGE,
+    "outbound": EntryKind.PUBLIC_REPLY,
+    "note": EntryKind.INTERNAL_NOTE,
+}
+_RISK = {ClockState.BREACHED: 2, ClockState.AT_RISK: 1}
+
+
+def timeline_entries(
+    messages: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(
+            at=m["sent_at"],
+            kind=_ENTRY_OF_DIRECTION[m["direction"]],
+            promised_update_at=m["promised_update_at"],
+        )
+        for m in messages
+    ]
+    for event in events:
+        if event["kind"] == "status_changed":
+            entries.append(TimelineEntry(at=event["at"], kind=EntryKind.STATUS, status=event["data"]["to"]))
+        elif event["kind"] == "escalated":
+            entries.append(TimelineEntry(at=event["at"], kind=EntryKind.ESCALATED))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def clocks_for(
+    kit: RoutingKit,
+    route: Route,
+    messages: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> tuple[Clock, ...]:
+    """The case's clocks at ``now``. The escalation clock only runs once a route's
+    escalation trigger has held (an ``escalation_needed`` event): most cases never escalate."""
+    policy = ClockPolicy(
+        targets=kit.specs[route].sla, calendar=kit.calendar, at_risk_share=kit.policy.at_risk_share
+    )
+    triggered = next((e["at"] for e in events if e["kind"] == "escalation_needed"), None)
+    clocks = compute_clocks(
+        timeline_entries(messages, events), policy, now, escalation_triggered_at=triggered
+    )
+    if triggered is None or triggered > now:
+        clocks = tuple(
+            Clock(name=c.name, state=ClockState.STOPPED) if c.name is ClockName.ESCALATION else c
+            for c in clocks
+        )
+    return clocks
+
+
+def refresh_clocks(cases: CaseRepository, kit: RoutingKit, case_id: int, now: datetime) -> list[Clock]:
+    """Recompute, store the clocks and the queue's sort keys; record new at-risk and breach
+    events once each (a breach at the moment it happened, never back-dated). Returns the
+    clocks that breached in this refresh."""
+    row = cases.case_row(case_id)
+    events = cases.timeline(case_id)
+    clocks = clocks_for(kit, Route(row["route"]), cases.messages_of(case_id), events, now)
+    recorded = [_clock_from(e["data"]) for e in events if e["kind"] == "clock_breached"]
+    breached = new_breaches([*_stored(row["clocks"]), *recorded], clocks)
+    for clock in breached:
+        cases.add_event(
+            case_id, Event("clock_breached", clock.breached_at or now, "system", _clock_data(clock))
+        )
+    _record_at_risk(cases, case_id, row["clocks"], clocks, now)
+    state = worst_state(clocks)
+    cases.update_case(
+        case_id,
+        {
+            "clocks": [_clock_data(c) for c in clocks],
+            "next_due_at": next_due(clocks),
+            "risk": _RISK.get(state, 0),
+        },
+    )
+    return breached
+
+
+def _record_at_risk(
+    cases: CaseRepository,
+    case_id: int,
+    stored: Sequence[Mapping[str, Any]],
+    clocks: Sequence[Clock],
+    now: datetime,
+) -> None:
+    before = {(c["name"], c.get("started_at")): c["state"] for c in stored or ()}
+    for clock in clocks:
+        key = (clock.name.value, clock.started_at.isoformat() if clock.started_at else None)
+        if clock.state is ClockState.AT_RISK and before.get(key) != ClockState.AT_RISK.value:
+            cases.add_event(case_id, Event("clock_at_risk", now, "system", _clock_data(clock)))
+
+
+def _clock_data(clock: Clock) -> dict[str, Any]:
+    data = asdict(clock)
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else str(v) if v is not None else None)
+        for k, v in data.items()
+    }
+
+
+def _clock_from(data: Mapping[str, Any]) -> Clock:
+    def moment(key: str) -> datetime | None:
+        value = data.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    return Clock(
+        name=ClockName(data["name"]),
+        state=ClockState(data["state"]),
+        started_at=moment("started_at"),
+        due_at=moment("due_at"),
+        met_at=moment("met_at"),
+        breached_at=moment("breached_at"),
+    )
+
+
+def _stored(raw: Sequence[Mapping[str, Any]] | None) -> list[Clock]:
+    return [_clock_from(c) for c in raw or ()]

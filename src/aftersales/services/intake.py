@@ -1,0 +1,191 @@
+"""Take in one customer message: screen, deduplicate, thread into a case or open one, route it.
+
+One message is one unit of work: if intake stops half way, the messages already taken in
+are committed and a rerun skips them (deduplication), so nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from aftersales.domain.card import DecisionCard, card_to_dict
+from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
+from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.routes import Route, risk_rank
+from aftersales.domain.signals import Attachment
+from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.services.clocks import refresh_clocks
+from aftersales.services.routing import RoutingKit, build_card
+
+
+class Outcome(StrEnum):
+    NEW_CASE = "new_case"
+    UPDATED_CASE = "updated_case"
+    DUPLICATE = "duplicate"
+    SCREENED = "screened"
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    outcome: Outcome
+    case_id: int | None = None
+
+
+def take_in(
+    uow: UnitOfWork,
+    kit: RoutingKit,
+    message: InboundMessage,
+    *,
+    source: str,
+    now: datetime,
+    attachments: Sequence[tuple[AttachmentMeta, bytes]] = (),
+) -> IntakeResult:
+    with uow() as cases:
+        if message.auto_kind is not None:
+            cases.screen(message, source, now)
+            return IntakeResult(Outcome.SCREENED)
+        if cases.has_message(message.dedupe_key):
+            return IntakeResult(Outcome.DUPLICATE)
+        for meta, content in attachments:
+            cases.save_attachment(meta, content)
+        return _thread(cases, kit, message, now)
+
+
+def _thread(cases: CaseRepository, kit: RoutingKit, message: InboundMessage, now: datetime) -> IntakeResult:
+    customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
+    card = _route(cases, kit, message)
+    order_number = message.order_hint or _order_number(card)
+    case_id = _existing_case(cases, message, customer, order_number)
+    if case_id is None:
+        case_id = _open(cases, card, message, customer, order_number)
+        outcome = Outcome.NEW_CASE
+    else:
+        _update(cases, case_id, card, message)
+        outcome = Outcome.UPDATED_CASE
+    if card.decision.pause_automation:
+        cases.hold_automation(
+            customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
+        )
+    refresh_clocks(cases, kit, case_id, now)
+    return IntakeResult(outcome, case_id)
+
+
+def _route(cases: CaseRepository, kit: RoutingKit, message: InboundMessage) -> DecisionCard:
+    text = message.body if message.subject.strip() in message.body else f"{message.subject}\n{message.body}"
+    number = message.order_hint
+    order = cases.order(number) if number else None
+    images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
+    card = build_card(
+        kit, text.strip() or "(empty message)", now=message.sent_at, order=order, attachments=images
+    )
+    if order is None and (found := _order_number(card)):
+        order = cases.order(found)
+        if order is not None:
+            card = build_card(kit, text.strip(), now=message.sent_at, order=order, attachments=images)
+    return card
+
+
+def _order_number(card: DecisionCard) -> str:
+    return next((s.value for s in card.signals if s.kind == "order_number"), "")
+
+
+def _existing_case(
+    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str
+) -> int | None:
+    if message.case_hint.isdigit() and cases.case_exists(int(message.case_hint)):
+        return int(message.case_hint)
+    threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
+    if threaded is not None:
+        return threaded
+    return cases.open_case_for(customer, order_number)
+
+
+def _open(
+    cases: CaseRepository, card: DecisionCard, message: InboundMessage, customer: int, order_number: str
+) -> int:
+    at = message.sent_at
+    case_id = cases.open_case(
+        {
+            "customer_id": customer,
+            "order_number": order_number,
+            "subject": (message.subject or message.body[:80])[:500],
+            "route": card.routing.route.value,
+            "secondary_routes": [r.value for r in card.routing.secondary],
+            "confidence": card.routing.confidence,
+            "status": CaseStatus.NEW.value,
+            "lead_role": card.spec.lead,
+            "lead_name": card.lead.name if card.lead else "",
+            "decision": _decision(card),
+            "write_back": list(card.spec.write_back),
+            "clocks": [],
+            "risk": 0,
+            "opened_at": at,
+            "updated_at": at,
+        }
+    )
+    cases.add_message(case_id, message, Direction.INBOUND)
+    cases.set_evidence(case_id, card.evidence.items, "router", at)
+    cases.add_event(case_id, Event("case_opened", at, "customer", {"channel": message.channel.value}))
+    cases.add_event(case_id, Event("routed", at, "router", _routing_record(card)))
+    if card.decision.escalate:
+        cases.add_event(
+            case_id, Event("escalated", at, "router", {"reason": card.decision.escalation_reason})
+        )
+    return case_id
+
+
+def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: InboundMessage) -> None:
+    at = message.sent_at
+    row = cases.case_row(case_id)
+    cases.add_message(case_id, message, Direction.INBOUND)
+    cases.add_event(case_id, Event("message_received", at, "customer", {"channel": message.channel.value}))
+    fields: dict[str, Any] = {"updated_at": at}
+    if CaseStatus(row["status"]) not in OPEN_STATUSES or row["status"] == CaseStatus.WAITING_ON_CUSTOMER:
+        fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
+        cases.add_event(
+            case_id, Event("status_changed", at, "customer", {"from": row["status"], "to": "open"})
+        )
+    if risk_rank(card.routing.route) < risk_rank(_route_of(row)):
+        fields |= {
+            "route": card.routing.route.value,
+            "lead_role": card.spec.lead,
+            "decision": _decision(card),
+        }
+        fields["lead_name"] = card.lead.name if card.lead else ""
+        cases.add_event(
+            case_id, Event("routed", at, "router", _routing_record(card) | {"from": row["route"]})
+        )
+    cases.set_evidence(case_id, card.evidence.items, "router", at, keep_present=True)
+    cases.update_case(case_id, fields)
+
+
+def _route_of(row: Any) -> Route:
+    return Route(row["route"])
+
+
+def _decision(card: DecisionCard) -> dict[str, Any]:
+    data = card_to_dict(card)
+    return {
+        **data["decision"],
+        "stop_line": data["stop_line"],
+        "escalate": data["escalate"],
+        "escalation_reason": data["escalation_reason"],
+        "pause_automation": data["pause_automation"],
+        "first_reply": data["first_reply"],
+        "resolution_path": data["resolution_path"],
+    }
+
+
+def _routing_record(card: DecisionCard) -> dict[str, Any]:
+    data = card_to_dict(card)
+    return {
+        "route": data["route"],
+        "secondary_routes": data["secondary_routes"],
+        "confidence": data["confidence"],
+        "flags": [name for name, on in data["flags"].items() if on],
+        "decided_by": data["trace"]["decided_by"],
+    }
