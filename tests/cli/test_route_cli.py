@@ -459,8 +459,8 @@ DEMO_ROUTES = [
 ]
 
 
-def test_demo_json_prints_the_seven_seed_cards(env: Env) -> None:
-    result = invoke(env, "demo", "--json", "--now", NOW)
+def test_demo_lab_json_prints_the_seven_seed_cards(env: Env) -> None:
+    result = invoke(env, "demo", "--lab", "--json", "--now", NOW)
 
     assert result.exit_code == 0, result.output
     cards = [json.loads(line) for line in result.stdout.splitlines()]
@@ -514,3 +514,14 @@ def test_script_train_with_an_unknown_route_exits_2_naming_the_line(tmp_path: Pa
     assert done.stdout == ""
     assert done.stderr.startswith(f"error: {csv_file}:5: unknown route 'teleport'; allowed: pre_purchase, ")
     assert not (tmp_path / "data" / "router-model.json").exists()
+
+
+def test_demo_fills_an_empty_desk_once_and_prints_the_queue(env: Env) -> None:
+    first = invoke(env, "demo", "--now", NOW)
+    again = invoke(env, "demo", "--now", NOW)
+
+    assert first.exit_code == 0, first.output
+    assert "14 cases opened, 1 updated" in first.stdout
+    assert "chargeback_risk" in first.stdout
+    assert again.exit_code == 0, again.output
+    assert "already has cases" in again.stdout

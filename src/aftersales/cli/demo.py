@@ -1,25 +1,35 @@
-"""`aftersales demo`: the seed's Routing Lab and first-order incidents, routed end to end."""
+"""`aftersales demo`: the demo store's week in the case desk, and the seed's Routing Lab."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 import tomllib
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 
+from aftersales.adapters.message_files import read_messages
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.packaged import read_packaged_text
+from aftersales.cli.cases import cases as cases_command
 from aftersales.cli.options import now_option, parse_now
 from aftersales.cli.render import render_card
 from aftersales.domain.card import card_to_dict
+from aftersales.domain.cases import CaseStatus
+from aftersales.domain.messages import ParseProblem
 from aftersales.domain.notes import render_notes
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.signals import Attachment
-from aftersales.services.routing import build_card
+from aftersales.services.desk import change_status
+from aftersales.services.intake import take_in
+from aftersales.services.replies import Reply, send_reply
+from aftersales.services.routing import RoutingKit, build_card
+from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit
+from aftersales.wiring import Desk, build_routing_kit, open_desk
 
 _DAY_FIELDS = {
     "placed_days_ago": "placed_at",
@@ -30,20 +40,106 @@ _DAY_FIELDS = {
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the cards as JSON lines.")
-@click.option("--notes", is_flag=True, help="Print the copyable notes after each card.")
+@click.option("--lab", is_flag=True, help="Print the seed's Routing Lab cards instead of filling the desk.")
+@click.option("--json", "as_json", is_flag=True, help="With --lab: the cards as JSON lines.")
+@click.option("--notes", is_flag=True, help="With --lab: the copyable notes after each card.")
 @now_option
-@click.pass_obj
-def demo(settings: Settings, as_json: bool, notes: bool, now_text: str | None) -> None:
-    """Route the seed's seven example messages for the demo store and print their cards.
+@click.pass_context
+def demo(ctx: click.Context, lab: bool, as_json: bool, notes: bool, now_text: str | None) -> None:
+    """The demo store (Northwind Tumblers): a week of customer messages in the case desk.
 
-    Uses the built-in demo policy (Northwind Tumblers, New York business hours) unless a
-    policy is configured; order facts are placed relative to now.
+    Fills the desk's database (the data folder's SQLite file by default) with the store's
+    orders and a week of messages over every route, with some replies and status moves,
+    advances the clocks, and prints the queue. It fills an empty desk only; run it with
+    another AFTERSALES_DATA_DIR for a fresh one. `--lab` prints the seed's Routing Lab
+    messages and first-order incidents as decision cards instead (no database).
     """
+    settings: Settings = ctx.obj
     kit = build_routing_kit(settings)
     now = parse_now(now_text).astimezone(kit.calendar.tz)
+    if lab:
+        _lab(kit, now, as_json, notes)
+        return
+    desk = open_desk(settings)
+    seeded = _seed_week(desk, kit, now)
+    click.echo(
+        f"demo store {kit.policy.store_name}: {seeded}\n"
+        if seeded
+        else "the desk already has cases; showing them\n"
+    )
+    ctx.invoke(cases_command)
+    click.echo("\nNext: `aftersales case ID` for one case, `aftersales reply ID --text ...` to answer.")
+
+
+def _seed_week(desk: Desk, kit: RoutingKit, now: datetime) -> str:
+    with desk.uow() as repo:
+        if repo.list_cases(list(CaseStatus), limit=1):
+            return ""
+    week = tomllib.loads(read_packaged_text("demo_week.toml"))
+    with desk.uow() as repo:
+        for data in week["order"]:
+            order = _order(data, now)
+            repo.save_order(order, repo.customer_id(data["customer"], "", now), now)
+    counts = {"new_case": 0, "updated_case": 0, "screened": 0, "duplicate": 0}
+    with tempfile.TemporaryDirectory() as folder:
+        inbox = _write_inbox(Path(folder), week["message"], now)
+        for item, plan in zip(
+            read_messages(inbox, received_at=now, own_addresses=[kit.policy.support_email]),
+            week["message"],
+            strict=True,
+        ):
+            if isinstance(item.result, ParseProblem):
+                continue
+            message, attachments = item.result
+            result = take_in(
+                desk.uow, kit, message, source=item.source, now=message.sent_at, attachments=attachments
+            )
+            counts[result.outcome.value] += 1
+            if result.case_id is not None:
+                _follow_up(desk, kit, result.case_id, plan, message.sent_at)
+    tick(desk.uow, kit, now)
+    return f"{counts['new_case']} cases opened, {counts['updated_case']} updated, {counts['screened']} auto-replies screened"
+
+
+def _write_inbox(folder: Path, messages: list[dict[str, Any]], now: datetime) -> Path:
+    lines = []
+    for number, data in enumerate(messages):
+        sent = _moment(now, data["days_ago"], data["at"])
+        record = {
+            "id": f"demo-{number}",
+            "from": data["from"],
+            "name": data["name"],
+            "subject": data["subject"],
+            "text": data["text"],
+            "sent_at": sent.isoformat(),
+            "channel": "email",
+        }
+        lines.append(json.dumps(record))
+    path = folder / "week.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _follow_up(desk: Desk, kit: RoutingKit, case_id: int, plan: dict[str, Any], sent: datetime) -> None:
+    if "reply" in plan:
+        at = sent + timedelta(hours=plan["reply"]["after_hours"])
+        send_reply(
+            desk.uow, kit, Reply(case_id=case_id, text=plan["reply"]["text"], author="Sam (support)", at=at)
+        )
+    if "status" in plan:
+        at = sent + timedelta(hours=plan["status"]["after_hours"])
+        change_status(desk.uow, kit, case_id, CaseStatus(plan["status"]["to"]), by="Sam (support)", at=at)
+
+
+def _moment(now: datetime, days_ago: int, clock: str) -> datetime:
+    day = (now - timedelta(days=days_ago)).date()
+    moment = datetime.combine(day, time.fromisoformat(clock), tzinfo=now.tzinfo)
+    return min(moment, now)
+
+
+def _lab(kit: RoutingKit, now: datetime, as_json: bool, notes: bool) -> None:
     for message in tomllib.loads(read_packaged_text("demo.toml"))["message"]:
-        order = _order(message.get("order"), now)
+        order = _order(message.get("order"), now) if message.get("order") else None
         attachments = [Attachment(*a.split(":", 1)) for a in message.get("attachments", [])]
         card = build_card(kit, message["text"], now=now, order=order, attachments=attachments)
         if as_json:
@@ -55,10 +151,8 @@ def demo(settings: Settings, as_json: bool, notes: bool, now_text: str | None) -
         click.echo("\n" + render_notes(card) if notes else "")
 
 
-def _order(data: dict[str, Any] | None, now: datetime) -> OrderFacts | None:
-    if data is None:
-        return None
-    facts = {k: v for k, v in data.items() if k not in _DAY_FIELDS}
+def _order(data: dict[str, Any], now: datetime) -> OrderFacts:
+    facts = {k: v for k, v in data.items() if k not in _DAY_FIELDS and k != "customer"}
     for days_field, time_field in _DAY_FIELDS.items():
         if days_field in data:
             facts[time_field] = (now - timedelta(days=data[days_field])).isoformat()
