@@ -17,7 +17,7 @@ from aftersales.cli.policy import policy
 from aftersales.cli.route import route
 from aftersales.cli.sla import sla
 from aftersales.cli.train import train
-from aftersales.cli.work import note, reply, status
+from aftersales.cli.work import assign, decide, escalate_command, evidence, note, reply, status
 from aftersales.domain.errors import AftersalesError
 from aftersales.settings import load_settings
 
@@ -64,6 +64,10 @@ cli.add_command(reply)
 cli.add_command(note)
 cli.add_command(status)
 cli.add_command(sla)
+cli.add_command(assign)
+cli.add_command(escalate_command)
+cli.add_command(evidence)
+cli.add_command(decide)
 
 
 def main() -> None:

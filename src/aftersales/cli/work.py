@@ -9,7 +9,15 @@ import click
 
 from aftersales.cli.options import parse_now
 from aftersales.domain.cases import CaseStatus
-from aftersales.services.desk import add_note, change_status
+from aftersales.services.desk import (
+    EvidenceMark,
+    add_note,
+    assign_lead,
+    change_status,
+    escalate,
+    mark_evidence,
+    record_decision,
+)
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import format_moment
 from aftersales.settings import Settings
@@ -105,3 +113,56 @@ def status(settings: Settings, case_id: int, new_status: str, author: str) -> No
         open_desk(settings).uow, kit, case_id, CaseStatus(new_status), by=author, at=datetime.now(UTC)
     )
     click.echo(f"case {case_id}: {new_status}")
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.argument("who")
+@_AUTHOR
+@click.pass_obj
+def assign(settings: Settings, case_id: int, who: str, author: str) -> None:
+    """Give a case to a lead: a role (operations, founder, supply_chain, marketing, frontline),
+    whose person comes from the policy, or a person's name."""
+    kit = build_routing_kit(settings)
+    name = assign_lead(open_desk(settings).uow, kit, case_id, who, by=author, at=datetime.now(UTC))
+    click.echo(f"case {case_id}: lead {name}")
+
+
+@click.command("escalate")
+@click.argument("case_id", type=int)
+@click.option("--reason", required=True, help="Why it goes to the lead now.")
+@_AUTHOR
+@click.pass_obj
+def escalate_command(settings: Settings, case_id: int, reason: str, author: str) -> None:
+    """Escalate a case to its lead now (meets a running escalation clock)."""
+    kit = build_routing_kit(settings)
+    escalate(open_desk(settings).uow, kit, case_id, reason, by=author, at=datetime.now(UTC))
+    click.echo(f"case {case_id}: escalated")
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.argument("key")
+@click.argument("state", type=click.Choice(["present", "missing"]))
+@click.option("--note", default="", help="Where the evidence is, e.g. 'photo in the 10:14 mail'.")
+@_AUTHOR
+@click.pass_obj
+def evidence(settings: Settings, case_id: int, key: str, state: str, note: str, author: str) -> None:
+    """Tick an evidence item as present (with a note), or mark it missing again.
+
+    KEY is the item's key as `aftersales case ID --json` lists it, e.g. damage_photo.
+    """
+    mark = EvidenceMark(key=key, present=state == "present", note=note, by=author, at=datetime.now(UTC))
+    mark_evidence(open_desk(settings).uow, case_id, mark)
+    click.echo(f"case {case_id}: {key} {state}")
+
+
+@click.command()
+@click.argument("case_id", type=int)
+@click.option("--text", required=True, help="The decision, e.g. 'reship at our cost, no return needed'.")
+@_AUTHOR
+@click.pass_obj
+def decide(settings: Settings, case_id: int, text: str, author: str) -> None:
+    """Record a person's decision on the case (kept on the case and its timeline)."""
+    record_decision(open_desk(settings).uow, case_id, text, by=author, at=datetime.now(UTC))
+    click.echo(f"case {case_id}: decision recorded")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aftersales.domain.cases import CaseStatus, Event, check_transition
+from aftersales.domain.errors import AftersalesError
+from aftersales.domain.evidence import EvidenceItem
 from aftersales.ports import UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.routing import RoutingKit
@@ -43,3 +46,71 @@ def change_status(
         cases.update_case(case_id, fields)
         cases.add_event(case_id, Event("status_changed", at, by, {"from": current.value, "to": status.value}))
         refresh_clocks(cases, kit, case_id, at)
+
+
+def assign_lead(uow: UnitOfWork, kit: RoutingKit, case_id: int, who: str, *, by: str, at: datetime) -> str:
+    """Give the case to a lead: a role from the policy (its person is looked up) or a name."""
+    lead = kit.policy.lead_for(who)
+    role, name = (who, lead.name) if lead else ("", who)
+    with uow() as cases:
+        row = cases.case_row(case_id)
+        fields: dict[str, Any] = {"lead_name": name, "updated_at": at}
+        if role:
+            fields["lead_role"] = role
+        cases.update_case(case_id, fields)
+        cases.add_event(
+            case_id, Event("lead_assigned", at, by, {"from": row["lead_name"], "to": name, "role": role})
+        )
+    return name
+
+
+def escalate(uow: UnitOfWork, kit: RoutingKit, case_id: int, reason: str, *, by: str, at: datetime) -> None:
+    """Hand the case to its route's lead now; meets a running escalation clock."""
+    with uow() as cases:
+        row = cases.case_row(case_id)
+        cases.add_event(case_id, Event("escalated", at, by, {"reason": reason, "lead": row["lead_name"]}))
+        cases.update_case(case_id, {"updated_at": at})
+        refresh_clocks(cases, kit, case_id, at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceMark:
+    key: str
+    present: bool
+    note: str
+    by: str
+    at: datetime
+
+
+def mark_evidence(uow: UnitOfWork, case_id: int, mark: EvidenceMark) -> None:
+    with uow() as cases:
+        items = {e["key"]: e for e in cases.evidence_of(case_id)}
+        if mark.key not in items:
+            known = ", ".join(items) or "none"
+            raise EvidenceNotFound(f"case {case_id} has no evidence item {mark.key!r}; its items: {known}")
+        source = mark.note or (f"marked by {mark.by}" if mark.present else "")
+        cases.set_evidence(
+            case_id,
+            [EvidenceItem(mark.key, items[mark.key]["label"], mark.present, source)],
+            mark.by,
+            mark.at,
+        )
+        data = {"key": mark.key, "present": mark.present, "note": mark.note}
+        cases.add_event(case_id, Event("evidence_marked", mark.at, mark.by, data))
+
+
+def record_decision(uow: UnitOfWork, case_id: int, decision: str, *, by: str, at: datetime) -> None:
+    """A person's decision (refund, reship, partial refund, reject ...), kept on the case and the timeline."""
+    with uow() as cases:
+        row = cases.case_row(case_id)
+        recorded = dict(row["decision"] or {}) | {
+            "recorded": decision,
+            "recorded_by": by,
+            "recorded_at": at.isoformat(),
+        }
+        cases.update_case(case_id, {"decision": recorded, "updated_at": at})
+        cases.add_event(case_id, Event("decision_recorded", at, by, {"decision": decision}))
+
+
+class EvidenceNotFound(AftersalesError):
+    """The case has no evidence item with that key."""
