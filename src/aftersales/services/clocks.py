@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -75,20 +75,35 @@ def clocks_for(
     return clocks
 
 
-def refresh_clocks(cases: CaseRepository, kit: RoutingKit, case_id: int, now: datetime) -> list[Clock]:
+@dataclass(frozen=True, slots=True)
+class CaseHistory:
+    """What the clocks are computed from; intake passes it for a case it just opened, so
+    the clocks need not read back what it wrote a moment ago."""
+
+    route: Route
+    stored_clocks: Sequence[Mapping[str, Any]]
+    messages: Sequence[Mapping[str, Any]]
+    events: Sequence[Mapping[str, Any]]
+
+
+def refresh_clocks(
+    cases: CaseRepository, kit: RoutingKit, case_id: int, now: datetime, history: CaseHistory | None = None
+) -> list[Clock]:
     """Recompute, store the clocks and the queue's sort keys; record new at-risk and breach
     events once each (a breach at the moment it happened, never back-dated). Returns the
     clocks that breached in this refresh."""
-    row = cases.case_row(case_id)
-    events = cases.timeline(case_id)
-    clocks = clocks_for(kit, Route(row["route"]), cases.messages_of(case_id), events, now)
-    recorded = [_clock_from(e["data"]) for e in events if e["kind"] == "clock_breached"]
-    breached = new_breaches([*_stored(row["clocks"]), *recorded], clocks)
-    for clock in breached:
-        cases.add_event(
-            case_id, Event("clock_breached", clock.breached_at or now, "system", _clock_data(clock))
+    if history is None:
+        row = cases.case_row(case_id)
+        history = CaseHistory(
+            Route(row["route"]), row["clocks"] or [], cases.messages_of(case_id), cases.timeline(case_id)
         )
-    _record_at_risk(cases, case_id, row["clocks"], clocks, now)
+    clocks = clocks_for(kit, history.route, history.messages, history.events, now)
+    recorded = [_clock_from(e["data"]) for e in history.events if e["kind"] == "clock_breached"]
+    breached = new_breaches([*_stored(history.stored_clocks), *recorded], clocks)
+    cases.add_events(
+        case_id, [Event("clock_breached", c.breached_at or now, "system", _clock_data(c)) for c in breached]
+    )
+    _record_at_risk(cases, case_id, history.stored_clocks, clocks, now)
     state = worst_state(clocks)
     cases.update_case(
         case_id,
@@ -116,10 +131,16 @@ def _record_at_risk(
 
 
 def _clock_data(clock: Clock) -> dict[str, Any]:
-    data = asdict(clock)
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
     return {
-        k: (v.isoformat() if isinstance(v, datetime) else str(v) if v is not None else None)
-        for k, v in data.items()
+        "name": clock.name.value,
+        "state": clock.state.value,
+        "started_at": iso(clock.started_at),
+        "due_at": iso(clock.due_at),
+        "met_at": iso(clock.met_at),
+        "breached_at": iso(clock.breached_at),
     }
 
 

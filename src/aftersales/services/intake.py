@@ -18,7 +18,7 @@ from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.routes import Route, risk_rank
 from aftersales.domain.signals import Attachment
 from aftersales.ports import CaseRepository, UnitOfWork
-from aftersales.services.clocks import refresh_clocks
+from aftersales.services.clocks import CaseHistory, refresh_clocks
 from aftersales.services.routing import RoutingKit, build_card
 
 
@@ -70,8 +70,16 @@ def _thread(cases: CaseRepository, kit: RoutingKit, message: InboundMessage, now
         cases.hold_automation(
             customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
         )
-    refresh_clocks(cases, kit, case_id, now)
+    history = _new_case_history(card, message) if outcome is Outcome.NEW_CASE else None
+    refresh_clocks(cases, kit, case_id, now, history)
     return IntakeResult(outcome, case_id)
+
+
+def _new_case_history(card: DecisionCard, message: InboundMessage) -> CaseHistory:
+    """The history of a case opened a moment ago: one customer message and its events."""
+    inbound = {"sent_at": message.sent_at, "direction": Direction.INBOUND.value, "promised_update_at": None}
+    events = [{"kind": e.kind, "at": e.at, "data": dict(e.data)} for e in _opening_events(card, message)]
+    return CaseHistory(card.routing.route, [], [inbound], events)
 
 
 def _route(cases: CaseRepository, kit: RoutingKit, message: InboundMessage) -> DecisionCard:
@@ -128,14 +136,20 @@ def _open(
         }
     )
     cases.add_message(case_id, message, Direction.INBOUND)
-    cases.set_evidence(case_id, card.evidence.items, "router", at)
-    cases.add_event(case_id, Event("case_opened", at, "customer", {"channel": message.channel.value}))
-    cases.add_event(case_id, Event("routed", at, "router", _routing_record(card)))
-    if card.decision.escalate:
-        cases.add_event(
-            case_id, Event("escalated", at, "router", {"reason": card.decision.escalation_reason})
-        )
+    cases.add_evidence(case_id, card.evidence.items, "router", at)
+    cases.add_events(case_id, _opening_events(card, message))
     return case_id
+
+
+def _opening_events(card: DecisionCard, message: InboundMessage) -> list[Event]:
+    at = message.sent_at
+    events = [
+        Event("case_opened", at, "customer", {"channel": message.channel.value}),
+        Event("routed", at, "router", _routing_record(card)),
+    ]
+    if card.decision.escalate:
+        events.append(Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason}))
+    return events
 
 
 def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: InboundMessage) -> None:
@@ -159,7 +173,13 @@ def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: In
         cases.add_event(
             case_id, Event("routed", at, "router", _routing_record(card) | {"from": row["route"]})
         )
-    cases.set_evidence(case_id, card.evidence.items, "router", at, keep_present=True)
+        if card.decision.escalate:
+            reason = {"reason": card.decision.escalation_reason}
+            cases.add_event(case_id, Event("escalation_needed", at, "router", reason))
+        items = card.evidence.items
+    else:  # the same problem: this message can only bring evidence in, not a new checklist
+        items = card.evidence.present
+    cases.set_evidence(case_id, items, "router", at, keep_present=True)
     cases.update_case(case_id, fields)
 
 

@@ -139,14 +139,32 @@ class SqlCaseRepository:
         return int(self.db.execute(insert(t.messages).values(values).returning(t.messages.c.id)).scalar_one())
 
     def add_event(self, case_id: int, event: Event) -> None:
-        values = {
-            "case_id": case_id,
-            "kind": event.kind,
-            "at": event.at,
-            "actor": event.actor,
-            "data": dict(event.data),
-        }
-        self.db.execute(insert(t.events).values(values))
+        self.add_events(case_id, [event])
+
+    def add_events(self, case_id: int, events: Sequence[Event]) -> None:
+        rows = [
+            {"case_id": case_id, "kind": e.kind, "at": e.at, "actor": e.actor, "data": dict(e.data)}
+            for e in events
+        ]
+        if rows:
+            self.db.execute(insert(t.events), rows)
+
+    def add_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
+        """The first checklist of a new case, in one statement."""
+        rows = [
+            {
+                "case_id": case_id,
+                "key": item.key,
+                "label": item.label,
+                "present": item.present,
+                "source": item.source,
+                "marked_by": by,
+                "marked_at": at if item.present else None,
+            }
+            for item in items
+        ]
+        if rows:
+            self.db.execute(insert(t.evidence_items), rows)
 
     def set_evidence(
         self,
