@@ -18,6 +18,7 @@ from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeAlias
 
@@ -41,6 +42,9 @@ _REFUSED_CODECS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+_ANY_TAG = re.compile(r"<[^<>]*>")
+_DANGLING_LT = re.compile(r"<(?=[^<>]*(?:<|$))")
+_MARKED_SECTION = re.compile(r"<!\[[^<>]*>")
 
 _REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 # mail-parser-reply's header patterns take time quadratic in a line's length (a 40 kB line starting
@@ -52,6 +56,10 @@ _SPLIT_MARK = "\ue000"
 
 _REGISTRY = HeaderRegistry()
 _CACHED_HEADER_LIMIT = 998  # the longest line RFC 5322 allows; longer values are rare, not worth keeping
+# The header parser is superlinear (a 1 MB subject of encoded words took 42 s); no header a person
+# writes is longer than this, so longer ones are cut before parsing.
+_HEADER_CAP = 4_000
+_REFERENCES_KEPT = 100  # the thread root and the most recent ids are the ones threading uses
 
 
 @functools.lru_cache(maxsize=512)
@@ -63,7 +71,9 @@ def _header_object(name: str, value: str) -> Any:
     """The policy's header factory. MIME helpers (get_body, get_content_type, get_filename) parse a
     header again on every call, which was 70 % of the time; header objects are never changed after
     they are made, so equal headers can share one."""
-    return _cached_header(name, value) if len(value) <= _CACHED_HEADER_LIMIT else _REGISTRY(name, value)
+    if len(value) <= _CACHED_HEADER_LIMIT:
+        return _cached_header(name, value)
+    return _REGISTRY(name, value[:_HEADER_CAP])
 
 
 _POLICY = policy.default.clone(header_factory=_header_object)
@@ -127,10 +137,32 @@ def new_text(text: str) -> str:
 def html_to_text(html: str) -> str:
     """Readable text from an HTML body: tags dropped, blocks on their own lines; nothing is run."""
     parser = _TextOnly()
-    parser.feed(html)
-    parser.close()
-    lines = (line.strip() for line in "".join(parser.chunks).split("\n"))
+    try:
+        parser.feed(_tame_html(html))
+        parser.close()
+        text = "".join(parser.chunks)
+    except AssertionError:
+        # _markupbase still asserts on some malformed declarations; plain tag removal is enough then.
+        text = unescape(_ANY_TAG.sub(" ", html))
+    lines = (line.strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _tame_html(html: str) -> str:
+    """HTML html.parser gets through in linear time.
+
+    On Python 3.11.7 it is quadratic on unclosed comments, tags and marked sections (288 kB of
+    "<!--<!--x" took 54 s). So comments go first (an unclosed one hides the rest, as in browsers),
+    every "<" with no ">" before the next "<" becomes text, and <![...]> sections are dropped.
+    """
+    kept: list[str] = []
+    at = 0
+    while (start := html.find("<!--", at)) >= 0:
+        kept.append(html[at:start])
+        end = html.find("-->", start + 4)
+        at = len(html) if end < 0 else end + 3
+    kept.append(html[at:])
+    return _MARKED_SECTION.sub("", _DANGLING_LT.sub("&lt;", "".join(kept)))
 
 
 def clean_text(text: str) -> str:
@@ -182,7 +214,7 @@ def _parsed(
     body = new_text(full_body)
     from_name, sender = _sender(msg)
     from_address = sender if "@" in sender else ""
-    message_id = next(iter(_ids(_header_text(msg, "message-id"))), "") or generated_message_id(data)
+    message_id = next(iter(_ids(msg, "message-id")), "") or generated_message_id(data)
     sent = _date(msg)
     subject = _header_text(msg, "subject")
     attachments = _attachments(msg, body_parts=(text_part, html_part))
@@ -198,8 +230,8 @@ def _parsed(
         body=body,
         full_body=full_body,
         html=html,
-        in_reply_to=next(iter(_ids(_header_text(msg, "in-reply-to"))), ""),
-        references=tuple(_ids(_header_text(msg, "references"))),
+        in_reply_to=next(iter(_ids(msg, "in-reply-to")), ""),
+        references=_references(msg),
         attachments=tuple(meta for meta, _ in attachments),
         auto_kind=auto_kind_of(msg, sender=sender, own_addresses=own_addresses),
         case_hint=case_hint_of(subject),
@@ -236,6 +268,8 @@ def _addresses(msg: EmailMessage, name: str) -> list[tuple[str, str]]:
     raw = _raw_header(msg, name)
     if raw is None:
         return []
+    if len(raw) > _HEADER_CAP:
+        raw = raw[:_HEADER_CAP].rsplit(",", 1)[0]  # whole addresses only
     try:
         header = _POLICY.header_factory(name, raw)
         pairs = [(str(a.display_name), str(a.addr_spec)) for a in header.addresses]
@@ -255,10 +289,21 @@ def _recipients(msg: EmailMessage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(address for address in seen if "@" in address))
 
 
-def _ids(value: str) -> list[str]:
-    """Message ids without angle brackets; bare ids too, since some mailers omit the brackets."""
+def _ids(msg: EmailMessage, name: str) -> list[str]:
+    """Message ids without angle brackets; bare ids too, since some mailers omit the brackets.
+
+    Read from the raw value: ids hold no encoded words, and a regex stays fast on any length.
+    """
+    value = _raw_header(msg, name) or ""
     found = _ANGLE_ID.findall(value)
     return found if found else [token.strip("<>") for token in value.split() if token.strip("<>")]
+
+
+def _references(msg: EmailMessage) -> tuple[str, ...]:
+    found = _ids(msg, "references")
+    if len(found) > _REFERENCES_KEPT:
+        found = [found[0], *found[1 - _REFERENCES_KEPT :]]
+    return tuple(found)
 
 
 def _date(msg: EmailMessage) -> datetime | None:
@@ -275,7 +320,7 @@ def _date(msg: EmailMessage) -> datetime | None:
 
 def _raw_headers(msg: EmailMessage) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (name, _LINE_BREAK.sub("", clean_text(str(value))).strip())
+        (name, _LINE_BREAK.sub("", clean_text(str(value))).strip()[:_HEADER_CAP])
         for name, value in msg.raw_items()
         if name.lower() in _KEPT_HEADERS
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -64,10 +64,8 @@ class SqlCaseRepository:
         found = self.db.execute(select(t.customers.c.id).where(t.customers.c.email == key)).scalar()
         if found is not None:
             return int(found)
-        statement = (
-            insert(t.customers).values(email=key, name=name, created_at=at).returning(t.customers.c.id)
-        )
-        return int(self.db.execute(statement).scalar_one())
+        statement = insert(t.customers).returning(t.customers.c.id)
+        return int(self.db.execute(statement, {"email": key, "name": name, "created_at": at}).scalar_one())
 
     # ---------------------------------------------------------------- orders
     def order(self, number: str) -> OrderFacts | None:
@@ -95,10 +93,12 @@ class SqlCaseRepository:
 
     # ---------------------------------------------------------------- cases
     def open_case(self, fields: Mapping[str, Any]) -> int:
-        return int(self.db.execute(insert(t.cases).values(dict(fields)).returning(t.cases.c.id)).scalar_one())
+        # parameters passed apart from the statement keep its compiled form cached
+        return int(self.db.execute(insert(t.cases).returning(t.cases.c.id), dict(fields)).scalar_one())
 
     def update_case(self, case_id: int, fields: Mapping[str, Any]) -> None:
-        self.db.execute(update(t.cases).where(t.cases.c.id == case_id).values(dict(fields)))
+        statement = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
+        self.db.execute(statement, {**fields, "case_id_": case_id})
 
     def case_row(self, case_id: int) -> Mapping[str, Any]:
         query = (
@@ -136,7 +136,7 @@ class SqlCaseRepository:
             "attachments": [dataclasses.asdict(a) for a in message.attachments],
             "promised_update_at": promised_update_at,
         }
-        return int(self.db.execute(insert(t.messages).values(values).returning(t.messages.c.id)).scalar_one())
+        return int(self.db.execute(insert(t.messages).returning(t.messages.c.id), values).scalar_one())
 
     def add_event(self, case_id: int, event: Event) -> None:
         self.add_events(case_id, [event])
