@@ -247,8 +247,12 @@ def _raw_header(msg: EmailMessage, name: str) -> str | None:
     """The first ``name`` header as received (unfolded, 8-bit bytes decoded), or None."""
     for key, value in msg.raw_items():
         if key.lower() == name:
-            return _LINE_BREAK.sub("", clean_text(str(value))).strip()
+            return _unfold(value)
     return None
+
+
+def _unfold(value: object) -> str:
+    return _LINE_BREAK.sub("", clean_text(str(value))).strip()
 
 
 def _header_text(msg: EmailMessage, name: str) -> str:
@@ -320,7 +324,7 @@ def _date(msg: EmailMessage) -> datetime | None:
 
 def _raw_headers(msg: EmailMessage) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (name, _LINE_BREAK.sub("", clean_text(str(value))).strip()[:_HEADER_CAP])
+        (name, _unfold(value)[:_HEADER_CAP])
         for name, value in msg.raw_items()
         if name.lower() in _KEPT_HEADERS
     )

@@ -16,7 +16,9 @@ from aftersales.domain.messages import AutoKind
 # Precedence is not standardised; these are the values mail programs actually send.
 _LIST_PRECEDENCE = frozenset({"list", "bulk"})
 _AUTO_PRECEDENCE = frozenset({"auto_reply", "junk"})
-_LIST_HEADERS = ("list-id", "list-unsubscribe")
+# List-Id marks list mail; List-Unsubscribe alone does not: marketplaces (Etsy, eBay, Amazon)
+# relay real customer messages with it.
+_LIST_HEADERS = ("list-id",)
 # Present at all means automatic: Exchange sets X-Auto-Response-Suppress on its own automatic mail.
 _AUTO_HEADERS = ("x-auto-response-suppress", "x-autoreply", "x-autorespond")
 _SCREEN_HEADERS = frozenset({"auto-submitted", "precedence", *_LIST_HEADERS, *_AUTO_HEADERS})

@@ -29,7 +29,7 @@ from aftersales.adapters.email_parse import (
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
 
 FileKind: TypeAlias = Literal["eml", "mbox", "jsonl"]
-Result: TypeAlias = ParsedMessage | ParseProblem
+IntakeResult: TypeAlias = ParsedMessage | ParseProblem
 
 _SUFFIXES: Mapping[str, FileKind] = {".eml": "eml", ".mbox": "mbox", ".jsonl": "jsonl"}
 _MBOX_START = b"From "
@@ -50,7 +50,7 @@ class IntakeItem:
 
     source: str
     position: int
-    result: Result
+    result: IntakeResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class _Intake:
     received_at: datetime
     own_addresses: frozenset[str]
 
-    def email(self, data: bytes, source: str) -> Result:
+    def email(self, data: bytes, source: str) -> IntakeResult:
         return parse_email(
             data, source=source, received_at=self.received_at, own_addresses=self.own_addresses
         )
@@ -78,13 +78,15 @@ def read_messages(
     Inside folders, files that are not message files are skipped; a file given explicitly that is
     not one gives a single ParseProblem, as does a file that cannot be opened.
     """
+    if received_at.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware")
     intake = _Intake(received_at, frozenset(address.strip().lower() for address in own_addresses))
     positions = itertools.count()
     for source, result in _results(path, intake):
         yield IntakeItem(source, next(positions), result)
 
 
-def _results(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+def _results(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
     if path.is_dir():
         for file in _folder_files(path):
             kind = _kind_of(file)
@@ -123,7 +125,7 @@ def _kind_of(path: Path) -> FileKind | None:
     return "mbox" if start == _MBOX_START else None
 
 
-def _read_file(path: Path, kind: FileKind, intake: _Intake) -> Iterator[tuple[str, Result]]:
+def _read_file(path: Path, kind: FileKind, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
     if kind == "eml":
         return _read_eml(path, intake)
     if kind == "mbox":
@@ -131,7 +133,7 @@ def _read_file(path: Path, kind: FileKind, intake: _Intake) -> Iterator[tuple[st
     return _read_jsonl(path, intake)
 
 
-def _read_eml(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+def _read_eml(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
     source = str(path)
     try:
         data = path.read_bytes()
@@ -141,7 +143,7 @@ def _read_eml(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
     yield source, intake.email(data, source)
 
 
-def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
     """Each message in turn; mailbox.mbox only indexes where messages start, it never loads them all.
 
     The mailbox is never locked or flushed, so the file is left exactly as it was.
@@ -162,7 +164,7 @@ def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
         box.close()
 
 
-def _read_jsonl(path: Path, intake: _Intake) -> Iterator[tuple[str, Result]]:
+def _read_jsonl(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
     try:
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
@@ -181,7 +183,7 @@ def _unreadable(source: str, error: OSError | mailbox.Error) -> ParseProblem:
 # ----------------------------------------------------------------------------- JSONL
 
 
-def _jsonl_message(line: bytes, source: str, number: int, intake: _Intake) -> Result:
+def _jsonl_message(line: bytes, source: str, number: int, intake: _Intake) -> IntakeResult:
     try:
         record = _record(line)
         message = _record_message(record, line, intake)
@@ -212,6 +214,8 @@ def _record_message(record: Mapping[str, Any], line: bytes, intake: _Intake) -> 
     if not text:
         raise _BadRecord("'text' (the message itself) is required")
     from_address = _text(record, "from").strip().lower()
+    if from_address and "@" not in from_address:
+        raise _BadRecord("'from' must be an e-mail address")
     sent = _sent_at(record.get("sent_at"))
     message_id = _text(record, "id").strip() or generated_message_id(line)
     return InboundMessage(
