@@ -48,11 +48,15 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    """AFTERSALES_DATA_DIR and AFTERSALES_POLICY override the defaults."""
+    """AFTERSALES_DATA_DIR, AFTERSALES_POLICY and AFTERSALES_DATABASE_URL override the defaults."""
     data_dir = (
         Path(environ["AFTERSALES_DATA_DIR"])
         if environ.get("AFTERSALES_DATA_DIR")
         else default_data_dir(environ)
     )
     policy = environ.get("AFTERSALES_POLICY")
-    return Settings(data_dir=data_dir, policy_file=Path(policy) if policy else None)
+    return Settings(
+        data_dir=data_dir,
+        policy_file=Path(policy) if policy else None,
+        database_url=environ.get("AFTERSALES_DATABASE_URL") or None,
+    )

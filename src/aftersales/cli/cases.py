@@ -72,9 +72,13 @@ def case(settings: Settings, case_id: int, as_json: bool) -> None:
     desk = open_desk(settings)
     record = case_record(desk.uow, case_id)
     if as_json:
-        click.echo(json.dumps(record, indent=2, default=str))
+        click.echo(json.dumps(record, indent=2, default=_json_value))
         return
     click.echo(_render(record, load_active_policy(settings).time_zone))
+
+
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _short(moment: datetime | None) -> str:

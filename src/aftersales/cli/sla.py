@@ -48,7 +48,8 @@ def due_command(
 
     \b
     Example:
-      aftersales sla due 2026-11-27T16:00:00-05:00 4     -> 2026-11-30T12:00:00-05:00
+      aftersales sla due 2026-11-27T16:00:00-05:00 4     -> 2026-11-30T10:00:00-05:00
+      (the demo store: Friday closes at 16:00, Saturday is open 10:00-13:00)
     """
     kit = build_routing_kit(with_policy(settings, policy_file))
     begin = parse_now(start)

@@ -104,11 +104,17 @@ def _order_number(card: DecisionCard) -> str:
 def _existing_case(
     cases: CaseRepository, message: InboundMessage, customer: int, order_number: str
 ) -> int | None:
-    if message.case_hint.isdigit() and cases.case_exists(int(message.case_hint)):
-        return int(message.case_hint)
+    hinted = int(message.case_hint) if message.case_hint.isdigit() else None
+    # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
+    if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
+        return hinted
     threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
     if threaded is not None:
         return threaded
+    # Without an order number, or a sender, nothing says two messages are one problem:
+    # a customer's question today and another next week are two cases.
+    if not order_number or not message.from_address:
+        return None
     return cases.open_case_for(customer, order_number)
 
 
