@@ -350,8 +350,9 @@ def test_a_riskier_follow_up_re_routes_the_case_and_a_calmer_one_does_not(
         assert holds(uow) == [
             ("ana@example.com", first_case, "chargeback_risk: same_day_lead_review", at(24, 11), None)
         ]
-        # The chargeback targets (2 business hours to first response) apply from the first message.
-        assert clocks(uow, first_case)["first_response"] == ("on_track", iso(24, 12))
+        # A re-route never applies a stricter target to a clock already running (that would
+        # back-date a breach): first response keeps the delay route's 8 business hours.
+        assert clocks(uow, first_case)["first_response"] == ("on_track", iso(25, 11))
     else:
         assert holds(uow) == []
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from aftersales.domain.cases import Event
-from aftersales.domain.routes import Route
+from aftersales.domain.routes import Route, SlaTargets
 from aftersales.domain.sla.clocks import (
     Clock,
     ClockName,
@@ -61,7 +61,7 @@ def clocks_for(
     """The case's clocks at ``now``. The escalation clock only runs once a route's
     escalation trigger has held (an ``escalation_needed`` event): most cases never escalate."""
     policy = ClockPolicy(
-        targets=kit.specs[route].sla, calendar=kit.calendar, at_risk_share=kit.policy.at_risk_share
+        targets=_targets(kit, route, events), calendar=kit.calendar, at_risk_share=kit.policy.at_risk_share
     )
     triggered = next((e["at"] for e in events if e["kind"] == "escalation_needed"), None)
     clocks = compute_clocks(
@@ -84,6 +84,21 @@ class CaseHistory:
     stored_clocks: Sequence[Mapping[str, Any]]
     messages: Sequence[Mapping[str, Any]]
     events: Sequence[Mapping[str, Any]]
+
+
+def _targets(kit: RoutingKit, route: Route, events: Sequence[Mapping[str, Any]]) -> SlaTargets:
+    """A re-route (a dispute threat after a delay) sets the next-update and escalation
+    targets from then on, but never those of the first-response and resolution clocks that
+    were already running: a stricter target applied after the fact would back-date a breach."""
+    opening = next((Route(e["data"]["route"]) for e in events if e["kind"] == "routed"), route)
+    if opening is route:
+        return kit.specs[route].sla
+    first = kit.specs[opening].sla
+    return replace(
+        kit.specs[route].sla,
+        first_response_hours=first.first_response_hours,
+        resolution_hours=first.resolution_hours,
+    )
 
 
 def refresh_clocks(
