@@ -36,6 +36,24 @@ _OPEN_CASE_FOR = (
     .limit(1)
 )
 _ORDER = select(t.orders).where(t.orders.c.number == bindparam("number"))
+_QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at).where(
+    t.cases.c.id == bindparam("case_id_")
+)
+# queue_order = (2 - risk) * _RISK_STEP + seconds of the next due time (or _NEVER): one
+# ascending index walk gives breached first, then at risk, then on track, each soonest first.
+_RISK_STEP = 100_000_000_000
+_NEVER = 99_999_999_999
+
+
+def queue_fields(changes: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """``queue_order`` and ``is_open`` for a case after ``changes`` over its ``current`` state."""
+    state = {**current, **changes}
+    due = state.get("next_due_at")
+    seconds = int(due.timestamp()) if due is not None else _NEVER
+    return {
+        "queue_order": (2 - int(state.get("risk") or 0)) * _RISK_STEP + seconds,
+        "is_open": state.get("status") in _OPEN,
+    }
 
 
 class SqlCaseRepository:
@@ -98,10 +116,15 @@ class SqlCaseRepository:
 
     # ---------------------------------------------------------------- cases
     def open_case(self, fields: Mapping[str, Any]) -> int:
+        fields = {**fields, **queue_fields(fields, fields)}
         # parameters passed apart from the statement keep its compiled form cached
         return int(self.db.execute(insert(t.cases).returning(t.cases.c.id), dict(fields)).scalar_one())
 
     def update_case(self, case_id: int, fields: Mapping[str, Any]) -> None:
+        if {"risk", "next_due_at", "status"} & set(fields):
+            found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
+            current: dict[str, Any] = dict(found) if found is not None else {}
+            fields = {**fields, **queue_fields(fields, current)}
         statement = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
         self.db.execute(statement, {**fields, "case_id_": case_id})
 
@@ -270,23 +293,28 @@ class SqlCaseRepository:
         breaching: bool = False,
         limit: int = 200,
     ) -> list[CaseSummary]:
-        query = (
-            select(t.cases, t.customers.c.email.label("customer"))
-            .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
-            .where(t.cases.c.status.in_([s.value for s in statuses]))
-        )
+        """Riskiest first (breached, at risk, on track), then the soonest due; cases with no
+        running clock last. The open queue is one walk of the (is_open, queue_order) index."""
+        wanted = {s.value for s in statuses}
+        page = select(t.cases).order_by(t.cases.c.queue_order, t.cases.c.id).limit(limit)
+        if wanted == set(_OPEN):
+            page = page.where(t.cases.c.is_open.is_(True))
+        else:
+            page = page.where(t.cases.c.status.in_(sorted(wanted)))
         if route is not None:
-            query = query.where(t.cases.c.route == route.value)
+            page = page.where(t.cases.c.route == route.value)
         if lead:
-            query = query.where(
+            page = page.where(
                 or_(t.cases.c.lead_role == lead, func.lower(t.cases.c.lead_name) == lead.lower())
             )
         if breaching:
-            query = query.where(t.cases.c.risk >= 1)
-        # riskiest first, then the soonest due; cases with no running clock last
-        query = query.order_by(
-            t.cases.c.risk.desc(), t.cases.c.next_due_at.is_(None), t.cases.c.next_due_at, t.cases.c.id
-        ).limit(limit)
+            page = page.where(t.cases.c.queue_order < 2 * _RISK_STEP)  # risk 1 or 2
+        rows = page.subquery()
+        query = (
+            select(rows, t.customers.c.email.label("customer"))
+            .outerjoin(t.customers, t.customers.c.id == rows.c.customer_id)
+            .order_by(rows.c.queue_order, rows.c.id)
+        )
         return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -103,12 +104,17 @@ cases = Table(
     # denormalised from ``clocks`` so the queue sorts and filters on indexes
     Column("next_due_at", UtcDateTime),
     Column("risk", Integer, nullable=False, default=0),  # 2 breached, 1 at risk, 0 otherwise
+    # the queue's order in one indexed number: riskiest first, then soonest due (see repository)
+    Column("queue_order", BigInteger, nullable=False, default=0),
+    Column("is_open", Boolean, nullable=False, default=True),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_queue", "status", "risk", "next_due_at"),
     Index("ix_cases_route", "route"),
+    Index("ix_cases_open_queue", "is_open", "queue_order"),
+    Index("ix_cases_open_route_queue", "is_open", "route", "queue_order"),
 )
 
 messages = Table(
@@ -164,7 +170,7 @@ automation_holds = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("customer_id", ForeignKey("customers.id"), nullable=False, index=True),
-    Column("case_id", ForeignKey("cases.id"), nullable=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=True, index=True),
     Column("reason", String(200), nullable=False),
     Column("since", UtcDateTime, nullable=False),
     Column("until", UtcDateTime),
