@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from aftersales.domain.card import DecisionCard, card_to_dict
+from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.routes import Route, risk_rank
@@ -194,24 +194,27 @@ def _route_of(row: Any) -> Route:
 
 
 def _decision(card: DecisionCard) -> dict[str, Any]:
-    data = card_to_dict(card)
+    decision = card.decision
     return {
-        **data["decision"],
-        "stop_line": data["stop_line"],
-        "escalate": data["escalate"],
-        "escalation_reason": data["escalation_reason"],
-        "pause_automation": data["pause_automation"],
-        "first_reply": data["first_reply"],
-        "resolution_path": data["resolution_path"],
+        "segment": decision.segment,
+        "action": decision.action,
+        "stop_line_clear": decision.stop_line_clear,
+        "facts": list(decision.facts),
+        "stop_line": decision.stop_line,
+        "escalate": decision.escalate,
+        "escalation_reason": decision.escalation_reason,
+        "pause_automation": decision.pause_automation,
+        "first_reply": card.first_reply,
+        "resolution_path": card.spec.resolution_path,
     }
 
 
 def _routing_record(card: DecisionCard) -> dict[str, Any]:
-    data = card_to_dict(card)
+    routing = card.routing
     return {
-        "route": data["route"],
-        "secondary_routes": data["secondary_routes"],
-        "confidence": data["confidence"],
-        "flags": [name for name, on in data["flags"].items() if on],
-        "decided_by": data["trace"]["decided_by"],
+        "route": routing.route.value,
+        "secondary_routes": [r.value for r in routing.secondary],
+        "confidence": routing.confidence,
+        "flags": [name for name, on in card.flags.items() if on],
+        "decided_by": routing.decided_by,
     }
