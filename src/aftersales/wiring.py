@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import is_current, upgrade
-from aftersales.adapters.db.repository import unit_of_work
+from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.packaged import (
     builtin_cue_book,
@@ -86,6 +86,11 @@ class Desk:
 
     engine: Engine
     uow: UnitOfWork
+    attachments_dir: Path
+
+    def batched(self, size: int) -> BatchedUnitOfWork:
+        """A unit of work committing every ``size`` blocks, for bulk intake (call ``flush``)."""
+        return BatchedUnitOfWork(self.engine, self.attachments_dir, size)
 
 
 def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
@@ -100,4 +105,4 @@ def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
                 f"the database at {engine.url.render_as_string(hide_password=True)} is not at the current "
                 "schema: run `aftersales db upgrade`"
             )
-    return Desk(engine, unit_of_work(engine, settings.attachments_dir))
+    return Desk(engine, unit_of_work(engine, settings.attachments_dir), settings.attachments_dir)

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.message_files import read_messages
+from aftersales.adapters.message_files import IntakeItem, read_messages
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
+from aftersales.ports import UnitOfWork
 from aftersales.services.intake import take_in
+from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
 
 _SHOWN_FAILURES = 20
+# Messages per transaction: a killed run loses only this many, and a rerun takes them in again.
+_BATCH = 100
 
 
 @click.command()
@@ -42,27 +46,41 @@ def intake(settings: Settings, path: Path, as_json: bool, policy_file: Path | No
     settings = with_policy(settings, policy_file)
     kit = build_routing_kit(settings)
     desk = open_desk(settings)
+    batch = desk.batched(_BATCH)
     now = datetime.now(UTC)
     counts: Counter[str] = Counter()
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
-    for number, item in enumerate(
-        read_messages(path, received_at=now, own_addresses=[kit.policy.support_email]), 1
-    ):
-        if isinstance(item.result, ParseProblem):
-            with desk.uow() as cases:
-                cases.quarantine(item.source, item.result.reason, now)
-            counts["failed"] += 1
-            failures.append(f"{item.source}: {item.result.reason}")
-        else:
-            message, attachments = item.result
-            result = take_in(desk.uow, kit, message, source=item.source, now=now, attachments=attachments)
-            counts[result.outcome.value] += 1
-        if show_progress and number % 100 == 0:
-            click.echo(f"\r{number} messages read", err=True, nl=False)
+    items = read_messages(path, received_at=now, own_addresses=[kit.policy.support_email])
+    try:
+        for number, item in enumerate(items, 1):
+            _take(batch, kit, item, now, counts, failures)
+            if show_progress and number % 100 == 0:
+                click.echo(f"\r{number} messages read", err=True, nl=False)
+    finally:
+        batch.flush()
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _summary(path, counts, failures, as_json)
+
+
+def _take(
+    batch: UnitOfWork,
+    kit: RoutingKit,
+    item: IntakeItem,
+    now: datetime,
+    counts: Counter[str],
+    failures: list[str],
+) -> None:
+    if isinstance(item.result, ParseProblem):
+        with batch() as cases:
+            cases.quarantine(item.source, item.result.reason, now)
+        counts["failed"] += 1
+        failures.append(f"{item.source}: {item.result.reason}")
+        return
+    message, attachments = item.result
+    result = take_in(batch, kit, message, source=item.source, now=now, attachments=attachments)
+    counts[result.outcome.value] += 1
 
 
 def _summary(path: Path, counts: Counter[str], failures: list[str], as_json: bool) -> None:

@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, func, select
 
+from aftersales.adapters.db import schema
 from aftersales.adapters.db.migrate import head_revision, is_current
+from aftersales.adapters.db.repository import BatchedUnitOfWork
 from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
@@ -118,3 +121,31 @@ def test_the_queue_puts_breached_then_soonest_first(uow: Any) -> None:
         queue = cases.list_cases([CaseStatus.NEW, CaseStatus.OPEN])
         assert [c.id for c in queue] == [breached, calm]
         assert [c.id for c in cases.list_cases([CaseStatus.NEW], breaching=True)] == [breached]
+
+
+def test_a_batch_commits_every_n_blocks_and_a_failure_drops_only_the_open_batch(
+    engine: Engine, uow: Any, tmp_path: Any
+) -> None:
+    def customers() -> int:
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(schema.customers)).scalar_one())
+
+    batch = BatchedUnitOfWork(engine, tmp_path, size=2)
+    for n in range(3):  # the first two are committed together; the third waits in the open batch
+        with batch() as cases:
+            cases.customer_id(f"c{n}@example.com", "", AT)
+    assert customers() == 2
+
+    def killed_mid_batch() -> None:
+        with batch() as cases:
+            cases.customer_id("c3@example.com", "", AT)
+            raise RuntimeError("intake killed")
+
+    with pytest.raises(RuntimeError):
+        killed_mid_batch()
+
+    assert customers() == 2  # the open batch (c2, c3) is gone; a rerun takes it in again
+    with batch() as cases:
+        cases.customer_id("c2@example.com", "", AT)
+    batch.flush()
+    assert customers() == 3

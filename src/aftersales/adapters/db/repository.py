@@ -380,3 +380,48 @@ def unit_of_work(engine: Engine, attachments_dir: Path) -> Any:
             yield SqlCaseRepository(connection, attachments_dir)
 
     return begin
+
+
+class BatchedUnitOfWork:
+    """A unit of work that keeps one transaction open for up to ``size`` blocks.
+
+    Bulk intake commits every ``size`` messages instead of after each one. A run killed in
+    the middle loses only the open batch, and running it again takes that batch in again:
+    deduplication is keyed in the database, so nothing is lost or doubled either way.
+    """
+
+    def __init__(self, engine: Engine, attachments_dir: Path, size: int = 100) -> None:
+        self.engine = engine
+        self.attachments_dir = attachments_dir
+        self.size = size
+        self._connection: Connection | None = None
+        self._blocks = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[SqlCaseRepository]:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+            self._connection.begin()
+        try:
+            yield SqlCaseRepository(self._connection, self.attachments_dir)
+        except BaseException:
+            self._end(commit=False)
+            raise
+        self._blocks += 1
+        if self._blocks >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit what the open batch holds."""
+        self._end(commit=True)
+
+    def _end(self, *, commit: bool) -> None:
+        if self._connection is None:
+            return
+        if commit:
+            self._connection.commit()
+        else:
+            self._connection.rollback()
+        self._connection.close()
+        self._connection = None
+        self._blocks = 0
