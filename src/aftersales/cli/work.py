@@ -28,6 +28,14 @@ _AUTHOR = click.option(
 )
 
 
+_TEXT_FILE = click.option(
+    "--file",
+    "text_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Read the text from a file instead of --text.",
+)
+
+
 def _text(text: str | None, text_file: Path | None) -> str:
     if text_file is not None:
         return text_file.read_text(encoding="utf-8")
@@ -39,12 +47,7 @@ def _text(text: str | None, text_file: Path | None) -> str:
 @click.command()
 @click.argument("case_id", type=int)
 @click.option("--text", help="The reply.")
-@click.option(
-    "--file",
-    "text_file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="Read the reply from a file.",
-)
+@_TEXT_FILE
 @click.option(
     "--next-update",
     "next_update",
@@ -84,12 +87,7 @@ def reply(
 @click.command()
 @click.argument("case_id", type=int)
 @click.option("--text", help="The note.")
-@click.option(
-    "--file",
-    "text_file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="Read the note from a file.",
-)
+@_TEXT_FILE
 @_AUTHOR
 @click.pass_obj
 def note(settings: Settings, case_id: int, text: str | None, text_file: Path | None, author: str) -> None:
