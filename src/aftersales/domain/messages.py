@@ -25,7 +25,7 @@ class Channel(StrEnum):
 class AutoKind(StrEnum):
     """Mail that must not open or update a case (it goes to the screened bucket)."""
 
-    AUTO_REPLY = "auto_reply"  # Auto-Submitted, X-Auto-Response-Suppress, out-of-office
+    AUTO_REPLY = "auto_reply"  # Auto-Submitted, X-Auto-Response-Suppress, out-of-office, read receipts
     MAILING_LIST = "mailing_list"  # List-Id, List-Unsubscribe, Precedence: bulk/list
     DELIVERY_REPORT = "delivery_report"  # multipart/report; report-type=delivery-status
     OWN_MAIL = "own_mail"  # sent by the store's own address (loop protection)
@@ -44,11 +44,13 @@ class InboundMessage:
     """One customer message, parsed; the key the desk deduplicates on is ``dedupe_key``."""
 
     message_id: str  # the Message-ID header without <>, or a generated one for non-mail input
-    dedupe_key: str  # Message-ID plus a hash of sender, date and body: carriers reuse Message-IDs
+    # Message-ID plus a hash of sender, Date header ("" when absent) and body: carriers reuse
+    # Message-IDs for different mail, and the same bytes must give the same key on every import
+    dedupe_key: str
     channel: Channel
     from_address: str  # lower-cased e-mail address ("" when unknown)
     from_name: str
-    to_addresses: tuple[str, ...]
+    to_addresses: tuple[str, ...]  # To and Cc
     subject: str
     sent_at: datetime  # aware; the Date header, or when it was received when absent or broken
     body: str  # the new text only: quoted replies and signatures stripped
