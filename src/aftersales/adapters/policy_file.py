@@ -72,6 +72,7 @@ _STORE_KEYS = (
     "subdivision",
     "closures",
 )
+_SLA_KEYS = ("at_risk_share", "update_mode")
 _SHIPPING_KEYS = ("stalled_scan_days", "promise")
 _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
@@ -335,6 +336,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
     check.required(root, "", "schema", rules.SCHEMA)
     store = _store(check, root)
     at_risk_share, sla_overrides = _sla(check, root)
+    update_mode = _update_mode(check, root)
     stalled_scan_days, promises = _shipping(check, root)
     returns = _returns(check, root)
     return StorePolicy(
@@ -347,6 +349,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         closures=store.closures,
         sla_overrides=sla_overrides,
         at_risk_share=at_risk_share,
+        update_mode=update_mode,
         shipping_promises=promises,
         stalled_scan_days=stalled_scan_days,
         return_window_days=returns.window_days,
@@ -427,13 +430,13 @@ def _clock(interval: Interval) -> str:
 
 
 def _sla(check: _Checker, root: _Table) -> tuple[float, Mapping[Route, Mapping[str, float]]]:
-    table = check.table(root, "", "sla", "at_risk_share and optional [sla.<route>] tables")
+    table = check.table(root, "", "sla", "at_risk_share, update_mode and optional [sla.<route>] tables")
     if table is None:
         return rules.SHARE.fallback, {}
     share = check.required(table, "sla", "at_risk_share", rules.SHARE)
     overrides: dict[Route, Mapping[str, float]] = {}
     for key, value in table.items():
-        if key == "at_risk_share":
+        if key in _SLA_KEYS:
             continue
         if key not in _ROUTES:
             check.report(f"sla.{key}", _unknown_sla_key(key, value))
@@ -448,7 +451,14 @@ def _unknown_sla_key(key: str, value: object) -> str:
     # A table under [sla] is meant as a route; a plain value is most likely a typo of the key.
     if isinstance(value, dict):
         return rules.unknown(key, _ROUTES, "route")
-    return rules.unknown(key, ("at_risk_share",), "key") + ", or a route table [sla.<route>]"
+    return rules.unknown(key, _SLA_KEYS, "key") + ", or a route table [sla.<route>]"
+
+
+def _update_mode(check: _Checker, root: _Table) -> str:
+    table = root.get("sla")
+    if not isinstance(table, dict):
+        return rules.UPDATE_MODE.fallback
+    return check.optional(table, "sla", "update_mode", rules.UPDATE_MODE) or rules.UPDATE_MODE.fallback
 
 
 def _sla_route(check: _Checker, route: str, value: object) -> Mapping[str, float]:

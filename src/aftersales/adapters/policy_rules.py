@@ -223,6 +223,14 @@ SHARE = Rule("a number greater than 0 and less than 1, e.g. 0.75", as_share, 0.5
 HOURS = Rule("a number of hours greater than 0", as_hours, 1.0)
 AMOUNT = Rule('an amount of 0 or more, as a decimal string like "50.00" or a number', as_amount, Decimal(0))
 PAYER = Rule("'store' or 'customer'", as_payer, Payer.STORE)
+UPDATE_MODES = ("between_replies", "after_customer")
+
+
+def as_update_mode(value: object) -> str | None:
+    return value if isinstance(value, str) and value in UPDATE_MODES else None
+
+
+UPDATE_MODE = Rule("'between_replies' or 'after_customer'", as_update_mode, "between_replies")
 ROLE = Rule(f"one of the lead roles: {ROLE_LIST}", as_role, "")
 EVIDENCE_KEY = Rule('a snake_case name, e.g. "damage_photo"', as_evidence_key, "")
 

@@ -79,6 +79,9 @@ class StorePolicy:
     # per route, overrides of RouteSpec fields (text fields, write_back list, evidence list)
     route_overrides: Mapping[Route, Mapping[str, object]] = field(default_factory=dict)
     source: str = "<built-in default>"  # the file it came from, for messages
+    # how the next-update clock runs: "between_replies" (every N business hours between public
+    # replies) or "after_customer" (N business hours after each unanswered customer message)
+    update_mode: str = "between_replies"
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

@@ -16,6 +16,7 @@ from aftersales.domain.sla.clocks import (
     ClockState,
     EntryKind,
     TimelineEntry,
+    UpdateMode,
     compute_clocks,
     new_breaches,
     next_due,
@@ -61,7 +62,10 @@ def clocks_for(
     """The case's clocks at ``now``. The escalation clock only runs once a route's
     escalation trigger has held (an ``escalation_needed`` event): most cases never escalate."""
     policy = ClockPolicy(
-        targets=_targets(kit, route, events), calendar=kit.calendar, at_risk_share=kit.policy.at_risk_share
+        targets=_targets(kit, route, events),
+        calendar=kit.calendar,
+        at_risk_share=kit.policy.at_risk_share,
+        update_mode=UpdateMode(kit.policy.update_mode),
     )
     triggered = next((e["at"] for e in events if e["kind"] == "escalation_needed"), None)
     clocks = compute_clocks(
