@@ -111,7 +111,6 @@ cases = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
-    Index("ix_cases_queue", "status", "risk", "next_due_at"),
     Index("ix_cases_route", "route"),
     Index("ix_cases_open_queue", "is_open", "queue_order"),
     Index("ix_cases_open_route_queue", "is_open", "route", "queue_order"),
