@@ -54,11 +54,12 @@ from sqlalchemy.exc import OperationalError
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine, sqlite_url
 from aftersales.adapters.db.migrate import upgrade
-from aftersales.adapters.db.repository import queue_fields, unit_of_work
-from aftersales.adapters.message_files import read_messages
+from aftersales.adapters.db.repository import BatchedUnitOfWork, queue_fields, unit_of_work
+from aftersales.adapters.message_files import MessageReader, read_messages
+from aftersales.bulk_intake import prepared_messages
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
 from common import REPO
@@ -67,6 +68,7 @@ NOW = datetime.fromisoformat("2026-11-24T10:00:00-05:00")
 CLI = str(Path(sys.executable).parent / "aftersales")
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHUNK = 2_000
+INTAKE_BATCH = 100  # messages per transaction, as `aftersales intake` commits them
 
 # ---------------------------------------------------------------- the mail
 
@@ -483,7 +485,7 @@ def prototypes() -> list[Prototype]:
             sender = Sender("Ana", "Silva", f"proto{number}@example.com", [str(1000 + number)])
             values = slots(rng, sender)
             message = _inbound(number, sender.address, subject.format(**values), body.format(**values))
-            case_id = take_in(uow, kit, message, source="prototype", now=NOW).case_id
+            case_id = take_in(uow, kit, Incoming(message, "prototype"), now=NOW).case_id
             with db.engine.connect() as connection:
                 row = connection.execute(select(schema.cases).where(schema.cases.c.id == case_id))
                 found.append(Prototype(subject, body, dict(row.mappings().one())))
@@ -703,24 +705,30 @@ class Run:
         return self.messages / self.seconds
 
 
-def intake(db: Scratch, mbox: Path) -> Run:
-    """`aftersales intake MBOX`, timed: a fresh routing kit (the first-pass cost a new CLI process
-    pays is in the figure), then read_messages + take_in for every message."""
-    kit = build_routing_kit(Settings(data_dir=db.data_dir, policy_file=None))
-    uow = unit_of_work(db.engine, db.data_dir / "attachments")
+def intake(db: Scratch, mbox: Path, workers: int) -> Run:
+    """`aftersales intake MBOX --workers N`, timed: a fresh routing kit (the first-pass cost a new CLI
+    process pays is in the figure), worker processes started, then every message parsed, routed
+    and taken in, committed every INTAKE_BATCH messages."""
+    settings = Settings(data_dir=db.data_dir, policy_file=None)
     outcomes: Counter[str] = Counter()
     samples = []
     with StatementLog().attached(db.engine) as log:
         started = time.perf_counter()
-        for item in read_messages(mbox, received_at=NOW, own_addresses=[kit.policy.support_email]):
+        kit = build_routing_kit(settings)
+        batch = BatchedUnitOfWork(db.engine, db.data_dir / "attachments", INTAKE_BATCH)
+        reader = MessageReader.of(NOW, [kit.policy.support_email])
+        for prepared in prepared_messages(mbox, kit, reader, settings=settings, workers=workers):
+            item = prepared.item
             if isinstance(item.result, ParseProblem):
                 outcomes["failed"] += 1
                 continue
             message, attachments = item.result
             before = time.perf_counter()
-            result = take_in(uow, kit, message, source=item.source, now=NOW, attachments=attachments)
+            incoming = Incoming(message, item.source, attachments, prepared.card)
+            result = take_in(batch, kit, incoming, now=NOW)
             samples.append((time.perf_counter() - before) * 1000)
             outcomes[result.outcome.value] += 1
+        batch.flush()
         seconds = time.perf_counter() - started
     cuts = statistics.quantiles(samples, n=100)
     return Run(len(samples) + outcomes["failed"], seconds, outcomes, (cuts[49], cuts[98]), log)
@@ -783,17 +791,22 @@ def warm_up(folder: Path) -> None:
     statement caches are warm before anything is timed, so (a) and (b) compare like with like."""
     with scratch_database("sqlite") as db:
         assert db is not None
-        intake(db, write_mbox(folder / "warm-up.mbox", 500, seed=8))
+        intake(db, write_mbox(folder / "warm-up.mbox", 500, seed=8), workers=0)
 
 
-def cli_intake(mbox: Path) -> tuple[float, dict[str, Any]]:
+def cli_intake(mbox: Path, workers: int) -> tuple[float, dict[str, Any]]:
     """Wall seconds and summary of `aftersales intake MBOX --json` into an empty SQLite file."""
     with tempfile.TemporaryDirectory(prefix="aftersales-cli-") as data_dir:
         env = {**os.environ, "AFTERSALES_DATA_DIR": data_dir}
         for name in ("AFTERSALES_DATABASE_URL", "AFTERSALES_POLICY"):
             env.pop(name, None)
         started = time.perf_counter()
-        done = subprocess.run([CLI, "intake", str(mbox), "--json"], env=env, check=True, capture_output=True)
+        done = subprocess.run(
+            [CLI, "intake", str(mbox), "--json", "--workers", str(workers)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - started, json.loads(done.stdout)
 
 
@@ -802,11 +815,11 @@ def run_database(kind: str, args: argparse.Namespace, mbox: Path, preload_mbox: 
     with scratch_database(kind) as db:
         if db is None:
             return
-        show("(a) empty database", intake(db, mbox), 300)
+        show("(a) empty database", intake(db, mbox, args.workers), 300)
     if kind == "sqlite":
-        wall, summary = cli_intake(mbox)
+        wall, summary = cli_intake(mbox, args.workers)
         print(
-            f"  (c) CLI `aftersales intake inbox.mbox --json`, a new process, empty database: "
+            f"  (c) CLI `aftersales intake inbox.mbox --json --workers {args.workers}`, a new process, empty database: "
             f"{args.messages / wall:,.0f} msg/s ({wall:.1f} s wall; {summary['new_cases']:,} new cases, "
             f"{summary['updated_cases']:,} updated)"
         )
@@ -816,7 +829,7 @@ def run_database(kind: str, args: argparse.Namespace, mbox: Path, preload_mbox: 
         assert db is not None
         seconds = preload(db.engine, prototypes(), args.preload, open_share=0.2)
         print(f"  preloaded {args.preload:,} cases (20% open) in {seconds:.0f} s")
-        run = intake(db, preload_mbox)
+        run = intake(db, preload_mbox, args.workers)
         show(f"(b) {args.preload:,} cases already stored", run, 250)
         scans = full_scans(db, run.log)
         for table, rows, statement in scans:
@@ -832,12 +845,15 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--messages", type=int, default=3_000, help="mails in the mbox (default 3000)")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--preload", type=int, default=100_000, help="cases stored before (b); 0: skip (b)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: the CPUs)"
+    )
     parser.add_argument("--preload-messages", type=int, help="mails taken in for (b) (default: --messages)")
     args = parser.parse_args(argv)
     preload_messages = args.preload_messages or args.messages
     command = (
         f".venv/bin/python benchmarks/bench_intake.py --messages {args.messages} "
-        f"--database {args.database} --preload {args.preload}"
+        f"--database {args.database} --preload {args.preload} --workers {args.workers}"
     )
     if args.preload_messages:
         command += f" --preload-messages {args.preload_messages}"

@@ -16,7 +16,7 @@ import pytest
 
 from aftersales.domain.cases import CaseNotFound, CaseStatus, InvalidTransition
 from aftersales.services.desk import add_note, case_record, change_status
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import TickResult, tick
@@ -32,7 +32,7 @@ S = CaseStatus
 @pytest.fixture
 def case_id(uow: Any, kit: RoutingKit) -> int:
     result = take_in(
-        uow, kit, message(WHERE_IS_1043, message_id="first@cust.example"), source="t", now=at(24, 10)
+        uow, kit, Incoming(message(WHERE_IS_1043, message_id="first@cust.example"), "t"), now=at(24, 10)
     )
     return case_of(result)
 
@@ -195,7 +195,7 @@ def test_settling_a_case_releases_the_automation_hold(
     uow: Any, kit: RoutingKit, to: CaseStatus, released: bool
 ) -> None:
     opened = case_of(
-        take_in(uow, kit, message("The tumbler arrived dented, order #2001."), source="t", now=at(24, 10))
+        take_in(uow, kit, Incoming(message("The tumbler arrived dented, order #2001."), "t"), now=at(24, 10))
     )
     assert [until for *_, until in holds(uow)] == [None]
 
@@ -259,8 +259,9 @@ def test_case_record_gives_messages_evidence_and_timeline_in_order(
     take_in(
         uow,
         kit,
-        message("Thanks, waiting for news.", sent=at(24, 14), in_reply_to="first@cust.example"),
-        source="t",
+        Incoming(
+            message("Thanks, waiting for news.", sent=at(24, 14), in_reply_to="first@cust.example"), "t"
+        ),
         now=at(24, 14),
     )
     change_status(uow, kit, case_id, S.WAITING_ON_CUSTOMER, by=BY, at=at(24, 15))

@@ -18,7 +18,7 @@ import pytest
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import AttachmentMeta, AutoKind, InboundMessage
 from aftersales.services.desk import change_status
-from aftersales.services.intake import Outcome, take_in
+from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.routing import RoutingKit
 
 from .support import at, case_of, case_row, clocks, counts, dump, events, holds, iso, kinds, message
@@ -29,7 +29,7 @@ FIRST_ID = "first@cust.example"
 
 def take(uow: Any, kit: RoutingKit, msg: InboundMessage, **kwargs: Any) -> Any:
     """Take a message in at the moment it was sent."""
-    return take_in(uow, kit, msg, source="test", now=msg.sent_at, **kwargs)
+    return take_in(uow, kit, Incoming(msg, "test", **kwargs), now=msg.sent_at)
 
 
 @pytest.fixture
@@ -189,8 +189,7 @@ def test_the_same_message_again_is_a_duplicate_and_adds_nothing(
     result = take_in(
         uow,
         kit,
-        message(WHERE_IS_1043, message_id=FIRST_ID, subject="Order #1043"),
-        source="again",
+        Incoming(message(WHERE_IS_1043, message_id=FIRST_ID, subject="Order #1043"), "again"),
         now=later,
     )
 
@@ -412,7 +411,7 @@ def test_automatic_mail_is_screened_opens_no_case_and_is_recorded_once(
         "I am out of the office until Monday.", sender="bo@example.com", auto_kind=kind, subject="Away"
     )
 
-    results = [take(uow, kit, msg), take_in(uow, kit, msg, source="again", now=at(25, 10))]
+    results = [take(uow, kit, msg), take_in(uow, kit, Incoming(msg, "again"), now=at(25, 10))]
 
     assert results == [results[0], results[0]]
     assert (results[0].outcome, results[0].case_id) == (Outcome.SCREENED, None)
@@ -519,3 +518,25 @@ def test_a_duplicate_message_stores_its_attachment_only_once(
 
     assert take(uow, kit, msg, attachments=[(meta, content)]).outcome is Outcome.DUPLICATE
     assert stored.read_bytes() == b"marker: not written again"
+
+
+@pytest.mark.parametrize(
+    ("body", "route"),
+    [
+        pytest.param("Where is my order #1043? " * 3_000, "shipping_delay", id="75,000 characters"),
+        pytest.param(
+            "The lid arrived cracked, order #1043. " + "\x01\x02\x03\x04" * 500, "damaged_item", id="garbled"
+        ),
+        pytest.param("\x01\x02" * 50, "other", id="nothing readable"),
+    ],
+)
+def test_a_huge_or_garbled_message_still_opens_a_case_and_is_kept_whole(
+    uow: Any, kit: RoutingKit, body: str, route: str
+) -> None:
+    """Pasted text that cannot be routed is refused; a stored mail never is: the router reads
+    a clean prefix of it, so one odd mail cannot stop an import."""
+    result = take(uow, kit, message(body))
+
+    assert result.outcome is Outcome.NEW_CASE
+    assert case_row(uow, case_of(result))["route"] == route
+    assert dump(uow)["messages"][0]["body"] == body

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from aftersales.adapters.db import schema
 from aftersales.adapters.message_files import IntakeItem, read_messages
 from aftersales.domain.messages import ParseProblem
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 
 from .support import at, dump
@@ -187,9 +187,7 @@ def intake(uow: Any, kit: RoutingKit, items: Iterable[IntakeItem]) -> Counter[st
             counts["quarantined"] += 1
         else:
             message, attachments = item.result
-            counts[
-                take_in(uow, kit, message, source=item.source, now=RECEIVED, attachments=attachments).outcome
-            ] += 1
+            counts[take_in(uow, kit, Incoming(message, item.source, attachments), now=RECEIVED).outcome] += 1
     return counts
 
 

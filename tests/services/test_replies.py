@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from aftersales.domain.messages import AttachmentMeta
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, ReplyRefused, send_reply
 from aftersales.services.routing import RoutingKit
 
@@ -31,7 +31,7 @@ BY = "Marcus Lee"
 @pytest.fixture
 def case_id(uow: Any, kit: RoutingKit) -> int:
     """Given: a new shipping_delay case, its first response due Wednesday 11:00."""
-    result = take_in(uow, kit, message(WHERE_IS_1043), source="test", now=at(24, 10))
+    result = take_in(uow, kit, Incoming(message(WHERE_IS_1043), "test"), now=at(24, 10))
     return case_of(result)
 
 
@@ -166,10 +166,12 @@ def test_a_replacement_promise_is_accepted_once_the_stop_line_has_cleared(uow: A
         take_in(
             uow,
             kit,
-            message("The tumbler arrived dented, order #2001. Photo attached.", attachments=(meta,)),
-            source="test",
+            Incoming(
+                message("The tumbler arrived dented, order #2001. Photo attached.", attachments=(meta,)),
+                "test",
+                [(meta, photo)],
+            ),
             now=at(24, 10),
-            attachments=[(meta, photo)],
         )
     )
     assert case_row(uow, opened)["decision"]["stop_line_clear"] is True

@@ -54,16 +54,43 @@ class IntakeItem:
 
 
 @dataclass(frozen=True, slots=True)
-class _Intake:
-    """What every message of one run shares."""
+class RawMessage:
+    """One message's bytes as read from PATH, not parsed yet (or why they could not be read).
+
+    Reading is sequential and cheap; parsing (``parse_raw``) is the costly part and can run in
+    another process, which is why the two are apart. ``line`` is the JSONL line number.
+    """
+
+    source: str
+    position: int
+    kind: FileKind
+    data: bytes = b""
+    line: int = 0
+    problem: ParseProblem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReader:
+    """What every message of one run shares: when it was received and the store's own addresses."""
 
     received_at: datetime
     own_addresses: frozenset[str]
 
-    def email(self, data: bytes, source: str) -> IntakeResult:
-        return parse_email(
-            data, source=source, received_at=self.received_at, own_addresses=self.own_addresses
+    @classmethod
+    def of(cls, received_at: datetime, own_addresses: Collection[str] = ()) -> MessageReader:
+        if received_at.utcoffset() is None:
+            raise ValueError("received_at must be timezone-aware")
+        return cls(received_at, frozenset(address.strip().lower() for address in own_addresses))
+
+    def parse(self, raw: RawMessage) -> IntakeItem:
+        if raw.problem is not None:
+            return IntakeItem(raw.source, raw.position, raw.problem)
+        if raw.kind == "jsonl":
+            return IntakeItem(raw.source, raw.position, _jsonl_message(raw.data, raw.source, raw.line, self))
+        result = parse_email(
+            raw.data, source=raw.source, received_at=self.received_at, own_addresses=self.own_addresses
         )
+        return IntakeItem(raw.source, raw.position, result)
 
 
 class _BadRecord(Exception):
@@ -78,29 +105,39 @@ def read_messages(
     Inside folders, files that are not message files are skipped; a file given explicitly that is
     not one gives a single ParseProblem, as does a file that cannot be opened.
     """
-    if received_at.utcoffset() is None:
-        raise ValueError("received_at must be timezone-aware")
-    intake = _Intake(received_at, frozenset(address.strip().lower() for address in own_addresses))
+    reader = MessageReader.of(received_at, own_addresses)
+    return (reader.parse(raw) for raw in read_raw(path))
+
+
+def read_raw(path: Path) -> Iterator[RawMessage]:
+    """The messages in ``path`` as bytes, in the order ``read_messages`` yields them."""
     positions = itertools.count()
-    for source, result in _results(path, intake):
-        yield IntakeItem(source, next(positions), result)
+    for source, kind, data, line, problem in _results(path):
+        yield RawMessage(source, next(positions), kind, data, line, problem)
 
 
-def _results(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
+_Read: TypeAlias = tuple[str, FileKind, bytes, int, ParseProblem | None]
+
+
+def _results(path: Path) -> Iterator[_Read]:
     if path.is_dir():
         for file in _folder_files(path):
             kind = _kind_of(file)
             if kind is not None:
-                yield from _read_file(file, kind, intake)
+                yield from _read_file(file, kind)
         return
     if not path.exists():
-        yield str(path), ParseProblem(str(path), "no such file or folder")
+        yield _problem(str(path), "no such file or folder")
         return
     kind = _kind_of(path)
     if kind is None:
-        yield str(path), ParseProblem(str(path), _NOT_A_MESSAGE_FILE)
+        yield _problem(str(path), _NOT_A_MESSAGE_FILE)
         return
-    yield from _read_file(path, kind, intake)
+    yield from _read_file(path, kind)
+
+
+def _problem(source: str, reason: str) -> _Read:
+    return source, "eml", b"", 0, ParseProblem(source, reason)
 
 
 def _folder_files(folder: Path) -> list[Path]:
@@ -125,25 +162,25 @@ def _kind_of(path: Path) -> FileKind | None:
     return "mbox" if start == _MBOX_START else None
 
 
-def _read_file(path: Path, kind: FileKind, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
+def _read_file(path: Path, kind: FileKind) -> Iterator[_Read]:
     if kind == "eml":
-        return _read_eml(path, intake)
+        return _read_eml(path)
     if kind == "mbox":
-        return _read_mbox(path, intake)
-    return _read_jsonl(path, intake)
+        return _read_mbox(path)
+    return _read_jsonl(path)
 
 
-def _read_eml(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
+def _read_eml(path: Path) -> Iterator[_Read]:
     source = str(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        yield source, _unreadable(source, error)
+        yield _unreadable(source, error)
         return
-    yield source, intake.email(data, source)
+    yield source, "eml", data, 0, None
 
 
-def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
+def _read_mbox(path: Path) -> Iterator[_Read]:
     """Each message in turn; mailbox.mbox only indexes where messages start, it never loads them all.
 
     The mailbox is never locked or flushed, so the file is left exactly as it was.
@@ -151,39 +188,37 @@ def _read_mbox(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]
     try:
         box = mailbox.mbox(path, create=False)
     except (OSError, mailbox.Error) as error:
-        yield str(path), _unreadable(str(path), error)
+        yield _unreadable(str(path), error)
         return
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
-            source = f"{path}#{number}"
-            yield source, intake.email(box.get_bytes(key), source)
+            yield f"{path}#{number}", "mbox", box.get_bytes(key), 0, None
     except (OSError, mailbox.Error) as error:
         # The file changed or vanished while it was read: say so once and go on with the next file.
-        yield str(path), _unreadable(str(path), error)
+        yield _unreadable(str(path), error)
     finally:
         box.close()
 
 
-def _read_jsonl(path: Path, intake: _Intake) -> Iterator[tuple[str, IntakeResult]]:
+def _read_jsonl(path: Path) -> Iterator[_Read]:
     try:
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
-                    source = f"{path}:{number}"
-                    yield source, _jsonl_message(line, source, number, intake)
+                    yield f"{path}:{number}", "jsonl", line, number, None
     except OSError as error:
-        yield str(path), _unreadable(str(path), error)
+        yield _unreadable(str(path), error)
 
 
-def _unreadable(source: str, error: OSError | mailbox.Error) -> ParseProblem:
+def _unreadable(source: str, error: OSError | mailbox.Error) -> _Read:
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return ParseProblem(source, f"cannot read the file: {reason}")
+    return _problem(source, f"cannot read the file: {reason}")
 
 
 # ----------------------------------------------------------------------------- JSONL
 
 
-def _jsonl_message(line: bytes, source: str, number: int, intake: _Intake) -> IntakeResult:
+def _jsonl_message(line: bytes, source: str, number: int, intake: MessageReader) -> IntakeResult:
     try:
         record = _record(line)
         message = _record_message(record, line, intake)
@@ -209,7 +244,7 @@ def _record(line: bytes) -> Mapping[str, Any]:
     return record
 
 
-def _record_message(record: Mapping[str, Any], line: bytes, intake: _Intake) -> InboundMessage:
+def _record_message(record: Mapping[str, Any], line: bytes, intake: MessageReader) -> InboundMessage:
     text = _text(record, "text").strip()
     if not text:
         raise _BadRecord("'text' (the message itself) is required")

@@ -24,7 +24,7 @@ from aftersales.domain.notes import render_notes
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.signals import Attachment
 from aftersales.services.desk import change_status
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit, build_card
 from aftersales.services.sla import tick
@@ -91,9 +91,7 @@ def _seed_week(desk: Desk, kit: RoutingKit, now: datetime) -> str:
             if isinstance(item.result, ParseProblem):
                 continue
             message, attachments = item.result
-            result = take_in(
-                desk.uow, kit, message, source=item.source, now=message.sent_at, attachments=attachments
-            )
+            result = take_in(desk.uow, kit, Incoming(message, item.source, attachments), now=message.sent_at)
             counts[result.outcome.value] += 1
             if result.case_id is not None:
                 _follow_up(desk, kit, result.case_id, plan, message.sent_at)

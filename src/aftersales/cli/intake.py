@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.message_files import IntakeItem, read_messages
+from aftersales.adapters.message_files import MessageReader
+from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import take_in
+from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
@@ -27,9 +29,17 @@ _BATCH = 100
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Worker processes that parse and route messages while this one stores them "
+    f"(0: do it all in this process). Inputs under {POOL_MIN_MESSAGES} messages start none.",
+)
 @policy_option
 @click.pass_obj
-def intake(settings: Settings, path: Path, as_json: bool, policy_file: Path | None) -> None:
+def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_file: Path | None) -> None:
     """Take in customer messages from PATH: an .eml file, an mbox file, a folder, or JSONL.
 
     Each message is screened (auto-replies, mailing lists and delivery reports go to a
@@ -51,10 +61,12 @@ def intake(settings: Settings, path: Path, as_json: bool, policy_file: Path | No
     counts: Counter[str] = Counter()
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
-    items = read_messages(path, received_at=now, own_addresses=[kit.policy.support_email])
+    reader = MessageReader.of(now, [kit.policy.support_email])
     try:
-        for number, item in enumerate(items, 1):
-            _take(batch, kit, item, now, counts, failures)
+        for number, prepared in enumerate(
+            prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
+        ):
+            _take(batch, kit, prepared, now, counts, failures)
             if show_progress and number % 100 == 0:
                 click.echo(f"\r{number} messages read", err=True, nl=False)
     finally:
@@ -67,11 +79,12 @@ def intake(settings: Settings, path: Path, as_json: bool, policy_file: Path | No
 def _take(
     batch: UnitOfWork,
     kit: RoutingKit,
-    item: IntakeItem,
+    prepared: Prepared,
     now: datetime,
     counts: Counter[str],
     failures: list[str],
 ) -> None:
+    item = prepared.item
     if isinstance(item.result, ParseProblem):
         with batch() as cases:
             cases.quarantine(item.source, item.result.reason, now)
@@ -79,7 +92,7 @@ def _take(
         failures.append(f"{item.source}: {item.result.reason}")
         return
     message, attachments = item.result
-    result = take_in(batch, kit, message, source=item.source, now=now, attachments=attachments)
+    result = take_in(batch, kit, Incoming(message, item.source, attachments, prepared.card), now=now)
     counts[result.outcome.value] += 1
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -81,13 +81,21 @@ def clocks_for(
 
 @dataclass(frozen=True, slots=True)
 class CaseHistory:
-    """What the clocks are computed from; intake passes it for a case it just opened, so
-    the clocks need not read back what it wrote a moment ago."""
+    """What the clocks are computed from; intake passes it for a case it just opened or
+    updated, so the clocks need not read back what it wrote a moment ago.
+
+    ``current`` is the case's stored row (at least its status). ``changes`` are fields and
+    ``new_events`` events the caller made and has not stored yet (``events`` includes them):
+    they are written with the clocks, in one update and one insert.
+    """
 
     route: Route
     stored_clocks: Sequence[Mapping[str, Any]]
     messages: Sequence[Mapping[str, Any]]
     events: Sequence[Mapping[str, Any]]
+    current: Mapping[str, Any] = field(default_factory=dict)
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    new_events: Sequence[Event] = ()
 
 
 def _targets(kit: RoutingKit, route: Route, events: Sequence[Mapping[str, Any]]) -> SlaTargets:
@@ -114,39 +122,44 @@ def refresh_clocks(
     if history is None:
         row = cases.case_row(case_id)
         history = CaseHistory(
-            Route(row["route"]), row["clocks"] or [], cases.messages_of(case_id), cases.timeline(case_id)
+            Route(row["route"]),
+            row["clocks"] or [],
+            cases.message_times(case_id),
+            cases.timeline(case_id),
+            current=row,
         )
     clocks = clocks_for(kit, history.route, history.messages, history.events, now)
     recorded = [_clock_from(e["data"]) for e in history.events if e["kind"] == "clock_breached"]
     breached = new_breaches([*_stored(history.stored_clocks), *recorded], clocks)
-    cases.add_events(
-        case_id, [Event("clock_breached", c.breached_at or now, "system", _clock_data(c)) for c in breached]
-    )
-    _record_at_risk(cases, case_id, history.stored_clocks, clocks, now)
+    breach_events = [
+        Event("clock_breached", c.breached_at or now, "system", _clock_data(c)) for c in breached
+    ]
+    at_risk_events = _at_risk_events(history.stored_clocks, clocks, now)
+    cases.add_events(case_id, [*history.new_events, *breach_events, *at_risk_events])
     state = worst_state(clocks)
     cases.update_case(
         case_id,
         {
+            **history.changes,
             "clocks": [_clock_data(c) for c in clocks],
             "next_due_at": next_due(clocks),
             "risk": _RISK.get(state, 0),
         },
+        current=history.current or None,
     )
     return breached
 
 
-def _record_at_risk(
-    cases: CaseRepository,
-    case_id: int,
-    stored: Sequence[Mapping[str, Any]],
-    clocks: Sequence[Clock],
-    now: datetime,
-) -> None:
+def _at_risk_events(
+    stored: Sequence[Mapping[str, Any]], clocks: Sequence[Clock], now: datetime
+) -> list[Event]:
     before = {(c["name"], c.get("started_at")): c["state"] for c in stored or ()}
+    events = []
     for clock in clocks:
         key = (clock.name.value, clock.started_at.isoformat() if clock.started_at else None)
         if clock.state is ClockState.AT_RISK and before.get(key) != ClockState.AT_RISK.value:
-            cases.add_event(case_id, Event("clock_at_risk", now, "system", _clock_data(clock)))
+            events.append(Event("clock_at_risk", now, "system", _clock_data(clock)))
+    return events
 
 
 def _clock_data(clock: Clock) -> dict[str, Any]:

@@ -16,10 +16,9 @@ from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.routes import Route, risk_rank
-from aftersales.domain.signals import Attachment
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
-from aftersales.services.routing import RoutingKit, build_card
+from aftersales.services.routing import RoutingKit, message_card
 
 
 class Outcome(StrEnum):
@@ -35,42 +34,53 @@ class IntakeResult:
     case_id: int | None = None
 
 
-def take_in(
-    uow: UnitOfWork,
-    kit: RoutingKit,
-    message: InboundMessage,
-    *,
-    source: str,
-    now: datetime,
-    attachments: Sequence[tuple[AttachmentMeta, bytes]] = (),
-) -> IntakeResult:
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message to take in, with what came with it."""
+
+    message: InboundMessage
+    source: str  # where it was read: "inbox.mbox#17", "form", ...
+    attachments: Sequence[tuple[AttachmentMeta, bytes]] = ()
+    # the card routed beforehand from the message alone (bulk intake routes in worker
+    # processes); rebuilt here only when the store holds the order the message names
+    card: DecisionCard | None = None
+
+
+def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
+    message = incoming.message
     with uow() as cases:
         if message.auto_kind is not None:
-            cases.screen(message, source, now)
+            cases.screen(message, incoming.source, now)
             return IntakeResult(Outcome.SCREENED)
         if cases.has_message(message.dedupe_key):
             return IntakeResult(Outcome.DUPLICATE)
-        for meta, content in attachments:
+        for meta, content in incoming.attachments:
             cases.save_attachment(meta, content)
-        return _thread(cases, kit, message, now)
+        return _thread(cases, kit, message, now, incoming.card)
 
 
-def _thread(cases: CaseRepository, kit: RoutingKit, message: InboundMessage, now: datetime) -> IntakeResult:
+def _thread(
+    cases: CaseRepository,
+    kit: RoutingKit,
+    message: InboundMessage,
+    now: datetime,
+    prepared: DecisionCard | None,
+) -> IntakeResult:
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card = _route(cases, kit, message)
+    card = _route(cases, kit, message, prepared)
     order_number = message.order_hint or _order_number(card)
     case_id = _existing_case(cases, message, customer, order_number)
     if case_id is None:
         case_id = _open(cases, card, message, customer, order_number)
         outcome = Outcome.NEW_CASE
+        history = _new_case_history(card, message)
     else:
-        _update(cases, case_id, card, message)
+        history = _update(cases, case_id, card, message)
         outcome = Outcome.UPDATED_CASE
     if card.decision.pause_automation:
         cases.hold_automation(
             customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
         )
-    history = _new_case_history(card, message) if outcome is Outcome.NEW_CASE else None
     refresh_clocks(cases, kit, case_id, now, history)
     return IntakeResult(outcome, case_id)
 
@@ -78,22 +88,32 @@ def _thread(cases: CaseRepository, kit: RoutingKit, message: InboundMessage, now
 def _new_case_history(card: DecisionCard, message: InboundMessage) -> CaseHistory:
     """The history of a case opened a moment ago: one customer message and its events."""
     inbound = {"sent_at": message.sent_at, "direction": Direction.INBOUND.value, "promised_update_at": None}
-    events = [{"kind": e.kind, "at": e.at, "data": dict(e.data)} for e in _opening_events(card, message)]
-    return CaseHistory(card.routing.route, [], [inbound], events)
-
-
-def _route(cases: CaseRepository, kit: RoutingKit, message: InboundMessage) -> DecisionCard:
-    text = message.body if message.subject.strip() in message.body else f"{message.subject}\n{message.body}"
-    number = message.order_hint
-    order = cases.order(number) if number else None
-    images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
-    card = build_card(
-        kit, text.strip() or "(empty message)", now=message.sent_at, order=order, attachments=images
+    events = _opening_events(card, message)
+    return CaseHistory(
+        card.routing.route,
+        [],
+        [inbound],
+        _event_rows(events),
+        current={"status": CaseStatus.NEW.value},
+        new_events=events,
     )
-    if order is None and (found := _order_number(card)):
-        order = cases.order(found)
-        if order is not None:
-            card = build_card(kit, text.strip(), now=message.sent_at, order=order, attachments=images)
+
+
+def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Events not stored yet, in the shape the stored timeline has."""
+    return [{"kind": e.kind, "at": e.at, "actor": e.actor, "data": dict(e.data)} for e in events]
+
+
+def _route(
+    cases: CaseRepository, kit: RoutingKit, message: InboundMessage, prepared: DecisionCard | None
+) -> DecisionCard:
+    """The message's card with the order facts the store holds. ``prepared`` is a card built
+    beforehand from the message alone (bulk intake routes in worker processes); it is used as
+    it is unless the store holds the order."""
+    hinted = cases.order(message.order_hint) if message.order_hint else None
+    card = prepared if prepared is not None and hinted is None else message_card(kit, message, hinted)
+    if hinted is None and (found := _order_number(card)) and (order := cases.order(found)) is not None:
+        card = message_card(kit, message, order)
     return card
 
 
@@ -143,7 +163,6 @@ def _open(
     )
     cases.add_message(case_id, message, Direction.INBOUND)
     cases.add_evidence(case_id, card.evidence.items, "router", at)
-    cases.add_events(case_id, _opening_events(card, message))
     return case_id
 
 
@@ -158,35 +177,45 @@ def _opening_events(card: DecisionCard, message: InboundMessage) -> list[Event]:
     return events
 
 
-def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: InboundMessage) -> None:
+def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: InboundMessage) -> CaseHistory:
+    """Add the message to its case; the changed fields and new events are stored with the clocks."""
     at = message.sent_at
     row = cases.case_row(case_id)
     cases.add_message(case_id, message, Direction.INBOUND)
-    cases.add_event(case_id, Event("message_received", at, "customer", {"channel": message.channel.value}))
+    events = [Event("message_received", at, "customer", {"channel": message.channel.value})]
     fields: dict[str, Any] = {"updated_at": at}
     if CaseStatus(row["status"]) not in OPEN_STATUSES or row["status"] == CaseStatus.WAITING_ON_CUSTOMER:
         fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
-        cases.add_event(
-            case_id, Event("status_changed", at, "customer", {"from": row["status"], "to": "open"})
-        )
+        events.append(Event("status_changed", at, "customer", {"from": row["status"], "to": "open"}))
     if risk_rank(card.routing.route) < risk_rank(_route_of(row)):
-        fields |= {
-            "route": card.routing.route.value,
-            "lead_role": card.spec.lead,
-            "decision": _decision(card),
-        }
-        fields["lead_name"] = card.lead.name if card.lead else ""
-        cases.add_event(
-            case_id, Event("routed", at, "router", _routing_record(card) | {"from": row["route"]})
-        )
+        fields |= _rerouted(card)
+        events.append(Event("routed", at, "router", _routing_record(card) | {"from": row["route"]}))
         if card.decision.escalate:
-            reason = {"reason": card.decision.escalation_reason}
-            cases.add_event(case_id, Event("escalation_needed", at, "router", reason))
+            events.append(
+                Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason})
+            )
         items = card.evidence.items
     else:  # the same problem: this message can only bring evidence in, not a new checklist
         items = card.evidence.present
     cases.set_evidence(case_id, items, "router", at, keep_present=True)
-    cases.update_case(case_id, fields)
+    return CaseHistory(
+        Route(fields.get("route", row["route"])),
+        row["clocks"] or [],
+        cases.message_times(case_id),
+        [*cases.timeline(case_id), *_event_rows(events)],
+        current=row,
+        changes=fields,
+        new_events=events,
+    )
+
+
+def _rerouted(card: DecisionCard) -> dict[str, Any]:
+    return {
+        "route": card.routing.route.value,
+        "lead_role": card.spec.lead,
+        "lead_name": card.lead.name if card.lead else "",
+        "decision": _decision(card),
+    }
 
 
 def _route_of(row: Any) -> Route:

@@ -12,6 +12,7 @@ from aftersales.domain.card import DecisionCard, SlaDue
 from aftersales.domain.decisions import Decision, Situation, decide
 from aftersales.domain.errors import InputError
 from aftersales.domain.evidence import EvidenceChecklist, check_evidence
+from aftersales.domain.messages import InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.replies import check_reply, render_reply
@@ -180,6 +181,21 @@ def build_card(
         lead=kit.policy.lead_for(spec.lead),
         sla=sla,
         received_at=now,
+    )
+
+
+def message_card(kit: RoutingKit, message: InboundMessage, order: OrderFacts | None = None) -> DecisionCard:
+    """The card of a customer message: its subject and new text, as of when it was sent.
+
+    Unlike pasted text, a stored message is never refused: the router reads its first
+    MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
+    kept whole), so a huge or garbled mail still becomes a case instead of stopping an import.
+    """
+    text = message.body if message.subject.strip() in message.body else f"{message.subject}\n{message.body}"
+    readable = _NOT_TEXT.sub(" ", text[:MAX_MESSAGE_CHARS]).strip()
+    images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
+    return build_card(
+        kit, readable or "(empty message)", now=message.sent_at, order=order, attachments=images
     )
 
 

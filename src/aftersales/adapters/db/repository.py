@@ -39,9 +39,55 @@ _ORDER = select(t.orders).where(t.orders.c.number == bindparam("number"))
 _QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at).where(
     t.cases.c.id == bindparam("case_id_")
 )
+_THREADED = (
+    select(t.messages.c.case_id)
+    .where(t.messages.c.message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.messages.c.id.desc())
+    .limit(1)
+)
+_CASE_EXISTS = select(exists().where(t.cases.c.id == bindparam("case_id_")))
+_CASE_ROW = (
+    select(t.cases, t.customers.c.email.label("customer"))
+    .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
+    .where(t.cases.c.id == bindparam("case_id_"))
+)
+_UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
+_OPEN_CASE = insert(t.cases).returning(t.cases.c.id)
+_ADD_MESSAGE = insert(t.messages).returning(t.messages.c.id)
+_ADD_EVENTS = insert(t.events)
+_ADD_EVIDENCE = insert(t.evidence_items)
+_UPDATE_EVIDENCE = update(t.evidence_items).where(
+    t.evidence_items.c.case_id == bindparam("case_id_"), t.evidence_items.c.key == bindparam("key_")
+)
+_HELD = select(
+    exists().where(
+        t.automation_holds.c.case_id == bindparam("case_id_"), t.automation_holds.c.until.is_(None)
+    )
+)
+_HOLD = insert(t.automation_holds)
+_TIMELINE = (
+    select(t.events).where(t.events.c.case_id == bindparam("case_id_")).order_by(t.events.c.at, t.events.c.id)
+)
+_MESSAGES_OF = (
+    select(t.messages)
+    .where(t.messages.c.case_id == bindparam("case_id_"))
+    .order_by(t.messages.c.sent_at, t.messages.c.id)
+)
+# what the clocks read of a case's messages: not their bodies
+_MESSAGE_TIMES = (
+    select(t.messages.c.sent_at, t.messages.c.direction, t.messages.c.promised_update_at)
+    .where(t.messages.c.case_id == bindparam("case_id_"))
+    .order_by(t.messages.c.sent_at, t.messages.c.id)
+)
+_EVIDENCE_OF = (
+    select(t.evidence_items)
+    .where(t.evidence_items.c.case_id == bindparam("case_id_"))
+    .order_by(t.evidence_items.c.id)
+)
 # queue_order = (2 - risk) * _RISK_STEP + seconds of the next due time (or _NEVER): one
 # ascending index walk gives breached first, then at risk, then on track, each soonest first.
 _RISK_STEP = 100_000_000_000
+_QUEUE_KEYS = frozenset({"status", "risk", "next_due_at"})
 _NEVER = 99_999_999_999
 
 
@@ -69,18 +115,13 @@ class SqlCaseRepository:
         ids = [m for m in message_ids if m]
         if not ids:
             return None
-        query = (
-            select(t.messages.c.case_id)
-            .where(t.messages.c.message_id.in_(ids))
-            .order_by(t.messages.c.id.desc())
-        )
-        return self.db.execute(query.limit(1)).scalar()
+        return self.db.execute(_THREADED, {"ids": ids}).scalar()
 
     def open_case_for(self, customer_id: int, order_number: str) -> int | None:
         return self.db.execute(_OPEN_CASE_FOR, {"customer": customer_id, "order": order_number}).scalar()
 
     def case_exists(self, case_id: int) -> bool:
-        return bool(self.db.execute(select(exists().where(t.cases.c.id == case_id))).scalar())
+        return bool(self.db.execute(_CASE_EXISTS, {"case_id_": case_id}).scalar())
 
     def customer_id(self, email: str, name: str, at: datetime) -> int:
         key = email.lower() or "unknown@invalid"
@@ -118,23 +159,22 @@ class SqlCaseRepository:
     def open_case(self, fields: Mapping[str, Any]) -> int:
         fields = {**fields, **queue_fields(fields, fields)}
         # parameters passed apart from the statement keep its compiled form cached
-        return int(self.db.execute(insert(t.cases).returning(t.cases.c.id), dict(fields)).scalar_one())
+        return int(self.db.execute(_OPEN_CASE, dict(fields)).scalar_one())
 
-    def update_case(self, case_id: int, fields: Mapping[str, Any]) -> None:
+    def update_case(
+        self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> None:
+        """Store ``fields``; ``current`` (the case's status, risk and due time before the
+        change, when the caller has them) saves reading them back for the queue's sort keys."""
         if {"risk", "next_due_at", "status"} & set(fields):
-            found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
-            current: dict[str, Any] = dict(found) if found is not None else {}
+            if current is None or not current.keys() | fields.keys() >= _QUEUE_KEYS:
+                found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
+                current = dict(found) if found is not None else {}
             fields = {**fields, **queue_fields(fields, current)}
-        statement = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
-        self.db.execute(statement, {**fields, "case_id_": case_id})
+        self.db.execute(_UPDATE_CASE, {**fields, "case_id_": case_id})
 
     def case_row(self, case_id: int) -> Mapping[str, Any]:
-        query = (
-            select(t.cases, t.customers.c.email.label("customer"))
-            .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
-            .where(t.cases.c.id == case_id)
-        )
-        row = self.db.execute(query).mappings().first()
+        row = self.db.execute(_CASE_ROW, {"case_id_": case_id}).mappings().first()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
         return dict(row)
@@ -164,7 +204,7 @@ class SqlCaseRepository:
             "attachments": [dataclasses.asdict(a) for a in message.attachments],
             "promised_update_at": promised_update_at,
         }
-        return int(self.db.execute(insert(t.messages).returning(t.messages.c.id), values).scalar_one())
+        return int(self.db.execute(_ADD_MESSAGE, values).scalar_one())
 
     def add_event(self, case_id: int, event: Event) -> None:
         self.add_events(case_id, [event])
@@ -175,7 +215,7 @@ class SqlCaseRepository:
             for e in events
         ]
         if rows:
-            self.db.execute(insert(t.events), rows)
+            self.db.execute(_ADD_EVENTS, rows)
 
     def add_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
         """The first checklist of a new case, in one statement."""
@@ -192,7 +232,7 @@ class SqlCaseRepository:
             for item in items
         ]
         if rows:
-            self.db.execute(insert(t.evidence_items), rows)
+            self.db.execute(_ADD_EVIDENCE, rows)
 
     def set_evidence(
         self,
@@ -205,9 +245,10 @@ class SqlCaseRepository:
     ) -> None:
         """Insert or update checklist items; with ``keep_present`` an item already in hand
         is never marked missing again (a later message that omits it proves nothing)."""
-        present = {e["key"] for e in self.evidence_of(case_id) if e["present"]} if keep_present else set()
+        stored = {e["key"]: bool(e["present"]) for e in self.evidence_of(case_id)}
+        changed, added = [], []
         for item in items:
-            if item.key in present:
+            if keep_present and stored.get(item.key):
                 continue
             values = {
                 "present": item.present,
@@ -216,17 +257,19 @@ class SqlCaseRepository:
                 "marked_at": at if item.present else None,
                 "label": item.label,
             }
-            where = and_(t.evidence_items.c.case_id == case_id, t.evidence_items.c.key == item.key)
-            if self.db.execute(update(t.evidence_items).where(where).values(values)).rowcount == 0:
-                self.db.execute(insert(t.evidence_items).values(case_id=case_id, key=item.key, **values))
+            if item.key in stored:
+                changed.append(values | {"case_id_": case_id, "key_": item.key})
+            else:
+                added.append(values | {"case_id": case_id, "key": item.key})
+        if changed:
+            self.db.execute(_UPDATE_EVIDENCE, changed)
+        if added:
+            self.db.execute(_ADD_EVIDENCE, added)
 
     def hold_automation(self, customer_id: int, case_id: int, reason: str, since: datetime) -> None:
-        held = select(
-            exists().where(t.automation_holds.c.case_id == case_id, t.automation_holds.c.until.is_(None))
-        )
-        if not self.db.execute(held).scalar():
+        if not self.db.execute(_HELD, {"case_id_": case_id}).scalar():
             values = {"customer_id": customer_id, "case_id": case_id, "reason": reason, "since": since}
-            self.db.execute(insert(t.automation_holds).values(values))
+            self.db.execute(_HOLD, values)
 
     def release_automation(self, case_id: int, until: datetime) -> None:
         where = and_(t.automation_holds.c.case_id == case_id, t.automation_holds.c.until.is_(None))
@@ -266,24 +309,17 @@ class SqlCaseRepository:
 
     # ---------------------------------------------------------------- reading a case
     def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
-        query = select(t.events).where(t.events.c.case_id == case_id).order_by(t.events.c.at, t.events.c.id)
-        return [dict(r) for r in self.db.execute(query).mappings()]
+        return [dict(r) for r in self.db.execute(_TIMELINE, {"case_id_": case_id}).mappings()]
 
     def messages_of(self, case_id: int) -> list[Mapping[str, Any]]:
-        query = (
-            select(t.messages)
-            .where(t.messages.c.case_id == case_id)
-            .order_by(t.messages.c.sent_at, t.messages.c.id)
-        )
-        return [dict(r) for r in self.db.execute(query).mappings()]
+        return [dict(r) for r in self.db.execute(_MESSAGES_OF, {"case_id_": case_id}).mappings()]
+
+    def message_times(self, case_id: int) -> list[Mapping[str, Any]]:
+        """Each message's ``sent_at``, ``direction`` and ``promised_update_at``, in order."""
+        return [dict(r) for r in self.db.execute(_MESSAGE_TIMES, {"case_id_": case_id}).mappings()]
 
     def evidence_of(self, case_id: int) -> list[Mapping[str, Any]]:
-        query = (
-            select(t.evidence_items)
-            .where(t.evidence_items.c.case_id == case_id)
-            .order_by(t.evidence_items.c.id)
-        )
-        return [dict(r) for r in self.db.execute(query).mappings()]
+        return [dict(r) for r in self.db.execute(_EVIDENCE_OF, {"case_id_": case_id}).mappings()]
 
     def list_cases(
         self,

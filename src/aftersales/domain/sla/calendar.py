@@ -55,6 +55,7 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 # An open-ended search gives up after this many consecutive days without any opening
 # time: a calendar whose every day is closed would otherwise be walked forever.
 _MAX_CLOSED_DAYS = 3 * 366
+_CACHED_DAYS = 20_000  # about fifty years of dates: the cache never grows without bound
 
 
 def _never_closed(day: date) -> bool:
@@ -111,6 +112,11 @@ class BusinessCalendar:
     tz: ZoneInfo
     weekly: Mapping[int, tuple[Interval, ...]]
     is_closed_day: Callable[[date], bool] = field(default=_never_closed)
+    # Each local date's opening spans, made once: every clock of every case walks the same
+    # few days, and turning wall times into instants was a third of the routing time.
+    _spans_of_day: dict[date, tuple[Span, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         """Validate the weekly intervals and freeze a private copy of them."""
@@ -145,19 +151,33 @@ def _day_spans(calendar: BusinessCalendar, day: date, floor: datetime) -> list[S
     Spans are clipped to start no earlier than ``floor`` (the end of the previous span), so
     boundaries shifted by a DST gap can never make two spans overlap and count twice.
     """
-    intervals = calendar.weekly.get(day.weekday())
-    # Only consult the (possibly slow) closed-day predicate on days with opening hours.
-    if not intervals or calendar.is_closed_day(day):
-        return []
     spans: list[Span] = []
-    for interval in intervals:
-        start = max(_instant(day, interval.start, calendar.tz), floor)
-        end_day = day + _ONE_DAY if interval.end == _MIDNIGHT else day
-        end = _instant(end_day, interval.end, calendar.tz)
+    for start, end in _unclipped_spans(calendar, day):
+        start = max(start, floor)
         if end > start:  # a boundary shifted by a DST gap can leave nothing open
             spans.append((start, end))
             floor = end
     return spans
+
+
+def _unclipped_spans(calendar: BusinessCalendar, day: date) -> tuple[Span, ...]:
+    cache = calendar._spans_of_day
+    found = cache.get(day)
+    if found is None:
+        if len(cache) > _CACHED_DAYS:
+            cache.clear()
+        found = cache[day] = tuple(_wall_spans(calendar, day))
+    return found
+
+
+def _wall_spans(calendar: BusinessCalendar, day: date) -> Iterator[Span]:
+    intervals = calendar.weekly.get(day.weekday())
+    # Only consult the (possibly slow) closed-day predicate on days with opening hours.
+    if not intervals or calendar.is_closed_day(day):
+        return
+    for interval in intervals:
+        end_day = day + _ONE_DAY if interval.end == _MIDNIGHT else day
+        yield _instant(day, interval.start, calendar.tz), _instant(end_day, interval.end, calendar.tz)
 
 
 def _open_days(
