@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from aftersales.domain.accounts import Role, User
 from aftersales.domain.cases import CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -68,9 +69,43 @@ class CaseRepository(Protocol):
         breaching: bool = False,
         limit: int = 200,
     ) -> list[CaseSummary]: ...
+    def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
 
 
 class UnitOfWork(Protocol):
     """``with uow() as cases:`` runs one transaction; leaving the block commits it."""
 
     def __call__(self) -> AbstractContextManager[CaseRepository]: ...
+
+
+class UserRepository(Protocol):
+    """Desk users and their API tokens, in one unit of work (one transaction)."""
+
+    def add_user(self, email: str, name: str, role: Role, password_hash: str, at: datetime) -> int:
+        """The new user's id; raises InputError when the e-mail is taken."""
+        ...
+
+    def user_by_email(self, email: str) -> tuple[User, str] | None:
+        """The user and their password hash."""
+        ...
+
+    def user_by_id(self, user_id: int) -> User | None: ...
+    def list_users(self) -> list[User]: ...
+    def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+    def add_token(self, user_id: int, name: str, token_hash: str, at: datetime) -> int: ...
+    def user_for_token_hash(self, token_hash: str, at: datetime) -> User | None:
+        """The active user holding this unrevoked token; records that it was used."""
+        ...
+
+    def revoke_tokens(self, user_id: int, at: datetime) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool:
+        """False for a wrong password or a hash it cannot read; never raises for them."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with weaker parameters than the current ones."""
+        ...

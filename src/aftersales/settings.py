@@ -16,6 +16,7 @@ class Settings:
     data_dir: Path  # the store's data folder: policy.toml, router-model.json, the database
     policy_file: Path | None  # an explicit policy file; None: data_dir/policy.toml or the built-in
     database_url: str | None = None  # None: the SQLite file data_dir/aftersales.db
+    secret_key: str | None = None  # signs web session cookies; None: data_dir/secret_key
 
     @property
     def database(self) -> str:
@@ -48,7 +49,8 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    """AFTERSALES_DATA_DIR, AFTERSALES_POLICY and AFTERSALES_DATABASE_URL override the defaults."""
+    """AFTERSALES_DATA_DIR, AFTERSALES_POLICY, AFTERSALES_DATABASE_URL and AFTERSALES_SECRET_KEY
+    override the defaults."""
     data_dir = (
         Path(environ["AFTERSALES_DATA_DIR"])
         if environ.get("AFTERSALES_DATA_DIR")
@@ -59,4 +61,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         data_dir=data_dir,
         policy_file=Path(policy) if policy else None,
         database_url=environ.get("AFTERSALES_DATABASE_URL") or None,
+        secret_key=environ.get("AFTERSALES_SECRET_KEY") or None,
     )

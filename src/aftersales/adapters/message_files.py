@@ -26,6 +26,7 @@ from aftersales.adapters.email_parse import (
     generated_message_id,
     parse_email,
 )
+from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
 
 FileKind: TypeAlias = Literal["eml", "mbox", "jsonl"]
@@ -238,10 +239,27 @@ def _record(line: bytes) -> Mapping[str, Any]:
         raise _BadRecord("not valid JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise _BadRecord("each line must be a JSON object")
+    _check_keys(record)
+    return record
+
+
+def _check_keys(record: Mapping[str, Any]) -> None:
     unknown = sorted(set(record) - _JSONL_KEYS)
     if unknown:
         raise _BadRecord(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_JSONL_KEYS))}")
-    return record
+
+
+def message_from_record(record: Mapping[str, Any], reader: MessageReader) -> InboundMessage:
+    """One message from an object with the JSONL keys (the HTTP API, the contact form).
+
+    Raises InputError saying what is wrong. Without an ``id`` the same object gives the same
+    generated Message-ID, so a client that sends it twice is deduplicated.
+    """
+    try:
+        _check_keys(record)
+        return _record_message(record, json.dumps(record, sort_keys=True, default=str).encode(), reader)
+    except _BadRecord as problem:
+        raise InputError(str(problem)) from None
 
 
 def _record_message(record: Mapping[str, Any], line: bytes, intake: MessageReader) -> InboundMessage:

@@ -15,8 +15,10 @@ from aftersales.cli.demo import demo
 from aftersales.cli.intake import intake
 from aftersales.cli.policy import policy
 from aftersales.cli.route import route
+from aftersales.cli.serve import serve
 from aftersales.cli.sla import sla
 from aftersales.cli.train import train
+from aftersales.cli.users import token, user
 from aftersales.cli.work import assign, decide, escalate_command, evidence, note, reply, status
 from aftersales.domain.errors import AftersalesError
 from aftersales.settings import load_settings
@@ -43,6 +45,7 @@ def cli(ctx: click.Context) -> None:
       aftersales intake inbox.mbox         take in messages: cases are opened, routed, clocked
       aftersales cases                     the queue, riskiest first
       aftersales case 42                   one case: clocks, evidence, decision, timeline
+      aftersales serve                     the web desk on http://127.0.0.1:8000
 
     Settings: AFTERSALES_DATA_DIR (the store's data folder, default
     ~/.local/share/aftersales), AFTERSALES_POLICY (a policy file; default
@@ -68,6 +71,9 @@ cli.add_command(assign)
 cli.add_command(escalate_command)
 cli.add_command(evidence)
 cli.add_command(decide)
+cli.add_command(serve)
+cli.add_command(user)
+cli.add_command(token)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, CaseSummary
+from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
 from aftersales.domain.routes import Route
 from aftersales.services.desk import case_record
 from aftersales.settings import Settings
@@ -48,7 +48,7 @@ def cases(
     with desk.uow() as repo:
         rows = repo.list_cases(statuses, Route(route) if route else None, lead, breaching, limit)
     if as_json:
-        click.echo(json.dumps([_as_dict(row) for row in rows], indent=2))
+        click.echo(json.dumps([summary_to_dict(row) for row in rows], indent=2))
         return
     if not rows:
         click.echo("no open cases" + (" matching the filters" if route or lead or breaching else ""))
@@ -83,22 +83,6 @@ def _json_value(value: object) -> str:
 
 def _short(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def _as_dict(row: CaseSummary) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "route": row.route.value,
-        "status": row.status.value,
-        "lead": {"role": row.lead_role, "name": row.lead_name},
-        "customer": row.customer,
-        "order": row.order_number,
-        "subject": row.subject,
-        "opened_at": row.opened_at.isoformat(),
-        "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
-        "risk": _RISK[row.risk] or "on track",
-        "clocks": list(row.clocks),
-    }
 
 
 def _render(record: dict[str, Any], time_zone: str) -> str:

@@ -75,3 +75,23 @@ class CaseSummary:
     next_due_at: datetime | None
     risk: int  # 2 breached, 1 at risk, 0 on track
     clocks: tuple[Mapping[str, Any], ...]
+
+
+RISK_LABELS = {2: "breached", 1: "at risk", 0: "on track"}
+
+
+def summary_to_dict(row: CaseSummary) -> dict[str, Any]:
+    """A queue row as JSON-ready data: the shape of `aftersales cases --json` and the API."""
+    return {
+        "id": row.id,
+        "route": row.route.value,
+        "status": row.status.value,
+        "lead": {"role": row.lead_role, "name": row.lead_name},
+        "customer": row.customer,
+        "order": row.order_number,
+        "subject": row.subject,
+        "opened_at": row.opened_at.isoformat(),
+        "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
+        "risk": RISK_LABELS[row.risk],
+        "clocks": list(row.clocks),
+    }

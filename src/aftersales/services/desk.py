@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from aftersales.domain.cases import CaseStatus, Event, check_transition
@@ -99,17 +100,22 @@ def mark_evidence(uow: UnitOfWork, case_id: int, mark: EvidenceMark) -> None:
         cases.add_event(case_id, Event("evidence_marked", mark.at, mark.by, data))
 
 
-def record_decision(uow: UnitOfWork, case_id: int, decision: str, *, by: str, at: datetime) -> None:
-    """A person's decision (refund, reship, partial refund, reject ...), kept on the case and the timeline."""
+def record_decision(
+    uow: UnitOfWork, case_id: int, decision: str, *, by: str, at: datetime, amount: Decimal | None = None
+) -> None:
+    """A person's decision (refund, reship, partial refund, reject ...), kept on the case and
+    the timeline; ``amount`` is the money it gives back, if any."""
+    money = str(amount) if amount is not None else None
     with uow() as cases:
         row = cases.case_row(case_id)
         recorded = dict(row["decision"] or {}) | {
             "recorded": decision,
+            "recorded_amount": money,
             "recorded_by": by,
             "recorded_at": at.isoformat(),
         }
         cases.update_case(case_id, {"decision": recorded, "updated_at": at})
-        cases.add_event(case_id, Event("decision_recorded", at, by, {"decision": decision}))
+        cases.add_event(case_id, Event("decision_recorded", at, by, {"decision": decision, "amount": money}))
 
 
 class EvidenceNotFound(AftersalesError):

@@ -353,6 +353,22 @@ class SqlCaseRepository:
         )
         return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
 
+    def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]:
+        """Cases of a customer (an e-mail address) or of an order number ("1043" or "#1043"),
+        newest first, open or not."""
+        term = term.strip()
+        query = (
+            select(t.cases, t.customers.c.email.label("customer"))
+            .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
+            .order_by(t.cases.c.id.desc())
+            .limit(limit)
+        )
+        if "@" in term:
+            query = query.where(t.customers.c.email == term.lower())
+        else:
+            query = query.where(t.cases.c.order_number == term.lstrip("#"))
+        return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+
 
 def _summary(row: Mapping[str, Any]) -> CaseSummary:
     return CaseSummary(

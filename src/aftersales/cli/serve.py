@@ -1,0 +1,37 @@
+"""`aftersales serve`: the web desk and its JSON API on one port."""
+
+from __future__ import annotations
+
+import click
+
+from aftersales.settings import Settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65_535))
+@click.option(
+    "--tick-seconds",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Advance the SLA clocks (like `aftersales sla tick`) this often; 0: never.",
+)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, tick_seconds: float) -> None:
+    """Serve the web desk: the queue, case pages, the Routing Lab, the policy page, the
+    public contact form (/contact) and the JSON API (/api/, schema at /openapi.json).
+
+    \b
+    Examples:
+      aftersales serve                       http://127.0.0.1:8000 on the embedded SQLite file
+      aftersales serve --host 0.0.0.0 --port 8080   (put TLS in front of it)
+      aftersales user add lead@store.example --role operations   an account to sign in with
+    """
+    import uvicorn  # imported here: only this command needs it
+
+    from aftersales.web.app import create_app  # imported here: only this command needs it
+
+    app = create_app(settings, tick_seconds=tick_seconds or None)
+    click.echo(f"aftersales web desk on http://{host}:{port}/  (Ctrl-C stops it)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

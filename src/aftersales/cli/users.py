@@ -1,0 +1,122 @@
+"""`aftersales user` and `aftersales token`: who may use the desk, and their API tokens."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from aftersales.adapters.db.users import users_unit_of_work
+from aftersales.adapters.passwords import password_hasher
+from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, normalised_email
+from aftersales.services.accounts import add_user, issue_token, user_with_email
+from aftersales.settings import Settings
+from aftersales.wiring import open_desk
+
+
+@click.group()
+def user() -> None:
+    """Desk users: who may sign in to the web desk, and with which role.
+
+    \b
+    Roles: frontline, operations, founder, supply_chain, marketing, admin. Frontline may not
+    record a decision above the policy's frontline refund limit, nor resolve or close a
+    chargeback_risk case; only an admin manages users.
+    """
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What they may do.")
+@click.option("--name", default="", help="Their name, as the timeline shows it.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+@click.pass_obj
+def add_command(settings: Settings, email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Add a user who signs in with EMAIL and a password of at least 10 characters.
+
+    \b
+    Examples:
+      aftersales user add dana@northwind.example --role founder --name "Dana Whitfield"
+      printf '%s\\n' "$PASSWORD" | aftersales user add sam@northwind.example --role frontline --password-stdin
+    """
+    normalised_email(email)  # a typo is refused before the password is asked for
+    password = _read_password() if password_stdin else _prompt_password()
+    with users_unit_of_work(open_desk(settings).engine)() as users:
+        added = add_user(
+            users,
+            password_hasher(),
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            at=datetime.now(UTC),
+        )
+    click.echo(f"user {added.id}: {added.email} ({added.role})")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of user objects.")
+@click.pass_obj
+def list_command(settings: Settings, as_json: bool) -> None:
+    """Every user, by e-mail, with their role and whether they are active.
+
+    \b
+    Examples:
+      aftersales user list
+      aftersales user list --json
+    """
+    with users_unit_of_work(open_desk(settings).engine)() as users:
+        found = users.list_users()
+    if as_json:
+        click.echo(json.dumps([_as_dict(u) for u in found], indent=2))
+        return
+    if not found:
+        click.echo("no users yet: add one with `aftersales user add EMAIL --role admin`")
+        return
+    click.echo(f"{'id':>4}  {'e-mail':<32} {'role':<13} {'active':<7} name")
+    for u in found:
+        click.echo(f"{u.id:>4}  {u.email:<32} {u.role:<13} {'yes' if u.active else 'no':<7} {u.name}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens: a script or integration acts as a user with a bearer token."""
+
+
+@token.command("add")
+@click.argument("email")
+@click.option("--name", default="api", show_default=True, help="What the token is for, e.g. 'shopify-sync'.")
+@click.pass_obj
+def add_token_command(settings: Settings, email: str, name: str) -> None:
+    """Issue an API token for the user with EMAIL. The token is printed once, alone on
+    standard output, so a script can capture it; only its hash is stored.
+
+    \b
+    Examples:
+      aftersales token add dana@northwind.example --name shopify-sync
+      TOKEN=$(aftersales token add ops@northwind.example --name nightly-report)
+    """
+    with users_unit_of_work(open_desk(settings).engine)() as users:
+        holder = user_with_email(users, email)
+        issued = issue_token(users, holder.id, name, datetime.now(UTC))
+    click.echo(f"token '{name}' for {holder.email}; it will not be shown again, so copy it now:", err=True)
+    click.echo(issued)
+
+
+def _prompt_password() -> str:
+    prompt = f"Password (at least {MIN_PASSWORD_LENGTH} characters)"
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+def _read_password() -> str:
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _as_dict(u: User) -> dict[str, object]:
+    return {"id": u.id, "email": u.email, "name": u.name, "role": u.role.value, "active": u.active}

@@ -1,0 +1,200 @@
+"""The JSON API under /api/: thin handlers over the same use cases as the CLI.
+
+Every handler is a plain (sync) function: FastAPI runs it in its thread pool, and each use
+case is one transaction on the desk's database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from aftersales.adapters.message_files import MessageReader, message_from_record
+from aftersales.adapters.order_file import parse_order
+from aftersales.adapters.policy_file import PolicyError, parse_policy
+from aftersales.domain.card import card_to_dict
+from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
+from aftersales.domain.routes import Route
+from aftersales.domain.sla.calendar import due_at
+from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
+from aftersales.services.intake import Incoming, take_in
+from aftersales.services.routing import build_card
+from aftersales.web import work
+from aftersales.web.errors import ApiError
+from aftersales.web.security import ApiUser, Web
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in, or the API token is not valid"},
+    403: {"description": "the CSRF header is missing, or the role may not do this"},
+    404: {"description": "no such case or evidence item"},
+    422: {"description": "the request or its content is not valid; `error.details` says where"},
+}
+
+
+class MessageIn(BaseModel):
+    """A customer message; the same keys as a line of `aftersales intake` JSONL."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    text: str = Field(min_length=1, max_length=200_000)
+    sender: str | None = Field(default=None, alias="from", max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=998)
+    sent_at: str | None = Field(default=None, description="ISO 8601 with an offset")
+    channel: Literal["email", "form", "chat", "social", "review", "api"] = "api"
+    order: str | None = Field(default=None, max_length=64)
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    case: str | None = Field(default=None, max_length=20)
+    id: str | None = Field(default=None, max_length=998, description="the message's own id, for dedupe")
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=50_000)
+
+
+class ReplyIn(TextIn):
+    next_update: datetime | None = Field(default=None, description="overrides the time the text promises")
+    force: bool = False
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: CaseStatus
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=100)
+    present: bool
+    note: str = Field(default="", max_length=2_000)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(min_length=1, max_length=2_000)
+    amount: Decimal | None = Field(default=None, ge=0, le=1_000_000, description="money given back, if any")
+
+
+class RouteIn(TextIn):
+    order: dict[str, Any] | None = Field(default=None, description="order facts, as `route --order` reads")
+
+
+class ReplyCheckIn(TextIn):
+    case_id: int | None = None
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    toml: str = Field(max_length=200_000)
+
+
+@router.post("/messages", status_code=201, responses=_ERRORS)
+def create_message(body: MessageIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """Take in one customer message: threaded into its open case or opening one."""
+    now = web.now()
+    reader = MessageReader.of(now, [web.kit.policy.support_email])
+    message = message_from_record(body.model_dump(by_alias=True, exclude_none=True), reader)
+    result = take_in(web.desk.uow, web.kit, Incoming(message, f"api:{user.email}"), now=now)
+    return {"outcome": result.outcome.value, "case_id": result.case_id}
+
+
+@router.get("/cases", responses=_ERRORS)
+def list_cases(
+    web: Web,
+    user: ApiUser,
+    route: Route | None = None,
+    lead: Annotated[str | None, Query(max_length=200)] = None,
+    breaching: bool = False,
+    include_closed: Annotated[bool, Query(alias="all")] = False,
+    q: Annotated[str | None, Query(max_length=320, description="an order number or e-mail")] = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 200,
+) -> list[dict[str, Any]]:
+    """Open cases, riskiest first (breached, at risk, on track; the soonest due first)."""
+    statuses = list(CaseStatus) if include_closed else sorted(OPEN_STATUSES)
+    with web.desk.uow() as cases:
+        rows = cases.find_cases(q, limit) if q else cases.list_cases(statuses, route, lead, breaching, limit)
+    return [summary_to_dict(row) for row in rows]
+
+
+@router.get("/cases/{case_id}", responses=_ERRORS)
+def get_case(case_id: int, web: Web, user: ApiUser) -> dict[str, Any]:
+    """One case: the case, its messages, evidence and timeline."""
+    record: dict[str, Any] = work.jsonable(case_record(web.desk.uow, case_id))
+    return record
+
+
+@router.post("/cases/{case_id}/reply", responses=_ERRORS)
+def reply(case_id: int, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """A public reply; refused (422, with the failed checks) when it names no next-update time."""
+    promised = work.reply(web, user, case_id, body.text, body.next_update, force=body.force)
+    return {"promised_update_at": promised.isoformat() if promised else None, **work.clocks_of(web, case_id)}
+
+
+@router.post("/cases/{case_id}/notes", status_code=201, responses=_ERRORS)
+def note(case_id: int, body: TextIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    add_note(web.desk.uow, case_id, body.text, by=user.name or user.email, at=web.now())
+    return {"ok": True}
+
+
+@router.post("/cases/{case_id}/status", responses=_ERRORS)
+def status(case_id: int, body: StatusIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """Move the case; frontline may not resolve or close a chargeback-risk case."""
+    work.change_status(web, user, case_id, body.status)
+    return work.clocks_of(web, case_id)
+
+
+@router.post("/cases/{case_id}/evidence", responses=_ERRORS)
+def evidence(case_id: int, body: EvidenceIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    mark = EvidenceMark(key=body.key, present=body.present, note=body.note, by=user.name, at=web.now())
+    mark_evidence(web.desk.uow, case_id, mark)
+    return {"ok": True}
+
+
+@router.post("/cases/{case_id}/decision", responses=_ERRORS)
+def decision(case_id: int, body: DecisionIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """Record a decision; frontline may not record one above the policy's frontline limit."""
+    work.record_decision(web, user, case_id, body.decision, body.amount)
+    return {"ok": True}
+
+
+@router.post("/route", responses=_ERRORS)
+def route_message(body: RouteIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """The Routing Lab: a message (and optionally order facts) to its decision card."""
+    order = parse_order(body.order, "order") if body.order is not None else None
+    return card_to_dict(build_card(web.kit, body.text, now=web.now(), order=order))
+
+
+@router.post("/reply-check", responses=_ERRORS)
+def reply_check(body: ReplyCheckIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """The reply checks, live: what a reply lacks and the next-update time it promises."""
+    return work.reply_check(web, body.text, body.case_id)
+
+
+@router.post("/policy/check", responses=_ERRORS)
+def policy_check(body: PolicyIn, user: ApiUser) -> dict[str, Any]:
+    """Validate a policy file's text: every problem with its line and key."""
+    try:
+        parse_policy(body.toml, "policy.toml")
+    except PolicyError as error:
+        problems = [{"line": p.line, "key": p.key, "message": p.message} for p in error.problems]
+        return {"ok": False, "problems": problems}
+    return {"ok": True, "problems": []}
+
+
+@router.get("/sla/due", responses=_ERRORS)
+def sla_due(
+    web: Web,
+    user: ApiUser,
+    start: datetime,
+    hours: Annotated[float, Query(ge=0, le=10_000)],
+) -> dict[str, Any]:
+    """The moment ``hours`` business hours after ``start`` under the store's calendar."""
+    if start.utcoffset() is None:
+        raise ApiError(422, "invalid_request", "start needs an offset, e.g. 2026-11-27T16:00:00-05:00")
+    return {"due_at": due_at(start, hours * 60, web.kit.calendar).isoformat()}

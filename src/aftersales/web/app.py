@@ -1,0 +1,132 @@
+"""The web desk: an ASGI app (FastAPI) with server-rendered pages and a JSON API.
+
+``create_app`` builds everything once: the desk's database, the routing kit, the accounts.
+While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from aftersales import __version__
+from aftersales.ports import PasswordHasher
+from aftersales.services.sla import tick
+from aftersales.settings import Settings
+from aftersales.web import api, errors, pages
+from aftersales.web.context import WebDesk, build_web_desk
+from aftersales.web.sanitize import FRAME_CSP
+
+log = logging.getLogger("aftersales.web")
+_HERE = resources.files("aftersales.web")
+SESSION_COOKIE = "aftersales_session"
+_SESSION_DAYS = 14
+# Pages load their own script and style only; customer HTML is shown in a sandboxed frame.
+_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(
+    settings: Settings, *, hasher: PasswordHasher | None = None, tick_seconds: float | None = 60.0
+) -> FastAPI:
+    """The app for the store in ``settings``; ``tick_seconds`` None runs no background tick."""
+    web = build_web_desk(settings, hasher)
+    app = FastAPI(
+        title="aftersales",
+        version=__version__,
+        summary="The support desk's JSON API: cases, replies, notes, evidence, decisions, routing.",
+        docs_url=None,  # Swagger UI loads from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+        lifespan=_lifespan(web, tick_seconds),
+    )
+    app.state.web = web
+    app.state.templates = _templates(web)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=web.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=_SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=False,  # served on loopback by default; put TLS in front for anything else
+    )
+    app.middleware("http")(_security_headers)
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+    app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
+    return app
+
+
+def _health() -> dict[str, str]:
+    """Public: the server is up."""
+    return {"status": "ok", "version": __version__}
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", _PAGE_CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _templates(web: WebDesk) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    zone = web.kit.calendar.tz
+    templates.env.filters["local"] = lambda moment: _local(moment, zone)
+    templates.env.globals.update(store=web.kit.policy.store_name, version=__version__, frame_csp=FRAME_CSP)
+    return templates
+
+
+def _local(moment: Any, zone: ZoneInfo) -> str:
+    """A stored time as the store reads it: 'Tue 24 Nov 10:00 EST'."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        return "-"
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname() or ''}".strip()
+
+
+def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], Any]:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_tick_forever(web, tick_seconds)) if tick_seconds else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            web.desk.engine.dispose()
+
+    return lifespan
+
+
+async def _tick_forever(web: WebDesk, seconds: float) -> None:
+    """`aftersales sla tick` every ``seconds``: clocks move and breaches are recorded even when
+    nobody opens a page. A failed tick is logged and tried again next time."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(tick, web.desk.uow, web.kit, web.now())
+        except Exception:
+            log.exception("the SLA tick failed; trying again in %s s", seconds)

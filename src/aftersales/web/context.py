@@ -1,0 +1,56 @@
+"""What every request handler uses, built once when the app starts."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aftersales.adapters.db.users import users_unit_of_work
+from aftersales.adapters.passwords import password_hasher
+from aftersales.ports import PasswordHasher
+from aftersales.services.routing import RoutingKit
+from aftersales.settings import Settings
+from aftersales.wiring import Desk, build_routing_kit, open_desk
+
+
+@dataclass(frozen=True, slots=True)
+class WebDesk:
+    settings: Settings
+    desk: Desk
+    kit: RoutingKit
+    users: Any  # ``with users() as repo:`` is one transaction on the accounts
+    hasher: PasswordHasher
+    secret_key: str
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+
+def build_web_desk(settings: Settings, hasher: PasswordHasher | None = None) -> WebDesk:
+    desk = open_desk(settings)
+    return WebDesk(
+        settings=settings,
+        desk=desk,
+        kit=build_routing_kit(settings),
+        users=users_unit_of_work(desk.engine),
+        hasher=hasher or password_hasher(),
+        secret_key=settings.secret_key or _stored_secret(settings.data_dir / "secret_key"),
+    )
+
+
+def _stored_secret(path: Path) -> str:
+    """The data folder's session key, made once: restarting the server keeps everyone signed in."""
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # created with mode 0600 in one step, so the key is never readable by others
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

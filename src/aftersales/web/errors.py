@@ -1,0 +1,112 @@
+"""One JSON error shape for the API, an HTML page for the pages, the sign-in redirect.
+
+Every API error is ``{"error": {"status": 404, "code": "not_found", "message": "..."}}``;
+``details`` is added where there is more to say (which fields, which reply checks).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from aftersales.domain.cases import CaseNotFound, InvalidTransition
+from aftersales.domain.errors import AftersalesError, InputError
+from aftersales.services.desk import EvidenceNotFound
+from aftersales.services.replies import ReplyRefused
+
+log = logging.getLogger("aftersales.web")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class LoginRequired(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(AftersalesError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _respond(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+    if request.url.path.startswith(("/api/", "/webhooks/")) or "json" in request.headers.get("accept", ""):
+        return JSONResponse(error_body(status, code, message, details), status_code=status)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return _respond(request, error.status, error.code, error.message, error.details)
+
+
+async def _login_required(request: Request, error: Exception) -> Response:
+    assert isinstance(error, LoginRequired)
+    return RedirectResponse(f"/login?next={quote(error.path)}", status_code=303)
+
+
+def domain_error_status(error: AftersalesError) -> tuple[int, str]:
+    if isinstance(error, CaseNotFound | EvidenceNotFound):
+        return 404, "not_found"
+    if isinstance(error, InvalidTransition):
+        return 409, "invalid_transition"
+    if isinstance(error, ReplyRefused):
+        return 422, "reply_refused"
+    if isinstance(error, InputError):
+        return 422, "invalid_input"
+    return 400, "bad_request"
+
+
+async def _domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, AftersalesError)
+    status, code = domain_error_status(error)
+    details = None
+    if isinstance(error, ReplyRefused):
+        details = [{"check": p.check, "fix": p.fix, "sentence": p.sentence} for p in error.problems]
+    return _respond(request, status, code, str(error), details)
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"where": ".".join(str(part) for part in e.get("loc", ())), "problem": e.get("msg", "")}
+        for e in error.errors()
+    ]
+    message = "; ".join(f"{d['where']}: {d['problem']}" for d in details) or "the request is not valid"
+    return _respond(request, 422, "invalid_request", message, details)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return _respond(request, error.status_code, code, str(error.detail))
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _respond(request, 500, "internal", "something went wrong on the server; it has been logged")
