@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 import tomllib
 from datetime import datetime, time, timedelta
@@ -11,18 +12,23 @@ from typing import Any
 
 import click
 
+from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.message_files import read_messages
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.packaged import read_packaged_text
+from aftersales.adapters.passwords import password_hasher
 from aftersales.cli.cases import cases as cases_command
 from aftersales.cli.options import now_option, parse_now
 from aftersales.cli.render import render_card
+from aftersales.cli.serve import serve
+from aftersales.domain.accounts import Role
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import ParseProblem
 from aftersales.domain.notes import render_notes
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.signals import Attachment
+from aftersales.services.accounts import add_user, set_password
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
@@ -31,6 +37,7 @@ from aftersales.services.sla import tick
 from aftersales.settings import Settings
 from aftersales.wiring import Desk, build_routing_kit, open_desk
 
+DEMO_EMAIL = "demo@northwind.example"
 _DAY_FIELDS = {
     "placed_days_ago": "placed_at",
     "fulfilled_days_ago": "fulfilled_at",
@@ -43,9 +50,19 @@ _DAY_FIELDS = {
 @click.option("--lab", is_flag=True, help="Print the seed's Routing Lab cards instead of filling the desk.")
 @click.option("--json", "as_json", is_flag=True, help="With --lab: the cards as JSON lines.")
 @click.option("--notes", is_flag=True, help="With --lab: the copyable notes after each card.")
+@click.option("--serve", "then_serve", is_flag=True, help="Then serve the web desk (as `aftersales serve`).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65_535), help="With --serve.")
 @now_option
 @click.pass_context
-def demo(ctx: click.Context, lab: bool, as_json: bool, notes: bool, now_text: str | None) -> None:
+def demo(
+    ctx: click.Context,
+    lab: bool,
+    as_json: bool,
+    notes: bool,
+    then_serve: bool,
+    port: int,
+    now_text: str | None,
+) -> None:
     """The demo store (Northwind Tumblers): a week of customer messages in the case desk.
 
     Fills the desk's database (the data folder's SQLite file by default) with the store's
@@ -69,6 +86,25 @@ def demo(ctx: click.Context, lab: bool, as_json: bool, notes: bool, now_text: st
     )
     ctx.invoke(cases_command)
     click.echo("\nNext: `aftersales case ID` for one case, `aftersales reply ID --text ...` to answer.")
+    password = _demo_account(desk, now)
+    click.echo(f"Web desk (`aftersales serve`): sign in as {DEMO_EMAIL} with the password {password}")
+    if then_serve:
+        ctx.invoke(serve, port=port)
+
+
+def _demo_account(desk: Desk, now: datetime) -> str:
+    """The demo desk's admin account, with a new random password each run (printed once):
+    a fixed password would be a known way into any desk that ever ran the demo."""
+    password = secrets.token_urlsafe(12)
+    hasher = password_hasher()
+    with users_unit_of_work(desk.engine)() as users:
+        if users.user_by_email(DEMO_EMAIL) is None:
+            add_user(
+                users, hasher, email=DEMO_EMAIL, name="Demo Lead", role=Role.ADMIN, password=password, at=now
+            )
+        else:
+            set_password(users, hasher, DEMO_EMAIL, password)
+    return password
 
 
 def _seed_week(desk: Desk, kit: RoutingKit, now: datetime) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.db.users import users_unit_of_work
+from aftersales.adapters.db.users import SqlUserRepository, users_unit_of_work
 from aftersales.adapters.passwords import password_hasher
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, normalised_email
 from aftersales.services.accounts import add_user, issue_token, user_with_email
@@ -30,7 +31,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What they may do.")
-@click.option("--name", default="", help="Their name, as the timeline shows it.")
+@click.option("--name", default="", metavar="NAME", help="Their name, as the timeline shows it.")
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -47,7 +48,7 @@ def add_command(settings: Settings, email: str, role: str, name: str, password_s
     """
     normalised_email(email)  # a typo is refused before the password is asked for
     password = _read_password() if password_stdin else _prompt_password()
-    with users_unit_of_work(open_desk(settings).engine)() as users:
+    with _accounts(settings) as users:
         added = add_user(
             users,
             password_hasher(),
@@ -71,7 +72,7 @@ def list_command(settings: Settings, as_json: bool) -> None:
       aftersales user list
       aftersales user list --json
     """
-    with users_unit_of_work(open_desk(settings).engine)() as users:
+    with _accounts(settings) as users:
         found = users.list_users()
     if as_json:
         click.echo(json.dumps([_as_dict(u) for u in found], indent=2))
@@ -81,7 +82,9 @@ def list_command(settings: Settings, as_json: bool) -> None:
         return
     click.echo(f"{'id':>4}  {'e-mail':<32} {'role':<13} {'active':<7} name")
     for u in found:
-        click.echo(f"{u.id:>4}  {u.email:<32} {u.role:<13} {'yes' if u.active else 'no':<7} {u.name}")
+        click.echo(
+            f"{u.id:>4}  {u.email:<32} {u.role:<13} {'yes' if u.active else 'no':<7} {u.name}".rstrip()
+        )
 
 
 @click.group()
@@ -91,7 +94,13 @@ def token() -> None:
 
 @token.command("add")
 @click.argument("email")
-@click.option("--name", default="api", show_default=True, help="What the token is for, e.g. 'shopify-sync'.")
+@click.option(
+    "--name",
+    default="api",
+    show_default=True,
+    metavar="NAME",
+    help="What the token is for, e.g. 'shopify-sync'.",
+)
 @click.pass_obj
 def add_token_command(settings: Settings, email: str, name: str) -> None:
     """Issue an API token for the user with EMAIL. The token is printed once, alone on
@@ -102,11 +111,16 @@ def add_token_command(settings: Settings, email: str, name: str) -> None:
       aftersales token add dana@northwind.example --name shopify-sync
       TOKEN=$(aftersales token add ops@northwind.example --name nightly-report)
     """
-    with users_unit_of_work(open_desk(settings).engine)() as users:
+    with _accounts(settings) as users:
         holder = user_with_email(users, email)
         issued = issue_token(users, holder.id, name, datetime.now(UTC))
     click.echo(f"token '{name}' for {holder.email}; it will not be shown again, so copy it now:", err=True)
     click.echo(issued)
+
+
+def _accounts(settings: Settings) -> AbstractContextManager[SqlUserRepository]:
+    """One transaction on the desk's users and tokens."""
+    return users_unit_of_work(open_desk(settings).engine)()
 
 
 def _prompt_password() -> str:

@@ -94,6 +94,14 @@ def user_with_email(users: UserRepository, email: str) -> User:
     return found[0]
 
 
+def set_password(users: UserRepository, hasher: PasswordHasher, email: str, password: str) -> User:
+    """A new password for an existing user; InputError for an unknown e-mail or a short password."""
+    user = user_with_email(users, email)
+    check_new_password(password)
+    users.set_password_hash(user.id, hasher.hash(password))
+    return user
+
+
 def _token_hash(token: str) -> str:
     # SHA-256, not Argon2: a token has 256 random bits, so a fast hash is safe, and the
     # lookup by hash needs the same digest every time
