@@ -8,7 +8,8 @@ then it is refused with the right status and one error shape, and nothing change
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -424,3 +425,21 @@ def test_a_case_page_shows_the_card_evidence_composer_and_timeline(
     ):
         assert part in page, part
     assert "asked UPS for a trace" in after
+
+
+def test_the_composer_s_draft_on_an_old_case_promises_a_time_still_ahead(
+    client: TestClient, signed_in: Callable[[Role], str], token: Headers
+) -> None:
+    headers = token(Role.OPERATIONS)
+    five_days_ago = (datetime.now(UTC) - timedelta(days=5)).isoformat()
+    case_id = new_case(client, headers, {**WHERE_IS, "sent_at": five_days_ago})
+    signed_in(Role.OPERATIONS)
+
+    page = client.get(f"/cases/{case_id}").text
+    draft = unescape(page.split('id="reply-text"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0])
+    promised = client.post("/api/reply-check", json={"text": draft}, headers=headers).json()[
+        "promised_update_at"
+    ]
+
+    assert promised is not None
+    assert datetime.now(UTC) < datetime.fromisoformat(promised) < datetime.now(UTC) + timedelta(days=5)

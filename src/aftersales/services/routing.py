@@ -191,12 +191,16 @@ def message_card(kit: RoutingKit, message: InboundMessage, order: OrderFacts | N
     MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
     kept whole), so a huge or garbled mail still becomes a case instead of stopping an import.
     """
-    text = message.body if message.subject.strip() in message.body else f"{message.subject}\n{message.body}"
-    readable = _NOT_TEXT.sub(" ", text[:MAX_MESSAGE_CHARS]).strip()
     images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
-    return build_card(
-        kit, readable or "(empty message)", now=message.sent_at, order=order, attachments=images
-    )
+    text = routable_text(message.subject, message.body)
+    return build_card(kit, text, now=message.sent_at, order=order, attachments=images)
+
+
+def routable_text(subject: str, body: str) -> str:
+    """What the router reads of a stored message: the subject (unless the body repeats it) and
+    the body, cut to MAX_MESSAGE_CHARS with control characters blanked; never empty."""
+    text = body if subject.strip() in body else f"{subject}\n{body}"
+    return _NOT_TEXT.sub(" ", text[:MAX_MESSAGE_CHARS]).strip() or "(empty message)"
 
 
 def _situation(

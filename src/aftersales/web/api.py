@@ -33,6 +33,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in, or the API token is not valid"},
     403: {"description": "the CSRF header is missing, or the role may not do this"},
     404: {"description": "no such case or evidence item"},
+    409: {"description": "the case cannot move to that status from its current one"},
     422: {"description": "the request or its content is not valid; `error.details` says where"},
 }
 

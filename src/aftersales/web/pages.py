@@ -27,7 +27,7 @@ from aftersales.domain.routes import Route
 from aftersales.services.accounts import authenticate
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.routing import build_card, message_card
+from aftersales.services.routing import build_card, message_card, routable_text
 from aftersales.web import work
 from aftersales.web.sanitize import safe_email_html
 from aftersales.web.security import FormUser, PageUser, Web, csrf_matches, csrf_token, sign_in, sign_out
@@ -141,11 +141,8 @@ def queue(
 def case_page(request: Request, case_id: int, web: Web, user: PageUser, problem: str = "") -> HTMLResponse:
     record = case_record(web.desk.uow, case_id)
     case = record["case"]
-    first = next((m for m in record["messages"] if m["direction"] == "inbound"), None)
-    card = None
-    if first is not None:
-        text = f"{first['subject']}\n{first['body']}".strip()
-        card = card_to_dict(build_card(web.kit, text[:50_000] or "(empty message)", now=first["sent_at"]))
+    card = _card_now(web, record)
+    replied = any(m["direction"] == "outbound" for m in record["messages"])
     context = {
         "user": user,
         "case": case,
@@ -153,12 +150,27 @@ def case_page(request: Request, case_id: int, web: Web, user: PageUser, problem:
         "evidence": record["evidence"],
         "timeline": record["timeline"],
         "card": card,
-        "statuses": sorted(s.value for s in ALLOWED.get(CaseStatus(case["status"]), ())),
+        # a draft written now, so its times are still ahead; once answered, the agent writes
+        "draft": card["first_reply"] if card and not replied else "",
+        "statuses": [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]],
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
     }
     return render(request, "case.html", context)
+
+
+def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's first message routed again as of now, with the order facts the store holds:
+    its trace for the card, and a first-reply draft whose promised times are still ahead."""
+    first = next((m for m in record["messages"] if m["direction"] == "inbound"), None)
+    if first is None:
+        return None
+    number = record["case"]["order_number"]
+    with web.desk.uow() as cases:
+        order = cases.order(number) if number else None
+    text = routable_text(first["subject"], first["body"])
+    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order))
 
 
 def _back(case_id: int, problem: str = "") -> RedirectResponse:

@@ -1,0 +1,69 @@
+"""Save the web desk's screenshots for the docs: docs/img/queue.png and docs/img/case.png.
+
+    .venv/bin/python scripts/screenshots.py
+
+The same set-up as the browser tests (tests/browser/conftest.py): a fresh data folder with
+the demo store's week, the operations lead's account, `aftersales serve` on a free port,
+and the system Chromium (scripts/test-browser.sh installs it) at 1280x800.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlencode
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "docs" / "img"
+CASE_ORDER = "1043"  # the demo week's stalled parcel: clocks, a reply, evidence and a card
+
+
+def _browser_setup() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("browser_setup", ROOT / "tests" / "browser" / "conftest.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("tests/browser/conftest.py is missing")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    setup = _browser_setup()
+    chromium = setup.find_chromium()
+    if chromium is None:
+        sys.stderr.write("the system Chromium is missing: run `bash scripts/test-browser.sh` first\n")
+        return 1
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="aftersales-screenshots-") as folder,
+        setup.start_desk(Path(folder)) as desk,
+        sync_playwright() as playwright,
+    ):
+        browser = setup.launch_chromium(playwright, chromium)
+        context = browser.new_context(
+            base_url=desk.url, viewport={"width": 1280, "height": 800}, locale="en-US"
+        )
+        page = context.new_page()
+        page.goto("/login")
+        setup.sign_in(page)
+        page.wait_for_url("**/cases")
+        page.screenshot(path=IMAGES / "queue.png")
+        page.goto(f"/cases?{urlencode({'q': CASE_ORDER})}")
+        page.locator("table.queue tbody tr td a").first.click()
+        page.wait_for_url("**/cases/*")
+        page.locator("#reply-checks li").first.wait_for()  # the live reply checks have run
+        page.screenshot(path=IMAGES / "case.png")
+        browser.close()
+    for name in ("queue.png", "case.png"):
+        sys.stdout.write(f"{(IMAGES / name).relative_to(ROOT)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""The web desk as a person uses it, in Chromium: sign in, the queue, a reply that moves the
+next-update clock, the Routing Lab, the public contact form, and customer HTML that must not
+run. The desk is the demo store's week (see conftest.py); the server is a separate process.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from aftersales.domain.sla.calendar import BusinessCalendar, due_at
+
+from .conftest import LEAD_NAME, XSS_SENDER, XSS_SUBJECT, XSS_TEXT, sign_in
+
+RISK_ORDER = {"breached": 2, "at risk": 1, "on track": 0}
+REPLY = "We have asked the carrier for a trace and will update you by tomorrow 3 pm."
+
+
+def shown(moment: datetime, calendar: BusinessCalendar) -> str:
+    """A time as the pages show it: 'Mon 30 Nov 15:00 EST'."""
+    local = moment.astimezone(calendar.tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+def open_case(page: Page, search: str) -> None:
+    """Search the queue and open the one case found."""
+    page.goto(f"/cases?{urlencode({'q': search})}")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    page.locator("table.queue tbody tr td a").first.click()
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+
+
+@pytest.mark.browser
+def test_sign_in_lands_on_the_queue_riskiest_first_and_search_finds_an_order(page: Page) -> None:
+    page.goto("/cases")
+    expect(page).to_have_url(re.compile(r"/login\?next=/cases$"))
+
+    sign_in(page, password="not-the-password")
+    expect(page.locator(".problem[role=alert]")).to_have_text(
+        "That e-mail and password do not match an active account."
+    )
+    expect(page.locator("table.queue")).to_have_count(0)
+
+    sign_in(page)
+    page.wait_for_url(re.compile(r"/cases$"))
+    expect(page.locator(".whoami span")).to_have_text(f"{LEAD_NAME} · operations")
+    badges = page.locator("table.queue tbody td .badge").all_inner_texts()
+    assert set(badges) <= set(RISK_ORDER), badges
+    assert "breached" in badges  # the demo week is days old: some first replies are late
+    ranks = [RISK_ORDER[b] for b in badges]
+    assert ranks == sorted(ranks, reverse=True), "the queue is not riskiest first"
+
+    page.fill("#search", "#1043")
+    page.press("#search", "Enter")
+    rows = page.locator("table.queue tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.locator("td").nth(7)).to_have_text("#1043")
+    expect(rows.locator("td").nth(6)).to_have_text("ana.silva@example.com")
+
+
+@pytest.mark.browser
+def test_a_reply_promising_a_time_moves_the_next_update_clock(
+    lead_page: Page, calendar: BusinessCalendar
+) -> None:
+    page = lead_page
+    open_case(page, "1043")
+    due = page.locator("#clocks tr[data-clock=next_update] td.due")
+    before = due.inner_text()
+    checks = page.locator("#reply-checks li")
+
+    tomorrow = datetime.now(calendar.tz).date() + timedelta(days=1)
+    promised = datetime.combine(tomorrow, time(15), tzinfo=calendar.tz)
+    assert before != shown(promised, calendar)
+
+    page.fill("#reply-text", "")
+    expect(checks).to_have_count(0)
+    page.fill("#reply-text", REPLY)
+    # filled by static/app.js from POST /api/reply-check, in the browser's (the store's) zone
+    expect(checks).to_have_text([f"Next update promised: {promised:%-m/%-d/%Y}, 3:00:00 PM"])
+    expect(checks.first).to_have_class("pass")
+
+    page.click("#send-reply")
+    expect(due).to_have_text(shown(promised, calendar))
+    expect(page.locator("#clocks tr[data-clock=next_update] .badge")).to_have_text("on track")
+    reply = page.locator("#messages article.outbound").last
+    expect(reply).to_contain_text(REPLY)
+    expect(reply.locator("header")).to_contain_text(f"promised update by {shown(promised, calendar)}")
+
+    start = datetime.now(UTC)
+    page.select_option("#next-update-hours", label="in 4 business hours")
+    expect(page.locator("#next-update-due")).to_have_text(
+        re.compile(r"^due .+ store time \(business hours\)$")
+    )
+    end = datetime.now(UTC)
+    hint = page.locator("#next-update-due").inner_text().removeprefix("due ")
+    picked = page.locator("#next-update").input_value().replace("T", " ")
+    # the browser asked GET /api/sla/due with its own clock, between start and end
+    expected = {f"{due_at(moment, 240, calendar):%Y-%m-%d %H:%M}" for moment in (start, end)}
+    assert hint.removesuffix(" store time (business hours)") in expected, (hint, expected)
+    assert picked in expected, (picked, expected)
+
+
+@pytest.mark.browser
+def test_the_routing_lab_shows_the_card_for_a_pasted_message(lead_page: Page) -> None:
+    page = lead_page
+    page.click("nav >> text=Routing Lab")
+    text = "The tumbler arrived in pieces, the lid is cracked. Order #1051, photos attached."
+    page.fill("#lab-text", text)
+    page.click("#route-it")
+
+    card = page.locator("#card")
+    expect(card.locator(".route.big")).to_have_text("damaged item")
+    expect(card.locator("h2")).to_have_text("Routing card")
+    expect(page.locator("#lab-text")).to_have_value(text)
+
+
+@pytest.mark.browser
+def test_the_contact_form_opens_a_case_the_desk_finds_by_email(page: Page) -> None:
+    email = "rosa.quinn@example.com"
+    page.goto("/contact")
+    expect(page.locator("nav")).to_have_count(0)  # signed out: the public page only
+    page.fill("#contact-name", "Rosa Quinn")
+    page.fill("#contact-email", email)
+    page.fill("#contact-order", "#1088")
+    page.select_option("#contact-issue", "damaged")
+    page.fill("#contact-message", "The tumbler arrived with a dent in the lid. I can send photos.")
+    page.click("#contact-send")
+
+    answer = page.locator("#first-response")
+    expect(answer).to_have_text(
+        re.compile(r"^We will answer by \w{3} \d{1,2} \w{3} \d\d:\d\d \w+ \(reference: case \d+\)\.$")
+    )
+    reference = re.search(r"case (\d+)", answer.inner_text())
+    assert reference is not None
+    case_id = reference.group(1)
+
+    page.goto("/login")
+    sign_in(page)
+    page.wait_for_url(re.compile(r"/cases$"))
+    page.fill("#search", email)
+    page.press("#search", "Enter")
+    row = page.locator("table.queue tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").first).to_have_text(case_id)
+    expect(row.locator("td").nth(6)).to_have_text(email)
+    expect(row.locator("td").nth(7)).to_have_text("#1088")
+    expect(row.locator(".route")).to_have_text("damaged item")
+
+
+@pytest.mark.browser
+def test_script_in_a_customer_mail_does_not_run_on_the_case_page(lead_page: Page) -> None:
+    page = lead_page
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+
+    page.goto(f"/cases?{urlencode({'q': XSS_SENDER})}")
+    row = page.locator("table.queue tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(8)).to_have_text(XSS_SUBJECT)  # shown as text, not markup
+    assert page.locator("script:not([src])").count() == 0
+    row.locator("td a").first.click()
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    page.wait_for_load_state("load")
+    frame = page.frame_locator("iframe.mail")
+    expect(frame.locator("p")).to_have_text("Where is my order #1099?")
+
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert len(page.frames) == 2  # the page and the customer's mail
+    assert [f.evaluate("typeof window.__xss") for f in page.frames] == ["undefined", "undefined"]
+    assert page.locator("script:not([src])").count() == 0
+    assert page.locator("[onerror], [onload], [href^='javascript:']").count() == 0
+    assert frame.locator("script, svg, [onerror], [onload], [href^='javascript:']").count() == 0
+    expect(page.locator("#messages pre").first).to_have_text(XSS_TEXT)
+    assert dialogs == []
