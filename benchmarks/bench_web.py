@@ -51,6 +51,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import anyio.to_thread
 
 from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.passwords import password_hasher
@@ -587,6 +590,18 @@ def _where(filename: str, function: str) -> str:
     )
 
 
+def with_thread_limit(app: Any, threads: int | None) -> Any:
+    """The app, with at most ``threads`` sync handlers running at once (anyio's default: 40)."""
+    if not threads:
+        return app
+
+    async def limited(scope: Any, receive: Any, send: Any) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        await app(scope, receive, send)
+
+    return limited
+
+
 def profile(args: argparse.Namespace, options: Options) -> None:
     """The app served by uvicorn in this process, the load run against it, every thread sampled."""
     import uvicorn  # only the profile needs these
@@ -603,9 +618,8 @@ def profile(args: argparse.Namespace, options: Options) -> None:
         token = add_account(db)
         settings = Settings(data_dir=db.data_dir, policy_file=None, database_url=db.url)
         port = free_port()
-        config = uvicorn.Config(
-            create_app(settings, tick_seconds=None), host=HOST, port=port, log_level="warning"
-        )
+        app = with_thread_limit(create_app(settings, tick_seconds=None), args.threads)
+        config = uvicorn.Config(app, host=HOST, port=port, log_level="warning")
         uvicorn_server = uvicorn.Server(config)
         thread = threading.Thread(target=uvicorn_server.run, daemon=True)
         thread.start()
@@ -617,7 +631,8 @@ def profile(args: argparse.Namespace, options: Options) -> None:
             result, command = measure(load, server, args.clients, args.seconds, options)
         uvicorn_server.should_exit = True
         thread.join()
-    print(f"{kind}, {args.cases:,} cases, in-process uvicorn, profiled:")
+    limit = f", at most {args.threads} handler threads" if args.threads else ""
+    print(f"{kind}, {args.cases:,} cases, in-process uvicorn{limit}, profiled:")
     show(f"{load.label}, {args.clients} clients", result, command, load.target_p99_ms)
     sampler.report()
 
@@ -642,6 +657,9 @@ def main(argv: Sequence[str]) -> None:
         choices=("queue", "case", "list", "intake"),
         help="serve in this process and sample every thread's stack during this load (first database)",
     )
+    parser.add_argument(
+        "--threads", type=int, help="with --profile: let at most this many handlers run at once (default 40)"
+    )
     args = parser.parse_args(argv)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     texts = intake_texts()
@@ -650,6 +668,7 @@ def main(argv: Sequence[str]) -> None:
         f"--clients {args.clients} --seconds {args.seconds:g} --baseline-seconds {args.baseline_seconds:g}"
         + (" --python-client" if args.python_client else "")
         + (f" --profile {args.profile}" if args.profile else "")
+        + (f" --threads {args.threads}" if args.threads else "")
     )
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load generator: "

@@ -57,6 +57,7 @@ def main() -> int:
         page.goto(f"/cases?{urlencode({'q': CASE_ORDER})}")
         page.locator("table.queue tbody tr td a").first.click()
         page.wait_for_url("**/cases/*")
+        page.fill("#reply-text", "We have asked UPS for a trace of the parcel. I'll update you by tomorrow 3 pm.")
         page.locator("#reply-checks li").first.wait_for()  # the live reply checks have run
         page.screenshot(path=IMAGES / "case.png")
         browser.close()
