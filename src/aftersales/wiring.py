@@ -87,6 +87,7 @@ class Desk:
     engine: Engine
     uow: UnitOfWork
     attachments_dir: Path
+    read: UnitOfWork  # for reading only: never waits for a writer on SQLite
 
     def batched(self, size: int) -> BatchedUnitOfWork:
         """A unit of work committing every ``size`` blocks, for bulk intake (call ``flush``)."""
@@ -105,4 +106,10 @@ def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
                 f"the database at {engine.url.render_as_string(hide_password=True)} is not at the current "
                 "schema: run `aftersales db upgrade`"
             )
-    return Desk(engine, unit_of_work(engine, settings.attachments_dir), settings.attachments_dir)
+    attachments = settings.attachments_dir
+    return Desk(
+        engine,
+        unit_of_work(engine, attachments),
+        attachments,
+        unit_of_work(engine, attachments, writes=False),
+    )

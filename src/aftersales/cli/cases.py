@@ -45,7 +45,7 @@ def cases(
     """
     desk = open_desk(settings)
     statuses = list(CaseStatus) if include_closed else sorted(OPEN_STATUSES)
-    with desk.uow() as repo:
+    with desk.read() as repo:
         rows = repo.list_cases(statuses, Route(route) if route else None, lead, breaching, limit)
     if as_json:
         click.echo(json.dumps([summary_to_dict(row) for row in rows], indent=2))
@@ -70,7 +70,7 @@ def cases(
 def case(settings: Settings, case_id: int, as_json: bool) -> None:
     """One case: route, status, lead, clocks, evidence, decision and the timeline."""
     desk = open_desk(settings)
-    record = case_record(desk.uow, case_id)
+    record = case_record(desk.read, case_id)
     if as_json:
         click.echo(json.dumps(record, indent=2, default=_json_value))
         return

@@ -25,7 +25,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card
 from aftersales.web import work
 from aftersales.web.errors import ApiError
-from aftersales.web.security import ApiUser, Web
+from aftersales.web.security import MAX_ID, ApiUser, CaseId, Web
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -87,7 +87,7 @@ class RouteIn(TextIn):
 
 
 class ReplyCheckIn(TextIn):
-    case_id: int | None = None
+    case_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class PolicyIn(BaseModel):
@@ -118,47 +118,47 @@ def list_cases(
 ) -> list[dict[str, Any]]:
     """Open cases, riskiest first (breached, at risk, on track; the soonest due first)."""
     statuses = list(CaseStatus) if include_closed else sorted(OPEN_STATUSES)
-    with web.desk.uow() as cases:
+    with web.desk.read() as cases:
         rows = cases.find_cases(q, limit) if q else cases.list_cases(statuses, route, lead, breaching, limit)
     return [summary_to_dict(row) for row in rows]
 
 
 @router.get("/cases/{case_id}", responses=_ERRORS)
-def get_case(case_id: int, web: Web, user: ApiUser) -> dict[str, Any]:
+def get_case(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
     """One case: the case, its messages, evidence and timeline."""
-    record: dict[str, Any] = work.jsonable(case_record(web.desk.uow, case_id))
+    record: dict[str, Any] = work.jsonable(case_record(web.desk.read, case_id))
     return record
 
 
 @router.post("/cases/{case_id}/reply", responses=_ERRORS)
-def reply(case_id: int, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, Any]:
+def reply(case_id: CaseId, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, Any]:
     """A public reply; refused (422, with the failed checks) when it names no next-update time."""
     promised = work.reply(web, user, case_id, body.text, body.next_update, force=body.force)
     return {"promised_update_at": promised.isoformat() if promised else None, **work.clocks_of(web, case_id)}
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, responses=_ERRORS)
-def note(case_id: int, body: TextIn, web: Web, user: ApiUser) -> dict[str, Any]:
+def note(case_id: CaseId, body: TextIn, web: Web, user: ApiUser) -> dict[str, Any]:
     add_note(web.desk.uow, case_id, body.text, by=user.name or user.email, at=web.now())
     return {"ok": True}
 
 
 @router.post("/cases/{case_id}/status", responses=_ERRORS)
-def status(case_id: int, body: StatusIn, web: Web, user: ApiUser) -> dict[str, Any]:
+def status(case_id: CaseId, body: StatusIn, web: Web, user: ApiUser) -> dict[str, Any]:
     """Move the case; frontline may not resolve or close a chargeback-risk case."""
     work.change_status(web, user, case_id, body.status)
     return work.clocks_of(web, case_id)
 
 
 @router.post("/cases/{case_id}/evidence", responses=_ERRORS)
-def evidence(case_id: int, body: EvidenceIn, web: Web, user: ApiUser) -> dict[str, Any]:
+def evidence(case_id: CaseId, body: EvidenceIn, web: Web, user: ApiUser) -> dict[str, Any]:
     mark = EvidenceMark(key=body.key, present=body.present, note=body.note, by=user.name, at=web.now())
     mark_evidence(web.desk.uow, case_id, mark)
     return {"ok": True}
 
 
 @router.post("/cases/{case_id}/decision", responses=_ERRORS)
-def decision(case_id: int, body: DecisionIn, web: Web, user: ApiUser) -> dict[str, Any]:
+def decision(case_id: CaseId, body: DecisionIn, web: Web, user: ApiUser) -> dict[str, Any]:
     """Record a decision; frontline may not record one above the policy's frontline limit."""
     work.record_decision(web, user, case_id, body.decision, body.amount)
     return {"ok": True}

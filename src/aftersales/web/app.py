@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -31,6 +32,7 @@ from aftersales.web.sanitize import FRAME_CSP
 log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
 SESSION_COOKIE = "aftersales_session"
+HANDLER_THREADS = 4  # below the connection pool's 5
 _SESSION_DAYS = 14
 # Pages load their own script and style only; customer HTML is shown in a sandboxed frame.
 _PAGE_CSP = (
@@ -108,6 +110,10 @@ def _local(moment: Any, zone: ZoneInfo) -> str:
 def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], Any]:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Handlers run in worker threads. One process has one core's worth of Python, so
+        # more threads only queue on the GIL and the connection pool: a few at a time
+        # finish sooner (measured in docs/benchmarks.md).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
         task = asyncio.create_task(_tick_forever(web, tick_seconds)) if tick_seconds else None
         try:
             yield

@@ -23,6 +23,7 @@ class WebDesk:
     desk: Desk
     kit: RoutingKit
     users: Any  # ``with users() as repo:`` is one transaction on the accounts
+    users_read: Any  # the same, for reading only (the session's user on every page)
     hasher: PasswordHasher
     secret_key: str
 
@@ -38,6 +39,7 @@ def build_web_desk(settings: Settings, hasher: PasswordHasher | None = None) -> 
         desk=desk,
         kit=build_routing_kit(settings),
         users=users_unit_of_work(desk.engine),
+        users_read=users_unit_of_work(desk.engine, writes=False),
         hasher=hasher or password_hasher(),
         secret_key=settings.secret_key or _stored_secret(settings.data_dir / "secret_key"),
     )

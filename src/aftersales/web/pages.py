@@ -30,10 +30,20 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card, message_card, routable_text
 from aftersales.web import work
 from aftersales.web.sanitize import safe_email_html
-from aftersales.web.security import FormUser, PageUser, Web, csrf_matches, csrf_token, sign_in, sign_out
+from aftersales.web.security import (
+    CaseId,
+    FormUser,
+    PageUser,
+    Web,
+    csrf_matches,
+    csrf_token,
+    sign_in,
+    sign_out,
+)
 
 router = APIRouter(include_in_schema=False)
 _MAX_UPLOAD = 20 * 1024 * 1024
+QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
     "where_is_my_order": "Where is my order?",
@@ -116,19 +126,25 @@ def queue(
     lead: Annotated[str, Query(max_length=200)] = "",
     breaching: bool = False,
     q: Annotated[str, Query(max_length=320)] = "",
+    limit: Annotated[int, Query(ge=1, le=1_000)] = QUEUE_PAGE,
 ) -> HTMLResponse:
     chosen = Route(route) if route in {r.value for r in Route} else None
-    with web.desk.uow() as cases:
+    with web.desk.read() as cases:
         if q.strip():
-            rows = cases.find_cases(q, 200)
+            rows = cases.find_cases(q, limit)
         else:
-            rows = cases.list_cases(sorted(OPEN_STATUSES), chosen, lead or None, breaching, 200)
+            rows = cases.list_cases(sorted(OPEN_STATUSES), chosen, lead or None, breaching, limit)
     context = {
         "user": user,
         "rows": rows,
         "risk_labels": RISK_LABELS,
         "routes": [r.value for r in Route],
         "filters": {"route": route, "lead": lead, "breaching": breaching, "q": q},
+        "more": urlencode(
+            {"route": route, "lead": lead, "breaching": breaching or "", "q": q, "limit": limit + 200}
+        )
+        if len(rows) == limit
+        else "",
         "zone": web.kit.calendar.tz,
     }
     return render(request, "queue.html", context)
@@ -138,8 +154,8 @@ def queue(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, web: Web, user: PageUser, problem: str = "") -> HTMLResponse:
-    record = case_record(web.desk.uow, case_id)
+def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, problem: str = "") -> HTMLResponse:
+    record = case_record(web.desk.read, case_id)
     case = record["case"]
     card = _card_now(web, record)
     replied = any(m["direction"] == "outbound" for m in record["messages"])
@@ -167,7 +183,7 @@ def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
     if first is None:
         return None
     number = record["case"]["order_number"]
-    with web.desk.uow() as cases:
+    with web.desk.read() as cases:
         order = cases.order(number) if number else None
     text = routable_text(first["subject"], first["body"])
     return card_to_dict(build_card(web.kit, text, now=web.now(), order=order))
@@ -179,7 +195,7 @@ def _back(case_id: int, problem: str = "") -> RedirectResponse:
 
 @router.post("/cases/{case_id}/reply")
 def post_reply(
-    case_id: int,
+    case_id: CaseId,
     web: Web,
     user: FormUser,
     text: Annotated[str, Form(min_length=1, max_length=50_000)],
@@ -196,7 +212,7 @@ def post_reply(
 
 @router.post("/cases/{case_id}/note")
 def post_note(
-    case_id: int, web: Web, user: FormUser, text: Annotated[str, Form(min_length=1, max_length=50_000)]
+    case_id: CaseId, web: Web, user: FormUser, text: Annotated[str, Form(min_length=1, max_length=50_000)]
 ) -> RedirectResponse:
     add_note(web.desk.uow, case_id, text, by=work.author(user), at=web.now())
     return _back(case_id)
@@ -204,7 +220,7 @@ def post_note(
 
 @router.post("/cases/{case_id}/status")
 def post_status(
-    case_id: int, web: Web, user: FormUser, status: Annotated[CaseStatus, Form()]
+    case_id: CaseId, web: Web, user: FormUser, status: Annotated[CaseStatus, Form()]
 ) -> RedirectResponse:
     work.change_status(web, user, case_id, status)
     return _back(case_id)
@@ -212,7 +228,7 @@ def post_status(
 
 @router.post("/cases/{case_id}/evidence")
 def post_evidence(
-    case_id: int,
+    case_id: CaseId,
     web: Web,
     user: FormUser,
     key: Annotated[str, Form(max_length=100)],
@@ -241,7 +257,7 @@ def _keep_upload(web: Web, file: UploadFile) -> str:
 
 @router.post("/cases/{case_id}/decision")
 def post_decision(
-    case_id: int,
+    case_id: CaseId,
     web: Web,
     user: FormUser,
     decision: Annotated[str, Form(min_length=1, max_length=2_000)],

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 
 from aftersales.domain.accounts import User
 from aftersales.services.accounts import user_for_token
@@ -49,7 +49,7 @@ def session_user(request: Request, web: WebDesk) -> User | None:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
-    with web.users() as users:
+    with web.users_read() as users:
         user: User | None = users.user_by_id(user_id)
     return user if user is not None and user.active else None
 
@@ -99,6 +99,11 @@ def form_user(request: Request, web: Web, csrf: Annotated[str, Form(alias="csrf_
         raise ApiError(403, "csrf", "the form is out of date or was not sent by this site: reload the page")
     return user
 
+
+# Case ids are the database's 32-bit integers: a larger one is refused here (422) instead of
+# overflowing in the query.
+MAX_ID = 2_147_483_647
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
 
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]

@@ -46,7 +46,7 @@ def reply(
 
 
 def change_status(web: WebDesk, user: User, case_id: int, status: CaseStatus) -> None:
-    with web.desk.uow() as cases:
+    with web.desk.read() as cases:
         route = cases.case_row(case_id)["route"]
     refusal = refusal_to_change_status(user.role, route, status.value)
     if refusal:
@@ -62,7 +62,7 @@ def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amoun
 
 
 def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:
-    with web.desk.uow() as cases:
+    with web.desk.read() as cases:
         row = cases.case_row(case_id)
     return {"status": row["status"], "next_due_at": jsonable(row["next_due_at"]), "clocks": row["clocks"]}
 
@@ -71,7 +71,7 @@ def reply_check(web: WebDesk, text: str, case_id: int | None) -> dict[str, Any]:
     """What the composer shows while a reply is typed: the failed checks and the promised time."""
     decision: dict[str, Any] = {}
     if case_id is not None:
-        with web.desk.uow() as cases:
+        with web.desk.read() as cases:
             decision = dict(cases.case_row(case_id)["decision"] or {})
     check = check_reply(
         text, stop_line_clear=bool(decision.get("stop_line_clear")), stop_line=decision.get("stop_line", "")

@@ -9,6 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 
 from aftersales.domain.errors import ConfigError
 
+# Execution option of a connection whose transactions will write (see _sqlite_engine).
+WRITE_OPTION = "aftersales_writes"
+
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
@@ -48,5 +51,16 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # the driver's own BEGIN is replaced by the one below
+        connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        # A deferred transaction that reads, then writes after another connection wrote,
+        # fails at once with "database is locked" (the busy timeout does not apply to it).
+        # Units of work that write take the write lock at BEGIN, so writers queue for it;
+        # readers stay deferred and, with WAL, never wait.
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine

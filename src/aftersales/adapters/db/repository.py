@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.engine import WRITE_OPTION
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -28,6 +29,12 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 # skips SQLAlchemy's per-call construction and hits its compiled cache directly.
 _HAS_MESSAGE = select(exists().where(t.messages.c.dedupe_key == bindparam("key")))
 _CUSTOMER = select(t.customers.c.id).where(t.customers.c.email == bindparam("email"))
+_ADD_CUSTOMER = {
+    name: dialect_insert(t.customers)
+    .on_conflict_do_nothing(index_elements=[t.customers.c.email])
+    .returning(t.customers.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _OPEN_CASE_FOR = (
     select(t.cases.c.id)
     .where(t.cases.c.customer_id == bindparam("customer"), t.cases.c.order_number == bindparam("order"))
@@ -86,6 +93,14 @@ _EVIDENCE_OF = (
 )
 # queue_order = (2 - risk) * _RISK_STEP + seconds of the next due time (or _NEVER): one
 # ascending index walk gives breached first, then at risk, then on track, each soonest first.
+# what a queue row shows, plus the keys to join and sort on: not the decision and other JSON
+_SUMMARY_COLUMNS = tuple(
+    t.cases.c[name]
+    for name in (
+        "id", "route", "status", "lead_role", "lead_name", "order_number", "subject",
+        "opened_at", "next_due_at", "risk", "clocks", "customer_id", "queue_order",
+    )
+)  # fmt: skip
 _RISK_STEP = 100_000_000_000
 _QUEUE_KEYS = frozenset({"status", "risk", "next_due_at"})
 _NEVER = 99_999_999_999
@@ -128,8 +143,11 @@ class SqlCaseRepository:
         found = self.db.execute(_CUSTOMER, {"email": key}).scalar()
         if found is not None:
             return int(found)
-        statement = insert(t.customers).returning(t.customers.c.id)
-        return int(self.db.execute(statement, {"email": key, "name": name, "created_at": at}).scalar_one())
+        # two first messages from one address can arrive at once: the second insert does
+        # nothing and the customer the first one made is read back
+        values = {"email": key, "name": name, "created_at": at}
+        made = self.db.execute(_ADD_CUSTOMER[self.db.dialect.name], values).scalar()
+        return int(made if made is not None else self.db.execute(_CUSTOMER, {"email": key}).scalar_one())
 
     # ---------------------------------------------------------------- orders
     def order(self, number: str) -> OrderFacts | None:
@@ -332,7 +350,7 @@ class SqlCaseRepository:
         """Riskiest first (breached, at risk, on track), then the soonest due; cases with no
         running clock last. The open queue is one walk of the (is_open, queue_order) index."""
         wanted = {s.value for s in statuses}
-        page = select(t.cases).order_by(t.cases.c.queue_order, t.cases.c.id).limit(limit)
+        page = select(*_SUMMARY_COLUMNS).order_by(t.cases.c.queue_order, t.cases.c.id).limit(limit)
         if wanted == set(_OPEN):
             page = page.where(t.cases.c.is_open.is_(True))
         else:
@@ -358,7 +376,7 @@ class SqlCaseRepository:
         newest first, open or not."""
         term = term.strip()
         query = (
-            select(t.cases, t.customers.c.email.label("customer"))
+            select(*_SUMMARY_COLUMNS, t.customers.c.email.label("customer"))
             .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
             .order_by(t.cases.c.id.desc())
             .limit(limit)
@@ -423,12 +441,14 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
     )
 
 
-def unit_of_work(engine: Engine, attachments_dir: Path) -> Any:
-    """A factory: ``with uow() as cases:`` is one transaction, committed when the block ends."""
+def unit_of_work(engine: Engine, attachments_dir: Path, *, writes: bool = True) -> Any:
+    """A factory: ``with uow() as cases:`` is one transaction, committed when the block ends.
+
+    ``writes=False`` is for reading only: on SQLite it does not queue for the write lock."""
 
     @contextmanager
     def begin() -> Iterator[SqlCaseRepository]:
-        with engine.begin() as connection:
+        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
             yield SqlCaseRepository(connection, attachments_dir)
 
     return begin
@@ -452,7 +472,7 @@ class BatchedUnitOfWork:
     @contextmanager
     def __call__(self) -> Iterator[SqlCaseRepository]:
         if self._connection is None:
-            self._connection = self.engine.connect()
+            self._connection = self.engine.connect().execution_options(**{WRITE_OPTION: True})
             self._connection.begin()
         try:
             yield SqlCaseRepository(self._connection, self.attachments_dir)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.engine import WRITE_OPTION
 from aftersales.domain.accounts import Role, User
 from aftersales.domain.errors import InputError
 
@@ -120,12 +121,17 @@ def _user(row: RowMapping) -> User:
     )
 
 
-def users_unit_of_work(engine: Engine) -> Callable[[], AbstractContextManager[SqlUserRepository]]:
-    """A factory: ``with users() as repo:`` is one transaction, committed when the block ends."""
+def users_unit_of_work(
+    engine: Engine, *, writes: bool = True
+) -> Callable[[], AbstractContextManager[SqlUserRepository]]:
+    """A factory: ``with users() as repo:`` is one transaction, committed when the block ends.
+
+    ``writes=False`` is for reading only: on SQLite it does not queue for the write lock (a
+    token check writes its last use, so it needs ``writes=True``)."""
 
     @contextmanager
     def begin() -> Iterator[SqlUserRepository]:
-        with engine.begin() as connection:
+        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
             yield SqlUserRepository(connection)
 
     return begin
