@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_web.py [--cases 100000] [--database sqlite|postgresql|both]
                                              [--clients 20] [--seconds 20] [--baseline-seconds 5]
+                                             [--python-client] [--threads N]
+                                             [--profile queue|case|list|intake] [--breakdown]
 
 Each database gets --cases cases (20% open), bulk-inserted as bench_intake.py preloads them,
 an admin user and an API token (through the account services, with the production password
@@ -23,8 +25,15 @@ Python threads with keep-alive http.client connections. Every run is warmed up f
 the runs: the server's resident memory now (VmRSS) and at its peak (VmHWM), from
 /proc/PID/status. The server is one uvicorn process, as `aftersales serve` starts it.
 
-Profile a page in-process (cProfile around a TestClient loop, no server) with
---profile queue|case|list: prints where its time goes and exits.
+Looking into a miss (py-spy is not installed):
+--threads N   serves the app with uvicorn in this process instead, letting at most N sync
+              handlers run at once (anyio's default is 40): what one line in the app's
+              lifespan would do. The memory figure is then not the server's alone.
+--profile X   serves in this process and samples every thread's stack each millisecond
+              while load X runs (first database only; --clients, --seconds and --threads
+              apply): where the time goes, by package and by function.
+--breakdown   times the parts of one queue page in this process, no HTTP: the listing's SQL,
+              list_cases and the template, for 200 rows (the JSON API) and a page's worth.
 """
 
 from __future__ import annotations
@@ -53,8 +62,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import anyio.to_thread
-
 from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.passwords import password_hasher
 from aftersales.domain.accounts import Role
@@ -64,6 +71,7 @@ from bench_intake import (
     Prototype,
     Scratch,
     Sender,
+    StatementLog,
     kinds,
     preload,
     prototypes,
@@ -78,7 +86,6 @@ TARGET_RSS_MB = 300
 EMAIL = "bench@example.com"
 PASSWORD = "bench-password-1"
 SENDERS = 2_000
-WARM_UP_REQUESTS = 40
 HOST = "127.0.0.1"
 
 
@@ -191,6 +198,47 @@ def served(db: Scratch, token: str, cases: int) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def served_in_process(db: Scratch, token: str, cases: int, threads: int | None = None) -> Iterator[Server]:
+    """The app served by uvicorn in a thread of this process, as `aftersales serve` serves it;
+    with ``threads``, at most that many sync handlers run at once (anyio's default is 40)."""
+    import uvicorn  # only the in-process runs need these
+
+    from aftersales.settings import Settings
+    from aftersales.web.app import create_app
+
+    settings = Settings(data_dir=db.data_dir, policy_file=None, database_url=db.url)
+    port = free_port()
+    app = create_app(settings, tick_seconds=None)
+    uvicorn_server = uvicorn.Server(
+        uvicorn.Config(with_thread_limit(app, threads), host=HOST, port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    try:
+        up = wait_healthy(port, thread.is_alive)
+        limit = f", at most {threads} handler threads" if threads else ""
+        print(f"  uvicorn in this process{limit} answered /healthz after {up:.1f} s")
+        yield Server(port, os.getpid(), token, sign_in(port), cases, f"{int(time.time())}")
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join()
+
+
+def with_thread_limit(app: Any, threads: int | None) -> Any:
+    """The app, letting at most ``threads`` sync handlers run at once: what setting
+    ``anyio.to_thread.current_default_thread_limiter().total_tokens`` in its lifespan would do."""
+    if not threads:
+        return app
+    import anyio.to_thread
+
+    async def limited(scope: Any, receive: Any, send: Any) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        await app(scope, receive, send)
+
+    return limited
 
 
 def sign_in(port: int) -> str:
@@ -484,7 +532,8 @@ def run_database(kind: str, args: argparse.Namespace, protos: Sequence[Prototype
         print(f"  preloaded {args.cases:,} cases (20% open) in {seconds:.0f} s")
         token = add_account(db)
         db.engine.dispose()  # the server is the only client from here on
-        with served(db, token, args.cases) as server:
+        serving = served_in_process(db, token, args.cases, args.threads) if args.threads else None
+        with serving or served(db, token, args.cases) as server:
             for load in LOADS:
                 print(f"  {load.label}:")
                 warm_up(load, server, options)
@@ -498,6 +547,9 @@ def run_database(kind: str, args: argparse.Namespace, protos: Sequence[Prototype
                         f"    intake throughput: {result.rate:,.0f} messages/s with {options.clients} clients"
                     )
             rss, peak = memory_mb(server.pid)
+        if args.threads:
+            print("  (served in the benchmark's own process: its memory is not the server's alone)")
+            return
         verdict = "meets" if peak < TARGET_RSS_MB else "MISSES"
         print(
             f"  server resident memory after the runs: VmRSS {rss:.0f} MB, peak VmHWM {peak:.0f} MB "
@@ -590,25 +642,8 @@ def _where(filename: str, function: str) -> str:
     )
 
 
-def with_thread_limit(app: Any, threads: int | None) -> Any:
-    """The app, with at most ``threads`` sync handlers running at once (anyio's default: 40)."""
-    if not threads:
-        return app
-
-    async def limited(scope: Any, receive: Any, send: Any) -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        await app(scope, receive, send)
-
-    return limited
-
-
 def profile(args: argparse.Namespace, options: Options) -> None:
     """The app served by uvicorn in this process, the load run against it, every thread sampled."""
-    import uvicorn  # only the profile needs these
-
-    from aftersales.settings import Settings
-    from aftersales.web.app import create_app
-
     load = next(item for item in LOADS if item.mode == args.profile)
     kind = "postgresql" if args.database == "postgresql" else "sqlite"
     with scratch_database(kind) as db:
@@ -616,25 +651,108 @@ def profile(args: argparse.Namespace, options: Options) -> None:
             return
         preload(db.engine, prototypes(), args.cases, open_share=0.2)
         token = add_account(db)
-        settings = Settings(data_dir=db.data_dir, policy_file=None, database_url=db.url)
-        port = free_port()
-        app = with_thread_limit(create_app(settings, tick_seconds=None), args.threads)
-        config = uvicorn.Config(app, host=HOST, port=port, log_level="warning")
-        uvicorn_server = uvicorn.Server(config)
-        thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-        thread.start()
-        wait_healthy(port, thread.is_alive)
-        server = Server(port, os.getpid(), token, sign_in(port), args.cases, f"{int(time.time())}")
-        warm_up(load, server, options)
-        skip = {threading.get_ident()} if options.use_wrk else set()
-        with Sampler(skip) as sampler:
-            result, command = measure(load, server, args.clients, args.seconds, options)
-        uvicorn_server.should_exit = True
-        thread.join()
-    limit = f", at most {args.threads} handler threads" if args.threads else ""
-    print(f"{kind}, {args.cases:,} cases, in-process uvicorn{limit}, profiled:")
+        with served_in_process(db, token, args.cases, args.threads) as server:
+            warm_up(load, server, options)
+            skip = {threading.get_ident()} if options.use_wrk else set()
+            with Sampler(skip) as sampler:
+                result, command = measure(load, server, args.clients, args.seconds, options)
+    print(f"{kind}, {args.cases:,} cases, in-process uvicorn, profiled:")
     show(f"{load.label}, {args.clients} clients", result, command, load.target_p99_ms)
     sampler.report()
+
+
+# ---------------------------------------------------------------- the queue page, piece by piece
+
+
+def _median_ms(run: Callable[[], object], times: int) -> float:
+    run()  # the first call of a kind compiles its statement or template
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def statement_alone(db: Scratch, run: Callable[[], object]) -> Callable[[], int]:
+    """The SELECT that ``run`` sends first, executed and fetched through the bare driver."""
+    log = StatementLog()
+    with log.attached(db.engine):
+        run()
+    sql, parameters = next(iter(log.selects.items()))
+
+    def driver_only() -> int:
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql, parameters)
+            return len(cursor.fetchall())
+        finally:
+            raw.close()
+
+    return driver_only
+
+
+def breakdown(args: argparse.Namespace) -> None:
+    """Median milliseconds of each part of one queue page, in this process, no HTTP."""
+    from aftersales.adapters.db.repository import unit_of_work
+    from aftersales.domain.cases import OPEN_STATUSES, RISK_LABELS
+    from aftersales.domain.routes import Route
+    from aftersales.settings import Settings
+    from aftersales.web.app import create_app
+    from aftersales.web.pages import QUEUE_PAGE
+
+    kind = "postgresql" if args.database == "postgresql" else "sqlite"
+    with scratch_database(kind) as db:
+        if db is None:
+            return
+        preload(db.engine, prototypes(), args.cases, open_share=0.2)
+        add_account(db)
+        uow = unit_of_work(db.engine, db.data_dir / "attachments")
+
+        def listing(limit: int = 200) -> list[Any]:
+            with uow() as repo:
+                return repo.list_cases(sorted(OPEN_STATUSES), None, None, False, limit)
+
+        rows = listing()
+        app = create_app(
+            Settings(data_dir=db.data_dir, policy_file=None, database_url=db.url), tick_seconds=None
+        )
+        web = app.state.web
+        with web.users() as users:
+            user = users.user_by_email(EMAIL)[0]
+        template = app.state.templates.get_template("queue.html")
+        context = {
+            "csrf_token": "x" * 43,
+            "path": "/cases",
+            "user": user,
+            "rows": rows,
+            "risk_labels": RISK_LABELS,
+            "routes": [r.value for r in Route],
+            "filters": {"route": "", "lead": "", "breaching": False, "q": ""},
+            "more": "",
+            "zone": web.kit.calendar.tz,
+        }
+
+        def session_user() -> object:
+            with web.users() as users:
+                return users.user_by_id(user.id)
+
+        page = QUEUE_PAGE
+        parts = {
+            "the listing's SQL alone, 200 rows (driver execute + fetchall, no SQLAlchemy)": statement_alone(
+                db, listing
+            ),
+            "list_cases, 200 rows (as GET /api/cases lists)": listing,
+            f"list_cases, {page} rows (as the queue page lists)": lambda: listing(page),
+            "rendering queue.html, 200 rows (Jinja2)": lambda: template.render(context),
+            f"rendering queue.html, {page} rows": lambda: template.render(context | {"rows": rows[:page]}),
+            "the session's user (one SELECT by id)": session_user,
+        }
+        print(f"{kind}, {args.cases:,} cases, median of {args.runs} runs, in-process:")
+        for label, run in parts.items():
+            print(f"  {label}: {_median_ms(run, args.runs):.1f} ms")
+        web.desk.engine.dispose()
 
 
 # ---------------------------------------------------------------- main
@@ -658,7 +776,15 @@ def main(argv: Sequence[str]) -> None:
         help="serve in this process and sample every thread's stack during this load (first database)",
     )
     parser.add_argument(
-        "--threads", type=int, help="with --profile: let at most this many handlers run at once (default 40)"
+        "--threads",
+        type=int,
+        help="serve in this process with at most this many handler threads (anyio's default: 40)",
+    )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time the parts of the queue page in-process and exit"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=50, help="with --breakdown: runs of each part (default 50)"
     )
     args = parser.parse_args(argv)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
@@ -669,6 +795,7 @@ def main(argv: Sequence[str]) -> None:
         + (" --python-client" if args.python_client else "")
         + (f" --profile {args.profile}" if args.profile else "")
         + (f" --threads {args.threads}" if args.threads else "")
+        + (f" --breakdown --runs {args.runs}" if args.breakdown else "")
     )
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load generator: "
@@ -680,6 +807,9 @@ def main(argv: Sequence[str]) -> None:
         options = Options(args.clients, args.seconds, args.baseline_seconds, use_wrk, script, texts)
         if args.profile:
             profile(args, options)
+            return
+        if args.breakdown:
+            breakdown(args)
             return
         protos = prototypes()
         for kind in kinds(args.database):
