@@ -176,9 +176,20 @@ def wait_healthy(port: int, running: Callable[[], bool], timeout: float = 120.0)
 
 
 @contextmanager
-def served(db: Scratch, token: str, cases: int) -> Iterator[Server]:
+def served(db: Scratch, token: str, cases: int, workers: int = 1) -> Iterator[Server]:
     port = free_port()
-    command = [CLI, "serve", "--host", HOST, "--port", str(port), "--tick-seconds", "0"]
+    command = [
+        CLI,
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--tick-seconds",
+        "0",
+        "--workers",
+        str(workers),
+    ]
     process = subprocess.Popen(
         command,
         env=server_env(db),
@@ -188,7 +199,10 @@ def served(db: Scratch, token: str, cases: int) -> Iterator[Server]:
     )
     try:
         up = wait_healthy(port, lambda: process.poll() is None)
-        print(f"  `aftersales serve --tick-seconds 0` (pid {process.pid}) answered /healthz after {up:.1f} s")
+        print(
+            f"  `aftersales serve --tick-seconds 0 --workers {workers}` (pid {process.pid}) "
+            f"answered /healthz after {up:.1f} s"
+        )
         tag = f"{int(time.time())}"
         yield Server(port, process.pid, token, sign_in(port), cases, tag)
     finally:
@@ -271,13 +285,22 @@ def _session_cookie(response: http.client.HTTPResponse) -> str:
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
-    """The process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) / 1024  # kB
-    return fields["VmRSS"], fields["VmHWM"]
+    """The server's resident memory now (VmRSS) and at its peak (VmHWM), in MB: the process and,
+    with --serve-workers, every process under it, added up."""
+    rss = peak = 0.0
+    for each in _process_tree(pid):
+        fields = {}
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0]) / 1024  # kB
+        rss, peak = rss + fields["VmRSS"], peak + fields["VmHWM"]
+    return rss, peak
+
+
+def _process_tree(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(each for child in children for each in _process_tree(int(child)))]
 
 
 # ---------------------------------------------------------------- what the clients send
@@ -533,7 +556,7 @@ def run_database(kind: str, args: argparse.Namespace, protos: Sequence[Prototype
         token = add_account(db)
         db.engine.dispose()  # the server is the only client from here on
         serving = served_in_process(db, token, args.cases, args.threads) if args.threads else None
-        with serving or served(db, token, args.cases) as server:
+        with serving or served(db, token, args.cases, args.serve_workers) as server:
             for load in LOADS:
                 print(f"  {load.label}:")
                 warm_up(load, server, options)
@@ -784,6 +807,9 @@ def main(argv: Sequence[str]) -> None:
         "--breakdown", action="store_true", help="time the parts of the queue page in-process and exit"
     )
     parser.add_argument(
+        "--serve-workers", type=int, default=1, help="`aftersales serve --workers N` (default 1)"
+    )
+    parser.add_argument(
         "--runs", type=int, default=50, help="with --breakdown: runs of each part (default 50)"
     )
     args = parser.parse_args(argv)
@@ -795,6 +821,7 @@ def main(argv: Sequence[str]) -> None:
         + (" --python-client" if args.python_client else "")
         + (f" --profile {args.profile}" if args.profile else "")
         + (f" --threads {args.threads}" if args.threads else "")
+        + (f" --serve-workers {args.serve_workers}" if args.serve_workers != 1 else "")
         + (f" --breakdown --runs {args.runs}" if args.breakdown else "")
     )
     print(

@@ -17,8 +17,15 @@ from aftersales.settings import Settings
     type=click.FloatRange(min=0),
     help="Advance the SLA clocks (like `aftersales sla tick`) this often; 0: never.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; more use more cores (and about 120 MB each). The clocks tick once, here.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, tick_seconds: float) -> None:
+def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers: int) -> None:
     """Serve the web desk: the queue, case pages, the Routing Lab, the policy page, the
     public contact form (/contact) and the JSON API (/api/, schema at /openapi.json).
 
@@ -26,12 +33,30 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float) -> None
     Examples:
       aftersales serve                       http://127.0.0.1:8000 on the embedded SQLite file
       aftersales serve --host 0.0.0.0 --port 8080   (put TLS in front of it)
+      aftersales serve --workers 2               one server process per core
       aftersales user add lead@store.example --role operations   an account to sign in with
     """
     import uvicorn  # imported here: only this command needs it
 
-    from aftersales.web.app import create_app  # imported here: only this command needs it
+    from aftersales.web.app import create_app, tick_in_background  # imported here: only this command needs it
+    from aftersales.web.context import build_web_desk  # imported here: only this command needs it
 
-    app = create_app(settings, tick_seconds=tick_seconds or None)
     click.echo(f"aftersales web desk on http://{host}:{port}/  (Ctrl-C stops it)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    if workers == 1:
+        app = create_app(settings, tick_seconds=tick_seconds or None)
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        return
+    # This process migrates the embedded database and makes the session key before the
+    # workers start (so they never race to), then ticks the clocks for all of them.
+    build_web_desk(settings)
+    if tick_seconds:
+        tick_in_background(settings, tick_seconds)
+    uvicorn.run(
+        "aftersales.web.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+    )

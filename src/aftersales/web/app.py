@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from importlib import resources
@@ -24,7 +27,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from aftersales import __version__
 from aftersales.ports import PasswordHasher
 from aftersales.services.sla import tick
-from aftersales.settings import Settings
+from aftersales.settings import Settings, load_settings
 from aftersales.web import api, errors, pages
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.sanitize import FRAME_CSP
@@ -71,6 +74,29 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one of several server processes (`aftersales serve --workers N`): settings
+    from the environment, and no clock tick (the parent process ticks, once for all)."""
+    return create_app(load_settings(os.environ), tick_seconds=None)
+
+
+def tick_in_background(settings: Settings, seconds: float) -> threading.Thread:
+    """`aftersales sla tick` every ``seconds`` in a daemon thread of this process."""
+    web = build_web_desk(settings)
+
+    def run() -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                tick(web.desk.uow, web.kit, web.now())
+            except Exception:
+                log.exception("the SLA tick failed; trying again in %s s", seconds)
+
+    thread = threading.Thread(target=run, name="sla-tick", daemon=True)
+    thread.start()
+    return thread
 
 
 def _health() -> dict[str, str]:
