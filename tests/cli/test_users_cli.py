@@ -138,3 +138,13 @@ def test_a_token_for_an_unknown_email_is_refused(env: Env) -> None:
 
     assert isinstance(result.exception, InputError)
     assert str(result.exception) == "no user with the e-mail bo@example.com"
+
+
+def test_a_revoked_token_no_longer_names_its_user(env: Env, tmp_path: Path) -> None:
+    add_ana(env)
+    [token] = ok(env, "token", "add", "ana@example.com").stdout.splitlines()
+
+    result = ok(env, "token", "revoke", "ana@example.com")
+
+    assert result.stdout == "revoked every API token of ana@example.com\n"
+    assert holder_of(token, tmp_path) is None

@@ -118,6 +118,22 @@ def add_token_command(settings: Settings, email: str, name: str) -> None:
     click.echo(issued)
 
 
+@token.command("revoke")
+@click.argument("email")
+@click.pass_obj
+def revoke_token_command(settings: Settings, email: str) -> None:
+    """Revoke every API token of the user with EMAIL: calls with them get 401 from now on.
+
+    
+    Example (a leaked token, or someone who left):
+      aftersales token revoke sam@northwind.example
+    """
+    with _accounts(settings) as users:
+        holder = user_with_email(users, email)
+        users.revoke_tokens(holder.id, datetime.now(UTC))
+    click.echo(f"revoked every API token of {holder.email}")
+
+
 def _accounts(settings: Settings) -> AbstractContextManager[SqlUserRepository]:
     """One transaction on the desk's users and tokens."""
     return users_unit_of_work(open_desk(settings).engine)()
