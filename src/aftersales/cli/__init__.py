@@ -12,6 +12,7 @@ from aftersales.adapters.policy_file import PolicyError
 from aftersales.cli.cases import case, cases
 from aftersales.cli.db import db
 from aftersales.cli.demo import demo
+from aftersales.cli.imports import import_group
 from aftersales.cli.intake import intake
 from aftersales.cli.policy import policy
 from aftersales.cli.route import route
@@ -61,6 +62,7 @@ cli.add_command(train)
 cli.add_command(demo)
 cli.add_command(db)
 cli.add_command(intake)
+cli.add_command(import_group)
 cli.add_command(cases)
 cli.add_command(case)
 cli.add_command(reply)

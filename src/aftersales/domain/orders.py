@@ -81,3 +81,21 @@ class OrderFacts:
         if self.total is not None:
             return self.total
         return sum((i.price * i.quantity for i in self.items), Decimal("0"))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedOrder:
+    """An order read from a shop export, with the customer it belongs to and where it began."""
+
+    order: OrderFacts
+    email: str = ""
+    name: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProblem:
+    """An order (or a row) of a shop export that cannot be used: where, and why."""
+
+    line: int
+    reason: str

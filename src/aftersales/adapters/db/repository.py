@@ -43,6 +43,21 @@ _OPEN_CASE_FOR = (
     .limit(1)
 )
 _ORDER = select(t.orders).where(t.orders.c.number == bindparam("number"))
+_ORDER_ID = select(t.orders.c.id).where(t.orders.c.number == bindparam("number"))
+_ORDER_LINES = (
+    select(t.order_lines)
+    .where(t.order_lines.c.order_id == bindparam("order_id_"))
+    .order_by(t.order_lines.c.id)
+)
+_ORDER_REFUNDS = (
+    select(t.refunds).where(t.refunds.c.order_id == bindparam("order_id_")).order_by(t.refunds.c.id)
+)
+_ADD_ORDER = insert(t.orders).returning(t.orders.c.id)
+_UPDATE_ORDER = update(t.orders).where(t.orders.c.id == bindparam("order_id_"))
+_DROP_ORDER_LINES = delete(t.order_lines).where(t.order_lines.c.order_id == bindparam("order_id_"))
+_DROP_REFUNDS = delete(t.refunds).where(t.refunds.c.order_id == bindparam("order_id_"))
+_ADD_ORDER_LINES = insert(t.order_lines)
+_ADD_REFUNDS = insert(t.refunds)
 _QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at).where(
     t.cases.c.id == bindparam("case_id_")
 )
@@ -154,24 +169,28 @@ class SqlCaseRepository:
         row = self.db.execute(_ORDER, {"number": number}).mappings().first()
         if row is None:
             return None
-        lines = self.db.execute(select(t.order_lines).where(t.order_lines.c.order_id == row["id"])).mappings()
-        refunds = self.db.execute(select(t.refunds).where(t.refunds.c.order_id == row["id"])).mappings()
+        ids = {"order_id_": row["id"]}
+        lines = self.db.execute(_ORDER_LINES, ids).mappings()
+        refunds = self.db.execute(_ORDER_REFUNDS, ids).mappings()
         return _order_from(dict(row), list(lines), list(refunds))
 
     def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None:
+        # statements built once, parameters passed apart: their compiled forms stay cached
         values = _order_values(order) | {"customer_id": customer_id, "updated_at": at}
-        existing = self.db.execute(select(t.orders.c.id).where(t.orders.c.number == order.number)).scalar()
+        existing = self.db.execute(_ORDER_ID, {"number": order.number}).scalar()
         if existing is None:
-            order_id = self.db.execute(insert(t.orders).values(values).returning(t.orders.c.id)).scalar_one()
+            order_id = self.db.execute(_ADD_ORDER, values).scalar_one()
         else:
             order_id = existing
-            self.db.execute(update(t.orders).where(t.orders.c.id == order_id).values(values))
-            self.db.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order_id))
-            self.db.execute(delete(t.refunds).where(t.refunds.c.order_id == order_id))
-        for item in order.items:
-            self.db.execute(insert(t.order_lines).values(order_id=order_id, **dataclasses.asdict(item)))
-        for refund in order.refunds:
-            self.db.execute(insert(t.refunds).values(order_id=order_id, **dataclasses.asdict(refund)))
+            self.db.execute(_UPDATE_ORDER, values | {"order_id_": order_id})
+            self.db.execute(_DROP_ORDER_LINES, {"order_id_": order_id})
+            self.db.execute(_DROP_REFUNDS, {"order_id_": order_id})
+        if order.items:
+            lines = [{"order_id": order_id, **dataclasses.asdict(item)} for item in order.items]
+            self.db.execute(_ADD_ORDER_LINES, lines)
+        if order.refunds:
+            refunds = [{"order_id": order_id, **dataclasses.asdict(r)} for r in order.refunds]
+            self.db.execute(_ADD_REFUNDS, refunds)
 
     # ---------------------------------------------------------------- cases
     def open_case(self, fields: Mapping[str, Any]) -> int:

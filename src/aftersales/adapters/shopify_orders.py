@@ -1,0 +1,216 @@
+"""The Shopify Admin "Export orders" CSV, read into order facts.
+
+One row per line item; order-level columns are filled on an order's first row only. Columns
+are found by header name, so missing, extra, reordered and older columns are all fine
+(`Fulfilled at` or the older `Fulfillment Date`); only `Name` is required. Rows are grouped by
+`Name` ("#1043" is order "1043") wherever they stand. An order with a bad value is reported
+with its CSV line number and the reason, and the others are still read.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from aftersales.domain.errors import InputError
+from aftersales.domain.orders import ImportedOrder, LineItem, OrderFacts, OrderProblem, Refund
+
+REQUIRED = ("Name",)
+_FULFILLED = ("Fulfilled at", "Fulfillment Date")
+_REFUND_REASON = "refunded amount in the Shopify export"
+# the widest values the orders tables take (see adapters/db/schema.py)
+_NUMBER_WIDTH, _SKU_WIDTH, _TITLE_WIDTH, _COUNTRY_WIDTH = 64, 100, 300, 8
+
+
+class _BadValue(ValueError):
+    """A value of one row that cannot be read: the reason names the column and the value."""
+
+    def __init__(self, reason: str, line: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    values: Mapping[str, str]
+
+    def get(self, column: str) -> str:
+        return self.values.get(column.lower(), "").strip()
+
+    def first(self, columns: Sequence[str]) -> str:
+        return next((value for column in columns if (value := self.get(column))), "")
+
+
+def read_orders(path: Path) -> Iterator[ImportedOrder | OrderProblem]:
+    """Each order of the export at ``path`` (in the order first seen), or the problem with it;
+    rows without a Name come first.
+
+    The whole file is read (and its header checked) before the first order is handed over.
+    """
+    groups, problems = _grouped_rows(path)
+    return _orders(groups, problems)
+
+
+def _orders(
+    groups: Mapping[str, list[_Row]], problems: list[OrderProblem]
+) -> Iterator[ImportedOrder | OrderProblem]:
+    yield from problems
+    for name, rows in groups.items():
+        yield _parse_order(name, rows)
+
+
+def _grouped_rows(path: Path) -> tuple[dict[str, list[_Row]], list[OrderProblem]]:
+    groups: dict[str, list[_Row]] = {}
+    problems: list[OrderProblem] = []
+    for row in _rows(path):
+        name = row.get("Name")
+        if not name:
+            problems.append(OrderProblem(row.line, "no order Name on this row"))
+        else:
+            groups.setdefault(name, []).append(row)
+    return groups, problems
+
+
+def _rows(path: Path) -> Iterator[_Row]:
+    where = str(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.reader(file)
+            header = _header(next(reader, []), where)
+            line = reader.line_num + 1
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    yield _Row(line, dict(zip(header, cells, strict=False)))
+                line = reader.line_num + 1
+    except OSError as error:
+        raise InputError(f"cannot read the orders file: {error.strerror}", where) from None
+    except UnicodeDecodeError:
+        raise InputError("the orders file is not UTF-8 text", where) from None
+    except csv.Error as error:
+        raise InputError(f"not a readable CSV file: {error}", where) from None
+
+
+def _header(cells: list[str], where: str) -> list[str]:
+    header = [cell.strip().lower() for cell in cells]
+    missing = [column for column in REQUIRED if column.lower() not in header]
+    if missing:
+        found = ", ".join(cell.strip() for cell in cells if cell.strip()) or "nothing"
+        raise InputError(
+            f"not a Shopify orders export: no {', '.join(missing)} column (found: {found})", where
+        )
+    return header
+
+
+def _parse_order(name: str, rows: Sequence[_Row]) -> ImportedOrder | OrderProblem:
+    """One order from its rows (the first one carries the order-level columns)."""
+    first = rows[0]
+    try:
+        items = tuple(item for row in rows if (item := _item(row)) is not None)
+        order = _facts(name, first, items)
+    except _BadValue as error:
+        return OrderProblem(error.line, error.reason)
+    customer = first.first(("Billing Name", "Shipping Name"))
+    return ImportedOrder(order, first.get("Email"), customer, first.line)
+
+
+def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
+    number = name.lstrip("#").strip()
+    if not number or len(number) > _NUMBER_WIDTH:
+        raise _BadValue(f"Name {name!r} is not an order number", row.line)
+    placed_at = _time(row, "Created at")
+    cancelled_at = _time(row, "Cancelled at")
+    return OrderFacts(
+        number=number,
+        placed_at=placed_at,
+        fulfilled_at=_time(row, *_FULFILLED),
+        cancelled_at=cancelled_at,
+        currency=_currency(row),
+        total=_money(row, "Total"),
+        destination=_country(row),
+        items=items,
+        refunds=_refunds(row, cancelled_at or placed_at),
+    )
+
+
+def _item(row: _Row) -> LineItem | None:
+    sku, title = row.get("Lineitem sku"), row.get("Lineitem name")
+    if not sku and not title:
+        return None
+    return LineItem(
+        sku=sku[:_SKU_WIDTH],
+        title=title[:_TITLE_WIDTH],
+        quantity=_quantity(row),
+        price=_money(row, "Lineitem price") or Decimal("0"),
+    )
+
+
+def _refunds(row: _Row, at: datetime | None) -> tuple[Refund, ...]:
+    amount = _money(row, "Refunded Amount")
+    if amount is None or amount <= 0:
+        return ()
+    if at is None:
+        raise _BadValue("a Refunded Amount needs a Created at or Cancelled at time", row.line)
+    return (Refund(amount, at, _REFUND_REASON),)
+
+
+def _time(row: _Row, *columns: str) -> datetime | None:
+    value = row.first(columns)
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _BadValue(f"{columns[0]} {value!r} is not a time like 2026-11-24 10:00:00 -0500", row.line)
+    return moment
+
+
+def _money(row: _Row, column: str) -> Decimal | None:
+    value = row.get(column).replace(",", "")
+    if not value:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount.adjusted() > 13:
+        raise _BadValue(f"{column} {value!r} is not an amount", row.line)
+    return amount
+
+
+def _quantity(row: _Row) -> int:
+    value = row.get("Lineitem quantity")
+    if not value:
+        return 1
+    try:
+        quantity = int(value)
+    except ValueError:
+        quantity = -1
+    if quantity < 0:
+        raise _BadValue(f"Lineitem quantity {value!r} is not a whole number", row.line)
+    return quantity
+
+
+def _currency(row: _Row) -> str:
+    value = row.get("Currency").upper()
+    if value and (len(value) != 3 or not value.isalpha()):
+        raise _BadValue(f"Currency {value!r} is not a three-letter code", row.line)
+    return value
+
+
+def _country(row: _Row) -> str:
+    value = row.get("Shipping Country").upper()
+    if len(value) > _COUNTRY_WIDTH:
+        raise _BadValue(f"Shipping Country {value!r} is not a country code", row.line)
+    return value

@@ -1,0 +1,80 @@
+"""`aftersales import`: shop exports into the desk (`aftersales import orders FILE`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from aftersales.adapters.shopify_orders import read_orders
+from aftersales.services.orders_import import ImportSummary, import_orders
+from aftersales.settings import Settings
+from aftersales.wiring import open_desk
+
+_SHOWN_FAILURES = 20
+# Orders per transaction: a killed run loses only this many, and a rerun imports them again.
+_BATCH = 200
+_PROGRESS_EVERY = 500
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Import shop exports into the desk, so cases see the orders their messages name."""
+
+
+@import_group.command("orders")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def orders_command(settings: Settings, file: Path, as_json: bool) -> None:
+    """Import the orders of a Shopify Admin "Export orders" CSV FILE.
+
+    Columns are found by name (older and newer exports both work); rows are grouped into
+    orders by Name. A new order is added, a changed one updated, and one the desk already holds
+    as it is stays untouched: importing the same file again changes nothing. An order with a
+    bad value is reported with its line number and the others are still imported.
+    """
+    orders = read_orders(file)
+    desk = open_desk(settings)
+    batch = desk.batched(_BATCH)
+    show_progress = sys.stderr.isatty()
+    try:
+        summary = import_orders(batch, orders, datetime.now(UTC), _progress if show_progress else None)
+    finally:
+        batch.flush()
+    if show_progress:
+        click.echo("\r", err=True, nl=False)
+    _report(file, summary, as_json)
+
+
+def _progress(handled: int) -> None:
+    if handled % _PROGRESS_EVERY == 0:
+        click.echo(f"\r{handled} orders imported", err=True, nl=False)
+
+
+def _report(file: Path, summary: ImportSummary, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(_as_dict(file, summary), indent=2))
+        return
+    click.echo(
+        f"{file}: {summary.new} new orders, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.failed} failed"
+    )
+    for problem in summary.failures[:_SHOWN_FAILURES]:
+        click.echo(f"  line {problem.line}: {problem.reason}")
+    if summary.failed > _SHOWN_FAILURES:
+        click.echo(f"  ... and {summary.failed - _SHOWN_FAILURES} more (--json lists them all)")
+
+
+def _as_dict(file: Path, summary: ImportSummary) -> dict[str, object]:
+    return {
+        "path": str(file),
+        "new": summary.new,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "failed": summary.failed,
+        "failures": [{"line": p.line, "reason": p.reason} for p in summary.failures],
+    }

@@ -1,0 +1,69 @@
+"""Importing a Shopify orders export into the desk: new orders are added with their customer,
+the same file again changes nothing, and a changed order is updated. Runs on SQLite, and on
+PostgreSQL when configured."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aftersales.adapters.shopify_orders import read_orders
+from aftersales.domain.orders import OrderProblem
+from aftersales.services.orders_import import ImportSummary, import_orders
+
+from .support import at, dump
+
+HEADER = (
+    "Name,Email,Currency,Total,Created at,Fulfilled at,Lineitem quantity,Lineitem name,"
+    "Lineitem price,Lineitem sku,Billing Name,Shipping Country,Refunded Amount"
+)
+ROWS = (
+    "#1043,ana@example.com,USD,64.00,2026-11-20 10:00:00 -0500,2026-11-21 09:00:00 -0500,"
+    "2,Steel Tumbler,22.00,TUM-20,Ana Lima,US,12.50",
+    "#1043,,,,,,1,Lid,20.00,LID-1,,,",
+    "#1044,bo@example.com,EUR,30.00,2026-11-22 08:00:00 +0100,,1,Mug,30.00,MUG-1,Bo Berg,SE,",
+    "#1045,,USD,9.00,yesterday,,1,Straw,9.00,STR-1,,US,",
+)
+
+
+def _export(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "orders_export.csv"
+    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    return path
+
+
+def _import(uow: Any, path: Path) -> ImportSummary:
+    return import_orders(uow, read_orders(path), at(25, 9))
+
+
+def test_importing_the_same_file_twice_changes_nothing(uow: Any, tmp_path: Path) -> None:
+    path = _export(tmp_path, *ROWS)
+    first = _import(uow, path)
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    assert first.failures == (
+        OrderProblem(5, "Created at 'yesterday' is not a time like 2026-11-24 10:00:00 -0500"),
+    )
+    before = dump(uow)
+    assert [row["number"] for row in before["orders"]] == ["1043", "1044"]
+    assert [row["email"] for row in before["customers"]] == ["ana@example.com", "bo@example.com"]
+    assert [row["sku"] for row in before["order_lines"]] == ["TUM-20", "LID-1", "MUG-1"]
+    assert [row["amount"] for row in before["refunds"]] == [Decimal("12.50")]
+
+    second = import_orders(uow, read_orders(path), at(26, 9))
+    assert (second.new, second.updated, second.unchanged, second.failed) == (0, 0, 2, 1)
+    assert dump(uow) == before
+
+
+def test_a_changed_order_is_updated(uow: Any, tmp_path: Path) -> None:
+    _import(uow, _export(tmp_path, *ROWS))
+    changed = ROWS[2].replace(
+        "2026-11-22 08:00:00 +0100,,", "2026-11-22 08:00:00 +0100,2026-11-23 12:00:00 +0100,"
+    )
+    summary = _import(uow, _export(tmp_path, ROWS[0], ROWS[1], changed))
+    assert (summary.new, summary.updated, summary.unchanged, summary.failed) == (0, 1, 1, 0)
+    with uow() as cases:
+        order = cases.order("1044")
+    assert order is not None
+    assert order.fulfilled_at is not None
+    assert order.fulfilled_at.isoformat() == "2026-11-23T11:00:00+00:00"
