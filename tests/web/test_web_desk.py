@@ -443,3 +443,19 @@ def test_the_composer_s_draft_on_an_old_case_promises_a_time_still_ahead(
 
     assert promised is not None
     assert datetime.now(UTC) < datetime.fromisoformat(promised) < datetime.now(UTC) + timedelta(days=5)
+
+
+@pytest.mark.parametrize("amount", ["nan", "Infinity", "-5"])
+def test_a_decision_amount_that_is_not_money_is_refused_and_changes_nothing(
+    app: FastAPI, client: TestClient, signed_in: Callable[[Role], str], token: Headers, amount: str
+) -> None:
+    case_id = new_case(client, token(Role.OPERATIONS))
+    csrf = signed_in(Role.FRONTLINE)
+    before = row_counts(app)
+
+    response = client.post(
+        f"/cases/{case_id}/decision", data={"decision": "refund", "amount": amount, "csrf_token": csrf}
+    )
+
+    assert response.status_code == 422
+    assert row_counts(app) == before

@@ -48,9 +48,9 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
         return
     # This process migrates the embedded database and makes the session key before the
     # workers start (so they never race to), then ticks the clocks for all of them.
-    build_web_desk(settings)
+    web = build_web_desk(settings)
     if tick_seconds:
-        tick_in_background(settings, tick_seconds)
+        tick_in_background(web, tick_seconds)
     uvicorn.run(
         "aftersales.web.app:create_app_from_environment",
         factory=True,

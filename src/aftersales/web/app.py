@@ -82,17 +82,13 @@ def create_app_from_environment() -> FastAPI:
     return create_app(load_settings(os.environ), tick_seconds=None)
 
 
-def tick_in_background(settings: Settings, seconds: float) -> threading.Thread:
+def tick_in_background(web: WebDesk, seconds: float) -> threading.Thread:
     """`aftersales sla tick` every ``seconds`` in a daemon thread of this process."""
-    web = build_web_desk(settings)
 
     def run() -> None:
         while True:
             time.sleep(seconds)
-            try:
-                tick(web.desk.uow, web.kit, web.now())
-            except Exception:
-                log.exception("the SLA tick failed; trying again in %s s", seconds)
+            _tick_once(web, seconds)
 
     thread = threading.Thread(target=run, name="sla-tick", daemon=True)
     thread.start()
@@ -155,10 +151,15 @@ def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], A
 
 async def _tick_forever(web: WebDesk, seconds: float) -> None:
     """`aftersales sla tick` every ``seconds``: clocks move and breaches are recorded even when
-    nobody opens a page. A failed tick is logged and tried again next time."""
+    nobody opens a page."""
     while True:
         await asyncio.sleep(seconds)
-        try:
-            await asyncio.to_thread(tick, web.desk.uow, web.kit, web.now())
-        except Exception:
-            log.exception("the SLA tick failed; trying again in %s s", seconds)
+        await asyncio.to_thread(_tick_once, web, seconds)
+
+
+def _tick_once(web: WebDesk, seconds: float) -> None:
+    """One tick; a failed one is logged and tried again next time."""
+    try:
+        tick(web.desk.uow, web.kit, web.now())
+    except Exception:
+        log.exception("the SLA tick failed; trying again in %s s", seconds)

@@ -55,6 +55,9 @@ def change_status(web: WebDesk, user: User, case_id: int, status: CaseStatus) ->
 
 
 def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amount: Decimal | None) -> None:
+    if amount is not None and not (amount.is_finite() and amount >= 0):
+        # "nan" and "-5" read as Decimals; a NaN cannot even be compared with the limit
+        raise ApiError(422, "invalid_input", f"the amount {amount} is not a sum of money given back")
     refusal = refusal_to_record_decision(user.role, amount, web.kit.policy.frontline_refund_limit)
     if refusal:
         raise ApiError(403, "forbidden", refusal)

@@ -203,7 +203,7 @@ class SqlCaseRepository:
     ) -> None:
         """Store ``fields``; ``current`` (the case's status, risk and due time before the
         change, when the caller has them) saves reading them back for the queue's sort keys."""
-        if {"risk", "next_due_at", "status"} & set(fields):
+        if _QUEUE_KEYS & fields.keys():
             if current is None or not current.keys() | fields.keys() >= _QUEUE_KEYS:
                 found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
                 current = dict(found) if found is not None else {}
