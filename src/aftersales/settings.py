@@ -7,8 +7,53 @@ store's policy file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+
+from aftersales.domain.errors import ConfigError
+
+DEFAULT_SHOPIFY_API_VERSION = "2026-10"
+_MAIL_PORTS = {
+    "IMAP": {"ssl": 993, "starttls": 143, "none": 143},
+    "SMTP": {"ssl": 465, "starttls": 587, "none": 25},
+}
+
+
+class MailSecurity(StrEnum):
+    SSL = "ssl"  # TLS from the first byte (IMAP 993, SMTP 465)
+    STARTTLS = "starttls"  # plain connection upgraded with STARTTLS (IMAP 143, SMTP 587)
+    NONE = "none"  # plaintext: only for a server on loopback (tests, a local relay)
+
+
+@dataclass(frozen=True, slots=True)
+class MailServer:
+    """An IMAP or SMTP server and the login for it. The password never appears in a repr."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    security: MailSecurity
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifySettings:
+    """The shop's Admin API and webhook secret; secrets never appear in a repr."""
+
+    webhook_secret: str | None = field(default=None, repr=False)
+    shop: str | None = None  # e.g. "northwind.myshopify.com"
+    access_token: str | None = field(default=None, repr=False)
+    api_version: str = DEFAULT_SHOPIFY_API_VERSION
+    admin_url: str | None = None  # the GraphQL endpoint, when not https://SHOP/admin/api/VERSION/graphql.json
+
+    @property
+    def graphql_url(self) -> str | None:
+        if self.admin_url:
+            return self.admin_url
+        if self.shop:
+            return f"https://{self.shop}/admin/api/{self.api_version}/graphql.json"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +61,15 @@ class Settings:
     data_dir: Path  # the store's data folder: policy.toml, router-model.json, the database
     policy_file: Path | None  # an explicit policy file; None: data_dir/policy.toml or the built-in
     database_url: str | None = None  # None: the SQLite file data_dir/aftersales.db
-    secret_key: str | None = None  # signs web session cookies; None: data_dir/secret_key
+    secret_key: str | None = field(
+        default=None, repr=False
+    )  # signs web session cookies; None: data_dir/secret_key
+    shopify: ShopifySettings = field(default_factory=ShopifySettings)
+    imap: MailServer | None = None  # the support inbox polled by `aftersales mail poll`
+    imap_folder: str = "INBOX"
+    mail_backfill_days: int = 14  # on the first poll, fetch mail this many days back
+    mail_poll_seconds: float = 60.0  # how often `aftersales serve` polls the inbox
+    smtp: MailServer | None = None  # sends replies and acknowledgements
 
     @property
     def database(self) -> str:
@@ -48,9 +101,54 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "aftersales"
 
 
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not value > 0:
+        raise ConfigError(f"{name}={raw!r} must be more than 0")
+    return value
+
+
+def _mail_server(environ: Mapping[str, str], kind: str) -> MailServer | None:
+    """AFTERSALES_IMAP_* or AFTERSALES_SMTP_*: HOST (none: not configured), PORT, USER,
+    PASSWORD and SECURITY (ssl, starttls or none)."""
+    host = environ.get(f"AFTERSALES_{kind}_HOST")
+    if not host:
+        return None
+    raw_security = (environ.get(f"AFTERSALES_{kind}_SECURITY") or "ssl").lower()
+    try:
+        security = MailSecurity(raw_security)
+    except ValueError:
+        raise ConfigError(
+            f"AFTERSALES_{kind}_SECURITY={raw_security!r}: use one of ssl, starttls, none"
+        ) from None
+    port = _number(environ, f"AFTERSALES_{kind}_PORT", _MAIL_PORTS[kind][security.value])
+    return MailServer(
+        host=host,
+        port=int(port),
+        user=environ.get(f"AFTERSALES_{kind}_USER", ""),
+        password=environ.get(f"AFTERSALES_{kind}_PASSWORD", ""),
+        security=security,
+    )
+
+
+def _shopify(environ: Mapping[str, str]) -> ShopifySettings:
+    return ShopifySettings(
+        webhook_secret=environ.get("AFTERSALES_SHOPIFY_WEBHOOK_SECRET") or None,
+        shop=environ.get("AFTERSALES_SHOPIFY_SHOP") or None,
+        access_token=environ.get("AFTERSALES_SHOPIFY_ACCESS_TOKEN") or None,
+        api_version=environ.get("AFTERSALES_SHOPIFY_API_VERSION") or DEFAULT_SHOPIFY_API_VERSION,
+        admin_url=environ.get("AFTERSALES_SHOPIFY_ADMIN_URL") or None,
+    )
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    """AFTERSALES_DATA_DIR, AFTERSALES_POLICY, AFTERSALES_DATABASE_URL and AFTERSALES_SECRET_KEY
-    override the defaults."""
+    """AFTERSALES_* variables override the defaults (docs/configuration.md lists them)."""
     data_dir = (
         Path(environ["AFTERSALES_DATA_DIR"])
         if environ.get("AFTERSALES_DATA_DIR")
@@ -62,4 +160,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         policy_file=Path(policy) if policy else None,
         database_url=environ.get("AFTERSALES_DATABASE_URL") or None,
         secret_key=environ.get("AFTERSALES_SECRET_KEY") or None,
+        shopify=_shopify(environ),
+        imap=_mail_server(environ, "IMAP"),
+        imap_folder=environ.get("AFTERSALES_IMAP_FOLDER") or "INBOX",
+        mail_backfill_days=int(_number(environ, "AFTERSALES_MAIL_BACKFILL_DAYS", 14)),
+        mail_poll_seconds=_number(environ, "AFTERSALES_MAIL_POLL_SECONDS", 60.0),
+        smtp=_mail_server(environ, "SMTP"),
     )

@@ -135,6 +135,8 @@ def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
         destination=_country(row),
         items=items,
         refunds=_refunds(row, cancelled_at or placed_at),
+        shopify_id=row.get("Id") or None,
+        financial_status=row.get("Financial Status").lower(),
     )
 
 

@@ -67,6 +67,8 @@ class OrderFacts:
     currency: str = ""
     total: Decimal | None = None
     policy_version: str = ""  # the policy page version in force when the order was placed
+    shopify_id: str | None = None  # the Admin API's numeric id: webhooks name orders by it
+    financial_status: str = ""  # Shopify's: paid, pending, refunded, partially_refunded …
 
     @property
     def is_fulfilled(self) -> bool:

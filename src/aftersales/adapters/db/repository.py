@@ -457,6 +457,8 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
         currency=row["currency"],
         total=row["total"],
         policy_version=row["policy_version"],
+        shopify_id=row["shopify_id"],
+        financial_status=row["financial_status"],
     )
 
 

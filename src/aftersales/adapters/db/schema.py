@@ -60,6 +60,8 @@ orders = Table(
     Column("total", Money),
     Column("policy_version", String(64), nullable=False, default=""),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("shopify_id", String(64), nullable=True, unique=True),  # the Admin API's numeric id
+    Column("financial_status", String(32), nullable=False, server_default="", default=""),
 )
 
 order_lines = Table(
@@ -219,4 +221,137 @@ api_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_used_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+)
+
+# --- Shopify: the catalogue, webhooks, fulfilment events and disputes (migration 0005) ---
+
+product_variants = Table(
+    "product_variants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handle", String(255), nullable=False),
+    # the variant's option values joined with " / " ("Black / M"); "" for a single-variant product
+    Column("variant_key", String(500), nullable=False, default=""),
+    Column("sku", String(100), nullable=False, default="", index=True),
+    Column("title", String(300), nullable=False, default=""),
+    Column("vendor", String(200), nullable=False, default=""),
+    Column("product_type", String(200), nullable=False, default=""),
+    Column("options", JSON, nullable=False, default=dict),  # option name -> value
+    Column("gtin", String(64), nullable=False, default="", index=True),  # Variant Barcode as given
+    Column("price", Money),
+    Column("compare_at_price", Money),
+    Column("inventory", Integer),  # None: not tracked
+    Column("image_link", String(2000), nullable=False, default=""),
+    Column("status", String(32), nullable=False, default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("handle", "variant_key"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", String(100), nullable=False, unique=True),  # X-Shopify-Webhook-Id
+    Column("topic", String(100), nullable=False),
+    Column("shop_domain", String(255), nullable=False, default=""),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("outcome", String(500), nullable=False, default=""),
+)
+
+fulfillment_events = Table(
+    "fulfillment_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("shopify_id", String(64), nullable=False),  # the event's id, or fulfilment id + status
+    Column("status", String(32), nullable=False),
+    Column("happened_at", UtcDateTime, nullable=False),
+    Column("message", String(1000), nullable=False, default=""),
+    Column("location", String(300), nullable=False, default=""),
+    Column("carrier", String(100), nullable=False, default=""),
+    Column("tracking_number", String(100), nullable=False, default=""),
+    UniqueConstraint("order_id", "shopify_id"),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shopify_id", String(64), nullable=False, unique=True),
+    Column("order_number", String(64), nullable=False, default="", index=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=True, index=True),
+    Column("kind", String(32), nullable=False, default=""),  # chargeback | inquiry
+    Column("reason", String(64), nullable=False, default=""),
+    Column("network_reason_code", String(32), nullable=False, default=""),
+    Column("status", String(32), nullable=False, default=""),
+    Column("amount", Money),
+    Column("currency", String(3), nullable=False, default=""),
+    Column("evidence_due_by", UtcDateTime),
+    Column("evidence_sent_on", UtcDateTime),
+    Column("initiated_at", UtcDateTime),
+    Column("finalized_on", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# --- policy texts, mail bookkeeping, reviews (migration 0005) ---
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False, unique=True),  # 1, 2, 3 … in the order added
+    Column("sha256", String(64), nullable=False),  # of the texts, canonically joined
+    Column("texts", JSON, nullable=False),  # kind ("refund", "return", "shipping") -> text
+    Column("effective_at", UtcDateTime, nullable=False, index=True),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("added_by", String(200), nullable=False, default=""),
+)
+
+mailbox_state = Table(
+    "mailbox_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mailbox", String(500), nullable=False, unique=True),  # user@host/folder
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False, default=0),
+    Column("polled_at", UtcDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # reply | acknowledgement
+    Column("message_id", String(998), nullable=False, unique=True),
+    Column("to_address", String(320), nullable=False),
+    Column("subject", String(998), nullable=False, default=""),
+    Column("in_reply_to", String(998), nullable=False, default=""),
+    Column("references", JSON, nullable=False, default=list),
+    Column("body", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, index=True),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(1000), nullable=False, default=""),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),  # judgeme | yotpo
+    Column("external_id", String(200), nullable=False),  # the export's review id, else a content hash
+    Column("rating", Integer, nullable=False),
+    Column("title", String(500), nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("reviewer_email", String(320), nullable=False, default="", index=True),
+    Column("reviewer_name", String(200), nullable=False, default=""),
+    Column("order_number", String(64), nullable=False, default=""),
+    Column("sku", String(100), nullable=False, default="", index=True),
+    Column("product_handle", String(255), nullable=False, default=""),
+    Column("reviewed_at", UtcDateTime),
+    Column("case_id", ForeignKey("cases.id"), nullable=True, index=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "external_id"),
 )
