@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from aftersales.domain.routes import Route
+
 
 class Direction(StrEnum):
     INBOUND = "inbound"  # from the customer
@@ -63,6 +65,9 @@ class InboundMessage:
     order_hint: str = ""  # an order number given by a form or JSONL input, if any
     case_hint: str = ""  # an explicit case reference ("[case 42]"), if any
     raw_headers: tuple[tuple[str, str], ...] = field(default=())  # for threading and audits
+    # the route a source knows for certain (a Shopify dispute, a one-star review): it leads
+    # whatever the text says, and the router's own reading stays as secondary routes
+    route_hint: Route | None = None
 
 
 @dataclass(frozen=True, slots=True)

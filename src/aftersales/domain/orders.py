@@ -101,3 +101,40 @@ class OrderProblem:
 
     line: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackingEvent:
+    """One carrier scan of a fulfilment (Shopify's FulfillmentEvent), kept for the timeline
+    and the dispute packet; the newest one also moves the order's last scan."""
+
+    event_id: str  # Shopify's id; events without one are keyed by fulfilment and status
+    status: ScanStatus
+    happened_at: datetime
+    message: str = ""
+    location: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dispute:
+    """A Shopify Payments dispute (chargeback or inquiry) on an order."""
+
+    dispute_id: str
+    order_shopify_id: str = ""  # the order's Admin API id, as webhooks give it
+    order_number: str = ""  # the order's name ("#1043"), when known
+    kind: str = ""  # chargeback | inquiry
+    reason: str = ""  # lower case: fraudulent, product_not_received …
+    network_reason_code: str = ""
+    status: str = ""  # needs_response, under_review, won, lost, accepted, charge_refunded
+    amount: Decimal | None = None
+    currency: str = ""
+    evidence_due_by: datetime | None = None
+    evidence_sent_on: datetime | None = None
+    initiated_at: datetime | None = None
+    finalized_on: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {"needs_response", "under_review", ""}

@@ -3,14 +3,15 @@ the same ones left alone, so importing the same file twice changes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from aftersales.domain.orders import ImportedOrder, OrderProblem
-from aftersales.ports import UnitOfWork
+from aftersales.domain.orders import ImportedOrder, OrderFacts, OrderProblem
+from aftersales.ports import CaseRepository, UnitOfWork
 
 
 class ImportOutcome(StrEnum):
@@ -33,14 +34,22 @@ class ImportSummary:
 
 def import_order(uow: UnitOfWork, imported: ImportedOrder, at: datetime) -> ImportOutcome:
     """Store one order in its own unit of work, unless the stored one is the same."""
-    order = imported.order
     with uow() as cases:
+        order = with_policy_version(cases, imported.order)
         stored = cases.order(order.number)
         if stored == order:
             return ImportOutcome.UNCHANGED
         customer_id = cases.customer_id(imported.email, imported.name, at) if imported.email else None
         cases.save_order(order, customer_id, at)
     return ImportOutcome.NEW if stored is None else ImportOutcome.UPDATED
+
+
+def with_policy_version(cases: CaseRepository, order: OrderFacts) -> OrderFacts:
+    """The order linked to the store policy texts in force when it was placed (the seed's
+    "policy page version" evidence), unless its source already named a version."""
+    if order.policy_version or order.placed_at is None:
+        return order
+    return dataclasses.replace(order, policy_version=cases.policy_version_at(order.placed_at))
 
 
 def import_orders(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from aftersales.domain.replies import check_reply, render_reply
 from aftersales.domain.routes import Route, RouteSpec, SlaTargets
 from aftersales.domain.routing.cues import CueBook
 from aftersales.domain.routing.model import NaiveBayes, features
-from aftersales.domain.routing.router import HOLD_SCORE, Routing, TraceItem, choose, score_routes
+from aftersales.domain.routing.router import (
+    HOLD_SCORE,
+    Routing,
+    TraceItem,
+    choose,
+    confidence_label,
+    score_routes,
+)
 from aftersales.domain.signals import (
     Attachment,
     CatalogueItem,
@@ -126,7 +134,7 @@ def extract_signals(
 
 
 def route_text(
-    kit: RoutingKit, text: str, attachments: Sequence[Attachment] = ()
+    kit: RoutingKit, text: str, attachments: Sequence[Attachment] = (), forced: Route | None = None
 ) -> tuple[Routing, tuple[Signal, ...]]:
     normalised = normalise(usable_text(text), kit.book.repair)
     signals = extract_signals(kit, normalised, attachments)
@@ -136,7 +144,21 @@ def route_text(
         for item in _model_trace(kit.model, normalised, held):
             trace.append(item)
             scores[item.route] += item.weight
-    return choose(scores, trace), signals
+    routing = choose(scores, trace)
+    return (routing if forced is None else _forced(routing, forced)), signals
+
+
+def _forced(routing: Routing, route: Route) -> Routing:
+    """The routing with ``route`` leading, as its source says; the text's routes follow it."""
+    read = (routing.route, *routing.secondary)
+    return dataclasses.replace(
+        routing,
+        route=route,
+        secondary=tuple(r for r in read if r not in (route, Route.OTHER)),
+        confidence=1.0,
+        confidence_label=confidence_label(1.0),
+        decided_by=f"set by the message's source ({route.value}); the text reads as {routing.route.value}",
+    )
 
 
 def _model_trace(model: NaiveBayes, normalised: NormalisedText, held: bool) -> list[TraceItem]:
@@ -158,8 +180,10 @@ def build_card(
     now: datetime,
     order: OrderFacts | None = None,
     attachments: Sequence[Attachment] = (),
+    route: Route | None = None,
 ) -> DecisionCard:
-    routing, signals = route_text(kit, text, attachments)
+    """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``)."""
+    routing, signals = route_text(kit, text, attachments, route)
     spec = kit.specs[routing.route]
     evidence = check_evidence(spec.evidence, signals, text, order)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
@@ -193,7 +217,9 @@ def message_card(kit: RoutingKit, message: InboundMessage, order: OrderFacts | N
     """
     images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
     text = routable_text(message.subject, message.body)
-    return build_card(kit, text, now=message.sent_at, order=order, attachments=images)
+    return build_card(
+        kit, text, now=message.sent_at, order=order, attachments=images, route=message.route_hint
+    )
 
 
 def routable_text(subject: str, body: str) -> str:

@@ -52,6 +52,12 @@ _ORDER_LINES = (
 _ORDER_REFUNDS = (
     select(t.refunds).where(t.refunds.c.order_id == bindparam("order_id_")).order_by(t.refunds.c.id)
 )
+_POLICY_VERSION_AT = (
+    select(t.policy_versions.c.version)
+    .where(t.policy_versions.c.effective_at <= bindparam("at"))
+    .order_by(t.policy_versions.c.effective_at.desc(), t.policy_versions.c.version.desc())
+    .limit(1)
+)
 _ADD_ORDER = insert(t.orders).returning(t.orders.c.id)
 _UPDATE_ORDER = update(t.orders).where(t.orders.c.id == bindparam("order_id_"))
 _DROP_ORDER_LINES = delete(t.order_lines).where(t.order_lines.c.order_id == bindparam("order_id_"))
@@ -193,6 +199,10 @@ class SqlCaseRepository:
             self.db.execute(_ADD_REFUNDS, refunds)
 
     # ---------------------------------------------------------------- cases
+    def policy_version_at(self, at: datetime) -> str:
+        version = self.db.execute(_POLICY_VERSION_AT, {"at": at}).scalar()
+        return policy_version_label(version) if version is not None else ""
+
     def open_case(self, fields: Mapping[str, Any]) -> int:
         fields = {**fields, **queue_fields(fields, fields)}
         # parameters passed apart from the statement keep its compiled form cached
@@ -405,6 +415,10 @@ class SqlCaseRepository:
         else:
             query = query.where(t.cases.c.order_number == term.lstrip("#"))
         return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+
+
+def policy_version_label(version: int) -> str:
+    return f"v{version}"
 
 
 def _summary(row: Mapping[str, Any]) -> CaseSummary:
