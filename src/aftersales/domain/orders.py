@@ -138,3 +138,15 @@ class Dispute:
     @property
     def is_open(self) -> bool:
         return self.status in {"needs_response", "under_review", ""}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSnapshot:
+    """Everything the shop says about one order at one moment (the Admin API's answer):
+    the order's facts, its buyer, every carrier scan and its disputes."""
+
+    order: OrderFacts
+    email: str = ""
+    name: str = ""
+    tracking_events: tuple[TrackingEvent, ...] = ()
+    disputes: tuple[Dispute, ...] = ()
