@@ -1,4 +1,5 @@
-"""`aftersales import`: shop exports into the desk (`aftersales import orders FILE`)."""
+"""`aftersales import`: shop exports into the desk (`aftersales import orders FILE`,
+`aftersales import products FILE`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 
 import click
 
+from aftersales.adapters.db.catalogue import catalogue_unit_of_work
 from aftersales.adapters.shopify_orders import read_orders
+from aftersales.adapters.shopify_products import read_products
 from aftersales.services.orders_import import ImportSummary, import_orders
+from aftersales.services.products_import import import_products
 from aftersales.settings import Settings
 from aftersales.wiring import open_desk
 
@@ -50,17 +54,51 @@ def orders_command(settings: Settings, file: Path, as_json: bool) -> None:
     _report(file, summary, as_json)
 
 
+@import_group.command("products")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def products_command(settings: Settings, file: Path, as_json: bool) -> None:
+    """Import the catalogue from a Shopify Admin "Export products" CSV FILE.
+
+    One variant per row, grouped into products by Handle; rows with only an Image Src add
+    images. Columns are found by name (older exports and the renamed columns of newer ones
+    both work). A new variant is added, a changed one updated, and one the desk already holds
+    as it is stays untouched: importing the same file again changes nothing. A row with a bad
+    value (a price, a quantity, a barcode a spreadsheet turned into 1.23457E+12) is reported
+    with its line number and the other rows are still imported.
+
+    \b
+    Example:
+      aftersales import products products_export.csv
+      aftersales import products products_export.csv --json
+    """
+    variants = read_products(file)
+    catalogue = catalogue_unit_of_work(open_desk(settings).engine)
+    show_progress = sys.stderr.isatty()
+    summary = import_products(
+        catalogue, variants, datetime.now(UTC), _variants_progress if show_progress else None
+    )
+    if show_progress:
+        click.echo("\r", err=True, nl=False)
+    _report(file, summary, as_json, what="variants")
+
+
+def _variants_progress(handled: int) -> None:
+    click.echo(f"\r{handled} variants imported", err=True, nl=False)
+
+
 def _progress(handled: int) -> None:
     if handled % _PROGRESS_EVERY == 0:
         click.echo(f"\r{handled} orders imported", err=True, nl=False)
 
 
-def _report(file: Path, summary: ImportSummary, as_json: bool) -> None:
+def _report(file: Path, summary: ImportSummary, as_json: bool, what: str = "orders") -> None:
     if as_json:
         click.echo(json.dumps(_as_dict(file, summary), indent=2))
         return
     click.echo(
-        f"{file}: {summary.new} new orders, {summary.updated} updated, "
+        f"{file}: {summary.new} new {what}, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.failed} failed"
     )
     for problem in summary.failures[:_SHOWN_FAILURES]:
