@@ -1,5 +1,5 @@
 """`aftersales import`: shop exports into the desk (`aftersales import orders FILE`,
-`aftersales import products FILE`)."""
+`aftersales import products FILE`; `aftersales import reviews FILE` lives in cli/reviews.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 from aftersales.adapters.db.catalogue import catalogue_unit_of_work
 from aftersales.adapters.shopify_orders import read_orders
 from aftersales.adapters.shopify_products import read_products
+from aftersales.cli.reviews import reviews_command
 from aftersales.services.orders_import import ImportSummary, import_orders
 from aftersales.services.products_import import import_products
 from aftersales.settings import Settings
@@ -116,3 +117,6 @@ def _as_dict(file: Path, summary: ImportSummary) -> dict[str, object]:
         "failed": summary.failed,
         "failures": [{"line": p.line, "reason": p.reason} for p in summary.failures],
     }
+
+
+import_group.add_command(reviews_command)
