@@ -62,7 +62,7 @@ _ROUTE_TEXTS = tuple(
 )
 _ROUTE_KEYS = (*_ROUTE_TEXTS, "lead", *_ROUTE_LISTS)
 
-_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "leads", "routes")
+_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "review", "leads", "routes")
 _STORE_KEYS = (
     "name",
     "support_email",
@@ -76,6 +76,7 @@ _SLA_KEYS = ("at_risk_share", "update_mode")
 _SHIPPING_KEYS = ("stalled_scan_days", "promise")
 _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
+_REVIEW_KEYS = ("repeat_threshold", "repeat_window_days", "request_after_delivery_days")
 _LEAD_KEYS = ("name", "email")
 _EVIDENCE_KEYS = ("key", "label", "detected_by")
 
@@ -339,6 +340,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
     update_mode = _update_mode(check, root)
     stalled_scan_days, promises = _shipping(check, root)
     returns = _returns(check, root)
+    review = _review(check, root)
     return StorePolicy(
         store_name=store.name,
         support_email=store.support_email,
@@ -359,6 +361,9 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         leads=_leads(check, root),
         route_overrides=_routes(check, root),
         source=check.source,
+        repeat_threshold=review.repeat_threshold,
+        repeat_window_days=review.repeat_window_days,
+        review_request_days=review.request_days,
     )
 
 
@@ -530,6 +535,32 @@ def _returns(check: _Checker, root: _Table) -> _Returns:
         window_days=check.required(table, "returns", "window_days", rules.whole(0, "days")),
         refund_limit=check.required(table, "returns", "frontline_refund_limit", rules.AMOUNT),
         payers=_payers(check, table),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Review:
+    repeat_threshold: int = 3
+    repeat_window_days: int = 7
+    request_days: int = 14
+
+
+def _review(check: _Checker, root: _Table) -> _Review:
+    """The optional [review] table; a policy without it keeps the defaults."""
+    table = root.get("review")
+    if not isinstance(table, Mapping):
+        if table is not None:
+            check.wrong("review", "a [review] table", table)
+        return _Review()
+    check.unknown_keys(table, "review", _REVIEW_KEYS)
+    defaults = _Review()
+    threshold = check.optional(table, "review", "repeat_threshold", rules.whole(2, "cases"))
+    window = check.optional(table, "review", "repeat_window_days", rules.whole(1, "days"))
+    request = check.optional(table, "review", "request_after_delivery_days", rules.whole(0, "days"))
+    return _Review(
+        repeat_threshold=defaults.repeat_threshold if threshold is None else threshold,
+        repeat_window_days=defaults.repeat_window_days if window is None else window,
+        request_days=defaults.request_days if request is None else request,
     )
 
 

@@ -78,6 +78,13 @@ class StorePolicy:
     leads: Mapping[str, Lead]  # role -> person
     # per route, overrides of RouteSpec fields (text fields, write_back list, evidence list)
     route_overrides: Mapping[Route, Mapping[str, object]] = field(default_factory=dict)
+    # the weekly review: the same problem this many times in ``repeat_window_days`` is a
+    # product, fulfilment, feed, SKU, policy or message problem, not separate customers
+    repeat_threshold: int = 3
+    repeat_window_days: int = 7
+    # review requests go out this many days after delivery (the buyer has used the product),
+    # later while the buyer's automation is on hold, never skipped
+    review_request_days: int = 14
     source: str = "<built-in default>"  # the file it came from, for messages
     # how the next-update clock runs: "between_replies" (every N business hours between public
     # replies) or "after_customer" (N business hours after each unanswered customer message)

@@ -112,7 +112,14 @@ cases = Table(
     Column("opened_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime),
+    # the weekly review's dimensions, set when the case is routed: the SKU and variant it is
+    # about, the carrier of its order, and the decision's reason (its segment)
+    Column("sku", String(100), nullable=False, server_default="", default=""),
+    Column("variant", String(200), nullable=False, server_default="", default=""),
+    Column("carrier", String(100), nullable=False, server_default="", default=""),
+    Column("reason", String(100), nullable=False, server_default="", default=""),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
+    Index("ix_cases_opened_at", "opened_at"),
     Index("ix_cases_route", "route"),
     Index("ix_cases_open_queue", "is_open", "queue_order"),
     Index("ix_cases_open_route_queue", "is_open", "route", "queue_order"),
@@ -354,4 +361,47 @@ reviews = Table(
     Column("case_id", ForeignKey("cases.id"), nullable=True, index=True),
     Column("imported_at", UtcDateTime, nullable=False),
     UniqueConstraint("source", "external_id"),
+)
+
+# --- the write-back loop: tasks from the weekly review and the feed audit, review requests
+# (migration 0006) ---
+
+writeback_tasks = Table(
+    "writeback_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # what the task is about, stable across runs ("repeat|wrong_item|sku|TUM-20-BLK",
+    # "feed|gtin_check_digit|TUM-20-BLK"), so a rerun finds its task instead of adding one
+    Column("key", String(500), nullable=False, unique=True),
+    Column("source", String(32), nullable=False),  # weekly_review | feed_audit | case
+    Column("target", String(64), nullable=False),  # faq, shipping_policy, product_page, feed_sync …
+    Column("title", String(500), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("route", String(32), nullable=False, default=""),
+    Column("owner_role", String(32), nullable=False, default=""),
+    Column("owner_name", String(200), nullable=False, default=""),
+    Column("evidence", JSON, nullable=False, default=dict),  # case ids, counts, feed values
+    Column("status", String(16), nullable=False, index=True),  # open | closed
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime),
+    Column("next_review_at", UtcDateTime),
+    Column("last_seen_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    Column("closed_by", String(200), nullable=False, default=""),
+    Column("close_note", Text, nullable=False, default=""),
+)
+
+review_requests = Table(
+    "review_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_number", String(64), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True, index=True),
+    Column("delivered_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False, index=True),  # delivery + the usage window
+    Column("status", String(16), nullable=False, index=True),  # scheduled | deferred | sent
+    Column("sent_at", UtcDateTime),
+    # every deferral and the send, with why: requests are deferred, never gated
+    Column("log", JSON, nullable=False, default=list),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
