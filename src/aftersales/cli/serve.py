@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from aftersales.cli.mail import describe, poll_in_background
 from aftersales.settings import Settings
+
+if TYPE_CHECKING:
+    from aftersales.web.context import WebDesk
 
 
 @click.command()
@@ -28,6 +34,8 @@ from aftersales.settings import Settings
 def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers: int) -> None:
     """Serve the web desk: the queue, case pages, the Routing Lab, the policy page, the
     public contact form (/contact) and the JSON API (/api/, schema at /openapi.json).
+    When the support inbox is configured (AFTERSALES_IMAP_HOST), it is polled now and every
+    AFTERSALES_MAIL_POLL_SECONDS, like `aftersales mail poll`.
 
     \b
     Examples:
@@ -44,13 +52,16 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
     click.echo(f"aftersales web desk on http://{host}:{port}/  (Ctrl-C stops it)", err=True)
     if workers == 1:
         app = create_app(settings, tick_seconds=tick_seconds or None)
+        _poll_mail(settings, app.state.web)
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
         return
     # This process migrates the embedded database and makes the session key before the
-    # workers start (so they never race to), then ticks the clocks for all of them.
+    # workers start (so they never race to), then ticks the clocks and polls the inbox for
+    # all of them.
     web = build_web_desk(settings)
     if tick_seconds:
         tick_in_background(web, tick_seconds)
+    _poll_mail(settings, web)
     uvicorn.run(
         "aftersales.web.app:create_app_from_environment",
         factory=True,
@@ -60,3 +71,11 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
         log_level="warning",
         proxy_headers=False,
     )
+
+
+def _poll_mail(settings: Settings, web: WebDesk) -> None:
+    """Poll the support inbox on a timer in this process, when one is configured."""
+    if settings.imap is None:
+        return
+    click.echo(f"polling the inbox {describe(settings)}", err=True)
+    poll_in_background(settings, web.desk, web.kit)
