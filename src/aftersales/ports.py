@@ -11,7 +11,8 @@ from aftersales.domain.accounts import Role, User
 from aftersales.domain.cases import CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
-from aftersales.domain.orders import OrderFacts
+from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
+from aftersales.domain.outgoing import OutgoingMail, QueuedMail
 from aftersales.domain.routes import Route
 
 
@@ -28,6 +29,38 @@ class CaseRepository(Protocol):
     def policy_version_at(self, at: datetime) -> str:
         """The label ("v3") of the store policy texts in force at ``at``; "" when none was."""
         ...
+
+    # Shopify: webhook deliveries, orders by their Admin API id, carrier scans, disputes
+    def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
+        """Record a webhook delivery; False when this X-Shopify-Webhook-Id was seen before."""
+        ...
+
+    def set_delivery_outcome(self, webhook_id: str, outcome: str) -> None: ...
+    def order_number_for(self, shopify_id: str) -> str | None: ...
+    def update_order_row(self, order: OrderFacts, at: datetime) -> None:
+        """Store an order's own facts (a new scan, a carrier) leaving its lines, refunds and
+        buyer as they are."""
+        ...
+
+    def lock_order(self, number: str) -> None:
+        """Hold the order until the unit of work ends, so two changes to it (two carrier scans
+        arriving at once) take turns; SQLite's writers take turns anyway."""
+        ...
+
+    def order_customer(self, number: str) -> tuple[str, str] | None:
+        """The e-mail address and name of the order's buyer, when the desk knows them."""
+        ...
+
+    def add_tracking_event(self, order_number: str, event: TrackingEvent) -> bool:
+        """Store a scan once; False when the order already has it."""
+        ...
+
+    def tracking_events(self, order_number: str) -> list[TrackingEvent]: ...
+    def dispute(self, dispute_id: str) -> tuple[Dispute, int | None] | None:
+        """The stored dispute and the case it opened."""
+        ...
+
+    def save_dispute(self, dispute: Dispute, case_id: int | None, at: datetime) -> None: ...
 
     def open_case(self, fields: Mapping[str, Any]) -> int: ...
     def update_case(
@@ -73,6 +106,29 @@ class CaseRepository(Protocol):
         limit: int = 200,
     ) -> list[CaseSummary]: ...
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
+
+    # the outbox: mail queued with the change that caused it, sent by `aftersales mail send`
+    def queue_mail(self, mail: OutgoingMail, at: datetime) -> bool:
+        """Queue ``mail``; False when a mail with its Message-ID was queued before."""
+        ...
+
+    def pending_mails(self, limit: int = 100) -> list[QueuedMail]: ...
+    def claim_mail(self, mail_id: int, at: datetime) -> QueuedMail | None:
+        """Mark a pending mail as being sent since ``at``; None when it is not pending."""
+        ...
+
+    def mark_mail_sent(self, mail_id: int, at: datetime) -> None: ...
+    def mark_mail_failed(self, mail_id: int, error: str, *, final: bool) -> None:
+        """One more attempt failed; ``final`` gives up (status failed), else it is pending again."""
+        ...
+
+    def release_stale_mails(self, before: datetime, error: str) -> int:
+        """Mail being sent since before ``before`` (its sender stopped) is pending again."""
+        ...
+
+    def acknowledgements_since(self, address: str, since: datetime) -> list[str]:
+        """Message-IDs of the acknowledgements queued to ``address`` since ``since``."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -26,6 +26,7 @@ import pytest
 from imap_tools import BaseMailBox, MailBoxUnencrypted
 
 from aftersales.settings import MailSecurity, MailServer
+from mail_send.conftest import smtp  # noqa: F401 (the SMTP server fixture, for the round trip)
 
 USER = "support@store.example"
 PASSWORD = "Corr3ct-Horse-Battery"  # distinctive, so a leak into a message or log is found

@@ -32,7 +32,21 @@ ParsedMessage: TypeAlias = tuple[InboundMessage, list[tuple[AttachmentMeta, byte
 # Without one of these the bytes are not mail: the parser accepts anything and calls it a body.
 _MAIL_HEADERS = ("from", "to", "subject", "date", "message-id")
 _KEPT_HEADERS = frozenset(
-    {"message-id", "in-reply-to", "references", "from", "to", "subject", "date", "auto-submitted", "list-id"}
+    {
+        "message-id",
+        "in-reply-to",
+        "references",
+        "from",
+        "to",
+        "subject",
+        "date",
+        "auto-submitted",
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+        "precedence",
+        "return-path",
+    }
 )
 # Single-byte charsets decode any bytes, so a wrong declaration never fails; valid non-ASCII UTF-8 is
 # almost never an accident, so it is tried first when one of these is declared.

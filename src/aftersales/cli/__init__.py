@@ -14,9 +14,11 @@ from aftersales.cli.db import db
 from aftersales.cli.demo import demo
 from aftersales.cli.imports import import_group
 from aftersales.cli.intake import intake
+from aftersales.cli.mail import mail
 from aftersales.cli.policy import policy
 from aftersales.cli.route import route
 from aftersales.cli.serve import serve
+from aftersales.cli.shopify import shopify
 from aftersales.cli.sla import sla
 from aftersales.cli.train import train
 from aftersales.cli.users import token, user
@@ -62,6 +64,7 @@ cli.add_command(train)
 cli.add_command(demo)
 cli.add_command(db)
 cli.add_command(intake)
+cli.add_command(mail)
 cli.add_command(import_group)
 cli.add_command(cases)
 cli.add_command(case)
@@ -76,6 +79,7 @@ cli.add_command(decide)
 cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
+cli.add_command(shopify)
 
 
 def main() -> None:

@@ -14,8 +14,12 @@ import click
 
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
 from aftersales.adapters.imap_mailbox import ImapMailbox, mail_parser, mailbox_key
+from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.cli.mail_send import send_command
 from aftersales.domain.errors import AftersalesError, ConfigError
+from aftersales.domain.messages import InboundMessage
 from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, Progress, poll_mailbox
+from aftersales.services.outbox import acknowledge, send_pending
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings
 from aftersales.wiring import Desk, build_routing_kit, open_desk
@@ -30,7 +34,10 @@ _NOT_CONFIGURED = (
 
 @click.group()
 def mail() -> None:
-    """The store's support mailbox: take in new mail as cases (IMAP)."""
+    """The store's support mailbox: take in new mail as cases (IMAP), send replies (SMTP)."""
+
+
+mail.add_command(send_command)
 
 
 @mail.command()
@@ -55,10 +62,42 @@ def poll(settings: Settings, as_json: bool) -> None:
     desk = open_desk(settings)
     kit = build_routing_kit(settings)
     show_progress = sys.stderr.isatty()
-    summary = poll_once(settings, desk, kit, progress=_progress if show_progress else None)
+    summary = poll_once(
+        settings,
+        desk,
+        kit,
+        on_new_case=acknowledger(settings, desk, kit),
+        progress=_progress if show_progress else None,
+    )
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _report(summary, settings, as_json)
+
+
+def acknowledger(settings: Settings, desk: Desk, kit: RoutingKit) -> NewCaseHook | None:
+    """Queue the automatic acknowledgement of each new case opened by mail, when mail can be
+    sent (SMTP configured): an acknowledgement queued with no way out would go late."""
+    if settings.smtp is None:
+        return None
+
+    def hook(case_id: int, message: InboundMessage) -> None:
+        acknowledge(desk.uow, kit, case_id, message, now=datetime.now(UTC))
+
+    return hook
+
+
+def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
+    """Send what the outbox holds, for the timer: failures are logged and retried next tick."""
+    if settings.smtp is None:
+        return
+    sender = SmtpSender(settings.smtp, from_address=kit.policy.support_email, from_name=kit.policy.store_name)
+    try:
+        summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
+    except Exception:  # a bug or the database: logged, tried again next tick (no secrets in it)
+        log.exception("sending mail failed; trying again in %g s", settings.mail_poll_seconds)
+        return
+    for message_id, error in summary.errors:
+        log.warning("mail %s not sent: %s", message_id, error)
 
 
 def configured_imap(settings: Settings) -> MailServer:
@@ -118,14 +157,16 @@ def poll_and_log(
     return summary
 
 
-def poll_in_background(
-    settings: Settings, desk: Desk, kit: RoutingKit, on_new_case: NewCaseHook | None = None
-) -> threading.Thread:
-    """Poll the inbox now and then every ``settings.mail_poll_seconds`` in a daemon thread."""
+def poll_in_background(settings: Settings, desk: Desk, kit: RoutingKit) -> threading.Thread:
+    """Poll the inbox (when IMAP is configured, acknowledging new cases) and send the outbox
+    (when SMTP is), now and then every ``settings.mail_poll_seconds``, in a daemon thread."""
+    on_new_case = acknowledger(settings, desk, kit)
 
     def run() -> None:
         while True:
-            poll_and_log(settings, desk, kit, on_new_case)
+            if settings.imap is not None:
+                poll_and_log(settings, desk, kit, on_new_case)
+            send_and_log(settings, desk, kit)
             time.sleep(settings.mail_poll_seconds)
 
     thread = threading.Thread(target=run, name="mail-poll", daemon=True)

@@ -35,7 +35,8 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
     """Serve the web desk: the queue, case pages, the Routing Lab, the policy page, the
     public contact form (/contact) and the JSON API (/api/, schema at /openapi.json).
     When the support inbox is configured (AFTERSALES_IMAP_HOST), it is polled now and every
-    AFTERSALES_MAIL_POLL_SECONDS, like `aftersales mail poll`.
+    AFTERSALES_MAIL_POLL_SECONDS, like `aftersales mail poll`; with AFTERSALES_SMTP_HOST,
+    queued replies and acknowledgements are sent on the same timer, like `aftersales mail send`.
 
     \b
     Examples:
@@ -74,8 +75,12 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
 
 
 def _poll_mail(settings: Settings, web: WebDesk) -> None:
-    """Poll the support inbox on a timer in this process, when one is configured."""
-    if settings.imap is None:
+    """Poll the support inbox and send queued mail on a timer in this process, when IMAP or
+    SMTP is configured."""
+    if settings.imap is None and settings.smtp is None:
         return
-    click.echo(f"polling the inbox {describe(settings)}", err=True)
+    if settings.imap is not None:
+        click.echo(f"polling the inbox {describe(settings)}", err=True)
+    if settings.smtp is not None:
+        click.echo(f"sending mail through {settings.smtp.host}:{settings.smtp.port}", err=True)
     poll_in_background(settings, web.desk, web.kit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -117,6 +117,11 @@ class TrackingEvent:
     tracking_number: str = ""
 
 
+# Shopify's dispute statuses while the merchant can still act; won, lost, accepted and
+# charge_refunded close a dispute.
+DISPUTE_OPEN_STATUSES = frozenset({"needs_response", "under_review", ""})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dispute:
     """A Shopify Payments dispute (chargeback or inquiry) on an order."""
@@ -137,7 +142,7 @@ class Dispute:
 
     @property
     def is_open(self) -> bool:
-        return self.status in {"needs_response", "under_review", ""}
+        return self.status in DISPUTE_OPEN_STATUSES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,3 +155,44 @@ class OrderSnapshot:
     name: str = ""
     tracking_events: tuple[TrackingEvent, ...] = ()
     disputes: tuple[Dispute, ...] = ()
+
+
+def with_tracking_event(order: OrderFacts, event: TrackingEvent) -> OrderFacts:
+    """The order after a carrier scan: the newest scan is the last scan (an older one arriving
+    late changes nothing), and a delivery scan sets the delivery time."""
+    changes: dict[str, object] = {}
+    if order.last_scan_at is None or event.happened_at >= order.last_scan_at:
+        changes |= {
+            "last_scan_at": event.happened_at,
+            "last_scan_status": event.status,
+            "last_scan_location": event.location,
+        }
+    if event.status is ScanStatus.DELIVERED and order.delivered_at is None:
+        changes["delivered_at"] = event.happened_at
+    if event.carrier and not order.carrier:
+        changes["carrier"] = event.carrier
+    if event.tracking_number and event.tracking_number not in order.tracking_numbers:
+        changes["tracking_numbers"] = (*order.tracking_numbers, event.tracking_number)
+    return replace(order, **changes) if changes else order  # type: ignore[arg-type]
+
+
+def with_stored_tracking(incoming: OrderFacts, stored: OrderFacts | None) -> OrderFacts:
+    """An order as the shop sends it now, keeping what only carrier scans told us: an order
+    payload carries no scan history, so the stored last scan and delivery time stand unless
+    the payload has newer ones."""
+    if stored is None:
+        return incoming
+    keep_scan = stored.last_scan_at is not None and (
+        incoming.last_scan_at is None or stored.last_scan_at > incoming.last_scan_at
+    )
+    return replace(
+        incoming,
+        last_scan_at=stored.last_scan_at if keep_scan else incoming.last_scan_at,
+        last_scan_status=stored.last_scan_status if keep_scan else incoming.last_scan_status,
+        last_scan_location=stored.last_scan_location if keep_scan else incoming.last_scan_location,
+        delivered_at=incoming.delivered_at or stored.delivered_at,
+        promise_window_end=incoming.promise_window_end or stored.promise_window_end,
+        carrier=incoming.carrier or stored.carrier,
+        tracking_numbers=incoming.tracking_numbers or stored.tracking_numbers,
+        policy_version=incoming.policy_version or stored.policy_version,
+    )

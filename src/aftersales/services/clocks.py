@@ -8,16 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.domain.cases import Event
+from aftersales.domain.orders import DISPUTE_OPEN_STATUSES
 from aftersales.domain.routes import Route, SlaTargets
 from aftersales.domain.sla.clocks import (
     Clock,
     ClockName,
     ClockPolicy,
     ClockState,
+    Deadline,
     EntryKind,
     TimelineEntry,
     UpdateMode,
     compute_clocks,
+    deadline_clock,
     new_breaches,
     next_due,
     worst_state,
@@ -76,7 +79,33 @@ def clocks_for(
             Clock(name=c.name, state=ClockState.STOPPED) if c.name is ClockName.ESCALATION else c
             for c in clocks
         )
+    evidence = _evidence_deadline(events)
+    if evidence is not None:
+        zone = kit.calendar.tz
+        clocks = (
+            *clocks,
+            deadline_clock(ClockName.DISPUTE_EVIDENCE, evidence, now, kit.policy.at_risk_share, zone),
+        )
     return clocks
+
+
+_DISPUTE_EVENTS = ("dispute_opened", "dispute_updated")
+
+
+def _evidence_deadline(events: Sequence[Mapping[str, Any]]) -> Deadline | None:
+    """The dispute's evidence deadline, from the case's dispute events (the newest wins):
+    met when the evidence was sent, stopped when the dispute closed without it."""
+    disputes = [e for e in events if e["kind"] in _DISPUTE_EVENTS and e["data"].get("evidence_due_by")]
+    if not disputes:
+        return None
+    latest = disputes[-1]["data"]
+    sent = latest.get("evidence_sent_on")
+    return Deadline(
+        started_at=disputes[0]["at"],
+        due=datetime.fromisoformat(latest["evidence_due_by"]),
+        met_at=datetime.fromisoformat(sent) if sent else None,
+        stopped=latest.get("status") not in DISPUTE_OPEN_STATUSES,
+    )
 
 
 @dataclass(frozen=True, slots=True)

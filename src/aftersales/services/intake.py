@@ -47,16 +47,23 @@ class Incoming:
 
 
 def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
-    message = incoming.message
+    """Take in one message in its own unit of work."""
     with uow() as cases:
-        if message.auto_kind is not None:
-            cases.screen(message, incoming.source, now)
-            return IntakeResult(Outcome.SCREENED)
-        if cases.has_message(message.dedupe_key):
-            return IntakeResult(Outcome.DUPLICATE)
-        for meta, content in incoming.attachments:
-            cases.save_attachment(meta, content)
-        return _thread(cases, kit, message, now, incoming.card)
+        return receive(cases, kit, incoming, now=now)
+
+
+def receive(cases: CaseRepository, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
+    """Take in one message inside the caller's unit of work (a webhook stores its delivery
+    and the case it opens in one transaction)."""
+    message = incoming.message
+    if message.auto_kind is not None:
+        cases.screen(message, incoming.source, now)
+        return IntakeResult(Outcome.SCREENED)
+    if cases.has_message(message.dedupe_key):
+        return IntakeResult(Outcome.DUPLICATE)
+    for meta, content in incoming.attachments:
+        cases.save_attachment(meta, content)
+    return _thread(cases, kit, message, now, incoming.card)
 
 
 def _thread(

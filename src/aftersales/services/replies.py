@@ -2,20 +2,36 @@
 
 A reply must say when the buyer hears from us next (the seed's SLA rule). One without a
 time, or that fails another reply check, is refused with the reasons unless forced.
+
+A reply to a customer with an e-mail address is queued in the outbox in the same unit of
+work, with a Message-ID on the store's domain and threaded under the customer's latest
+e-mail; `aftersales mail send` (services/outbox.py) sends it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import Channel, Direction, InboundMessage
+from aftersales.domain.outgoing import (
+    MailKind,
+    OutgoingMail,
+    Parent,
+    can_receive_mail,
+    mail_domain,
+    new_message_id,
+    reply_subject,
+    thread_headers,
+)
 from aftersales.domain.replies import ReplyProblem, check_reply
 from aftersales.domain.sla.promises import promised_time
-from aftersales.ports import UnitOfWork
+from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.routing import RoutingKit
 
@@ -57,9 +73,10 @@ def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | Non
         )
         if problems and not reply.force:
             raise ReplyRefused(problems)
-        cases.add_message(
-            reply.case_id, _as_message(reply, row["customer"] or ""), Direction.OUTBOUND, promise
-        )
+        outbound = _as_message(reply, row, _parent(cases, reply.case_id), kit.policy.support_email)
+        cases.add_message(reply.case_id, outbound, Direction.OUTBOUND, promise)
+        if outbound.to_addresses:
+            cases.queue_mail(_as_mail(reply.case_id, outbound), reply.at)
         data = {"promised_update_at": promise.isoformat() if promise else None, "forced": bool(problems)}
         cases.add_event(reply.case_id, Event("reply_sent", reply.at, reply.author, data))
         if CaseStatus(row["status"]) is CaseStatus.NEW:
@@ -77,18 +94,58 @@ def _promise(text: str, at: datetime, kit: RoutingKit) -> datetime | None:
     return found.at if found else None
 
 
-def _as_message(reply: Reply, customer: str) -> InboundMessage:
+def _parent(cases: CaseRepository, case_id: int) -> Mapping[str, Any] | None:
+    """The customer's latest e-mail in the case: the reply threads under it."""
+    inbound = [
+        m
+        for m in cases.messages_of(case_id)
+        if m["direction"] == Direction.INBOUND.value and m["channel"] == Channel.EMAIL.value
+    ]
+    return inbound[-1] if inbound else None
+
+
+def _as_message(
+    reply: Reply, case: Mapping[str, Any], parent: Mapping[str, Any] | None, support_email: str
+) -> InboundMessage:
+    """The reply as the case records it: a Message-ID on the store's domain, threaded under
+    the customer's latest e-mail, addressed to the customer when mail can reach them."""
     digest = hashlib.sha256(f"{reply.case_id}|{reply.at.isoformat()}|{reply.text}".encode()).hexdigest()
+    customer = case["customer"] or ""
+    in_reply_to, references = _threading(parent)
+    subject = (parent["subject"] if parent is not None else "") or case["subject"] or ""
     return InboundMessage(
-        message_id=f"reply-{digest[:24]}@aftersales",
+        message_id=new_message_id(mail_domain(support_email), f"reply-{digest[:24]}"),
         dedupe_key=f"reply|{digest}",
         channel=Channel.EMAIL,
         from_address="",
         from_name=reply.author,
-        to_addresses=(customer,) if customer else (),
-        subject="",
+        to_addresses=(customer,) if can_receive_mail(customer) else (),
+        subject=reply_subject(subject, reply.case_id),
         sent_at=reply.at,
         body=reply.text,
         full_body=reply.text,
         html="",
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+
+
+def _threading(parent: Mapping[str, Any] | None) -> tuple[str, tuple[str, ...]]:
+    if parent is None:
+        return "", ()
+    return thread_headers(
+        Parent(parent["message_id"], parent["in_reply_to"], tuple(parent["references"] or ()))
+    )
+
+
+def _as_mail(case_id: int, outbound: InboundMessage) -> OutgoingMail:
+    return OutgoingMail(
+        case_id=case_id,
+        kind=MailKind.REPLY,
+        message_id=outbound.message_id,
+        to_address=outbound.to_addresses[0],
+        subject=outbound.subject,
+        body=outbound.body,
+        in_reply_to=outbound.in_reply_to,
+        references=outbound.references,
     )

@@ -53,5 +53,6 @@ def test_a_finding_filed_twice_is_one_task_until_closed(uow: Any, engine: Engine
     with tasks() as repo:
         back, new = repo.file(draft(3), MONDAY + timedelta(days=14))
         everything = repo.tasks(status=None)
-    assert new and back.id != first.id
+    assert new
+    assert back.id != first.id
     assert {t.status for t in everything} == {TaskStatus.OPEN, TaskStatus.CLOSED}

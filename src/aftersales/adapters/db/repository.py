@@ -13,12 +13,14 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
-from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
+from aftersales.domain.orders import Dispute, LineItem, OrderFacts, Refund, ScanStatus, TrackingEvent
+from aftersales.domain.outgoing import OutgoingMail, QueuedMail
 from aftersales.domain.routes import Route
 
 # Attachments larger than this keep their metadata but not their content.
@@ -44,6 +46,8 @@ _OPEN_CASE_FOR = (
 )
 _ORDER = select(t.orders).where(t.orders.c.number == bindparam("number"))
 _ORDER_ID = select(t.orders.c.id).where(t.orders.c.number == bindparam("number"))
+_LOCK_ORDER = _ORDER_ID.with_for_update()
+_UPDATE_ORDER_ROW = update(t.orders).where(t.orders.c.number == bindparam("number_"))
 _ORDER_LINES = (
     select(t.order_lines)
     .where(t.order_lines.c.order_id == bindparam("order_id_"))
@@ -58,6 +62,20 @@ _POLICY_VERSION_AT = (
     .order_by(t.policy_versions.c.effective_at.desc(), t.policy_versions.c.version.desc())
     .limit(1)
 )
+_ADD_DELIVERY = {
+    name: dialect_insert(t.webhook_deliveries)
+    .on_conflict_do_nothing(index_elements=[t.webhook_deliveries.c.webhook_id])
+    .returning(t.webhook_deliveries.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_ADD_TRACKING_EVENT = {
+    name: dialect_insert(t.fulfillment_events)
+    .on_conflict_do_nothing(
+        index_elements=[t.fulfillment_events.c.order_id, t.fulfillment_events.c.shopify_id]
+    )
+    .returning(t.fulfillment_events.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _ADD_ORDER = insert(t.orders).returning(t.orders.c.id)
 _UPDATE_ORDER = update(t.orders).where(t.orders.c.id == bindparam("order_id_"))
 _DROP_ORDER_LINES = delete(t.order_lines).where(t.order_lines.c.order_id == bindparam("order_id_"))
@@ -182,7 +200,9 @@ class SqlCaseRepository:
 
     def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None:
         # statements built once, parameters passed apart: their compiled forms stay cached
-        values = _order_values(order) | {"customer_id": customer_id, "updated_at": at}
+        # an order saved without its buyer (a fulfilment webhook) keeps the buyer it has
+        buyer = {"customer_id": customer_id} if customer_id is not None else {}
+        values = _order_values(order) | buyer | {"updated_at": at}
         existing = self.db.execute(_ORDER_ID, {"number": order.number}).scalar()
         if existing is None:
             order_id = self.db.execute(_ADD_ORDER, values).scalar_one()
@@ -202,6 +222,107 @@ class SqlCaseRepository:
     def policy_version_at(self, at: datetime) -> str:
         version = self.db.execute(_POLICY_VERSION_AT, {"at": at}).scalar()
         return policy_version_label(version) if version is not None else ""
+
+    def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
+        values = {"webhook_id": webhook_id, "topic": topic, "shop_domain": shop, "received_at": at}
+        statement = _ADD_DELIVERY[self.db.dialect.name].values(values)
+        return self.db.execute(statement).scalar() is not None
+
+    def set_delivery_outcome(self, webhook_id: str, outcome: str) -> None:
+        self.db.execute(
+            update(t.webhook_deliveries)
+            .where(t.webhook_deliveries.c.webhook_id == webhook_id)
+            .values(outcome=outcome[:500])
+        )
+
+    def order_number_for(self, shopify_id: str) -> str | None:
+        found = self.db.execute(select(t.orders.c.number).where(t.orders.c.shopify_id == shopify_id)).scalar()
+        return str(found) if found is not None else None
+
+    def lock_order(self, number: str) -> None:
+        self.db.execute(_LOCK_ORDER, {"number": number})
+
+    def update_order_row(self, order: OrderFacts, at: datetime) -> None:
+        self.db.execute(_UPDATE_ORDER_ROW, _order_values(order) | {"updated_at": at, "number_": order.number})
+
+    def order_customer(self, number: str) -> tuple[str, str] | None:
+        row = self.db.execute(
+            select(t.customers.c.email, t.customers.c.name)
+            .join(t.orders, t.orders.c.customer_id == t.customers.c.id)
+            .where(t.orders.c.number == number)
+        ).first()
+        return (row.email, row.name) if row is not None else None
+
+    def add_tracking_event(self, order_number: str, event: TrackingEvent) -> bool:
+        order_id = self.db.execute(_ORDER_ID, {"number": order_number}).scalar()
+        if order_id is None:
+            return False
+        values = {
+            "order_id": order_id,
+            "shopify_id": event.event_id[:64],
+            "status": event.status.value,
+            "happened_at": event.happened_at,
+            "message": event.message[:1000],
+            "location": event.location[:300],
+            "carrier": event.carrier[:100],
+            "tracking_number": event.tracking_number[:100],
+        }
+        return self.db.execute(_ADD_TRACKING_EVENT[self.db.dialect.name].values(values)).scalar() is not None
+
+    def tracking_events(self, order_number: str) -> list[TrackingEvent]:
+        rows = self.db.execute(
+            select(t.fulfillment_events)
+            .join(t.orders, t.orders.c.id == t.fulfillment_events.c.order_id)
+            .where(t.orders.c.number == order_number)
+            .order_by(t.fulfillment_events.c.happened_at, t.fulfillment_events.c.id)
+        ).mappings()
+        return [
+            TrackingEvent(
+                event_id=r["shopify_id"],
+                status=ScanStatus(r["status"]),
+                happened_at=r["happened_at"],
+                message=r["message"],
+                location=r["location"],
+                carrier=r["carrier"],
+                tracking_number=r["tracking_number"],
+            )
+            for r in rows
+        ]
+
+    def dispute(self, dispute_id: str) -> tuple[Dispute, int | None] | None:
+        row = (
+            self.db.execute(select(t.disputes).where(t.disputes.c.shopify_id == dispute_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        fields = {f.name for f in dataclasses.fields(Dispute)} - {"dispute_id", "order_shopify_id"}
+        values = {name: row[name] for name in fields if name != "kind"}
+        return Dispute(dispute_id=dispute_id, kind=row["kind"], **values), row["case_id"]
+
+    def save_dispute(self, dispute: Dispute, case_id: int | None, at: datetime) -> None:
+        values = {
+            name: getattr(dispute, name)
+            for name in (
+                "order_number",
+                "kind",
+                "reason",
+                "network_reason_code",
+                "status",
+                "amount",
+                "currency",
+                "evidence_due_by",
+                "evidence_sent_on",
+                "initiated_at",
+                "finalized_on",
+            )
+        } | {"case_id": case_id, "updated_at": at}
+        changed = self.db.execute(
+            update(t.disputes).where(t.disputes.c.shopify_id == dispute.dispute_id).values(values)
+        ).rowcount
+        if not changed:
+            self.db.execute(insert(t.disputes).values(values | {"shopify_id": dispute.dispute_id}))
 
     def open_case(self, fields: Mapping[str, Any]) -> int:
         fields = {**fields, **queue_fields(fields, fields)}
@@ -415,6 +536,28 @@ class SqlCaseRepository:
         else:
             query = query.where(t.cases.c.order_number == term.lstrip("#"))
         return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+
+    # ---------------------------------------------------------------- outbox (adapters/db/outbox.py)
+    def queue_mail(self, mail: OutgoingMail, at: datetime) -> bool:
+        return mail_queue.queue_mail(self.db, mail, at)
+
+    def pending_mails(self, limit: int = 100) -> list[QueuedMail]:
+        return mail_queue.pending_mails(self.db, limit)
+
+    def claim_mail(self, mail_id: int, at: datetime) -> QueuedMail | None:
+        return mail_queue.claim_mail(self.db, mail_id, at)
+
+    def mark_mail_sent(self, mail_id: int, at: datetime) -> None:
+        mail_queue.mark_sent(self.db, mail_id, at)
+
+    def mark_mail_failed(self, mail_id: int, error: str, *, final: bool) -> None:
+        mail_queue.mark_failed(self.db, mail_id, error, final=final)
+
+    def release_stale_mails(self, before: datetime, error: str) -> int:
+        return mail_queue.release_stale(self.db, before, error)
+
+    def acknowledgements_since(self, address: str, since: datetime) -> list[str]:
+        return mail_queue.acknowledgements_since(self.db, address, since)
 
 
 def policy_version_label(version: int) -> str:

@@ -336,7 +336,7 @@ outbox = Table(
     Column("in_reply_to", String(998), nullable=False, default=""),
     Column("references", JSON, nullable=False, default=list),
     Column("body", Text, nullable=False, default=""),
-    Column("status", String(16), nullable=False, index=True),  # pending | sent | failed
+    Column("status", String(16), nullable=False, index=True),  # pending | sending | sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(1000), nullable=False, default=""),
     Column("queued_at", UtcDateTime, nullable=False),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from aftersales.domain.routes import SlaTargets
@@ -47,10 +47,13 @@ __all__ = [
     "ClockName",
     "ClockPolicy",
     "ClockState",
+    "Deadline",
     "EntryKind",
     "TimelineEntry",
     "UpdateMode",
+    "TIMELINE_CLOCKS",
     "compute_clocks",
+    "deadline_clock",
     "new_breaches",
     "next_due",
     "worst_state",
@@ -72,6 +75,17 @@ class ClockName(StrEnum):
     NEXT_UPDATE = "next_update"
     RESOLUTION = "resolution"
     ESCALATION = "escalation"
+    # a fixed deadline set by someone else (the card network's evidence due date), in
+    # calendar time: not computed from the timeline, see ``deadline_clock``
+    DISPUTE_EVIDENCE = "dispute_evidence"
+
+
+TIMELINE_CLOCKS = (
+    ClockName.FIRST_RESPONSE,
+    ClockName.NEXT_UPDATE,
+    ClockName.RESOLUTION,
+    ClockName.ESCALATION,
+)
 
 
 class ClockState(StrEnum):
@@ -368,7 +382,7 @@ def compute_clocks(
     *,
     escalation_triggered_at: datetime | None = None,
 ) -> tuple[Clock, ...]:
-    """One ``Clock`` per ``ClockName``, in the enum's order, as they stand at ``now``.
+    """One ``Clock`` per timeline clock (``TIMELINE_CLOCKS``), in order, as they stand at ``now``.
 
     Raises ``ValueError`` for a naive ``now`` or trigger, or a calendar with no open time.
     """
@@ -384,7 +398,40 @@ def compute_clocks(
         ClockName.RESOLUTION: _resolution(history, policy.targets),
         ClockName.ESCALATION: _escalation(history, policy.targets, escalation_triggered_at),
     }
-    return tuple(_settle(name, legs[name], history, policy, now) for name in ClockName)
+    return tuple(_settle(name, legs[name], history, policy, now) for name in TIMELINE_CLOCKS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deadline:
+    """A deadline someone else set, such as a dispute's evidence due date."""
+
+    started_at: datetime
+    due: datetime
+    met_at: datetime | None = None  # when the thing was done
+    stopped: bool = False  # the matter closed without it
+
+
+def deadline_clock(
+    name: ClockName, deadline: Deadline, now: datetime, at_risk_share: float, zone: tzinfo
+) -> Clock:
+    """The clock of a ``Deadline``: it runs in calendar time (banks do not keep the store's
+    hours), is met when the thing is done before the deadline and stops when the matter
+    closes."""
+    started_at, due, met_at = deadline.started_at, deadline.due, deadline.met_at
+    for moment, label in ((started_at, "started_at"), (due, "due"), (now, "now")):
+        _require_aware(moment, label)
+    started, due = started_at.astimezone(zone), due.astimezone(zone)
+    if met_at is not None and met_at <= now:
+        if met_at > due:
+            return Clock(name=name, state=ClockState.BREACHED, started_at=started, breached_at=due)
+        return Clock(name=name, state=ClockState.MET, started_at=started, met_at=met_at.astimezone(zone))
+    if deadline.stopped:
+        return Clock(name=name, state=ClockState.STOPPED, started_at=started)
+    if now > due:
+        return Clock(name=name, state=ClockState.BREACHED, started_at=started, due_at=due, breached_at=due)
+    used, budget = (now - started).total_seconds(), (due - started).total_seconds()
+    state = ClockState.AT_RISK if used >= at_risk_share * budget else ClockState.ON_TRACK
+    return Clock(name=name, state=state, started_at=started, due_at=due)
 
 
 # --- reading clocks ----------------------------------------------------------------------

@@ -1,0 +1,281 @@
+"""Shopify webhooks: the signature check and the payloads read into order records.
+
+Payloads are the REST-style JSON Shopify posts for each topic (an order, a fulfilment, a
+fulfilment event, a refund, a dispute); see docs/integrations.md. Only the fields the desk
+uses are read; a field of the wrong type is a `WebhookPayloadError` naming it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aftersales.domain.errors import InputError
+from aftersales.domain.orders import Dispute, LineItem, OrderFacts, Refund, ScanStatus, TrackingEvent
+from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopEvent, ShopOrder
+
+_SKU_WIDTH, _TITLE_WIDTH = 100, 300
+
+
+class WebhookPayloadError(InputError):
+    """A signed payload the desk cannot read: which field, and why."""
+
+
+def signature_is_valid(secret: str, body: bytes, signature: str | None) -> bool:
+    """Whether ``signature`` (the X-Shopify-Hmac-Sha256 header) is the base64 HMAC-SHA256 of
+    the raw ``body`` under ``secret``, compared in constant time."""
+    if not signature:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Shopify-Hmac-Sha256 value for ``body``: what Shopify sends (tests and tools use it)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def order_number(name: str) -> str:
+    """The desk's order number for a Shopify order name: "#1043" is order "1043" (as in the
+    orders export)."""
+    return name.strip().lstrip("#").strip()
+
+
+def read_order(payload: Mapping[str, Any]) -> ShopOrder:
+    customer = _mapping(payload, "customer")
+    shipping = _mapping(payload, "shipping_address")
+    placed_at = _time(payload, "created_at")
+    cancelled_at = _time(payload, "cancelled_at")
+    fulfillments = [read_fulfillment(f, order_id=_id(payload, "id")) for f in _list(payload, "fulfillments")]
+    order = OrderFacts(
+        number=order_number(_required_text(payload, "name")),
+        placed_at=placed_at,
+        cancelled_at=cancelled_at,
+        fulfilled_at=min((f.fulfilled_at for f in fulfillments if f.fulfilled_at), default=None),
+        carrier=next((f.carrier for f in fulfillments if f.carrier), ""),
+        tracking_numbers=tuple(n for f in fulfillments for n in f.tracking_numbers),
+        destination=_text(shipping, "country_code").upper()[:8],
+        items=tuple(_line_item(item) for item in _list(payload, "line_items")),
+        refunds=tuple(read_refund(r).refund for r in _list(payload, "refunds") if isinstance(r, Mapping)),
+        currency=_text(payload, "currency").upper()[:3],
+        total=_money(payload, "total_price"),
+        shopify_id=_id(payload, "id") or None,
+        financial_status=_text(payload, "financial_status").lower(),
+    )
+    name = " ".join(p for p in (_text(customer, "first_name"), _text(customer, "last_name")) if p)
+    email = _text(payload, "email") or _text(payload, "contact_email") or _text(customer, "email")
+    return ShopOrder(order, email.lower(), name)
+
+
+def read_fulfillment(payload: Mapping[str, Any], *, order_id: str = "") -> FulfillmentUpdate:
+    fulfillment_id = _id(payload, "id")
+    status = _scan_status(_text(payload, "shipment_status"))
+    changed_at = _time(payload, "updated_at") or _time(payload, "created_at")
+    numbers = tuple(str(n) for n in _list(payload, "tracking_numbers") if n) or tuple(
+        n for n in (_text(payload, "tracking_number"),) if n
+    )
+    carrier = _text(payload, "tracking_company")
+    scan = None
+    if status is not None and changed_at is not None:
+        scan = TrackingEvent(
+            event_id=f"fulfillment-{fulfillment_id}-{status.value}",
+            status=status,
+            happened_at=changed_at,
+            carrier=carrier,
+            tracking_number=numbers[0] if numbers else "",
+        )
+    return FulfillmentUpdate(
+        order_shopify_id=_id(payload, "order_id") or order_id,
+        fulfilled_at=_time(payload, "created_at"),
+        carrier=carrier[:100],
+        tracking_numbers=numbers,
+        scan=scan,
+    )
+
+
+def read_fulfillment_event(payload: Mapping[str, Any]) -> ScanReport:
+    raw_status = _required_text(payload, "status")
+    status = _scan_status(raw_status)
+    if status is None:
+        raise WebhookPayloadError(f"status: unknown fulfilment event status {raw_status!r}")
+    happened_at = _time(payload, "happened_at") or _time(payload, "created_at")
+    if happened_at is None:
+        raise WebhookPayloadError("happened_at: missing")
+    place = ", ".join(
+        p for p in (_text(payload, "city"), _text(payload, "province"), _text(payload, "country")) if p
+    )
+    event = TrackingEvent(
+        event_id=_id(payload, "id") or f"fulfillment-{_id(payload, 'fulfillment_id')}-{status.value}",
+        status=status,
+        happened_at=happened_at,
+        message=_text(payload, "message")[:1000],
+        location=place[:300],
+    )
+    return ScanReport(_required_id(payload, "order_id"), event)
+
+
+def read_refund(payload: Mapping[str, Any]) -> RefundRecord:
+    """A refund: the successful refund transactions' total (Shopify's refund object)."""
+    transactions = [t for t in _list(payload, "transactions") if isinstance(t, Mapping)]
+    amount = sum(
+        (
+            _money(t, "amount") or Decimal("0")
+            for t in transactions
+            if _text(t, "kind") in ("refund", "") and _text(t, "status") in ("success", "")
+        ),
+        Decimal("0"),
+    )
+    at = _time(payload, "processed_at") or _time(payload, "created_at")
+    if at is None:
+        raise WebhookPayloadError("created_at: missing")
+    return RefundRecord(_id(payload, "order_id"), Refund(amount, at, _text(payload, "note")[:200]))
+
+
+def read_dispute(payload: Mapping[str, Any]) -> Dispute:
+    return Dispute(
+        dispute_id=_required_id(payload, "id"),
+        order_shopify_id=_id(payload, "order_id"),
+        kind=_text(payload, "type").lower(),
+        reason=_text(payload, "reason").lower(),
+        network_reason_code=_text(payload, "network_reason_code")[:32],
+        status=_text(payload, "status").lower(),
+        amount=_money(payload, "amount"),
+        currency=_text(payload, "currency").upper()[:3],
+        evidence_due_by=_time(payload, "evidence_due_by"),
+        evidence_sent_on=_time(payload, "evidence_sent_on"),
+        initiated_at=_time(payload, "initiated_at"),
+        finalized_on=_time(payload, "finalized_on"),
+    )
+
+
+# The topics the desk acts on, and how each payload is read. Others are acknowledged and
+# recorded, nothing more.
+_READERS: dict[str, Callable[[Mapping[str, Any]], ShopEvent]] = {
+    "orders/create": read_order,
+    "orders/updated": read_order,
+    "orders/paid": read_order,
+    "orders/fulfilled": read_order,
+    "orders/partially_fulfilled": read_order,
+    "orders/cancelled": read_order,
+    "orders/edited": read_order,
+    "fulfillments/create": read_fulfillment,
+    "fulfillments/update": read_fulfillment,
+    "fulfillment_events/create": read_fulfillment_event,
+    "refunds/create": read_refund,
+    "disputes/create": read_dispute,
+    "disputes/update": read_dispute,
+}
+HANDLED_TOPICS = frozenset(_READERS)
+
+
+def read_payload(topic: str, payload: Any) -> ShopEvent | None:
+    """The change a webhook reports; None for a topic the desk does not act on."""
+    reader = _READERS.get(topic)
+    if reader is None:
+        return None
+    if not isinstance(payload, Mapping):
+        raise WebhookPayloadError(f"the {topic} payload must be a JSON object")
+    return reader(payload)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+def _line_item(item: Any) -> LineItem:
+    if not isinstance(item, Mapping):
+        raise WebhookPayloadError("line_items: each item must be an object")
+    quantity = item.get("quantity", 1)
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+        raise WebhookPayloadError(f"line_items.quantity: not a whole number: {quantity!r}")
+    return LineItem(
+        sku=_text(item, "sku")[:_SKU_WIDTH],
+        title=_text(item, "title")[:_TITLE_WIDTH],
+        variant=_text(item, "variant_title")[:200],
+        quantity=quantity,
+        price=_money(item, "price") or Decimal("0"),
+    )
+
+
+def _scan_status(raw: str) -> ScanStatus | None:
+    try:
+        return ScanStatus(raw.lower()) if raw else None
+    except ValueError:
+        return None
+
+
+def _mapping(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = payload.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise WebhookPayloadError(f"{key}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(payload: Mapping[str, Any], key: str) -> list[Any]:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise WebhookPayloadError(f"{key}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise WebhookPayloadError(f"{key}: expected text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _required_text(payload: Mapping[str, Any], key: str) -> str:
+    value = _text(payload, key)
+    if not value:
+        raise WebhookPayloadError(f"{key}: missing")
+    return value
+
+
+def _id(payload: Mapping[str, Any], key: str) -> str:
+    """An Admin API id as text: webhooks send numbers, the GraphQL API gids."""
+    value = _text(payload, key)
+    return value.rsplit("/", 1)[-1] if value.startswith("gid://") else value
+
+
+def _required_id(payload: Mapping[str, Any], key: str) -> str:
+    value = _id(payload, key)
+    if not value:
+        raise WebhookPayloadError(f"{key}: missing")
+    return value
+
+
+def _money(payload: Mapping[str, Any], key: str) -> Decimal | None:
+    raw = _text(payload, key)
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise WebhookPayloadError(f"{key}: not an amount: {raw!r}") from None
+    if not value.is_finite():
+        raise WebhookPayloadError(f"{key}: not an amount: {raw!r}")
+    return value
+
+
+def _time(payload: Mapping[str, Any], key: str) -> datetime | None:
+    raw = _text(payload, key)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise WebhookPayloadError(f"{key}: not an ISO 8601 time: {raw!r}") from None
+    if moment.tzinfo is None:
+        raise WebhookPayloadError(f"{key}: the time has no UTC offset: {raw!r}")
+    return moment

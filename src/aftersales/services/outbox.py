@@ -1,0 +1,175 @@
+"""The outbox: acknowledge a new case by e-mail, and send what is queued.
+
+Mail is queued in the unit of work that decides to send it (an agent's reply, a new case)
+and sent later, each mail in its own transaction: a mail server that is down delays the
+mail, never the reply or the intake. A failed send stays pending and is tried again on the
+next run, up to ``max_attempts``; then it is left ``failed`` with the server's error.
+
+Delivery is at least once: a mail is claimed ("sending") before it goes to the server and
+marked sent after; if the sender dies in between, the mail is pending again once its lease
+(``SEND_LEASE``) has run out, and is sent again. Two senders running at once never take the
+same mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from aftersales.domain.cases import Event
+from aftersales.domain.messages import Channel, Direction, InboundMessage
+from aftersales.domain.outgoing import (
+    ACKNOWLEDGEMENT_INTERVAL_HOURS,
+    MailKind,
+    MailNotSent,
+    OutgoingMail,
+    acknowledgement_lateness,
+    acknowledgement_refusal,
+    acknowledgement_text,
+    mail_domain,
+    new_message_id,
+    reply_subject,
+    thread_headers,
+)
+from aftersales.domain.sla.clocks import ClockName, ClockState
+from aftersales.ports import UnitOfWork
+from aftersales.services.routing import RoutingKit
+
+SEND_BATCH = 100  # mails read per run; a longer queue is sent by the next runs
+# A mail claimed longer ago than this was never finished: its sender stopped (a crash, a
+# kill). It is sent again, so it may arrive twice; far longer than any send takes.
+SEND_LEASE = timedelta(minutes=15)
+_STOPPED = "the sender stopped while sending this mail; it is sent again and may arrive twice"
+
+
+class MailSender(Protocol):
+    """Hands one mail to a mail server; raises MailNotSent when the server does not take it."""
+
+    def send(self, mail: OutgoingMail, *, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendSummary:
+    sent: int = 0
+    retrying: int = 0  # failed this time; tried again on the next run
+    gave_up: int = 0  # failed for the last time: left "failed" with its error
+    errors: tuple[tuple[str, str], ...] = ()  # (Message-ID, what the server said)
+
+
+def acknowledge(
+    uow: UnitOfWork, kit: RoutingKit, case_id: int, message: InboundMessage, *, now: datetime
+) -> bool:
+    """Queue the automatic receipt for a case ``message`` (an e-mail) has just opened.
+
+    Call it after intake opened a case (``Outcome.NEW_CASE``); for any other message (a
+    follow-up, a form) it does nothing. Returns whether a receipt was queued. Loop protection
+    (RFC 3834) or lateness (old mail, an overdue first answer) may refuse: the reason is
+    recorded on the case's timeline as an ``acknowledgement_skipped`` event. Calling it again
+    for the same message queues nothing more.
+    """
+    if message.channel is not Channel.EMAIL:
+        return False
+    with uow() as cases:
+        if not _opened_by(cases.messages_of(case_id), message):
+            return False
+        message_id = _acknowledgement_id(kit, message)
+        since = now - timedelta(hours=ACKNOWLEDGEMENT_INTERVAL_HOURS)
+        earlier = cases.acknowledgements_since(message.from_address, since) if message.from_address else []
+        if message_id in earlier:
+            return False
+        row = cases.case_row(case_id)
+        refusal = acknowledgement_refusal(
+            message, {kit.policy.support_email}, bool(earlier)
+        ) or acknowledgement_lateness(message.sent_at, first_response_due(row), now)
+        if refusal is not None:
+            cases.add_event(case_id, Event("acknowledgement_skipped", now, "system", {"reason": refusal}))
+            return False
+        mail = _acknowledgement(kit, row, message, message_id)
+        cases.queue_mail(mail, now)
+        data = {"message_id": mail.message_id, "to": mail.to_address}
+        cases.add_event(case_id, Event("acknowledgement_queued", now, "system", data))
+        return True
+
+
+def _opened_by(messages: Sequence[Mapping[str, Any]], message: InboundMessage) -> bool:
+    """Whether ``message`` is the case's first and only customer message: a new case."""
+    inbound = [m for m in messages if m["direction"] == Direction.INBOUND.value]
+    return len(inbound) == 1 and inbound[0]["dedupe_key"] == message.dedupe_key
+
+
+def _acknowledgement_id(kit: RoutingKit, message: InboundMessage) -> str:
+    digest = hashlib.sha256(f"ack|{message.dedupe_key}".encode()).hexdigest()
+    return new_message_id(mail_domain(kit.policy.support_email), f"ack-{digest[:24]}")
+
+
+def _acknowledgement(
+    kit: RoutingKit, row: Mapping[str, Any], message: InboundMessage, message_id: str
+) -> OutgoingMail:
+    in_reply_to, references = thread_headers(message)
+    return OutgoingMail(
+        case_id=row["id"],
+        kind=MailKind.ACKNOWLEDGEMENT,
+        message_id=message_id,
+        to_address=message.from_address,
+        subject=reply_subject(message.subject or row["subject"], row["id"]),
+        body=acknowledgement_text(kit.policy, row["id"], first_response_due(row), message.from_name),
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+
+
+def first_response_due(row: Mapping[str, Any]) -> datetime | None:
+    """When the case's first-response clock is due, from its stored clocks (None: not running)."""
+    for clock in row["clocks"] or ():
+        running = clock["state"] in (ClockState.ON_TRACK.value, ClockState.AT_RISK.value)
+        if clock["name"] == ClockName.FIRST_RESPONSE.value and running and clock.get("due_at"):
+            return datetime.fromisoformat(clock["due_at"])
+    return None
+
+
+def send_pending(
+    uow: UnitOfWork, sender: MailSender, *, now: datetime, max_attempts: int = 5, limit: int = SEND_BATCH
+) -> SendSummary:
+    """Send the queued mail, oldest first. Each mail is claimed, sent and recorded in short
+    transactions of its own: no database lock is held while the mail server talks."""
+    with uow() as cases:
+        cases.release_stale_mails(now - SEND_LEASE, _STOPPED)
+        ids = [queued.id for queued in cases.pending_mails(limit)]
+    attempts = [attempt for mail_id in ids if (attempt := _send_one(uow, sender, mail_id, now, max_attempts))]
+    failed = [a for a in attempts if a.error]
+    return SendSummary(
+        sent=len(attempts) - len(failed),
+        retrying=sum(1 for a in failed if not a.gave_up),
+        gave_up=sum(1 for a in failed if a.gave_up),
+        errors=tuple((a.message_id, a.error) for a in failed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    message_id: str
+    error: str = ""  # "": the server took the mail
+    gave_up: bool = False
+
+
+def _send_one(
+    uow: UnitOfWork, sender: MailSender, mail_id: int, now: datetime, max_attempts: int
+) -> _Attempt | None:
+    """One try at one mail; None when another sender has taken it meanwhile."""
+    with uow() as cases:
+        queued = cases.claim_mail(mail_id, now)
+    if queued is None:
+        return None
+    try:
+        sender.send(queued.mail, at=now)
+    except MailNotSent as error:
+        gave_up = queued.attempts + 1 >= max_attempts
+        with uow() as cases:
+            cases.mark_mail_failed(mail_id, str(error), final=gave_up)
+        return _Attempt(queued.mail.message_id, str(error), gave_up)
+    with uow() as cases:
+        cases.mark_mail_sent(mail_id, now)
+    return _Attempt(queued.mail.message_id)
