@@ -67,3 +67,24 @@ def test_a_changed_order_is_updated(uow: Any, tmp_path: Path) -> None:
     assert order is not None
     assert order.fulfilled_at is not None
     assert order.fulfilled_at.isoformat() == "2026-11-23T11:00:00+00:00"
+
+
+def test_an_export_larger_than_a_batch_imports_every_order_once(uow: Any, tmp_path: Path) -> None:
+    """450 orders over three batches, from three buyers (one written in capitals once)."""
+    buyers = ("ana@example.com", "bo@example.com", "Cy@Example.com", "cy@example.com")
+    rows = [
+        f"#{5000 + n},{buyers[n % 4]},USD,9.00,2026-11-20 10:00:00 -0500,,1,Straw,9.00,STR-1,Buyer {n},US,"
+        for n in range(450)
+    ]
+    first = _import(uow, _export(tmp_path, *rows))
+    state = dump(uow)
+    again = _import(uow, _export(tmp_path, *rows))
+
+    assert (first.new, again.unchanged, again.new + again.updated) == (450, 450, 0)
+    assert len(state["orders"]) == len(state["order_lines"]) == 450
+    assert sorted(row["email"] for row in state["customers"]) == [
+        "ana@example.com",
+        "bo@example.com",
+        "cy@example.com",
+    ]
+    assert dump(uow) == state

@@ -20,9 +20,6 @@ from aftersales.settings import Settings
 from aftersales.wiring import open_desk
 
 _SHOWN_FAILURES = 20
-# Orders per transaction: a killed run loses only this many, and a rerun imports them again.
-_BATCH = 200
-_PROGRESS_EVERY = 500
 
 
 @click.group(name="import")
@@ -44,12 +41,8 @@ def orders_command(settings: Settings, file: Path, as_json: bool) -> None:
     """
     orders = read_orders(file)
     desk = open_desk(settings)
-    batch = desk.batched(_BATCH)
     show_progress = sys.stderr.isatty()
-    try:
-        summary = import_orders(batch, orders, datetime.now(UTC), _progress if show_progress else None)
-    finally:
-        batch.flush()
+    summary = import_orders(desk.uow, orders, datetime.now(UTC), _progress if show_progress else None)
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _report(file, summary, as_json)
@@ -90,8 +83,7 @@ def _variants_progress(handled: int) -> None:
 
 
 def _progress(handled: int) -> None:
-    if handled % _PROGRESS_EVERY == 0:
-        click.echo(f"\r{handled} orders imported", err=True, nl=False)
+    click.echo(f"\r{handled} orders imported", err=True, nl=False)
 
 
 def _report(file: Path, summary: ImportSummary, as_json: bool, what: str = "orders") -> None:

@@ -31,6 +31,10 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 # skips SQLAlchemy's per-call construction and hits its compiled cache directly.
 _HAS_MESSAGE = select(exists().where(t.messages.c.dedupe_key == bindparam("key")))
 _CUSTOMER = select(t.customers.c.id).where(t.customers.c.email == bindparam("email"))
+_ADD_CUSTOMERS = {
+    name: dialect_insert(t.customers).on_conflict_do_nothing(index_elements=[t.customers.c.email])
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _ADD_CUSTOMER = {
     name: dialect_insert(t.customers)
     .on_conflict_do_nothing(index_elements=[t.customers.c.email])
@@ -197,6 +201,81 @@ class SqlCaseRepository:
         lines = self.db.execute(_ORDER_LINES, ids).mappings()
         refunds = self.db.execute(_ORDER_REFUNDS, ids).mappings()
         return _order_from(dict(row), list(lines), list(refunds))
+
+    def orders(self, numbers: Sequence[str]) -> dict[str, OrderFacts]:
+        rows = {
+            r["id"]: dict(r)
+            for r in self.db.execute(select(t.orders).where(t.orders.c.number.in_(numbers))).mappings()
+        }
+        if not rows:
+            return {}
+        lines: dict[int, list[Any]] = {order_id: [] for order_id in rows}
+        refunds: dict[int, list[Any]] = {order_id: [] for order_id in rows}
+        for line in self.db.execute(
+            select(t.order_lines).where(t.order_lines.c.order_id.in_(rows)).order_by(t.order_lines.c.id)
+        ).mappings():
+            lines[line["order_id"]].append(line)
+        for refund in self.db.execute(
+            select(t.refunds).where(t.refunds.c.order_id.in_(rows)).order_by(t.refunds.c.id)
+        ).mappings():
+            refunds[refund["order_id"]].append(refund)
+        return {row["number"]: _order_from(row, lines[oid], refunds[oid]) for oid, row in rows.items()}
+
+    def customer_ids(self, people: Mapping[str, str], at: datetime) -> dict[str, int]:
+        emails = {email.lower() or "unknown@invalid": name for email, name in people.items()}
+        if not emails:
+            return {}
+        found = self._customers(emails)
+        missing = [{"email": e, "name": n, "created_at": at} for e, n in emails.items() if e not in found]
+        if missing:
+            self.db.execute(_ADD_CUSTOMERS[self.db.dialect.name], missing)
+            found = self._customers(emails)
+        return found
+
+    def _customers(self, emails: Mapping[str, str]) -> dict[str, int]:
+        query = select(t.customers.c.email, t.customers.c.id).where(t.customers.c.email.in_(list(emails)))
+        return {row.email: int(row.id) for row in self.db.execute(query)}
+
+    def save_orders(self, orders: Sequence[tuple[OrderFacts, int | None]], at: datetime) -> None:
+        if not orders:
+            return
+        numbers = [o.number for o, _ in orders]
+        query = select(t.orders.c.number, t.orders.c.id).where(t.orders.c.number.in_(numbers))
+        known: dict[str, int] = {row.number: row.id for row in self.db.execute(query)}
+        fresh = [(o, c) for o, c in orders if o.number not in known]
+        changed = [(o, c) for o, c in orders if o.number in known]
+        if fresh:
+            rows = [_order_values(o) | {"customer_id": c, "updated_at": at} for o, c in fresh]
+            made = self.db.execute(
+                insert(t.orders).returning(t.orders.c.number, t.orders.c.id, sort_by_parameter_order=True),
+                rows,
+            )
+            known.update({row.number: row.id for row in made})
+        for order, customer in changed:
+            buyer = {"customer_id": customer} if customer is not None else {}
+            self.db.execute(
+                _UPDATE_ORDER_ROW, _order_values(order) | buyer | {"updated_at": at, "number_": order.number}
+            )
+        if changed:
+            stale = [known[o.number] for o, _ in changed]
+            self.db.execute(delete(t.order_lines).where(t.order_lines.c.order_id.in_(stale)))
+            self.db.execute(delete(t.refunds).where(t.refunds.c.order_id.in_(stale)))
+        lines = [{"order_id": known[o.number], **dataclasses.asdict(i)} for o, _ in orders for i in o.items]
+        refunds = [
+            {"order_id": known[o.number], **dataclasses.asdict(r)} for o, _ in orders for r in o.refunds
+        ]
+        if lines:
+            self.db.execute(_ADD_ORDER_LINES, lines)
+        if refunds:
+            self.db.execute(_ADD_REFUNDS, refunds)
+
+    def policy_versions(self) -> list[tuple[datetime, str]]:
+        rows = self.db.execute(
+            select(t.policy_versions.c.effective_at, t.policy_versions.c.version).order_by(
+                t.policy_versions.c.effective_at, t.policy_versions.c.version
+            )
+        )
+        return [(row.effective_at, policy_version_label(row.version)) for row in rows]
 
     def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None:
         # statements built once, parameters passed apart: their compiled forms stay cached
