@@ -521,7 +521,7 @@ def test_demo_fills_an_empty_desk_once_and_prints_the_queue(env: Env) -> None:
     again = invoke(env, "demo", "--now", NOW)
 
     assert first.exit_code == 0, first.output
-    assert "14 cases opened, 1 updated" in first.stdout
+    assert "16 cases opened, 1 updated" in first.stdout
     assert "chargeback_risk" in first.stdout
     assert again.exit_code == 0, again.output
     assert "already has cases" in again.stdout

@@ -10,6 +10,7 @@ import click
 from aftersales import __version__
 from aftersales.adapters.policy_file import PolicyError
 from aftersales.cli.cases import case, cases
+from aftersales.cli.audit import audit_feed_command
 from aftersales.cli.db import db
 from aftersales.cli.demo import demo
 from aftersales.cli.imports import import_group
@@ -80,6 +81,7 @@ cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(shopify)
+cli.add_command(audit_feed_command)
 
 
 def main() -> None:
