@@ -12,11 +12,14 @@ from typing import Any
 
 import click
 
+from aftersales.adapters.db.catalogue import catalogue_unit_of_work
 from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.message_files import read_messages
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.packaged import read_packaged_text
 from aftersales.adapters.passwords import password_hasher
+from aftersales.adapters.shopify_products import read_products
+from aftersales.cli.audit import write_demo_files
 from aftersales.cli.cases import cases as cases_command
 from aftersales.cli.options import now_option, parse_now
 from aftersales.cli.render import render_card
@@ -31,6 +34,7 @@ from aftersales.domain.signals import Attachment
 from aftersales.services.accounts import add_user, set_password
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
+from aftersales.services.products_import import import_products
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit, build_card
 from aftersales.services.sla import tick
@@ -79,6 +83,9 @@ def demo(
         return
     desk = open_desk(settings)
     seeded = _seed_week(desk, kit, now)
+    products, feed = write_demo_files(settings.data_dir / "demo")
+    if seeded:
+        _import_catalogue(desk, products, now)
     click.echo(
         f"demo store {kit.policy.store_name}: {seeded}\n"
         if seeded
@@ -86,10 +93,20 @@ def demo(
     )
     ctx.invoke(cases_command)
     click.echo("\nNext: `aftersales case ID` for one case, `aftersales reply ID --text ...` to answer.")
+    click.echo(
+        f"The catalogue's feed, with planted defects: aftersales audit-feed --products {products} --feed {feed}"
+    )
     password = _demo_account(desk, now)
     click.echo(f"Web desk (`aftersales serve`): sign in as {DEMO_EMAIL} with the password {password}")
     if then_serve:
         ctx.invoke(serve, port=port)
+
+
+def _import_catalogue(desk: Desk, products: Path, now: datetime) -> None:
+    """The demo store's products export into the catalogue (the feed audit compares with it)."""
+    summary = import_products(catalogue_unit_of_work(desk.engine), read_products(products), now)
+    if summary.failures:  # the packaged file is ours: a failure here is a bug, said plainly
+        raise click.ClickException(f"{products}: {summary.failures[0].reason}")
 
 
 def _demo_account(desk: Desk, now: datetime) -> str:
