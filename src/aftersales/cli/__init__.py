@@ -9,13 +9,16 @@ import click
 
 from aftersales import __version__
 from aftersales.adapters.policy_file import PolicyError
-from aftersales.cli.cases import case, cases
 from aftersales.cli.audit import audit_feed_command
+from aftersales.cli.automation import export, holds, review_requests
+from aftersales.cli.cases import case, cases
+from aftersales.cli.check import check
 from aftersales.cli.db import db
 from aftersales.cli.demo import demo
 from aftersales.cli.imports import import_group
 from aftersales.cli.intake import intake
 from aftersales.cli.mail import mail
+from aftersales.cli.packet import packet
 from aftersales.cli.policy import policy
 from aftersales.cli.route import route
 from aftersales.cli.serve import serve
@@ -81,6 +84,11 @@ cli.add_command(serve)
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(shopify)
+cli.add_command(holds)
+cli.add_command(review_requests)
+cli.add_command(export)
+cli.add_command(check)
+cli.add_command(packet)
 cli.add_command(audit_feed_command)
 
 

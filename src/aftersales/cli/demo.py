@@ -13,6 +13,8 @@ from typing import Any
 import click
 
 from aftersales.adapters.db.catalogue import catalogue_unit_of_work
+from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
+from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.message_files import read_messages
 from aftersales.adapters.order_file import parse_order
@@ -21,6 +23,7 @@ from aftersales.adapters.passwords import password_hasher
 from aftersales.adapters.shopify_products import read_products
 from aftersales.cli.audit import write_demo_files
 from aftersales.cli.cases import cases as cases_command
+from aftersales.cli.demo_disputes import seed_demo_disputes
 from aftersales.cli.options import now_option, parse_now
 from aftersales.cli.render import render_card
 from aftersales.cli.serve import serve
@@ -30,12 +33,15 @@ from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import ParseProblem
 from aftersales.domain.notes import render_notes
 from aftersales.domain.orders import OrderFacts
+from aftersales.domain.policy_texts import PolicyKind
 from aftersales.domain.signals import Attachment
 from aftersales.services.accounts import add_user, set_password
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
+from aftersales.services.policy_versions import add_policy_texts
 from aftersales.services.products_import import import_products
 from aftersales.services.replies import Reply, send_reply
+from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit, build_card
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
@@ -102,6 +108,16 @@ def demo(
         ctx.invoke(serve, port=port)
 
 
+def _seed_policy_texts(desk: Desk, now: datetime) -> None:
+    """The store's refund, return and shipping texts as version 1, linking every demo order."""
+    data = tomllib.loads(read_packaged_text("demo_policy_texts.toml"))
+    texts = {kind: data[kind.value].strip() for kind in PolicyKind}
+    effective = now - timedelta(days=data["effective_days_ago"])
+    add_policy_texts(
+        policy_texts_unit_of_work(desk.engine), texts, effective_at=effective, now=now, by="demo"
+    )
+
+
 def _import_catalogue(desk: Desk, products: Path, now: datetime) -> None:
     """The demo store's products export into the catalogue (the feed audit compares with it)."""
     summary = import_products(catalogue_unit_of_work(desk.engine), read_products(products), now)
@@ -148,7 +164,12 @@ def _seed_week(desk: Desk, kit: RoutingKit, now: datetime) -> str:
             counts[result.outcome.value] += 1
             if result.case_id is not None:
                 _follow_up(desk, kit, result.case_id, plan, message.sent_at)
+    seed_demo_disputes(desk, kit, now)
+    _seed_policy_texts(desk, now)
     tick(desk.uow, kit, now)
+    schedule_and_send(
+        review_requests_unit_of_work(desk.engine), usage_days=kit.policy.review_request_days, now=now
+    )
     return f"{counts['new_case']} cases opened, {counts['updated_case']} updated, {counts['screened']} auto-replies screened"
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from aftersales.domain.cases import CaseStatus, Event, check_transition
+from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.evidence import EvidenceItem
-from aftersales.ports import UnitOfWork
+from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.routing import RoutingKit
 
@@ -43,10 +44,22 @@ def change_status(
         fields: dict[str, Any] = {"status": status.value, "updated_at": at}
         if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
             fields["resolved_at"] = at
+            # lifts this case's hold only: the buyer's other held cases keep them on hold
             cases.release_automation(case_id, at)
+        elif current not in OPEN_STATUSES:
+            fields["resolved_at"] = None
+            _hold_again(cases, row, at)
         cases.update_case(case_id, fields)
         cases.add_event(case_id, Event("status_changed", at, by, {"from": current.value, "to": status.value}))
         refresh_clocks(cases, kit, case_id, at)
+
+
+def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> None:
+    """A reopened case whose decision paused automation holds its buyer again, as intake did."""
+    decision = row["decision"] or {}
+    if decision.get("pause_automation") and row["customer_id"] is not None:
+        reason = f"{row['route']}: {decision.get('segment', '')}"
+        cases.hold_automation(row["customer_id"], row["id"], reason, at)
 
 
 def assign_lead(uow: UnitOfWork, kit: RoutingKit, case_id: int, who: str, *, by: str, at: datetime) -> str:
