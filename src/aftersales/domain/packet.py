@@ -553,7 +553,7 @@ class PacketReference:
     order_number: str | None = None
 
 
-_CASE_WORDS = re.compile(r"case\s*[:#]?\s*(\d+)", re.IGNORECASE)
+_CASE_WORDS = re.compile(r"case\s*[:#]?\s*([0-9]+)", re.IGNORECASE)
 _ORDER_WORDS = re.compile(r"(?:order\s*[:#]?|#)\s*(\S+)", re.IGNORECASE)
 _MAX_CASE_ID = 2_147_483_647
 
@@ -567,7 +567,7 @@ def packet_reference(text: str) -> PacketReference:
         return PacketReference(given, case_id=_case_id(found.group(1)))
     if found := _ORDER_WORDS.fullmatch(given):
         return PacketReference(given, order_number=found.group(1).lstrip("#"))
-    if given.isdigit():
+    if given.isascii() and given.isdigit():
         case_id = int(given) if 0 < int(given) <= _MAX_CASE_ID else None
         return PacketReference(given, case_id=case_id, order_number=given)
     return PacketReference(given, order_number=given)
