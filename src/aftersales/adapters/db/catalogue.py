@@ -8,15 +8,15 @@ hold, then one statement inserts the new variants and one updates the changed on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.catalogue import ProductVariant
 
 Outcome = Literal["new", "updated", "unchanged"]
@@ -140,10 +140,4 @@ def catalogue_unit_of_work(
 ) -> Callable[[], AbstractContextManager[SqlCatalogueRepository]]:
     """A factory: ``with catalogue() as repo:`` is one transaction, committed when the block
     ends. ``writes=False`` is for reading only: on SQLite it does not queue for the write lock."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlCatalogueRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlCatalogueRepository(connection)
-
-    return begin
+    return transactions(engine, SqlCatalogueRepository, writes=writes)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from aftersales.domain.errors import ConfigError
 
 # Execution option of a connection whose transactions will write (see _sqlite_engine).
 WRITE_OPTION = "aftersales_writes"
+R = TypeVar("R")
 
 
 def sqlite_url(path: Path) -> str:
@@ -64,3 +67,23 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def transactions(
+    engine: Engine,
+    repository: Callable[[Connection], R],
+    *,
+    writes: bool = True,
+    options: Mapping[str, Any] | None = None,
+) -> Callable[[], AbstractContextManager[R]]:
+    """A unit-of-work factory: ``with begin() as repo:`` is one transaction on a connection of
+    ``engine``, handed to ``repository``, committed when the block ends. ``writes=False`` is
+    for reading only: on SQLite it does not queue for the write lock."""
+
+    @contextmanager
+    def begin() -> Iterator[R]:
+        settings = {WRITE_OPTION: writes, **(options or {})}
+        with engine.connect() as connection, connection.execution_options(**settings).begin():
+            yield repository(connection)
+
+    return begin

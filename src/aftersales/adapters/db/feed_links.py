@@ -9,13 +9,13 @@ names the item (its SKU, or its title and variant).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, Engine, RowMapping, Select, and_, func, or_, select, union
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.feed_audit import CaseRef
 from aftersales.domain.messages import Direction
 
@@ -77,10 +77,4 @@ def _ref(row: RowMapping) -> CaseRef:
 
 def feed_links_unit_of_work(engine: Engine) -> Callable[[], AbstractContextManager[SqlFeedLinks]]:
     """``with links() as repo:`` reads in one transaction; it never waits for a writer."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlFeedLinks]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: False}).begin():
-            yield SqlFeedLinks(connection)
-
-    return begin
+    return transactions(engine, SqlFeedLinks, writes=False)

@@ -10,15 +10,14 @@ open: a case closed by a path that forgot to lift its hold does not hold its buy
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, true, union_all
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.review_requests import BuyerState, Hold, RequestStatus
 
 _holds, _cases, _customers, _requests = t.automation_holds, t.cases, t.customers, t.review_requests
@@ -130,10 +129,4 @@ def _last_requests(db: Connection) -> dict[int, tuple[str, datetime]]:
 
 def holds_unit_of_work(engine: Engine, *, writes: bool = False) -> Any:
     """A factory: ``with holds() as repo:`` is one transaction (read-only by default)."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlHoldRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlHoldRepository(connection)
-
-    return begin
+    return transactions(engine, SqlHoldRepository, writes=writes)

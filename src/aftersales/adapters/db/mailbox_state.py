@@ -3,8 +3,8 @@ in, on SQLAlchemy Core. One repository per transaction (see ``mailbox_state_unit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, select
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 
 _STATE = select(t.mailbox_state.c.uidvalidity, t.mailbox_state.c.last_uid).where(
     t.mailbox_state.c.mailbox == bindparam("mailbox")
@@ -51,10 +51,4 @@ def mailbox_state_unit_of_work(
     engine: Engine, *, writes: bool = True
 ) -> Callable[[], AbstractContextManager[SqlMailboxStates]]:
     """A factory: ``with states() as repo:`` is one transaction, committed when the block ends."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlMailboxStates]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlMailboxStates(connection)
-
-    return begin
+    return transactions(engine, SqlMailboxStates, writes=writes)

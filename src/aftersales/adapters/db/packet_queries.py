@@ -5,16 +5,15 @@ and events, and the policy texts in force when it was placed (see ``packet_unit_
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, bindparam, or_, select
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.adapters.db.policy_texts import SqlPolicyTextRepository
 from aftersales.adapters.db.repository import SqlCaseRepository
 from aftersales.domain.orders import Dispute, OrderFacts
@@ -236,12 +235,10 @@ def packet_unit_of_work(engine: Engine) -> Callable[[], AbstractContextManager[S
     (PostgreSQL: REPEATABLE READ, so every query sees the same moment; SQLite's deferred
     read transaction already does)."""
 
-    @contextmanager
-    def begin() -> Iterator[SqlPacketQueries]:
-        options: dict[str, Any] = {WRITE_OPTION: False}
-        if engine.dialect.name == "postgresql":
-            options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        with engine.connect() as connection, connection.execution_options(**options).begin():
-            yield SqlPacketQueries(connection)
-
-    return begin
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    return transactions(
+        engine,
+        SqlPacketQueries,
+        writes=False,
+        options=options if engine.dialect.name == "postgresql" else None,
+    )

@@ -8,8 +8,8 @@ here computes the same thing in SQL, so stored and newly imported orders agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.policy_texts import PolicyKind, PolicyTexts, PolicyVersion
 
 _versions = t.policy_versions
@@ -130,10 +130,4 @@ def policy_texts_unit_of_work(
 ) -> Callable[[], AbstractContextManager[SqlPolicyTextRepository]]:
     """A factory: ``with policy_texts() as repo:`` is one transaction, committed when the
     block ends. ``writes=False`` is for reading only (no write lock on SQLite)."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlPolicyTextRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlPolicyTextRepository(connection)
-
-    return begin
+    return transactions(engine, SqlPolicyTextRepository, writes=writes)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -703,12 +703,9 @@ def unit_of_work(engine: Engine, attachments_dir: Path, *, writes: bool = True) 
 
     ``writes=False`` is for reading only: on SQLite it does not queue for the write lock."""
 
-    @contextmanager
-    def begin() -> Iterator[SqlCaseRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlCaseRepository(connection, attachments_dir)
-
-    return begin
+    return transactions(
+        engine, lambda connection: SqlCaseRepository(connection, attachments_dir), writes=writes
+    )
 
 
 class BatchedUnitOfWork:

@@ -4,8 +4,7 @@ work (``review_requests_unit_of_work``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy import Connection, Engine, RowMapping, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.adapters.db.holds import holds_in_force
 from aftersales.domain.review_requests import (
     Hold,
@@ -126,10 +125,4 @@ def _request(row: RowMapping) -> ReviewRequest:
 
 def review_requests_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
     """A factory: ``with requests() as repo:`` is one transaction, committed when it ends."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlReviewRequestRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlReviewRequestRepository(connection)
-
-    return begin
+    return transactions(engine, SqlReviewRequestRepository, writes=writes)

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.reviews import OrderMatch, ReviewRecord, ReviewSource
 
 _RECORD_COLUMNS = (
@@ -106,10 +106,4 @@ def reviews_unit_of_work(
     engine: Engine, *, writes: bool = True
 ) -> Callable[[], AbstractContextManager[SqlReviewRepository]]:
     """A factory: ``with reviews() as repo:`` is one transaction, committed when the block ends."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlReviewRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlReviewRepository(connection)
-
-    return begin
+    return transactions(engine, SqlReviewRepository, writes=writes)

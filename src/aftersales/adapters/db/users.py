@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, Executable, RowMapping, bindparam, insert, or_, select, update
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.accounts import Role, User
 from aftersales.domain.errors import InputError
 
@@ -128,10 +128,4 @@ def users_unit_of_work(
 
     ``writes=False`` is for reading only: on SQLite it does not queue for the write lock (a
     token check writes its last use, so it needs ``writes=True``)."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlUserRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlUserRepository(connection)
-
-    return begin
+    return transactions(engine, SqlUserRepository, writes=writes)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.domain.errors import InputError
 from aftersales.domain.writeback import Target, Task, TaskDraft, TaskSource, TaskStatus
 
@@ -126,10 +124,4 @@ def _task(row: RowMapping) -> Task:
 
 def tasks_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
     """``with tasks() as repo:`` is one transaction, committed when the block ends."""
-
-    @contextmanager
-    def begin() -> Iterator[SqlTaskRepository]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield SqlTaskRepository(connection)
-
-    return begin
+    return transactions(engine, SqlTaskRepository, writes=writes)
