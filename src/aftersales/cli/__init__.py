@@ -20,6 +20,7 @@ from aftersales.cli.intake import intake
 from aftersales.cli.mail import mail
 from aftersales.cli.packet import packet
 from aftersales.cli.policy import policy
+from aftersales.cli.review import review, tasks
 from aftersales.cli.route import route
 from aftersales.cli.serve import serve
 from aftersales.cli.shopify import shopify
@@ -90,6 +91,8 @@ cli.add_command(export)
 cli.add_command(check)
 cli.add_command(packet)
 cli.add_command(audit_feed_command)
+cli.add_command(review)
+cli.add_command(tasks)
 
 
 def main() -> None:

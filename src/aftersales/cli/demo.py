@@ -100,6 +100,9 @@ def demo(
     ctx.invoke(cases_command)
     click.echo("\nNext: `aftersales case ID` for one case, `aftersales reply ID --text ...` to answer.")
     click.echo(
+        "The week's repeats as write-back tasks: `aftersales review`; a dispute's evidence: `aftersales packet 1043`."
+    )
+    click.echo(
         f"The catalogue's feed, with planted defects: aftersales audit-feed --products {products} --feed {feed}"
     )
     password = _demo_account(desk, now)

@@ -15,6 +15,7 @@ from typing import Any
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
@@ -74,15 +75,15 @@ def _thread(
     prepared: DecisionCard | None,
 ) -> IntakeResult:
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card = _route(cases, kit, message, prepared)
+    card, order = _route(cases, kit, message, prepared)
     order_number = message.order_hint or _order_number(card)
     case_id = _existing_case(cases, message, customer, order_number)
     if case_id is None:
-        case_id = _open(cases, card, message, customer, order_number)
+        case_id = _open(cases, card, message, customer, order_number, order)
         outcome = Outcome.NEW_CASE
         history = _new_case_history(card, message)
     else:
-        history = _update(cases, case_id, card, message)
+        history = _update(cases, case_id, card, message, order)
         outcome = Outcome.UPDATED_CASE
     if card.decision.pause_automation:
         cases.hold_automation(
@@ -113,15 +114,15 @@ def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 def _route(
     cases: CaseRepository, kit: RoutingKit, message: InboundMessage, prepared: DecisionCard | None
-) -> DecisionCard:
-    """The message's card with the order facts the store holds. ``prepared`` is a card built
-    beforehand from the message alone (bulk intake routes in worker processes); it is used as
-    it is unless the store holds the order."""
+) -> tuple[DecisionCard, OrderFacts | None]:
+    """The message's card with the order facts the store holds, and that order. ``prepared``
+    is a card built beforehand from the message alone (bulk intake routes in worker
+    processes); it is used as it is unless the store holds the order."""
     hinted = cases.order(message.order_hint) if message.order_hint else None
     card = prepared if prepared is not None and hinted is None else message_card(kit, message, hinted)
     if hinted is None and (found := _order_number(card)) and (order := cases.order(found)) is not None:
-        card = message_card(kit, message, order)
-    return card
+        return message_card(kit, message, order), order
+    return card, hinted
 
 
 def _order_number(card: DecisionCard) -> str:
@@ -146,11 +147,17 @@ def _existing_case(
 
 
 def _open(
-    cases: CaseRepository, card: DecisionCard, message: InboundMessage, customer: int, order_number: str
+    cases: CaseRepository,
+    card: DecisionCard,
+    message: InboundMessage,
+    customer: int,
+    order_number: str,
+    order: OrderFacts | None,
 ) -> int:
     at = message.sent_at
     case_id = cases.open_case(
-        {
+        _dimensions(card, order)
+        | {
             "customer_id": customer,
             "order_number": order_number,
             "subject": (message.subject or message.body[:80])[:500],
@@ -184,7 +191,13 @@ def _opening_events(card: DecisionCard, message: InboundMessage) -> list[Event]:
     return events
 
 
-def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: InboundMessage) -> CaseHistory:
+def _update(
+    cases: CaseRepository,
+    case_id: int,
+    card: DecisionCard,
+    message: InboundMessage,
+    order: OrderFacts | None,
+) -> CaseHistory:
     """Add the message to its case; the changed fields and new events are stored with the clocks."""
     at = message.sent_at
     row = cases.case_row(case_id)
@@ -195,7 +208,7 @@ def _update(cases: CaseRepository, case_id: int, card: DecisionCard, message: In
         fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
         events.append(Event("status_changed", at, "customer", {"from": row["status"], "to": "open"}))
     if risk_rank(card.routing.route) < risk_rank(_route_of(row)):
-        fields |= _rerouted(card)
+        fields |= _rerouted(card) | _dimensions(card, order)
         events.append(Event("routed", at, "router", _routing_record(card) | {"from": row["route"]}))
         if card.decision.escalate:
             events.append(
@@ -222,6 +235,26 @@ def _rerouted(card: DecisionCard) -> dict[str, Any]:
         "lead_role": card.spec.lead,
         "lead_name": card.lead.name if card.lead else "",
         "decision": _decision(card),
+    }
+
+
+def _dimensions(card: DecisionCard, order: OrderFacts | None) -> dict[str, str]:
+    """What the weekly review counts a case by: the SKU the message names (a catalogue SKU,
+    or a line of its order by code; else the order's first line), the order's carrier, and
+    the decision's reason (its segment)."""
+    items = order.items if order is not None else ()
+    named = next((s.value for s in card.signals if s.kind == "sku"), "")
+    if not named:
+        text = card.text.casefold()
+        named = next((i.sku for i in items if i.sku and i.sku.casefold() in text), "")
+    line = next((i for i in items if i.sku == named), None) if named else None
+    if line is None and not named and items:
+        line = items[0]
+    return {
+        "sku": (named or (line.sku if line else ""))[:100],
+        "variant": (line.variant if line else "")[:200],
+        "carrier": (order.carrier if order is not None else "")[:100],
+        "reason": card.decision.segment[:100],
     }
 
 

@@ -28,7 +28,7 @@ from aftersales import __version__
 from aftersales.ports import PasswordHasher
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, errors, pages, webhooks
+from aftersales.web import api, errors, pages, review_pages, webhooks
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP
@@ -73,6 +73,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(packet_router)
+    app.include_router(review_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, func, insert, select, update
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import transactions
+from aftersales.adapters.db.types import UtcDateTime
 from aftersales.domain.errors import InputError
 from aftersales.domain.writeback import Target, Task, TaskDraft, TaskSource, TaskStatus
 
 
 class SqlTaskRepository:
+    """Write-back tasks; ``file_many`` files a weekly review's tasks in a few statements (a busy
+    store's review files a thousand, and three statements each took seconds)."""
+
     def __init__(self, connection: Connection) -> None:
         self.db = connection
 
@@ -72,12 +77,96 @@ class SqlTaskRepository:
         )
         return self.task(task_id)
 
+    def tasks_for_keys(self, keys: Sequence[str]) -> dict[str, Task]:
+        """The task of each key that has one (open, or closed and not filed again)."""
+        tasks = t.writeback_tasks
+        return {
+            row["key"]: _task(row)
+            for batch in _batches(list(keys))
+            for row in self.db.execute(select(tasks).where(tasks.c.key.in_(batch))).mappings()
+        }
+
+    def file_many(self, drafts: Sequence[TaskDraft], at: datetime) -> list[tuple[Task, bool]]:
+        """``file`` for each draft, in order: new keys inserted together, open tasks seen
+        again updated together; a key whose task was closed goes through ``file`` itself."""
+        tasks = t.writeback_tasks
+        rows = {
+            row.key: row
+            for keys in _batches([d.key for d in drafts])
+            for row in self.db.execute(
+                select(tasks.c.id, tasks.c.key, tasks.c.status).where(tasks.c.key.in_(keys))
+            )
+        }
+        fresh = [d for d in drafts if d.key not in rows]
+        seen = [d for d in drafts if d.key in rows and rows[d.key].status == TaskStatus.OPEN.value]
+        ids = self._insert(fresh, at) | self._seen_again(seen, {d.key: int(rows[d.key].id) for d in seen}, at)
+        loaded = self._load(list(ids.values()))
+        return [(loaded[ids[d.key]], d.key not in rows) if d.key in ids else self.file(d, at) for d in drafts]
+
+    def _insert(self, drafts: Sequence[TaskDraft], at: datetime) -> dict[str, int]:
+        if not drafts:
+            return {}
+        tasks = t.writeback_tasks
+        values = [
+            _values(d) | {"status": TaskStatus.OPEN.value, "created_at": at, "last_seen_at": at}
+            for d in drafts
+        ]
+        inserted = self.db.execute(
+            insert(tasks).returning(tasks.c.id, tasks.c.key, sort_by_parameter_order=True), values
+        )
+        return {key: int(task_id) for task_id, key in inserted}
+
+    def _seen_again(self, drafts: Sequence[TaskDraft], ids: dict[str, int], at: datetime) -> dict[str, int]:
+        """What ``file`` changes on an open task: evidence, detail, last seen, next review."""
+        if not drafts:
+            return {}
+        tasks = t.writeback_tasks
+        statement = (
+            update(tasks)
+            .where(tasks.c.id == bindparam("task_id"))
+            .values(
+                evidence=bindparam("new_evidence"),
+                detail=bindparam("new_detail"),
+                last_seen_at=bindparam("seen_at", type_=UtcDateTime),
+                next_review_at=func.coalesce(
+                    bindparam("next_review", type_=UtcDateTime), tasks.c.next_review_at
+                ),
+            )
+        )
+        self.db.execute(
+            statement,
+            [
+                {
+                    "task_id": ids[d.key],
+                    "new_evidence": dict(d.evidence),
+                    "new_detail": d.detail,
+                    "seen_at": at,
+                    "next_review": d.next_review_at,
+                }
+                for d in drafts
+            ],
+        )
+        return {d.key: ids[d.key] for d in drafts}
+
+    def _load(self, ids: list[int]) -> dict[int, Task]:
+        tasks = t.writeback_tasks
+        return {
+            int(row["id"]): _task(row)
+            for batch in _batches(ids)
+            for row in self.db.execute(select(tasks).where(tasks.c.id.in_(batch))).mappings()
+        }
+
     def _row_for_key(self, key: str) -> RowMapping | None:
         return (
             self.db.execute(select(t.writeback_tasks).where(t.writeback_tasks.c.key == key))
             .mappings()
             .first()
         )
+
+
+def _batches(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _values(draft: TaskDraft) -> dict[str, Any]:
