@@ -1,7 +1,8 @@
 """The web desk: an ASGI app (FastAPI) with server-rendered pages and a JSON API.
 
 ``create_app`` builds everything once: the desk's database, the routing kit, the accounts.
-While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer.
+While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer
+and runs the review-request job (`aftersales review-requests run`) once an hour.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -25,7 +27,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.ports import PasswordHasher
+from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
 from aftersales.web import api, errors, pages, review_pages, webhooks
@@ -37,6 +41,7 @@ log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
 SESSION_COOKIE = "aftersales_session"
 HANDLER_THREADS = 4  # below the connection pool's 5
+REVIEW_REQUEST_SECONDS = 3600.0  # review requests are due by the day: hourly is soon enough
 _SESSION_DAYS = 14
 # Pages load their own script and style only; customer HTML is shown in a sandboxed frame.
 _PAGE_CSP = (
@@ -89,10 +94,12 @@ def create_app_from_environment() -> FastAPI:
 def tick_in_background(web: WebDesk, seconds: float) -> threading.Thread:
     """`aftersales sla tick` every ``seconds`` in a daemon thread of this process."""
 
+    jobs = _Jobs(web, seconds)
+
     def run() -> None:
         while True:
             time.sleep(seconds)
-            _tick_once(web, seconds)
+            jobs.run_once()
 
     thread = threading.Thread(target=run, name="sla-tick", daemon=True)
     thread.start()
@@ -156,14 +163,38 @@ def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], A
 async def _tick_forever(web: WebDesk, seconds: float) -> None:
     """`aftersales sla tick` every ``seconds``: clocks move and breaches are recorded even when
     nobody opens a page."""
+    jobs = _Jobs(web, seconds)
     while True:
         await asyncio.sleep(seconds)
-        await asyncio.to_thread(_tick_once, web, seconds)
+        await asyncio.to_thread(jobs.run_once)
 
 
-def _tick_once(web: WebDesk, seconds: float) -> None:
-    """One tick; a failed one is logged and tried again next time."""
-    try:
-        tick(web.desk.uow, web.kit, web.now())
-    except Exception:
-        log.exception("the SLA tick failed; trying again in %s s", seconds)
+@dataclass(slots=True)
+class _Jobs:
+    """What the server does on its timer: the SLA tick every time, and the review-request job
+    (`aftersales review-requests run`) once an hour. A failed job is logged and tried again."""
+
+    web: WebDesk
+    seconds: float
+    review_requests_ran: float | None = None  # time.monotonic() of the last run
+
+    def run_once(self) -> None:
+        try:
+            tick(self.web.desk.uow, self.web.kit, self.web.now())
+        except Exception:
+            log.exception("the SLA tick failed; trying again in %s s", self.seconds)
+        started = time.monotonic()
+        if (
+            self.review_requests_ran is not None
+            and started - self.review_requests_ran < REVIEW_REQUEST_SECONDS
+        ):
+            return
+        self.review_requests_ran = started
+        try:
+            schedule_and_send(
+                review_requests_unit_of_work(self.web.desk.engine),
+                usage_days=self.web.kit.policy.review_request_days,
+                now=self.web.now(),
+            )
+        except Exception:
+            log.exception("the review-request job failed; trying again in an hour")
