@@ -1,4 +1,4 @@
-"""Save the web desk's screenshots for the docs: docs/img/queue.png and docs/img/case.png.
+"""Save the web desk's screenshots for the docs: docs/img/queue.png, case.png and review.png.
 
     .venv/bin/python scripts/screenshots.py
 
@@ -60,8 +60,10 @@ def main() -> int:
         page.fill("#reply-text", "We have asked UPS for a trace of the parcel. I'll update you by tomorrow 3 pm.")
         page.locator("#reply-checks li").first.wait_for()  # the live reply checks have run
         page.screenshot(path=IMAGES / "case.png")
+        page.goto("/review")
+        page.screenshot(path=IMAGES / "review.png", full_page=True)
         browser.close()
-    for name in ("queue.png", "case.png"):
+    for name in ("queue.png", "case.png", "review.png"):
         sys.stdout.write(f"{(IMAGES / name).relative_to(ROOT)}\n")
     return 0
 
