@@ -40,7 +40,7 @@ def cli(ctx: click.Context) -> None:
 
     \b
     Start here:
-      aftersales demo                      route the seed's example messages
+      aftersales demo                      fill a desk with the demo store's week (--lab: the Routing Lab)
       aftersales route "Where is my order #1043? Tracking hasn't moved in 5 days"
       aftersales route --json - < message.txt
       aftersales route --batch messages.jsonl --json > cards.jsonl
@@ -55,10 +55,21 @@ def cli(ctx: click.Context) -> None:
       aftersales case 42                   one case: clocks, evidence, decision, timeline
       aftersales serve                     the web desk on http://127.0.0.1:8000
 
+    \b
+    Integrations and the write-back loop:
+      aftersales import orders|products|reviews FILE   Shopify and review exports
+      aftersales shopify sync 1043         an order from the Admin API (webhooks: serve)
+      aftersales mail poll / mail send     the support inbox over IMAP, replies over SMTP
+      aftersales review                    the weekly review: repeats become write-back tasks
+      aftersales audit-feed --products P --feed F   the Merchant Center feed vs the shop
+      aftersales packet 1043               a dispute's evidence packet
+      aftersales check                     launch readiness
+
     Settings: AFTERSALES_DATA_DIR (the store's data folder, default
     ~/.local/share/aftersales), AFTERSALES_POLICY (a policy file; default
     DATA_DIR/policy.toml, else the built-in demo policy) and AFTERSALES_DATABASE_URL
-    (default: the SQLite file DATA_DIR/aftersales.db; postgresql://... at scale).
+    (default: the SQLite file DATA_DIR/aftersales.db; postgresql://... at scale); the
+    Shopify, IMAP and SMTP settings are in docs/configuration.md.
     """
     ctx.obj = load_settings(os.environ)
 
