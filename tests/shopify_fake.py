@@ -358,6 +358,35 @@ def payments_dispute(
     }
 
 
+def mailing_address(
+    name: str | None,
+    *,
+    address1: str | None = None,
+    address2: str | None = None,
+    city: str | None = None,
+    province: str | None = None,
+    province_code: str | None = None,
+    zip_code: str | None = None,
+    country_code: str | None = "US",
+    company: str | None = None,
+    phone: str | None = None,
+) -> dict[str, Any]:
+    """A MailingAddress as the order query selects it (absent fields are null, as Shopify
+    sends them)."""
+    return {
+        "name": name,
+        "company": company,
+        "address1": address1,
+        "address2": address2,
+        "city": city,
+        "province": province,
+        "provinceCode": province_code,
+        "zip": zip_code,
+        "countryCodeV2": country_code,
+        "phone": phone,
+    }
+
+
 def order(
     order_id: int,
     name: str,
@@ -373,7 +402,12 @@ def order(
     refunds: list[dict[str, Any]] | None = None,
     disputes: list[dict[str, Any]] | None = None,
     financial_status: str = "PAID",
+    shipping_address: dict[str, Any] | None = None,
+    billing_address: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """An Order; with no addresses given, the buyer's name (and the country) make them."""
+    shipping = shipping_address or (mailing_address(buyer, country_code=country) if country else None)
+    billing = billing_address or (mailing_address(buyer, country_code=None) if buyer else None)
     return {
         "id": f"gid://shopify/Order/{order_id}",
         "name": name,
@@ -384,8 +418,8 @@ def order(
         "currencyCode": "USD",
         "email": email,
         "totalPriceSet": money_bag(total),
-        "billingAddress": {"name": buyer} if buyer else None,
-        "shippingAddress": {"name": buyer, "countryCodeV2": country} if country else None,
+        "billingAddress": billing,
+        "shippingAddress": shipping,
         "lineItems": line_items or [],
         "fulfillments": fulfillments or [],
         "refunds": refunds or [],

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from aftersales.adapters.packet_render import STYLE_CSP, packet_html, packet_json, packet_pdf
-from aftersales.domain.orders import Dispute, OrderFacts
+from aftersales.domain.orders import Address, Dispute, OrderFacts
 from aftersales.domain.packet import Packet, PacketData, PacketMessage, build_packet
 
 NOW = datetime(2026, 11, 27, 21, 0, tzinfo=UTC)
@@ -30,7 +30,11 @@ def _packet(body: str) -> Packet:
     )
     data = PacketData(
         subject="order #1043",
-        order=OrderFacts(number="1043", placed_at=NOW - timedelta(days=9)),
+        order=OrderFacts(
+            number="1043",
+            placed_at=NOW - timedelta(days=9),
+            shipping_address=Address(name="Ana Silva", address1=HOSTILE, city="Zürich", country="CH"),
+        ),
         customer_email="ana@example.com",
         customer_name=HOSTILE[:30],
         disputes=(Dispute(dispute_id="77", kind="chargeback", reason="product_not_received"),),
@@ -44,6 +48,7 @@ def test_html_escapes_everything_and_allows_only_its_own_style() -> None:
     assert "<script" not in page
     assert "<img" not in page
     assert "Northwind &lt;Tumblers&gt;" in page
+    assert "address1: &lt;script&gt;" in page  # the shippingAddress field, escaped
     style = re.search(r"<style>(.*?)</style>", page, re.DOTALL)
     assert style is not None
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
@@ -58,3 +63,5 @@ def test_a_long_message_with_any_characters_fits_the_pdf_and_stays_whole_in_json
     assert pdf.rstrip().endswith(b"%%EOF")
     kept = json.loads(packet_json(packet))
     assert kept["conversation"][0]["body"] == body
+    assert kept["order"]["shipping_address"]["address1"] == HOSTILE
+    assert kept["shopify_evidence"]["shippingAddress"]["address1"] == HOSTILE

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from aftersales.adapters.shopify_admin import ShopifyAdmin, ShopifyApiError, ShopifyThrottled
 from aftersales.adapters.shopify_graphql import read_order_snapshot
 from aftersales.domain.errors import ConfigError, InputError
-from aftersales.domain.orders import Dispute, LineItem, Refund, ScanStatus, TrackingEvent
+from aftersales.domain.orders import Address, Dispute, LineItem, Refund, ScanStatus, TrackingEvent
 from aftersales.settings import ShopifySettings
 from shopify_fake import (
     TOKEN,
@@ -27,6 +27,7 @@ from shopify_fake import (
     fulfillment,
     fulfillment_event,
     line_item,
+    mailing_address,
     order,
     payments_dispute,
     refund,
@@ -82,6 +83,25 @@ def northwind_1043() -> dict[str, object]:
         refunds=[refund("2026-11-10T11:00:00Z", "25.00", "chipped mug")],
         disputes=[dispute_summary(88001)],
         financial_status="PARTIALLY_REFUNDED",
+        shipping_address=mailing_address(
+            "Ada Lovelace",
+            address1="233 S Wacker Dr",
+            address2="Suite 400",
+            city="Chicago",
+            province="Illinois",
+            province_code="IL",
+            zip_code="60606",
+            phone="+1 312 555 0100",
+        ),
+        billing_address=mailing_address(
+            "Ada Lovelace",
+            company="Analytical Engines",
+            address1="12 St James's Square",
+            city="London",
+            province=None,
+            zip_code="SW1Y 4JH",
+            country_code="GB",
+        ),
     )
 
 
@@ -140,6 +160,24 @@ def test_an_order_is_read_with_its_parcels_scans_refunds_and_dispute(admin: Shop
     )
     assert facts.last_scan_at == at("2026-11-07T12:45:00")
     assert (snapshot.email, snapshot.name) == ("ada@example.com", "Ada Lovelace")
+    assert facts.shipping_address == Address(
+        name="Ada Lovelace",
+        address1="233 S Wacker Dr",
+        address2="Suite 400",
+        city="Chicago",
+        province="IL",  # the code, as the orders export and webhooks give it
+        zip="60606",
+        country="US",
+        phone="+1 312 555 0100",
+    )
+    assert facts.billing_address == Address(
+        name="Ada Lovelace",
+        company="Analytical Engines",
+        address1="12 St James's Square",
+        city="London",
+        zip="SW1Y 4JH",
+        country="GB",
+    )
     assert snapshot.tracking_events == (
         TrackingEvent(
             event_id="9101",
@@ -359,6 +397,31 @@ def test_a_malformed_field_names_the_order_and_the_field(admin: ShopifyAdmin, sh
     with pytest.raises(
         ShopifyApiError, match=r"order #1043: totalPriceSet.shopMoney.amount: '12,9O' is not an amount"
     ):
+        admin.order_snapshot("#1043")
+
+
+@pytest.mark.parametrize(
+    ("shipping", "expected"),
+    [
+        (None, None),
+        (mailing_address(None, country_code=None), None),  # every field null: no address
+        (mailing_address(" Bo Berg ", country_code="se"), Address(name="Bo Berg", country="SE")),
+        (
+            mailing_address("Bo", address1="Storgatan 1", province="Stockholm", zip_code="111 22"),
+            Address(name="Bo", address1="Storgatan 1", province="Stockholm", zip="111 22", country="US"),
+        ),
+    ],
+)
+def test_a_shipping_address_is_read_field_by_field(
+    shipping: dict[str, object] | None, expected: Address | None
+) -> None:
+    node = order(5, "#5", country=None, shipping_address=shipping)
+    assert read_order_snapshot(node, [], [], []).order.shipping_address == expected
+
+
+def test_a_malformed_address_field_names_its_path(admin: ShopifyAdmin, shop: FakeShopify) -> None:
+    shop.orders[0]["shippingAddress"]["zip"] = 60606
+    with pytest.raises(ShopifyApiError, match=r"order #1043: shippingAddress.zip: expected text"):
         admin.order_snapshot("#1043")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from aftersales.adapters.shopify_orders import read_orders
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import ImportedOrder, LineItem, OrderProblem, Refund
+from aftersales.domain.orders import Address, ImportedOrder, LineItem, OrderProblem, Refund
 
 # the newest export's header, all 79 columns
 NEWEST_HEADER = (
@@ -125,6 +125,59 @@ def test_an_order_of_several_line_items_is_one_order(tmp_path: Path) -> None:
     assert orders["1044"].order.refunds == ()
     assert orders["1044"].order.fulfilled_at is None
     assert orders["1044"].name == "Bo Berg"  # no billing name: the shipping name
+
+
+ANA_SHIPPING = {
+    "Shipping_Name": "Ana Lima",
+    "Shipping_Street": "12 Elm St, Apt 4",
+    "Shipping_Address1": "12 Elm St",
+    "Shipping_Address2": "Apt 4",
+    "Shipping_Company": "",
+    "Shipping_City": "Memphis",
+    "Shipping_Zip": "'38103",  # the export keeps a zip's leading zeros with a quote
+    "Shipping_Province": "TN",
+    "Shipping_Country": "us",
+    "Shipping_Phone": "+1 901 555 0100",
+}
+
+
+@pytest.mark.parametrize(
+    ("columns", "shipping", "billing"),
+    [
+        (
+            ANA_SHIPPING,
+            Address(
+                name="Ana Lima",
+                address1="12 Elm St",
+                address2="Apt 4",
+                city="Memphis",
+                province="TN",
+                zip="38103",
+                country="US",
+                phone="+1 901 555 0100",
+            ),
+            None,
+        ),
+        (
+            {"Billing_Name": "Ana Lima", "Billing_Street": "1 Main St", "Billing_Company": "Lima Ltd"},
+            None,
+            Address(name="Ana Lima", company="Lima Ltd", address1="1 Main St"),  # Street: the older column
+        ),
+        ({"Shipping_Name": " ", "Shipping_Zip": "'", "Billing_Phone": ""}, None, None),  # all empty
+    ],
+)
+def test_the_shipping_and_billing_columns_are_the_orders_addresses(
+    tmp_path: Path, columns: dict[str, str], shipping: Address | None, billing: Address | None
+) -> None:
+    path = _write(
+        tmp_path,
+        NEWEST_HEADER,
+        _newest_row(Name="#1043", Lineitem_sku="TUM-20-BLK", **columns),
+        # a later row's address columns are not the order's (only the first row carries them)
+        _newest_row(Name="#1043", Lineitem_sku="LID-CLR", Shipping_City="Elsewhere", Billing_City="Nowhere"),
+    )
+    order = _read(path)[0]["1043"].order
+    assert (order.shipping_address, order.billing_address) == (shipping, billing)
 
 
 def test_an_older_header_with_extra_reordered_columns_and_fulfillment_date(tmp_path: Path) -> None:

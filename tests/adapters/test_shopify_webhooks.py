@@ -17,7 +17,7 @@ from aftersales.adapters.shopify_webhooks import (
     sign,
     signature_is_valid,
 )
-from aftersales.domain.orders import Dispute, ScanStatus
+from aftersales.domain.orders import Address, Dispute, ScanStatus
 from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopOrder
 
 SECRET = "hush"
@@ -46,7 +46,30 @@ ORDER = {
     "currency": "usd",
     "total_price": "54.00",
     "customer": {"first_name": "Dana", "last_name": "Reyes"},
-    "shipping_address": {"country_code": "us"},
+    "shipping_address": {
+        "first_name": "Dana",
+        "last_name": "Reyes",
+        "name": "Dana Reyes",
+        "company": None,
+        "address1": "400 Broadway",
+        "address2": "Apt 2",
+        "city": "Nashville",
+        "province": "Tennessee",
+        "province_code": "TN",
+        "zip": "37203",
+        "country": "United States",
+        "country_code": "us",
+        "phone": "+1 615 555 0101",
+    },
+    "billing_address": {
+        "first_name": "Dana",
+        "last_name": "Reyes",
+        "address1": "400 Broadway ",
+        "city": "Nashville",
+        "province_code": "TN",
+        "zip": "37203",
+        "country_code": "US",
+    },
     "line_items": [
         {
             "sku": "TUMBLER-20-BLK",
@@ -101,6 +124,39 @@ def test_an_order_payload() -> None:
     assert order.placed_at == datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
     assert [(i.sku, i.variant, i.quantity) for i in order.items] == [("TUMBLER-20-BLK", "Black", 2)]
     assert [r.amount for r in order.refunds] == [Decimal("5.00")]
+    assert order.shipping_address == Address(
+        name="Dana Reyes",
+        address1="400 Broadway",
+        address2="Apt 2",
+        city="Nashville",
+        province="TN",
+        zip="37203",
+        country="US",
+        phone="+1 615 555 0101",
+    )
+    assert order.billing_address == Address(
+        name="Dana Reyes", address1="400 Broadway", city="Nashville", province="TN", zip="37203", country="US"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shipping", "expected"),
+    [
+        (None, None),
+        ({}, None),
+        ({"name": "", "address1": None, "country_code": None}, None),
+        (
+            {"first_name": "Bo", "last_name": "Berg", "province": "Stockholm", "country": "Sweden"},
+            Address(name="Bo Berg", province="Stockholm", country="Sweden"),  # names when no codes
+        ),
+    ],
+)
+def test_an_order_payloads_address_is_read_or_none(
+    shipping: dict[str, Any] | None, expected: Address | None
+) -> None:
+    event = read_payload("orders/create", ORDER | {"shipping_address": shipping})
+    assert isinstance(event, ShopOrder)
+    assert event.order.shipping_address == expected
 
 
 @pytest.mark.parametrize(
@@ -160,6 +216,8 @@ def test_a_topic_the_desk_does_not_act_on_reads_as_nothing() -> None:
         ("orders/create", ORDER | {"created_at": "2026-11-02 10:00"}, "created_at"),
         ("orders/create", ORDER | {"line_items": "none"}, "line_items"),
         ("orders/create", ORDER | {"line_items": [{"quantity": "two"}]}, "quantity"),
+        ("orders/create", ORDER | {"billing_address": "x"}, "billing_address"),
+        ("orders/create", ORDER | {"shipping_address": {"zip": [37203]}}, r"shipping_address\.zip"),
         (
             "fulfillment_events/create",
             {"id": 9, "order_id": 1, "status": "teleported", "happened_at": "2026-11-06T12:00:00Z"},

@@ -126,12 +126,22 @@ def test_the_demo_stores_planted_dispute_marks_what_is_missing(tmp_path: Path) -
     states = {item["part"]: item["present"] for item in packet["checklist"]}
     assert set(states) >= SEED_ITEMS
     missing = {part for part, present in states.items() if not present}
-    # the parcel never arrived and the desk keeps no addresses; the demo has no photos, and
-    # no policy texts unless the demo adds them
-    assert (
-        {"delivery_proof", "shipping_address"}
-        <= missing
-        <= {"delivery_proof", "shipping_address", "photos", "policy"}
-    )
+    # the parcel never arrived; the demo has no photos, and no policy texts unless the demo
+    # adds them; the demo order keeps its shipping address
+    assert {"delivery_proof"} <= missing <= {"delivery_proof", "photos", "policy"}
+    shipping = next(item for item in packet["checklist"] if item["part"] == "shipping_address")
+    assert shipping["detail"] == "Ana Silva, 1820 Division St, Apt 3, Nashville TN 37203, US"
+    assert packet["shopify_evidence"]["shippingAddress"] == {
+        "firstName": "Ana",
+        "lastName": "Silva",
+        "company": None,
+        "address1": "1820 Division St",
+        "address2": "Apt 3",
+        "city": "Nashville",
+        "provinceCode": "TN",
+        "zip": "37203",
+        "countryCode": "US",
+        "phone": None,
+    }
     assert [s["location"] for s in packet["tracking"]][-1] == "Memphis, TN"
     assert packet["decisions"][0]["by"] == "Lee (operations lead)"

@@ -3,6 +3,7 @@ the reference a packet is asked for by."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,18 +21,17 @@ from aftersales.domain.dispute_evidence import (
     Part,
 )
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import Dispute, LineItem, OrderFacts, ScanStatus, TrackingEvent
+from aftersales.domain.orders import Address, Dispute, LineItem, OrderFacts, ScanStatus, TrackingEvent
 from aftersales.domain.packet import (
     CaseEvent,
     EvidenceRecord,
     FileRef,
     PacketData,
     PacketMessage,
-    PacketReference,
     build_packet,
-    packet_reference,
     shopify_evidence,
 )
+from aftersales.domain.packet_reference import PacketReference, packet_reference
 
 NOW = datetime(2026, 11, 27, 21, 0, tzinfo=UTC)
 P = Part
@@ -134,6 +134,11 @@ ORDER = OrderFacts(
 )
 
 
+HOME = Address(
+    name="Ana Silva", address1="1820 Division St", city="Nashville", province="TN", zip="37203", country="US"
+)
+
+
 def _scan(status: ScanStatus, days_ago: int) -> TrackingEvent:
     return TrackingEvent(event_id=f"s{days_ago}", status=status, happened_at=NOW - timedelta(days=days_ago))
 
@@ -186,6 +191,10 @@ def _decision(text: str) -> CaseEvent:
         ({"events": (_decision("reject: used item"),)}, P.REFUND_REFUSAL, True),
         ({"order": ORDER, "prior_orders": ("1001",)}, P.PRIOR_ORDERS, True),
         ({"order": ORDER}, P.SHIPPING_ADDRESS, False),
+        ({"order": replace(ORDER, shipping_address=HOME)}, P.SHIPPING_ADDRESS, True),
+        ({"order": replace(ORDER, shipping_address=Address(country="US"))}, P.SHIPPING_ADDRESS, False),
+        ({"order": replace(ORDER, billing_address=HOME)}, P.BILLING_ADDRESS, True),
+        ({"order": replace(ORDER, shipping_address=HOME)}, P.BILLING_ADDRESS, False),
     ],
 )
 def test_what_each_part_finds(fields: dict[str, object], part: Part, present: bool) -> None:
@@ -193,6 +202,51 @@ def test_what_each_part_finds(fields: dict[str, object], part: Part, present: bo
     item = next(i for i in build_packet(_data(reason, **fields), NOW).checklist if i.part is part)
     assert item.present is present
     assert bool(item.to_do) is not present
+
+
+@pytest.mark.parametrize(
+    ("reason", "billing", "match"),
+    [
+        ("fraudulent", HOME, "matches"),
+        # street, zip and country compared without case or punctuation; names may differ
+        (
+            "unrecognized",
+            replace(HOME, name="A. Silva", address1="1820 division st.", country="us"),
+            "matches",
+        ),
+        ("fraudulent", replace(HOME, address1="9 Elm St"), "differs from"),
+        ("fraudulent", replace(HOME, zip="37204"), "differs from"),
+        ("fraudulent", replace(HOME, country="CA"), "differs from"),
+        ("product_not_received", replace(HOME, address1="9 Elm St"), ""),  # not asked for
+    ],
+)
+def test_the_billing_address_says_whether_it_is_the_shipping_address_when_the_buyer_denies_buying(
+    reason: str, billing: Address, match: str
+) -> None:
+    order = replace(ORDER, shipping_address=HOME, billing_address=billing)
+    packet = build_packet(_data(reason, order=order), NOW)
+    said = f"billing address {match} the shipping address"
+    items = [i for i in packet.checklist if i.part is P.BILLING_ADDRESS]
+    assert [(i.present, i.detail) for i in items] == ([(True, f"{billing} ({said})")] if match else [])
+    assert (f"The {said}." in str(shopify_evidence(packet)["uncategorizedText"])) is bool(match)
+
+
+def test_the_addresses_fill_shopifys_mailing_address_fields() -> None:
+    order = replace(ORDER, shipping_address=replace(HOME, address2="Apt 3", phone="+1 615 555 0101"))
+    evidence = shopify_evidence(build_packet(_data("fraudulent", order=order), NOW))
+    assert evidence["shippingAddress"] == {
+        "firstName": "Ana",
+        "lastName": "Silva",
+        "company": None,
+        "address1": "1820 Division St",
+        "address2": "Apt 3",
+        "city": "Nashville",
+        "provinceCode": "TN",
+        "zip": "37203",
+        "countryCode": "US",
+        "phone": "+1 615 555 0101",
+    }
+    assert evidence["billingAddress"] is None
 
 
 def test_shopify_evidence_uses_shopifys_field_names() -> None:

@@ -4,26 +4,28 @@ PostgreSQL when configured."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from aftersales.adapters.shopify_orders import read_orders
-from aftersales.domain.orders import OrderProblem
+from aftersales.domain.orders import Address, OrderProblem
 from aftersales.services.orders_import import ImportSummary, import_orders
 
 from .support import at, dump
 
 HEADER = (
     "Name,Email,Currency,Total,Created at,Fulfilled at,Lineitem quantity,Lineitem name,"
-    "Lineitem price,Lineitem sku,Billing Name,Shipping Country,Refunded Amount"
+    "Lineitem price,Lineitem sku,Billing Name,Shipping Country,Refunded Amount,"
+    "Shipping Name,Shipping Address1,Shipping City,Shipping Zip,Billing Address1,Billing Zip"
 )
 ROWS = (
     "#1043,ana@example.com,USD,64.00,2026-11-20 10:00:00 -0500,2026-11-21 09:00:00 -0500,"
-    "2,Steel Tumbler,22.00,TUM-20,Ana Lima,US,12.50",
-    "#1043,,,,,,1,Lid,20.00,LID-1,,,",
-    "#1044,bo@example.com,EUR,30.00,2026-11-22 08:00:00 +0100,,1,Mug,30.00,MUG-1,Bo Berg,SE,",
-    "#1045,,USD,9.00,yesterday,,1,Straw,9.00,STR-1,,US,",
+    "2,Steel Tumbler,22.00,TUM-20,Ana Lima,US,12.50,Ana Lima,12 Elm St,Memphis,'38103,12 Elm St,38103",
+    "#1043,,,,,,1,Lid,20.00,LID-1,,,,,,,,,",
+    "#1044,bo@example.com,EUR,30.00,2026-11-22 08:00:00 +0100,,1,Mug,30.00,MUG-1,Bo Berg,SE,,,,,,,",
+    "#1045,,USD,9.00,yesterday,,1,Straw,9.00,STR-1,,US,,,,,,,",
 )
 
 
@@ -49,6 +51,14 @@ def test_importing_the_same_file_twice_changes_nothing(uow: Any, tmp_path: Path)
     assert [row["email"] for row in before["customers"]] == ["ana@example.com", "bo@example.com"]
     assert [row["sku"] for row in before["order_lines"]] == ["TUM-20", "LID-1", "MUG-1"]
     assert [row["amount"] for row in before["refunds"]] == [Decimal("12.50")]
+    assert [row["shipping_address"] for row in before["orders"]] == [
+        asdict(Address(name="Ana Lima", address1="12 Elm St", city="Memphis", zip="38103", country="US")),
+        asdict(Address(country="SE")),
+    ]
+    assert [row["billing_address"] for row in before["orders"]] == [
+        asdict(Address(name="Ana Lima", address1="12 Elm St", zip="38103")),
+        asdict(Address(name="Bo Berg")),
+    ]
 
     second = import_orders(uow, read_orders(path), at(26, 9))
     assert (second.new, second.updated, second.unchanged, second.failed) == (0, 0, 2, 1)

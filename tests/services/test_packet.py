@@ -15,7 +15,7 @@ from aftersales.adapters.db.packet_queries import packet_unit_of_work
 from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
 from aftersales.domain.dispute_evidence import SEED_PARTS, Part
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import OrderFacts, ScanStatus, TrackingEvent
+from aftersales.domain.orders import Address, OrderFacts, ScanStatus, TrackingEvent
 from aftersales.domain.packet import Packet
 from aftersales.domain.policy_texts import PolicyKind, PolicyTexts
 from aftersales.domain.shop_events import ScanReport, ShopOrder
@@ -116,6 +116,40 @@ def test_what_is_missing_follows_what_the_desk_holds(
             apply_event(cases, kit, ScanReport("5550001043", delivered), now=NOW)
     packet = _packet(engine, "1043")
     assert {i.part for i in packet.missing if i.required} == missing
+
+
+HOME = Address(
+    name="Ana Silva", address1="1820 Division St", city="Nashville", province="TN", zip="37203", country="US"
+)
+OFFICE = Address(name="Ana Silva", company="Silva & Co", address1="1 Music Sq W", zip="37203", country="US")
+
+
+@pytest.mark.parametrize(
+    ("reason", "billing", "billing_detail"),
+    [
+        ("product_not_received", None, None),  # billing is not asked for
+        ("fraudulent", None, ""),
+        ("fraudulent", HOME, f"{HOME} (billing address matches the shipping address)"),
+        ("unrecognized", OFFICE, f"{OFFICE} (billing address differs from the shipping address)"),
+    ],
+)
+def test_the_packet_shows_the_orders_addresses_and_a_later_payload_without_them_keeps_them(
+    uow: Any,
+    engine: Engine,
+    kit: RoutingKit,
+    reason: str,
+    billing: Address | None,
+    billing_detail: str | None,
+) -> None:
+    plant_dispute(uow, kit, reason=reason)
+    with_addresses = replace(order_1043(), shipping_address=HOME, billing_address=billing)
+    with uow() as cases:
+        apply_event(cases, kit, ShopOrder(with_addresses, "ana.silva@example.com", "Ana Silva"), now=NOW)
+        outcome, _ = apply_event(cases, kit, ShopOrder(order_1043(), "ana.silva@example.com", "Ana"), now=NOW)
+    assert outcome == "order 1043 unchanged"
+    details = {i.part: i.detail for i in _packet(engine, "#1043").checklist}
+    assert details[Part.SHIPPING_ADDRESS] == "Ana Silva, 1820 Division St, Nashville TN 37203, US"
+    assert details.get(Part.BILLING_ADDRESS) == billing_detail
 
 
 def test_a_case_and_its_order_give_one_packet_with_every_case(

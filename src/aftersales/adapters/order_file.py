@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
+from aftersales.domain.orders import Address, LineItem, OrderFacts, Refund, ScanStatus, address_or_none
 
 _TIMES = ("placed_at", "fulfilled_at", "delivered_at", "cancelled_at", "last_scan_at", "promise_window_end")
 _TEXTS = ("carrier", "destination", "currency", "policy_version", "last_scan_location")
+_ADDRESSES = ("shipping_address", "billing_address")
+_ADDRESS_KEYS = tuple(f.name for f in fields(Address))
 KNOWN_KEYS = frozenset(
-    {"number", "last_scan_status", "tracking_numbers", "items", "refunds", "total", *_TIMES, *_TEXTS}
+    {
+        "number",
+        "last_scan_status",
+        "tracking_numbers",
+        "items",
+        "refunds",
+        "total",
+        *_TIMES,
+        *_TEXTS,
+        *_ADDRESSES,
+    }
 )
 
 
@@ -60,6 +73,8 @@ def parse_order(data: Any, where: str = "order") -> OrderFacts:
         cancelled_at=_time(data.get("cancelled_at"), f"{where}: cancelled_at"),
         last_scan_at=_time(data.get("last_scan_at"), f"{where}: last_scan_at"),
         promise_window_end=_time(data.get("promise_window_end"), f"{where}: promise_window_end"),
+        shipping_address=_address(data.get("shipping_address"), f"{where}: shipping_address"),
+        billing_address=_address(data.get("billing_address"), f"{where}: billing_address"),
         **_texts(data),
     )
 
@@ -105,6 +120,24 @@ def _money(value: Any, where: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise InputError(f"an amount must be a number >= 0, got {value!r}", where)
     return amount
+
+
+def _address(data: Any, where: str) -> Address | None:
+    """An address object of the fields in ``_ADDRESS_KEYS``, all text; None when absent or blank."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise InputError(f"an address is an object with any of: {', '.join(_ADDRESS_KEYS)}", where)
+    unknown = sorted(set(data) - set(_ADDRESS_KEYS))
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_ADDRESS_KEYS)}", where)
+    texts = {}
+    for key, value in data.items():
+        if value is not None and (not isinstance(value, str | int) or isinstance(value, bool)):
+            raise InputError(f"'{key}' must be text, got {value!r}", where)
+        texts[key] = "" if value is None else str(value).strip()
+    texts["country"] = texts.get("country", "").upper()
+    return address_or_none(Address(**texts))
 
 
 def _item(data: Any, where: str) -> LineItem:

@@ -14,7 +14,7 @@ import html
 import json
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -181,6 +181,8 @@ def _order_dict(o: OrderFacts) -> dict[str, Any]:
         "placed_at": _iso(o.placed_at),
         "cancelled_at": _iso(o.cancelled_at),
         "policy_version": o.policy_version,
+        "shipping_address": asdict(o.shipping_address) if o.shipping_address else None,
+        "billing_address": asdict(o.billing_address) if o.billing_address else None,
         "lines": [
             {
                 "sku": i.sku,
@@ -345,6 +347,8 @@ def _order_rows(order: OrderFacts, name: str, email: str, when: _When) -> tuple[
         ("fulfilled", when(order.fulfilled_at)),
         ("delivered", when(order.delivered_at)),
         ("destination", order.destination or "-"),
+        ("shipping address", str(order.shipping_address or "-")),
+        ("billing address", str(order.billing_address or "-")),
         ("policy version", order.policy_version or "-"),
     )
 
@@ -372,8 +376,14 @@ def _field_text(value: Any) -> str:
     if value is None:
         return "- (fill in Shopify)"
     if isinstance(value, list):
-        return "; ".join(", ".join(f"{k}: {v}" for k, v in item.items() if v) for item in value) or "-"
+        return "; ".join(_pairs(item) for item in value) or "-"
+    if isinstance(value, dict):  # an address: Shopify's MailingAddressInput
+        return _pairs(value) or "-"
     return str(value)
+
+
+def _pairs(fields: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in fields.items() if v)
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aftersales.domain.orders import (
+    Address,
     Dispute,
     LineItem,
     OrderFacts,
@@ -25,6 +26,7 @@ from aftersales.domain.orders import (
     Refund,
     ScanStatus,
     TrackingEvent,
+    address_or_none,
     with_tracking_event,
 )
 
@@ -47,13 +49,19 @@ fragment LineItemFields on LineItem {
 }"""
 _EVENT_FIELDS = """
 fragment EventFields on FulfillmentEvent { id status happenedAt message city province country }"""
+# MailingAddress: province is the name, provinceCode the code the other sources give
+_ADDRESS = "{ name company address1 address2 city province provinceCode zip countryCodeV2 phone }"
 _ORDER_FIELDS = (
     """
 fragment OrderFields on Order {
   id name createdAt updatedAt cancelledAt displayFinancialStatus currencyCode email
   totalPriceSet { shopMoney { amount currencyCode } }
-  billingAddress { name }
-  shippingAddress { name countryCodeV2 }
+  billingAddress """
+    + _ADDRESS
+    + """
+  shippingAddress """
+    + _ADDRESS
+    + """
   lineItems(first: $lineItems) { nodes { ...LineItemFields } pageInfo { hasNextPage endCursor } }
   fulfillments(first: 5) {
     id createdAt displayStatus
@@ -251,6 +259,32 @@ def _order_facts(
         total=_money(node, "totalPriceSet.shopMoney.amount"),
         shopify_id=numeric_id(text_at(node, "id")) or None,
         financial_status=text_at(node, "displayFinancialStatus").lower(),
+        shipping_address=_address(node, "shippingAddress"),
+        billing_address=_address(node, "billingAddress"),
+    )
+
+
+def _address(node: Mapping[str, Any], path: str) -> Address | None:
+    """A MailingAddress, with the province as its code where Shopify has one (as the orders
+    export and webhooks give it), so one order read two ways is one address."""
+    if optional_object_at(node, path) is None:
+        return None
+
+    def text(key: str, width: int = _TITLE) -> str:
+        return text_at(node, f"{path}.{key}", width)
+
+    return address_or_none(
+        Address(
+            name=text("name"),
+            company=text("company"),
+            address1=text("address1"),
+            address2=text("address2"),
+            city=text("city"),
+            province=text("provinceCode") or text("province"),
+            zip=text("zip", _CODE),
+            country=text("countryCodeV2", 8).upper(),
+            phone=text("phone", _CODE),
+        )
     )
 
 

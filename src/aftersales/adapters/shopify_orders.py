@@ -17,7 +17,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import ImportedOrder, LineItem, OrderFacts, OrderProblem, Refund
+from aftersales.domain.orders import (
+    Address,
+    ImportedOrder,
+    LineItem,
+    OrderFacts,
+    OrderProblem,
+    Refund,
+    address_or_none,
+)
 
 REQUIRED = ("Name",)
 _FULFILLED = ("Fulfilled at", "Fulfillment Date")
@@ -137,6 +145,26 @@ def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
         refunds=_refunds(row, cancelled_at or placed_at),
         shopify_id=row.get("Id") or None,
         financial_status=row.get("Financial Status").lower(),
+        shipping_address=_address(row, "Shipping"),
+        billing_address=_address(row, "Billing"),
+    )
+
+
+def _address(row: _Row, side: str) -> Address | None:
+    """The ``Shipping …`` or ``Billing …`` columns; ``Street`` is the older single street
+    column, and a leading ``'`` (how the export keeps a zip's leading zeros) is dropped."""
+    return address_or_none(
+        Address(
+            name=row.get(f"{side} Name"),
+            company=row.get(f"{side} Company"),
+            address1=row.first((f"{side} Address1", f"{side} Street")),
+            address2=row.get(f"{side} Address2"),
+            city=row.get(f"{side} City"),
+            province=row.get(f"{side} Province"),
+            zip=row.get(f"{side} Zip").lstrip("'"),
+            country=row.get(f"{side} Country").upper(),
+            phone=row.get(f"{side} Phone"),
+        )
     )
 
 

@@ -16,7 +16,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aftersales.domain.errors import InputError
-from aftersales.domain.orders import Dispute, LineItem, OrderFacts, Refund, ScanStatus, TrackingEvent
+from aftersales.domain.orders import (
+    Address,
+    Dispute,
+    LineItem,
+    OrderFacts,
+    Refund,
+    ScanStatus,
+    TrackingEvent,
+    address_or_none,
+)
 from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopEvent, ShopOrder
 
 _SKU_WIDTH, _TITLE_WIDTH = 100, 300
@@ -66,6 +75,8 @@ def read_order(payload: Mapping[str, Any]) -> ShopOrder:
         total=_money(payload, "total_price"),
         shopify_id=_id(payload, "id") or None,
         financial_status=_text(payload, "financial_status").lower(),
+        shipping_address=_address(payload, "shipping_address"),
+        billing_address=_address(payload, "billing_address"),
     )
     name = " ".join(p for p in (_text(customer, "first_name"), _text(customer, "last_name")) if p)
     email = _text(payload, "email") or _text(payload, "contact_email") or _text(customer, "email")
@@ -199,6 +210,30 @@ def _line_item(item: Any) -> LineItem:
         quantity=quantity,
         price=_money(item, "price") or Decimal("0"),
     )
+
+
+def _address(payload: Mapping[str, Any], key: str) -> Address | None:
+    """A REST address object: the full ``name`` (else first and last), and the province and
+    country codes where given (else their names)."""
+    fields = _mapping(payload, key)
+    try:
+        name = _text(fields, "name") or " ".join(
+            p for p in (_text(fields, "first_name"), _text(fields, "last_name")) if p
+        )
+        address = Address(
+            name=name,
+            company=_text(fields, "company"),
+            address1=_text(fields, "address1"),
+            address2=_text(fields, "address2"),
+            city=_text(fields, "city"),
+            province=_text(fields, "province_code") or _text(fields, "province"),
+            zip=_text(fields, "zip"),
+            country=_text(fields, "country_code").upper() or _text(fields, "country"),
+            phone=_text(fields, "phone"),
+        )
+    except WebhookPayloadError as error:
+        raise WebhookPayloadError(f"{key}.{error.problem}") from None
+    return address_or_none(address)
 
 
 def _scan_status(raw: str) -> ScanStatus | None:

@@ -102,9 +102,10 @@ TO_DO: Mapping[Part, str] = {
     "tracking history.",
     Part.DELIVERY_PROOF: "Ask the carrier for proof of delivery (delivery scan, GPS, photo or signature) "
     "or the result of a trace; with no proof, refund or reship before the evidence is due.",
-    Part.SHIPPING_ADDRESS: "Copy it from order {order} in Shopify (the dispute's evidence form "
-    "usually shows it already) and check it is where the carrier delivered.",
-    Part.BILLING_ADDRESS: "Copy it from order {order} in Shopify and check it matches the shipping address.",
+    Part.SHIPPING_ADDRESS: "Sync the order (`aftersales shopify sync`) or import it with its Shipping "
+    "columns; else copy it from order {order} in Shopify. Check it is where the carrier delivered.",
+    Part.BILLING_ADDRESS: "Sync the order (`aftersales shopify sync`) or import it with its Billing "
+    "columns; else copy it from order {order} in Shopify and check it matches the shipping address.",
     Part.PURCHASE_IP: "Copy the browser IP from the order's fraud analysis (Shopify Admin → {order}).",
     Part.PAYMENT_CHECKS: "Copy the AVS and CVV results from the order's payment details.",
     Part.PRIOR_ORDERS: "List the buyer's earlier orders that were paid and not disputed.",

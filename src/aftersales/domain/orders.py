@@ -41,6 +41,48 @@ class LineItem:
     gtin: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Address:
+    """A postal address as the shop holds it (Shopify's MailingAddress); ``country`` is the
+    ISO code and ``province`` the code where the source gives one ("TN")."""
+
+    name: str = ""
+    company: str = ""
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    province: str = ""
+    zip: str = ""
+    country: str = ""
+    phone: str = ""
+
+    def __str__(self) -> str:
+        return self.formatted()
+
+    def formatted(self) -> str:
+        """One line: "Ana Silva, 12 Elm St, Apt 4, Memphis TN 38103, US"."""
+        place = " ".join(p for p in (self.city, self.province, self.zip) if p)
+        parts = (self.name, self.company, self.address1, self.address2, place, self.country)
+        return ", ".join(p for p in parts if p)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.formatted() or self.phone)
+
+    def is_same_place(self, other: Address) -> bool:
+        """Whether both name the same door: street line, postcode and country, compared
+        without case, spaces or punctuation (names and phone numbers may differ)."""
+        return bool(self.address1 and other.address1) and _place_key(self) == _place_key(other)
+
+
+def _place_key(address: Address) -> tuple[str, str, str]:
+    return (_folded(address.address1), _folded(address.zip), _folded(address.country))
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 @dataclass(frozen=True, slots=True)
 class Refund:
     amount: Decimal
@@ -69,6 +111,8 @@ class OrderFacts:
     policy_version: str = ""  # the policy page version in force when the order was placed
     shopify_id: str | None = None  # the Admin API's numeric id: webhooks name orders by it
     financial_status: str = ""  # Shopify's: paid, pending, refunded, partially_refunded …
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
 
     @property
     def is_fulfilled(self) -> bool:
@@ -179,7 +223,7 @@ def with_tracking_event(order: OrderFacts, event: TrackingEvent) -> OrderFacts:
 def with_stored_tracking(incoming: OrderFacts, stored: OrderFacts | None) -> OrderFacts:
     """An order as the shop sends it now, keeping what only carrier scans told us: an order
     payload carries no scan history, so the stored last scan and delivery time stand unless
-    the payload has newer ones."""
+    the payload has newer ones; stored addresses stand when the payload has none."""
     if stored is None:
         return incoming
     keep_scan = stored.last_scan_at is not None and (
@@ -195,4 +239,11 @@ def with_stored_tracking(incoming: OrderFacts, stored: OrderFacts | None) -> Ord
         carrier=incoming.carrier or stored.carrier,
         tracking_numbers=incoming.tracking_numbers or stored.tracking_numbers,
         policy_version=incoming.policy_version or stored.policy_version,
+        shipping_address=incoming.shipping_address or stored.shipping_address,
+        billing_address=incoming.billing_address or stored.billing_address,
     )
+
+
+def address_or_none(address: Address) -> Address | None:
+    """The address, or None when every field is blank (a source with no address)."""
+    return None if address.is_empty else address

@@ -25,8 +25,7 @@ from aftersales.domain.dispute_evidence import (
     Part,
     parts_for,
 )
-from aftersales.domain.errors import InputError
-from aftersales.domain.orders import Dispute, OrderFacts, ScanStatus, TrackingEvent
+from aftersales.domain.orders import Address, Dispute, OrderFacts, ScanStatus, TrackingEvent
 
 # Photos back a claim about the goods; for other reasons they are kept when there are any.
 _OPTIONAL_SEED_PARTS = frozenset({Part.PHOTOS})
@@ -34,6 +33,9 @@ _REFUSAL = re.compile(r"\b(?:reject|refus|declin|den(?:y|ied)|defen[cd]|no refun
 _PROOF_KEYS = re.compile(r"deliver|proof|signature|pod\b", re.IGNORECASE)
 _AUTOMATIC = frozenset({"", "router"})  # who marks evidence without a person looking
 _DISPUTE_NOTICE = "shopify-dispute|"  # the dedupe key prefix of a dispute's notice on its case
+# reasons where the card's owner says they did not buy: whether the goods went to the card's
+# billing address is evidence
+_NOT_THE_BUYER = frozenset({"fraudulent", "unrecognized"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -387,6 +389,37 @@ def _delivery_proof(p: Packet) -> str:
     return ""
 
 
+def _street_address(address: Address | None) -> Address | None:
+    """An address the packet can show: one with a street line (a country alone proves nothing)."""
+    return address if address is not None and address.address1 else None
+
+
+def _shipping_address(p: Packet) -> str:
+    address = _street_address(p.data.order.shipping_address if p.data.order else None)
+    return address.formatted() if address else ""
+
+
+def _billing_address(p: Packet) -> str:
+    address = _street_address(p.data.order.billing_address if p.data.order else None)
+    if address is None:
+        return ""
+    match = _address_match(p)
+    return address.formatted() + (f" ({match})" if match else "")
+
+
+def _address_match(p: Packet) -> str:
+    """For a buyer who says they did not order: whether the goods went to the billing address
+    (street line, zip and country, compared without case or punctuation); "" otherwise."""
+    order = p.data.order
+    if p.reason.lower() not in _NOT_THE_BUYER or order is None:
+        return ""
+    billing, shipping = _street_address(order.billing_address), _street_address(order.shipping_address)
+    if billing is None or shipping is None:
+        return ""
+    same = billing.is_same_place(shipping)
+    return f"billing address {'matches' if same else 'differs from'} the shipping address"
+
+
 def _conversation(p: Packet) -> str:
     talk = p.conversation
     inbound = sum(1 for m in talk if m.direction == "inbound")
@@ -461,8 +494,8 @@ _FINDERS: Mapping[Part, Callable[[Packet], str]] = {
     Part.FULFILMENT: _fulfilment,
     Part.TRACKING: _tracking,
     Part.DELIVERY_PROOF: _delivery_proof,
-    Part.SHIPPING_ADDRESS: _never,
-    Part.BILLING_ADDRESS: _never,
+    Part.SHIPPING_ADDRESS: _shipping_address,
+    Part.BILLING_ADDRESS: _billing_address,
     Part.PURCHASE_IP: _never,
     Part.PAYMENT_CHECKS: _never,
     Part.PRIOR_ORDERS: _prior_orders,
@@ -488,6 +521,7 @@ def shopify_evidence(packet: Packet) -> dict[str, object]:
     found = {item.part: item for item in packet.checklist}
     first, _, last = buyer_name(packet).partition(" ")
     policy = packet.data.policy
+    order = packet.data.order
 
     def section(part: Part, name: str) -> str | None:
         item = found.get(part)
@@ -496,7 +530,7 @@ def shopify_evidence(packet: Packet) -> dict[str, object]:
 
     return {
         "accessActivityLog": None,
-        "billingAddress": None,
+        "billingAddress": _mailing_address(order.billing_address if order else None),
         "cancellationPolicyDisclosure": _cancellation_policy(packet) or None,
         "cancellationPolicyFile": section(Part.CANCELLATION_POLICY, "Policy"),
         "cancellationRebuttal": None,
@@ -511,11 +545,32 @@ def shopify_evidence(packet: Packet) -> dict[str, object]:
         "refundPolicyFile": section(Part.POLICY, "Policy") if policy and policy.texts else None,
         "refundRefusalExplanation": _refund_refusal(packet) or None,
         "serviceDocumentationFile": None,
-        "shippingAddress": None,
+        "shippingAddress": _mailing_address(order.shipping_address if order else None),
         "shippingDocumentationFile": section(Part.TRACKING, "Tracking and delivery"),
         "uncategorizedFile": section(Part.PHOTOS, "Photos and files"),
         "uncategorizedText": _summary(packet),
     }
+
+
+def _mailing_address(address: Address | None) -> dict[str, str | None] | None:
+    """An address as Shopify's MailingAddressInput; None when the packet has no street for it."""
+    shown = _street_address(address)
+    if shown is None:
+        return None
+    first, _, last = shown.name.partition(" ")
+    fields = {
+        "firstName": first,
+        "lastName": last,
+        "company": shown.company,
+        "address1": shown.address1,
+        "address2": shown.address2,
+        "city": shown.city,
+        "provinceCode": shown.province,
+        "zip": shown.zip,
+        "countryCode": shown.country,
+        "phone": shown.phone,
+    }
+    return {key: value or None for key, value in fields.items()}
 
 
 def _fulfillments(order: OrderFacts | None) -> list[dict[str, str | None]]:
@@ -532,6 +587,8 @@ def _summary(packet: Packet) -> str:
     """A few plain sentences: the order, payment, refunds, decisions and the dispute."""
     details = ((part, _FINDERS[part](packet)) for part in _SUMMARY_PARTS)
     lines = [f"{LABELS[part]}: {detail}." for part, detail in details if detail]
+    if match := _address_match(packet):
+        lines.append(f"The {match}.")
     if packet.dispute is not None:
         d = packet.dispute
         lines.append(f"Dispute {d.dispute_id}: {d.kind} for {d.reason}, status {d.status}.")
@@ -539,44 +596,3 @@ def _summary(packet: Packet) -> str:
 
 
 _SUMMARY_PARTS = (Part.ORDER, Part.PAYMENT, Part.REFUNDS, Part.DECISION, Part.TRACKING, Part.DELIVERY_PROOF)
-
-
-# ---------------------------------------------------------------- which packet
-
-
-@dataclass(frozen=True, slots=True)
-class PacketReference:
-    """What ``aftersales packet X`` names: a case, an order, or a bare number (either)."""
-
-    text: str
-    case_id: int | None = None
-    order_number: str | None = None
-
-
-_CASE_WORDS = re.compile(r"case\s*[:#]?\s*([0-9]+)", re.IGNORECASE)
-_ORDER_WORDS = re.compile(r"(?:order\s*[:#]?|#)\s*(\S+)", re.IGNORECASE)
-_MAX_CASE_ID = 2_147_483_647
-
-
-def packet_reference(text: str) -> PacketReference:
-    """``42`` (a case or an order), ``case:42``, ``#1043``, ``order:1043`` or an order name."""
-    given = text.strip()
-    if not given:
-        raise InputError("give a case id (42, case:42) or an order number (#1043)", "CASE_OR_ORDER")
-    if found := _CASE_WORDS.fullmatch(given):
-        return PacketReference(given, case_id=_case_id(found.group(1)))
-    if found := _ORDER_WORDS.fullmatch(given):
-        return PacketReference(given, order_number=found.group(1).lstrip("#"))
-    if given.isascii() and given.isdigit():
-        case_id = int(given) if 0 < int(given) <= _MAX_CASE_ID else None
-        return PacketReference(given, case_id=case_id, order_number=given)
-    return PacketReference(given, order_number=given)
-
-
-def _case_id(digits: str) -> int:
-    number = int(digits)
-    if not 0 < number <= _MAX_CASE_ID:
-        raise InputError(
-            f"case {digits} cannot exist: case ids run from 1 to {_MAX_CASE_ID}", "CASE_OR_ORDER"
-        )
-    return number

@@ -10,7 +10,8 @@ from typing import Protocol
 
 from aftersales.domain.cases import CaseNotFound
 from aftersales.domain.errors import InputError
-from aftersales.domain.packet import Packet, PacketData, PacketReference, build_packet, packet_reference
+from aftersales.domain.packet import Packet, PacketData, build_packet
+from aftersales.domain.packet_reference import PacketReference, packet_reference
 
 
 class PacketQueries(Protocol):

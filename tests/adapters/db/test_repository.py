@@ -14,7 +14,7 @@ from aftersales.adapters.db.migrate import HEAD_REVISION, head_revision, is_curr
 from aftersales.adapters.db.repository import BatchedUnitOfWork
 from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.messages import Channel, Direction, InboundMessage
-from aftersales.domain.orders import LineItem, OrderFacts, Refund, ScanStatus
+from aftersales.domain.orders import Address, LineItem, OrderFacts, Refund, ScanStatus
 from aftersales.domain.routes import Route
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def _case_fields(customer_id: int) -> dict[str, Any]:
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
-    assert head_revision() == HEAD_REVISION == "0006"
+    assert head_revision() == HEAD_REVISION == "0007"
     assert is_current(engine)
 
 
@@ -100,6 +100,34 @@ def test_orders_keep_money_exact_and_times_aware(uow: Any) -> None:
 
     with uow() as cases:
         assert cases.order("1043") == order
+
+
+HOME = Address(
+    name="Ana Silva", address1="12 Elm St", city="Memphis", province="TN", zip="38103", country="US"
+)
+OFFICE = Address(name="Ana Silva", company="Silva & Co", address1="1 Main St", zip="38104", country="US")
+
+
+@pytest.mark.parametrize("write", ["save_order", "save_orders", "update_order_row"])
+@pytest.mark.parametrize(("shipping", "billing"), [(HOME, OFFICE), (HOME, None), (None, None)])
+def test_orders_keep_their_addresses_whichever_way_they_are_written(
+    uow: Any, write: str, shipping: Address | None, billing: Address | None
+) -> None:
+    bare = OrderFacts(number="1043", billing_address=OFFICE)
+    order = OrderFacts(number="1043", shipping_address=shipping, billing_address=billing)
+    with uow() as cases:
+        cases.save_order(bare, None, AT)
+    with uow() as cases:
+        if write == "save_order":
+            cases.save_order(order, None, AT)
+        elif write == "save_orders":
+            cases.save_orders([(order, None)], AT)
+        else:
+            cases.update_order_row(order, AT)
+
+    with uow() as cases:
+        assert cases.order("1043") == order
+        assert cases.orders(["1043"]) == {"1043": order}
 
 
 def test_screened_and_quarantined_mail_is_recorded_once(uow: Any) -> None:

@@ -19,7 +19,16 @@ from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
-from aftersales.domain.orders import Dispute, LineItem, OrderFacts, Refund, ScanStatus, TrackingEvent
+from aftersales.domain.orders import (
+    Address,
+    Dispute,
+    LineItem,
+    OrderFacts,
+    Refund,
+    ScanStatus,
+    TrackingEvent,
+    address_or_none,
+)
 from aftersales.domain.outgoing import OutgoingMail, QueuedMail
 from aftersales.domain.routes import Route
 
@@ -668,7 +677,22 @@ def _order_values(order: OrderFacts) -> dict[str, Any]:
     }
     values["tracking_numbers"] = list(order.tracking_numbers)
     values["last_scan_status"] = order.last_scan_status.value if order.last_scan_status else None
+    values["shipping_address"] = _address_json(order.shipping_address)
+    values["billing_address"] = _address_json(order.billing_address)
     return values
+
+
+def _address_json(address: Address | None) -> dict[str, str] | None:
+    return dataclasses.asdict(address) if address is not None else None
+
+
+def _address_from(stored: Mapping[str, Any] | None) -> Address | None:
+    """The address a row holds; keys an older or newer desk wrote and this one does not know
+    are left out, and an address with nothing left is None."""
+    if not stored:
+        return None
+    known = {f.name for f in dataclasses.fields(Address)}
+    return address_or_none(Address(**{k: str(v) for k, v in stored.items() if k in known and v is not None}))
 
 
 def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) -> OrderFacts:
@@ -695,6 +719,8 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
         policy_version=row["policy_version"],
         shopify_id=row["shopify_id"],
         financial_status=row["financial_status"],
+        shipping_address=_address_from(row["shipping_address"]),
+        billing_address=_address_from(row["billing_address"]),
     )
 
 

@@ -62,6 +62,9 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("shopify_id", String(64), nullable=True, unique=True),  # the Admin API's numeric id
     Column("financial_status", String(32), nullable=False, server_default="", default=""),
+    # Address fields by name; SQL NULL (not JSON null) when the source gave no address
+    Column("shipping_address", JSON(none_as_null=True), nullable=True),
+    Column("billing_address", JSON(none_as_null=True), nullable=True),
 )
 
 order_lines = Table(
