@@ -37,10 +37,6 @@ class CaseRepository(Protocol):
         """Every store policy version: (effective time, label), oldest first."""
         ...
 
-    def policy_version_at(self, at: datetime) -> str:
-        """The label ("v3") of the store policy texts in force at ``at``; "" when none was."""
-        ...
-
     # Shopify: webhook deliveries, orders by their Admin API id, carrier scans, disputes
     def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
         """Record a webhook delivery; False when this X-Shopify-Webhook-Id was seen before."""

@@ -11,6 +11,7 @@ from aftersales.domain.orders import (
     OrderFacts,
     ScanStatus,
     TrackingEvent,
+    linked_to_policy,
     with_stored_tracking,
     with_tracking_event,
 )
@@ -91,3 +92,24 @@ def test_a_deadline_clock(deadline: Deadline, state: ClockState) -> None:
     assert (clock.due_at is not None) == (
         state in (ClockState.ON_TRACK, ClockState.AT_RISK, ClockState.BREACHED) and deadline.met_at is None
     )
+
+
+VERSIONS = [(DAY, "v1"), (DAY + timedelta(days=5), "v2"), (DAY + timedelta(days=5), "v3")]
+
+
+@pytest.mark.parametrize(
+    ("placed", "given", "linked"),
+    [
+        (DAY - timedelta(days=1), "", ""),
+        (DAY, "", "v1"),
+        (DAY + timedelta(days=4), "", "v1"),
+        (DAY + timedelta(days=5), "", "v3"),  # two versions at one moment: the later one
+        (DAY + timedelta(days=9), "2026-10-01", "2026-10-01"),  # the source named its own
+        (None, "", ""),
+    ],
+)
+def test_an_order_links_to_the_policy_version_in_force_when_placed(
+    placed: datetime | None, given: str, linked: str
+) -> None:
+    order = OrderFacts(number="1043", placed_at=placed, policy_version=given)
+    assert linked_to_policy(order, VERSIONS).policy_version == linked

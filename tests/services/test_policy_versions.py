@@ -14,7 +14,7 @@ from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import ImportedOrder, OrderFacts
 from aftersales.domain.policy_texts import PolicyKind
-from aftersales.services.orders_import import import_order
+from aftersales.services.orders_import import import_orders
 from aftersales.services.policy_versions import (
     AddedTexts,
     PolicyTextUnitOfWork,
@@ -41,7 +41,7 @@ def _add(texts: PolicyTextUnitOfWork, effective: datetime, **changes: str) -> Ad
 
 def _order(uow: Any, number: str, placed: datetime, version: str = "") -> None:
     order = OrderFacts(number=number, placed_at=placed, policy_version=version)
-    import_order(uow, ImportedOrder(order, "ana@example.com", "Ana"), at(28, 9))
+    import_orders(uow, [ImportedOrder(order, "ana@example.com", "Ana")], at(28, 9))
 
 
 def _links(uow: Any, *numbers: str) -> list[str]:

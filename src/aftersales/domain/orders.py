@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -247,3 +248,14 @@ def with_stored_tracking(incoming: OrderFacts, stored: OrderFacts | None) -> Ord
 def address_or_none(address: Address) -> Address | None:
     """The address, or None when every field is blank (a source with no address)."""
     return None if address.is_empty else address
+
+
+def linked_to_policy(order: OrderFacts, versions: Sequence[tuple[datetime, str]]) -> OrderFacts:
+    """The order linked to the store policy texts in force when it was placed (the seed's
+    "policy page version" evidence), unless its source already named a version. ``versions``
+    is every version as (effective time, label), oldest first."""
+    if order.policy_version or order.placed_at is None:
+        return order
+    placed = order.placed_at
+    in_force = [label for effective, label in versions if effective <= placed]
+    return replace(order, policy_version=in_force[-1]) if in_force else order

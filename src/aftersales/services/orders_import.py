@@ -3,7 +3,6 @@ the same ones left alone, so importing the same file twice changes nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -12,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from aftersales.domain.orders import ImportedOrder, OrderFacts, OrderProblem
+from aftersales.domain.orders import ImportedOrder, OrderProblem, linked_to_policy
 from aftersales.ports import CaseRepository, UnitOfWork
 
 T = TypeVar("T")
@@ -34,26 +33,6 @@ class ImportSummary:
     @property
     def failed(self) -> int:
         return len(self.failures)
-
-
-def import_order(uow: UnitOfWork, imported: ImportedOrder, at: datetime) -> ImportOutcome:
-    """Store one order in its own unit of work, unless the stored one is the same."""
-    with uow() as cases:
-        order = with_policy_version(cases, imported.order)
-        stored = cases.order(order.number)
-        if stored == order:
-            return ImportOutcome.UNCHANGED
-        customer_id = cases.customer_id(imported.email, imported.name, at) if imported.email else None
-        cases.save_order(order, customer_id, at)
-    return ImportOutcome.NEW if stored is None else ImportOutcome.UPDATED
-
-
-def with_policy_version(cases: CaseRepository, order: OrderFacts) -> OrderFacts:
-    """The order linked to the store policy texts in force when it was placed (the seed's
-    "policy page version" evidence), unless its source already named a version."""
-    if order.policy_version or order.placed_at is None:
-        return order
-    return dataclasses.replace(order, policy_version=cases.policy_version_at(order.placed_at))
 
 
 # Orders per unit of work: a few statements per batch instead of several per order; a killed
@@ -102,7 +81,7 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
     stored = cases.orders(list(latest))
     outcomes, changed = [], []
     for number, item in latest.items():
-        order = _linked(item.order, versions)
+        order = linked_to_policy(item.order, versions)
         if stored.get(number) == order:
             outcomes.append(ImportOutcome.UNCHANGED)
         else:
@@ -111,12 +90,3 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
     buyers = cases.customer_ids({i.email: i.name for i, _ in changed if i.email}, at)
     cases.save_orders([(order, buyers.get(i.email.lower())) for i, order in changed], at)
     return outcomes
-
-
-def _linked(order: OrderFacts, versions: list[tuple[datetime, str]]) -> OrderFacts:
-    """``with_policy_version`` over versions read once for the whole batch."""
-    if order.policy_version or order.placed_at is None:
-        return order
-    placed = order.placed_at
-    in_force = [label for effective, label in versions if effective <= placed]
-    return dataclasses.replace(order, policy_version=in_force[-1]) if in_force else order

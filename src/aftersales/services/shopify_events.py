@@ -19,6 +19,7 @@ from aftersales.domain.orders import (
     Dispute,
     OrderFacts,
     OrderSnapshot,
+    linked_to_policy,
     with_stored_tracking,
     with_tracking_event,
 )
@@ -27,7 +28,6 @@ from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanR
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.intake import Incoming, receive
-from aftersales.services.orders_import import with_policy_version
 from aftersales.services.routing import RoutingKit
 
 
@@ -95,7 +95,7 @@ def apply_event(
 def _apply_order(cases: CaseRepository, shop_order: ShopOrder, now: datetime) -> str:
     cases.lock_order(shop_order.order.number)
     stored = cases.order(shop_order.order.number)
-    order = with_policy_version(cases, with_stored_tracking(shop_order.order, stored))
+    order = linked_to_policy(with_stored_tracking(shop_order.order, stored), cases.policy_versions())
     if order == stored:
         return f"order {order.number} unchanged"
     email = shop_order.email

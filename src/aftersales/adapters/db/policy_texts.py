@@ -1,9 +1,10 @@
 """Store policy text versions on SQLAlchemy Core, and the orders linked to them: one
 repository per transaction (see ``policy_texts_unit_of_work``).
 
-The read side orders use when they are imported (``SqlCaseRepository.policy_version_at``)
-picks the version with the latest ``effective_at`` at or before the order's time; the relink
-here computes the same thing in SQL, so stored and newly imported orders agree.
+Orders are linked when they are imported (``domain.orders.linked_to_policy`` over
+``SqlCaseRepository.policy_versions``) to the version with the latest ``effective_at`` at or
+before the order's time; the relink here computes the same thing in SQL, so stored and newly
+imported orders agree.
 """
 
 from __future__ import annotations

@@ -69,12 +69,6 @@ _ORDER_LINES = (
 _ORDER_REFUNDS = (
     select(t.refunds).where(t.refunds.c.order_id == bindparam("order_id_")).order_by(t.refunds.c.id)
 )
-_POLICY_VERSION_AT = (
-    select(t.policy_versions.c.version)
-    .where(t.policy_versions.c.effective_at <= bindparam("at"))
-    .order_by(t.policy_versions.c.effective_at.desc(), t.policy_versions.c.version.desc())
-    .limit(1)
-)
 _ADD_DELIVERY = {
     name: dialect_insert(t.webhook_deliveries)
     .on_conflict_do_nothing(index_elements=[t.webhook_deliveries.c.webhook_id])
@@ -307,10 +301,6 @@ class SqlCaseRepository:
             self.db.execute(_ADD_REFUNDS, refunds)
 
     # ---------------------------------------------------------------- cases
-    def policy_version_at(self, at: datetime) -> str:
-        version = self.db.execute(_POLICY_VERSION_AT, {"at": at}).scalar()
-        return policy_version_label(version) if version is not None else ""
-
     def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
         values = {"webhook_id": webhook_id, "topic": topic, "shop_domain": shop, "received_at": at}
         statement = _ADD_DELIVERY[self.db.dialect.name].values(values)

@@ -9,8 +9,6 @@ tasks a review files and the counts they cite agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +25,7 @@ from sqlalchemy import (
 )
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.adapters.db.engine import transactions
 from aftersales.adapters.db.types import UtcDateTime
 
 # the row shapes ``file`` writes and reads, shared so both ways of filing store the same task
@@ -216,9 +214,8 @@ class ReviewStore:
 def review_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
     """``with review() as store:`` is one transaction, committed when the block ends."""
 
-    @contextmanager
-    def begin() -> Iterator[ReviewStore]:
-        with engine.connect() as connection, connection.execution_options(**{WRITE_OPTION: writes}).begin():
-            yield ReviewStore(SqlReviewCounts(connection), SqlTaskRepository(connection))
-
-    return begin
+    return transactions(
+        engine,
+        lambda connection: ReviewStore(SqlReviewCounts(connection), SqlTaskRepository(connection)),
+        writes=writes,
+    )
