@@ -12,19 +12,13 @@ folder, then the same command again on the same file, when every order is unchan
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-CLI = str(Path(sys.executable).with_name("aftersales"))
+from common import timed_import, write_csv
+
 _HEADER_TEXT = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
     "Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,"
@@ -100,26 +94,7 @@ def order_rows(number: int, rng: random.Random) -> list[dict[str, str]]:
 def write_export(path: Path, orders: int, seed: int) -> int:
     """Write the export; the number of rows written."""
     rng = random.Random(seed)
-    count = 0
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=HEADER, restval="")
-        writer.writeheader()
-        for number in range(orders):
-            rows = order_rows(number, rng)
-            writer.writerows(rows)
-            count += len(rows)
-    return count
-
-
-def timed_import(path: Path, data_dir: str) -> tuple[float, dict[str, Any]]:
-    env = {**os.environ, "AFTERSALES_DATA_DIR": data_dir}
-    for name in ("AFTERSALES_DATABASE_URL", "AFTERSALES_POLICY"):
-        env.pop(name, None)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [CLI, "import", "orders", str(path), "--json"], env=env, check=True, capture_output=True
-    )
-    return time.perf_counter() - started, json.loads(done.stdout)
+    return write_csv(path, HEADER, (order_rows(number, rng) for number in range(orders)))
 
 
 def main() -> None:
@@ -135,7 +110,7 @@ def main() -> None:
         print(f"command: aftersales import orders {path.name} --json  (AFTERSALES_DATA_DIR: empty SQLite)")
         data_dir = str(Path(folder) / "data")
         for label in ("first run, empty database", "second run, same file"):
-            wall, summary = timed_import(path, data_dir)
+            wall, summary = timed_import("orders", path, data_dir)
             counts = {key: summary[key] for key in ("new", "updated", "unchanged", "failed")}
             print(f"  {label}: {wall:.2f} s wall, {args.orders / wall:,.0f} orders/s, {counts}")
 

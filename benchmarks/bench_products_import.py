@@ -13,18 +13,12 @@ unchanged.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
-CLI = str(Path(sys.executable).with_name("aftersales"))
+from common import timed_import, write_csv
+
 _HEADER_TEXT = (
     "Handle,Title,Body (HTML),Vendor,Type,Tags,Published,Option1 Name,Option1 Value,Option2 Name,"
     "Option2 Value,Option3 Name,Option3 Value,Variant SKU,Variant Grams,Variant Inventory Tracker,"
@@ -86,26 +80,7 @@ def product_rows(number: int, variants: int, rng: random.Random) -> list[dict[st
 def write_export(path: Path, products: int, variants: int, seed: int) -> int:
     """Write the export; the number of rows written."""
     rng = random.Random(seed)
-    count = 0
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=HEADER, restval="")
-        writer.writeheader()
-        for number in range(products):
-            rows = product_rows(number, variants, rng)
-            writer.writerows(rows)
-            count += len(rows)
-    return count
-
-
-def timed_import(path: Path, data_dir: str) -> tuple[float, dict[str, Any]]:
-    env = {**os.environ, "AFTERSALES_DATA_DIR": data_dir}
-    for name in ("AFTERSALES_DATABASE_URL", "AFTERSALES_POLICY"):
-        env.pop(name, None)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [CLI, "import", "products", str(path), "--json"], env=env, check=True, capture_output=True
-    )
-    return time.perf_counter() - started, json.loads(done.stdout)
+    return write_csv(path, HEADER, (product_rows(number, variants, rng) for number in range(products)))
 
 
 def main() -> None:
@@ -126,7 +101,7 @@ def main() -> None:
         print(f"command: aftersales import products {path.name} --json  (AFTERSALES_DATA_DIR: empty SQLite)")
         data_dir = str(Path(folder) / "data")
         for label in ("first run, empty database", "second run, same file"):
-            wall, summary = timed_import(path, data_dir)
+            wall, summary = timed_import("products", path, data_dir)
             counts = {key: summary[key] for key in ("new", "updated", "unchanged", "failed")}
             print(f"  {label}: {wall:.2f} s wall, {variants / wall:,.0f} variants/s, {counts}")
 
