@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from aftersales.domain.outgoing import MailKind, MailNotSent, OutgoingMail
+from aftersales.domain.policy import StorePolicy
 from aftersales.settings import MailSecurity, MailServer
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -54,6 +55,13 @@ class SmtpSender:
         self.server = server
         self.sender = Address(display_name=from_name, addr_spec=from_address)
         self.timeout = timeout
+
+    @classmethod
+    def for_store(
+        cls, server: MailServer, policy: StorePolicy, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> SmtpSender:
+        """Mail from the store: its support address, under its name."""
+        return cls(server, from_address=policy.support_email, from_name=policy.store_name, timeout=timeout)
 
     def send(self, mail: OutgoingMail, *, at: datetime) -> None:
         try:

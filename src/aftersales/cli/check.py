@@ -107,12 +107,7 @@ def _smtp_probe(server: MailServer, policy: StorePolicy) -> Probe:
             subject="aftersales check: test mail",
             body="This mail tests that the desk can send through the mail server. Nothing to do.",
         )
-        sender = SmtpSender(
-            server,
-            from_address=policy.support_email,
-            from_name=policy.store_name,
-            timeout=PROBE_TIMEOUT_SECONDS,
-        )
+        sender = SmtpSender.for_store(server, policy, timeout=PROBE_TIMEOUT_SECONDS)
         try:
             sender.send(mail, at=now)
         except MailNotSent as error:

@@ -90,7 +90,7 @@ def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
     """Send what the outbox holds, for the timer: failures are logged and retried next tick."""
     if settings.smtp is None:
         return
-    sender = SmtpSender(settings.smtp, from_address=kit.policy.support_email, from_name=kit.policy.store_name)
+    sender = SmtpSender.for_store(settings.smtp, kit.policy)
     try:
         summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
     except Exception:  # a bug or the database: logged, tried again next tick (no secrets in it)

@@ -49,7 +49,7 @@ def send_command(settings: Settings, as_json: bool, max_attempts: int) -> None:
     if settings.smtp is None:
         raise ConfigError(NOT_CONFIGURED)
     policy = load_active_policy(settings)
-    sender = SmtpSender(settings.smtp, from_address=policy.support_email, from_name=policy.store_name)
+    sender = SmtpSender.for_store(settings.smtp, policy)
     summary = send_pending(open_desk(settings).uow, sender, now=datetime.now(UTC), max_attempts=max_attempts)
     _report(summary, as_json)
     if summary.errors:
