@@ -6,7 +6,7 @@ run. The desk is the demo store's week (see conftest.py); the server is a separa
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -17,7 +17,21 @@ from aftersales.domain.sla.calendar import BusinessCalendar, due_at
 from .conftest import LEAD_NAME, XSS_SENDER, XSS_SUBJECT, XSS_TEXT, sign_in
 
 RISK_ORDER = {"breached": 2, "at risk": 1, "on track": 0}
-REPLY = "We have asked the carrier for a trace and will update you by tomorrow 3 pm."
+
+
+def promise_day(calendar: BusinessCalendar) -> date:
+    """A day the store is open at 15:00, two or more days ahead: "tomorrow 3 pm" said on a
+    Saturday promises a closed Sunday, and the clock is then at risk, not on track."""
+    day = datetime.now(calendar.tz).date() + timedelta(days=2)
+    while not any(i.start <= time(15) < i.end for i in calendar.weekly.get(day.weekday(), ())) or (
+        calendar.is_closed_day(day)
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+def promising_reply(day: date) -> str:
+    return f"We have asked the carrier for a trace and will update you by {day:%A} {day.day} {day:%B}, 3 pm."
 
 
 def shown(moment: datetime, calendar: BusinessCalendar) -> str:
@@ -72,13 +86,14 @@ def test_a_reply_promising_a_time_moves_the_next_update_clock(
     before = due.inner_text()
     checks = page.locator("#reply-checks li")
 
-    tomorrow = datetime.now(calendar.tz).date() + timedelta(days=1)
-    promised = datetime.combine(tomorrow, time(15), tzinfo=calendar.tz)
+    day = promise_day(calendar)
+    promised = datetime.combine(day, time(15), tzinfo=calendar.tz)
+    reply_text = promising_reply(day)
     assert before != shown(promised, calendar)
 
     page.fill("#reply-text", "")
     expect(checks).to_have_count(0)
-    page.fill("#reply-text", REPLY)
+    page.fill("#reply-text", reply_text)
     # filled by static/app.js from POST /api/reply-check, in the browser's (the store's) zone
     expect(checks).to_have_text([f"Next update promised: {promised:%-m/%-d/%Y}, 3:00:00 PM"])
     expect(checks.first).to_have_class("pass")
@@ -87,7 +102,7 @@ def test_a_reply_promising_a_time_moves_the_next_update_clock(
     expect(due).to_have_text(shown(promised, calendar))
     expect(page.locator("#clocks tr[data-clock=next_update] .badge")).to_have_text("on track")
     reply = page.locator("#messages article.outbound").last
-    expect(reply).to_contain_text(REPLY)
+    expect(reply).to_contain_text(reply_text)
     expect(reply.locator("header")).to_contain_text(f"promised update by {shown(promised, calendar)}")
 
     start = datetime.now(UTC)
