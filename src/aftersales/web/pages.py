@@ -24,6 +24,7 @@ from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseSta
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.routes import Route
+from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
 from aftersales.services.accounts import authenticate
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
@@ -172,6 +173,7 @@ def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, probl
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
+        "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
     }
     return render(request, "case.html", context)
 
@@ -186,7 +188,9 @@ def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
     with web.desk.read() as cases:
         order = cases.order(number) if number else None
     text = routable_text(first["subject"], first["body"])
-    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order))
+    # the agent sees the order's facts on the card; a sender who is not the buyer is not told them
+    trusted = SenderMark(record["case"]["sender_mark"]).trusts_order
+    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order, sender_is_buyer=trusted))
 
 
 def _back(case_id: int, problem: str = "") -> RedirectResponse:
