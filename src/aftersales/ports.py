@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -182,4 +182,21 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with weaker parameters than the current ones."""
+        ...
+
+
+class ContactPostLog(Protocol):
+    """The contact form's accepted posts, by counter key, in one unit of work."""
+
+    def lock(self, keys: Collection[str]) -> None:
+        """Hold these counters until the unit of work ends (concurrent posts take turns)."""
+        ...
+
+    def counts_since(self, keys: Mapping[str, str], since: datetime) -> dict[str, int]:
+        """Posts each key (by name) counted after ``since``."""
+        ...
+
+    def record(self, keys: Collection[str], at: datetime) -> None: ...
+    def prune(self, before: datetime) -> None:
+        """Forget posts at or before ``before``: no limit looks that far back."""
         ...
