@@ -13,8 +13,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from services.support import case_of, counts, events, holds, message
-from web.conftest import app, client, csrf_of, signed_in  # noqa: F401  (fixtures)
 
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
@@ -25,6 +23,8 @@ from aftersales.services.outbox import acknowledge
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from aftersales.services.shopify_events import apply_event
+from services.support import case_of, counts, events, holds, message
+from web.conftest import app, client, csrf_of, signed_in  # noqa: F401  (fixtures)
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the web desk's clock is the real one
 ANA = "ana@example.com"  # the buyer of order 1043
@@ -68,9 +68,9 @@ def _state(uow: Any, case_id: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- finding 11: the contact form
 
 
-def _post(client: TestClient, csrf: str, **fields: str) -> Any:
+def _post(browser: TestClient, csrf: str, **fields: str) -> Any:
     form = {"name": "Ana Diaz", "email": ANA, "order": "#1043", "issue": "refund", "csrf_token": csrf}
-    return client.post("/contact", data=form | fields)
+    return browser.post("/contact", data=form | fields)
 
 
 def test_finding_11_a_form_post_as_a_known_customer_leaves_their_case_unchanged(
@@ -99,10 +99,14 @@ def test_finding_11_a_form_post_as_a_known_customer_leaves_their_case_unchanged(
         [opened] = [c.id for c in cases.find_cases(ANA) if c.id != victim]
         row = cases.case_row(opened)
         assert cases.related_cases(victim) == [opened]
-    assert (row["route"], row["sender_mark"], row["related_case_id"]) == ("chargeback_risk", "unverified", victim)
+    assert (row["route"], row["sender_mark"], row["related_case_id"]) == (
+        "chargeback_risk",
+        "unverified",
+        victim,
+    )
     assert f"case {opened}" in answer.text  # the sender's own new case, never someone else's
 
-    signed_in(Role.SUPPORT_LEAD)
+    signed_in(Role.FRONTLINE)
     page = client.get(f"/cases/{opened}").text
     assert 'id="sender-mark" data-mark="unverified"' in page
     assert f'href="/cases/{victim}" id="related-case"' in page
@@ -142,7 +146,8 @@ def test_finding_11_the_honeypot_is_thanked_and_stores_nothing(
     before = counts(uow)
 
     answers = [
-        _post(client, csrf, message="Cheap watches", website="http://spam.example").status_code for _ in range(30)
+        _post(client, csrf, message="Cheap watches", website="http://spam.example").status_code
+        for _ in range(30)
     ]
 
     assert answers == [200] * 30
@@ -152,13 +157,20 @@ def test_finding_11_the_honeypot_is_thanked_and_stores_nothing(
 # ---------------------------------------------------------------- finding 12: threading
 
 
-def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(uow: Any, kit: RoutingKit) -> None:
+def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
+    uow: Any, kit: RoutingKit
+) -> None:
     sent = NOW - timedelta(hours=3)
     victim = case_of(_take(uow, kit, "I will dispute the charge with my bank for order #1043.", ANA, sent))
     send_reply(
         uow,
         kit,
-        Reply(case_id=victim, text="We are reviewing it and will write by tomorrow 12:00.", author="Lee", at=sent),
+        Reply(
+            case_id=victim,
+            text="We are reviewing it and will write by tomorrow 12:00.",
+            author="Lee",
+            at=sent,
+        ),
     )
     change_status(uow, kit, victim, CaseStatus.RESOLVED, by="Lee", at=sent + timedelta(minutes=5))
     with uow() as cases:
@@ -175,7 +187,8 @@ def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(uo
         references=(desk_id,),
     )
 
-    assert stranger.outcome is Outcome.NEW_CASE and stranger.case_id != victim
+    assert stranger.outcome is Outcome.NEW_CASE
+    assert stranger.case_id != victim
     assert _state(uow, victim) == before  # not reopened, not re-routed, nothing on its timeline
     with uow() as cases:
         assert cases.case_row(case_of(stranger))["related_case_id"] == victim
@@ -183,15 +196,23 @@ def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(uo
     assert follow_up.case_id == victim  # the customer's own reply still threads
 
 
-def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(uow: Any, kit: RoutingKit) -> None:
+def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(
+    uow: Any, kit: RoutingKit
+) -> None:
     sent = NOW - timedelta(hours=1)
     opened = _take(uow, kit, "Where is my order #1043? It has not moved.", ANA, sent)
     case_id = case_of(opened)
     for text in ("We will write by tomorrow 12:00.", "We will write by Friday 12:00."):
         send_reply(uow, kit, Reply(case_id=case_id, text=text, author="Lee", at=sent))
-    acknowledge(uow, kit, case_id, message("Where is my order #1043? It has not moved.", sender=ANA, sent=sent), now=sent)
+    acknowledge(
+        uow,
+        kit,
+        case_id,
+        message("Where is my order #1043? It has not moved.", sender=ANA, sent=sent),
+        now=sent,
+    )
     with uow() as cases:
-        apply_event(
+        _, disputed = apply_event(
             cases,
             kit,
             Dispute(dispute_id="55501", order_number="1043", kind="chargeback", status="needs_response"),
@@ -199,14 +220,15 @@ def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(uow
             shop="northwind.myshopify.com",
         )
         ids = [m.mail.message_id for m in cases.pending_mails()]
-        ids += [m["message_id"] for m in cases.messages_of(case_id) if m["channel"] == "api"]
+        assert disputed is not None
+        ids += [m["message_id"] for m in cases.messages_of(disputed) if m["channel"] == "api"]
 
-    assert len(ids) == 4 and len(set(ids)) == 4  # two replies, the receipt, the dispute
+    assert len(set(ids)) == len(ids) == 4  # two replies, the receipt, the dispute
     for found in ids:
         local, _, domain = found.partition("@")
         assert domain == "northwind.example"  # the store's support domain
         assert re.fullmatch(r"(reply|ack|dispute)-[0-9a-f]{32}", local), found
-        assert "55501" not in found and "1043" not in found and "myshopify" not in found
+        assert not any(part in found for part in ("55501", "1043", "myshopify")), found
 
 
 # ---------------------------------------------------------------- finding 13: someone else's order
