@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from aftersales.domain.messages import Channel
-
 
 class SenderMark(StrEnum):
     """What the desk knows about a case's sender; stored on the case ("" when nothing to say)."""
@@ -38,9 +36,10 @@ SENDER_MARK_LABELS: Mapping[SenderMark, str] = {
 }
 
 
-def sender_mark(sender: str, channel: Channel, buyer_email: str | None, *, order_named: bool) -> SenderMark:
+def sender_mark(sender: str, buyer_email: str | None, *, typed: bool, order_named: bool) -> SenderMark:
     """The mark of a message from ``sender`` naming a stored order (``order_named``) whose
-    buyer's address is ``buyer_email`` (None: the order has no buyer on record).
+    buyer's address is ``buyer_email`` (None: the order has no buyer on record); ``typed``:
+    the address was typed into the public contact form.
 
     Addresses compare case-insensitively. A message without a sender address is not marked:
     no reply can reach it (a Shopify dispute on an order without a buyer, say).
@@ -51,7 +50,7 @@ def sender_mark(sender: str, channel: Channel, buyer_email: str | None, *, order
             return SenderMark.BUYER_UNKNOWN
         if buyer_email.strip().casefold() != address:
             return SenderMark.NOT_BUYER
-    if channel is Channel.FORM:
+    if typed:
         return SenderMark.UNVERIFIED
     return SenderMark.NONE
 

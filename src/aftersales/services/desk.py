@@ -61,8 +61,8 @@ def change_status(
 def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> None:
     """A reopened case whose decision paused automation holds its buyer again, as intake did."""
     decision = row["decision"] or {}
-    unproven = row["sender_mark"] == SenderMark.UNVERIFIED  # as intake: a form's word holds no one
-    if decision.get("pause_automation") and row["customer_id"] is not None and not unproven:
+    proven = row["sender_mark"] == SenderMark.NONE  # as intake: only a proven buyer's words hold
+    if decision.get("pause_automation") and row["customer_id"] is not None and proven:
         reason = f"{row['route']}: {decision.get('segment', '')}"
         cases.hold_automation(row["customer_id"], row["id"], reason, at)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
-from aftersales.domain.messages import AttachmentMeta, Channel, Direction, InboundMessage
+from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark, sender_mark, strongest
@@ -46,6 +46,9 @@ class Incoming:
     # the card routed beforehand from the message alone (bulk intake routes in worker
     # processes); rebuilt here only when the store holds the order the message names
     card: DecisionCard | None = None
+    # the sender's address was typed into the public contact form, never proven: the message
+    # opens a case of its own (linked to the case it names), and holds no one's automation
+    typed_sender: bool = False
 
 
 def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
@@ -65,7 +68,7 @@ def receive(cases: CaseRepository, kit: RoutingKit, incoming: Incoming, *, now: 
         return IntakeResult(Outcome.DUPLICATE)
     for meta, content in incoming.attachments:
         cases.save_attachment(meta, content)
-    return _thread(cases, kit, message, now, incoming.card)
+    return _thread(cases, kit, message, now, incoming.card, typed_sender=incoming.typed_sender)
 
 
 def _thread(
@@ -74,11 +77,13 @@ def _thread(
     message: InboundMessage,
     now: datetime,
     prepared: DecisionCard | None,
+    *,
+    typed_sender: bool = False,
 ) -> IntakeResult:
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card, order, mark = _route(cases, kit, message, prepared)
+    card, order, mark = _route(cases, kit, message, prepared, typed_sender)
     order_number = message.order_hint or _order_number(card)
-    case_id = _existing_case(cases, message, customer, order_number)
+    case_id = None if typed_sender else _existing_case(cases, message, customer, order_number)
     if case_id is None:
         related = _related_case(cases, message, customer, order_number, mark)
         case_id = _open(cases, card, message, customer, order_number, order, trust=(mark, related))
@@ -87,9 +92,9 @@ def _thread(
     else:
         history = _update(cases, case_id, card, message, order, mark)
         outcome = Outcome.UPDATED_CASE
-    # the form's address is typed, not proven: holding that customer's review requests and
-    # marketing on its word would let anyone pause anyone's (the agent holds by hand)
-    if card.decision.pause_automation and message.channel is not Channel.FORM:
+    # only a proven buyer's words hold their review requests and marketing: on a typed
+    # address's or a stranger's, anyone could pause anyone's (the agent can hold by hand)
+    if card.decision.pause_automation and mark is SenderMark.NONE:
         cases.hold_automation(
             customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
         )
@@ -119,7 +124,11 @@ def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 def _route(
-    cases: CaseRepository, kit: RoutingKit, message: InboundMessage, prepared: DecisionCard | None
+    cases: CaseRepository,
+    kit: RoutingKit,
+    message: InboundMessage,
+    prepared: DecisionCard | None,
+    typed_sender: bool,
 ) -> tuple[DecisionCard, OrderFacts | None, SenderMark]:
     """The message's card with the order facts the store holds, that order, and whether its
     sender is the order's buyer (when not, the card's draft and evidence leave the order's
@@ -131,9 +140,10 @@ def _route(
         found = _order_number(card)
         order = cases.order(found) if found else None
         if order is None:
-            return card, None, sender_mark(message.from_address, message.channel, None, order_named=False)
+            return card, None, sender_mark(message.from_address, None, typed=typed_sender, order_named=False)
     buyer = cases.order_customer(order.number)
-    mark = sender_mark(message.from_address, message.channel, buyer[0] if buyer else None, order_named=True)
+    buyer_email = buyer[0] if buyer else None
+    mark = sender_mark(message.from_address, buyer_email, typed=typed_sender, order_named=True)
     return message_card(kit, message, order, sender_is_buyer=mark.trusts_order), order, mark
 
 
@@ -144,8 +154,6 @@ def _order_number(card: DecisionCard) -> str:
 def _existing_case(
     cases: CaseRepository, message: InboundMessage, customer: int, order_number: str
 ) -> int | None:
-    if message.channel is Channel.FORM:
-        return None  # the form's address is typed, not proven: it opens a case of its own
     hinted = int(message.case_hint) if message.case_hint.isdigit() else None
     # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
     if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
@@ -171,7 +179,7 @@ def _related_case(
     if threaded is not None or mark is SenderMark.NONE:
         return threaded
     on_order = cases.newest_open_case(order_number=order_number) if order_number else None
-    if on_order is not None or message.channel is not Channel.FORM:
+    if on_order is not None or mark is not SenderMark.UNVERIFIED:
         return on_order
     return cases.newest_open_case(customer_id=customer)
 

@@ -403,5 +403,5 @@ def contact(
         limited.headers["Retry-After"] = str(int(CONTACT_LIMITS.window.total_seconds()))
         return limited
     # its own new case, always: the thank-you page never names a case someone else opened
-    result = take_in(web.desk.uow, web.kit, Incoming(inbound, "contact form"), now=now)
+    result = take_in(web.desk.uow, web.kit, Incoming(inbound, "contact form", typed_sender=True), now=now)
     return render(request, "contact_done.html", context | {"case_id": result.case_id})
