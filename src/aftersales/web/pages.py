@@ -341,7 +341,6 @@ def _contact_context(web: Web, values: dict[str, str], error: str) -> dict[str, 
         "values": values,
         "error": error,
         "store": web.kit.policy.store_name,
-        "honeypot": HONEYPOT_FIELD,
     }
 
 
