@@ -111,6 +111,8 @@ def test_finding_11_a_form_post_as_a_known_customer_leaves_their_case_unchanged(
     assert 'id="sender-mark" data-mark="unverified"' in page
     assert f'href="/cases/{victim}" id="related-case"' in page
     assert f'href="/cases/{opened}"' in client.get(f"/cases/{victim}").text
+    api = client.get(f"/api/cases/{opened}").json()["case"]
+    assert (api["sender_mark"], api["related_case_id"]) == ("unverified", victim)
 
 
 def test_finding_11_a_burst_of_anonymous_posts_makes_at_most_the_limits_cases(
