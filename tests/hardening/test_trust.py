@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
@@ -23,6 +26,8 @@ from aftersales.services.outbox import acknowledge
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from aftersales.services.shopify_events import apply_event
+from aftersales.settings import Settings
+from aftersales.web.app import create_app
 from services.support import case_of, counts, events, holds, message
 from web.conftest import app, client, csrf_of, signed_in  # noqa: F401  (fixtures)
 
@@ -36,14 +41,16 @@ def _take(uow: Any, kit: RoutingKit, text: str, sender: str, sent: datetime, **f
     return take_in(uow, kit, Incoming(msg, "test"), now=sent)
 
 
-def _store_order_1043(uow: Any, *, buyer: str | None = ANA) -> None:
-    """Order 1043, shipped and stalled in Memphis; its buyer is ``buyer`` (None: no e-mail)."""
+def _store_order_1043(uow: Any, *, buyer: str | None = ANA, delivered: bool = False) -> None:
+    """Order 1043, shipped and stalled in Memphis (or delivered there); its buyer is ``buyer``
+    (None: no e-mail)."""
     order = OrderFacts(
         number="1043",
         placed_at=NOW - timedelta(days=12),
         fulfilled_at=NOW - timedelta(days=10),
         last_scan_at=NOW - timedelta(days=6),
-        last_scan_status=ScanStatus.IN_TRANSIT,
+        last_scan_status=ScanStatus.DELIVERED if delivered else ScanStatus.IN_TRANSIT,
+        delivered_at=NOW - timedelta(days=6) if delivered else None,
         last_scan_location="Memphis, TN",
         carrier="UPS",
         destination="US",
@@ -135,6 +142,24 @@ def test_finding_11_a_burst_of_anonymous_posts_makes_at_most_the_limits_cases(
     refused = _post(client, csrf, email="late@example.com", message="Hello?")
     assert "try again later" in refused.text
     assert refused.headers["retry-after"] == "3600"
+
+
+def test_finding_11_the_limit_is_shared_by_every_server_process(
+    app: FastAPI,  # noqa: F811
+    client: TestClient,  # noqa: F811
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(data_dir=tmp_path / "second", policy_file=None, database_url=url)
+    second = create_app(settings, tick_seconds=None)  # another server process on the same database
+    with TestClient(second, follow_redirects=False) as other:
+        forms = [(c, csrf_of(c.get("/contact").text)) for c in (client, other)]
+        answers = [_post(*forms[n % 2], message=f"Where is my parcel? ({n})").status_code for n in range(10)]
+    second.state.web.desk.engine.dispose()
+
+    assert sorted(answers) == [200] * 5 + [429] * 5
+    assert counts(app.state.web.desk.uow)["cases"] == 5
 
 
 def test_finding_11_the_honeypot_is_thanked_and_stores_nothing(
@@ -236,10 +261,11 @@ def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(
 # ---------------------------------------------------------------- finding 13: someone else's order
 
 
+@pytest.mark.parametrize("delivered", [False, True], ids=["stalled in transit", "delivered"])
 def test_finding_13_a_stranger_naming_someone_elses_order_gets_none_of_its_facts(
-    uow: Any, kit: RoutingKit
+    uow: Any, kit: RoutingKit, delivered: bool
 ) -> None:
-    _store_order_1043(uow)
+    _store_order_1043(uow, delivered=delivered)
     text = "Where is my order #1043? It has not arrived and tracking has not moved."
 
     stranger = case_of(_take(uow, kit, text, MALLORY, NOW))
