@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,6 +22,14 @@ class CaseRepository(Protocol):
     def has_message(self, dedupe_key: str) -> bool: ...
     def case_for_message_ids(self, message_ids: Sequence[str]) -> int | None: ...
     def open_case_for(self, customer_id: int, order_number: str) -> int | None: ...
+    def newest_open_case(self, *, customer_id: int | None = None, order_number: str = "") -> int | None:
+        """The newest open case of this customer and/or on this order (either may be left out)."""
+        ...
+
+    def related_cases(self, case_id: int) -> list[int]:
+        """The cases linked to this one (their ``related_case_id``): messages it may not change."""
+        ...
+
     def case_exists(self, case_id: int) -> bool: ...
     def customer_id(self, email: str, name: str, at: datetime) -> int: ...
     def order(self, number: str) -> OrderFacts | None: ...
@@ -174,4 +182,21 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with weaker parameters than the current ones."""
+        ...
+
+
+class ContactPostLog(Protocol):
+    """The contact form's accepted posts, by counter key, in one unit of work."""
+
+    def lock(self, keys: Collection[str]) -> None:
+        """Hold these counters until the unit of work ends (concurrent posts take turns)."""
+        ...
+
+    def counts_since(self, keys: Mapping[str, str], since: datetime) -> dict[str, int]:
+        """Posts each key (by name) counted after ``since``."""
+        ...
+
+    def record(self, keys: Collection[str], at: datetime) -> None: ...
+    def prune(self, before: datetime) -> None:
+        """Forget posts at or before ``before``: no limit looks that far back."""
         ...

@@ -122,6 +122,13 @@ def new_message_id(domain: str, unique: str) -> str:
     return f"{left}@{right}"
 
 
+def unguessable_message_id(domain: str, kind: str, token: str) -> str:
+    """``kind-token@domain``: ``token`` is random (the caller draws it; the core has no
+    randomness), so no one can forge a reply header that threads into a case by guessing the
+    desk's Message-ID from what they know (a dispute id, an order number, a shop name)."""
+    return new_message_id(domain, f"{kind}-{token}")
+
+
 def mail_domain(address: str) -> str:
     """The domain of an address ("support@northwind.example" → "northwind.example")."""
     _, _, domain = address.strip().rpartition("@")

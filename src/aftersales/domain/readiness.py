@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from html.parser import HTMLParser
 
+from aftersales.domain.contact_form import HONEYPOT_FIELD
 from aftersales.domain.policy_texts import return_policy_warnings
 
 ADD_RETURN_POLICY = "add it with `aftersales policy texts add --return FILE`"
@@ -161,7 +162,8 @@ def contact_form(fields: Sequence[FormField], issue_choices: int) -> CheckResult
     """The form must ask for the order number and offer a choice of issue types
     (``issue_choices``: how many the issue list offers)."""
     title = "The contact form collects the order number and the issue type"
-    by_name = {f.name: f for f in fields if f.kind != "hidden"}
+    # the honeypot is for bots: people never see it
+    by_name = {f.name: f for f in fields if f.kind != "hidden" and f.name != HONEYPOT_FIELD}
     missing = []
     if not any("order" in name for name in by_name):
         missing.append("an order number field")

@@ -11,6 +11,7 @@ from typing import Any
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.evidence import EvidenceItem
+from aftersales.domain.trust import SenderMark
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.routing import RoutingKit
@@ -19,8 +20,11 @@ from aftersales.services.routing import RoutingKit
 def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
     """Everything the next teammate needs: the case, its messages, evidence and timeline."""
     with uow() as cases:
+        # with the cases that name this one but were opened by someone not proven to be its
+        # customer (a form post, a stranger's mail): linked, never merged
+        case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
         return {
-            "case": dict(cases.case_row(case_id)),
+            "case": case,
             "messages": cases.messages_of(case_id),
             "evidence": cases.evidence_of(case_id),
             "timeline": cases.timeline(case_id),
@@ -57,7 +61,8 @@ def change_status(
 def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> None:
     """A reopened case whose decision paused automation holds its buyer again, as intake did."""
     decision = row["decision"] or {}
-    if decision.get("pause_automation") and row["customer_id"] is not None:
+    proven = row["sender_mark"] == SenderMark.NONE  # as intake: only a proven buyer's words hold
+    if decision.get("pause_automation") and row["customer_id"] is not None and proven:
         reason = f"{row['route']}: {decision.get('segment', '')}"
         cases.hold_automation(row["customer_id"], row["id"], reason, at)
 

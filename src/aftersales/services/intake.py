@@ -17,6 +17,7 @@ from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
+from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark, sender_mark, strongest
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
 from aftersales.services.routing import RoutingKit, message_card
@@ -45,6 +46,9 @@ class Incoming:
     # the card routed beforehand from the message alone (bulk intake routes in worker
     # processes); rebuilt here only when the store holds the order the message names
     card: DecisionCard | None = None
+    # the sender's address was typed into the public contact form, never proven: the message
+    # opens a case of its own (linked to the case it names), and holds no one's automation
+    typed_sender: bool = False
 
 
 def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
@@ -64,7 +68,7 @@ def receive(cases: CaseRepository, kit: RoutingKit, incoming: Incoming, *, now: 
         return IntakeResult(Outcome.DUPLICATE)
     for meta, content in incoming.attachments:
         cases.save_attachment(meta, content)
-    return _thread(cases, kit, message, now, incoming.card)
+    return _thread(cases, kit, message, now, incoming.card, typed_sender=incoming.typed_sender)
 
 
 def _thread(
@@ -73,19 +77,24 @@ def _thread(
     message: InboundMessage,
     now: datetime,
     prepared: DecisionCard | None,
+    *,
+    typed_sender: bool = False,
 ) -> IntakeResult:
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card, order = _route(cases, kit, message, prepared)
+    card, order, mark = _route(cases, kit, message, prepared, typed_sender)
     order_number = message.order_hint or _order_number(card)
-    case_id = _existing_case(cases, message, customer, order_number)
+    case_id = None if typed_sender else _existing_case(cases, message, customer, order_number)
     if case_id is None:
-        case_id = _open(cases, card, message, customer, order_number, order)
+        related = _related_case(cases, message, customer, order_number, mark)
+        case_id = _open(cases, card, message, customer, order_number, order, trust=(mark, related))
         outcome = Outcome.NEW_CASE
-        history = _new_case_history(card, message)
+        history = _new_case_history(card, message, _trust_events(message, mark, related))
     else:
-        history = _update(cases, case_id, card, message, order)
+        history = _update(cases, case_id, card, message, order, mark)
         outcome = Outcome.UPDATED_CASE
-    if card.decision.pause_automation:
+    # only a proven buyer's words hold their review requests and marketing: on a typed
+    # address's or a stranger's, anyone could pause anyone's (the agent can hold by hand)
+    if card.decision.pause_automation and mark is SenderMark.NONE:
         cases.hold_automation(
             customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
         )
@@ -93,10 +102,12 @@ def _thread(
     return IntakeResult(outcome, case_id)
 
 
-def _new_case_history(card: DecisionCard, message: InboundMessage) -> CaseHistory:
+def _new_case_history(
+    card: DecisionCard, message: InboundMessage, trust_events: Sequence[Event] = ()
+) -> CaseHistory:
     """The history of a case opened a moment ago: one customer message and its events."""
     inbound = {"sent_at": message.sent_at, "direction": Direction.INBOUND.value, "promised_update_at": None}
-    events = _opening_events(card, message)
+    events = [*_opening_events(card, message), *trust_events]
     return CaseHistory(
         card.routing.route,
         [],
@@ -113,16 +124,27 @@ def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 def _route(
-    cases: CaseRepository, kit: RoutingKit, message: InboundMessage, prepared: DecisionCard | None
-) -> tuple[DecisionCard, OrderFacts | None]:
-    """The message's card with the order facts the store holds, and that order. ``prepared``
-    is a card built beforehand from the message alone (bulk intake routes in worker
-    processes); it is used as it is unless the store holds the order."""
-    hinted = cases.order(message.order_hint) if message.order_hint else None
-    card = prepared if prepared is not None and hinted is None else message_card(kit, message, hinted)
-    if hinted is None and (found := _order_number(card)) and (order := cases.order(found)) is not None:
-        return message_card(kit, message, order), order
-    return card, hinted
+    cases: CaseRepository,
+    kit: RoutingKit,
+    message: InboundMessage,
+    prepared: DecisionCard | None,
+    typed_sender: bool,
+) -> tuple[DecisionCard, OrderFacts | None, SenderMark]:
+    """The message's card with the order facts the store holds, that order, and whether its
+    sender is the order's buyer (when not, the card's draft and evidence leave the order's
+    facts out). ``prepared`` is a card built beforehand from the message alone (bulk intake
+    routes in worker processes); it is used as it is unless the store holds the order."""
+    order = cases.order(message.order_hint) if message.order_hint else None
+    if order is None:
+        card = prepared if prepared is not None else message_card(kit, message)
+        found = _order_number(card)
+        order = cases.order(found) if found else None
+        if order is None:
+            return card, None, sender_mark(message.from_address, None, typed=typed_sender, order_named=False)
+    buyer = cases.order_customer(order.number)
+    buyer_email = buyer[0] if buyer else None
+    mark = sender_mark(message.from_address, buyer_email, typed=typed_sender, order_named=True)
+    return message_card(kit, message, order, sender_is_buyer=mark.trusts_order), order, mark
 
 
 def _order_number(card: DecisionCard) -> str:
@@ -136,8 +158,9 @@ def _existing_case(
     # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
     if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
         return hinted
+    # so do reply headers: a Message-ID can be copied from a forwarded mail, or guessed
     threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
-    if threaded is not None:
+    if threaded is not None and cases.case_row(threaded)["customer_id"] == customer:
         return threaded
     # Without an order number, or a sender, nothing says two messages are one problem:
     # a customer's question today and another next week are two cases.
@@ -146,18 +169,44 @@ def _existing_case(
     return cases.open_case_for(customer, order_number)
 
 
-def _open(
+def _related_case(
+    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str, mark: SenderMark
+) -> int | None:
+    """The case a new case is linked to, never changed: the case its reply headers name (of
+    another customer, or it would have threaded), or, when its sender is not proven to be the
+    buyer, the newest open case on the order it names or of the address it gives."""
+    threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
+    if threaded is not None or mark is SenderMark.NONE:
+        return threaded
+    on_order = cases.newest_open_case(order_number=order_number) if order_number else None
+    if on_order is not None or mark is not SenderMark.UNVERIFIED:
+        return on_order
+    return cases.newest_open_case(customer_id=customer)
+
+
+def _trust_events(message: InboundMessage, mark: SenderMark, related: int | None) -> list[Event]:
+    if mark is SenderMark.NONE and related is None:
+        return []
+    data: dict[str, Any] = {"mark": mark.value, "label": SENDER_MARK_LABELS[mark], "related_case_id": related}
+    return [Event("sender_marked", message.sent_at, "router", data)]
+
+
+def _open(  # noqa: PLR0913  (the trust pair is keyword-only)
     cases: CaseRepository,
     card: DecisionCard,
     message: InboundMessage,
     customer: int,
     order_number: str,
     order: OrderFacts | None,
+    *,
+    trust: tuple[SenderMark, int | None] = (SenderMark.NONE, None),
 ) -> int:
     at = message.sent_at
     case_id = cases.open_case(
         _dimensions(card, order)
         | {
+            "sender_mark": trust[0].value,
+            "related_case_id": trust[1],
             "customer_id": customer,
             "order_number": order_number,
             "subject": (message.subject or message.body[:80])[:500],
@@ -197,6 +246,7 @@ def _update(
     card: DecisionCard,
     message: InboundMessage,
     order: OrderFacts | None,
+    mark: SenderMark = SenderMark.NONE,
 ) -> CaseHistory:
     """Add the message to its case; the changed fields and new events are stored with the clocks."""
     at = message.sent_at
@@ -204,6 +254,9 @@ def _update(
     cases.add_message(case_id, message, Direction.INBOUND)
     events = [Event("message_received", at, "customer", {"channel": message.channel.value})]
     fields: dict[str, Any] = {"updated_at": at}
+    if (kept := strongest(row.get("sender_mark") or "", mark)).value != (row.get("sender_mark") or ""):
+        fields["sender_mark"] = kept.value  # the customer now names an order that is not theirs
+        events.extend(_trust_events(message, kept, None))
     if CaseStatus(row["status"]) not in OPEN_STATUSES or row["status"] == CaseStatus.WAITING_ON_CUSTOMER:
         fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
         events.append(Event("status_changed", at, "customer", {"from": row["status"], "to": "open"}))

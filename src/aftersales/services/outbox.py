@@ -13,7 +13,7 @@ same mail.
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,9 +30,9 @@ from aftersales.domain.outgoing import (
     acknowledgement_refusal,
     acknowledgement_text,
     mail_domain,
-    new_message_id,
     reply_subject,
     thread_headers,
+    unguessable_message_id,
 )
 from aftersales.domain.sla.clocks import ClockName, ClockState
 from aftersales.ports import UnitOfWork
@@ -73,13 +73,11 @@ def acknowledge(
     if message.channel is not Channel.EMAIL:
         return False
     with uow() as cases:
-        if not _opened_by(cases.messages_of(case_id), message):
+        if not _opened_by(cases.messages_of(case_id), message) or _acknowledged(cases.timeline(case_id)):
             return False
-        message_id = _acknowledgement_id(kit, message)
+        message_id = _acknowledgement_id(kit)
         since = now - timedelta(hours=ACKNOWLEDGEMENT_INTERVAL_HOURS)
         earlier = cases.acknowledgements_since(message.from_address, since) if message.from_address else []
-        if message_id in earlier:
-            return False
         row = cases.case_row(case_id)
         refusal = acknowledgement_refusal(
             message, {kit.policy.support_email}, bool(earlier)
@@ -100,9 +98,14 @@ def _opened_by(messages: Sequence[Mapping[str, Any]], message: InboundMessage) -
     return len(inbound) == 1 and inbound[0]["dedupe_key"] == message.dedupe_key
 
 
-def _acknowledgement_id(kit: RoutingKit, message: InboundMessage) -> str:
-    digest = hashlib.sha256(f"ack|{message.dedupe_key}".encode()).hexdigest()
-    return new_message_id(mail_domain(kit.policy.support_email), f"ack-{digest[:24]}")
+def _acknowledged(timeline: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the case's receipt was queued already: its Message-ID is random, so a second
+    call knows it from the timeline, not from the id."""
+    return any(e["kind"] == "acknowledgement_queued" for e in timeline)
+
+
+def _acknowledgement_id(kit: RoutingKit) -> str:
+    return unguessable_message_id(mail_domain(kit.policy.support_email), "ack", secrets.token_hex(16))
 
 
 def _acknowledgement(

@@ -11,6 +11,7 @@ e-mail; `aftersales mail send` (services/outbox.py) sends it.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +26,9 @@ from aftersales.domain.outgoing import (
     Parent,
     can_receive_mail,
     mail_domain,
-    new_message_id,
     reply_subject,
     thread_headers,
+    unguessable_message_id,
 )
 from aftersales.domain.replies import ReplyProblem, check_reply
 from aftersales.domain.sla.promises import promised_time
@@ -114,7 +115,7 @@ def _as_message(
     in_reply_to, references = _threading(parent)
     subject = (parent["subject"] if parent is not None else "") or case["subject"] or ""
     return InboundMessage(
-        message_id=new_message_id(mail_domain(support_email), f"reply-{digest[:24]}"),
+        message_id=unguessable_message_id(mail_domain(support_email), "reply", secrets.token_hex(16)),
         dedupe_key=f"reply|{digest}",
         channel=Channel.EMAIL,
         from_address="",

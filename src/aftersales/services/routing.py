@@ -173,7 +173,7 @@ def _model_trace(model: NaiveBayes, normalised: NormalisedText, held: bool) -> l
     return [TraceItem(route, weight, "model", evidence, "", -1, -1)]
 
 
-def build_card(
+def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     kit: RoutingKit,
     text: str,
     *,
@@ -181,15 +181,23 @@ def build_card(
     order: OrderFacts | None = None,
     attachments: Sequence[Attachment] = (),
     route: Route | None = None,
+    sender_is_buyer: bool = True,
 ) -> DecisionCard:
-    """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``)."""
+    """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
+
+    ``sender_is_buyer=False`` (someone who is not the order's buyer wrote): the decision
+    still reads the order, for the agent, but no evidence is ticked from it and the draft
+    says nothing the order told us (last scan, delivery, promise window), as if unknown.
+    """
     routing, signals = route_text(kit, text, attachments, route)
     spec = kit.specs[routing.route]
-    evidence = check_evidence(spec.evidence, signals, text, order)
+    replyable = order if sender_is_buyer else None
+    evidence = check_evidence(spec.evidence, signals, text, replyable)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar, kit.due_times)
-    values = _reply_values(kit, spec, order, evidence, sla, signals)
-    values["promise_status"] = PROMISE_STATUS.get(decision.segment, PROMISE_STATUS[""])
+    values = _reply_values(kit, spec, replyable, evidence, sla, signals)
+    segment = decision.segment if sender_is_buyer else ""
+    values["promise_status"] = PROMISE_STATUS.get(segment, PROMISE_STATUS[""])
     reply = render_reply(spec.first_reply, values)
     return DecisionCard(
         text=text,
@@ -208,8 +216,11 @@ def build_card(
     )
 
 
-def message_card(kit: RoutingKit, message: InboundMessage, order: OrderFacts | None = None) -> DecisionCard:
-    """The card of a customer message: its subject and new text, as of when it was sent.
+def message_card(
+    kit: RoutingKit, message: InboundMessage, order: OrderFacts | None = None, *, sender_is_buyer: bool = True
+) -> DecisionCard:
+    """The card of a customer message: its subject and new text, as of when it was sent
+    (``sender_is_buyer``: see ``build_card``).
 
     Unlike pasted text, a stored message is never refused: the router reads its first
     MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
@@ -218,7 +229,13 @@ def message_card(kit: RoutingKit, message: InboundMessage, order: OrderFacts | N
     images = [Attachment(a.filename, a.content_type, a.size) for a in message.attachments]
     text = routable_text(message.subject, message.body)
     return build_card(
-        kit, text, now=message.sent_at, order=order, attachments=images, route=message.route_hint
+        kit,
+        text,
+        now=message.sent_at,
+        order=order,
+        attachments=images,
+        route=message.route_hint,
+        sender_is_buyer=sender_is_buyer,
     )
 
 

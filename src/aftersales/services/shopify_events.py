@@ -9,6 +9,7 @@ and runs a clock to the dispute's evidence due date.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from aftersales.domain.orders import (
     with_stored_tracking,
     with_tracking_event,
 )
+from aftersales.domain.outgoing import mail_domain, unguessable_message_id
 from aftersales.domain.routes import Route
 from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopEvent, ShopOrder
 from aftersales.ports import CaseRepository, UnitOfWork
@@ -164,7 +166,10 @@ def _apply_dispute(
         return f"dispute {dispute.dispute_id} unchanged", case_id
     if case_id is None:
         case_id = receive(
-            cases, kit, Incoming(_dispute_message(cases, dispute, now, shop), "shopify"), now=now
+            cases,
+            kit,
+            Incoming(_dispute_message(cases, dispute, now, kit.policy.support_email), "shopify"),
+            now=now,
         ).case_id
         kind, verb = "dispute_opened", "opened"
     else:
@@ -178,7 +183,9 @@ def _apply_dispute(
     return f"dispute {dispute.dispute_id} {verb} case {case_id}", case_id
 
 
-def _dispute_message(cases: CaseRepository, dispute: Dispute, now: datetime, shop: str) -> InboundMessage:
+def _dispute_message(
+    cases: CaseRepository, dispute: Dispute, now: datetime, support_email: str
+) -> InboundMessage:
     """The dispute as a message on the buyer's case, so it threads into the case they may
     already have open on the order and moves it to the chargeback route."""
     buyer = cases.order_customer(dispute.order_number) if dispute.order_number else None
@@ -194,7 +201,8 @@ def _dispute_message(cases: CaseRepository, dispute: Dispute, now: datetime, sho
         f"Evidence is due by {due}."
     )
     return InboundMessage(
-        message_id=f"dispute-{dispute.dispute_id}@{shop or 'shopify'}",
+        # random: a guessable id ("dispute-<id>@<shop>") let a stranger's In-Reply-To thread in
+        message_id=unguessable_message_id(mail_domain(support_email), "dispute", secrets.token_hex(16)),
         dedupe_key=f"shopify-dispute|{dispute.dispute_id}",
         channel=Channel.API,
         from_address=email,

@@ -16,15 +16,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from aftersales.adapters.db.contact_posts import contact_posts_unit_of_work
 from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
+from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.routes import Route
+from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
 from aftersales.services.accounts import authenticate
+from aftersales.services.contact_form import admit_post
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card, message_card, routable_text
@@ -44,6 +48,7 @@ from aftersales.web.security import (
 router = APIRouter(include_in_schema=False)
 _MAX_UPLOAD = 20 * 1024 * 1024
 QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
+CONTACT_LIMITS = ContactLimits()  # 5 posts an hour per e-mail address, 20 per client address
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
     "where_is_my_order": "Where is my order?",
@@ -172,6 +177,7 @@ def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, probl
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
+        "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
     }
     return render(request, "case.html", context)
 
@@ -186,7 +192,9 @@ def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
     with web.desk.read() as cases:
         order = cases.order(number) if number else None
     text = routable_text(first["subject"], first["body"])
-    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order))
+    # the agent sees the order's facts on the card; a sender who is not the buyer is not told them
+    trusted = SenderMark(record["case"]["sender_mark"]).trusts_order
+    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order, sender_is_buyer=trusted))
 
 
 def _back(case_id: int, problem: str = "") -> RedirectResponse:
@@ -328,7 +336,12 @@ def contact_page(request: Request, web: Web) -> HTMLResponse:
 
 
 def _contact_context(web: Web, values: dict[str, str], error: str) -> dict[str, Any]:
-    return {"issues": ISSUES, "values": values, "error": error, "store": web.kit.policy.store_name}
+    return {
+        "issues": ISSUES,
+        "values": values,
+        "error": error,
+        "store": web.kit.policy.store_name,
+    }
 
 
 @router.post("/contact")
@@ -341,6 +354,7 @@ def contact(
     message: Annotated[str, Form(min_length=1, max_length=20_000)],
     order: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(alias="csrf_token")] = "",
+    trap: Annotated[str, Form(alias=HONEYPOT_FIELD, max_length=2000)] = "",
 ) -> HTMLResponse:
     values = {"name": name, "email": email, "issue": issue, "message": message, "order": order}
     if not csrf_matches(request, csrf):
@@ -366,11 +380,27 @@ def contact(
         inbound = message_from_record({k: v for k, v in record.items() if v}, reader)
     except InputError as error:
         return render(request, "contact.html", _contact_context(web, values, str(error)), 422)
-    result = take_in(web.desk.uow, web.kit, Incoming(inbound, "contact form"), now=now)
     card = message_card(web.kit, inbound)
-    context = {
+    context: dict[str, Any] = {
         "store": web.kit.policy.store_name,
-        "case_id": result.case_id,
+        "case_id": None,
         "due": card.sla.first_response_due,
     }
-    return render(request, "contact_done.html", context)
+    if trap:  # a bot filled the field no person sees: thanked alike, so it learns nothing
+        return render(request, "contact_done.html", context)
+    client = request.client.host if request.client else ""
+    refused = admit_post(
+        contact_posts_unit_of_work(web.desk.engine), email, client, now=now, limits=CONTACT_LIMITS
+    )
+    if refused is not None:
+        limited = render(
+            request,
+            "contact.html",
+            _contact_context(web, values, f"Not sent: {refused}. Please try again later."),
+            429,
+        )
+        limited.headers["Retry-After"] = str(int(CONTACT_LIMITS.window.total_seconds()))
+        return limited
+    # its own new case, always: the thank-you page never names a case someone else opened
+    result = take_in(web.desk.uow, web.kit, Incoming(inbound, "contact form", typed_sender=True), now=now)
+    return render(request, "contact_done.html", context | {"case_id": result.case_id})

@@ -181,6 +181,18 @@ class SqlCaseRepository:
     def open_case_for(self, customer_id: int, order_number: str) -> int | None:
         return self.db.execute(_OPEN_CASE_FOR, {"customer": customer_id, "order": order_number}).scalar()
 
+    def newest_open_case(self, *, customer_id: int | None = None, order_number: str = "") -> int | None:
+        query = select(t.cases.c.id).where(t.cases.c.status.in_(_OPEN)).order_by(t.cases.c.id.desc()).limit(1)
+        if customer_id is not None:
+            query = query.where(t.cases.c.customer_id == customer_id)
+        if order_number:
+            query = query.where(t.cases.c.order_number == order_number)
+        return self.db.execute(query).scalar()
+
+    def related_cases(self, case_id: int) -> list[int]:
+        query = select(t.cases.c.id).where(t.cases.c.related_case_id == case_id).order_by(t.cases.c.id)
+        return list(self.db.execute(query).scalars())
+
     def case_exists(self, case_id: int) -> bool:
         return bool(self.db.execute(_CASE_EXISTS, {"case_id_": case_id}).scalar())
 

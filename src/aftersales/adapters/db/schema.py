@@ -121,6 +121,11 @@ cases = Table(
     Column("variant", String(200), nullable=False, server_default="", default=""),
     Column("carrier", String(100), nullable=False, server_default="", default=""),
     Column("reason", String(100), nullable=False, server_default="", default=""),
+    # who wrote (migration 0011): "" the order's buyer or no order named, "not_buyer" the
+    # order's buyer has another e-mail address (or none is stored), "unverified" the contact
+    # form (its address was typed, never proven); and the case of another customer it names
+    Column("sender_mark", String(32), nullable=False, server_default="", default=""),
+    Column("related_case_id", ForeignKey("cases.id", ondelete="SET NULL"), nullable=True, index=True),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
     Index("ix_cases_route", "route"),
@@ -407,4 +412,16 @@ review_requests = Table(
     # every deferral and the send, with why: requests are deferred, never gated
     Column("log", JSON, nullable=False, default=list),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+# --- the contact form's rate limit (migration 0011): one row per accepted post and key, kept
+# in the database so every server process counts the same posts
+contact_posts = Table(
+    "contact_posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(400), nullable=False),  # "email:<address>" or "ip:<client address>"
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_contact_posts_key_at", "key", "at"),
 )
