@@ -5,17 +5,21 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
@@ -101,7 +105,9 @@ def count(engine: Engine, table: Any) -> int:
 # --- finding 6: webhooks go back in time ----------------------------------------------------
 
 
-def test_finding_06_cancelled_order_stays_cancelled(hooks: TestClient, hook_app: FastAPI, engine: Engine) -> None:
+def test_finding_06_cancelled_order_stays_cancelled(
+    hooks: TestClient, hook_app: FastAPI, engine: Engine
+) -> None:
     cancelled_at = PLACED + timedelta(hours=5)
     assert deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1").status_code == 200
     cancelled = order_payload(
@@ -118,7 +124,11 @@ def test_finding_06_cancelled_order_stays_cancelled(hooks: TestClient, hook_app:
     assert count(engine, schema.webhook_deliveries) == 3  # the stale one is recorded as received
     # a newer update applies, and the cancellation in it stands
     newer = order_payload(
-        1, "#1001", cancelled_at + timedelta(minutes=1), cancelled_at=cancelled_at.isoformat(), financial_status="refunded"
+        1,
+        "#1001",
+        cancelled_at + timedelta(minutes=1),
+        cancelled_at=cancelled_at.isoformat(),
+        financial_status="refunded",
     )
     assert deliver(hooks, "orders/updated", newer, "w-4").json()["outcome"] == "order 1001 updated"
     assert stored_order(hook_app, "1001").financial_status == "refunded"
@@ -222,3 +232,131 @@ def test_finding_15_webhook_second_order_name_with_an_existing_id_is_409(
     assert (count(engine, schema.orders), count(engine, schema.webhook_deliveries)) == (1, 1)
     assert stored_order(hook_app, "1001").shopify_id == "1"
     assert deliver(hooks, "orders/create", order_payload(2, "#1002"), "w-4").status_code == 200
+
+
+# --- finding 15: any value in any field of any topic is never a 500 ---------------------------
+
+_BASE: dict[str, dict[str, Any]] = {
+    "orders/create": order_payload(1, "#1001"),
+    "orders/updated": order_payload(1, "#1001", PLACED + timedelta(hours=1)),
+    "orders/cancelled": order_payload(1, "#1001", cancelled_at=PLACED.isoformat()),
+    "fulfillments/create": {
+        "id": 5001,
+        "order_id": 1,
+        "created_at": PLACED.isoformat(),
+        "updated_at": PLACED.isoformat(),
+        "shipment_status": "in_transit",
+        "tracking_company": "UPS",
+        "tracking_numbers": ["1Z999AA10123456784"],
+    },
+    "fulfillments/update": {
+        "id": 5001,
+        "order_id": 1,
+        "shipment_status": "delivered",
+        "updated_at": PLACED.isoformat(),
+    },
+    "fulfillment_events/create": {
+        "id": 71,
+        "fulfillment_id": 5001,
+        "order_id": 1,
+        "status": "in_transit",
+        "happened_at": PLACED.isoformat(),
+        "city": "Memphis",
+    },
+    "refunds/create": refund_payload(9, 1, PLACED + timedelta(days=1)),
+    "disputes/create": {
+        "id": 77,
+        "order_id": 1,
+        "type": "chargeback",
+        "amount": "54.00",
+        "currency": "USD",
+        "reason": "fraudulent",
+        "status": "needs_response",
+        "evidence_due_by": (PLACED + timedelta(days=7)).isoformat(),
+        "initiated_at": PLACED.isoformat(),
+    },
+    "disputes/update": {
+        "id": 77,
+        "order_id": 1,
+        "status": "under_review",
+        "initiated_at": PLACED.isoformat(),
+    },
+}
+_BASE["orders/create"]["fulfillments"] = [_BASE["fulfillments/create"]]
+_BASE["orders/updated"]["refunds"] = [_BASE["refunds/create"]]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every field of a payload, nested ones included, as a path of keys and indexes."""
+    found: list[tuple[Any, ...]] = [prefix] if prefix else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        found += _paths(inner, (*prefix, key))
+    return found
+
+
+def _replaced(payload: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(payload) if isinstance(payload, dict) else list(payload)
+    copy[path[0]] = _replaced(copy[path[0]], path[1:], new)
+    return copy
+
+
+_EDGE_TEXTS = (
+    "9999-12-31T23:00:00-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "2026-02-30T00:00:00Z",
+    "2026-11-02T15:00:00",
+    "1e30",
+    "-1e30",
+    "NaN",
+    "Infinity",
+    "1" * 5_000,
+    "x" * 400,
+    "nul\x00byte",
+    "lone \ud800 surrogate",
+    "gid://shopify/Order/1",
+    "#",
+    " ",
+    "²",
+)
+_OFFSETS = st.sampled_from([UTC, timezone(timedelta(hours=-12)), timezone(timedelta(hours=14))])
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats()
+    | st.text(max_size=40)
+    | st.sampled_from(_EDGE_TEXTS)
+    | st.datetimes(timezones=_OFFSETS).map(datetime.isoformat)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=6,
+)
+_SERIAL = itertools.count()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_finding_15_webhook_random_values_in_every_field_are_never_5xx(
+    hooks: TestClient, hook_app: FastAPI, data: st.DataObject
+) -> None:
+    deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-the-order")  # once: a repeat is a no-op
+    topic = data.draw(st.sampled_from(sorted(_BASE)), label="topic")
+    payload = _BASE[topic]
+    for path in data.draw(st.lists(st.sampled_from(_paths(payload)), min_size=1, max_size=3), label="fields"):
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # an earlier change removed it
+            payload = _replaced(payload, path, data.draw(_JSON, label=str(path)))
+    serial = next(_SERIAL)
+    response = deliver(hooks, topic, payload, f"w-random-{serial}")
+    assert response.status_code < 500, response.text
+    good = order_payload(10_000 + serial, f"#G{serial}")
+    assert deliver(hooks, "orders/create", good, f"w-good-{serial}").status_code == 200
+    assert stored_order(hook_app, f"G{serial}") is not None
