@@ -6,10 +6,15 @@ PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import itertools
 import json
 import os
-import stat
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +28,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.files import write_atomically
 from aftersales.adapters.shopify_webhooks import sign
+from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
+from aftersales.services.intake import Incoming, take_in
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
 
@@ -360,3 +368,128 @@ def test_finding_15_webhook_random_values_in_every_field_are_never_5xx(
     good = order_payload(10_000 + serial, f"#G{serial}")
     assert deliver(hooks, "orders/create", good, f"w-good-{serial}").status_code == 200
     assert stored_order(hook_app, f"G{serial}") is not None
+
+
+# --- finding 7: a half-written attachment becomes permanent ----------------------------------
+
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400
+
+
+def _photo_meta() -> AttachmentMeta:
+    return AttachmentMeta("lid.png", "image/png", len(PHOTO), hashlib.sha256(PHOTO).hexdigest())
+
+
+def _mail_with_photo() -> InboundMessage:
+    text = "The lid of order #1001 arrived cracked, photo attached."
+    return InboundMessage(
+        message_id="photo@example.com",
+        dedupe_key="photo-1",
+        channel=Channel.EMAIL,
+        from_address="dana@example.com",
+        from_name="Dana",
+        to_addresses=(),
+        subject="Cracked lid",
+        sent_at=PLACED,
+        body=text,
+        full_body=text,
+        html="",
+        attachments=(_photo_meta(),),
+    )
+
+
+def test_finding_07_truncated_attachment_is_repaired_by_the_next_intake(
+    uow: Any, kit: Any, tmp_path: Path
+) -> None:
+    incoming = Incoming(_mail_with_photo(), "inbox.mbox#1", attachments=[(_photo_meta(), PHOTO)])
+    assert take_in(uow, kit, incoming, now=PLACED).outcome.value != "duplicate"
+    stored = tmp_path / "attachments" / _photo_meta().sha256[:2] / _photo_meta().sha256
+    assert stored.read_bytes() == PHOTO
+    stored.write_bytes(PHOTO[:1000])  # what a crash or a full disk mid-write used to leave
+    again = take_in(uow, kit, incoming, now=PLACED)  # the same mail, read again
+    assert again.outcome.value == "duplicate"
+    assert stored.read_bytes() == PHOTO
+    stored.write_bytes(b"x" * len(PHOTO))  # the right size, the wrong bytes
+    take_in(uow, kit, incoming, now=PLACED)
+    assert stored.read_bytes() == PHOTO
+    assert [p.name for p in stored.parent.iterdir()] == [stored.name]  # no temporary file left
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from aftersales.adapters import files
+os.fsync = lambda descriptor: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
+files.write_atomically(Path(sys.argv[1]), b"new content" * 1000)
+"""
+
+
+def test_finding_07_a_write_killed_before_the_rename_leaves_no_file(tmp_path: Path) -> None:
+    fresh, existing = tmp_path / "fresh.bin", tmp_path / "existing.bin"
+    existing.write_bytes(b"old content")
+    for target in (fresh, existing):
+        run = subprocess.run([sys.executable, "-c", _KILLED_MID_WRITE, str(target)], check=False)
+        assert run.returncode == -signal.SIGKILL
+    assert not fresh.exists()  # never a half-written file at the final name
+    assert existing.read_bytes() == b"old content"  # the old one stands whole
+
+
+def test_finding_07_one_atomic_writer_for_attachments_packets_exports_and_caches() -> None:
+    """The three writers that had drifted apart (0600 or not, fsync or not) are one helper."""
+    source = Path(__file__).parents[2] / "src" / "aftersales"
+    writers = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(
+            r"os\.replace|\.replace\(path\)|mkstemp|NamedTemporaryFile", path.read_text(encoding="utf-8")
+        )
+    ]
+    assert writers == ["adapters/files.py"]
+
+
+def test_finding_07_a_full_disk_leaves_neither_a_temporary_nor_a_final_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(tmp_path / "photo.png", PHOTO)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- finding 15: data files readable by everyone ---------------------------------------------
+
+
+def test_finding_15_data_files_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"  # a fresh desk: nothing there yet
+    previous = os.umask(0o022)  # the usual umask, under which files came out 0644
+    try:
+        settings = Settings(data_dir=data, policy_file=None, shopify=ShopifySettings(webhook_secret=SECRET))
+        app = create_app(settings, tick_seconds=None)
+        web = app.state.web
+        incoming = Incoming(_mail_with_photo(), "inbox.mbox#1", attachments=[(_photo_meta(), PHOTO)])
+        take_in(web.desk.uow, web.kit, incoming, now=PLACED)
+        with TestClient(app) as client:
+            assert deliver(client, "orders/create", order_payload(1, "#1001"), "w-1").status_code == 200
+        app.state.web.desk.engine.dispose()
+    finally:
+        os.umask(previous)
+    made = [data, *data.rglob("*")]
+    names = {p.name for p in made}
+    assert {"aftersales.db", "attachments", "secret_key", "cache", _photo_meta().sha256} <= names
+    readable = {
+        str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in made if p.stat().st_mode & 0o077
+    }
+    assert readable == {}
+
+
+def test_finding_15_an_older_desks_readable_files_are_made_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    create_app(Settings(data_dir=data, policy_file=None), tick_seconds=None).state.web.desk.engine.dispose()
+    for path, mode in ((data, 0o755), (data / "aftersales.db", 0o644)):
+        path.chmod(mode)
+    (data / "attachments").mkdir(mode=0o755)
+    create_app(Settings(data_dir=data, policy_file=None), tick_seconds=None).state.web.desk.engine.dispose()
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (data, data / "aftersales.db", data / "attachments")}
+    assert modes == {"data": 0o700, "aftersales.db": 0o600, "attachments": 0o700}

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
+from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -577,13 +578,15 @@ class SqlCaseRepository:
         return self.db.execute(statement.returning(table.c.id)).first() is not None
 
     def save_attachment(self, meta: AttachmentMeta, content: bytes) -> str:
-        """Content addressed by hash under the data folder; too large: metadata only."""
+        """Content addressed by hash under the data folder, written whole (atomically, 0600);
+        a copy that does not match its hash (torn by a crash) is written again. Too large:
+        metadata only."""
         if len(content) > MAX_ATTACHMENT_BYTES:
             return ""
         path = self.attachments_dir / meta.sha256[:2] / meta.sha256
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        if not holds(path, meta.sha256, len(content)):
+            private_folder(path.parent)
+            write_atomically(path, content)
         return str(path)
 
     # ---------------------------------------------------------------- reading a case
