@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import itertools
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,9 @@ from aftersales.adapters.db import schema
 from aftersales.adapters.files import write_atomically
 from aftersales.adapters.shopify_webhooks import sign
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
+from aftersales.domain.orders import ImportedOrder, Refund
 from aftersales.services.intake import Incoming, take_in
+from aftersales.services.orders_import import import_orders
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
 
@@ -493,3 +497,62 @@ def test_finding_15_an_older_desks_readable_files_are_made_private(tmp_path: Pat
     create_app(Settings(data_dir=data, policy_file=None), tick_seconds=None).state.web.desk.engine.dispose()
     modes = {p.name: p.stat().st_mode & 0o777 for p in (data, data / "aftersales.db", data / "attachments")}
     assert modes == {"data": 0o700, "aftersales.db": 0o600, "attachments": 0o700}
+
+
+def test_finding_06_a_late_fulfilment_keeps_the_newer_orders_carrier(
+    hooks: TestClient, hook_app: FastAPI
+) -> None:
+    shipped = PLACED + timedelta(days=1)
+    fulfilment = {"id": 5001, "order_id": 1, "created_at": shipped.isoformat(), "tracking_company": "USPS"}
+    newer = dict(fulfilment, tracking_company="UPS", updated_at=(shipped + timedelta(hours=2)).isoformat())
+    deliver(
+        hooks,
+        "orders/updated",
+        order_payload(1, "#1001", shipped + timedelta(hours=2), fulfillments=[newer]),
+        "w-1",
+    )
+    late = dict(fulfilment, updated_at=(shipped + timedelta(hours=1)).isoformat())
+    assert deliver(hooks, "fulfillments/update", late, "w-2").status_code == 200
+    assert stored_order(hook_app, "1001").carrier == "UPS"
+    on_time = dict(fulfilment, tracking_company="DHL", updated_at=(shipped + timedelta(hours=3)).isoformat())
+    deliver(hooks, "fulfillments/update", on_time, "w-3")
+    assert stored_order(hook_app, "1001").carrier == "DHL"
+
+
+def test_finding_06_a_stale_dispute_update_changes_nothing(hooks: TestClient, engine: Engine) -> None:
+    deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
+    opened = {
+        "id": 77,
+        "order_id": 1,
+        "type": "chargeback",
+        "status": "needs_response",
+        "initiated_at": PLACED.isoformat(),
+    }
+    sent = dict(opened, status="under_review", evidence_sent_on=(PLACED + timedelta(days=2)).isoformat())
+    deliver(hooks, "disputes/create", opened, "w-2")
+    assert (
+        deliver(hooks, "disputes/update", sent, "w-3").json()["outcome"].startswith("dispute 77 updated case")
+    )
+    stale = deliver(hooks, "disputes/update", opened, "w-4").json()["outcome"]
+    assert stale == "dispute 77 unchanged: the payload is older than the stored one"
+    with engine.connect() as connection:
+        status = connection.execute(select(schema.disputes.c.status)).scalar_one()
+    assert status == "under_review"
+
+
+def test_finding_06_an_orders_import_keeps_refunds_by_id_and_does_not_count_them_twice(
+    uow: Any, hooks: TestClient, hook_app: FastAPI, engine: Engine
+) -> None:
+    deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
+    deliver(hooks, "refunds/create", refund_payload(9, 1, PLACED + timedelta(days=2)), "w-2")
+    stored = stored_order(hook_app, "1001")
+    # the orders export's row for it: the same facts, its refunds as one total without an id
+    exported = dataclasses.replace(
+        stored, refunds=(Refund(Decimal("10.00"), PLACED, "export total"),), shopify_updated_at=None
+    )
+    summary = import_orders(
+        hook_app.state.web.desk.uow, [ImportedOrder(exported, "dana@example.com")], PLACED
+    )
+    assert (summary.new, summary.updated, summary.unchanged) == (0, 0, 1)
+    assert [r.shopify_id for r in stored_order(hook_app, "1001").refunds] == ["9"]
+    assert count(engine, schema.refunds) == 1

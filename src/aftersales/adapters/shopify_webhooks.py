@@ -134,6 +134,7 @@ def read_fulfillment(payload: Mapping[str, Any], *, order_id: str = "") -> Fulfi
         carrier=carrier[:100],
         tracking_numbers=numbers,
         scan=scan,
+        updated_at=_time(payload, "updated_at"),
     )
 
 

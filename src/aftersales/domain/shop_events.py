@@ -29,6 +29,7 @@ class FulfillmentUpdate:
     carrier: str = ""
     tracking_numbers: tuple[str, ...] = ()
     scan: TrackingEvent | None = None
+    updated_at: datetime | None = None  # the shop's, when the payload gives it
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,10 +161,13 @@ def _apply_fulfillment(cases: CaseRepository, update: FulfillmentUpdate, now: da
     if order is None:
         return f"unknown order {update.order_shopify_id}: fulfilment not stored"
     numbers = tuple(dict.fromkeys((*order.tracking_numbers, *update.tracking_numbers)))
+    # an order payload newer than the fulfilment already told its carrier: a late fulfilment
+    # only fills in what is missing (its scan, keyed, is added either way)
+    late = is_stale(update.updated_at, order.shopify_updated_at)
     changed = dataclasses.replace(
         order,
         fulfilled_at=order.fulfilled_at or update.fulfilled_at,
-        carrier=update.carrier or order.carrier,
+        carrier=(order.carrier or update.carrier) if late else (update.carrier or order.carrier),
         tracking_numbers=numbers,
     )
     if update.scan is not None and cases.add_tracking_event(order.number, update.scan):
