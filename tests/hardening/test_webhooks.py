@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -556,3 +557,19 @@ def test_finding_06_an_orders_import_keeps_refunds_by_id_and_does_not_count_them
     assert (summary.new, summary.updated, summary.unchanged) == (0, 0, 1)
     assert [r.shopify_id for r in stored_order(hook_app, "1001").refunds] == ["9"]
     assert count(engine, schema.refunds) == 1
+
+
+def test_finding_15_webhook_the_same_new_order_twice_at_once_is_never_5xx(
+    hooks: TestClient, engine: Engine
+) -> None:
+    """orders/create and orders/updated of one new order race to insert it: the loser is
+    applied again over the winner's row, not answered 500."""
+    deliveries = [
+        (topic, order_payload(i, f"#{7000 + i}", PLACED + timedelta(minutes=k)), f"{topic}-{i}")
+        for i in range(30)
+        for k, topic in enumerate(("orders/create", "orders/updated"))
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda d: deliver(hooks, *d).status_code, deliveries))
+    assert statuses == [200] * 60
+    assert (count(engine, schema.orders), count(engine, schema.webhook_deliveries)) == (30, 60)

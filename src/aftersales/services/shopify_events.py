@@ -1,12 +1,12 @@
 """Apply what the shop reports (webhooks, an Admin API snapshot) to the desk's orders and cases.
 
 A webhook delivery is one unit of work: its X-Shopify-Webhook-Id is recorded with its effects,
-so a delivery Shopify retries, or sends twice, has one effect. Deliveries come out of order:
-an order or dispute keeps the shop's updated_at it was written from, and an older payload is
+so a delivery Shopify retries, or sends twice, has one effect. Deliveries come out of order: an
+order or dispute keeps the shop's updated_at it was written from, and an older payload is
 recorded as received but changes nothing; refunds are kept by their own id, so an order payload
-that leaves one out does not remove it. A dispute opens a
-chargeback-risk case for the order's buyer, or turns their open case on that order into one,
-and runs a clock to the dispute's evidence due date.
+that leaves one out does not remove it. A dispute opens a chargeback-risk case for the order's
+buyer, or turns their open case on that order into one, and runs a clock to the dispute's
+evidence due date.
 """
 
 from __future__ import annotations
