@@ -2,7 +2,8 @@
 
 Payloads are the REST-style JSON Shopify posts for each topic (an order, a fulfilment, a
 fulfilment event, a refund, a dispute); see docs/integrations.md. Only the fields the desk
-uses are read; a field of the wrong type is a `WebhookPayloadError` naming it.
+uses are read; a field of the wrong type, or a value out of range (a time outside this
+century, a quantity, amount or id wider than its column), is a `WebhookPayloadError` naming it.
 """
 
 from __future__ import annotations
