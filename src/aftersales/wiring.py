@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import is_current, upgrade
 from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
+from aftersales.adapters.files import PRIVATE_FOLDER, make_private
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.packaged import (
     builtin_cue_book,
@@ -107,9 +108,18 @@ def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
                 "schema: run `aftersales db upgrade`"
             )
     attachments = settings.attachments_dir
+    _keep_private(settings)
     return Desk(
         engine,
         unit_of_work(engine, attachments),
         attachments,
         unit_of_work(engine, attachments, writes=False),
     )
+
+
+def _keep_private(settings: Settings) -> None:
+    """The data folder holds customers' mail, their attachments and the password hashes: it
+    and its attachments folder are 0700 (an older desk made them readable by all)."""
+    for folder in (settings.data_dir, settings.attachments_dir):
+        if folder.is_dir():
+            make_private(folder, PRIVATE_FOLDER)

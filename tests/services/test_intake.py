@@ -514,10 +514,13 @@ def test_a_duplicate_message_stores_its_attachment_only_once(
     msg = message("The tumbler arrived dented, order #2001. See attached.", attachments=(meta,))
     take(uow, kit, msg, attachments=[(meta, content)])
     stored = tmp_path / "attachments" / meta.sha256[:2] / meta.sha256
-    stored.write_bytes(b"marker: not written again")
+    written = stored.stat().st_ino
 
     assert take(uow, kit, msg, attachments=[(meta, content)]).outcome is Outcome.DUPLICATE
-    assert stored.read_bytes() == b"marker: not written again"
+    assert stored.stat().st_ino == written  # whole, so not written again
+    stored.write_bytes(b"torn")
+    take(uow, kit, msg, attachments=[(meta, content)])
+    assert stored.read_bytes() == content  # not its hash: repaired
 
 
 @pytest.mark.parametrize(

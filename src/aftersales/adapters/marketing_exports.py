@@ -21,13 +21,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aftersales.adapters.files import write_atomically
 from aftersales.domain.review_requests import BuyerState, ReleasedRequest, Suppression, deferred_days
 
 KLAVIYO_JOB_LIMIT = 10_000  # profiles per Bulk Import Profiles job (Klaviyo's limit)
@@ -156,11 +155,4 @@ def write_whole(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader
     (or an upload job) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text.encode("utf-8"))

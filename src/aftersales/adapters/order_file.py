@@ -75,12 +75,16 @@ def parse_order(data: Any, where: str = "order") -> OrderFacts:
         promise_window_end=_time(data.get("promise_window_end"), f"{where}: promise_window_end"),
         shipping_address=_address(data.get("shipping_address"), f"{where}: shipping_address"),
         billing_address=_address(data.get("billing_address"), f"{where}: billing_address"),
-        **_texts(data),
+        carrier=_text(data, "carrier"),
+        destination=_text(data, "destination"),
+        currency=_text(data, "currency"),
+        policy_version=_text(data, "policy_version"),
+        last_scan_location=_text(data, "last_scan_location"),
     )
 
 
-def _texts(data: Mapping[str, Any]) -> dict[str, str]:
-    return {key: str(data.get(key) or "") for key in _TEXTS}
+def _text(data: Mapping[str, Any], key: str) -> str:
+    return str(data.get(key) or "")
 
 
 def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:

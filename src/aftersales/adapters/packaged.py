@@ -12,8 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable
 from functools import cache
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aftersales import __version__
+from aftersales.adapters.files import private_folder, write_atomically
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.cues import CueBook, parse_cue_book
 from aftersales.domain.routing.model import NaiveBayes, features, model_from_dict, model_to_dict, train
@@ -64,10 +63,7 @@ def _cached(
 def _write_quietly(path: Path, text: str) -> None:
     """Write atomically; a read-only data folder only costs speed, never an error."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
+        write_atomically(private_folder(path.parent) / path.name, text.encode("utf-8"))
     except OSError:
         return
 

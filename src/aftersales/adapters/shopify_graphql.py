@@ -68,7 +68,7 @@ fragment OrderFields on Order {
     trackingInfo(first: 3) { company number }
     events(first: $events) { nodes { ...EventFields } pageInfo { hasNextPage endCursor } }
   }
-  refunds(first: 10) { createdAt note totalRefundedSet { shopMoney { amount currencyCode } } }
+  refunds(first: 10) { id createdAt note totalRefundedSet { shopMoney { amount currencyCode } } }
   disputes { id initiatedAs status }
 }"""
     + _LINE_ITEM_FIELDS
@@ -261,6 +261,7 @@ def _order_facts(
         financial_status=text_at(node, "displayFinancialStatus").lower(),
         shipping_address=_address(node, "shippingAddress"),
         billing_address=_address(node, "billingAddress"),
+        shopify_updated_at=_time(node, "updatedAt"),
     )
 
 
@@ -309,7 +310,8 @@ def _refund(refund: Mapping[str, Any]) -> Refund:
     if at is None:
         raise MalformedAnswer("refunds.createdAt", "missing")
     amount = _money(refund, "totalRefundedSet.shopMoney.amount") or Decimal("0")
-    return Refund(amount, at, text_at(refund, "note", _TITLE))
+    refund_id = numeric_id(text_at(refund, "id", _NUMBER + 30))[:_NUMBER]
+    return Refund(amount, at, text_at(refund, "note", _TITLE), shopify_id=refund_id)
 
 
 def _tracking_events(

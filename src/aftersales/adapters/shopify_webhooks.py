@@ -2,16 +2,18 @@
 
 Payloads are the REST-style JSON Shopify posts for each topic (an order, a fulfilment, a
 fulfilment event, a refund, a dispute); see docs/integrations.md. Only the fields the desk
-uses are read; a field of the wrong type is a `WebhookPayloadError` naming it.
+uses are read; a field of the wrong type, or a value out of range (a time outside this
+century, a quantity, amount or id wider than its column), is a `WebhookPayloadError` naming it.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,9 +28,26 @@ from aftersales.domain.orders import (
     TrackingEvent,
     address_or_none,
 )
-from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopEvent, ShopOrder
+from aftersales.domain.shop_events import (
+    FulfillmentUpdate,
+    RefundRecord,
+    ScanReport,
+    ShopEvent,
+    ShopOrder,
+    latest,
+    order_version,
+)
 
 _SKU_WIDTH, _TITLE_WIDTH = 100, 300
+# What the tables hold (adapters/db/schema.py): a value beyond them is refused with its field
+# name, not left to fail in the database. Ids and order numbers are String(64), money
+# NUMERIC(19, 4), quantities a 32-bit integer, an e-mail address 320 characters.
+_ID_WIDTH, _EMAIL_WIDTH, _STATUS_WIDTH, _REASON_WIDTH, _NAME_WIDTH = 64, 320, 32, 64, 200
+_MAX_QUANTITY = 2**31 - 1
+_MAX_MONEY = Decimal("1e15")
+# Shopify's times are this century's; anything outside is a broken payload (a year 9999
+# would overflow the clocks' arithmetic), refused rather than stored.
+_EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class WebhookPayloadError(InputError):
@@ -60,9 +79,14 @@ def read_order(payload: Mapping[str, Any]) -> ShopOrder:
     shipping = _mapping(payload, "shipping_address")
     placed_at = _time(payload, "created_at")
     cancelled_at = _time(payload, "cancelled_at")
-    fulfillments = [read_fulfillment(f, order_id=_id(payload, "id")) for f in _list(payload, "fulfillments")]
+    fulfillments = [
+        read_fulfillment(f, order_id=_id(payload, "id")) for f in _objects(payload, "fulfillments")
+    ]
+    number = order_number(_required_text(payload, "name"))
+    if not number or len(number) > _ID_WIDTH:
+        raise WebhookPayloadError(f"name: not an order number of 1 to {_ID_WIDTH} characters")
     order = OrderFacts(
-        number=order_number(_required_text(payload, "name")),
+        number=number,
         placed_at=placed_at,
         cancelled_at=cancelled_at,
         fulfilled_at=min((f.fulfilled_at for f in fulfillments if f.fulfilled_at), default=None),
@@ -70,25 +94,30 @@ def read_order(payload: Mapping[str, Any]) -> ShopOrder:
         tracking_numbers=tuple(n for f in fulfillments for n in f.tracking_numbers),
         destination=_text(shipping, "country_code").upper()[:8],
         items=tuple(_line_item(item) for item in _list(payload, "line_items")),
-        refunds=tuple(read_refund(r).refund for r in _list(payload, "refunds") if isinstance(r, Mapping)),
+        refunds=tuple(read_refund(r).refund for r in _objects(payload, "refunds")),
         currency=_text(payload, "currency").upper()[:3],
         total=_money(payload, "total_price"),
         shopify_id=_id(payload, "id") or None,
-        financial_status=_text(payload, "financial_status").lower(),
+        financial_status=_text(payload, "financial_status").lower()[:_STATUS_WIDTH],
         shipping_address=_address(payload, "shipping_address"),
         billing_address=_address(payload, "billing_address"),
+        shopify_updated_at=_time(payload, "updated_at"),
     )
+    order = dataclasses.replace(order, shopify_updated_at=order_version(order))
     name = " ".join(p for p in (_text(customer, "first_name"), _text(customer, "last_name")) if p)
     email = _text(payload, "email") or _text(payload, "contact_email") or _text(customer, "email")
-    return ShopOrder(order, email.lower(), name)
+    if len(email) > _EMAIL_WIDTH:
+        raise WebhookPayloadError(f"email: longer than {_EMAIL_WIDTH} characters")
+    return ShopOrder(order, email.lower(), name[:_NAME_WIDTH])
 
 
 def read_fulfillment(payload: Mapping[str, Any], *, order_id: str = "") -> FulfillmentUpdate:
     fulfillment_id = _id(payload, "id")
     status = _scan_status(_text(payload, "shipment_status"))
     changed_at = _time(payload, "updated_at") or _time(payload, "created_at")
-    numbers = tuple(str(n) for n in _list(payload, "tracking_numbers") if n) or tuple(
-        n for n in (_text(payload, "tracking_number"),) if n
+    listed = (_as_text(n, "tracking_numbers") for n in _list(payload, "tracking_numbers"))
+    numbers = tuple(n[:_SKU_WIDTH] for n in listed if n) or tuple(
+        n[:_SKU_WIDTH] for n in (_text(payload, "tracking_number"),) if n
     )
     carrier = _text(payload, "tracking_company")
     scan = None
@@ -106,6 +135,7 @@ def read_fulfillment(payload: Mapping[str, Any], *, order_id: str = "") -> Fulfi
         carrier=carrier[:100],
         tracking_numbers=numbers,
         scan=scan,
+        updated_at=_time(payload, "updated_at"),
     )
 
 
@@ -141,26 +171,34 @@ def read_refund(payload: Mapping[str, Any]) -> RefundRecord:
         ),
         Decimal("0"),
     )
+    if abs(amount) >= _MAX_MONEY:
+        raise WebhookPayloadError(f"transactions.amount: the refund's total {amount} is out of range")
     at = _time(payload, "processed_at") or _time(payload, "created_at")
     if at is None:
         raise WebhookPayloadError("created_at: missing")
-    return RefundRecord(_id(payload, "order_id"), Refund(amount, at, _text(payload, "note")[:200]))
+    refund = Refund(amount, at, _text(payload, "note")[:200], shopify_id=_id(payload, "id"))
+    return RefundRecord(_id(payload, "order_id"), refund)
 
 
 def read_dispute(payload: Mapping[str, Any]) -> Dispute:
+    """A dispute; its version is its updated_at where given, else the latest of its own times
+    (Shopify's dispute payload has none: opened, evidence sent, finalised only move forward)."""
+    initiated_at, sent_on = _time(payload, "initiated_at"), _time(payload, "evidence_sent_on")
+    finalized_on = _time(payload, "finalized_on")
     return Dispute(
         dispute_id=_required_id(payload, "id"),
         order_shopify_id=_id(payload, "order_id"),
-        kind=_text(payload, "type").lower(),
-        reason=_text(payload, "reason").lower(),
+        kind=_text(payload, "type").lower()[:_STATUS_WIDTH],
+        reason=_text(payload, "reason").lower()[:_REASON_WIDTH],
         network_reason_code=_text(payload, "network_reason_code")[:32],
-        status=_text(payload, "status").lower(),
+        status=_text(payload, "status").lower()[:_STATUS_WIDTH],
         amount=_money(payload, "amount"),
         currency=_text(payload, "currency").upper()[:3],
         evidence_due_by=_time(payload, "evidence_due_by"),
-        evidence_sent_on=_time(payload, "evidence_sent_on"),
-        initiated_at=_time(payload, "initiated_at"),
-        finalized_on=_time(payload, "finalized_on"),
+        evidence_sent_on=sent_on,
+        initiated_at=initiated_at,
+        finalized_on=finalized_on,
+        shopify_updated_at=_time(payload, "updated_at") or latest(initiated_at, sent_on, finalized_on),
     )
 
 
@@ -202,7 +240,9 @@ def _line_item(item: Any) -> LineItem:
         raise WebhookPayloadError("line_items: each item must be an object")
     quantity = item.get("quantity", 1)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-        raise WebhookPayloadError(f"line_items.quantity: not a whole number: {quantity!r}")
+        raise WebhookPayloadError(f"line_items.quantity: not a whole number: {str(quantity)[:40]!r}")
+    if quantity > _MAX_QUANTITY:
+        raise WebhookPayloadError(f"line_items.quantity: more than {_MAX_QUANTITY}")
     return LineItem(
         sku=_text(item, "sku")[:_SKU_WIDTH],
         title=_text(item, "title")[:_TITLE_WIDTH],
@@ -261,13 +301,29 @@ def _list(payload: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _objects(payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = _list(payload, key)
+    if not all(isinstance(item, Mapping) for item in items):
+        raise WebhookPayloadError(f"{key}: each item must be an object")
+    return items
+
+
 def _text(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
+    return _as_text(payload.get(key), key)
+
+
+def _as_text(value: Any, key: str) -> str:
+    """A field as text, without NUL characters or lone surrogates (JSON allows both; neither
+    database stores them)."""
     if value is None:
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise WebhookPayloadError(f"{key}: expected text, got {type(value).__name__}")
-    return str(value).strip()
+    try:
+        text = str(value)
+    except ValueError:  # an integer of more than 4,300 digits
+        raise WebhookPayloadError(f"{key}: a number too long to read") from None
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
 
 
 def _required_text(payload: Mapping[str, Any], key: str) -> str:
@@ -280,7 +336,10 @@ def _required_text(payload: Mapping[str, Any], key: str) -> str:
 def _id(payload: Mapping[str, Any], key: str) -> str:
     """An Admin API id as text: webhooks send numbers, the GraphQL API gids."""
     value = _text(payload, key)
-    return value.rsplit("/", 1)[-1] if value.startswith("gid://") else value
+    value = value.rsplit("/", 1)[-1] if value.startswith("gid://") else value
+    if len(value) > _ID_WIDTH:
+        raise WebhookPayloadError(f"{key}: an id longer than {_ID_WIDTH} characters")
+    return value
 
 
 def _required_id(payload: Mapping[str, Any], key: str) -> str:
@@ -297,9 +356,11 @@ def _money(payload: Mapping[str, Any], key: str) -> Decimal | None:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise WebhookPayloadError(f"{key}: not an amount: {raw!r}") from None
+        raise WebhookPayloadError(f"{key}: not an amount: {raw[:40]!r}") from None
     if not value.is_finite():
-        raise WebhookPayloadError(f"{key}: not an amount: {raw!r}")
+        raise WebhookPayloadError(f"{key}: not an amount: {raw[:40]!r}")
+    if abs(value) >= _MAX_MONEY:
+        raise WebhookPayloadError(f"{key}: the amount {raw[:40]!r} is out of range")
     return value
 
 
@@ -310,7 +371,15 @@ def _time(payload: Mapping[str, Any], key: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise WebhookPayloadError(f"{key}: not an ISO 8601 time: {raw!r}") from None
+        raise WebhookPayloadError(f"{key}: not an ISO 8601 time: {raw[:40]!r}") from None
     if moment.tzinfo is None:
-        raise WebhookPayloadError(f"{key}: the time has no UTC offset: {raw!r}")
+        raise WebhookPayloadError(f"{key}: the time has no UTC offset: {raw[:40]!r}")
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-12:00 is past the last moment Python holds
+        in_utc = None
+    if in_utc is None or not _EARLIEST <= in_utc < _LATEST:
+        raise WebhookPayloadError(
+            f"{key}: {raw[:40]!r} is out of range (from {_EARLIEST.year} to {_LATEST.year - 1})"
+        )
     return moment

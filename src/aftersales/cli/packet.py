@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from aftersales.adapters.db.packet_queries import packet_unit_of_work
+from aftersales.adapters.files import write_atomically
 from aftersales.adapters.packet_render import packet_html, packet_json, packet_pdf
 from aftersales.domain.errors import InputError
 from aftersales.domain.packet import Packet
@@ -90,22 +89,8 @@ def _to_stdout(content: bytes) -> None:
 
 def _write_whole(path: Path, content: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: never a half-written packet."""
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        # an ordinary new file's permissions: the user chose where the packet goes
+        write_atomically(path, content, mode=None)
     except OSError as error:
-        raise InputError(f"cannot write there: {error.strerror}", str(path)) from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise InputError(f"cannot write the packet: {error.strerror}", str(path)) from None
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from aftersales.adapters.files import private_folder, write_atomically
 from aftersales.domain.errors import InputError
 from aftersales.domain.routes import Route
 from aftersales.services.training import LabelledMessage, adapt_router
@@ -44,8 +45,8 @@ def train(settings: Settings, csv_file: Path, folds: int, dry_run: bool, as_json
     report, model_data = adapt_router(kit, builtin_examples(), labelled, folds)
     if not dry_run:
         try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            settings.model_file.write_text(json.dumps(model_data), encoding="utf-8")
+            private_folder(settings.data_dir)
+            write_atomically(settings.model_file, json.dumps(model_data).encode("utf-8"))
         except OSError as error:
             raise click.ClickException(
                 f"cannot save the model to {settings.model_file}: {error.strerror}"

@@ -89,6 +89,7 @@ class Refund:
     amount: Decimal
     at: datetime
     reason: str = ""
+    shopify_id: str = ""  # Shopify's refund id; "" for a refunded total (an export's)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +115,8 @@ class OrderFacts:
     financial_status: str = ""  # Shopify's: paid, pending, refunded, partially_refunded …
     shipping_address: Address | None = None
     billing_address: Address | None = None
+    # the shop's updated_at of what these facts were read from: an older payload changes nothing
+    shopify_updated_at: datetime | None = None
 
     @property
     def is_fulfilled(self) -> bool:
@@ -184,6 +187,8 @@ class Dispute:
     evidence_sent_on: datetime | None = None
     initiated_at: datetime | None = None
     finalized_on: datetime | None = None
+    # the payload's updated_at, else its latest time: an older payload changes nothing
+    shopify_updated_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

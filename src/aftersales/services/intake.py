@@ -64,10 +64,11 @@ def receive(cases: CaseRepository, kit: RoutingKit, incoming: Incoming, *, now: 
     if message.auto_kind is not None:
         cases.screen(message, incoming.source, now)
         return IntakeResult(Outcome.SCREENED)
-    if cases.has_message(message.dedupe_key):
-        return IntakeResult(Outcome.DUPLICATE)
+    # before the duplicate check: a copy torn by a crash is repaired when the mail comes again
     for meta, content in incoming.attachments:
         cases.save_attachment(meta, content)
+    if cases.has_message(message.dedupe_key):
+        return IntakeResult(Outcome.DUPLICATE)
     return _thread(cases, kit, message, now, incoming.card, typed_sender=incoming.typed_sender)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from aftersales.domain.orders import ImportedOrder, OrderProblem, linked_to_policy
+from aftersales.domain.orders import ImportedOrder, OrderFacts, OrderProblem, linked_to_policy
+from aftersales.domain.shop_events import order_version, with_stored_refunds
 from aftersales.ports import CaseRepository, UnitOfWork
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
     stored = cases.orders(list(latest))
     outcomes, changed = [], []
     for number, item in latest.items():
-        order = linked_to_policy(item.order, versions)
+        order = linked_to_policy(_over_stored(item.order, stored.get(number)), versions)
         if stored.get(number) == order:
             outcomes.append(ImportOutcome.UNCHANGED)
         else:
@@ -90,3 +91,11 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
     buyers = cases.customer_ids({i.email: i.name for i, _ in changed if i.email}, at)
     cases.save_orders([(order, buyers.get(i.email.lower())) for i, order in changed], at)
     return outcomes
+
+
+def _over_stored(exported: OrderFacts, stored: OrderFacts | None) -> OrderFacts:
+    """The exported order over the stored one. An export has no updated_at, so it is written
+    as it always was, and the version kept is the newer of the stored one and the latest time
+    the export names; refunds Shopify reported one by one stay (the export's refunded total
+    stands for them)."""
+    return with_stored_refunds(replace(exported, shopify_updated_at=order_version(exported)), stored)

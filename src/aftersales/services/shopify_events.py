@@ -1,9 +1,12 @@
 """Apply what the shop reports (webhooks, an Admin API snapshot) to the desk's orders and cases.
 
 A webhook delivery is one unit of work: its X-Shopify-Webhook-Id is recorded with its effects,
-so a delivery Shopify retries, or sends twice, has one effect. A dispute opens a
-chargeback-risk case for the order's buyer, or turns their open case on that order into one,
-and runs a clock to the dispute's evidence due date.
+so a delivery Shopify retries, or sends twice, has one effect. Deliveries come out of order: an
+order or dispute keeps the shop's updated_at it was written from, and an older payload is
+recorded as received but changes nothing; refunds are kept by their own id, so an order payload
+that leaves one out does not remove it. A dispute opens a chargeback-risk case for the order's
+buyer, or turns their open case on that order into one, and runs a clock to the dispute's
+evidence due date.
 """
 
 from __future__ import annotations
@@ -26,7 +29,18 @@ from aftersales.domain.orders import (
 )
 from aftersales.domain.outgoing import mail_domain, unguessable_message_id
 from aftersales.domain.routes import Route
-from aftersales.domain.shop_events import FulfillmentUpdate, RefundRecord, ScanReport, ShopEvent, ShopOrder
+from aftersales.domain.shop_events import (
+    ConflictingOrder,
+    FulfillmentUpdate,
+    OrderWriteConflict,
+    RefundRecord,
+    ScanReport,
+    ShopEvent,
+    ShopOrder,
+    is_stale,
+    latest,
+    with_stored_refunds,
+)
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.intake import Incoming, receive
@@ -51,6 +65,16 @@ class DeliveryResult:
 
 
 def handle_delivery(uow: UnitOfWork, kit: RoutingKit, delivery: Delivery, *, now: datetime) -> DeliveryResult:
+    """Apply the delivery once. Two deliveries that make the same new order at once: the one
+    that loses the race is applied again over the winner's order. A payload that contradicts
+    the stored orders raises `ConflictingOrder` and records nothing."""
+    try:
+        return _handle_once(uow, kit, delivery, now)
+    except OrderWriteConflict:
+        return _handle_once(uow, kit, delivery, now)
+
+
+def _handle_once(uow: UnitOfWork, kit: RoutingKit, delivery: Delivery, now: datetime) -> DeliveryResult:
     with uow() as cases:
         if not cases.record_delivery(delivery.webhook_id, delivery.topic, delivery.shop, now):
             return DeliveryResult(duplicate=True, outcome="already received")
@@ -64,10 +88,11 @@ def handle_delivery(uow: UnitOfWork, kit: RoutingKit, delivery: Delivery, *, now
 
 def apply_snapshot(uow: UnitOfWork, kit: RoutingKit, snapshot: OrderSnapshot, *, now: datetime) -> list[str]:
     """Store an order as the Admin API describes it: facts, every scan, every dispute."""
+    # the answer is the order as it stands now: its updatedAt, else the time it was asked
+    order = snapshot.order
+    order = dataclasses.replace(order, shopify_updated_at=order.shopify_updated_at or now)
     with uow() as cases:
-        outcomes = [
-            apply_event(cases, kit, ShopOrder(snapshot.order, snapshot.email, snapshot.name), now=now)[0]
-        ]
+        outcomes = [apply_event(cases, kit, ShopOrder(order, snapshot.email, snapshot.name), now=now)[0]]
         shopify_id = snapshot.order.shopify_id or ""
         for scan in snapshot.tracking_events:
             outcomes.append(_apply_scan(cases, ScanReport(shopify_id, scan), now, snapshot.order.number))
@@ -95,15 +120,33 @@ def apply_event(
 
 
 def _apply_order(cases: CaseRepository, shop_order: ShopOrder, now: datetime) -> str:
-    cases.lock_order(shop_order.order.number)
-    stored = cases.order(shop_order.order.number)
-    order = linked_to_policy(with_stored_tracking(shop_order.order, stored), cases.policy_versions())
+    incoming = shop_order.order
+    cases.lock_order(incoming.number)
+    stored = cases.order(incoming.number)
+    _refuse_conflicts(cases, incoming, stored)
+    if stored is not None and is_stale(incoming.shopify_updated_at, stored.shopify_updated_at):
+        return f"order {incoming.number} unchanged: the payload is older than the stored order"
+    merged = with_stored_refunds(with_stored_tracking(incoming, stored), stored)
+    order = linked_to_policy(merged, cases.policy_versions())
     if order == stored:
         return f"order {order.number} unchanged"
     email = shop_order.email
     customer = cases.customer_id(email, shop_order.name, order.placed_at or now) if email else None
     cases.save_order(order, customer, now)
     return f"order {order.number} {'saved' if stored is None else 'updated'}"
+
+
+def _refuse_conflicts(cases: CaseRepository, incoming: OrderFacts, stored: OrderFacts | None) -> None:
+    """An order keeps its number and its Admin API id: a payload pairing them otherwise is
+    refused (storing it would merge two orders, or fail on their unique keys)."""
+    number, shopify_id = incoming.number, incoming.shopify_id
+    if not shopify_id:
+        return
+    holder = cases.order_number_for(shopify_id)
+    if holder is not None and holder != number:
+        raise ConflictingOrder(f"order id {shopify_id} is order {holder} here, not order {number}", "name")
+    if stored is not None and stored.shopify_id and stored.shopify_id != shopify_id:
+        raise ConflictingOrder(f"order {number} has id {stored.shopify_id} here, not {shopify_id}", "id")
 
 
 def _stored_order(cases: CaseRepository, shopify_id: str, number: str | None = None) -> OrderFacts | None:
@@ -120,10 +163,13 @@ def _apply_fulfillment(cases: CaseRepository, update: FulfillmentUpdate, now: da
     if order is None:
         return f"unknown order {update.order_shopify_id}: fulfilment not stored"
     numbers = tuple(dict.fromkeys((*order.tracking_numbers, *update.tracking_numbers)))
+    # an order payload newer than the fulfilment already told its carrier: a late fulfilment
+    # only fills in what is missing (its scan, keyed, is added either way)
+    late = is_stale(update.updated_at, order.shopify_updated_at)
     changed = dataclasses.replace(
         order,
         fulfilled_at=order.fulfilled_at or update.fulfilled_at,
-        carrier=update.carrier or order.carrier,
+        carrier=(order.carrier or update.carrier) if late else (update.carrier or order.carrier),
         tracking_numbers=numbers,
     )
     if update.scan is not None and cases.add_tracking_event(order.number, update.scan):
@@ -149,9 +195,16 @@ def _apply_refund(cases: CaseRepository, record: RefundRecord, now: datetime) ->
     order = _stored_order(cases, record.order_shopify_id)
     if order is None:
         return f"unknown order {record.order_shopify_id}: refund not stored"
-    if record.refund in order.refunds:
+    refund = record.refund
+    if refund in order.refunds or (
+        refund.shopify_id and refund.shopify_id in {r.shopify_id for r in order.refunds}
+    ):
         return f"refund of order {order.number} already stored"
-    cases.save_order(dataclasses.replace(order, refunds=(*order.refunds, record.refund)), None, now)
+    if refund.shopify_id:  # by id: it replaces a refunded total an export gave
+        changed = with_stored_refunds(dataclasses.replace(order, refunds=(refund,)), order)
+    else:
+        changed = dataclasses.replace(order, refunds=(*order.refunds, refund))
+    cases.save_order(changed, None, now)
     return f"refund of {record.refund.amount} on order {order.number} stored"
 
 
@@ -162,6 +215,14 @@ def _apply_dispute(
     dispute = dataclasses.replace(dispute, order_number=number)
     stored = cases.dispute(dispute.dispute_id)
     case_id = stored[1] if stored is not None else None
+    if stored is not None:
+        if is_stale(dispute.shopify_updated_at, stored[0].shopify_updated_at):
+            return (
+                f"dispute {dispute.dispute_id} unchanged: the payload is older than the stored one",
+                case_id,
+            )
+        version = latest(dispute.shopify_updated_at, stored[0].shopify_updated_at)
+        dispute = dataclasses.replace(dispute, shopify_updated_at=version)
     if stored is not None and stored[0] == dataclasses.replace(dispute, order_shopify_id=""):
         return f"dispute {dispute.dispute_id} unchanged", case_id
     if case_id is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aftersales.adapters.db.users import users_unit_of_work
+from aftersales.adapters.files import private_folder
 from aftersales.adapters.passwords import password_hasher
 from aftersales.ports import PasswordHasher
 from aftersales.services.routing import RoutingKit
@@ -49,7 +50,7 @@ def _stored_secret(path: Path) -> str:
     """The data folder's session key, made once: restarting the server keeps everyone signed in."""
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_urlsafe(48)
     # created with mode 0600 in one step, so the key is never readable by others
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -4,7 +4,9 @@ The signature is checked on the raw body, in constant time, before anything is p
 forged, unsigned or altered delivery gets 401 and changes nothing. Each delivery is applied
 once: its X-Shopify-Webhook-Id is stored with its effects, and a repeat is answered 200 with
 nothing done. A topic the desk does not act on is acknowledged (200) so Shopify stops
-retrying it.
+retrying it. A payload older than what is stored is recorded and answered 200, changing
+nothing. A payload the desk cannot read (not JSON, nested too deep, a value out of range) is
+422, one that contradicts the stored orders 409: never a 500, which Shopify would retry.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from aftersales.adapters.shopify_webhooks import WebhookPayloadError, read_payload, signature_is_valid
+from aftersales.domain.shop_events import ConflictingOrder
 from aftersales.services.shopify_events import Delivery, DeliveryResult, handle_delivery
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
@@ -56,7 +59,10 @@ async def shopify_webhook(
         shop=(x_shopify_shop_domain or "").strip()[:255],
         event=_event(x_shopify_topic.strip().lower(), body),
     )
-    result = await run_in_threadpool(_handle, web, delivery)
+    try:
+        result = await run_in_threadpool(_handle, web, delivery)
+    except ConflictingOrder as error:
+        raise ApiError(409, "conflict", f"the {delivery.topic} payload cannot be stored: {error}") from None
     return {"webhook_id": delivery.webhook_id, "duplicate": result.duplicate, "outcome": result.outcome}
 
 
@@ -80,7 +86,9 @@ async def _body(request: Request) -> bytes:
 def _event(topic: str, body: bytes) -> Any:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:  # the parser recurses once per level: 1,000 levels exhaust it
+        raise ApiError(422, "bad_payload", f"the {topic} body is nested too deeply") from None
+    except ValueError as error:  # not JSON, not UTF-8, or an integer of over 4,300 digits
         raise ApiError(422, "bad_payload", f"the {topic} body is not JSON: {error}") from None
     try:
         return read_payload(topic, payload)

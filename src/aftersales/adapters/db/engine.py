@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from aftersales.adapters.files import PRIVATE_FILE, make_private, private_folder
 from aftersales.domain.errors import ConfigError
 
 # Execution option of a connection whose transactions will write (see _sqlite_engine).
@@ -43,7 +45,7 @@ def _psycopg(url: str) -> str:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_database(Path(path))
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -67,6 +69,20 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _private_database(path: Path) -> None:
+    """The database file made 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the database's permissions), in a 0700 folder; one an older desk made readable by
+    all is made private."""
+    private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # an empty database
+    except FileExistsError:
+        for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            make_private(file)
+    except OSError:
+        return  # a read-only folder: SQLite says what is wrong when it opens the file
 
 
 def transactions(

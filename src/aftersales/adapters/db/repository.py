@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
+from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -31,6 +32,7 @@ from aftersales.domain.orders import (
 )
 from aftersales.domain.outgoing import OutgoingMail, QueuedMail
 from aftersales.domain.routes import Route
+from aftersales.domain.shop_events import OrderWriteConflict
 
 # Attachments larger than this keep their metadata but not their content.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -83,12 +85,32 @@ _ADD_TRACKING_EVENT = {
     .returning(t.fulfillment_events.c.id)
     for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_ADD_ORDER = insert(t.orders).returning(t.orders.c.id)
+# an order another transaction has just made (or whose Shopify id another order holds) is a
+# conflict for the caller to retry, not an IntegrityError
+_ADD_ORDER = {
+    name: dialect_insert(t.orders).on_conflict_do_nothing().returning(t.orders.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _UPDATE_ORDER = update(t.orders).where(t.orders.c.id == bindparam("order_id_"))
 _DROP_ORDER_LINES = delete(t.order_lines).where(t.order_lines.c.order_id == bindparam("order_id_"))
-_DROP_REFUNDS = delete(t.refunds).where(t.refunds.c.order_id == bindparam("order_id_"))
+# refunds by Shopify id are the shop's records and are never dropped; a refunded total
+# without an id (an export's) is replaced by the next write of the order
+_DROP_REFUNDS = delete(t.refunds).where(
+    t.refunds.c.order_id == bindparam("order_id_"), t.refunds.c.shopify_id.is_(None)
+)
 _ADD_ORDER_LINES = insert(t.order_lines)
 _ADD_REFUNDS = insert(t.refunds)
+
+
+def _put_refunds(dialect_insert: Any) -> Any:
+    statement = dialect_insert(t.refunds)
+    return statement.on_conflict_do_update(
+        index_elements=[t.refunds.c.order_id, t.refunds.c.shopify_id],
+        set_={name: statement.excluded[name] for name in ("amount", "at", "reason")},
+    )
+
+
+_PUT_REFUNDS = {"postgresql": _put_refunds(pg_insert), "sqlite": _put_refunds(sqlite_insert)}
 _QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at).where(
     t.cases.c.id == bindparam("case_id_")
 )
@@ -274,15 +296,13 @@ class SqlCaseRepository:
         if changed:
             stale = [known[o.number] for o, _ in changed]
             self.db.execute(delete(t.order_lines).where(t.order_lines.c.order_id.in_(stale)))
-            self.db.execute(delete(t.refunds).where(t.refunds.c.order_id.in_(stale)))
+            self.db.execute(
+                delete(t.refunds).where(t.refunds.c.order_id.in_(stale), t.refunds.c.shopify_id.is_(None))
+            )
         lines = [{"order_id": known[o.number], **dataclasses.asdict(i)} for o, _ in orders for i in o.items]
-        refunds = [
-            {"order_id": known[o.number], **dataclasses.asdict(r)} for o, _ in orders for r in o.refunds
-        ]
         if lines:
             self.db.execute(_ADD_ORDER_LINES, lines)
-        if refunds:
-            self.db.execute(_ADD_REFUNDS, refunds)
+        self._save_refunds([(known[o.number], r) for o, _ in orders for r in o.refunds])
 
     def policy_versions(self) -> list[tuple[datetime, str]]:
         rows = self.db.execute(
@@ -299,7 +319,10 @@ class SqlCaseRepository:
         values = _order_values(order) | buyer | {"updated_at": at}
         existing = self.db.execute(_ORDER_ID, {"number": order.number}).scalar()
         if existing is None:
-            order_id = self.db.execute(_ADD_ORDER, values).scalar_one()
+            made = self.db.execute(_ADD_ORDER[self.db.dialect.name], values).scalar()
+            if made is None:  # made meanwhile by another transaction, or its id taken
+                raise OrderWriteConflict(f"order {order.number} was written by another delivery meanwhile")
+            order_id = made
         else:
             order_id = existing
             self.db.execute(_UPDATE_ORDER, values | {"order_id_": order_id})
@@ -308,9 +331,19 @@ class SqlCaseRepository:
         if order.items:
             lines = [{"order_id": order_id, **dataclasses.asdict(item)} for item in order.items]
             self.db.execute(_ADD_ORDER_LINES, lines)
-        if order.refunds:
-            refunds = [{"order_id": order_id, **dataclasses.asdict(r)} for r in order.refunds]
-            self.db.execute(_ADD_REFUNDS, refunds)
+        self._save_refunds([(order_id, r) for r in order.refunds])
+
+    def _save_refunds(self, refunds: Sequence[tuple[int, Refund]]) -> None:
+        """Refunds with a Shopify id stored once (a repeat updates it), others added."""
+        rows = [
+            {"order_id": order_id, **dataclasses.asdict(r) | {"shopify_id": r.shopify_id or None}}
+            for order_id, r in refunds
+        ]
+        by_id = [row for row in rows if row["shopify_id"]]
+        if by_id:
+            self.db.execute(_PUT_REFUNDS[self.db.dialect.name], by_id)
+        if len(by_id) < len(rows):
+            self.db.execute(_ADD_REFUNDS, [row for row in rows if not row["shopify_id"]])
 
     # ---------------------------------------------------------------- cases
     def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
@@ -406,6 +439,7 @@ class SqlCaseRepository:
                 "evidence_sent_on",
                 "initiated_at",
                 "finalized_on",
+                "shopify_updated_at",
             )
         } | {"case_id": case_id, "updated_at": at}
         changed = self.db.execute(
@@ -556,13 +590,15 @@ class SqlCaseRepository:
         return self.db.execute(statement.returning(table.c.id)).first() is not None
 
     def save_attachment(self, meta: AttachmentMeta, content: bytes) -> str:
-        """Content addressed by hash under the data folder; too large: metadata only."""
+        """Content addressed by hash under the data folder, written whole (atomically, 0600);
+        a copy that does not match its hash (torn by a crash) is written again. Too large:
+        metadata only."""
         if len(content) > MAX_ATTACHMENT_BYTES:
             return ""
         path = self.attachments_dir / meta.sha256[:2] / meta.sha256
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        if not holds(path, meta.sha256, len(content)):
+            private_folder(path.parent)
+            write_atomically(path, content)
         return str(path)
 
     # ---------------------------------------------------------------- reading a case
@@ -715,7 +751,7 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
         items=tuple(
             LineItem(i["sku"], i["title"], i["variant"], i["quantity"], i["price"], i["gtin"]) for i in lines
         ),
-        refunds=tuple(Refund(r["amount"], r["at"], r["reason"]) for r in refunds),
+        refunds=tuple(Refund(r["amount"], r["at"], r["reason"], r["shopify_id"] or "") for r in refunds),
         currency=row["currency"],
         total=row["total"],
         policy_version=row["policy_version"],
@@ -723,6 +759,7 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
         financial_status=row["financial_status"],
         shipping_address=_address_from(row["shipping_address"]),
         billing_address=_address_from(row["billing_address"]),
+        shopify_updated_at=row["shopify_updated_at"],
     )
 
 

@@ -65,6 +65,9 @@ orders = Table(
     # Address fields by name; SQL NULL (not JSON null) when the source gave no address
     Column("shipping_address", JSON(none_as_null=True), nullable=True),
     Column("billing_address", JSON(none_as_null=True), nullable=True),
+    # the shop's own updated_at of the payload the row was last written from: an older
+    # payload changes nothing (migration 0009)
+    Column("shopify_updated_at", UtcDateTime, nullable=True),
 )
 
 order_lines = Table(
@@ -88,6 +91,10 @@ refunds = Table(
     Column("amount", Money, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("reason", String(200), nullable=False, default=""),
+    # Shopify's refund id: a refund is stored once and never removed by an order payload;
+    # None for a refund without one (an export's refunded total), replaced by the next import
+    Column("shopify_id", String(64), nullable=True),
+    UniqueConstraint("order_id", "shopify_id"),
 )
 
 cases = Table(
@@ -306,6 +313,7 @@ disputes = Table(
     Column("initiated_at", UtcDateTime),
     Column("finalized_on", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("shopify_updated_at", UtcDateTime, nullable=True),  # of the payload (migration 0009)
 )
 
 # --- policy texts, mail bookkeeping, reviews (migration 0005) ---

@@ -1,0 +1,107 @@
+"""Files the desk writes: whole or not at all, and private to the user who runs it.
+
+A file is written to a temporary file in its own folder, flushed to disk, then renamed over its
+name, so a crash or a full disk leaves the old file or none, never half of one. The desk's
+folders are 0700 and its files 0600: the data folder holds customers' mail and attachments,
+password hashes and the session key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+_CHUNK = 1024 * 1024
+
+
+def private_folder(path: Path) -> Path:
+    """``path``, made with any missing parents as 0700 folders (``Path.mkdir`` gives only the
+    last one the mode); folders already there are left as they are."""
+    for folder in reversed([path, *path.parents]):
+        if not folder.is_dir():
+            folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+    return path
+
+
+def write_atomically(path: Path, data: bytes, mode: int | None = PRIVATE_FILE) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it: written, fsynced, given
+    ``mode``, then renamed over ``path``. ``mode=None`` gives an ordinary new file's
+    permissions (what the umask allows), for a file the user asked for outside the data
+    folder. The folder must exist; an OSError leaves no temporary file behind."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, _mode(mode))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def holds(path: Path, sha256: str, size: int) -> bool:
+    """Whether ``path`` is a whole copy of the content with this SHA-256 and size (a file
+    torn by a crash or a full disk is not)."""
+    try:
+        if path.stat().st_size != size:
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == sha256
+
+
+def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Take group and other access away from a file or folder the desk made earlier (an
+    older desk made them readable by all); one it does not own is left alone."""
+    try:
+        current = path.stat().st_mode & 0o777
+        if current & 0o077:
+            os.chmod(path, current & mode)
+    except OSError:
+        return
+
+
+def _mode(mode: int | None) -> int:
+    """``mode``, or an ordinary new file's (private where the umask cannot be read)."""
+    if mode is not None:
+        return mode
+    umask = _umask()
+    return 0o666 & ~(umask if umask is not None else 0o077)
+
+
+def _umask() -> int | None:
+    """The process's umask, read without changing it (Linux); None where it cannot be read.
+    ``os.umask`` would set it for a moment, racing every other thread creating a file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the renamed file, so the rename survives a power cut."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
