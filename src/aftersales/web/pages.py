@@ -23,6 +23,7 @@ from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AttachmentMeta
+from aftersales.domain.permissions import Action, may, may_refund, statuses_offered
 from aftersales.domain.routes import Route
 from aftersales.services.accounts import authenticate
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
@@ -168,7 +169,11 @@ def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, probl
         "card": card,
         # a draft written now, so its times are still ahead; once answered, the agent writes
         "draft": card["first_reply"] if card and not replied else "",
-        "statuses": [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]],
+        "statuses": statuses_offered(
+            user.role, case["route"], [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]]
+        ),
+        "may_decide": may(user.role, Action.DECIDE, case["route"]),
+        "may_refund": may_refund(user.role, case["route"]),
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
