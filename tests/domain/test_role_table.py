@@ -92,7 +92,12 @@ def test_who_may_record_which_decision(
 
 STATUSES = [
     # role, route, status, refusal
-    (Role.FRONTLINE, CB, "resolved", "frontline may not resolve a chargeback_risk case: its lead decides that"),
+    (
+        Role.FRONTLINE,
+        CB,
+        "resolved",
+        "frontline may not resolve a chargeback_risk case: its lead decides that",
+    ),
     (Role.FRONTLINE, CB, "closed", "frontline may not close a chargeback_risk case: its lead decides that"),
     (
         Role.FRONTLINE,
@@ -104,10 +109,20 @@ STATUSES = [
     (Role.FRONTLINE, DELAY, "resolved", None),
     (Role.FRONTLINE, DELAY, "waiting_on_customer", None),
     (Role.MARKETING, CB, "closed", "marketing may not close a chargeback_risk case: its lead decides that"),
-    (Role.MARKETING, DELAY, "resolved", "marketing may not resolve a shipping_delay case: its lead decides that"),
+    (
+        Role.MARKETING,
+        DELAY,
+        "resolved",
+        "marketing may not resolve a shipping_delay case: its lead decides that",
+    ),
     (Role.MARKETING, REVIEW, "closed", None),
     (Role.SUPPLY_CHAIN, DAMAGE, "resolved", None),
-    (Role.SUPPLY_CHAIN, CB, "resolved", "supply_chain may not resolve a chargeback_risk case: its lead decides that"),
+    (
+        Role.SUPPLY_CHAIN,
+        CB,
+        "resolved",
+        "supply_chain may not resolve a chargeback_risk case: its lead decides that",
+    ),
     (Role.SUPPLY_CHAIN, CB, "open", None),
     *((role, CB, status, None) for role in FULL for status in ("resolved", "closed", "waiting_on_customer")),
 ]

@@ -7,7 +7,9 @@ so the web desk and the command line show the same reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from aftersales.domain.errors import InputError
@@ -31,10 +33,41 @@ class User:
     active: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class DeskSession:
+    """A signed-in browser: stored on the server, named by the hash of its cookie's token."""
+
+    user: User
+    csrf_token: str
+    last_seen_at: datetime
+
+
 MIN_PASSWORD_LENGTH = 10
 MAX_EMAIL_LENGTH = 320  # the column's width: the longest address RFC 5321 allows
 MAX_NAME_LENGTH = 200
 MAX_TOKEN_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """At most ``limit`` failed sign-ins within ``window``; after that every attempt, even
+    with the right password, waits until the oldest of them has left the window."""
+
+    limit: int
+    window: timedelta
+
+
+ACCOUNT_THROTTLE = Throttle(limit=5, window=timedelta(minutes=15))  # one e-mail address typed
+ADDRESS_THROTTLE = Throttle(limit=20, window=timedelta(minutes=15))  # one client address
+
+
+def wait_after_failures(failures: Iterable[datetime], throttle: Throttle, now: datetime) -> timedelta | None:
+    """How long the next attempt must wait, or None when it may go ahead."""
+    recent = sorted((at for at in failures if at > now - throttle.window), reverse=True)
+    if len(recent) < throttle.limit:
+        return None
+    return recent[throttle.limit - 1] + throttle.window - now
+
 
 def refusal_to_manage_users(role: Role) -> str | None:
     if role is not Role.ADMIN:
