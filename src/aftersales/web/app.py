@@ -32,7 +32,7 @@ from aftersales.ports import PasswordHasher
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, errors, pages, review_pages, webhooks
+from aftersales.web import api, errors, pages, review_pages, user_pages, webhooks
 from aftersales.web.access_log import AccessLog
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
@@ -77,6 +77,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(packet_router)
     app.include_router(review_pages.router)
+    app.include_router(user_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])

@@ -7,6 +7,7 @@ Every API error is ``{"error": {"status": 404, "code": "not_found", "message": "
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
 
 log = logging.getLogger("aftersales.web")
+_PACKAGE = f"{os.sep}aftersales{os.sep}"  # the frames of our own code: where it went wrong
 
 
 class ApiError(Exception):
@@ -119,7 +121,8 @@ def log_unexpected(method: str, path: str, error: BaseException) -> None:
     """The error's type, where it was raised and a short message that carries no customer data:
     an exception's own text may hold a customer's e-mail or message (a database error quotes
     the values it could not store), so it is left out, with the traceback's frames kept."""
-    frames = "".join(traceback.format_tb(error.__traceback__, limit=-8))
+    ours = [f for f in traceback.extract_tb(error.__traceback__) if _PACKAGE in f.filename]
+    frames = "".join(traceback.format_list(ours[-8:]))
     log.error("unexpected error on %s %s: %s\n%s", method, path, short_description(error), frames.rstrip())
 
 

@@ -54,7 +54,8 @@ def reply(
 
 
 def change_status(web: WebDesk, user: User, case_id: int, status: CaseStatus) -> None:
-    refuse_unless_allowed(user, case_id, refusal_to_change_status(user.role, _route_of(web, case_id), status))
+    refusal = refusal_to_change_status(user.role, _route_of(web, case_id), status)
+    refuse_unless_allowed(user, f"case {case_id}", refusal)
     desk.change_status(web.desk.uow, web.kit, case_id, status, by=author(user), at=web.now())
 
 
@@ -67,14 +68,15 @@ def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amoun
         raise ApiError(422, "invalid_input", missing)
     limit = web.kit.policy.frontline_refund_limit
     refusal = refusal_to_record_decision(user.role, _route_of(web, case_id), decision, amount, limit)
-    refuse_unless_allowed(user, case_id, refusal)
+    refuse_unless_allowed(user, f"case {case_id}", refusal)
     desk.record_decision(web.desk.uow, case_id, decision, by=author(user), at=web.now(), amount=amount)
 
 
-def refuse_unless_allowed(user: User, case_id: int, refusal: str | None) -> None:
-    """403 with the table's reason; the log names the user and case by id, no customer data."""
+def refuse_unless_allowed(user: User, about: str, refusal: str | None) -> None:
+    """403 with the table's reason; the log names the user and the case by id, and the
+    refusal's words (a role, a route, an amount): no customer data."""
     if refusal:
-        log.warning("role refusal: user id %s (%s) on case %s: %s", user.id, user.role, case_id, refusal)
+        log.warning("role refusal: user id %s (%s) on %s: %s", user.id, user.role, about, refusal)
         raise ApiError(403, "forbidden", refusal)
 
 
