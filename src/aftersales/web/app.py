@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import threading
 import time
@@ -38,7 +37,6 @@ from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
 
-log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
 FORM_COOKIE = "aftersales_form"  # the anonymous CSRF token of the sign-in and contact forms
 HANDLER_THREADS = 4  # below the connection pool's 5
@@ -180,8 +178,8 @@ class _Jobs:
     def run_once(self) -> None:
         try:
             tick(self.web.desk.uow, self.web.kit, self.web.now())
-        except Exception:
-            log.exception("the SLA tick failed; trying again in %s s", self.seconds)
+        except Exception as error:  # logged without its text, which may quote customer data
+            errors.log_failure(f"the SLA tick failed; trying again in {self.seconds} s", error)
         started = time.monotonic()
         if (
             self.review_requests_ran is not None
@@ -195,5 +193,5 @@ class _Jobs:
                 usage_days=self.web.kit.policy.review_request_days,
                 now=self.web.now(),
             )
-        except Exception:
-            log.exception("the review-request job failed; trying again in an hour")
+        except Exception as error:
+            errors.log_failure("the review-request job failed; trying again in an hour", error)

@@ -118,12 +118,16 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 
 
 def log_unexpected(method: str, path: str, error: BaseException) -> None:
+    log_failure(f"unexpected error on {method} {path}", error)
+
+
+def log_failure(what: str, error: BaseException) -> None:
     """The error's type, where it was raised and a short message that carries no customer data:
     an exception's own text may hold a customer's e-mail or message (a database error quotes
-    the values it could not store), so it is left out, with the traceback's frames kept."""
+    the values it could not store), so it is left out, with our code's frames kept."""
     ours = [f for f in traceback.extract_tb(error.__traceback__) if _PACKAGE in f.filename]
     frames = "".join(traceback.format_list(ours[-8:]))
-    log.error("unexpected error on %s %s: %s\n%s", method, path, short_description(error), frames.rstrip())
+    log.error("%s: %s\n%s", what, short_description(error), frames.rstrip())
 
 
 def short_description(error: BaseException) -> str:
