@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -37,6 +38,7 @@ from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
 
+log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
 FORM_COOKIE = "aftersales_form"  # the anonymous CSRF token of the sign-in and contact forms
 HANDLER_THREADS = 4  # below the connection pool's 5
