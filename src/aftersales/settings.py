@@ -70,6 +70,7 @@ class Settings:
     mail_backfill_days: int = 14  # on the first poll, fetch mail this many days back
     mail_poll_seconds: float = 60.0  # how often `aftersales serve` polls the inbox
     smtp: MailServer | None = None  # sends replies and acknowledgements
+    secure_cookies: bool = False  # mark cookies Secure even when the request came over plain HTTP
 
     @property
     def database(self) -> str:
@@ -166,4 +167,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         mail_backfill_days=int(_number(environ, "AFTERSALES_MAIL_BACKFILL_DAYS", 14)),
         mail_poll_seconds=_number(environ, "AFTERSALES_MAIL_POLL_SECONDS", 60.0),
         smtp=_mail_server(environ, "SMTP"),
+        secure_cookies=_flag(environ, "AFTERSALES_SECURE_COOKIES"),
     )
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = (environ.get(name) or "0").strip().lower()
+    if raw not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{name}={raw!r}: use 1 or 0")
+    return raw in {"1", "true", "yes"}

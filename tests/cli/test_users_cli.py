@@ -148,3 +148,36 @@ def test_a_revoked_token_no_longer_names_its_user(env: Env, tmp_path: Path) -> N
 
     assert result.stdout == "revoked every API token of ana@example.com\n"
     assert holder_of(token, tmp_path) is None
+
+
+def test_disable_enable_set_role_and_set_password_control_an_account(env: Env, tmp_path: Path) -> None:
+    add_ana(env)
+    token = ok(env, "token", "add", "ana@example.com", "--name", "sync").stdout.strip()
+
+    ok(env, "user", "set-role", "ana@example.com", "operations")
+    assert holder_of(token, tmp_path).role is Role.OPERATIONS  # type: ignore[union-attr]
+
+    ok(env, "user", "disable", "ana@example.com")
+    assert holder_of(token, tmp_path) is None
+    listed = json.loads(ok(env, "user", "list", "--json").stdout)
+    assert listed[0]["active"] is False
+
+    ok(env, "user", "enable", "ana@example.com")
+    assert json.loads(ok(env, "user", "list", "--json").stdout)[0]["active"] is True
+    assert holder_of(token, tmp_path) is None  # tokens revoked at disable stay revoked
+
+    done = ok(
+        env, "user", "set-password", "ana@example.com", "--password-stdin", given="a new long password\n"
+    )
+    assert "signed out everywhere" in done.stdout
+
+
+def test_set_password_refuses_a_short_one_and_an_unknown_user(env: Env) -> None:
+    add_ana(env)
+
+    short = invoke(env, "user", "set-password", "ana@example.com", "--password-stdin", given="short\n")
+    unknown = invoke(env, "user", "disable", "nobody@example.com")
+
+    assert isinstance(short.exception, InputError)
+    assert isinstance(unknown.exception, InputError)
+    assert "no user with the e-mail nobody@example.com" in str(unknown.exception)

@@ -1,11 +1,10 @@
-"""Who may do what: the permission rules as tables, and the checks on a new account.
+"""Who manages users, and the checks on a new account (what each role may do to a case is
+tests/domain/test_role_table.py).
 
 Each rule returns None when the move is allowed, else the sentence a person reads.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 import pytest
 
@@ -13,14 +12,9 @@ from aftersales.domain.accounts import (
     Role,
     check_new_password,
     normalised_email,
-    refusal_to_change_status,
     refusal_to_manage_users,
-    refusal_to_record_decision,
 )
 from aftersales.domain.errors import InputError
-
-LIMIT = Decimal("50.00")
-EVERY_ROLE_BUT_FRONTLINE = [r for r in Role if r is not Role.FRONTLINE]
 
 
 def test_the_six_roles() -> None:
@@ -32,82 +26,6 @@ def test_the_six_roles() -> None:
         "marketing",
         "admin",
     ]
-
-
-@pytest.mark.parametrize(
-    ("role", "amount", "expected"),
-    [
-        pytest.param(
-            Role.FRONTLINE,
-            Decimal("120"),
-            "a refund of $120.00 is above the frontline limit of $50.00: ask operations",
-            id="frontline_above_the_limit_case",
-        ),
-        pytest.param(
-            Role.FRONTLINE,
-            Decimal("50.01"),
-            "a refund of $50.01 is above the frontline limit of $50.00: ask operations",
-            id="frontline_a_cent_above_case",
-        ),
-        pytest.param(
-            Role.FRONTLINE,
-            Decimal("1250.5"),
-            "a refund of $1,250.50 is above the frontline limit of $50.00: ask operations",
-            id="frontline_thousands_are_grouped_case",
-        ),
-        pytest.param(Role.FRONTLINE, Decimal("50.00"), None, id="frontline_at_the_limit_case"),
-        pytest.param(Role.FRONTLINE, Decimal("0"), None, id="frontline_nothing_to_pay_case"),
-        pytest.param(Role.FRONTLINE, None, None, id="frontline_no_amount_case"),
-        *(
-            pytest.param(role, Decimal("5000"), None, id=f"{role}_above_the_limit_case")
-            for role in EVERY_ROLE_BUT_FRONTLINE
-        ),
-    ],
-)
-def test_who_may_record_a_decision(role: Role, amount: Decimal | None, expected: str | None) -> None:
-    assert refusal_to_record_decision(role, amount, LIMIT) == expected
-
-
-FRONTLINE_CHARGEBACK_REFUSAL = "frontline may not set a chargeback_risk case to {}: its lead decides that"
-
-
-@pytest.mark.parametrize(
-    ("role", "route", "to_status", "expected"),
-    [
-        pytest.param(
-            Role.FRONTLINE,
-            "chargeback_risk",
-            "resolved",
-            FRONTLINE_CHARGEBACK_REFUSAL.format("resolved"),
-            id="frontline_resolves_a_chargeback_case",
-        ),
-        pytest.param(
-            Role.FRONTLINE,
-            "chargeback_risk",
-            "closed",
-            FRONTLINE_CHARGEBACK_REFUSAL.format("closed"),
-            id="frontline_closes_a_chargeback_case",
-        ),
-        pytest.param(
-            Role.FRONTLINE,
-            "chargeback_risk",
-            "waiting_on_customer",
-            None,
-            id="frontline_waits_on_a_chargeback_customer_case",
-        ),
-        pytest.param(Role.FRONTLINE, "chargeback_risk", "open", None, id="frontline_opens_a_chargeback_case"),
-        pytest.param(
-            Role.FRONTLINE, "shipping_delay", "resolved", None, id="frontline_resolves_a_delay_case"
-        ),
-        pytest.param(Role.FRONTLINE, "damaged_item", "closed", None, id="frontline_closes_a_damage_case"),
-        *(
-            pytest.param(role, "chargeback_risk", "resolved", None, id=f"{role}_resolves_a_chargeback_case")
-            for role in EVERY_ROLE_BUT_FRONTLINE
-        ),
-    ],
-)
-def test_who_may_change_a_status(role: Role, route: str, to_status: str, expected: str | None) -> None:
-    assert refusal_to_change_status(role, route, to_status) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Desk users and API tokens: `add_user`, `authenticate`, `issue_token`, `user_for_token`.
+"""Desk users, sessions and API tokens: `add_user`, `authenticate`, `sign_in_attempt`, the
+sessions, account control, `issue_token`, `user_for_token`.
 
 Given an emptied users table, when an account is added, signed in to or given a token, then
 exactly these rows are stored. Runs on SQLite, and on PostgreSQL when configured, through the
@@ -25,7 +26,14 @@ from aftersales.services.accounts import (
     TOKEN_PREFIX,
     add_user,
     authenticate,
+    disable_user,
+    end_session,
     issue_token,
+    session_for,
+    set_password,
+    set_role,
+    sign_in_attempt,
+    start_session,
     user_for_token,
     user_with_email,
 )
@@ -38,10 +46,10 @@ CHEAP = Argon2Hasher(time_cost=1, memory_cost=8)
 
 @pytest.fixture
 def users(engine: Engine) -> Users:
-    """A unit-of-work factory over emptied users and api_tokens tables."""
+    """A unit-of-work factory over emptied users, sessions, api_tokens and sign-in failures."""
     with engine.begin() as connection:
-        connection.execute(schema.api_tokens.delete())
-        connection.execute(schema.users.delete())
+        for table in (schema.api_tokens, schema.sessions, schema.sign_in_failures, schema.users):
+            connection.execute(table.delete())
     return users_unit_of_work(engine)
 
 
@@ -365,3 +373,90 @@ def test_the_hasher_wants_an_unreadable_or_weaker_hash_replaced() -> None:
     assert CHEAP.needs_rehash("not a hash") is True
     assert CHEAP.needs_rehash(Argon2Hasher(time_cost=2, memory_cost=8).hash(PASSWORD)) is True
     assert CHEAP.needs_rehash(CHEAP.hash(PASSWORD)) is False
+
+
+# ---------------------------------------------------------------- sessions and account control
+
+
+def session_of(users: Users, token: str, at: datetime = AT) -> User | None:
+    with users() as repo:
+        found = session_for(repo, token, at)
+    return found.user if found else None
+
+
+def test_a_session_lives_until_it_ends_or_expires_and_only_its_hash_is_stored(users: Users) -> None:
+    ana = new_user(users)
+    with users() as repo:
+        token, session = start_session(repo, ana, AT)
+
+    assert session_of(users, token) == ana
+    assert [r["id"] for r in rows(users, schema.sessions)] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert session.csrf_token != token
+    assert session_of(users, token, AT + timedelta(days=14)) is None  # expired
+    assert session_of(users, token + "x") is None
+    with users() as repo:
+        end_session(repo, token)
+    assert session_of(users, token) is None
+    assert rows(users, schema.sessions) == []
+
+
+def test_disable_role_and_password_changes_end_every_session_of_the_user(users: Users) -> None:
+    ana, bo = new_user(users), new_user(users, "bo@example.com")
+
+    def start(user: User) -> str:
+        with users() as repo:
+            return start_session(repo, user, AT)[0]
+
+    bo_token = start(bo)
+    for change in (
+        lambda repo: set_role(repo, ana.email, Role.OPERATIONS),
+        lambda repo: set_password(repo, CHEAP, ana.email, "another long password"),
+        lambda repo: disable_user(repo, ana.email, AT),
+    ):
+        laptop, phone = start(ana), start(ana)
+        with users() as repo:
+            change(repo)
+        assert session_of(users, laptop) is None
+        assert session_of(users, phone) is None
+    assert session_of(users, bo_token) == bo  # nobody else is signed out
+
+
+def test_the_last_active_admin_can_be_neither_disabled_nor_demoted(users: Users) -> None:
+    boss = new_user(users, "boss@example.com", Role.ADMIN)
+
+    for change in (
+        lambda repo: disable_user(repo, boss.email, AT),
+        lambda repo: set_role(repo, boss.email, Role.FOUNDER),
+    ):
+        with pytest.raises(InputError, match="last active admin"), users() as repo:
+            change(repo)
+
+    new_user(users, "second@example.com", Role.ADMIN)
+    with users() as repo:
+        set_role(repo, boss.email, Role.FOUNDER)
+
+
+def attempt(users: Users, email: str, password: str, at: datetime, address: str = "10.0.0.7") -> Any:
+    with users() as repo:
+        return sign_in_attempt(repo, CHEAP, email=email, password=password, address=address, at=at)
+
+
+def test_five_failures_hold_the_account_fifteen_minutes_from_the_oldest(users: Users) -> None:
+    ana = new_user(users)
+    for minute in range(5):
+        failed = attempt(users, ana.email, "wrong", AT + timedelta(minutes=minute))
+        assert (failed.user, failed.failed_user_id, failed.retry_after) == (None, ana.id, None)
+
+    held = attempt(users, ana.email, PASSWORD, AT + timedelta(minutes=10))
+    assert held.user is None
+    assert held.retry_after == timedelta(minutes=5)  # the oldest failure leaves at 15
+    assert attempt(users, ana.email, PASSWORD, AT + timedelta(minutes=15, seconds=1)).user == ana
+    assert rows(users, schema.sign_in_failures) == []  # a good sign-in forgets them
+
+
+def test_failures_keep_no_e_mail_address_in_clear(users: Users) -> None:
+    attempt(users, "Stranger@Example.com", "guess", AT)
+
+    (row,) = rows(users, schema.sign_in_failures)
+    assert row["account"] == hashlib.sha256(b"stranger@example.com").hexdigest()
+    assert row["address"] == "10.0.0.7"

@@ -181,7 +181,8 @@ ROLE_BOUNDARIES = [
     (Role.OPERATIONS, WHERE_IS, ("decision", {"decision": "full refund", "amount": "120"}), 200),
     (Role.FRONTLINE, CHARGEBACK, ("status", {"status": "closed"}), 403),
     (Role.FRONTLINE, CHARGEBACK, ("status", {"status": "resolved"}), 403),
-    (Role.FRONTLINE, CHARGEBACK, ("status", {"status": "waiting_on_customer"}), 200),
+    (Role.FRONTLINE, CHARGEBACK, ("status", {"status": "waiting_on_customer"}), 403),
+    (Role.FRONTLINE, CHARGEBACK, ("status", {"status": "open"}), 200),
     (Role.FOUNDER, CHARGEBACK, ("status", {"status": "closed"}), 200),
     (Role.FRONTLINE, WHERE_IS, ("status", {"status": "resolved"}), 200),
 ]

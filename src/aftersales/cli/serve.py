@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -54,7 +55,15 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
     if workers == 1:
         app = create_app(settings, tick_seconds=tick_seconds or None)
         _poll_mail(settings, app.state.web)
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=log_config(),
+            access_log=False,
+            proxy_headers=False,
+        )
         return
     # This process migrates the embedded database and makes the session key before the
     # workers start (so they never race to), then ticks the clocks and polls the inbox for
@@ -70,8 +79,26 @@ def serve(settings: Settings, host: str, port: int, tick_seconds: float, workers
         host=host,
         port=port,
         log_level="warning",
+        log_config=log_config(),
+        access_log=False,  # ours (aftersales.access) leaves out query strings
         proxy_headers=False,
     )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the desk's own on standard error: the access log
+    (``aftersales.access``, one line per request), failed sign-ins, role refusals, errors."""
+    from uvicorn.config import LOGGING_CONFIG  # imported here: only this command needs it
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["aftersales"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["aftersales"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "aftersales",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["aftersales"] = {"handlers": ["aftersales"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _poll_mail(settings: Settings, web: WebDesk) -> None:

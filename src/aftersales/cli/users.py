@@ -12,7 +12,15 @@ import click
 from aftersales.adapters.db.users import SqlUserRepository, users_unit_of_work
 from aftersales.adapters.passwords import password_hasher
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, normalised_email
-from aftersales.services.accounts import add_user, issue_token, user_with_email
+from aftersales.services.accounts import (
+    add_user,
+    disable_user,
+    enable_user,
+    issue_token,
+    set_password,
+    set_role,
+    user_with_email,
+)
 from aftersales.settings import Settings
 from aftersales.wiring import open_desk
 
@@ -22,9 +30,9 @@ def user() -> None:
     """Desk users: who may sign in to the web desk, and with which role.
 
     \b
-    Roles: frontline, operations, founder, supply_chain, marketing, admin. Frontline may not
-    record a decision above the policy's frontline refund limit, nor resolve or close a
-    chargeback_risk case; only an admin manages users.
+    Roles: frontline, operations, founder, supply_chain, marketing, admin. What each may
+    decide, refund, resolve, close and pause, per route, is the table in docs/web.md; only an
+    admin manages users.
     """
 
 
@@ -85,6 +93,79 @@ def list_command(settings: Settings, as_json: bool) -> None:
         click.echo(
             f"{u.id:>4}  {u.email:<32} {u.role:<13} {'yes' if u.active else 'no':<7} {u.name}".rstrip()
         )
+
+
+@user.command("disable")
+@click.argument("email")
+@click.pass_obj
+def disable_command(settings: Settings, email: str) -> None:
+    """Stop the user with EMAIL signing in: their sessions end at once (every browser is
+    signed out) and their API tokens are revoked. `user enable` lets them sign in again.
+
+    \b
+    Example (someone who left):
+      aftersales user disable sam@northwind.example
+    """
+    with _accounts(settings) as users:
+        done = disable_user(users, email, datetime.now(UTC))
+    click.echo(f"disabled {done.email}: signed out everywhere, API tokens revoked")
+
+
+@user.command("enable")
+@click.argument("email")
+@click.pass_obj
+def enable_command(settings: Settings, email: str) -> None:
+    """Let a disabled user with EMAIL sign in again (their old API tokens stay revoked).
+
+    \b
+    Example:
+      aftersales user enable sam@northwind.example
+    """
+    with _accounts(settings) as users:
+        done = enable_user(users, email)
+    click.echo(f"enabled {done.email}")
+
+
+@user.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.pass_obj
+def set_role_command(settings: Settings, email: str, role: str) -> None:
+    """Give the user with EMAIL another ROLE, from their next request on; their browser
+    sessions end, so they sign in again. The last active admin cannot be demoted.
+
+    \b
+    Example:
+      aftersales user set-role sam@northwind.example operations
+    """
+    with _accounts(settings) as users:
+        done = set_role(users, email, Role(role))
+    click.echo(f"{done.email} is now {role}; signed out everywhere")
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+@click.pass_obj
+def set_password_command(settings: Settings, email: str, password_stdin: bool) -> None:
+    """Set a new password for the user with EMAIL (asked for, never an argument); every
+    session of theirs ends.
+
+    \b
+    Examples:
+      aftersales user set-password sam@northwind.example
+      printf '%s\\n' "$PASSWORD" | aftersales user set-password sam@northwind.example --password-stdin
+    """
+    with _accounts(settings) as users:
+        user_with_email(users, email)  # an unknown address is refused before the password is asked for
+    password = _read_password() if password_stdin else _prompt_password()
+    with _accounts(settings) as users:
+        done = set_password(users, password_hasher(), email, password)
+    click.echo(f"new password set for {done.email}; signed out everywhere")
 
 
 @click.group()

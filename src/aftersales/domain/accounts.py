@@ -1,20 +1,18 @@
-"""Desk users, their roles, and what each role may do.
+"""Desk users and their roles; what each role may do to a case is the table in
+``permissions.py``.
 
-A permission rule returns None when the move is allowed, else one sentence a person can read
-("a refund of $120.00 is above the frontline limit of $50.00: ask operations"), so the web
-desk and the command line show the same reason.
+A permission rule returns None when the move is allowed, else one sentence a person can read,
+so the web desk and the command line show the same reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aftersales.domain.cases import CaseStatus
 from aftersales.domain.errors import InputError
-from aftersales.domain.routes import Route
 
 
 class Role(StrEnum):
@@ -35,33 +33,40 @@ class User:
     active: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class DeskSession:
+    """A signed-in browser: stored on the server, named by the hash of its cookie's token."""
+
+    user: User
+    csrf_token: str
+    last_seen_at: datetime
+
+
 MIN_PASSWORD_LENGTH = 10
 MAX_EMAIL_LENGTH = 320  # the column's width: the longest address RFC 5321 allows
 MAX_NAME_LENGTH = 200
 MAX_TOKEN_NAME_LENGTH = 100
 
-# A chargeback threat is the founder's or operations' call to close: a frontline "resolved"
-# would stop its clocks while the bank dispute may still be coming.
-_FRONTLINE_MAY_NOT_SET: Mapping[str, frozenset[str]] = {
-    Route.CHARGEBACK_RISK: frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED}),
-}
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """At most ``limit`` failed sign-ins within ``window``; after that every attempt, even
+    with the right password, waits until the oldest of them has left the window."""
+
+    limit: int
+    window: timedelta
 
 
-def refusal_to_record_decision(role: Role, amount: Decimal | None, frontline_limit: Decimal) -> str | None:
-    """A frontline user may record a decision up to the store's frontline limit; others may
-    record any."""
-    if role is Role.FRONTLINE and amount is not None and amount > frontline_limit:
-        return (
-            f"a refund of {_dollars(amount)} is above the frontline limit of "
-            f"{_dollars(frontline_limit)}: ask operations"
-        )
-    return None
+ACCOUNT_THROTTLE = Throttle(limit=5, window=timedelta(minutes=15))  # one e-mail address typed
+ADDRESS_THROTTLE = Throttle(limit=20, window=timedelta(minutes=15))  # one client address
 
 
-def refusal_to_change_status(role: Role, route: str, to_status: str) -> str | None:
-    if role is Role.FRONTLINE and to_status in _FRONTLINE_MAY_NOT_SET.get(route, frozenset()):
-        return f"frontline may not set a {route} case to {to_status}: its lead decides that"
-    return None
+def wait_after_failures(failures: Iterable[datetime], throttle: Throttle, now: datetime) -> timedelta | None:
+    """How long the next attempt must wait, or None when it may go ahead."""
+    recent = sorted((at for at in failures if at > now - throttle.window), reverse=True)
+    if len(recent) < throttle.limit:
+        return None
+    return recent[throttle.limit - 1] + throttle.window - now
 
 
 def refusal_to_manage_users(role: Role) -> str | None:
@@ -92,7 +97,3 @@ def normalised_email(text: str) -> str:
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-
-
-def _dollars(amount: Decimal) -> str:
-    return f"${amount:,.2f}"

@@ -1,18 +1,24 @@
-"""Desk users and API tokens: adding a user, signing in, issuing and checking tokens."""
+"""Desk users and API tokens: adding a user, signing in (throttled), sessions, issuing and
+checking tokens, and account control (disable, enable, role, password)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aftersales.domain.accounts import (
+    ACCOUNT_THROTTLE,
+    ADDRESS_THROTTLE,
     MAX_NAME_LENGTH,
     MAX_TOKEN_NAME_LENGTH,
+    DeskSession,
     Role,
     User,
     check_new_password,
     normalised_email,
+    wait_after_failures,
 )
 from aftersales.domain.errors import InputError
 from aftersales.ports import PasswordHasher, UserRepository
@@ -95,14 +101,131 @@ def user_with_email(users: UserRepository, email: str) -> User:
 
 
 def set_password(users: UserRepository, hasher: PasswordHasher, email: str, password: str) -> User:
-    """A new password for an existing user; InputError for an unknown e-mail or a short password."""
+    """A new password for an existing user, who is signed out everywhere; InputError for an
+    unknown e-mail or a short password."""
     user = user_with_email(users, email)
     check_new_password(password)
     users.set_password_hash(user.id, hasher.hash(password))
+    users.delete_sessions_of(user.id)
     return user
 
 
+def disable_user(users: UserRepository, email: str, at: datetime) -> User:
+    """The user may no longer sign in: their sessions end and their API tokens are revoked."""
+    user = user_with_email(users, email)
+    _keep_an_admin(users, user, "disable")
+    users.set_active(user.id, False)
+    users.delete_sessions_of(user.id)
+    users.revoke_tokens(user.id, at)
+    return user
+
+
+def enable_user(users: UserRepository, email: str) -> User:
+    """The user may sign in again; tokens revoked when they were disabled stay revoked."""
+    user = user_with_email(users, email)
+    users.set_active(user.id, True)
+    return user
+
+
+def set_role(users: UserRepository, email: str, role: Role) -> User:
+    """A new role from the next request on; the user's sessions end, so they sign in again."""
+    user = user_with_email(users, email)
+    if role is not Role.ADMIN:
+        _keep_an_admin(users, user, "demote")
+    users.set_role(user.id, role)
+    users.delete_sessions_of(user.id)
+    return user
+
+
+def _keep_an_admin(users: UserRepository, user: User, move: str) -> None:
+    """Nobody could manage users any more without an active admin."""
+    admins = [u for u in users.list_users() if u.role is Role.ADMIN and u.active]
+    if admins == [user]:
+        raise InputError(f"{user.email} is the last active admin: make another admin before you {move} them")
+
+
+# ---------------------------------------------------------------- signing in and sessions
+
+SESSION_LIFETIME = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """What a sign-in attempt came to: the user, or why not (for the log, the account's id,
+    never its e-mail address)."""
+
+    user: User | None
+    retry_after: timedelta | None = None  # throttled: no password was checked
+    failed_user_id: int | None = None  # a wrong password for this known account
+
+
+def sign_in_attempt(  # noqa: PLR0913  (keyword-only: every call names each field)
+    users: UserRepository,
+    hasher: PasswordHasher,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    at: datetime,
+) -> SignIn:
+    """Check the credentials unless the account or the client address failed too often
+    recently (then even the right password waits); record a failure, forget an account's
+    failures when it signs in."""
+    account = account_key(email)
+    window = max(ACCOUNT_THROTTLE.window, ADDRESS_THROTTLE.window)
+    by_account, by_address = users.sign_in_failures(account, address, at - window)
+    waits = [
+        wait
+        for wait in (
+            wait_after_failures(by_account, ACCOUNT_THROTTLE, at),
+            wait_after_failures(by_address, ADDRESS_THROTTLE, at),
+        )
+        if wait is not None
+    ]
+    if waits:
+        return SignIn(None, retry_after=max(waits))
+    user = authenticate(users, hasher, email, password)
+    if user is None:
+        users.forget_sign_in_failures(before=at - window)
+        users.add_sign_in_failure(account, address, at)
+        found = users.user_by_email(email.strip().lower())
+        return SignIn(None, failed_user_id=found[0].id if found else None)
+    users.forget_sign_in_failures(account=account)
+    return SignIn(user)
+
+
+def account_key(email: str) -> str:
+    """The e-mail typed at sign-in as a SHA-256 hex: failures are counted per account
+    without keeping the address in clear."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def start_session(users: UserRepository, user: User, at: datetime) -> tuple[str, DeskSession]:
+    """A new session for the user: the cookie's random token (returned this once; only its
+    hash is stored) and the session with a fresh CSRF token. Expired sessions are dropped."""
+    users.delete_expired_sessions(at)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    users.add_session(_token_hash(token), user.id, csrf, at, at + SESSION_LIFETIME)
+    return token, DeskSession(user, csrf, at)
+
+
+def session_for(users: UserRepository, token: str, at: datetime) -> DeskSession | None:
+    """The unexpired session of an active user that this cookie names, or None."""
+    if not token or len(token) > 100:
+        return None
+    return users.session(_token_hash(token), at)
+
+
+def end_session(users: UserRepository, token: str) -> None:
+    users.delete_session(_token_hash(token))
+
+
+def touch_session(users: UserRepository, token: str, at: datetime) -> None:
+    users.touch_session(_token_hash(token), at)
+
+
 def _token_hash(token: str) -> str:
-    # SHA-256, not Argon2: a token has 256 random bits, so a fast hash is safe, and the
+    # SHA-256, not Argon2: a token (API or session) has 256 random bits, so a fast hash is safe, and the
     # lookup by hash needs the same digest every time
     return hashlib.sha256(token.encode()).hexdigest()

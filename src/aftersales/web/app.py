@@ -32,22 +32,18 @@ from aftersales.ports import PasswordHasher
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, errors, pages, review_pages, webhooks
+from aftersales.web import api, errors, pages, review_pages, user_pages, webhooks
+from aftersales.web.access_log import AccessLog
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
-from aftersales.web.sanitize import FRAME_CSP
+from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
 
 log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
-SESSION_COOKIE = "aftersales_session"
+FORM_COOKIE = "aftersales_form"  # the anonymous CSRF token of the sign-in and contact forms
 HANDLER_THREADS = 4  # below the connection pool's 5
 REVIEW_REQUEST_SECONDS = 3600.0  # review requests are due by the day: hourly is soon enough
 _SESSION_DAYS = 14
-# Pages load their own script and style only; customer HTML is shown in a sandboxed frame.
-_PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-)
 
 
 def create_app(
@@ -68,17 +64,20 @@ def create_app(
     app.add_middleware(
         SessionMiddleware,
         secret_key=web.secret_key,
-        session_cookie=SESSION_COOKIE,
+        session_cookie=FORM_COOKIE,
         max_age=_SESSION_DAYS * 24 * 3600,
         same_site="lax",
-        https_only=False,  # served on loopback by default; put TLS in front for anything else
+        https_only=settings.secure_cookies,  # signed-in sessions: web/security.py
     )
+    app.add_middleware(errors.LastResort)  # a 500 answered and logged without customer data
     app.middleware("http")(_security_headers)
+    app.add_middleware(AccessLog)  # outermost: one line per request, 500s included
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(packet_router)
     app.include_router(review_pages.router)
+    app.include_router(user_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
@@ -115,7 +114,7 @@ async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = await call_next(request)
-    response.headers.setdefault("Content-Security-Policy", _PAGE_CSP)
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -181,8 +180,8 @@ class _Jobs:
     def run_once(self) -> None:
         try:
             tick(self.web.desk.uow, self.web.kit, self.web.now())
-        except Exception:
-            log.exception("the SLA tick failed; trying again in %s s", self.seconds)
+        except Exception as error:  # logged without its text, which may quote customer data
+            errors.log_failure(f"the SLA tick failed; trying again in {self.seconds} s", error)
         started = time.monotonic()
         if (
             self.review_requests_ran is not None
@@ -196,5 +195,5 @@ class _Jobs:
                 usage_days=self.web.kit.policy.review_request_days,
                 now=self.web.now(),
             )
-        except Exception:
-            log.exception("the review-request job failed; trying again in an hour")
+        except Exception as error:
+            errors.log_failure("the review-request job failed; trying again in an hour", error)

@@ -7,13 +7,17 @@ Every API error is ``{"error": {"status": 404, "code": "not_found", "message": "
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftersales.domain.cases import CaseNotFound, InvalidTransition
 from aftersales.domain.errors import AftersalesError, InputError
@@ -21,6 +25,7 @@ from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
 
 log = logging.getLogger("aftersales.web")
+_PACKAGE = f"{os.sep}aftersales{os.sep}"  # the frames of our own code: where it went wrong
 
 
 class ApiError(Exception):
@@ -108,5 +113,60 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    log_unexpected(request.method, request.url.path, error)
     return _respond(request, 500, "internal", "something went wrong on the server; it has been logged")
+
+
+def log_unexpected(method: str, path: str, error: BaseException) -> None:
+    log_failure(f"unexpected error on {method} {path}", error)
+
+
+def log_failure(what: str, error: BaseException) -> None:
+    """The error's type, where it was raised and a short message that carries no customer data:
+    an exception's own text may hold a customer's e-mail or message (a database error quotes
+    the values it could not store), so it is left out, with our code's frames kept."""
+    ours = [f for f in traceback.extract_tb(error.__traceback__) if _PACKAGE in f.filename]
+    frames = "".join(traceback.format_list(ours[-8:]))
+    log.error("%s: %s\n%s", what, short_description(error), frames.rstrip())
+
+
+def short_description(error: BaseException) -> str:
+    """ "OperationalError (sqlite3.OperationalError) in INSERT INTO events ..." or the type alone."""
+    if isinstance(error, StatementError):
+        cause = type(error.orig).__module__ + "." + type(error.orig).__name__ if error.orig else ""
+        statement = " ".join((error.statement or "").split())[:200]
+        return f"{type(error).__name__} ({cause}) in {statement}"
+    return type(error).__name__
+
+
+class LastResort:
+    """Turns an error no handler took into the 500 answer, logged by ``log_unexpected``.
+
+    Starlette's own last handler sends the 500 and then raises the error again for the server
+    to log, with its full text (SQL parameters, a customer's address); stopping it here keeps
+    that out of the logs. An error after the answer started is raised as before."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as error:
+            if started:
+                raise
+            request = Request(scope)
+            log_unexpected(request.method, request.url.path, error)
+            message = "something went wrong on the server; it has been logged"
+            response = _respond(request, 500, "internal", message)
+            await response(scope, receive, send)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import logging
+import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,9 +27,10 @@ from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseSta
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AttachmentMeta
+from aftersales.domain.permissions import Action, may, may_refund, statuses_offered
 from aftersales.domain.routes import Route
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
-from aftersales.services.accounts import authenticate
+from aftersales.services.accounts import account_key, sign_in_attempt
 from aftersales.services.contact_form import admit_post
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
@@ -46,6 +49,7 @@ from aftersales.web.security import (
 )
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("aftersales.web")
 _MAX_UPLOAD = 20 * 1024 * 1024
 QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 CONTACT_LIMITS = ContactLimits()  # 5 posts an hour per e-mail address, 20 per client address
@@ -99,19 +103,45 @@ def login(
         return render(
             request, "login.html", {"next": _local(next_url), "error": "The form expired: try again."}, 403
         )
+    address = request.client.host if request.client else "-"
     with web.users() as users:
-        user = authenticate(users, web.hasher, email, password)
-    if user is None:
+        attempt = sign_in_attempt(
+            users, web.hasher, email=email, password=password, address=address, at=web.now()
+        )
+    if attempt.retry_after is not None:
+        return _throttled(request, next_url, address, email, attempt.retry_after)
+    if attempt.user is None:
+        who = (
+            f"user id {attempt.failed_user_id}"
+            if attempt.failed_user_id
+            else f"unknown account {account_key(email)[:12]}"
+        )
+        log.warning("sign-in failed for %s from %s", who, address)
         error = "That e-mail and password do not match an active account."
         return render(request, "login.html", {"next": _local(next_url), "error": error}, 401)
-    sign_in(request, user)
-    return _see(_local(next_url))
+    response = _see(_local(next_url))
+    sign_in(request, response, web, attempt.user)
+    return response
+
+
+def _throttled(request: Request, next_url: str, address: str, email: str, wait: timedelta) -> Response:
+    """429 until the failures leave the window, even for the right password."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    log.warning("sign-in throttled for account %s from %s", account_key(email)[:12], address)
+    again = datetime.now(UTC) + timedelta(seconds=seconds)
+    error = (
+        f"Too many failed sign-ins: try again in {math.ceil(seconds / 60)} minutes (after {again:%H:%M} UTC)."
+    )
+    response = render(request, "login.html", {"next": _local(next_url), "error": error}, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request, user: FormUser) -> RedirectResponse:
-    sign_out(request)
-    return _see("/login")
+def logout(request: Request, web: Web, user: FormUser) -> RedirectResponse:
+    response = _see("/login")
+    sign_out(request, response, web)
+    return response
 
 
 def _local(url: str) -> str:
@@ -173,7 +203,13 @@ def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, probl
         "card": card,
         # a draft written now, so its times are still ahead; once answered, the agent writes
         "draft": card["first_reply"] if card and not replied else "",
-        "statuses": [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]],
+        "statuses": statuses_offered(
+            user.role,
+            case["route"],
+            [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]],
+        ),
+        "may_decide": may(user.role, Action.DECIDE, case["route"]),
+        "may_refund": may_refund(user.role, case["route"]),
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,

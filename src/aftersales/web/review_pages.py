@@ -7,6 +7,9 @@ as `aftersales review` does.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -23,6 +26,7 @@ from aftersales.services.weekly_review import MAX_NOTE_CHARS, close_task, run_re
 from aftersales.web import work
 from aftersales.web.context import WebDesk
 from aftersales.web.pages import render
+from aftersales.web.sanitize import PAGE_CSP
 from aftersales.web.security import MAX_ID, FormUser, PageUser, Web
 
 router = APIRouter(include_in_schema=False)
@@ -64,8 +68,22 @@ def review_page(
 
 @router.get("/review/report.html")
 def review_report(web: Web, user: PageUser, week: Week = None) -> HTMLResponse:
-    """The standalone report (the same file `aftersales review --format html` writes)."""
-    return HTMLResponse(review_html(_review(web, week, file_tasks=False)))
+    """The standalone report (the same file `aftersales review --format html` writes). Its
+    inline style is allowed by its hash for this one response; the site's policy stays."""
+    page = review_html(_review(web, week, file_tasks=False))
+    return HTMLResponse(page, headers={"Content-Security-Policy": csp_allowing_inline_styles(page)})
+
+
+_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def csp_allowing_inline_styles(page: str) -> str:
+    """The pages' policy, with each of ``page``'s own <style> blocks allowed by its SHA-256."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+        for css in _INLINE_STYLE.findall(page)
+    )
+    return PAGE_CSP.replace("style-src 'self'", f"style-src 'self' {hashes}".rstrip(), 1)
 
 
 @router.post("/review/file")

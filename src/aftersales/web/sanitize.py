@@ -15,6 +15,11 @@ _TAGS = {
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan"}, "th": {"colspan"}}
 # Remote images are tracking pixels in mail; only inline (cid:) and data: images are kept.
 _SCHEMES = {"http", "https", "mailto", "cid", "data"}
+# Pages load their own script and style only; customer HTML is shown in a sandboxed frame.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 # The frame's own policy: no script at all, images only from inside the message.
 FRAME_CSP = "default-src 'none'; img-src cid: data:; style-src 'unsafe-inline'"
 

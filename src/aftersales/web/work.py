@@ -3,18 +3,26 @@ enforced here, on the server, before the use case runs."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from aftersales.domain.accounts import User, refusal_to_change_status, refusal_to_record_decision
+from aftersales.domain.accounts import User
 from aftersales.domain.cases import CaseStatus
+from aftersales.domain.permissions import (
+    missing_refund_amount,
+    refusal_to_change_status,
+    refusal_to_record_decision,
+)
 from aftersales.domain.replies import check_reply
 from aftersales.domain.sla.promises import promised_time
 from aftersales.services import desk
 from aftersales.services.replies import Reply, send_reply
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
+
+log = logging.getLogger("aftersales.web")
 
 
 def jsonable(value: Any) -> Any:
@@ -46,11 +54,8 @@ def reply(
 
 
 def change_status(web: WebDesk, user: User, case_id: int, status: CaseStatus) -> None:
-    with web.desk.read() as cases:
-        route = cases.case_row(case_id)["route"]
-    refusal = refusal_to_change_status(user.role, route, status.value)
-    if refusal:
-        raise ApiError(403, "forbidden", refusal)
+    refusal = refusal_to_change_status(user.role, _route_of(web, case_id), status)
+    refuse_unless_allowed(user, f"case {case_id}", refusal)
     desk.change_status(web.desk.uow, web.kit, case_id, status, by=author(user), at=web.now())
 
 
@@ -58,10 +63,27 @@ def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amoun
     if amount is not None and not (amount.is_finite() and amount >= 0):
         # "nan" and "-5" read as Decimals; a NaN cannot even be compared with the limit
         raise ApiError(422, "invalid_input", f"the amount {amount} is not a sum of money given back")
-    refusal = refusal_to_record_decision(user.role, amount, web.kit.policy.frontline_refund_limit)
-    if refusal:
-        raise ApiError(403, "forbidden", refusal)
+    missing = missing_refund_amount(decision, amount)
+    if missing:
+        raise ApiError(422, "invalid_input", missing)
+    limit = web.kit.policy.frontline_refund_limit
+    refusal = refusal_to_record_decision(user.role, _route_of(web, case_id), decision, amount, limit)
+    refuse_unless_allowed(user, f"case {case_id}", refusal)
     desk.record_decision(web.desk.uow, case_id, decision, by=author(user), at=web.now(), amount=amount)
+
+
+def refuse_unless_allowed(user: User, about: str, refusal: str | None) -> None:
+    """403 with the table's reason; the log names the user and the case by id, and the
+    refusal's words (a role, a route, an amount): no customer data."""
+    if refusal:
+        log.warning("role refusal: user id %s (%s) on %s: %s", user.id, user.role, about, refusal)
+        raise ApiError(403, "forbidden", refusal)
+
+
+def _route_of(web: WebDesk, case_id: int) -> str:
+    with web.desk.read() as cases:
+        route: str = cases.case_row(case_id)["route"]
+    return route
 
 
 def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:

@@ -23,11 +23,14 @@ def sqlite_url(path: Path) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for a database URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for a database URL; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Both hide statement parameters from their errors: a logged database error would
+    otherwise quote customers' addresses and message text."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith(("postgresql", "postgres")):
-        return create_engine(_psycopg(url), pool_pre_ping=True)
+        return create_engine(_psycopg(url), pool_pre_ping=True, hide_parameters=True)
     raise ConfigError(
         f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://..."
     )
@@ -46,7 +49,7 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         _private_database(Path(path))
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(connection: Any, _record: Any) -> None:

@@ -245,6 +245,29 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime),
 )
 
+# --- Server-side sessions and failed sign-ins (migration 0010) ---
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # the SHA-256 hex of the cookie's random token: a copy of this table signs nobody in
+    Column("id", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String(64), nullable=False, index=True),  # SHA-256 hex of the e-mail typed
+    Column("address", String(64), nullable=False, index=True),  # the client's IP address
+    Column("at", UtcDateTime, nullable=False, index=True),
+)
+
 # --- Shopify: the catalogue, webhooks, fulfilment events and disputes (migration 0005) ---
 
 product_variants = Table(

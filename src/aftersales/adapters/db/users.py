@@ -7,13 +7,24 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Executable, RowMapping, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    RowMapping,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import transactions
-from aftersales.domain.accounts import Role, User
+from aftersales.domain.accounts import DeskSession, Role, User
 from aftersales.domain.errors import InputError
 
 # A token's last use is kept to the minute: writing it on every API call would make each
@@ -59,6 +70,16 @@ _REVOKE = (
     .values(revoked_at=bindparam("at"))
 )
 
+_SESSION = (
+    select(*_USER_COLUMNS, t.sessions.c.csrf_token, t.sessions.c.last_seen_at)
+    .join(t.sessions, t.sessions.c.user_id == t.users.c.id)
+    .where(
+        t.sessions.c.id == bindparam("session_hash"),
+        t.sessions.c.expires_at > bindparam("at"),
+        t.users.c.active.is_(True),
+    )
+)
+
 
 class SqlUserRepository:
     def __init__(self, connection: Connection) -> None:
@@ -92,6 +113,67 @@ class SqlUserRepository:
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.db.execute(_SET_HASH, {"user_id": user_id, "hash": password_hash})
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        self.db.execute(update(t.users).where(t.users.c.id == user_id).values(active=active))
+
+    def set_role(self, user_id: int, role: Role) -> None:
+        self.db.execute(update(t.users).where(t.users.c.id == user_id).values(role=role.value))
+
+    # ---------------------------------------------------------------- sessions
+    def add_session(  # noqa: PLR0913  (one row's columns)
+        self, session_hash: str, user_id: int, csrf_token: str, at: datetime, expires_at: datetime
+    ) -> None:
+        values = {
+            "id": session_hash,
+            "user_id": user_id,
+            "csrf_token": csrf_token,
+            "created_at": at,
+            "last_seen_at": at,
+            "expires_at": expires_at,
+        }
+        self.db.execute(insert(t.sessions), values)
+
+    def session(self, session_hash: str, at: datetime) -> DeskSession | None:
+        """The unexpired session of an active user."""
+        row = self.db.execute(_SESSION, {"session_hash": session_hash, "at": at}).mappings().first()
+        if row is None:
+            return None
+        return DeskSession(_user(row), str(row["csrf_token"]), row["last_seen_at"])
+
+    def touch_session(self, session_hash: str, at: datetime) -> None:
+        self.db.execute(update(t.sessions).where(t.sessions.c.id == session_hash).values(last_seen_at=at))
+
+    def delete_session(self, session_hash: str) -> None:
+        self.db.execute(delete(t.sessions).where(t.sessions.c.id == session_hash))
+
+    def delete_sessions_of(self, user_id: int) -> int:
+        return self.db.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id)).rowcount
+
+    def delete_expired_sessions(self, at: datetime) -> None:
+        self.db.execute(delete(t.sessions).where(t.sessions.c.expires_at <= at))
+
+    # ---------------------------------------------------------------- failed sign-ins
+    def add_sign_in_failure(self, account: str, address: str, at: datetime) -> None:
+        self.db.execute(insert(t.sign_in_failures), {"account": account, "address": address, "at": at})
+
+    def sign_in_failures(
+        self, account: str, address: str, since: datetime
+    ) -> tuple[list[datetime], list[datetime]]:
+        """The times of the recent failures for the account, and for the client address."""
+        failures = t.sign_in_failures
+        recent = select(failures.c.at).where(failures.c.at > since)
+        by_account = self.db.execute(recent.where(failures.c.account == account)).scalars()
+        by_address = list(self.db.execute(recent.where(failures.c.address == address)).scalars())
+        return list(by_account), by_address
+
+    def forget_sign_in_failures(self, *, account: str | None = None, before: datetime | None = None) -> None:
+        """Drop an account's failures (it signed in), or every failure older than ``before``."""
+        failures = t.sign_in_failures
+        if account is not None:
+            self.db.execute(delete(failures).where(failures.c.account == account))
+        if before is not None:
+            self.db.execute(delete(failures).where(failures.c.at < before))
 
     # ---------------------------------------------------------------- tokens
     def add_token(self, user_id: int, name: str, token_hash: str, at: datetime) -> int:
