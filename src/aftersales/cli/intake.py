@@ -11,19 +11,18 @@ from pathlib import Path
 
 import click
 
+from aftersales.adapters.db.engine import is_locked, retry_when_locked
 from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import Incoming, take_in
+from aftersales.services.intake import Incoming, quarantine_reason, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
 
 _SHOWN_FAILURES = 20
-# Messages per transaction: a killed run loses only this many, and a rerun takes them in again.
-_BATCH = 100
 
 
 @click.command()
@@ -56,44 +55,57 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
     settings = with_policy(settings, policy_file)
     kit = build_routing_kit(settings)
     desk = open_desk(settings)
-    batch = desk.batched(_BATCH)
     now = datetime.now(UTC)
     counts: Counter[str] = Counter()
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
     reader = MessageReader.of(now, [kit.policy.support_email])
-    try:
-        for number, prepared in enumerate(
-            prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
-        ):
-            _take(batch, kit, prepared, now, counts, failures)
-            if show_progress and number % 100 == 0:
-                click.echo(f"\r{number} messages read", err=True, nl=False)
-    finally:
-        batch.flush()
+    for number, prepared in enumerate(
+        prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
+    ):
+        _take(desk.uow, kit, prepared, now, counts, failures)
+        if show_progress and number % 100 == 0:
+            click.echo(f"\r{number} messages read", err=True, nl=False)
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _summary(path, counts, failures, as_json)
 
 
 def _take(
-    batch: UnitOfWork,
+    uow: UnitOfWork,
     kit: RoutingKit,
     prepared: Prepared,
     now: datetime,
     counts: Counter[str],
     failures: list[str],
 ) -> None:
+    """One message in its own transaction (a bad neighbour never rolls it back), or into
+    quarantine with the reason it could not be taken in."""
     item = prepared.item
     if isinstance(item.result, ParseProblem):
-        with batch() as cases:
-            cases.quarantine(item.source, item.result.reason, now)
-        counts["failed"] += 1
-        failures.append(f"{item.source}: {item.result.reason}")
+        _quarantine(uow, item.source, item.result.reason, now, counts, failures)
         return
     message, attachments = item.result
-    result = take_in(batch, kit, Incoming(message, item.source, attachments, prepared.card), now=now)
+    incoming = Incoming(message, item.source, attachments, prepared.card)
+    try:
+        result = retry_when_locked(lambda: take_in(uow, kit, incoming, now=now))
+    except Exception as error:
+        if is_locked(error):
+            raise  # busy past every retry: the message is fine, a rerun takes it in
+        # Defence in depth: whatever one message raises, it is quarantined and the rest go on.
+        # A database is down if the quarantine itself fails, and that stops the run.
+        _quarantine(uow, item.source, quarantine_reason(error), now, counts, failures)
+        return
     counts[result.outcome.value] += 1
+
+
+def _quarantine(
+    uow: UnitOfWork, source: str, reason: str, now: datetime, counts: Counter[str], failures: list[str]
+) -> None:
+    with uow() as cases:
+        cases.quarantine(source, reason, now)
+    counts["failed"] += 1
+    failures.append(f"{source}: {reason}")
 
 
 def _summary(path: Path, counts: Counter[str], failures: list[str], as_json: bool) -> None:

@@ -7,7 +7,7 @@ are committed and a rerun skips them (deduplication), so nothing is lost or doub
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -48,9 +48,22 @@ class Incoming:
 
 
 def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
-    """Take in one message in its own unit of work."""
+    """Take in one message in its own unit of work.
+
+    The message is routed before the transaction opens, so the write lock is held only to
+    store it (routed again inside only when the store holds the order it names)."""
+    if incoming.card is None and incoming.message.auto_kind is None:
+        incoming = replace(incoming, card=message_card(kit, incoming.message))
     with uow() as cases:
         return receive(cases, kit, incoming, now=now)
+
+
+def quarantine_reason(error: Exception) -> str:
+    """Why a message could not be taken in, for the quarantine: the error's first line only
+    (a database error goes on with the statement and its parameters, the customer's text
+    among them)."""
+    first = str(error).strip().split("\n", 1)[0]
+    return f"cannot take the message in: {type(error).__name__}: {first[:300]}"
 
 
 def receive(cases: CaseRepository, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:

@@ -10,7 +10,8 @@ Bookkeeping is per mailbox (``user@host/folder``): its UIDVALIDITY and the last 
   taken in (each message is its own transaction). A poll that stops half way fetches that
   batch again next time and intake's deduplication skips what it already holds: nothing is
   lost or doubled, and a re-backfill after a UIDVALIDITY change doubles nothing either.
-- A message that cannot be read is quarantined under its IMAP URL and skipped.
+- A message that cannot be read or stored (whatever it raises) is quarantined under its IMAP
+  URL and skipped, and the last UID moves past it like any other, so it never stops the inbox.
 
 The mailbox is only read: the adapter never marks, flags, moves or deletes mail.
 """
@@ -25,7 +26,7 @@ from typing import Protocol
 
 from aftersales.domain.messages import AttachmentMeta, InboundMessage, ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import Incoming, Outcome, take_in
+from aftersales.services.intake import Incoming, Outcome, quarantine_reason, take_in
 from aftersales.services.routing import RoutingKit
 
 FETCH_BATCH = 25  # messages per FETCH: what one batch may hold in memory, and may fetch twice
@@ -174,12 +175,19 @@ def _take_batch(
     for uid, data in mailbox.fetch(batch):
         summary.fetched += 1
         source = mailbox.source(uid)
-        parsed = intake.parse(source, data)
-        if isinstance(parsed, ParseProblem):
-            _quarantine(intake.uow, parsed, now, summary)
+        try:
+            parsed = intake.parse(source, data)
+            if isinstance(parsed, ParseProblem):
+                _quarantine(intake.uow, parsed, now, summary)
+                continue
+            message, attachments = parsed
+            result = take_in(intake.uow, intake.kit, Incoming(message, source, attachments), now=now)
+        except Exception as error:
+            # Defence in depth: whatever one mail raises, it is quarantined and the mailbox
+            # position moves past it, so mail that arrives later is still taken in. (A database
+            # that is down fails the quarantine too, and that stops the poll.)
+            _quarantine(intake.uow, ParseProblem(source, quarantine_reason(error)), now, summary)
             continue
-        message, attachments = parsed
-        result = take_in(intake.uow, intake.kit, Incoming(message, source, attachments), now=now)
         summary.count(result.outcome)
         if result.outcome is Outcome.NEW_CASE and result.case_id is not None and on_new_case is not None:
             on_new_case(result.case_id, message)
