@@ -8,21 +8,35 @@ one message per transaction, and SQLite writers wait their turn instead of faili
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+import mail.conftest as imap_server
+import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
+from aftersales.adapters.imap_mailbox import ImapMailbox, mail_parser
 from aftersales.cli import cli
+from aftersales.domain.accounts import Role
 from aftersales.services.intake import Incoming, Outcome, take_in
+from aftersales.services.mail_poll import MailIntake, PollSummary, poll_mailbox
 from aftersales.services.routing import RoutingKit
-from aftersales.settings import Settings
+from mail.conftest import USER, Dovecot
+from mail.test_imap_poll import NOW, append
+from mail.test_imap_poll import mail as imap_mail
 from services.support import at, message
+
+# fixtures of the IMAP and web tests, used here too
+dovecot, folder = imap_server.dovecot, imap_server.folder
+app, client, token = web_desk.app, web_desk.client, web_desk.token
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 NINE_NINE_NINE_NINE = "Fri, 31 Dec 9999 23:00:00 -1200"
@@ -52,3 +66,178 @@ def test_finding_15_breach_recorded_once_out_of_order(uow: Any, kit: RoutingKit)
     names = [e["data"]["name"] for e in breaches]
     assert sorted(names) == sorted(set(names)), names
     assert "first_response" in names
+
+
+# ----------------------------------------------------------------------------- finding 1
+
+
+def _mail(number: int, *, date: str = "Tue, 24 Nov 2026 10:00:00 -0500", extra: str = "") -> bytes:
+    return (
+        f"From: Customer {number} <customer{number}@example.com>\r\n"
+        "To: support@northwind.example\r\n"
+        f"Subject: Question {number}\r\n"
+        f"Message-ID: <edge{number}@example.com>\r\n"
+        f"Date: {date}\r\n"
+        f"{extra}"
+        "\r\n"
+        f"Hello, where is my parcel? I ordered it last week. ({number})\r\n"
+    ).encode()
+
+
+def _env(engine: Engine, tmp_path: Path) -> dict[str, str | None]:
+    return {
+        "AFTERSALES_DATA_DIR": str(tmp_path),
+        "AFTERSALES_POLICY": None,
+        "AFTERSALES_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
+
+
+def _intake(engine: Engine, tmp_path: Path, path: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        cli, ["intake", "--json", "--workers", "0", str(path)], env=_env(engine, tmp_path)
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary
+
+
+@pytest.mark.parametrize(
+    "date",
+    [NINE_NINE_NINE_NINE, "Mon, 01 Jan 1900 00:00:00 +1400", "Thu, 01 Jan 1970 00:00:00 +0000"],
+)
+def test_finding_01_a_date_out_of_range_never_stops_intake(
+    engine: Engine, uow: Any, tmp_path: Path, date: str
+) -> None:
+    """A mail dated in year 9999 (or 1900) is the customer's mail all the same: it is taken in,
+    counted from when it was received, and the mails around it are cases too."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number, raw in enumerate([_mail(1), _mail(2, date=date), _mail(3)], 1):
+        (inbox / f"{number}.eml").write_bytes(raw)
+    before = datetime.now(UTC)
+    summary = _intake(engine, tmp_path / "data", inbox)
+    assert (summary["new_cases"], summary["failed"]) == (3, 0), summary
+    with uow() as cases:
+        sent = cases.db.execute(
+            select(t.messages.c.sent_at).where(t.messages.c.message_id == "edge2@example.com")
+        ).scalar_one()
+    if date.endswith("1970 00:00:00 +0000"):
+        assert sent == datetime(1970, 1, 1, tzinfo=UTC)  # inside the window: kept as written
+    else:
+        assert before - timedelta(seconds=1) <= sent <= datetime.now(UTC)
+    assert _intake(engine, tmp_path / "data", inbox)["duplicates"] == 3  # a rerun changes nothing
+
+
+def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept(
+    engine: Engine, uow: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: whatever taking one message in raises, that message is quarantined
+    with the reason, and the messages before and after it are committed cases."""
+    intake_command = sys.modules["aftersales.cli.intake"]  # the package re-exports the command
+
+    def poisoned(uow: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
+        if "(2)" in incoming.message.body:
+            raise OverflowError("date value out of range")
+        return take_in(uow, kit, incoming, now=now)
+
+    monkeypatch.setattr(intake_command, "take_in", poisoned)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number in (1, 2, 3):
+        (inbox / f"{number}.eml").write_bytes(_mail(number))
+    summary = _intake(engine, tmp_path / "data", inbox)
+    assert (summary["new_cases"], summary["failed"]) == (2, 1), summary
+    assert summary["failures"] == [
+        f"{inbox / '2.eml'}: cannot take the message in: OverflowError: date value out of range"
+    ]
+    assert _count(uow, t.cases) == 2
+    assert _count(uow, t.quarantine) == 1
+
+
+def test_finding_01_mail_poll_moves_past_a_quarantined_mail(
+    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+) -> None:
+    """Against a real Dovecot: a year-9999 mail, bytes that are no mail and a mail whose
+    intake raises sit between good ones. The good ones (and the 9999 one) are cases, the
+    other two are quarantined, the mailbox position moves past them all, and a mail that
+    arrives afterwards is taken in by the next poll."""
+    poison = b"X-Poison: yes\r\n"
+    append(
+        dovecot,
+        folder,
+        imap_mail(1),
+        imap_mail(2, headers=f"Date: {NINE_NINE_NINE_NINE}\r\n"),
+        b"\x00\x01 no headers at all, just bytes\r\n",
+        imap_mail(4, headers=poison.decode()),
+        imap_mail(5),
+    )
+    parse = mail_parser(NOW, [kit.policy.support_email, USER])
+
+    def parse_or_raise(source: str, data: bytes) -> Any:
+        if poison in data:  # defence in depth: anything one mail raises quarantines that mail
+            raise OverflowError("date value out of range")
+        return parse(source, data)
+
+    def poll_once() -> PollSummary:
+        intake = MailIntake(uow, mailbox_state_unit_of_work(engine), kit, parse_or_raise)
+        with ImapMailbox(dovecot.server(), folder) as box:
+            return poll_mailbox(box, intake, now=NOW, backfill_days=14)
+
+    first = poll_once()
+    assert (first.fetched, first.new_cases, first.quarantined) == (5, 3, 2), first.as_dict()
+    assert first.last_uid == 5
+    assert _count(uow, t.quarantine) == 2
+    append(dovecot, folder, imap_mail(6))
+    second = poll_once()
+    assert (second.fetched, second.new_cases, second.quarantined, second.last_uid) == (1, 1, 0, 6)
+    assert _count(uow, t.cases) == 4
+
+
+# ----------------------------------------------------------------------------- finding 2
+
+_GOOD_LINE = {"from": "ana@example.com", "sent_at": "2026-11-24T10:00:00-05:00", "order": "1043"}
+_BAD_VALUES: list[tuple[dict[str, Any], str]] = [
+    ({"case": "²"}, "'case' '²' is not a number from 1 to 2147483647"),
+    ({"case": "9" * 20}, "'case' '99999999999999999999' is not a number from 1 to 2147483647"),
+    ({"case": "7" * 5000}, "'case' '7777777777"),
+    ({"case": 10**40}, "'case' 1000000000"),
+    ({"sent_at": "9999-12-31T23:00:00-12:00"}, "'sent_at' '9999-12-31T23:00:00-12:00' is out of range"),
+    ({"sent_at": "0001-01-01T00:00:00+14:00"}, "'sent_at' '0001-01-01T00:00:00+14:00' is out of range"),
+    ({"order": "1" * 65}, "'order' '11111111111111111111111111111111111111… is longer than 64 characters"),
+]
+
+
+def test_finding_02_jsonl_values_out_of_range_quarantine_their_line(
+    engine: Engine, uow: Any, tmp_path: Path
+) -> None:
+    lines = [{**_GOOD_LINE, "id": "good-1", "text": "Where is my order #1043?"}]
+    for number, (bad, _) in enumerate(_BAD_VALUES):
+        lines.append({**_GOOD_LINE, "id": f"bad-{number}", "text": f"Order #1043, bad {number}", **bad})
+    lines.append({**_GOOD_LINE, "from": "bo@example.com", "id": "good-2", "text": "My tumbler is dented."})
+    path = tmp_path / "messages.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    summary = _intake(engine, tmp_path / "data", path)
+    assert (summary["new_cases"], summary["failed"]) == (2, len(_BAD_VALUES)), summary
+    for number, (failure, (_, reason)) in enumerate(zip(summary["failures"], _BAD_VALUES, strict=True), 2):
+        assert failure.startswith(f"{path}:{number}: line {number}: {reason}"), failure
+    again = _intake(engine, tmp_path / "data", path)
+    assert (again["duplicates"], again["new_cases"]) == (2, 0)
+    assert _count(uow, t.quarantine) == len(_BAD_VALUES)
+
+
+@pytest.mark.parametrize(("bad", "reason"), _BAD_VALUES[:2] + _BAD_VALUES[4:6])
+def test_finding_02_api_answers_422_to_values_out_of_range(
+    client: TestClient, token: Callable[[Role], dict[str, str]], uow: Any, bad: dict[str, Any], reason: str
+) -> None:
+    headers = token(Role.FRONTLINE)
+    body = {**_GOOD_LINE, "text": "Where is my order #1043?", **bad}
+    response = client.post("/api/messages", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["status"], error["code"]) == (422, "invalid_input")
+    assert error["message"].startswith(reason.split("…")[0]), error
+    assert _count(uow, t.cases) == 0
+    good = client.post(
+        "/api/messages", json={**_GOOD_LINE, "text": "Where is my order #1043?"}, headers=headers
+    )
+    assert good.status_code == 201, good.text

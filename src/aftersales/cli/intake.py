@@ -60,12 +60,15 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
     reader = MessageReader.of(now, [kit.policy.support_email])
-    for number, prepared in enumerate(
-        prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
-    ):
-        _take(desk.uow, kit, prepared, now, counts, failures)
-        if show_progress and number % 100 == 0:
-            click.echo(f"\r{number} messages read", err=True, nl=False)
+    try:
+        for number, prepared in enumerate(
+            prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
+        ):
+            _take(desk.uow, kit, prepared, now, counts, failures)
+            if show_progress and number % 100 == 0:
+                click.echo(f"\r{number} messages read", err=True, nl=False)
+    finally:
+        desk.engine.dispose()
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _summary(path, counts, failures, as_json)

@@ -58,8 +58,7 @@ def in_window(moment: datetime, what: str) -> datetime:
         inside = False
     if not inside:
         raise BadValue(
-            f"{what} {shown(moment.isoformat())} is out of range "
-            f"({EARLIEST.year} to {LATEST.year - 1})"
+            f"{what} {shown(moment.isoformat())} is out of range ({EARLIEST.year} to {LATEST.year - 1})"
         )
     return moment
 
