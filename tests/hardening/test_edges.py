@@ -8,9 +8,14 @@ one message per transaction, and SQLite writers wait their turn instead of faili
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,7 @@ from aftersales.domain.accounts import Role
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.mail_poll import MailIntake, PollSummary, poll_mailbox
 from aftersales.services.routing import RoutingKit
+from aftersales.services.sla import tick
 from mail.conftest import USER, Dovecot
 from mail.test_imap_poll import NOW, append
 from mail.test_imap_poll import mail as imap_mail
@@ -241,3 +247,90 @@ def test_finding_02_api_answers_422_to_values_out_of_range(
         "/api/messages", json={**_GOOD_LINE, "text": "Where is my order #1043?"}, headers=headers
     )
     assert good.status_code == 201, good.text
+
+
+# ----------------------------------------------------------------------------- finding 5
+
+
+def _large_mail(folder: str, number: int) -> bytes:
+    """A customer mail with a photo of about 1 MB (random bytes: nothing compresses it)."""
+    mail = EmailMessage()
+    mail["From"] = f"Buyer {number} <buyer-{folder}-{number}@example.com>"
+    mail["To"] = "support@northwind.example"
+    mail["Subject"] = f"Dented tumbler, order #{5000 + number}"
+    mail["Message-ID"] = f"<large-{folder}-{number}@example.com>"
+    mail["Date"] = "Tue, 24 Nov 2026 10:00:00 -0500"
+    mail.set_content(f"The tumbler of order #{5000 + number} arrived dented, photo attached.")
+    mail.add_attachment(os.urandom(1_000_000), maintype="image", subtype="jpeg", filename="dent.jpg")
+    return mail.as_bytes()
+
+
+def _start_intake(engine: Engine, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    """`aftersales intake` of the folder ``name`` in its own process, as a store runs it."""
+    env = {k: v for k, v in (os.environ | _env(engine, tmp_path / f"data-{name}")).items() if v is not None}
+    return subprocess.Popen(
+        [sys.executable, "-m", "aftersales", "intake", "--json", "--workers", "0", str(tmp_path / name)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _post_notes(client: TestClient, headers: dict[str, str], case_id: int, failures: list[str]) -> None:
+    for number in range(50):
+        response = client.post(
+            f"/api/cases/{case_id}/notes", json={"text": f"note {number}"}, headers=headers
+        )
+        if response.status_code != 201:  # the finding: 2 of 51 notes got 500
+            failures.append(f"note {number}: {response.status_code} {response.text}")
+        time.sleep(0.02)
+
+
+def _tick_clocks(uow: Any, kit: RoutingKit, failures: list[str]) -> None:
+    for run in range(6):
+        try:
+            tick(uow, kit, datetime.now(UTC))
+        except Exception as error:  # the finding: 1 of 6 ticks failed
+            failures.append(f"tick {run}: {error!r}")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_finding_05_concurrent_writers_never_fail(
+    engine: Engine,
+    uow: Any,
+    kit: RoutingKit,
+    tmp_path: Path,
+    client: TestClient,
+    token: Callable[[Role], dict[str, str]],
+) -> None:
+    """Two intakes of large mails (separate processes, the real command), notes posted to the
+    API and `sla tick` runs, all at once: nobody fails with "database is locked" or anything
+    else, and every write is stored."""
+    headers = token(Role.FRONTLINE)
+    seeded = take_in(uow, kit, Incoming(message(WHERE_IS_1043), "seed"), now=datetime.now(UTC))
+    assert seeded.case_id is not None
+    sizes = {"a": 30, "b": 10}
+    for name, count in sizes.items():
+        (tmp_path / name).mkdir()
+        for number in range(count):
+            (tmp_path / name / f"{number}.eml").write_bytes(_large_mail(name, number))
+    intakes = [_start_intake(engine, tmp_path, name) for name in sizes]
+    failures: list[str] = []
+    writers = [
+        threading.Thread(target=_post_notes, args=(client, headers, seeded.case_id, failures)),
+        threading.Thread(target=_tick_clocks, args=(uow, kit, failures)),
+    ]
+    for writer in writers:
+        writer.start()
+    outputs = [process.communicate(timeout=300) for process in intakes]
+    for writer in writers:
+        writer.join(timeout=300)
+    for name, process, (out, err) in zip(sizes, intakes, outputs, strict=True):
+        assert process.returncode == 0, err.decode()
+        summary = json.loads(out)
+        assert (summary["failed"], summary["new_cases"]) == (0, sizes[name]), summary
+    assert failures == []
+    assert _count(uow, t.events, t.events.c.kind == "note_added") == 50
+    assert _count(uow, t.cases) == 1 + sum(sizes.values())
+    assert _count(uow, t.messages, t.messages.c.message_id.like("large-%")) == sum(sizes.values())
