@@ -26,13 +26,14 @@ from aftersales.domain.orders import (
     Refund,
     address_or_none,
 )
-from aftersales.domain.values import MAX_ID, BadValue, in_window, read_amount, read_whole
+from aftersales.domain.values import MAX_ID, BadValue, in_window, read_amount, read_text, read_whole
 
 REQUIRED = ("Name",)
 _FULFILLED = ("Fulfilled at", "Fulfillment Date")
 _REFUND_REASON = "refunded amount in the Shopify export"
 # the widest values the orders tables take (see adapters/db/schema.py)
 _NUMBER_WIDTH, _SKU_WIDTH, _TITLE_WIDTH, _COUNTRY_WIDTH = 64, 100, 300, 8
+_EMAIL_WIDTH, _NAME_WIDTH, _ID_WIDTH, _STATUS_WIDTH = 320, 200, 64, 32
 _MONEY_DIGITS, _MONEY_PLACES = 15, 4  # NUMERIC(19, 4)
 
 
@@ -42,7 +43,15 @@ class _Row:
     values: Mapping[str, str]
 
     def get(self, column: str) -> str:
-        return self.values.get(column.lower(), "").strip()
+        # NUL is no character of any real cell, and PostgreSQL refuses it in text
+        return self.values.get(column.lower(), "").replace("\x00", "").strip()
+
+    def limited(self, column: str, width: int) -> str:
+        """A cell that must fit its column whole (an id, an address): refused when longer."""
+        try:
+            return read_text(self.get(column), column, width)
+        except BadValue as error:
+            raise BadValue(error.reason, self.line) from None
 
     def first(self, columns: Sequence[str]) -> str:
         return next((value for column in columns if (value := self.get(column))), "")
@@ -114,10 +123,11 @@ def _parse_order(name: str, rows: Sequence[_Row]) -> ImportedOrder | OrderProble
     try:
         items = tuple(item for row in rows if (item := _item(row)) is not None)
         order = _facts(name, first, items)
+        email = first.limited("Email", _EMAIL_WIDTH)
     except BadValue as error:
         return OrderProblem(error.line, error.reason)
-    customer = first.first(("Billing Name", "Shipping Name"))
-    return ImportedOrder(order, first.get("Email"), customer, first.line)
+    customer = first.first(("Billing Name", "Shipping Name"))[:_NAME_WIDTH]
+    return ImportedOrder(order, email, customer, first.line)
 
 
 def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
@@ -136,8 +146,8 @@ def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
         destination=_country(row),
         items=items,
         refunds=_refunds(row, cancelled_at or placed_at),
-        shopify_id=row.get("Id") or None,
-        financial_status=row.get("Financial Status").lower(),
+        shopify_id=row.limited("Id", _ID_WIDTH) or None,
+        financial_status=row.limited("Financial Status", _STATUS_WIDTH).lower(),
         shipping_address=_address(row, "Shipping"),
         billing_address=_address(row, "Billing"),
     )
