@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+import aftersales.services.intake as intake_service
 import mail.conftest as imap_server
 import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
@@ -140,14 +141,13 @@ def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept
 ) -> None:
     """Defence in depth: whatever taking one message in raises, that message is quarantined
     with the reason, and the messages before and after it are committed cases."""
-    intake_command = sys.modules["aftersales.cli.intake"]  # the package re-exports the command
 
     def poisoned(uow: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
         if "(2)" in incoming.message.body:
             raise OverflowError("date value out of range")
         return take_in(uow, kit, incoming, now=now)
 
-    monkeypatch.setattr(intake_command, "take_in", poisoned)
+    monkeypatch.setattr(intake_service, "take_in", poisoned)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for number in (1, 2, 3):
@@ -159,6 +159,23 @@ def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept
     ]
     assert _count(uow, t.cases) == 2
     assert _count(uow, t.quarantine) == 1
+
+
+def test_a_message_another_writer_stored_meanwhile_is_a_duplicate_not_quarantined(
+    uow: Any, kit: RoutingKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pollers at once: the slower one's insert fails on the unique key, and the mail is
+    counted as the duplicate it is, not quarantined."""
+
+    def stored_by_the_other(uow: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
+        take_in(uow, kit, incoming, now=now)
+        raise RuntimeError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(intake_service, "take_in", stored_by_the_other)
+    incoming = Incoming(message(WHERE_IS_1043), "twice")
+    result = intake_service.take_in_or_quarantine(uow, kit, incoming, now=at(24, 11))
+    assert result == intake_service.IntakeResult(Outcome.DUPLICATE)
+    assert _count(uow, t.quarantine) == 0
 
 
 def test_finding_01_mail_poll_moves_past_a_quarantined_mail(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.db.engine import is_locked, retry_when_locked
+from aftersales.adapters.db.engine import is_locked
 from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import Incoming, quarantine_reason, take_in
+from aftersales.services.intake import Incoming, Quarantined, take_in_or_quarantine
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
@@ -90,14 +90,11 @@ def _take(
         return
     message, attachments = item.result
     incoming = Incoming(message, item.source, attachments, prepared.card)
-    try:
-        result = retry_when_locked(lambda: take_in(uow, kit, incoming, now=now))
-    except Exception as error:
-        if is_locked(error):
-            raise  # busy past every retry: the message is fine, a rerun takes it in
-        # Defence in depth: whatever one message raises, it is quarantined and the rest go on.
-        # A database is down if the quarantine itself fails, and that stops the run.
-        _quarantine(uow, item.source, quarantine_reason(error), now, counts, failures)
+    # busy past every retry (adapters/db/engine.py) is no fault of the message: it stops the run
+    result = take_in_or_quarantine(uow, kit, incoming, now=now, transient=is_locked)
+    if isinstance(result, Quarantined):
+        counts["failed"] += 1
+        failures.append(f"{item.source}: {result.reason}")
         return
     counts[result.outcome.value] += 1
 

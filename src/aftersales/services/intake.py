@@ -6,7 +6,7 @@ are committed and a rerun skips them (deduplication), so nothing is lost or doub
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -56,6 +56,40 @@ def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: dateti
         incoming = replace(incoming, card=message_card(kit, incoming.message))
     with uow() as cases:
         return receive(cases, kit, incoming, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A message that could not be taken in: it is in the quarantine with this reason."""
+
+    reason: str
+
+
+def take_in_or_quarantine(
+    uow: UnitOfWork,
+    kit: RoutingKit,
+    incoming: Incoming,
+    *,
+    now: datetime,
+    transient: Callable[[Exception], bool] = lambda error: False,
+) -> IntakeResult | Quarantined:
+    """``take_in``, but whatever the message raises quarantines it with the reason instead
+    of stopping the caller: a bad message never stops the inbox (defence in depth behind the
+    readers at the edges). A message another writer stored meanwhile (two pollers at once)
+    is a duplicate. ``transient`` errors (a database busy past every retry) are raised: the
+    message is fine and a rerun takes it in. If the quarantine cannot be written either, the
+    database itself is failing, and that error is raised."""
+    try:
+        return take_in(uow, kit, incoming, now=now)
+    except Exception as error:
+        if transient(error):
+            raise
+        reason = quarantine_reason(error)
+    with uow() as cases:
+        if cases.has_message(incoming.message.dedupe_key):
+            return IntakeResult(Outcome.DUPLICATE)
+        cases.quarantine(incoming.source, reason, now)
+    return Quarantined(reason)
 
 
 def quarantine_reason(error: Exception) -> str:

@@ -26,7 +26,13 @@ from typing import Protocol
 
 from aftersales.domain.messages import AttachmentMeta, InboundMessage, ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import Incoming, Outcome, quarantine_reason, take_in
+from aftersales.services.intake import (
+    Incoming,
+    Outcome,
+    Quarantined,
+    quarantine_reason,
+    take_in_or_quarantine,
+)
 from aftersales.services.routing import RoutingKit
 
 FETCH_BATCH = 25  # messages per FETCH: what one batch may hold in memory, and may fetch twice
@@ -175,27 +181,39 @@ def _take_batch(
     for uid, data in mailbox.fetch(batch):
         summary.fetched += 1
         source = mailbox.source(uid)
-        try:
-            parsed = intake.parse(source, data)
-            if isinstance(parsed, ParseProblem):
-                _quarantine(intake.uow, parsed, now, summary)
-                continue
-            message, attachments = parsed
-            result = take_in(intake.uow, intake.kit, Incoming(message, source, attachments), now=now)
-        except Exception as error:
-            # Defence in depth: whatever one mail raises, it is quarantined and the mailbox
-            # position moves past it, so mail that arrives later is still taken in. (A database
-            # that is down fails the quarantine too, and that stops the poll.)
-            _quarantine(intake.uow, ParseProblem(source, quarantine_reason(error)), now, summary)
+        parsed = _parse(intake, source, data)
+        if isinstance(parsed, ParseProblem):
+            _quarantine(intake.uow, parsed, now, summary)
+            continue
+        message, attachments = parsed
+        # Whatever one mail raises, it is quarantined and the mailbox position moves past it,
+        # so mail that arrives later is still taken in.
+        result = take_in_or_quarantine(
+            intake.uow, intake.kit, Incoming(message, source, attachments), now=now
+        )
+        if isinstance(result, Quarantined):
+            _count_quarantined(ParseProblem(source, result.reason), summary)
             continue
         summary.count(result.outcome)
         if result.outcome is Outcome.NEW_CASE and result.case_id is not None and on_new_case is not None:
             on_new_case(result.case_id, message)
 
 
+def _parse(intake: MailIntake, source: str, data: bytes) -> ParsedMail | ParseProblem:
+    """The parser never raises for any bytes; should it ever, that mail is quarantined."""
+    try:
+        return intake.parse(source, data)
+    except Exception as error:
+        return ParseProblem(source, quarantine_reason(error))
+
+
 def _quarantine(uow: UnitOfWork, problem: ParseProblem, now: datetime, summary: PollSummary) -> None:
     with uow() as cases:
         cases.quarantine(problem.source, problem.reason, now)
+    _count_quarantined(problem, summary)
+
+
+def _count_quarantined(problem: ParseProblem, summary: PollSummary) -> None:
     summary.quarantined += 1
     if len(summary.failures) < _SHOWN_FAILURES:
         summary.failures.append(f"{problem.source}: {problem.reason}")
