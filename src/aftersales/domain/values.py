@@ -44,7 +44,10 @@ class BadValue(ValueError):
 
 def shown(value: object, width: int = 40) -> str:
     """A value quoted for a reason, cut so a 5 MB value gives a short message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4,300 digits has no repr
+        return "(a number of thousands of digits)"
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -89,7 +92,11 @@ def read_id(value: object, what: str) -> int:
     """A database id (a case number): ASCII digits, or an int, from 1 to ``MAX_ID``."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise BadValue(f"{what} {shown(value)} is not a number")
-    text = str(value).strip() if isinstance(value, int) else value.strip()
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_ID:
+            raise BadValue(f"{what} {shown(value)} is not a number from 1 to {MAX_ID}")
+        return value
+    text = value.strip()
     digits = text.lstrip("0") or "0"
     if not _ASCII_DIGITS.fullmatch(text) or len(digits) > _ID_DIGITS or not 1 <= int(digits) <= MAX_ID:
         raise BadValue(f"{what} {shown(value)} is not a number from 1 to {MAX_ID}")
