@@ -225,7 +225,8 @@ def _jsonl_message(line: bytes, source: str, number: int, intake: MessageReader)
     except BadValue as problem:
         return ParseProblem(source, f"line {number}: {problem.reason}")
     except Exception as error:  # defence in depth: one line never stops the file
-        return ParseProblem(source, f"line {number}: cannot read the line: {type(error).__name__}: {error}")
+        reason = f"cannot read the line: {type(error).__name__}: {str(error)[:300]}"
+        return ParseProblem(source, f"line {number}: {reason}")
     return message, []
 
 
