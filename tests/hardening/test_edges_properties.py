@@ -205,7 +205,9 @@ def test_random_api_message_bodies_get_201_or_422(
     headers = _TOKENS.get(id(client)) or _TOKENS.setdefault(id(client), token(Role.FRONTLINE))
     # json.dumps writes NaN and Infinity as they are (not JSON): the server must refuse them too
     body = json.dumps(values).encode()
-    response = client.post("/api/messages", content=body, headers={**headers, "content-type": "application/json"})
+    response = client.post(
+        "/api/messages", content=body, headers={**headers, "content-type": "application/json"}
+    )
     assert response.status_code in (201, 422), response.text
     if response.status_code == 422:
         assert response.json()["error"]["status"] == 422
