@@ -143,12 +143,15 @@ def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept
     """Defence in depth: whatever taking one message in raises, that message is quarantined
     with the reason, and the messages before and after it are committed cases."""
 
-    def poisoned(uow: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
+    receive = intake_service.receive
+
+    def poisoned(cases: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
+        result = receive(cases, kit, incoming, now=now)  # its writes are undone with it
         if "(2)" in incoming.message.body:
             raise OverflowError("date value out of range")
-        return take_in(uow, kit, incoming, now=now)
+        return result
 
-    monkeypatch.setattr(intake_service, "take_in", poisoned)
+    monkeypatch.setattr(intake_service, "receive", poisoned)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for number in (1, 2, 3):
@@ -159,6 +162,7 @@ def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept
         f"{inbox / '2.eml'}: cannot take the message in: OverflowError: date value out of range"
     ]
     assert _count(uow, t.cases) == 2
+    assert _count(uow, t.messages) == 2  # nothing of the bad one is left half-written
     assert _count(uow, t.quarantine) == 1
 
 

@@ -124,8 +124,10 @@ def _take_all(uow: Any, kit: RoutingKit, path: Path) -> Counter[str]:
     counts: Counter[str] = Counter()
     failures: list[str] = []
     folder_settings = Settings(data_dir=path, policy_file=None)
-    for prepared in prepared_messages(path, kit, reader, settings=folder_settings, workers=0):
-        command._take(uow, kit, prepared, now, counts, failures)  # noqa: SLF001 (the CLI's own loop)
+    batch = list(prepared_messages(path, kit, reader, settings=folder_settings, workers=0))
+    # one transaction for the three, as the command stores a few at once: the bad one must
+    # be undone alone
+    command._store(uow, kit, batch, now, counts, failures)  # noqa: SLF001 (the CLI's own loop)
     return counts
 
 

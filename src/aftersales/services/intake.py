@@ -86,9 +86,58 @@ def take_in_or_quarantine(
             raise
         reason = quarantine_reason(error)
     with uow() as cases:
-        if cases.has_message(incoming.message.dedupe_key):
-            return IntakeResult(Outcome.DUPLICATE)
-        cases.quarantine(incoming.source, reason, now)
+        return _quarantined(cases, incoming, reason, now)
+
+
+def take_in_few(
+    uow: UnitOfWork,
+    kit: RoutingKit,
+    incomings: Sequence[Incoming],
+    *,
+    now: datetime,
+    transient: Callable[[Exception], bool] = lambda error: False,
+) -> list[IntakeResult | Quarantined]:
+    """A few messages in one short transaction (bulk intake: a commit per message doubled its
+    time), each as ``take_in_or_quarantine`` takes it: routed before the transaction opens,
+    stored in a savepoint of its own, so a message that raises is undone alone, quarantined,
+    and its neighbours are committed."""
+    routed = [_routed(kit, incoming) for incoming in incomings]
+    with uow() as cases:
+        return [_receive_or_quarantine(cases, kit, incoming, now, transient) for incoming in routed]
+
+
+def _routed(kit: RoutingKit, incoming: Incoming) -> Incoming:
+    if incoming.card is not None or incoming.message.auto_kind is not None:
+        return incoming
+    try:
+        return replace(incoming, card=message_card(kit, incoming.message))
+    except Exception:
+        return incoming  # routed again in the transaction, and quarantined if it raises there
+
+
+def _receive_or_quarantine(
+    cases: CaseRepository,
+    kit: RoutingKit,
+    incoming: Incoming,
+    now: datetime,
+    transient: Callable[[Exception], bool],
+) -> IntakeResult | Quarantined:
+    try:
+        with cases.savepoint():
+            return receive(cases, kit, incoming, now=now)
+    except Exception as error:
+        if transient(error):
+            raise
+        return _quarantined(cases, incoming, quarantine_reason(error), now)
+
+
+def _quarantined(
+    cases: CaseRepository, incoming: Incoming, reason: str, now: datetime
+) -> IntakeResult | Quarantined:
+    """Quarantine a message that raised; one another writer stored meanwhile is a duplicate."""
+    if cases.has_message(incoming.message.dedupe_key):
+        return IntakeResult(Outcome.DUPLICATE)
+    cases.quarantine(incoming.source, reason, now)
     return Quarantined(reason)
 
 
