@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -377,3 +378,28 @@ def test_finding_05_concurrent_writers_never_fail(
     assert _count(uow, t.events, t.events.c.kind == "note_added") == writers.notes
     assert _count(uow, t.cases) == 1 + sum(sizes.values())
     assert _count(uow, t.messages, t.messages.c.message_id.like("large-%")) == sum(sizes.values())
+
+
+def _maildir_file(dovecot: Dovecot, folder: str, marker: bytes) -> Path:
+    """The file this session's Dovecot keeps a message in (found by a marker in its bytes)."""
+    for config in Path(tempfile.gettempdir()).glob("aftersales-dovecot-*/dovecot.conf"):
+        if f"port = {dovecot.port}\n" in config.read_text(encoding="utf-8"):
+            for path in (config.parent / "mail").rglob(f".{folder}/*/*"):
+                if path.is_file() and marker in path.read_bytes():
+                    return path
+    raise AssertionError("the message's file was not found")
+
+
+def test_finding_01_mail_poll_moves_past_a_message_the_server_will_not_send(
+    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+) -> None:
+    """A message whose file the IMAP server cannot read fails the batch's FETCH: each message
+    is then fetched alone, the unreadable one is quarantined and the mailbox moves past it."""
+    marker = b"X-Unreadable: yes"
+    append(dovecot, folder, imap_mail(1), imap_mail(2, headers=marker.decode() + "\r\n"), imap_mail(3))
+    _maildir_file(dovecot, folder, marker).chmod(0)
+    intake = MailIntake(uow, mailbox_state_unit_of_work(engine), kit, mail_parser(NOW, [USER]))
+    with ImapMailbox(dovecot.server(), folder) as box:
+        summary = poll_mailbox(box, intake, now=NOW, backfill_days=14)
+    assert (summary.new_cases, summary.quarantined, summary.last_uid) == (2, 1, 3), summary.as_dict()
+    assert "UID=2" in summary.failures[0], summary.failures

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import AttachmentMeta, InboundMessage, ParseProblem
 from aftersales.ports import UnitOfWork
 from aftersales.services.intake import (
@@ -62,6 +63,10 @@ class Mailbox(Protocol):
 
     def source(self, uid: int) -> str:
         """Where a message was read, for the case's record and the quarantine."""
+        ...
+
+    def reopen(self) -> None:
+        """Connect again after the server dropped the connection; raises when it cannot."""
         ...
 
 
@@ -178,7 +183,7 @@ def _take_batch(
     summary: PollSummary,
     on_new_case: NewCaseHook | None,
 ) -> None:
-    for uid, data in mailbox.fetch(batch):
+    for uid, data in _fetch(mailbox, intake, batch, now, summary):
         summary.fetched += 1
         source = mailbox.source(uid)
         parsed = _parse(intake, source, data)
@@ -197,6 +202,39 @@ def _take_batch(
         summary.count(result.outcome)
         if result.outcome is Outcome.NEW_CASE and result.case_id is not None and on_new_case is not None:
             on_new_case(result.case_id, message)
+
+
+def _fetch(
+    mailbox: Mailbox, intake: MailIntake, batch: Sequence[int], now: datetime, summary: PollSummary
+) -> list[tuple[int, bytes]]:
+    """The batch's messages. When the server will not send the batch (Dovecot drops the
+    connection when it cannot read one message's file), the mailbox is opened again and each
+    message asked for alone; one the server still will not send is quarantined, and the
+    mailbox position moves past it. When the server cannot be reached again, the poll stops
+    with that error, nothing is quarantined, and the next poll asks again."""
+    try:
+        return mailbox.fetch(batch)
+    except AftersalesError:
+        mailbox.reopen()
+    fetched, refused = _one_by_one(mailbox, batch)
+    for uid, said in refused:
+        problem = ParseProblem(mailbox.source(uid), f"the IMAP server would not send this message: {said}")
+        _quarantine(intake.uow, problem, now, summary)
+    return fetched
+
+
+def _one_by_one(
+    mailbox: Mailbox, batch: Sequence[int]
+) -> tuple[list[tuple[int, bytes]], list[tuple[int, str]]]:
+    fetched: list[tuple[int, bytes]] = []
+    refused: list[tuple[int, str]] = []
+    for uid in batch:
+        try:
+            fetched.extend(mailbox.fetch([uid]))
+        except AftersalesError as error:
+            refused.append((uid, str(error)))
+            mailbox.reopen()
+    return fetched, refused
 
 
 def _parse(intake: MailIntake, source: str, data: bytes) -> ParsedMail | ParseProblem:
