@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from aftersales.domain.errors import InputError
 from aftersales.domain.reviews import MAX_RATING, MIN_RATING, ExportedReview, ReviewProblem, ReviewSource
-from aftersales.domain.values import BadValue, in_window
+from aftersales.domain.values import BadValue, in_window, read_amount
 
 # the widest values the reviews table takes (see adapters/db/schema.py)
 _ID_WIDTH, _TITLE_WIDTH, _EMAIL_WIDTH, _NAME_WIDTH, _ORDER_WIDTH, _HANDLE_WIDTH = 200, 500, 320, 200, 64, 255
@@ -206,11 +206,11 @@ def _content_id(review: ExportedReview, product_id: str, date_text: str) -> str:
 
 
 def _rating(value: str, column: str) -> int:
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not number.is_integer() or not MIN_RATING <= number <= MAX_RATING:
+    try:  # "5", or "5.0" as some exports write it
+        number = read_amount(value, column, digits=1, places=4)
+    except BadValue:
+        number = None
+    if number is None or number != number.to_integral_value() or not MIN_RATING <= number <= MAX_RATING:
         shown = repr(value) if value else "missing"
         raise BadValue(f"{column} {shown} is not a whole number of stars from {MIN_RATING} to {MAX_RATING}")
     return int(number)
