@@ -141,7 +141,12 @@ def _prepare(reader: MessageReader, kit: RoutingKit, raw: RawMessage) -> Prepare
     item = reader.parse(raw)
     if isinstance(item.result, ParseProblem) or item.result[0].auto_kind is not None:
         return Prepared(item)
-    return Prepared(item, message_card(kit, item.result[0]))
+    try:
+        return Prepared(item, message_card(kit, item.result[0]))
+    except Exception:
+        # one message must not fail its whole chunk: the storing process routes it again,
+        # and quarantines it with the reason if it raises there too
+        return Prepared(item)
 
 
 __all__ = ["CHUNK", "POOL_MIN_MESSAGES", "Prepared", "prepared_messages"]

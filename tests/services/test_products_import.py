@@ -72,7 +72,7 @@ def test_importing_the_same_file_twice_changes_nothing(
     assert _counts(first) == (3, 0, 0, 2)
     assert [(p.line, p.reason.split(" was ")[0]) for p in first.failures] == [
         (4, "Variant Barcode '1.23457E+12'"),
-        (7, "Variant Inventory Qty 'lots' is not a whole number"),
+        (7, "Variant Inventory Qty 'lots' is not a whole number from -2147483647 to 2147483647"),
     ]
     assert _counts(again) == (0, 0, 3, 2)
     assert _stored_rows(engine) == stored_first  # not even updated_at moved

@@ -17,7 +17,7 @@ from email import policy
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import getaddresses
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeAlias
@@ -26,6 +26,7 @@ from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[im
 
 from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
+from aftersales.domain.values import BadValue, id_or_none, read_mail_date
 
 ParsedMessage: TypeAlias = tuple[InboundMessage, list[tuple[AttachmentMeta, bytes]]]
 
@@ -74,6 +75,9 @@ _CACHED_HEADER_LIMIT = 998  # the longest line RFC 5322 allows; longer values ar
 # writes is longer than this, so longer ones are cut before parsing.
 _HEADER_CAP = 4_000
 _REFERENCES_KEPT = 100  # the thread root and the most recent ids are the ones threading uses
+# the widest values the messages table takes (see adapters/db/schema.py); an address longer
+# than RFC 5321 allows is no address at all
+_ID_WIDTH, _ADDRESS_WIDTH, _NAME_WIDTH, _SUBJECT_WIDTH = 998, 320, 200, 998
 
 
 @functools.lru_cache(maxsize=512)
@@ -227,17 +231,17 @@ def _parsed(
     full_body = plain if plain.strip() else html_to_text(html)
     body = new_text(full_body)
     from_name, sender = _sender(msg)
-    from_address = sender if "@" in sender else ""
+    from_address = sender if "@" in sender and len(sender) <= _ADDRESS_WIDTH else ""
     message_id = next(iter(_ids(msg, "message-id")), "") or generated_message_id(data)
     sent = _date(msg)
-    subject = _header_text(msg, "subject")
+    subject = _header_text(msg, "subject")[:_SUBJECT_WIDTH]
     attachments = _attachments(msg, body_parts=(text_part, html_part))
     message = InboundMessage(
         message_id=message_id,
         dedupe_key=dedupe_key(message_id, from_address, sent.isoformat() if sent else "", body),
         channel=Channel.EMAIL,
         from_address=from_address,
-        from_name=from_name,
+        from_name=from_name[:_NAME_WIDTH],
         to_addresses=_recipients(msg),
         subject=subject,
         sent_at=sent or received_at,
@@ -248,7 +252,7 @@ def _parsed(
         references=_references(msg),
         attachments=tuple(meta for meta, _ in attachments),
         auto_kind=auto_kind_of(msg, sender=sender, own_addresses=own_addresses),
-        case_hint=case_hint_of(subject),
+        case_hint=_case_hint(subject),
         raw_headers=_raw_headers(msg),
     )
     return message, attachments
@@ -314,7 +318,15 @@ def _ids(msg: EmailMessage, name: str) -> list[str]:
     """
     value = _raw_header(msg, name) or ""
     found = _ANGLE_ID.findall(value)
-    return found if found else [token.strip("<>") for token in value.split() if token.strip("<>")]
+    ids = found if found else [token.strip("<>") for token in value.split() if token.strip("<>")]
+    return [found_id[:_ID_WIDTH] for found_id in ids]
+
+
+def _case_hint(subject: str) -> str:
+    """The "[case N]" tag's number when it can be a case (1 to MAX_ID), else "": a tag of 20
+    digits names no case, and the mail is still taken in."""
+    number = id_or_none(case_hint_of(subject))
+    return str(number) if number is not None else ""
 
 
 def _references(msg: EmailMessage) -> tuple[str, ...]:
@@ -325,15 +337,16 @@ def _references(msg: EmailMessage) -> tuple[str, ...]:
 
 
 def _date(msg: EmailMessage) -> datetime | None:
-    """The Date header as an aware datetime; None when missing, unreadable or without an offset."""
+    """The Date header as an aware datetime; None when missing, unreadable, without an offset or
+    out of range (year 9999): the mail is still the customer's, so it counts from when it was
+    received, as a mail without a Date does."""
     raw = _raw_header(msg, "date")
     if not raw:
         return None
     try:
-        sent = parsedate_to_datetime(raw)
-    except (ValueError, TypeError, OverflowError, IndexError):
+        return read_mail_date(raw)
+    except BadValue:
         return None
-    return sent if sent.utcoffset() is not None else None
 
 
 def _raw_headers(msg: EmailMessage) -> tuple[tuple[str, str], ...]:

@@ -95,6 +95,14 @@ class ImapMailbox:
         self._box = box
         return self
 
+    def reopen(self) -> None:
+        """Connect, log in and open the folder again: Dovecot drops the connection when it
+        cannot read one message's file, and the poll goes on past that message."""
+        if self._box is not None:
+            _close_quietly(self._box)
+            self._box = None
+        self.__enter__()
+
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:

@@ -28,6 +28,7 @@ from aftersales.adapters.email_parse import (
 )
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
+from aftersales.domain.values import BadValue, read_id, read_iso_datetime, read_text
 
 FileKind: TypeAlias = Literal["eml", "mbox", "jsonl"]
 IntakeResult: TypeAlias = ParsedMessage | ParseProblem
@@ -37,6 +38,8 @@ _MBOX_START = b"From "
 _JSONL_KEYS = frozenset(
     {"text", "id", "from", "name", "subject", "sent_at", "channel", "order", "in_reply_to", "case"}
 )
+# the widest values the messages, cases and customers tables take (see adapters/db/schema.py)
+_JSONL_WIDTHS = {"id": 998, "from": 320, "name": 200, "subject": 998, "order": 64, "in_reply_to": 998}
 _NOT_A_MESSAGE_FILE = "not a message file: expected .eml, .mbox, .jsonl, or an mbox starting with 'From '"
 
 
@@ -92,10 +95,6 @@ class MessageReader:
             raw.data, source=raw.source, received_at=self.received_at, own_addresses=self.own_addresses
         )
         return IntakeItem(raw.source, raw.position, result)
-
-
-class _BadRecord(Exception):
-    """A JSONL record that cannot be a message; the text is the reason."""
 
 
 def read_messages(
@@ -223,8 +222,11 @@ def _jsonl_message(line: bytes, source: str, number: int, intake: MessageReader)
     try:
         record = _record(line)
         message = _record_message(record, line, intake)
-    except _BadRecord as problem:
-        return ParseProblem(source, f"line {number}: {problem}")
+    except BadValue as problem:
+        return ParseProblem(source, f"line {number}: {problem.reason}")
+    except Exception as error:  # defence in depth: one line never stops the file
+        reason = f"cannot read the line: {type(error).__name__}: {str(error)[:300]}"
+        return ParseProblem(source, f"line {number}: {reason}")
     return message, []
 
 
@@ -232,13 +234,15 @@ def _record(line: bytes) -> Mapping[str, Any]:
     try:
         record = json.loads(line.decode("utf-8").strip())
     except UnicodeDecodeError:
-        raise _BadRecord("not UTF-8 text") from None
+        raise BadValue("not UTF-8 text") from None
     except json.JSONDecodeError as error:
-        raise _BadRecord(f"not valid JSON: {error.msg} (column {error.colno})") from None
+        raise BadValue(f"not valid JSON: {error.msg} (column {error.colno})") from None
     except RecursionError:
-        raise _BadRecord("not valid JSON: nested too deeply") from None
+        raise BadValue("not valid JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise BadValue(f"not valid JSON: {error}") from None
     if not isinstance(record, dict):
-        raise _BadRecord("each line must be a JSON object")
+        raise BadValue("each line must be a JSON object")
     _check_keys(record)
     return record
 
@@ -246,7 +250,7 @@ def _record(line: bytes) -> Mapping[str, Any]:
 def _check_keys(record: Mapping[str, Any]) -> None:
     unknown = sorted(set(record) - _JSONL_KEYS)
     if unknown:
-        raise _BadRecord(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_JSONL_KEYS))}")
+        raise BadValue(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_JSONL_KEYS))}")
 
 
 def message_from_record(record: Mapping[str, Any], reader: MessageReader) -> InboundMessage:
@@ -258,17 +262,17 @@ def message_from_record(record: Mapping[str, Any], reader: MessageReader) -> Inb
     try:
         _check_keys(record)
         return _record_message(record, json.dumps(record, sort_keys=True, default=str).encode(), reader)
-    except _BadRecord as problem:
-        raise InputError(str(problem)) from None
+    except BadValue as problem:
+        raise InputError(problem.reason) from None
 
 
 def _record_message(record: Mapping[str, Any], line: bytes, intake: MessageReader) -> InboundMessage:
     text = _text(record, "text").strip()
     if not text:
-        raise _BadRecord("'text' (the message itself) is required")
+        raise BadValue("'text' (the message itself) is required")
     from_address = _text(record, "from").strip().lower()
     if from_address and "@" not in from_address:
-        raise _BadRecord("'from' must be an e-mail address")
+        raise BadValue("'from' must be an e-mail address")
     sent = _sent_at(record.get("sent_at"))
     message_id = _text(record, "id").strip() or generated_message_id(line)
     return InboundMessage(
@@ -287,7 +291,7 @@ def _record_message(record: Mapping[str, Any], line: bytes, intake: MessageReade
         in_reply_to=_text(record, "in_reply_to").strip().strip("<>"),
         auto_kind=AutoKind.OWN_MAIL if from_address and from_address in intake.own_addresses else None,
         order_hint=_text(record, "order").strip().lstrip("#"),
-        case_hint=_text(record, "case").strip().lstrip("#"),
+        case_hint=_case(record),
     )
 
 
@@ -297,20 +301,25 @@ def _text(record: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _BadRecord(f"'{key}' must be text")
-    return clean_text(str(value))
+        raise BadValue(f"'{key}' must be text")
+    if isinstance(value, int) and not -(10**30) < value < 10**30:
+        raise BadValue(f"'{key}' is a number too long to be an id")
+    text = clean_text(str(value))
+    return read_text(text, f"'{key}'", _JSONL_WIDTHS[key]) if key in _JSONL_WIDTHS else text
+
+
+def _case(record: Mapping[str, Any]) -> str:
+    """The case a line names ("42" or "#42"): a case number from 1 to MAX_ID, or nothing."""
+    value = record.get("case")
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = value.strip().lstrip("#")
+    return str(read_id(value, "'case'"))
 
 
 def _sent_at(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        sent = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        sent = None
-    if sent is None or sent.utcoffset() is None:
-        raise _BadRecord("'sent_at' must be an ISO 8601 time with an offset, e.g. 2026-11-24T10:00:00-05:00")
-    return sent
+    return None if value is None else read_iso_datetime(value, "'sent_at'")
 
 
 def _channel(value: Any) -> Channel:
@@ -320,4 +329,4 @@ def _channel(value: Any) -> Channel:
         return Channel(value)
     except ValueError:
         allowed = ", ".join(channel.value for channel in Channel)
-        raise _BadRecord(f"'channel' must be one of {allowed}") from None
+        raise BadValue(f"'channel' must be one of {allowed}") from None

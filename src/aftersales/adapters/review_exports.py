@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from aftersales.domain.errors import InputError
 from aftersales.domain.reviews import MAX_RATING, MIN_RATING, ExportedReview, ReviewProblem, ReviewSource
+from aftersales.domain.values import BadValue, in_window, read_amount
 
 # the widest values the reviews table takes (see adapters/db/schema.py)
 _ID_WIDTH, _TITLE_WIDTH, _EMAIL_WIDTH, _NAME_WIDTH, _ORDER_WIDTH, _HANDLE_WIDTH = 200, 500, 320, 200, 64, 255
@@ -87,10 +88,6 @@ YOTPO = _Columns(
     product_url=("product url",),
 )
 FORMATS = (JUDGEME, YOTPO)
-
-
-class _BadValue(ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +167,8 @@ def parse_row(
         reviewed_at = _time(row.get(columns.reviewed_at), row.name(columns.reviewed_at))
         email = _limited(row.get(columns.email).lower(), _EMAIL_WIDTH, row.name(columns.email))
         order = _limited(row.get(columns.order), _ORDER_WIDTH, row.name(columns.order))
-    except _BadValue as error:
-        return ReviewProblem(line, str(error))
+    except BadValue as error:
+        return ReviewProblem(line, error.reason)
     handle = row.get(columns.handle) or _handle_from_url(row.get(columns.product_url))
     review = ExportedReview(
         source=columns.source,
@@ -209,13 +206,13 @@ def _content_id(review: ExportedReview, product_id: str, date_text: str) -> str:
 
 
 def _rating(value: str, column: str) -> int:
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not number.is_integer() or not MIN_RATING <= number <= MAX_RATING:
+    try:  # "5", or "5.0" as some exports write it
+        number = read_amount(value, column, digits=1, places=4)
+    except BadValue:
+        number = None
+    if number is None or number != number.to_integral_value() or not MIN_RATING <= number <= MAX_RATING:
         shown = repr(value) if value else "missing"
-        raise _BadValue(f"{column} {shown} is not a whole number of stars from {MIN_RATING} to {MAX_RATING}")
+        raise BadValue(f"{column} {shown} is not a whole number of stars from {MIN_RATING} to {MAX_RATING}")
     return int(number)
 
 
@@ -224,9 +221,9 @@ def _time(value: str, column: str) -> datetime | None:
         return None
     moment = _parsed_time(value)
     if moment is None:
-        raise _BadValue(f"{column} {value!r} is not a date like 2026-11-24 or 2026-11-24 10:00:00 UTC")
+        raise BadValue(f"{column} {value!r} is not a date like 2026-11-24 or 2026-11-24 10:00:00 UTC")
     # a time without a zone is read as UTC: both apps export UTC times
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return in_window(moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC), column)
 
 
 def _parsed_time(value: str) -> datetime | None:
@@ -245,7 +242,7 @@ def _parsed_time(value: str) -> datetime | None:
 
 def _limited(value: str, width: int, column: str) -> str:
     if len(value) > width:
-        raise _BadValue(f"{column} is longer than {width} characters")
+        raise BadValue(f"{column} is longer than {width} characters")
     return value
 
 

@@ -13,7 +13,7 @@ import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from aftersales.domain.errors import InputError
@@ -26,21 +26,15 @@ from aftersales.domain.orders import (
     Refund,
     address_or_none,
 )
+from aftersales.domain.values import MAX_ID, BadValue, in_window, read_amount, read_text, read_whole
 
 REQUIRED = ("Name",)
 _FULFILLED = ("Fulfilled at", "Fulfillment Date")
 _REFUND_REASON = "refunded amount in the Shopify export"
 # the widest values the orders tables take (see adapters/db/schema.py)
 _NUMBER_WIDTH, _SKU_WIDTH, _TITLE_WIDTH, _COUNTRY_WIDTH = 64, 100, 300, 8
-
-
-class _BadValue(ValueError):
-    """A value of one row that cannot be read: the reason names the column and the value."""
-
-    def __init__(self, reason: str, line: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
+_EMAIL_WIDTH, _NAME_WIDTH, _ID_WIDTH, _STATUS_WIDTH = 320, 200, 64, 32
+_MONEY_DIGITS, _MONEY_PLACES = 15, 4  # NUMERIC(19, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +43,15 @@ class _Row:
     values: Mapping[str, str]
 
     def get(self, column: str) -> str:
-        return self.values.get(column.lower(), "").strip()
+        # NUL is no character of any real cell, and PostgreSQL refuses it in text
+        return self.values.get(column.lower(), "").replace("\x00", "").strip()
+
+    def limited(self, column: str, width: int) -> str:
+        """A cell that must fit its column whole (an id, an address): refused when longer."""
+        try:
+            return read_text(self.get(column), column, width)
+        except BadValue as error:
+            raise BadValue(error.reason, self.line) from None
 
     def first(self, columns: Sequence[str]) -> str:
         return next((value for column in columns if (value := self.get(column))), "")
@@ -121,16 +123,17 @@ def _parse_order(name: str, rows: Sequence[_Row]) -> ImportedOrder | OrderProble
     try:
         items = tuple(item for row in rows if (item := _item(row)) is not None)
         order = _facts(name, first, items)
-    except _BadValue as error:
+        email = first.limited("Email", _EMAIL_WIDTH)
+    except BadValue as error:
         return OrderProblem(error.line, error.reason)
-    customer = first.first(("Billing Name", "Shipping Name"))
-    return ImportedOrder(order, first.get("Email"), customer, first.line)
+    customer = first.first(("Billing Name", "Shipping Name"))[:_NAME_WIDTH]
+    return ImportedOrder(order, email, customer, first.line)
 
 
 def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
     number = name.lstrip("#").strip()
     if not number or len(number) > _NUMBER_WIDTH:
-        raise _BadValue(f"Name {name!r} is not an order number", row.line)
+        raise BadValue(f"Name {name!r} is not an order number", row.line)
     placed_at = _time(row, "Created at")
     cancelled_at = _time(row, "Cancelled at")
     return OrderFacts(
@@ -143,8 +146,8 @@ def _facts(name: str, row: _Row, items: tuple[LineItem, ...]) -> OrderFacts:
         destination=_country(row),
         items=items,
         refunds=_refunds(row, cancelled_at or placed_at),
-        shopify_id=row.get("Id") or None,
-        financial_status=row.get("Financial Status").lower(),
+        shopify_id=row.limited("Id", _ID_WIDTH) or None,
+        financial_status=row.limited("Financial Status", _STATUS_WIDTH).lower(),
         shipping_address=_address(row, "Shipping"),
         billing_address=_address(row, "Billing"),
     )
@@ -185,7 +188,7 @@ def _refunds(row: _Row, at: datetime | None) -> tuple[Refund, ...]:
     if amount is None or amount <= 0:
         return ()
     if at is None:
-        raise _BadValue("a Refunded Amount needs a Created at or Cancelled at time", row.line)
+        raise BadValue("a Refunded Amount needs a Created at or Cancelled at time", row.line)
     return (Refund(amount, at, _REFUND_REASON),)
 
 
@@ -194,16 +197,19 @@ def _time(row: _Row, *columns: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z")
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
+        moment: datetime | None = datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z")
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
-        raise _BadValue(f"{columns[0]} {value!r} is not a time like 2026-11-24 10:00:00 -0500", row.line)
-    return moment
+    try:
+        moment = moment or datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise BadValue(f"{columns[0]} {value!r} is not a time like 2026-11-24 10:00:00 -0500", row.line)
+    try:
+        return in_window(moment, columns[0])
+    except BadValue as error:
+        raise BadValue(error.reason, row.line) from None
 
 
 def _money(row: _Row, column: str) -> Decimal | None:
@@ -211,12 +217,9 @@ def _money(row: _Row, column: str) -> Decimal | None:
     if not value:
         return None
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount.adjusted() > 13:
-        raise _BadValue(f"{column} {value!r} is not an amount", row.line)
-    return amount
+        return read_amount(value, column, digits=_MONEY_DIGITS, places=_MONEY_PLACES, signed=True)
+    except BadValue as error:
+        raise BadValue(error.reason, row.line) from None
 
 
 def _quantity(row: _Row) -> int:
@@ -224,23 +227,20 @@ def _quantity(row: _Row) -> int:
     if not value:
         return 1
     try:
-        quantity = int(value)
-    except ValueError:
-        quantity = -1
-    if quantity < 0:
-        raise _BadValue(f"Lineitem quantity {value!r} is not a whole number", row.line)
-    return quantity
+        return read_whole(value, "Lineitem quantity", low=0, high=MAX_ID)
+    except BadValue as error:
+        raise BadValue(error.reason, row.line) from None
 
 
 def _currency(row: _Row) -> str:
     value = row.get("Currency").upper()
     if value and (len(value) != 3 or not value.isalpha()):
-        raise _BadValue(f"Currency {value!r} is not a three-letter code", row.line)
+        raise BadValue(f"Currency {value!r} is not a three-letter code", row.line)
     return value
 
 
 def _country(row: _Row) -> str:
     value = row.get("Shipping Country").upper()
     if len(value) > _COUNTRY_WIDTH:
-        raise _BadValue(f"Shipping Country {value!r} is not a country code", row.line)
+        raise BadValue(f"Shipping Country {value!r} is not a country code", row.line)
     return value

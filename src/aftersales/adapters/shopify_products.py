@@ -21,6 +21,7 @@ from pathlib import Path
 from aftersales.domain.catalogue import ProductVariant, variant_key, variant_options
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import OrderProblem
+from aftersales.domain.values import BadValue, read_amount, read_whole
 
 # the widest values the product_variants table takes (see adapters/db/schema.py)
 _HANDLE_WIDTH, _KEY_WIDTH, _SKU_WIDTH, _GTIN_WIDTH, _LINK_WIDTH = 255, 500, 100, 64, 2000
@@ -29,9 +30,6 @@ _MONEY_DIGITS, _MONEY_PLACES = 15, 4  # NUMERIC(19, 4)
 _MAX_INVENTORY = 2**31 - 1  # an INTEGER column
 # what a spreadsheet leaves of a long barcode it took for a number: 1.23457E+12
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
-# plain digits, as Shopify writes them: no currency sign, thousands separator or exponent
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
-_WHOLE = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +66,6 @@ _READ_KEYS = frozenset(
 )
 # a row after a product's first one is a variant when it has one of these; else an image row
 _VARIANT_SIGNS = (*OPTION_VALUES, SKU, PRICE, BARCODE)
-
-
-class _BadValue(ValueError):
-    """A value of one row that cannot be read: the reason names the column and the value."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +175,7 @@ def _product_variants(
             continue  # an image row
         try:
             variant = _variant(product, row)
-        except _BadValue as error:
+        except BadValue as error:
             yield OrderProblem(row.line, error.reason)
             continue
         if (seen := first_line.setdefault(variant.variant_key, row.line)) != row.line:
@@ -239,23 +229,23 @@ def _options(product: _Product, row: _Row) -> tuple[tuple[str, str], ...]:
     options = variant_options(pairs)
     names = [name for name, _ in options]
     if len(set(names)) < len(names):
-        raise _BadValue(f"the option names {', '.join(names)} repeat one: each must be different")
+        raise BadValue(f"the option names {', '.join(names)} repeat one: each must be different")
     if len(variant_key(options)) > _KEY_WIDTH:
-        raise _BadValue(f"the option values are longer than {_KEY_WIDTH} characters together")
+        raise BadValue(f"the option values are longer than {_KEY_WIDTH} characters together")
     return options
 
 
 def _limited(row: _Row, column: _Column, width: int) -> str:
     value = row.get(column)
     if len(value) > width:
-        raise _BadValue(f"{column.label} {value[:40]!r}… is longer than {width} characters")
+        raise BadValue(f"{column.label} {value[:40]!r}… is longer than {width} characters")
     return value
 
 
 def _barcode(row: _Row) -> str:
     value = _limited(row, BARCODE, _GTIN_WIDTH)
     if _SCIENTIFIC.fullmatch(value):
-        raise _BadValue(
+        raise BadValue(
             f"{BARCODE.label} {value!r} was turned into a number by a spreadsheet and its digits "
             "are lost: export the products again, or import the file with that column as text"
         )
@@ -266,12 +256,8 @@ def _money(row: _Row, column: _Column) -> Decimal | None:
     value = row.get(column)
     if not value:
         return None
-    whole, _, places = value.partition(".")
-    if not _AMOUNT.fullmatch(value) or len(whole.lstrip("0")) > _MONEY_DIGITS:
-        raise _BadValue(f"{column.label} {value!r} is not an amount like 24.00")
-    if len(places) > _MONEY_PLACES:
-        raise _BadValue(f"{column.label} {value!r} has more than {_MONEY_PLACES} decimal places")
-    return Decimal(value)
+    # plain digits, as Shopify writes them: no currency sign, thousands separator or exponent
+    return read_amount(value, column.label, digits=_MONEY_DIGITS, places=_MONEY_PLACES)
 
 
 def _inventory(row: _Row, tracks_by_column: bool) -> int | None:
@@ -280,6 +266,4 @@ def _inventory(row: _Row, tracks_by_column: bool) -> int | None:
     value = row.get(QUANTITY)
     if not value or (tracks_by_column and not row.get(TRACKER)):
         return None
-    if not _WHOLE.fullmatch(value) or abs(quantity := int(value)) > _MAX_INVENTORY:
-        raise _BadValue(f"{QUANTITY.label} {value!r} is not a whole number")
-    return quantity
+    return read_whole(value, QUANTITY.label, low=-_MAX_INVENTORY, high=_MAX_INVENTORY)

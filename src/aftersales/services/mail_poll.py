@@ -10,7 +10,8 @@ Bookkeeping is per mailbox (``user@host/folder``): its UIDVALIDITY and the last 
   taken in (each message is its own transaction). A poll that stops half way fetches that
   batch again next time and intake's deduplication skips what it already holds: nothing is
   lost or doubled, and a re-backfill after a UIDVALIDITY change doubles nothing either.
-- A message that cannot be read is quarantined under its IMAP URL and skipped.
+- A message that cannot be read or stored (whatever it raises) is quarantined under its IMAP
+  URL and skipped, and the last UID moves past it like any other, so it never stops the inbox.
 
 The mailbox is only read: the adapter never marks, flags, moves or deletes mail.
 """
@@ -23,9 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import AttachmentMeta, InboundMessage, ParseProblem
 from aftersales.ports import UnitOfWork
-from aftersales.services.intake import Incoming, Outcome, take_in
+from aftersales.services.intake import (
+    Incoming,
+    Outcome,
+    Quarantined,
+    quarantine_reason,
+    take_in_or_quarantine,
+)
 from aftersales.services.routing import RoutingKit
 
 FETCH_BATCH = 25  # messages per FETCH: what one batch may hold in memory, and may fetch twice
@@ -55,6 +63,10 @@ class Mailbox(Protocol):
 
     def source(self, uid: int) -> str:
         """Where a message was read, for the case's record and the quarantine."""
+        ...
+
+    def reopen(self) -> None:
+        """Connect again after the server dropped the connection; raises when it cannot."""
         ...
 
 
@@ -171,23 +183,75 @@ def _take_batch(
     summary: PollSummary,
     on_new_case: NewCaseHook | None,
 ) -> None:
-    for uid, data in mailbox.fetch(batch):
+    for uid, data in _fetch(mailbox, intake, batch, now, summary):
         summary.fetched += 1
         source = mailbox.source(uid)
-        parsed = intake.parse(source, data)
+        parsed = _parse(intake, source, data)
         if isinstance(parsed, ParseProblem):
             _quarantine(intake.uow, parsed, now, summary)
             continue
         message, attachments = parsed
-        result = take_in(intake.uow, intake.kit, Incoming(message, source, attachments), now=now)
+        # Whatever one mail raises, it is quarantined and the mailbox position moves past it,
+        # so mail that arrives later is still taken in.
+        result = take_in_or_quarantine(
+            intake.uow, intake.kit, Incoming(message, source, attachments), now=now
+        )
+        if isinstance(result, Quarantined):
+            _count_quarantined(ParseProblem(source, result.reason), summary)
+            continue
         summary.count(result.outcome)
         if result.outcome is Outcome.NEW_CASE and result.case_id is not None and on_new_case is not None:
             on_new_case(result.case_id, message)
 
 
+def _fetch(
+    mailbox: Mailbox, intake: MailIntake, batch: Sequence[int], now: datetime, summary: PollSummary
+) -> list[tuple[int, bytes]]:
+    """The batch's messages. When the server will not send the batch (Dovecot drops the
+    connection when it cannot read one message's file), the mailbox is opened again and each
+    message asked for alone; one the server still will not send is quarantined, and the
+    mailbox position moves past it. When the server cannot be reached again, the poll stops
+    with that error, nothing is quarantined, and the next poll asks again."""
+    try:
+        return mailbox.fetch(batch)
+    except AftersalesError:
+        mailbox.reopen()
+    fetched, refused = _one_by_one(mailbox, batch)
+    for uid, said in refused:
+        problem = ParseProblem(mailbox.source(uid), f"the IMAP server would not send this message: {said}")
+        _quarantine(intake.uow, problem, now, summary)
+    return fetched
+
+
+def _one_by_one(
+    mailbox: Mailbox, batch: Sequence[int]
+) -> tuple[list[tuple[int, bytes]], list[tuple[int, str]]]:
+    fetched: list[tuple[int, bytes]] = []
+    refused: list[tuple[int, str]] = []
+    for uid in batch:
+        try:
+            fetched.extend(mailbox.fetch([uid]))
+        except AftersalesError as error:
+            refused.append((uid, str(error)))
+            mailbox.reopen()
+    return fetched, refused
+
+
+def _parse(intake: MailIntake, source: str, data: bytes) -> ParsedMail | ParseProblem:
+    """The parser never raises for any bytes; should it ever, that mail is quarantined."""
+    try:
+        return intake.parse(source, data)
+    except Exception as error:
+        return ParseProblem(source, quarantine_reason(error))
+
+
 def _quarantine(uow: UnitOfWork, problem: ParseProblem, now: datetime, summary: PollSummary) -> None:
     with uow() as cases:
         cases.quarantine(problem.source, problem.reason, now)
+    _count_quarantined(problem, summary)
+
+
+def _count_quarantined(problem: ParseProblem, summary: PollSummary) -> None:
     summary.quarantined += 1
     if len(summary.failures) < _SHOWN_FAILURES:
         summary.failures.append(f"{problem.source}: {problem.reason}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from aftersales.adapters.files import PRIVATE_FILE, make_private, private_folder
 from aftersales.domain.errors import ConfigError
@@ -16,6 +19,13 @@ from aftersales.domain.errors import ConfigError
 # Execution option of a connection whose transactions will write (see _sqlite_engine).
 WRITE_OPTION = "aftersales_writes"
 R = TypeVar("R")
+# How long one SQLite writer waits for another's lock before "database is locked", and how
+# often a whole unit of work is then tried again (waiting 0.1 s, 0.2 s, 0.4 s, ... between).
+# Writers take the lock at BEGIN (BEGIN IMMEDIATE), and transactions are kept short (intake
+# writes one message per transaction), so a writer waits seconds at most, never this long.
+BUSY_TIMEOUT_MS = 15_000
+LOCKED_ATTEMPTS = 5
+_BACKOFF_SECONDS = 0.1
 
 
 def sqlite_url(path: Path) -> str:
@@ -56,7 +66,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
         # the driver's own BEGIN is replaced by the one below
@@ -69,7 +79,8 @@ def _sqlite_engine(url: str) -> Engine:
         # Units of work that write take the write lock at BEGIN, so writers queue for it;
         # readers stay deferred and, with WAL, never wait.
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        # Nothing has run yet when BEGIN fails, so trying it again retries the whole unit.
+        retry_when_locked(lambda: connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN"))
 
     return engine
 
@@ -86,6 +97,27 @@ def _private_database(path: Path) -> None:
             make_private(file)
     except OSError:
         return  # a read-only folder: SQLite says what is wrong when it opens the file
+
+
+def is_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked" (or "busy"): another writer held the lock too long."""
+    orig = error.orig if isinstance(error, OperationalError) else None
+    return isinstance(orig, sqlite3.OperationalError) and any(
+        word in str(orig).lower() for word in ("locked", "busy")
+    )
+
+
+def retry_when_locked(work: Callable[[], R], *, attempts: int = LOCKED_ATTEMPTS) -> R:
+    """``work()`` (a whole unit of work), tried again with a growing pause while SQLite says
+    the database is locked; the last failure is raised. Other errors are raised at once."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as error:
+            if not is_locked(error) or attempt == attempts - 1:
+                raise
+            time.sleep(_BACKOFF_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def transactions(

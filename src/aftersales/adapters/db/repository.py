@@ -580,6 +580,11 @@ class SqlCaseRepository:
         }
         return self._insert_once(t.screened, values, "dedupe_key")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.db.begin_nested():
+            yield
+
     def quarantine(self, source: str, reason: str, at: datetime) -> None:
         self._insert_once(t.quarantine, {"source": source[:500], "reason": reason, "at": at}, "source")
 

@@ -453,9 +453,24 @@ def new_breaches(previous: Sequence[Clock], current: Sequence[Clock]) -> list[Cl
     To catch a breach that a late entry closes before any scheduled check saw it, compute
     the clocks on the timeline as it was just before the new entry, with ``now`` at the
     entry's time, and pass them as ``current`` before adding the entry.
+
+    The runs of one clock follow each other, so a new run starts after every run before it.
+    A breached run that starts no later than one already breached is that run seen again
+    with its start moved back: a customer's older mail taken in after a newer one (mail
+    arrives out of date order) starts the first-response clock earlier, but it is still the
+    one breach.
     """
-    seen = {(c.name, c.started_at) for c in previous if c.state is ClockState.BREACHED}
-    return [c for c in current if c.state is ClockState.BREACHED and (c.name, c.started_at) not in seen]
+    latest: dict[ClockName, datetime] = {}
+    for clock in previous:
+        if clock.state is ClockState.BREACHED and clock.started_at is not None:
+            seen = latest.get(clock.name)
+            latest[clock.name] = clock.started_at if seen is None else max(seen, clock.started_at)
+    return [
+        c
+        for c in current
+        if c.state is ClockState.BREACHED
+        and (c.name not in latest or c.started_at is None or c.started_at > latest[c.name])
+    ]
 
 
 # Live clocks come first, so a queue sorts by what still needs work: a breach already
