@@ -26,7 +26,7 @@ from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[im
 
 from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
-from aftersales.domain.values import BadValue, id_or_none, read_mail_date
+from aftersales.domain.values import BadValue, id_or_none, mail_date_or_none
 
 ParsedMessage: TypeAlias = tuple[InboundMessage, list[tuple[AttachmentMeta, bytes]]]
 
@@ -114,6 +114,8 @@ def parse_email(
         if not any(name in msg for name in _MAIL_HEADERS):
             return ParseProblem(source, "not an e-mail: no From, To, Subject, Date or Message-ID header")
         return _parsed(msg, data, received_at, own_addresses)
+    except BadValue as problem:
+        return ParseProblem(source, str(problem))
     except Exception as error:
         # The stdlib parser has raised IndexError, HeaderParseError and RecursionError on hostile
         # input over the years; whatever it raises, this message is quarantined, not the import.
@@ -337,16 +339,11 @@ def _references(msg: EmailMessage) -> tuple[str, ...]:
 
 
 def _date(msg: EmailMessage) -> datetime | None:
-    """The Date header as an aware datetime; None when missing, unreadable, without an offset or
-    out of range (year 9999): the mail is still the customer's, so it counts from when it was
-    received, as a mail without a Date does."""
+    """The Date header as an aware datetime; None when missing, unreadable or without an offset
+    (the mail counts from when it was received). Out of range (year 9999) raises BadValue: the
+    mail is quarantined with that reason."""
     raw = _raw_header(msg, "date")
-    if not raw:
-        return None
-    try:
-        return read_mail_date(raw)
-    except BadValue:
-        return None
+    return mail_date_or_none(raw) if raw else None
 
 
 def _raw_headers(msg: EmailMessage) -> tuple[tuple[str, str], ...]:

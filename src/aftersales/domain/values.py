@@ -88,6 +88,20 @@ def read_mail_date(value: str) -> datetime:
     return in_window(moment, "Date")
 
 
+def mail_date_or_none(value: str) -> datetime | None:
+    """A Date header as ``read_mail_date`` reads it, but lenient where real mail is sloppy: an
+    unreadable date or one without an offset ("-0000") gives None (the mail then counts from
+    when it was received). A readable date outside the window is no sloppiness (year 9999 is
+    a forged or broken mail) and raises ``BadValue``, so the mail is quarantined with it."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+    if moment.utcoffset() is None:
+        return None
+    return in_window(moment, "Date")
+
+
 def read_id(value: object, what: str) -> int:
     """A database id (a case number): ASCII digits, or an int, from 1 to ``MAX_ID``."""
     if isinstance(value, bool) or not isinstance(value, int | str):
