@@ -33,6 +33,7 @@ from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
 from aftersales.web import api, errors, pages, review_pages, webhooks
+from aftersales.web.body_limit import BodyLimit, body_caps
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP
@@ -74,6 +75,8 @@ def create_app(
         https_only=False,  # served on loopback by default; put TLS in front for anything else
     )
     app.middleware("http")(_security_headers)
+    # outermost of ours: an oversize body is refused before sessions, sign-in or parsing
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, caps=body_caps(settings))
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -42,7 +42,6 @@ from aftersales.web.security import (
 )
 
 router = APIRouter(include_in_schema=False)
-_MAX_UPLOAD = 20 * 1024 * 1024
 QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
@@ -244,9 +243,10 @@ def post_evidence(
 
 
 def _keep_upload(web: Web, file: UploadFile) -> str:
-    content = file.file.read(_MAX_UPLOAD + 1)
-    if len(content) > _MAX_UPLOAD:
-        raise InputError(f"the file {file.filename!r} is over {_MAX_UPLOAD // 1024 // 1024} MB")
+    cap = web.settings.max_upload_bytes
+    content = file.file.read(cap + 1)
+    if len(content) > cap:
+        raise InputError(f"the file {file.filename!r} is over {cap / 1024 / 1024:g} MB")
     meta = AttachmentMeta(
         file.filename or "upload", file.content_type or "", len(content), hashlib.sha256(content).hexdigest()
     )

@@ -1,0 +1,183 @@
+"""Bounded resources: request bodies, intake memory, huge mails and conversations, mbox edges.
+
+Findings 3, 4, 14 and part of 15 of the hardening issue. The slow tests start real processes
+(`aftersales serve`, `aftersales intake`) and measure their memory from /proc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from aftersales.adapters.passwords import Argon2Hasher
+from aftersales.settings import Settings, ShopifySettings
+from aftersales.web.app import create_app
+
+_CLI = str(Path(sys.executable).with_name("aftersales"))  # the venv's console script
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def app(uow: Any, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
+    url = engine.url.render_as_string(hide_password=False)
+    shopify = ShopifySettings(webhook_secret="whsec")
+    settings = Settings(data_dir=tmp_path, policy_file=None, database_url=url, shopify=shopify)
+    app = create_app(settings, hasher=Argon2Hasher(time_cost=1, memory_cost=8), tick_seconds=None)
+    yield app
+    app.state.web.desk.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+# ---------------------------------------------------------------- finding 3: request bodies
+
+_POST_ROUTES = [
+    "/api/messages",
+    "/api/cases/1/notes",
+    "/api/cases/1/reply",
+    "/api/route",
+    "/api/policy/check",
+    "/webhooks/shopify",
+    "/login",
+    "/contact",
+    "/cases/1/evidence",
+    "/policy",
+]
+
+
+def _chunks(total: int, size: int = 256 * 1024) -> Iterator[bytes]:
+    block = b"x" * size
+    for _ in range(total // size):
+        yield block
+
+
+@pytest.mark.parametrize("path", _POST_ROUTES)
+def test_finding_03_oversize_bodies_are_refused_before_sign_in(client: TestClient, path: str) -> None:
+    """Anonymous, with Content-Length and chunked: 413 in the API's error shape, never 401 or 422."""
+    size = 30 * MB if path.endswith("/evidence") else 3 * MB
+    json_route = path.startswith(("/api/", "/webhooks/"))
+    kind = {"content-type": "application/json" if json_route else "application/x-www-form-urlencoded"}
+    declared = client.post(path, content=b"x" * size, headers=kind)
+    streamed = client.post(path, content=_chunks(size), headers=kind)
+    for response in (declared, streamed):
+        assert response.status_code == 413, (path, response.status_code, response.text[:200])
+        assert response.json()["error"]["code"] == "too_large"
+        assert "limit" in response.json()["error"]["message"]
+
+
+def test_finding_03_a_declared_oversize_body_is_refused_on_any_path(client: TestClient) -> None:
+    for path in ("/no/such/route", "/cases", "/healthz"):
+        response = client.post(path, content=b"x" * 3 * MB)
+        assert response.status_code == 413, path
+
+
+def test_finding_03_bodies_under_the_cap_still_work(client: TestClient) -> None:
+    response = client.post("/api/messages", json={"text": "x" * 150_000})
+    assert response.status_code == 401  # read, parsed, then refused for want of a token
+
+
+def test_finding_03_a_page_gets_a_page(client: TestClient) -> None:
+    form = {"accept": "text/html", "content-type": "application/x-www-form-urlencoded"}
+    response = client.post("/login", content=_chunks(3 * MB), headers=form)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def peak_rss_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmHWM for process {pid}")
+
+
+@contextlib.contextmanager
+def served(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`aftersales serve` on a free loopback port, over its own data folder."""
+    port = _free_port()
+    env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir)}
+    env.pop("AFTERSALES_DATABASE_URL", None)
+    log = (data_dir / "serve.log").open("wb")
+    command = [_CLI, "serve", "--port", str(port), "--tick-seconds", "0"]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError((data_dir / "serve.log").read_text()) from None
+                time.sleep(0.2)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _send_huge(port: int, path: str, total: int, *, chunked: bool) -> int:
+    """POST ``total`` bytes without credentials, streamed; the status the server answers."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    answer: list[bytes] = []
+
+    def read_answer() -> None:
+        with contextlib.suppress(OSError):
+            answer.append(connection.recv(65_536))
+
+    reader = threading.Thread(target=read_answer)
+    reader.start()
+    with contextlib.suppress(OSError):  # the server closes the connection once it has answered
+        connection.sendall(head.encode())
+        block = b"{" * MB
+        for _ in range(total // MB):
+            if answer:
+                break
+            connection.sendall(b"%x\r\n%b\r\n" % (len(block), block) if chunked else block)
+    reader.join(timeout=60)
+    connection.close()
+    assert answer, f"no answer to {path}"
+    return int(answer[0].split(b" ", 2)[1])
+
+
+@pytest.mark.slow
+def test_finding_03_a_300_mb_body_costs_the_server_under_50_mb(tmp_path: Path) -> None:
+    with served(tmp_path) as (port, server):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10).read()
+        before = peak_rss_kb(server.pid)
+        statuses = [
+            _send_huge(port, path, 300 * MB, chunked=chunked)
+            for path in ("/api/messages", "/api/cases/1/notes", "/api/route")
+            for chunked in (False, True)
+        ]
+        after = peak_rss_kb(server.pid)
+    assert statuses == [413] * 6
+    assert after - before < 50 * 1024, f"the server grew from {before} kB to {after} kB"
