@@ -61,7 +61,7 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
     counts: Counter[str] = Counter()
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
-    reader = MessageReader.of(now, [kit.policy.support_email])
+    reader = MessageReader.of(now, [kit.policy.support_email], settings.max_message_bytes)
     try:
         for number, prepared in enumerate(
             prepared_messages(path, kit, reader, settings=settings, workers=workers), 1
