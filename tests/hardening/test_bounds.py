@@ -7,6 +7,7 @@ Findings 3, 4, 14 and part of 15 of the hardening issue. The slow tests start re
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -15,15 +16,20 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from aftersales.adapters.email_parse import parse_email
 from aftersales.adapters.passwords import Argon2Hasher
+from aftersales.cli.intake import intake
+from aftersales.domain.messages import ParseProblem
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
 
@@ -181,3 +187,104 @@ def test_finding_03_a_300_mb_body_costs_the_server_under_50_mb(tmp_path: Path) -
         after = peak_rss_kb(server.pid)
     assert statuses == [413] * 6
     assert after - before < 50 * 1024, f"the server grew from {before} kB to {after} kB"
+
+
+# ---------------------------------------------------------------- intake: helpers
+
+
+def _intake(settings: Settings, path: Path, *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(intake, [str(path), "--json", *args], obj=settings)
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads(result.output)
+    return summary
+
+
+@pytest.fixture
+def desk_settings(uow: Any, engine: Engine, tmp_path: Path) -> Settings:
+    """Settings on the emptied test database (SQLite, and PostgreSQL when configured)."""
+    url = engine.url.render_as_string(hide_password=False)
+    return Settings(data_dir=tmp_path / "data", policy_file=None, database_url=url)
+
+
+def _mail(number: int, text: str = "Where is my order #1043? Tracking has not moved.") -> bytes:
+    return (
+        f"From: Buyer {number} <buyer{number}@example.com>\n"
+        "To: support@northwind.example\n"
+        f"Subject: Order question {number}\n"
+        "Date: Tue, 24 Nov 2026 10:00:00 -0500\n"
+        f"Message-ID: <bounds-{number}@example.com>\n\n"
+        f"{text}\n"
+    ).encode()
+
+
+# ---------------------------------------------------------------- finding 15: mbox edges
+
+
+def test_finding_15_mbox_before_first_from_line(desk_settings: Settings, tmp_path: Path) -> None:
+    """A message before the first From line is read (here: taken in); junk there is quarantined."""
+    mbox = tmp_path / "inbox.mbox"
+    mbox.write_bytes(_mail(1) + b"\nFrom buyer2@example.com Tue Nov 24 10:00:00 2026\n" + _mail(2))
+    summary = _intake(desk_settings, mbox, "--workers", "0")
+    assert summary["new_cases"] == 2, summary
+    junk = tmp_path / "junk.mbox"
+    junk.write_bytes(b"not mail at all\n\nFrom buyer3@example.com Tue Nov 24 10:00:00 2026\n" + _mail(3))
+    summary = _intake(desk_settings, junk, "--workers", "0")
+    assert summary["new_cases"] == 1, summary
+    assert summary["failures"] == [
+        f"{junk}#0: not an e-mail: no From, To, Subject, Date or Message-ID header"
+    ]
+
+
+def test_finding_15_mbox_after_bom(desk_settings: Settings, tmp_path: Path) -> None:
+    separator = b"\nFrom buyer@example.com Tue Nov 24 10:00:00 2026\n"
+    for name in ("bom.mbox", "Inbox"):  # named, and found by its first line
+        mbox = tmp_path / name
+        mbox.write_bytes(
+            b"\xef\xbb\xbf" + separator[1:] + _mail(10 + len(name)) + separator + _mail(20 + len(name))
+        )
+        summary = _intake(desk_settings, mbox, "--workers", "0")
+        assert summary["new_cases"] == 2, (name, summary)
+        assert summary["failed"] == 0
+
+
+# ---------------------------------------------------------------- finding 14: one mail, the whole desk
+
+
+def _many_parts_mail(parts: int) -> bytes:
+    head = (
+        b"From: Mallory <mallory@example.com>\nTo: support@northwind.example\nSubject: parts\n"
+        b"Date: Tue, 24 Nov 2026 10:00:00 -0500\nMessage-ID: <parts@example.com>\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="p"\n\n'
+    )
+    part = b"--p\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: inline\n\nx\n"
+    return head + part * parts + b"--p--\n"
+
+
+def test_finding_14_fifty_thousand_mime_parts_are_quarantined_in_seconds(
+    desk_settings: Settings, tmp_path: Path
+) -> None:
+    mail = tmp_path / "parts.eml"
+    mail.write_bytes(_many_parts_mail(50_000))
+    assert mail.stat().st_size > 3 * MB
+    started = time.perf_counter()
+    summary = _intake(desk_settings, mail, "--workers", "0")
+    assert time.perf_counter() - started < 5
+    assert summary["failures"] == [f"{mail}: message has 50,001 MIME parts, over the cap of 500"]
+
+
+def test_finding_14_a_mail_keeps_its_first_50_attachments_with_a_note() -> None:
+    head = (
+        _mail(1).split(b"\n\n", 1)[0]
+        + b'\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="a"\n\n'
+    )
+    body = b"--a\nContent-Type: text/plain\n\nPhotos of the damage attached.\n"
+    photos = b"".join(
+        b'--a\nContent-Type: image/png\nContent-Disposition: attachment; filename="p%d.png"\n\nPNG%d\n'
+        % (n, n)
+        for n in range(60)
+    )
+    result = parse_email(head + body + photos + b"--a--\n", source="t", received_at=datetime.now(UTC))
+    assert not isinstance(result, ParseProblem)
+    message, attachments = result
+    assert [meta.filename for meta, _ in attachments] == [f"p{n}.png" for n in range(50)]
+    assert message.body.endswith("[aftersales kept the first 50 of 60 attachments; the rest were not stored]")
