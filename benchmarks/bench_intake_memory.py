@@ -6,7 +6,7 @@ The mbox is generated in a temporary folder and deleted at the end: N customer m
 with a photo of random bytes (5.2 MB, about 7 MB once base64-encoded in the mail), so 280
 mails make a 2 GB mailbox. For each --workers value, `aftersales intake MBOX --workers W
 --json` runs as a new process on an empty SQLite data folder, and a poller reads /proc every
-50 ms: the resident memory (VmRSS) of the process and all its worker processes, summed, and
+100 ms: the resident memory (VmRSS) of the process and all its worker processes, summed, and
 their proportional share (Pss, where pages the forked workers share with the parent count
 once). The peak of each sum is printed, with the run's time and counts. The hardening issue's
 bound is 400 MB for the process and its workers together.
@@ -102,7 +102,7 @@ def watch(pid: int, peak: TreePeak, stop: threading.Event) -> None:
         pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         peak.rss_kb, peak.pss_kb = max(peak.rss_kb, rss), max(peak.pss_kb, pss)
         peak.processes = max(peak.processes, len(pids))
-        stop.wait(0.05)
+        stop.wait(0.1)
 
 
 def run_intake(mbox: Path, data_dir: Path, workers: int) -> tuple[TreePeak, float, dict[str, object]]:

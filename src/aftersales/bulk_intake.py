@@ -16,14 +16,16 @@ So a 2 GB mailbox of 7 MB photos costs a few messages' memory in each process.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
 import io
 import multiprocessing
 import pickle
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,17 +68,43 @@ def prepared_messages(
     A message over ``settings.max_message_bytes`` comes as a ParseProblem, never read whole."""
     raw = read_raw(path, max_message_bytes=settings.max_message_bytes)
     if workers < 1:
-        yield from (Prepared(reader.parse(message)) for message in raw)
+        yield from _parsed_here(raw, reader)
         return
     head = _read_ahead(raw)
     if len(head) < POOL_MIN_MESSAGES and sum(len(m.data) for m in head) < HEAD_BYTES:
-        yield from (Prepared(reader.parse(message)) for message in _drained(head))
+        yield from _parsed_here(_drained(head), reader)
         return
     spool = _spool_folder(settings)
     try:
         yield from _in_workers(_chained(head, raw), _Tools(reader, kit, settings), workers, spool)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
+
+
+def _parsed_here(raw: Iterable[RawMessage], reader: MessageReader) -> Iterator[Prepared]:
+    for message in raw:
+        if len(message.data) > SPOOL_BYTES:
+            release_memory()
+        yield Prepared(reader.parse(message))
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    # the symbols this process already has (find_library would start a subprocess)
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    return trim if callable(trim) else None
+
+
+def release_memory() -> None:
+    """Give the memory freed since the last large message back to the system.
+
+    glibc keeps what a large parse freed (tens of MB for one 7 MB mail) in the process's heap,
+    where fragments of it stay and the next large mail adds more; malloc_trim returns it, so
+    a long intake keeps the footprint of one message. Elsewhere (macOS, musl) nothing happens.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _read_ahead(raw: Iterator[RawMessage]) -> deque[RawMessage]:
@@ -199,6 +227,7 @@ def _unspooled(done: list[_Done]) -> Iterator[Prepared]:
         if not one.files:
             yield one.prepared
             continue
+        release_memory()  # the previous large message has been stored and let go of
         item = one.prepared.item
         assert not isinstance(item.result, ParseProblem)
         message, attachments = item.result
@@ -256,7 +285,10 @@ def _prepare_chunk(chunk: Sequence[_Task]) -> bytes:
 
 
 def _read(task: _Task) -> RawMessage:
-    return task if isinstance(task, RawMessage) else dataclasses.replace(task.raw, data=_take_back(task.file))
+    if isinstance(task, RawMessage):
+        return task
+    release_memory()
+    return dataclasses.replace(task.raw, data=_take_back(task.file))
 
 
 def _prepare(reader: MessageReader, kit: RoutingKit, raw: RawMessage) -> Prepared:

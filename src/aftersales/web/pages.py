@@ -43,6 +43,11 @@ from aftersales.web.security import (
 
 router = APIRouter(include_in_schema=False)
 QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
+# A case page shows the latest messages and timeline entries, so one huge conversation cannot
+# make it slow; "show earlier" lists further, up to MAX_SHOWN.
+CASE_MESSAGES = 50
+CASE_TIMELINE = 200
+MAX_SHOWN = 2_000
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
     "where_is_my_order": "Where is my order?",
@@ -153,17 +158,28 @@ def queue(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, problem: str = "") -> HTMLResponse:
+def case_page(
+    request: Request,
+    case_id: CaseId,
+    web: Web,
+    user: PageUser,
+    problem: Annotated[str, Query(max_length=2_000)] = "",
+    show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
+) -> HTMLResponse:
     record = case_record(web.desk.read, case_id)
     case = record["case"]
     card = _card_now(web, record)
     replied = any(m["direction"] == "outbound" for m in record["messages"])
+    messages, timeline = record["messages"][-show:], record["timeline"][-max(show, CASE_TIMELINE) :]
     context = {
         "user": user,
         "case": case,
-        "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in record["messages"]],
+        "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
+        "earlier": len(record["messages"]) - len(messages),
+        "show_more": min(show + 200, MAX_SHOWN),
         "evidence": record["evidence"],
-        "timeline": record["timeline"],
+        "timeline": timeline,
+        "earlier_events": len(record["timeline"]) - len(timeline),
         "card": card,
         # a draft written now, so its times are still ahead; once answered, the agent writes
         "draft": card["first_reply"] if card and not replied else "",
