@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from aftersales.adapters.mbox_stream import mbox_messages
 
 _LINES = st.lists(
-    st.sampled_from([b"From a@b Mon Jan 1 00:00:00 2026\n", b"\n", b"Subject: x\n", b"body\n", b"\r\n", b"xx"])
+    st.sampled_from(
+        [b"From a@b Mon Jan 1 00:00:00 2026\n", b"\n", b"Subject: x\n", b"body\n", b"\r\n", b"xx"]
+    )
     | st.binary(max_size=20),
     max_size=30,
 )
@@ -21,7 +23,9 @@ _LINES = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(_LINES)
-def test_messages_are_those_of_mailbox_mbox(tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]) -> None:
+def test_messages_are_those_of_mailbox_mbox(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]
+) -> None:
     data = b"From start@b Mon Jan 1 00:00:00 2026\n" + b"".join(lines)
     path = tmp_path_factory.mktemp("mbox") / "box"
     path.write_bytes(data)

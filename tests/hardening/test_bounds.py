@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,18 @@ import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from aftersales.adapters.db import schema as t
 from aftersales.adapters.email_parse import parse_email
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.cli.intake import intake
+from aftersales.domain.accounts import Role
 from aftersales.domain.messages import ParseProblem
+from aftersales.services.accounts import add_user
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
+from packet_story import plant_dispute
 
 _CLI = str(Path(sys.executable).with_name("aftersales"))  # the venv's console script
 MB = 1024 * 1024
@@ -288,3 +293,96 @@ def test_finding_14_a_mail_keeps_its_first_50_attachments_with_a_note() -> None:
     message, attachments = result
     assert [meta.filename for meta, _ in attachments] == [f"p{n}.png" for n in range(50)]
     assert message.body.endswith("[aftersales kept the first 50 of 60 attachments; the rest were not stored]")
+
+
+_PASSWORD = "correct horse battery"
+
+
+def _signed_in(app: FastAPI, client: TestClient) -> None:
+    web = app.state.web
+    with web.users() as users:
+        add_user(
+            users,
+            web.hasher,
+            email="lead@northwind.example",
+            name="Lead",
+            role=Role.OPERATIONS,
+            password=_PASSWORD,
+            at=datetime.now(UTC),
+        )
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    form = {"email": "lead@northwind.example", "password": _PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/login", data=form).status_code == 303
+
+
+def _huge_case(app: FastAPI, messages: int) -> int:
+    """The planted dispute's case, with ``messages`` more long messages in its conversation."""
+    web = app.state.web
+    case_id = plant_dispute(web.desk.uow, web.kit)
+    with web.desk.engine.begin() as connection:
+        row = dict(
+            connection.execute(select(t.messages).where(t.messages.c.case_id == case_id)).mappings().first()
+            or {}
+        )
+        row.pop("id")
+        body = "My order has still not arrived and I need it before the holidays. " * 40
+        rows = [
+            row
+            | {
+                "message_id": f"flood-{n}@example.com",
+                "dedupe_key": f"flood-{n}",
+                "body": body,
+                "full_body": body,
+                "sent_at": row["sent_at"] + timedelta(minutes=n),
+            }
+            for n in range(messages)
+        ]
+        connection.execute(t.messages.insert(), rows)
+    return case_id
+
+
+def test_finding_14_a_huge_conversation_renders_in_bounded_time(app: FastAPI, client: TestClient) -> None:
+    _signed_in(app, client)
+    case_id = _huge_case(app, 3_000)
+    started = time.perf_counter()
+    page = client.get(f"/cases/{case_id}")
+    page_seconds = time.perf_counter() - started
+    assert page.status_code == 200
+    assert page.text.count('<article class="message') == 50
+    assert f"/cases/{case_id}?show=250" in page.text
+    started = time.perf_counter()
+    pdf = client.get(f"/cases/{case_id}/packet", params={"format": "pdf"})
+    pdf_seconds = time.perf_counter() - started
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    html = client.get(f"/cases/{case_id}/packet").text
+    assert "more messages" in html
+    assert "are not printed here" in html
+    assert page_seconds < 5, page_seconds
+    assert pdf_seconds < 15, pdf_seconds
+
+
+def test_finding_14_sign_in_answers_while_pdfs_are_made(app: FastAPI, client: TestClient) -> None:
+    _signed_in(app, client)
+    case_id = _huge_case(app, 3_000)
+    statuses: list[int] = []
+
+    def fetch_pdf() -> None:
+        statuses.append(client.get(f"/cases/{case_id}/packet", params={"format": "pdf"}).status_code)
+
+    makers = [threading.Thread(target=fetch_pdf) for _ in range(4)]
+    for maker in makers:
+        maker.start()
+    waits = []
+    while any(maker.is_alive() for maker in makers):
+        started = time.perf_counter()
+        assert client.get("/login").status_code == 200
+        waits.append(time.perf_counter() - started)
+        time.sleep(0.2)
+    for maker in makers:
+        maker.join()
+    assert set(statuses) <= {200, 503}
+    assert 200 in statuses
+    assert waits
+    assert max(waits) < 3, waits

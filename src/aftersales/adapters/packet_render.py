@@ -222,10 +222,10 @@ def _money(amount: Decimal | None) -> str | None:
 # The printed packet stays readable and quick to make however long the conversation: the
 # first and the latest messages in full, the ones between counted; each text, file list and
 # table cut to a length a reviewer reads. The JSON packet (packet_json) keeps everything.
-FIRST_MESSAGES = 10
-LATEST_MESSAGES = 40
-MESSAGE_CHARS = 5_000
-MAX_ROWS = 200
+FIRST_MESSAGES = 5
+LATEST_MESSAGES = 20
+MESSAGE_CHARS = 2_000
+MAX_ROWS = 100
 
 
 @dataclass(frozen=True, slots=True)
