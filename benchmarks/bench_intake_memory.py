@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -40,6 +40,10 @@ class TreePeak:
     rss_kb: int = 0
     pss_kb: int = 0
     processes: int = 0
+    each_kb: dict[int, int] = field(default_factory=dict)  # each process's own peak VmRSS
+
+    def each(self) -> str:
+        return ", ".join(f"{kb / 1024:,.0f}" for kb in self.each_kb.values())
 
 
 def write_mbox(path: Path, mails: int, photo_bytes: int) -> int:
@@ -98,7 +102,10 @@ def watch(pid: int, peak: TreePeak, stop: threading.Event) -> None:
     """Poll the tree under ``pid`` until ``stop``; the peaks go into ``peak``."""
     while not stop.is_set():
         pids = _tree(pid)
-        rss = sum(_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
+        each = {p: _kb(f"/proc/{p}/status", "VmRSS:") for p in pids}
+        for p, kb in each.items():
+            peak.each_kb[p] = max(peak.each_kb.get(p, 0), kb)
+        rss = sum(each.values())
         pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         peak.rss_kb, peak.pss_kb = max(peak.rss_kb, rss), max(peak.pss_kb, pss)
         peak.processes = max(peak.processes, len(pids))
@@ -142,7 +149,8 @@ def main() -> None:
             peak, seconds, summary = run_intake(mbox, data_dir, workers)
             print(
                 f"--workers {workers}: peak {peak.rss_kb / 1024:,.0f} MB resident summed over "
-                f"{peak.processes} processes, {peak.pss_kb / 1024:,.0f} MB proportional (Pss); "
+                f"{peak.processes} processes (each at its peak: {peak.each()} MB), "
+                f"{peak.pss_kb / 1024:,.0f} MB proportional (Pss); "
                 f"{seconds:.0f} s; {summary['new_cases']} new cases, {summary['failed']} quarantined"
             )
             shutil.rmtree(data_dir)

@@ -25,6 +25,7 @@ from typing import Any, TypeAlias
 from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[import-untyped]
 
 from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
+from aftersales.adapters.mime_scan import Lifted, lift_large_bodies, mime_part_count
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
 
 ParsedMessage: TypeAlias = tuple[InboundMessage, list[tuple[AttachmentMeta, bytes]]]
@@ -80,8 +81,6 @@ MAX_MIME_PARTS = 500
 # A message keeps its first MAX_ATTACHMENTS attachments; the rest are dropped with a note in
 # its text, so the message itself still reaches the desk.
 MAX_ATTACHMENTS = 50
-_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
-_DELIMITER_LINE = re.compile(rb"^--([^\r\n]{1,200}?)[ \t]*\r?$", re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=512)
@@ -117,24 +116,15 @@ def parse_email(
     if parts > MAX_MIME_PARTS:
         return ParseProblem(source, f"message has {parts:,} MIME parts, over the cap of {MAX_MIME_PARTS}")
     try:
-        msg = BytesParser(policy=_POLICY).parsebytes(data)
+        lifted = lift_large_bodies(data)  # large attachments are decoded apart (mime_scan)
+        msg = BytesParser(policy=_POLICY).parsebytes(lifted.data)
         if not any(name in msg for name in _MAIL_HEADERS):
             return ParseProblem(source, "not an e-mail: no From, To, Subject, Date or Message-ID header")
-        return _parsed(msg, data, received_at, own_addresses)
+        return _parsed(msg, data, received_at, own_addresses, lifted)
     except Exception as error:
         # The stdlib parser has raised IndexError, HeaderParseError and RecursionError on hostile
         # input over the years; whatever it raises, this message is quarantined, not the import.
         return ParseProblem(source, f"cannot read the message: {type(error).__name__}: {error}")
-
-
-def mime_part_count(data: bytes) -> int:
-    """How many parts the message declares, counted from its raw bytes without parsing it: the
-    opening delimiter lines ("--" and a boundary some Content-Type declares), plus the message
-    itself. Linear in the size of the message, whatever its shape."""
-    boundaries = {found.group(1) or found.group(2) for found in _BOUNDARY_PARAM.finditer(data)}
-    if not boundaries:
-        return 1
-    return 1 + sum(1 for line in _DELIMITER_LINE.finditer(data) if line.group(1) in boundaries)
 
 
 def dedupe_key(message_id: str, from_address: str, date_text: str, body: str) -> str:
@@ -240,7 +230,11 @@ def _candidate_charsets(declared: str | None) -> tuple[str, ...]:
 
 
 def _parsed(
-    msg: EmailMessage, data: bytes, received_at: datetime, own_addresses: Collection[str]
+    msg: EmailMessage,
+    data: bytes,
+    received_at: datetime,
+    own_addresses: Collection[str],
+    lifted: Lifted | None = None,
 ) -> ParsedMessage:
     text_part, html_part = _body_parts(msg)
     html = _text_of(html_part)
@@ -252,7 +246,9 @@ def _parsed(
     message_id = next(iter(_ids(msg, "message-id")), "") or generated_message_id(data)
     sent = _date(msg)
     subject = _header_text(msg, "subject")
-    attachments, attached = _attachments(msg, body_parts=(text_part, html_part))
+    attachments, attached = _attachments(
+        msg, body_parts=(text_part, html_part), lifted=lifted or Lifted(data)
+    )
     if attached > len(attachments):
         note = (
             f"\n\n[aftersales kept the first {len(attachments)} of {attached} attachments; "
@@ -394,7 +390,7 @@ def _text_of(part: EmailMessage | None) -> str:
 
 
 def _attachments(
-    msg: EmailMessage, *, body_parts: Iterable[EmailMessage | None]
+    msg: EmailMessage, *, body_parts: Iterable[EmailMessage | None], lifted: Lifted
 ) -> tuple[list[tuple[AttachmentMeta, bytes]], int]:
     """Every part that is not the body and has a filename, is marked attachment, or is an image:
     the first MAX_ATTACHMENTS of them with their bytes, and how many there are in all."""
@@ -406,7 +402,8 @@ def _attachments(
             continue
         attached += 1
         if attached <= MAX_ATTACHMENTS:
-            content = _part_bytes(part)
+            content = lifted.content_of(part)
+            content = _part_bytes(part) if content is None else content
             found.append((_meta(part, content, number), content))
     return found, attached
 
