@@ -6,7 +6,9 @@ Findings 3, 4, 14 and part of 15 of the hardening issue. The slow tests start re
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -386,3 +388,75 @@ def test_finding_14_sign_in_answers_while_pdfs_are_made(app: FastAPI, client: Te
     assert 200 in statuses
     assert waits
     assert max(waits) < 3, waits
+
+
+# ---------------------------------------------------------------- finding 4: intake memory
+
+
+def _photo_mbox(path: Path, mails: int, photo_bytes: int) -> None:
+    with path.open("wb") as out:
+        for number in range(mails):
+            out.write(
+                f"From buyer{number}@example.com Tue Nov 24 10:00:00 2026\n".encode()
+                + _mail(number, "My tumbler arrived dented, photo attached.").split(b"\n\n", 1)[0]
+                + b'\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
+                + b"--b\nContent-Type: text/plain\n\nMy tumbler arrived dented, photo attached.\n"
+                + b'--b\nContent-Type: image/jpeg\nContent-Disposition: attachment; filename="lid.jpg"\n'
+                + b"Content-Transfer-Encoding: base64\n\n"
+                + base64.encodebytes(os.urandom(photo_bytes))
+                + b"--b--\n\n"
+            )
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """VmRSS of ``pid`` and all its descendants, summed (kB)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, ValueError):
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) if "VmRSS:" in status else 0
+            for children in Path(f"/proc/{current}/task").glob("*/children"):
+                todo.extend(int(child) for child in children.read_text().split())
+    return total
+
+
+def _intake_peak_mb(mbox: Path, data_dir: Path, workers: int) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir)}
+    env.pop("AFTERSALES_DATABASE_URL", None)
+    command = [_CLI, "intake", str(mbox), "--workers", str(workers), "--json"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss_kb(process.pid))
+        time.sleep(0.05)
+    out, err = process.communicate()
+    assert process.returncode == 0, err.decode()[-2000:]
+    return peak / 1024, json.loads(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("workers", "bound_mb"), [(0, 220), (2, 400)])
+def test_finding_04_intake_memory_is_a_few_messages_not_the_mailbox(
+    tmp_path: Path, workers: int, bound_mb: int
+) -> None:
+    """40 mails of 5 MB (200 MB): before, all 40 were held at once (over 300 MB in one process)."""
+    mbox = tmp_path / "photos.mbox"
+    _photo_mbox(mbox, 40, int(3.7 * MB))
+    peak_mb, summary = _intake_peak_mb(mbox, tmp_path / "data", workers)
+    assert summary["new_cases"] == 40, summary
+    assert peak_mb < bound_mb, f"--workers {workers}: the process tree peaked at {peak_mb:.0f} MB"
+    assert not list((tmp_path / "data" / "tmp").glob("*/*")), "files in transit were left behind"
+
+
+def test_finding_04_a_message_over_the_size_cap_is_quarantined_with_its_size(
+    desk_settings: Settings, tmp_path: Path
+) -> None:
+    mbox = tmp_path / "big.mbox"
+    separator = b"From buyer@example.com Tue Nov 24 10:00:00 2026\n"
+    big = _mail(1, "x" * (3 * MB))
+    mbox.write_bytes(separator + big + b"\n" + separator + _mail(2))
+    settings = dataclasses.replace(desk_settings, max_message_bytes=2 * MB)
+    summary = _intake(settings, mbox, "--workers", "0")
+    assert summary["new_cases"] == 1, summary
+    assert summary["failures"] == [f"{mbox}#1: message is 3.0 MB, over the 2.0 MB cap"]
