@@ -83,24 +83,26 @@ class BodyLimit:
             await _refuse(scope, send, cap)
             return
         counted = _CountedBody(receive, cap)
-        refused = False
+        refused = started = False
 
         async def send_unless_refused(message: Message) -> None:
             # Layers inside may turn the exception into a 400 or a 500 of their own (a
             # BaseHTTPMiddleware wraps it in an ExceptionGroup): whatever they answer, it is a 413.
-            nonlocal refused
-            if counted.over and not refused and message["type"] == "http.response.start":
-                refused = True
-                await _refuse(scope, send, cap)
+            nonlocal refused, started
+            if message["type"] == "http.response.start":
+                if counted.over and not started:
+                    refused = True
+                    await _refuse(scope, send, cap)
+                started = True
             if not refused:
                 await send(message)
 
         try:
             await self.app(scope, counted.receive, send_unless_refused)
         except Exception:
-            if not counted.over:
-                raise
-        if counted.over and not refused:
+            if not counted.over or started:
+                raise  # a response already begun cannot become a 413: the server ends it
+        if counted.over and not started:
             await _refuse(scope, send, cap)
 
 
