@@ -460,3 +460,15 @@ def test_finding_04_a_message_over_the_size_cap_is_quarantined_with_its_size(
     summary = _intake(settings, mbox, "--workers", "0")
     assert summary["new_cases"] == 1, summary
     assert summary["failures"] == [f"{mbox}#1: message is 3.0 MB, over the 2.0 MB cap"]
+
+
+def test_finding_04_a_jsonl_line_over_the_cap_is_quarantined_with_its_size(
+    desk_settings: Settings, tmp_path: Path
+) -> None:
+    lines = tmp_path / "messages.jsonl"
+    good = json.dumps({"text": "Where is my order #1043?", "from": "ana@example.com"})
+    lines.write_text(json.dumps({"text": "y" * (3 * MB)}) + "\n" + good + "\n")
+    settings = dataclasses.replace(desk_settings, max_message_bytes=2 * MB)
+    summary = _intake(settings, lines, "--workers", "0")
+    assert summary["new_cases"] == 1, summary
+    assert summary["failures"] == [f"{lines}:1: line 1: message is 3.0 MB, over the 2.0 MB cap"]

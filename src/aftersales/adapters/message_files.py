@@ -234,25 +234,29 @@ def _read_mbox(path: Path, cap: int) -> Iterator[_Read]:
 def _read_jsonl(path: Path, cap: int) -> Iterator[_Read]:
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(_bounded_lines(handle, cap), start=1):
+            for number, (line, size) in enumerate(_bounded_lines(handle, cap), start=1):
                 source = f"{path}:{number}"
                 if line is None:
-                    yield _problem(source, f"line {number}: " + over_cap_reason(cap + 1, cap))
+                    yield _problem(source, f"line {number}: " + over_cap_reason(size, cap))
                 elif line.strip():
                     yield source, "jsonl", line, number, None
     except OSError as error:
         yield _unreadable(str(path), error)
 
 
-def _bounded_lines(handle: BinaryIO, cap: int) -> Iterator[bytes | None]:
-    """Each line of ``handle``; None for a line over ``cap`` bytes, which is skipped unread."""
+def _bounded_lines(handle: BinaryIO, cap: int) -> Iterator[tuple[bytes | None, int]]:
+    """Each line of ``handle`` with its size; None for a line over ``cap`` bytes, which is
+    counted, never held."""
     while line := handle.readline(cap + 1):
-        if len(line) <= cap or line.endswith(b"\n"):
-            yield line
+        size = len(line)
+        if size <= cap or line.endswith(b"\n"):
+            yield line, size
             continue
-        while (rest := handle.readline(_MB)) and not rest.endswith(b"\n"):
-            pass
-        yield None
+        while rest := handle.readline(_MB):
+            size += len(rest)
+            if rest.endswith(b"\n"):
+                break
+        yield None, size
 
 
 def _unreadable(source: str, error: OSError) -> _Read:
