@@ -21,19 +21,21 @@ _LINES = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(_LINES)
+@settings(max_examples=500, deadline=None)
+@given(_LINES, st.integers(min_value=1, max_value=40) | st.just(1024 * 1024), st.booleans())
 def test_messages_are_those_of_mailbox_mbox(
-    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], block: int, from_first: bool
 ) -> None:
-    data = b"From start@b Mon Jan 1 00:00:00 2026\n" + b"".join(lines)
+    """Whatever the block size: a From line split across blocks is still found."""
+    data = (b"From start@b Mon Jan 1 00:00:00 2026\n" if from_first else b"") + b"".join(lines)
     path = tmp_path_factory.mktemp("mbox") / "box"
     path.write_bytes(data)
     box = mailbox.mbox(path, create=False)
     expected = [box.get_bytes(key) for key in box.iterkeys()]
     box.close()
-    got = [m.data for m in mbox_messages(io.BytesIO(data), cap=10_000)]
-    assert got == expected
+    got = [m for m in mbox_messages(io.BytesIO(data), cap=10_000, block=block)]
+    assert [m.data for m in got if m.number > 0] == expected
+    assert all(m.size == len(m.data) for m in got)
 
 
 def test_a_message_over_the_cap_is_counted_not_held() -> None:
