@@ -22,7 +22,7 @@ from typing import BinaryIO
 _FROM = b"From "
 _BOM = b"\xef\xbb\xbf"
 _NEW_FROM = b"\nFrom "
-_BLOCK = 1024 * 1024
+_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +54,13 @@ class _Gathering:
         self.tail = (self.tail + piece[-2:])[-2:]
 
     def done(self) -> MboxMessage:
-        data = b"".join(self.pieces)
+        over = self.size > self.cap  # the pieces were let go of
+        data = b"" if over else b"".join(self.pieces)
         size = self.size
         # the blank line before the next From line separates; it is not the message's
         if self.tail == b"\n\n" or (size == 1 and self.tail == b"\n"):
             data, size = data[:-1], size - 1
-        return MboxMessage(self.number, data if size <= self.cap else b"", size, over_cap=size > self.cap)
+        return MboxMessage(self.number, data, size, over_cap=over)
 
 
 def mbox_messages(handle: BinaryIO, cap: int, *, block: int = _BLOCK) -> Iterator[MboxMessage]:
