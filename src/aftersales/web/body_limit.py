@@ -1,7 +1,9 @@
 """A cap on every request's body, enforced while it is read and before anything else runs.
 
 A pure ASGI middleware (Starlette's BaseHTTPMiddleware would buffer the body it is meant to
-guard). A request whose Content-Length is over its route's cap is answered 413 at once, before
+guard). FastAPI 0.165 and Starlette 1.10 have a ``max_body_size`` of their own, but the project
+supports FastAPI from 0.115, their answer is plain text rather than the API's error shape, and
+its caps are fixed when routes are declared, before the settings are read. A request whose Content-Length is over its route's cap is answered 413 at once, before
 authentication and before a byte of the body is read; a chunked body is counted as it arrives
 and the request is stopped with 413 as soon as it goes over. So an anonymous 300 MB body costs
 the server its buffers, never 300 MB.
