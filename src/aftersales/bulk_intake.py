@@ -16,6 +16,7 @@ So a 2 GB mailbox of 7 MB photos costs a few messages' memory in each process.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -24,6 +25,7 @@ import multiprocessing
 import pickle
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -49,6 +51,7 @@ POOL_MIN_MESSAGES = 200
 HEAD_BYTES = 16 * 1024 * 1024
 # A message or an attachment over this goes between processes as a file, not pickled.
 SPOOL_BYTES = 256 * 1024
+STALE_SPOOL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,11 @@ def _spool_folder(settings: Settings) -> Path:
     the attachments go to, not in a /tmp that may be memory."""
     base = settings.data_dir / "tmp"
     base.mkdir(parents=True, exist_ok=True)
+    for old in base.glob("intake-*"):
+        # left by a run that was killed: a running one changes its folder with every large mail
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_SPOOL_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix="intake-", dir=base))
 
 
