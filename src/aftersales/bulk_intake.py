@@ -5,24 +5,37 @@ writer taking messages in the order they were read (a reply threads under the ma
 it). So worker processes turn raw bytes into parsed messages with their cards, a chunk at a
 time, and the caller stores the results in reading order. Only a few chunks are in flight at
 once, so a mailbox of any size costs the memory of those chunks, not of the mailbox.
+
+Memory is bounded by bytes, not only by counts: the messages read ahead to decide whether
+workers are worth starting are capped in bytes and let go of as they are handed over; a chunk
+closes at ``CHUNK`` messages or ``CHUNK_BYTES``; and a message or an attachment over
+``SPOOL_BYTES`` travels between the processes as a temporary file in the data folder
+(``tmp/``), never pickled, and is read back only when its message is handed to the caller.
+So a 2 GB mailbox of 7 MB photos costs a few messages' memory in each process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import dataclasses
+import functools
 import io
-import itertools
 import multiprocessing
 import pickle
+import shutil
+import tempfile
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeAlias
 
 from aftersales.adapters.message_files import IntakeItem, MessageReader, RawMessage, read_raw
 from aftersales.domain.card import DecisionCard
-from aftersales.domain.messages import ParseProblem
+from aftersales.domain.messages import AttachmentMeta, ParseProblem
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.services.routing import RoutingKit, message_card
 from aftersales.settings import Settings
@@ -30,8 +43,15 @@ from aftersales.wiring import build_routing_kit
 
 # Messages per task: large enough that sending a task costs little next to its work.
 CHUNK = 50
-# Below this many messages, starting worker processes costs more than it saves.
+# ... and at most this many bytes of mail per task, so large mails make small tasks.
+CHUNK_BYTES = 8 * 1024 * 1024
+# Below this many messages, starting worker processes costs more than it saves; unless they
+# are large: HEAD_BYTES of mail is worth parsing in parallel however few the messages.
 POOL_MIN_MESSAGES = 200
+HEAD_BYTES = 16 * 1024 * 1024
+# A message or an attachment over this goes between processes as a file, not pickled.
+SPOOL_BYTES = 256 * 1024
+STALE_SPOOL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +67,84 @@ def prepared_messages(
 ) -> Iterator[Prepared]:
     """The messages in ``path`` in reading order, parsed. With ``workers`` > 0 and enough
     input, that many worker processes parse and route them with a copy of ``kit`` (or one
-    built from ``settings`` where processes cannot be forked) while the caller stores them."""
-    raw = read_raw(path)
-    head = list(itertools.islice(raw, POOL_MIN_MESSAGES))
-    if workers < 1 or len(head) < POOL_MIN_MESSAGES:
-        yield from (Prepared(reader.parse(message)) for message in itertools.chain(head, raw))
+    built from ``settings`` where processes cannot be forked) while the caller stores them.
+    A message over ``settings.max_message_bytes`` comes as a ParseProblem, never read whole."""
+    raw = read_raw(path, max_message_bytes=settings.max_message_bytes)
+    if workers < 1:
+        yield from _parsed_here(raw, reader)
         return
-    yield from _in_workers(itertools.chain(head, raw), _Tools(reader, kit, settings), workers)
+    head = _read_ahead(raw)
+    if len(head) < POOL_MIN_MESSAGES and sum(len(m.data) for m in head) < HEAD_BYTES:
+        yield from _parsed_here(_drained(head), reader)
+        return
+    spool = _spool_folder(settings)
+    try:
+        yield from _in_workers(_chained(head, raw), _Tools(reader, kit, settings), workers, spool)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _parsed_here(raw: Iterable[RawMessage], reader: MessageReader) -> Iterator[Prepared]:
+    for message in raw:
+        if len(message.data) > SPOOL_BYTES:
+            release_memory()
+        yield Prepared(reader.parse(message))
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    # the symbols this process already has (find_library would start a subprocess)
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    return trim if callable(trim) else None
+
+
+def release_memory() -> None:
+    """Give the memory freed since the last large message back to the system.
+
+    glibc keeps what a large parse freed (tens of MB for one 7 MB mail) in the process's heap,
+    where fragments of it stay and the next large mail adds more; malloc_trim returns it, so
+    a long intake keeps the footprint of one message. Elsewhere (macOS, musl) nothing happens.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _read_ahead(raw: Iterator[RawMessage]) -> deque[RawMessage]:
+    """Up to POOL_MIN_MESSAGES messages or HEAD_BYTES of them, whichever comes first."""
+    head: deque[RawMessage] = deque()
+    size = 0
+    while len(head) < POOL_MIN_MESSAGES and size < HEAD_BYTES:
+        message = next(raw, None)
+        if message is None:
+            break
+        head.append(message)
+        size += len(message.data)
+    return head
+
+
+def _drained(head: deque[RawMessage]) -> Iterator[RawMessage]:
+    """The messages read ahead, each let go of as it is handed over (a list would keep all)."""
+    while head:
+        yield head.popleft()
+
+
+def _chained(head: deque[RawMessage], rest: Iterator[RawMessage]) -> Iterator[RawMessage]:
+    yield from _drained(head)
+    yield from rest
+
+
+def _spool_folder(settings: Settings) -> Path:
+    """A private folder for this run's files in transit, inside the data folder: on the disk
+    the attachments go to, not in a /tmp that may be memory."""
+    base = settings.data_dir / "tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.glob("intake-*"):
+        # left by a run that was killed: a running one changes its folder with every large mail
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_SPOOL_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="intake-", dir=base))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +154,39 @@ class _Tools:
     settings: Settings
 
 
-def _in_workers(raw: Iterator[RawMessage], tools: _Tools, workers: int) -> Iterator[Prepared]:
+@dataclass(frozen=True, slots=True)
+class _Spooled:
+    """A raw message whose bytes wait in ``file`` (its ``raw.data`` is empty)."""
+
+    raw: RawMessage
+    file: str
+
+
+_Task: TypeAlias = RawMessage | _Spooled
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A prepared message whose large attachments wait in files: (their index, the file)."""
+
+    prepared: Prepared
+    files: tuple[tuple[int, str], ...] = ()
+
+
+def _in_workers(raw: Iterator[RawMessage], tools: _Tools, workers: int, spool: Path) -> Iterator[Prepared]:
     method = _start_method()
     # a forked worker inherits the caller's kit; a spawned one builds its own from the settings
-    start = (tools.reader, tools.kit if method == "fork" else None, tools.settings)
+    start = (tools.reader, tools.kit if method == "fork" else None, tools.settings, str(spool))
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=start) as pool:
         pending: deque[Future[bytes]] = deque()
-        for chunk in _chunks(raw, CHUNK):
+        for chunk in _chunks(raw, spool):
             pending.append(pool.submit(_prepare_chunk, chunk))
+            del chunk  # the pool holds it until sent; this loop must not keep it longer
             if len(pending) >= 2 * workers + 1:
-                yield from _loads(pending.popleft().result(), tools.kit)
+                yield from _unspooled(_loads(pending.popleft().result(), tools.kit))
         while pending:
-            yield from _loads(pending.popleft().result(), tools.kit)
+            yield from _unspooled(_loads(pending.popleft().result(), tools.kit))
 
 
 def _start_method() -> str:
@@ -85,10 +196,54 @@ def _start_method() -> str:
     return "fork" if "fork" in methods else "spawn"
 
 
-def _chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+def _chunks(items: Iterable[RawMessage], spool: Path) -> Iterator[list[_Task]]:
+    """Tasks of at most CHUNK messages and CHUNK_BYTES; large messages wait in ``spool``."""
+    chunk: list[_Task] = []
+    size = 0
+    for raw in items:
+        chunk.append(_spooled(raw, spool) if len(raw.data) > SPOOL_BYTES else raw)
+        size += len(raw.data)
+        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
         yield chunk
+
+
+def _spooled(raw: RawMessage, spool: Path) -> _Spooled:
+    return _Spooled(dataclasses.replace(raw, data=b""), _spool_file(raw.data, spool))
+
+
+def _spool_file(data: bytes, spool: Path) -> str:
+    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as handle:
+        handle.write(data)
+        return handle.name
+
+
+def _take_back(file: str) -> bytes:
+    path = Path(file)
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def _unspooled(done: list[_Done]) -> Iterator[Prepared]:
+    """Each prepared message with its attachments read back, one message at a time."""
+    done.reverse()
+    while done:
+        one = done.pop()  # let go of each once handed over
+        if not one.files:
+            yield one.prepared
+            continue
+        release_memory()  # the previous large message has been stored and let go of
+        item = one.prepared.item
+        assert not isinstance(item.result, ParseProblem)
+        message, attachments = item.result
+        restored = list(attachments)
+        for position, file in one.files:
+            restored[position] = (restored[position][0], _take_back(file))
+        result = dataclasses.replace(item, result=(message, restored))
+        yield dataclasses.replace(one.prepared, item=result)
 
 
 # A card's route spec is the kit's own, the same in every process: it travels as its route
@@ -111,30 +266,37 @@ class _CardUnpickler(pickle.Unpickler):
         return self.kit.specs[Route(str(pid))]
 
 
-def _dumps(prepared: list[Prepared], kit: RoutingKit) -> bytes:
+def _dumps(done: list[_Done], kit: RoutingKit) -> bytes:
     buffer = io.BytesIO()
-    _CardPickler(buffer, kit).dump(prepared)
+    _CardPickler(buffer, kit).dump(done)
     return buffer.getvalue()
 
 
-def _loads(data: bytes, kit: RoutingKit) -> list[Prepared]:
-    loaded: list[Prepared] = _CardUnpickler(io.BytesIO(data), kit).load()
+def _loads(data: bytes, kit: RoutingKit) -> list[_Done]:
+    loaded: list[_Done] = _CardUnpickler(io.BytesIO(data), kit).load()
     return loaded
 
 
 # ---------------------------------------------------------------- in a worker process
 
-# One reader and routing kit per worker process, set once when it starts.
-_worker: dict[str, tuple[MessageReader, RoutingKit]] = {}
+# One reader, routing kit and spool folder per worker process, set once when it starts.
+_worker: dict[str, tuple[MessageReader, RoutingKit, Path]] = {}
 
 
-def _start_worker(reader: MessageReader, kit: RoutingKit | None, settings: Settings) -> None:
-    _worker["tools"] = (reader, kit if kit is not None else build_routing_kit(settings))
+def _start_worker(reader: MessageReader, kit: RoutingKit | None, settings: Settings, spool: str) -> None:
+    _worker["tools"] = (reader, kit if kit is not None else build_routing_kit(settings), Path(spool))
 
 
-def _prepare_chunk(chunk: Sequence[RawMessage]) -> bytes:
-    reader, kit = _worker["tools"]
-    return _dumps([_prepare(reader, kit, raw) for raw in chunk], kit)
+def _prepare_chunk(chunk: Sequence[_Task]) -> bytes:
+    reader, kit, spool = _worker["tools"]
+    return _dumps([_spool_attachments(_prepare(reader, kit, _read(task)), spool) for task in chunk], kit)
+
+
+def _read(task: _Task) -> RawMessage:
+    if isinstance(task, RawMessage):
+        return task
+    release_memory()
+    return dataclasses.replace(task.raw, data=_take_back(task.file))
 
 
 def _prepare(reader: MessageReader, kit: RoutingKit, raw: RawMessage) -> Prepared:
@@ -149,4 +311,23 @@ def _prepare(reader: MessageReader, kit: RoutingKit, raw: RawMessage) -> Prepare
         return Prepared(item)
 
 
-__all__ = ["CHUNK", "POOL_MIN_MESSAGES", "Prepared", "prepared_messages"]
+def _spool_attachments(prepared: Prepared, spool: Path) -> _Done:
+    """The prepared message with each attachment over SPOOL_BYTES moved to a file."""
+    item = prepared.item
+    if isinstance(item.result, ParseProblem):
+        return _Done(prepared)
+    message, attachments = item.result
+    kept: list[tuple[AttachmentMeta, bytes]] = []
+    files: list[tuple[int, str]] = []
+    for position, (meta, content) in enumerate(attachments):
+        if len(content) > SPOOL_BYTES:
+            files.append((position, _spool_file(content, spool)))
+            content = b""
+        kept.append((meta, content))
+    if not files:
+        return _Done(prepared)
+    result = dataclasses.replace(item, result=(message, kept))
+    return _Done(dataclasses.replace(prepared, item=result), tuple(files))
+
+
+__all__ = ["CHUNK", "CHUNK_BYTES", "POOL_MIN_MESSAGES", "SPOOL_BYTES", "Prepared", "prepared_messages"]

@@ -71,6 +71,9 @@ class Settings:
     mail_poll_seconds: float = 60.0  # how often `aftersales serve` polls the inbox
     smtp: MailServer | None = None  # sends replies and acknowledgements
     secure_cookies: bool = False  # mark cookies Secure even when the request came over plain HTTP
+    max_body_bytes: int = 1024 * 1024  # a web request's body, where its route sets no other cap
+    max_upload_bytes: int = 20 * 1024 * 1024  # one evidence file uploaded on a case page
+    max_message_bytes: int = 25 * 1024 * 1024  # one message taken in; a larger one is quarantined
 
     @property
     def database(self) -> str:
@@ -168,6 +171,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         mail_poll_seconds=_number(environ, "AFTERSALES_MAIL_POLL_SECONDS", 60.0),
         smtp=_mail_server(environ, "SMTP"),
         secure_cookies=_flag(environ, "AFTERSALES_SECURE_COOKIES"),
+        max_body_bytes=_megabytes(environ, "AFTERSALES_MAX_BODY_MB", 1),
+        max_upload_bytes=_megabytes(environ, "AFTERSALES_MAX_UPLOAD_MB", 20),
+        max_message_bytes=_megabytes(environ, "AFTERSALES_MAX_MESSAGE_MB", 25),
     )
 
 
@@ -176,3 +182,7 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if raw not in {"0", "1", "true", "false", "yes", "no"}:
         raise ConfigError(f"{name}={raw!r}: use 1 or 0")
     return raw in {"1", "true", "yes"}
+
+
+def _megabytes(environ: Mapping[str, str], name: str, default: float) -> int:
+    return int(_number(environ, name, default) * 1024 * 1024)

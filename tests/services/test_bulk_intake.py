@@ -10,6 +10,8 @@ the pool in the order they were read. Runs on SQLite, and on PostgreSQL when con
 from __future__ import annotations
 
 import mailbox
+import os
+import time
 from collections import Counter
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -137,3 +139,19 @@ def test_a_card_from_a_worker_carries_the_kit_s_own_route_spec(kit: RoutingKit, 
 
     assert len(cards) == MAILS - len(range(0, MAILS, 37))  # auto-replies are screened, not routed
     assert all(card.spec is kit.specs[card.routing.route] for card in cards)
+
+
+def test_files_in_transit_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
+    from aftersales.bulk_intake import STALE_SPOOL_SECONDS, _spool_folder
+
+    settings = Settings(data_dir=tmp_path, policy_file=None)
+    stale, fresh = tmp_path / "tmp" / "intake-killed", tmp_path / "tmp" / "intake-running"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "mail").write_bytes(b"x")
+    old = time.time() - STALE_SPOOL_SECONDS - 60
+    os.utime(stale, (old, old))
+    mine = _spool_folder(settings)
+    assert mine.is_dir()
+    assert not stale.exists()
+    assert fresh.exists()

@@ -25,6 +25,7 @@ from typing import Any, TypeAlias
 from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[import-untyped]
 
 from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
+from aftersales.adapters.mime_scan import Lifted, lift_large_bodies, mime_part_count
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
 from aftersales.domain.values import BadValue, id_or_none, mail_date_or_none
 
@@ -78,6 +79,12 @@ _REFERENCES_KEPT = 100  # the thread root and the most recent ids are the ones t
 # the widest values the messages table takes (see adapters/db/schema.py); an address longer
 # than RFC 5321 allows is no address at all
 _ID_WIDTH, _ADDRESS_WIDTH, _NAME_WIDTH, _SUBJECT_WIDTH = 998, 320, 200, 998
+# No person's mail has this many MIME parts, and parsing costs time in their number (50,000
+# tiny parts took 42 s): a message with more is quarantined before it is parsed.
+MAX_MIME_PARTS = 500
+# A message keeps its first MAX_ATTACHMENTS attachments; the rest are dropped with a note in
+# its text, so the message itself still reaches the desk.
+MAX_ATTACHMENTS = 50
 
 
 @functools.lru_cache(maxsize=512)
@@ -109,11 +116,15 @@ def parse_email(
         raise ValueError("received_at must be timezone-aware")
     if not data.strip():
         return ParseProblem(source, "empty message")
+    parts = mime_part_count(data)
+    if parts > MAX_MIME_PARTS:
+        return ParseProblem(source, f"message has {parts:,} MIME parts, over the cap of {MAX_MIME_PARTS}")
     try:
-        msg = BytesParser(policy=_POLICY).parsebytes(data)
+        lifted = lift_large_bodies(data)  # large attachments are decoded apart (mime_scan)
+        msg = BytesParser(policy=_POLICY).parsebytes(lifted.data)
         if not any(name in msg for name in _MAIL_HEADERS):
             return ParseProblem(source, "not an e-mail: no From, To, Subject, Date or Message-ID header")
-        return _parsed(msg, data, received_at, own_addresses)
+        return _parsed(msg, data, received_at, own_addresses, lifted)
     except BadValue as problem:
         return ParseProblem(source, str(problem))
     except Exception as error:
@@ -225,7 +236,11 @@ def _candidate_charsets(declared: str | None) -> tuple[str, ...]:
 
 
 def _parsed(
-    msg: EmailMessage, data: bytes, received_at: datetime, own_addresses: Collection[str]
+    msg: EmailMessage,
+    data: bytes,
+    received_at: datetime,
+    own_addresses: Collection[str],
+    lifted: Lifted | None = None,
 ) -> ParsedMessage:
     text_part, html_part = _body_parts(msg)
     html = _text_of(html_part)
@@ -237,7 +252,15 @@ def _parsed(
     message_id = next(iter(_ids(msg, "message-id")), "") or generated_message_id(data)
     sent = _date(msg)
     subject = _header_text(msg, "subject")[:_SUBJECT_WIDTH]
-    attachments = _attachments(msg, body_parts=(text_part, html_part))
+    attachments, attached = _attachments(
+        msg, body_parts=(text_part, html_part), lifted=lifted or Lifted(data)
+    )
+    if attached > len(attachments):
+        note = (
+            f"\n\n[aftersales kept the first {len(attachments)} of {attached} attachments; "
+            "the rest were not stored]"
+        )
+        body, full_body = body + note, full_body + note
     message = InboundMessage(
         message_id=message_id,
         dedupe_key=dedupe_key(message_id, from_address, sent.isoformat() if sent else "", body),
@@ -377,17 +400,22 @@ def _text_of(part: EmailMessage | None) -> str:
 
 
 def _attachments(
-    msg: EmailMessage, *, body_parts: Iterable[EmailMessage | None]
-) -> list[tuple[AttachmentMeta, bytes]]:
-    """Every part that is not the body and has a filename, is marked attachment, or is an image."""
+    msg: EmailMessage, *, body_parts: Iterable[EmailMessage | None], lifted: Lifted
+) -> tuple[list[tuple[AttachmentMeta, bytes]], int]:
+    """Every part that is not the body and has a filename, is marked attachment, or is an image:
+    the first MAX_ATTACHMENTS of them with their bytes, and how many there are in all."""
     skipped = {id(part) for part in body_parts if part is not None}
     found: list[tuple[AttachmentMeta, bytes]] = []
+    attached = 0
     for number, part in enumerate(leaf_parts(msg), start=1):
         if id(part) in skipped or not _is_attachment(part):
             continue
-        content = _part_bytes(part)
-        found.append((_meta(part, content, number), content))
-    return found
+        attached += 1
+        if attached <= MAX_ATTACHMENTS:
+            content = lifted.content_of(part)
+            content = _part_bytes(part) if content is None else content
+            found.append((_meta(part, content, number), content))
+    return found, attached
 
 
 def _is_attachment(part: EmailMessage) -> bool:

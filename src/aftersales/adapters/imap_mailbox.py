@@ -24,7 +24,7 @@ from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencr
 from imap_tools.errors import ImapToolsError, MailboxFolderStatusError, MailboxLoginError
 
 from aftersales.adapters.email_parse import ParsedMessage
-from aftersales.adapters.message_files import MessageReader, RawMessage
+from aftersales.adapters.message_files import DEFAULT_MAX_MESSAGE_BYTES, MessageReader, RawMessage
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import ParseProblem
 from aftersales.settings import MailSecurity, MailServer
@@ -54,10 +54,11 @@ def message_url(server: MailServer, folder: str, uidvalidity: int, uid: int) -> 
 
 
 def mail_parser(
-    received_at: datetime, own_addresses: Collection[str]
+    received_at: datetime, own_addresses: Collection[str], max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 ) -> Callable[[str, bytes], ParsedMessage | ParseProblem]:
-    """Parse fetched bytes as file intake parses an .eml file (the same screening and dedupe keys)."""
-    reader = MessageReader.of(received_at, own_addresses)
+    """Parse fetched bytes as file intake parses an .eml file (the same screening, dedupe keys
+    and size cap: a larger message is quarantined unparsed)."""
+    reader = MessageReader.of(received_at, own_addresses, max_message_bytes)
 
     def parse(source: str, data: bytes) -> ParsedMessage | ParseProblem:
         return reader.parse(RawMessage(source, 0, "eml", data)).result

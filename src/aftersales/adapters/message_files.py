@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import mailbox
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, BinaryIO, Literal, TypeAlias
 
 from aftersales.adapters.email_parse import (
     ParsedMessage,
@@ -26,6 +25,7 @@ from aftersales.adapters.email_parse import (
     generated_message_id,
     parse_email,
 )
+from aftersales.adapters.mbox_stream import mbox_messages, starts_like_mbox
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
 from aftersales.domain.values import BadValue, read_id, read_iso_datetime, read_text
@@ -35,6 +35,11 @@ IntakeResult: TypeAlias = ParsedMessage | ParseProblem
 
 _SUFFIXES: Mapping[str, FileKind] = {".eml": "eml", ".mbox": "mbox", ".jsonl": "jsonl"}
 _MBOX_START = b"From "
+_BOM_AND_FROM = len(b"\xef\xbb\xbfFrom ")
+# A message over this is quarantined unread (Settings.max_message_bytes): no customer's mail is
+# this large, and parsing one costs several times its size in memory.
+DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+_MB = 1024 * 1024
 _JSONL_KEYS = frozenset(
     {"text", "id", "from", "name", "subject", "sent_at", "channel", "order", "in_reply_to", "case"}
 )
@@ -79,16 +84,26 @@ class MessageReader:
 
     received_at: datetime
     own_addresses: frozenset[str]
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 
     @classmethod
-    def of(cls, received_at: datetime, own_addresses: Collection[str] = ()) -> MessageReader:
+    def of(
+        cls,
+        received_at: datetime,
+        own_addresses: Collection[str] = (),
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> MessageReader:
         if received_at.utcoffset() is None:
             raise ValueError("received_at must be timezone-aware")
-        return cls(received_at, frozenset(address.strip().lower() for address in own_addresses))
+        own = frozenset(address.strip().lower() for address in own_addresses)
+        return cls(received_at, own, max_message_bytes)
 
     def parse(self, raw: RawMessage) -> IntakeItem:
         if raw.problem is not None:
             return IntakeItem(raw.source, raw.position, raw.problem)
+        if len(raw.data) > self.max_message_bytes:
+            problem = ParseProblem(raw.source, over_cap_reason(len(raw.data), self.max_message_bytes))
+            return IntakeItem(raw.source, raw.position, problem)
         if raw.kind == "jsonl":
             return IntakeItem(raw.source, raw.position, _jsonl_message(raw.data, raw.source, raw.line, self))
         result = parse_email(
@@ -98,33 +113,48 @@ class MessageReader:
 
 
 def read_messages(
-    path: Path, *, received_at: datetime, own_addresses: Collection[str] = ()
+    path: Path,
+    *,
+    received_at: datetime,
+    own_addresses: Collection[str] = (),
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> Iterator[IntakeItem]:
     """The messages in ``path`` (a file or a folder, searched recursively in sorted path order).
 
     Inside folders, files that are not message files are skipped; a file given explicitly that is
-    not one gives a single ParseProblem, as does a file that cannot be opened.
+    not one gives a single ParseProblem, as does a file that cannot be opened, and so does a
+    message over ``max_message_bytes`` (it is never read whole).
     """
-    reader = MessageReader.of(received_at, own_addresses)
-    return (reader.parse(raw) for raw in read_raw(path))
+    reader = MessageReader.of(received_at, own_addresses, max_message_bytes)
+    return (reader.parse(raw) for raw in read_raw(path, max_message_bytes=max_message_bytes))
 
 
-def read_raw(path: Path) -> Iterator[RawMessage]:
-    """The messages in ``path`` as bytes, in the order ``read_messages`` yields them."""
+def read_raw(path: Path, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Iterator[RawMessage]:
+    """The messages in ``path`` as bytes, in the order ``read_messages`` yields them; one over
+    ``max_message_bytes`` comes as a ParseProblem saying so, without its bytes."""
     positions = itertools.count()
-    for source, kind, data, line, problem in _results(path):
+    for source, kind, data, line, problem in _results(path, max_message_bytes):
         yield RawMessage(source, next(positions), kind, data, line, problem)
+
+
+def over_cap_reason(size: int, cap: int) -> str:
+    """ "message is 31 MB, over the 25 MB cap"."""
+    return f"message is {_megabytes(size)}, over the {_megabytes(cap)} cap"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / _MB:.0f} MB" if size >= 10 * _MB else f"{size / _MB:.1f} MB"
 
 
 _Read: TypeAlias = tuple[str, FileKind, bytes, int, ParseProblem | None]
 
 
-def _results(path: Path) -> Iterator[_Read]:
+def _results(path: Path, cap: int) -> Iterator[_Read]:
     if path.is_dir():
         for file in _folder_files(path):
             kind = _kind_of(file)
             if kind is not None:
-                yield from _read_file(file, kind)
+                yield from _read_file(file, kind, cap)
         return
     if not path.exists():
         yield _problem(str(path), "no such file or folder")
@@ -133,7 +163,7 @@ def _results(path: Path) -> Iterator[_Read]:
     if kind is None:
         yield _problem(str(path), _NOT_A_MESSAGE_FILE)
         return
-    yield from _read_file(path, kind)
+    yield from _read_file(path, kind, cap)
 
 
 def _problem(source: str, reason: str) -> _Read:
@@ -156,23 +186,27 @@ def _kind_of(path: Path) -> FileKind | None:
     # mbox files often have no extension (Thunderbird's "Inbox"); the first line tells.
     try:
         with path.open("rb") as handle:
-            start = handle.read(len(_MBOX_START))
+            start = handle.read(_BOM_AND_FROM)
     except OSError:
         return None
-    return "mbox" if start == _MBOX_START else None
+    return "mbox" if starts_like_mbox(start) else None
 
 
-def _read_file(path: Path, kind: FileKind) -> Iterator[_Read]:
+def _read_file(path: Path, kind: FileKind, cap: int) -> Iterator[_Read]:
     if kind == "eml":
-        return _read_eml(path)
+        return _read_eml(path, cap)
     if kind == "mbox":
-        return _read_mbox(path)
-    return _read_jsonl(path)
+        return _read_mbox(path, cap)
+    return _read_jsonl(path, cap)
 
 
-def _read_eml(path: Path) -> Iterator[_Read]:
+def _read_eml(path: Path, cap: int) -> Iterator[_Read]:
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > cap:
+            yield _problem(source, over_cap_reason(size, cap))
+            return
         data = path.read_bytes()
     except OSError as error:
         yield _unreadable(source, error)
@@ -180,37 +214,51 @@ def _read_eml(path: Path) -> Iterator[_Read]:
     yield source, "eml", data, 0, None
 
 
-def _read_mbox(path: Path) -> Iterator[_Read]:
-    """Each message in turn; mailbox.mbox only indexes where messages start, it never loads them all.
-
-    The mailbox is never locked or flushed, so the file is left exactly as it was.
-    """
-    try:
-        box = mailbox.mbox(path, create=False)
-    except (OSError, mailbox.Error) as error:
-        yield _unreadable(str(path), error)
-        return
-    try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            yield f"{path}#{number}", "mbox", box.get_bytes(key), 0, None
-    except (OSError, mailbox.Error) as error:
-        # The file changed or vanished while it was read: say so once and go on with the next file.
-        yield _unreadable(str(path), error)
-    finally:
-        box.close()
-
-
-def _read_jsonl(path: Path) -> Iterator[_Read]:
+def _read_mbox(path: Path, cap: int) -> Iterator[_Read]:
+    """Each message in turn, read front to back (``mbox_stream``): one message at a time is held,
+    whatever the size of the file. The file is opened read-only and never locked."""
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield f"{path}:{number}", "jsonl", line, number, None
+            for message in mbox_messages(handle, cap):
+                source = f"{path}#{message.number}"
+                if message.over_cap:
+                    yield _problem(source, over_cap_reason(message.size, cap))
+                else:
+                    yield source, "mbox", message.data, 0, None
+    except OSError as error:
+        # The file changed or vanished while it was read: say so once and go on with the next file.
+        yield _unreadable(str(path), error)
+
+
+def _read_jsonl(path: Path, cap: int) -> Iterator[_Read]:
+    try:
+        with path.open("rb") as handle:
+            for number, (line, size) in enumerate(_bounded_lines(handle, cap), start=1):
+                source = f"{path}:{number}"
+                if line is None:
+                    yield _problem(source, f"line {number}: " + over_cap_reason(size, cap))
+                elif line.strip():
+                    yield source, "jsonl", line, number, None
     except OSError as error:
         yield _unreadable(str(path), error)
 
 
-def _unreadable(source: str, error: OSError | mailbox.Error) -> _Read:
+def _bounded_lines(handle: BinaryIO, cap: int) -> Iterator[tuple[bytes | None, int]]:
+    """Each line of ``handle`` with its size; None for a line over ``cap`` bytes, which is
+    counted, never held."""
+    while line := handle.readline(cap + 1):
+        size = len(line)
+        if size <= cap or line.endswith(b"\n"):
+            yield line, size
+            continue
+        while rest := handle.readline(_MB):
+            size += len(rest)
+            if rest.endswith(b"\n"):
+                break
+        yield None, size
+
+
+def _unreadable(source: str, error: OSError) -> _Read:
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return _problem(source, f"cannot read the file: {reason}")
 

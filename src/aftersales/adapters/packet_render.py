@@ -14,17 +14,17 @@ import html
 import json
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from aftersales.domain.orders import Dispute, OrderFacts
 from aftersales.domain.packet import FileRef, Packet, PacketMessage, buyer_name, shopify_evidence
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 UTC_ZONE = ZoneInfo("UTC")
 _When = Callable[[datetime | None], str]
@@ -219,6 +219,15 @@ def _money(amount: Decimal | None) -> str | None:
 # ---------------------------------------------------------------- sections (HTML and PDF)
 
 
+# The printed packet stays readable and quick to make however long the conversation: the
+# first and the latest messages in full, the ones between counted; each text, file list and
+# table cut to a length a reviewer reads. The JSON packet (packet_json) keeps everything.
+FIRST_MESSAGES = 5
+LATEST_MESSAGES = 20
+MESSAGE_CHARS = 2_000
+MAX_ROWS = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """One part of the printed packet: a table (headers, rows), then free text."""
@@ -273,17 +282,17 @@ def packet_sections(packet: Packet, zone: ZoneInfo = UTC_ZONE) -> list[Section]:
             empty="no carrier scans stored",
         ),
         # one block per message, not a table row: a long message must break across pages
-        Section(
-            "Conversation", text=tuple(_message_block(m, when) for m in data.messages), empty="no messages"
-        ),
-        Section(
-            "Photos and files",
-            ("when", "case", "file", "type", "bytes", "sha256"),
-            tuple(
-                (when(a.sent_at), str(a.case_id), a.filename, a.content_type, str(a.size), a.sha256[:16])
-                for a in (*packet.photos, *packet.files)
-            ),
-            empty="no photos or files",
+        Section("Conversation", text=_conversation_blocks(data.messages, when), empty="no messages"),
+        _capped(
+            Section(
+                "Photos and files",
+                ("when", "case", "file", "type", "bytes", "sha256"),
+                tuple(
+                    (when(a.sent_at), str(a.case_id), a.filename, a.content_type, str(a.size), a.sha256[:16])
+                    for a in (*packet.photos, *packet.files)
+                ),
+                empty="no photos or files",
+            )
         ),
         Section(
             "Evidence items",
@@ -312,19 +321,47 @@ def packet_sections(packet: Packet, zone: ZoneInfo = UTC_ZONE) -> list[Section]:
             tuple((str(c.id), c.route, c.status, when(c.opened_at), c.lead, c.subject) for c in data.cases),
             empty="no cases",
         ),
-        Section(
-            "Timeline",
-            ("when", "source", "what"),
-            tuple((when(e.at), e.source, e.what) for e in packet.timeline),
+        _capped(
+            Section(
+                "Timeline",
+                ("when", "source", "what"),
+                tuple((when(e.at), e.source, e.what) for e in packet.timeline),
+            )
         ),
     ]
 
 
+def _conversation_blocks(messages: Sequence[PacketMessage], when: _When) -> tuple[str, ...]:
+    """One block per message; past FIRST_MESSAGES + LATEST_MESSAGES, the middle is counted."""
+    if len(messages) <= FIRST_MESSAGES + LATEST_MESSAGES:
+        return tuple(_message_block(m, when) for m in messages)
+    first, latest = messages[:FIRST_MESSAGES], messages[-LATEST_MESSAGES:]
+    skipped = messages[FIRST_MESSAGES:-LATEST_MESSAGES]
+    gap = (
+        f"[{len(skipped):,} more messages, {when(skipped[0].sent_at)} to {when(skipped[-1].sent_at)}, "
+        "are not printed here: the case page and the JSON packet hold them all]"
+    )
+    return (*(_message_block(m, when) for m in first), gap, *(_message_block(m, when) for m in latest))
+
+
+def _capped(section: Section) -> Section:
+    """At most MAX_ROWS rows: the first and the latest, with a row saying how many are left out."""
+    rows = section.rows
+    if len(rows) <= MAX_ROWS:
+        return section
+    half = MAX_ROWS // 2
+    gap = ("", f"[{len(rows) - MAX_ROWS:,} more rows not printed]", *[""] * (len(section.headers) - 2))
+    return replace(section, rows=(*rows[:half], gap, *rows[-half:]))
+
+
 def _message_block(m: PacketMessage, when: _When) -> str:
     who = f"{m.author or m.from_address or 'unknown'} ({'shop notice' if m.is_notice else m.direction})"
-    files = f"\nAttached: {', '.join(a.filename for a in m.attachments)}" if m.attachments else ""
-    subject = f"\nSubject: {m.subject}" if m.subject else ""
-    return f"{when(m.sent_at)} · case {m.case_id} · {who}{subject}{files}\n\n{m.body}"
+    names = [a.filename for a in m.attachments[:20]]
+    more = f" and {len(m.attachments) - 20} more" if len(m.attachments) > 20 else ""
+    files = f"\nAttached: {', '.join(names)}{more}" if m.attachments else ""
+    subject = f"\nSubject: {m.subject[:300]}" if m.subject else ""
+    body = m.body if len(m.body) <= MESSAGE_CHARS else m.body[:MESSAGE_CHARS] + " [... cut: see the case]"
+    return f"{when(m.sent_at)} · case {m.case_id} · {who}{subject}{files}\n\n{body}"
 
 
 def _order_rows(order: OrderFacts, name: str, email: str, when: _When) -> tuple[tuple[str, str], ...]:
@@ -477,6 +514,10 @@ _LATIN = str.maketrans(
 
 
 def packet_pdf(packet: Packet, zone: ZoneInfo = UTC_ZONE, store: str = "") -> bytes:
+    # imported here: fpdf2 (with Pillow) is 30 MB in every process that loads it, and only the
+    # PDF needs it; `aftersales intake` and its workers never do
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title(_latin(f"Dispute evidence packet: {packet.data.subject}"))
@@ -542,6 +583,8 @@ def _widths(rows: Sequence[Sequence[str]]) -> tuple[int, ...]:
 
 
 def _line(pdf: FPDF, text: str, height: float = 4.5) -> None:
+    from fpdf.enums import XPos, YPos  # see packet_pdf
+
     pdf.multi_cell(0, height, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

@@ -65,7 +65,7 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
     counts: Counter[str] = Counter()
     failures: list[str] = []
     show_progress = sys.stderr.isatty()
-    reader = MessageReader.of(now, [kit.policy.support_email])
+    reader = MessageReader.of(now, [kit.policy.support_email], settings.max_message_bytes)
     batch: list[Prepared] = []
     try:
         for number, prepared in enumerate(

@@ -129,7 +129,7 @@ def poll_once(
         desk.uow,
         mailbox_state_unit_of_work(desk.engine),
         kit,
-        mail_parser(now, own_addresses(kit, server)),
+        mail_parser(now, own_addresses(kit, server), settings.max_message_bytes),
         progress=progress,
     )
     with ImapMailbox(server, settings.imap_folder) as box:

@@ -34,6 +34,7 @@ from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
 from aftersales.web import api, errors, pages, review_pages, user_pages, webhooks
 from aftersales.web.access_log import AccessLog
+from aftersales.web.body_limit import BodyLimit, body_caps
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
@@ -71,6 +72,9 @@ def create_app(
     )
     app.add_middleware(errors.LastResort)  # a 500 answered and logged without customer data
     app.middleware("http")(_security_headers)
+    # an oversize body is refused before sessions, sign-in or parsing (only the access log
+    # is outside it, so a 413 is logged too)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, caps=body_caps(settings))
     app.add_middleware(AccessLog)  # outermost: one line per request, 500s included
     errors.install(app)
     app.include_router(api.router)

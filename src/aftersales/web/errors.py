@@ -108,7 +108,9 @@ async def _validation_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        error.status_code, "http_error"
+    )
     return _respond(request, error.status_code, code, str(error.detail))
 
 

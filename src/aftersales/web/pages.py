@@ -50,8 +50,12 @@ from aftersales.web.security import (
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("aftersales.web")
-_MAX_UPLOAD = 20 * 1024 * 1024
 QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
+# A case page shows the latest messages and timeline entries, so one huge conversation cannot
+# make it slow; "show earlier" lists further, up to MAX_SHOWN.
+CASE_MESSAGES = 50
+CASE_TIMELINE = 200
+MAX_SHOWN = 2_000
 CONTACT_LIMITS = ContactLimits()  # 5 posts an hour per e-mail address, 20 per client address
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
@@ -189,17 +193,28 @@ def queue(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: CaseId, web: Web, user: PageUser, problem: str = "") -> HTMLResponse:
+def case_page(
+    request: Request,
+    case_id: CaseId,
+    web: Web,
+    user: PageUser,
+    problem: Annotated[str, Query(max_length=2_000)] = "",
+    show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
+) -> HTMLResponse:
     record = case_record(web.desk.read, case_id)
     case = record["case"]
     card = _card_now(web, record)
     replied = any(m["direction"] == "outbound" for m in record["messages"])
+    messages, timeline = record["messages"][-show:], record["timeline"][-max(show, CASE_TIMELINE) :]
     context = {
         "user": user,
         "case": case,
-        "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in record["messages"]],
+        "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
+        "earlier": len(record["messages"]) - len(messages),
+        "show_more": min(show + 200, MAX_SHOWN),
         "evidence": record["evidence"],
-        "timeline": record["timeline"],
+        "timeline": timeline,
+        "earlier_events": len(record["timeline"]) - len(timeline),
         "card": card,
         # a draft written now, so its times are still ahead; once answered, the agent writes
         "draft": card["first_reply"] if card and not replied else "",
@@ -288,9 +303,10 @@ def post_evidence(
 
 
 def _keep_upload(web: Web, file: UploadFile) -> str:
-    content = file.file.read(_MAX_UPLOAD + 1)
-    if len(content) > _MAX_UPLOAD:
-        raise InputError(f"the file {file.filename!r} is over {_MAX_UPLOAD // 1024 // 1024} MB")
+    cap = web.settings.max_upload_bytes
+    content = file.file.read(cap + 1)
+    if len(content) > cap:
+        raise InputError(f"the file {file.filename!r} is over {cap / 1024 / 1024:g} MB")
     meta = AttachmentMeta(
         file.filename or "upload", file.content_type or "", len(content), hashlib.sha256(content).hexdigest()
     )
