@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
+from aftersales.adapters.files import hand_off_file
 from aftersales.adapters.message_files import IntakeItem, MessageReader, RawMessage, read_raw
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.messages import AttachmentMeta, ParseProblem
@@ -215,9 +216,7 @@ def _spooled(raw: RawMessage, spool: Path) -> _Spooled:
 
 
 def _spool_file(data: bytes, spool: Path) -> str:
-    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as handle:
-        handle.write(data)
-        return handle.name
+    return str(hand_off_file(spool, data))
 
 
 def _take_back(file: str) -> bytes:

@@ -46,6 +46,16 @@ def write_atomically(path: Path, data: bytes, mode: int | None = PRIVATE_FILE) -
     _sync_folder(path.parent)
 
 
+def hand_off_file(folder: Path, data: bytes) -> Path:
+    """``data`` in a new private file in ``folder``, for another process to read and delete
+    (bulk intake passes large mail to its workers this way). Not synced: it lives for one
+    run, and a crash leaves only a file the next run's clean-up removes."""
+    handle, name = tempfile.mkstemp(dir=folder, suffix=".mail")  # mkstemp makes it 0600
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    return Path(name)
+
+
 def holds(path: Path, sha256: str, size: int) -> bool:
     """Whether ``path`` is a whole copy of the content with this SHA-256 and size (a file
     torn by a crash or a full disk is not)."""

@@ -66,7 +66,7 @@ orders = Table(
     Column("shipping_address", JSON(none_as_null=True), nullable=True),
     Column("billing_address", JSON(none_as_null=True), nullable=True),
     # the shop's own updated_at of the payload the row was last written from: an older
-    # payload changes nothing (migration 0009)
+    # payload changes nothing (migration 0008)
     Column("shopify_updated_at", UtcDateTime, nullable=True),
 )
 
@@ -128,7 +128,7 @@ cases = Table(
     Column("variant", String(200), nullable=False, server_default="", default=""),
     Column("carrier", String(100), nullable=False, server_default="", default=""),
     Column("reason", String(100), nullable=False, server_default="", default=""),
-    # who wrote (migration 0011): "" the order's buyer or no order named, "not_buyer" the
+    # who wrote (migration 0010): "" the order's buyer or no order named, "not_buyer" the
     # order's buyer has another e-mail address (or none is stored), "unverified" the contact
     # form (its address was typed, never proven); and the case of another customer it names
     Column("sender_mark", String(32), nullable=False, server_default="", default=""),
@@ -245,7 +245,7 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime),
 )
 
-# --- Server-side sessions and failed sign-ins (migration 0010) ---
+# --- Server-side sessions and failed sign-ins (migration 0009) ---
 
 sessions = Table(
     "sessions",
@@ -336,7 +336,7 @@ disputes = Table(
     Column("initiated_at", UtcDateTime),
     Column("finalized_on", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("shopify_updated_at", UtcDateTime, nullable=True),  # of the payload (migration 0009)
+    Column("shopify_updated_at", UtcDateTime, nullable=True),  # of the payload (migration 0008)
 )
 
 # --- policy texts, mail bookkeeping, reviews (migration 0005) ---
@@ -446,7 +446,7 @@ review_requests = Table(
 )
 
 
-# --- the contact form's rate limit (migration 0011): one row per accepted post and key, kept
+# --- the contact form's rate limit (migration 0010): one row per accepted post and key, kept
 # in the database so every server process counts the same posts
 contact_posts = Table(
     "contact_posts",

@@ -4,8 +4,8 @@ An order and a dispute remember the shop's ``updated_at`` of the payload they we
 written from, so a payload that arrives late changes nothing. A refund keeps Shopify's own
 id, unique per order, so it is stored once and no order payload deletes it.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from aftersales.adapters.db.types import UtcDateTime
 
-revision = "0009"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """trust boundaries: a case's sender mark ("not_buyer", "unverified") and the case of another
 customer it names (related_case_id); the contact form's posts, counted for its rate limit
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from aftersales.adapters.db.types import UtcDateTime
 
-revision = "0011"
-down_revision = "0010"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """server-side sessions (a copied cookie dies at sign-out) and failed sign-ins (throttling)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import aftersales.adapters.db.types
 
-revision = "0010"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
