@@ -18,6 +18,7 @@ from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.cli.mail_send import send_command
 from aftersales.domain.errors import AftersalesError, ConfigError
 from aftersales.domain.messages import InboundMessage
+from aftersales.logs import log_failure, masked
 from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, Progress, poll_mailbox
 from aftersales.services.outbox import acknowledge, send_pending
 from aftersales.services.routing import RoutingKit
@@ -93,11 +94,11 @@ def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
     sender = SmtpSender.for_store(settings.smtp, kit.policy)
     try:
         summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
-    except Exception:  # a bug or the database: logged, tried again next tick (no secrets in it)
-        log.exception("sending mail failed; trying again in %g s", settings.mail_poll_seconds)
+    except Exception as error:  # a bug or the database: logged, tried again next tick
+        log_failure(log, f"sending mail failed; trying again in {settings.mail_poll_seconds:g} s", error)
         return
-    for message_id, error in summary.errors:
-        log.warning("mail %s not sent: %s", message_id, error)
+    for message_id, problem in summary.errors:
+        log.warning("mail %s not sent: %s", message_id, masked(str(problem)))
 
 
 def configured_imap(settings: Settings) -> MailServer:
@@ -147,10 +148,10 @@ def poll_and_log(
     try:
         summary = poll_once(settings, desk, kit, on_new_case=on_new_case)
     except AftersalesError as error:  # the server is down, the login refused: said plainly
-        log.warning("mail poll failed: %s; trying again in %g s", error, seconds)
+        log.warning("mail poll failed: %s; trying again in %g s", masked(str(error)), seconds)
         return None
-    except Exception:  # a bug: the traceback helps, and holds no password (see imap_mailbox)
-        log.exception("mail poll failed; trying again in %g s", seconds)
+    except Exception as error:  # a bug: where it happened, without the customer data it may quote
+        log_failure(log, f"mail poll failed; trying again in {seconds:g} s", error)
         return None
     if summary.fetched:
         log.info("mail poll: %s", _sentence(summary))

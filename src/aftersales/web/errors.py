@@ -7,25 +7,22 @@ Every API error is ``{"error": {"status": 404, "code": "not_found", "message": "
 from __future__ import annotations
 
 import logging
-import os
-import traceback
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aftersales import logs
 from aftersales.domain.cases import CaseNotFound, InvalidTransition
 from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
 
 log = logging.getLogger("aftersales.web")
-_PACKAGE = f"{os.sep}aftersales{os.sep}"  # the frames of our own code: where it went wrong
 
 
 class ApiError(Exception):
@@ -124,21 +121,9 @@ def log_unexpected(method: str, path: str, error: BaseException) -> None:
 
 
 def log_failure(what: str, error: BaseException) -> None:
-    """The error's type, where it was raised and a short message that carries no customer data:
-    an exception's own text may hold a customer's e-mail or message (a database error quotes
-    the values it could not store), so it is left out, with our code's frames kept."""
-    ours = [f for f in traceback.extract_tb(error.__traceback__) if _PACKAGE in f.filename]
-    frames = "".join(traceback.format_list(ours[-8:]))
-    log.error("%s: %s\n%s", what, short_description(error), frames.rstrip())
-
-
-def short_description(error: BaseException) -> str:
-    """ "OperationalError (sqlite3.OperationalError) in INSERT INTO events ..." or the type alone."""
-    if isinstance(error, StatementError):
-        cause = type(error.orig).__module__ + "." + type(error.orig).__name__ if error.orig else ""
-        statement = " ".join((error.statement or "").split())[:200]
-        return f"{type(error).__name__} ({cause}) in {statement}"
-    return type(error).__name__
+    """The error's type, where it was raised and a short message that carries no customer data
+    (see ``aftersales.logs``)."""
+    logs.log_failure(log, what, error)
 
 
 class LastResort:
