@@ -52,6 +52,10 @@ class CaseRepository(Protocol):
 
     def set_delivery_outcome(self, webhook_id: str, outcome: str) -> None: ...
     def order_number_for(self, shopify_id: str) -> str | None: ...
+    def order_numbers_by_shopify_id(self, shopify_ids: Collection[str]) -> dict[str, str]:
+        """The stored order number of each of these Admin API ids that is stored."""
+        ...
+
     def update_order_row(self, order: OrderFacts, at: datetime) -> None:
         """Store an order's own facts (a new scan, a carrier) leaving its lines, refunds and
         buyer as they are."""

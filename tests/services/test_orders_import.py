@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aftersales.adapters.shopify_orders import read_orders
-from aftersales.domain.orders import Address, OrderProblem
+from aftersales.domain.orders import Address, ImportedOrder, OrderFacts, OrderProblem
 from aftersales.services.orders_import import ImportSummary, import_orders
 
 from .support import at, dump
@@ -98,3 +98,22 @@ def test_an_export_larger_than_a_batch_imports_every_order_once(uow: Any, tmp_pa
         "cy@example.com",
     ]
     assert dump(uow) == state
+
+
+def test_an_order_that_names_another_orders_shopify_id_is_reported_not_stored(uow: Any) -> None:
+    """One Shopify id is one order: a row that gives a stored order's id to another number
+    (a broken export) fails on its line, and the rest of the file is imported."""
+    first = ImportedOrder(OrderFacts(number="2001", shopify_id="555001"), line=2)
+    import_orders(uow, [first], at(24, 11))
+    clash = ImportedOrder(OrderFacts(number="2003", shopify_id="555001"), line=2)
+    fresh = ImportedOrder(OrderFacts(number="2004", shopify_id="555004"), line=3)
+    twin = ImportedOrder(OrderFacts(number="2005", shopify_id="555004"), line=4)
+    summary = import_orders(uow, [clash, fresh, twin], at(24, 11))
+    assert (summary.new, summary.failed) == (1, 2)
+    assert [p.reason for p in summary.failures] == [
+        "order 2003: Id 555001 is already order 2001's",
+        "order 2005: Id 555004 is already order 2004's",
+    ]
+    with uow() as cases:
+        assert cases.order_number_for("555001") == "2001"
+        assert cases.order("2003") is None

@@ -56,6 +56,8 @@ def import_orders(
         failures.extend(item for item in chunk if isinstance(item, OrderProblem))
         good = [item for item in chunk if isinstance(item, ImportedOrder)]
         with uow() as cases:
+            good, conflicts = _without_id_conflicts(cases, good)
+            failures.extend(conflicts)
             counts.update(_import_batch(cases, good, at))
         handled += len(chunk)
         if on_each is not None:
@@ -91,6 +93,28 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
     buyers = cases.customer_ids({i.email: i.name for i, _ in changed if i.email}, at)
     cases.save_orders([(order, buyers.get(i.email.lower())) for i, order in changed], at)
     return outcomes
+
+
+def _without_id_conflicts(
+    cases: CaseRepository, batch: list[ImportedOrder]
+) -> tuple[list[ImportedOrder], list[OrderProblem]]:
+    """The orders whose Shopify id is no other order's (stored, or earlier in this batch), and
+    a problem for each that names another order's id: one id is one order in Shopify, so such
+    a row is a broken export, and storing it would overwrite the other order or fail."""
+    stored = cases.order_numbers_by_shopify_id({i.order.shopify_id for i in batch if i.order.shopify_id})
+    owners = dict(stored)
+    kept: list[ImportedOrder] = []
+    problems: list[OrderProblem] = []
+    for item in batch:
+        shopify_id, number = item.order.shopify_id, item.order.number
+        owner = owners.setdefault(shopify_id, number) if shopify_id else number
+        if owner == number:
+            kept.append(item)
+        else:
+            problems.append(
+                OrderProblem(item.line, f"order {number}: Id {shopify_id} is already order {owner}'s")
+            )
+    return kept, problems
 
 
 def _over_stored(exported: OrderFacts, stored: OrderFacts | None) -> OrderFacts:

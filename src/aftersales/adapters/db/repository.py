@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -361,6 +361,14 @@ class SqlCaseRepository:
     def order_number_for(self, shopify_id: str) -> str | None:
         found = self.db.execute(select(t.orders.c.number).where(t.orders.c.shopify_id == shopify_id)).scalar()
         return str(found) if found is not None else None
+
+    def order_numbers_by_shopify_id(self, shopify_ids: Collection[str]) -> dict[str, str]:
+        if not shopify_ids:
+            return {}
+        rows = self.db.execute(
+            select(t.orders.c.shopify_id, t.orders.c.number).where(t.orders.c.shopify_id.in_(shopify_ids))
+        )
+        return {str(shopify_id): str(number) for shopify_id, number in rows}
 
     def lock_order(self, number: str) -> None:
         self.db.execute(_LOCK_ORDER, {"number": number})
