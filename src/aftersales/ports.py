@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aftersales.domain.accounts import DeskSession, Role, User
 from aftersales.domain.cases import CaseStatus, CaseSummary, Event
-from aftersales.domain.corrections import RouteLabel
+from aftersales.domain.corrections import ModelVersion, RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
@@ -234,3 +234,15 @@ class ContactPostLog(Protocol):
     def prune(self, before: datetime) -> None:
         """Forget posts at or before ``before``: no limit looks that far back."""
         ...
+
+
+class RouterModels(Protocol):
+    """The store's trained router models, by version, and which one is current."""
+
+    def versions(self) -> list[ModelVersion]: ...
+    def current(self) -> ModelVersion | None: ...
+    def save(self, model: dict[str, Any], version: ModelVersion) -> ModelVersion:
+        """Keep a model as the next version (``version.version`` is ignored); current if promoted."""
+        ...
+
+    def use(self, number: int | None) -> None: ...

@@ -3,6 +3,7 @@ case the router was unsure of carries "check the route" until someone confirms o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -46,3 +47,43 @@ def card_language(card: DecisionCard) -> str:
     detect it (the reader seam of issue 11 adds ``Routing.language``)."""
     language = getattr(card.routing, "language", "")
     return language[:16] if isinstance(language, str) else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelVersion:
+    """One trained router model of the store: its cross-validated accuracy on the labels it
+    was trained on, how many (up to which label id), and whether it became the current one."""
+
+    version: int
+    score: float
+    labels: int
+    last_label_id: int
+    trained_at: datetime
+    source: str  # "desk" (the store's labels) or "csv" (`aftersales train FILE`)
+    promoted: bool
+
+
+def latest_per_case(labels: Sequence[RouteLabel]) -> list[RouteLabel]:
+    """A case's newest label wins (re-routed twice, or confirmed after a change): one message,
+    one route. Labels of deleted cases are kept as they are."""
+    newest: dict[int, RouteLabel] = {}
+    loose: list[RouteLabel] = []
+    for label in labels:
+        if label.case_id is None:
+            loose.append(label)
+        else:
+            newest[label.case_id] = label
+    return sorted([*loose, *newest.values()], key=lambda label: label.id)
+
+
+def held_out_score(current: ModelVersion, hits_on_newer: int, newer: int) -> float:
+    """The current model's accuracy on the store's labels, each judged by a model that never
+    saw it, as a new model's cross-validated score is: its own cross-validated score on the
+    labels it was trained on, and its plain accuracy on the labels that came after it."""
+    judged = current.labels + newer
+    return (current.score * current.labels + hits_on_newer) / judged if judged else 0.0
+
+
+def promotes(new_score: float, current_score: float) -> bool:
+    """A new model becomes current only when it is not worse than the current one."""
+    return new_score >= current_score

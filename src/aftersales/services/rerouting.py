@@ -95,9 +95,17 @@ def case_card(
     if card.routing.route.value == row["route"]:
         return card
     forced = build_card(
-        kit, text, now=now, order=order, attachments=images, route=Route(row["route"]), sender_is_buyer=trusted
+        kit,
+        text,
+        now=now,
+        order=order,
+        attachments=images,
+        route=Route(row["route"]),
+        sender_is_buyer=trusted,
     )
-    return _decided_by(forced, f"set on the case ({row['route']}); the text reads as {card.routing.route.value}")
+    return _decided_by(
+        forced, f"set on the case ({row['route']}); the text reads as {card.routing.route.value}"
+    )
 
 
 def _card(
@@ -142,7 +150,9 @@ def _replan(
         events.append(Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason}))
     proven = (row["sender_mark"] or "") == SenderMark.NONE
     if card.decision.pause_automation and proven and row["customer_id"] is not None:
-        cases.hold_automation(row["customer_id"], case_id, f"{change.route.value}: {card.decision.segment}", at)
+        cases.hold_automation(
+            row["customer_id"], case_id, f"{change.route.value}: {card.decision.segment}", at
+        )
     history = CaseHistory(
         change.route,
         row["clocks"] or [],
@@ -155,7 +165,9 @@ def _replan(
     refresh_clocks(cases, kit, case_id, at, history)
 
 
-def _replace_checklist(cases: CaseRepository, case_id: int, card: DecisionCard, by: str, at: datetime) -> None:
+def _replace_checklist(
+    cases: CaseRepository, case_id: int, card: DecisionCard, by: str, at: datetime
+) -> None:
     """The new route's checklist; what is already in hand stays, whatever route asked for it."""
     stored = cases.evidence_of(case_id)
     wanted = {item.key for item in card.evidence.items}

@@ -191,7 +191,9 @@ def _case_now(web: Web, case_id: int) -> dict[str, Any]:
     with web.desk.read() as cases:
         row = cases.case_row(case_id)
     fields = ("id", "route", "secondary_routes", "lead_role", "lead_name", "route_check", "status")
-    return work.jsonable({k: row[k] for k in fields} | {"stop_line": (row["decision"] or {}).get("stop_line", "")})
+    stop_line = (row["decision"] or {}).get("stop_line", "")
+    now: dict[str, Any] = work.jsonable({k: row[k] for k in fields} | {"stop_line": stop_line})
+    return now
 
 
 @router.post("/route", responses=_ERRORS)

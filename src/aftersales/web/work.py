@@ -16,12 +16,12 @@ from aftersales.domain.permissions import (
     refusal_to_record_decision,
     refusal_to_reroute,
 )
-from aftersales.domain.routes import Route
 from aftersales.domain.replies import check_reply
+from aftersales.domain.routes import Route
 from aftersales.domain.sla.promises import promised_time
 from aftersales.services import desk
-from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.services.replies import Reply, send_reply
+from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
 
@@ -80,7 +80,10 @@ def change_route(web: WebDesk, user: User, case_id: int, route: str, reason: str
     allowed = [r.value for r in Route]
     if route not in allowed:
         raise ApiError(
-            422, "invalid_input", f"unknown route {route!r}; allowed: {', '.join(allowed)}", {"allowed": allowed}
+            422,
+            "invalid_input",
+            f"unknown route {route!r}; allowed: {', '.join(allowed)}",
+            {"allowed": allowed},
         )
     refuse_unless_allowed(user, f"case {case_id}", refusal_to_reroute(user.role, _route_of(web, case_id)))
     change = Reroute(case_id=case_id, route=Route(route), by=author(user), at=web.now(), reason=reason)

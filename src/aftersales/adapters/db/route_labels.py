@@ -35,7 +35,7 @@ def add_label(db: Connection, label: RouteLabel) -> int:
 def labels(db: Connection) -> list[RouteLabel]:
     """Every label, oldest first; a label whose route the desk no longer knows is skipped."""
     known = {r.value for r in Route}
-    return [_label(row) for row in db.execute(_LABELS).mappings() if row["route"] in known]
+    return [_label(dict(row)) for row in db.execute(_LABELS).mappings() if row["route"] in known]
 
 
 def label_count(db: Connection) -> int:
