@@ -52,9 +52,24 @@ def desk_labels(uow: UnitOfWork) -> list[RouteLabel]:
         return latest_per_case(cases.route_labels())
 
 
-def label_count(uow: UnitOfWork) -> int:
+def retrain_if_due(  # noqa: PLR0913  (keyword-only after the three things it works on)
+    uow: UnitOfWork,
+    kit: RoutingKit,
+    models: RouterModels,
+    builtin: Sequence[tuple[str, Route]],
+    *,
+    every: int,
+    at: datetime,
+) -> Learned | None:
+    """``learn_from_desk`` once ``every`` labels came since the last training on the desk's
+    labels (the server's timer); None when not due (``every`` 0: never)."""
+    if every <= 0:
+        return None
+    since = max((v.last_label_id for v in models.versions() if v.source == "desk"), default=0)
     with uow() as cases:
-        return cases.route_label_count()
+        if cases.route_label_count(after_id=since) < every:
+            return None
+    return learn_from_desk(uow, kit, models, builtin, at=at)
 
 
 def learn_from_desk(  # noqa: PLR0913  (keyword-only after the three things it works on)

@@ -626,8 +626,8 @@ class SqlCaseRepository:
     def route_labels(self) -> list[RouteLabel]:
         return labels_table.labels(self.db)
 
-    def route_label_count(self) -> int:
-        return labels_table.label_count(self.db)
+    def route_label_count(self, after_id: int = 0) -> int:
+        return labels_table.label_count(self.db, after_id)
 
     def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
         return [dict(r) for r in self.db.execute(_TIMELINE, {"case_id_": case_id}).mappings()]

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.domain.corrections import LabelSource, RouteLabel
 from aftersales.domain.routes import Route
 
 _LABELS = select(t.route_labels).order_by(t.route_labels.c.id)
-_COUNT = select(func.count()).select_from(t.route_labels)
+_COUNT = select(func.count()).select_from(t.route_labels).where(t.route_labels.c.id > bindparam("after_id"))
 _ADD = insert(t.route_labels).returning(t.route_labels.c.id)
 
 
@@ -38,8 +38,9 @@ def labels(db: Connection) -> list[RouteLabel]:
     return [_label(dict(row)) for row in db.execute(_LABELS).mappings() if row["route"] in known]
 
 
-def label_count(db: Connection) -> int:
-    return int(db.execute(_COUNT).scalar_one())
+def label_count(db: Connection, after_id: int = 0) -> int:
+    """How many labels were stored after the label ``after_id``."""
+    return int(db.execute(_COUNT, {"after_id": after_id}).scalar_one())
 
 
 def _label(row: Mapping[str, Any]) -> RouteLabel:
