@@ -37,7 +37,7 @@ from aftersales.domain.routes import Route
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.learning import learn_from_desk
 from aftersales.services.rerouting import Reroute, reroute
-from aftersales.services.routing import RoutingKit
+from aftersales.services.routing import RoutingKit, message_card, route_text
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, builtin_examples, load_store_model, open_desk, router_models
 from common import REPO
@@ -89,14 +89,25 @@ def replay(items: list[dict[str, Any]], every: int) -> dict[str, Any]:
                 if learned.version.promoted:
                     kit = replace(kit, model=load_store_model(settings.model_file))
         seconds = time.perf_counter() - started
-        return {"hits": hits, "control": control, "trainings": trainings, "seconds": seconds}
+        texts = [item["text"] for item in items]
+        speed = {"built-in": throughput(builtin, texts), "store model": throughput(kit, texts)}
+        return {"hits": hits, "control": control, "trainings": trainings, "seconds": seconds, "speed": speed}
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _builtin_route(kit: RoutingKit, message: Any) -> str:
-    from aftersales.services.routing import message_card
+def throughput(kit: RoutingKit, texts: list[str]) -> float:
+    """Messages a second through the router alone (``route_text``), best of three."""
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        for text in texts:
+            route_text(kit, text)
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best
 
+
+def _builtin_route(kit: RoutingKit, message: Any) -> str:
     return message_card(kit, message).routing.route.value
 
 
@@ -105,7 +116,9 @@ def share(flags: list[bool]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--retrain-every", type=int, default=100)
     parser.add_argument("--order", choices=["file", "mixed"], default="file")
     args = parser.parse_args()
@@ -117,16 +130,29 @@ def main() -> int:
     hits, control = run["hits"], run["control"]
     print(f"$ {' '.join(['.venv/bin/python', 'benchmarks/bench_replay.py', *sys.argv[1:]])}")
     print(f"{len(items)} messages ({args.order} order), retrain every {args.retrain_every} labels")
-    print(f"{sum(not h for h in hits)} re-routes (labels), {len(run['trainings'])} trainings, {run['seconds']:.0f} s")
+    print(
+        f"{sum(not h for h in hits)} re-routes (labels), {len(run['trainings'])} trainings, {run['seconds']:.0f} s"
+    )
     print("messages   replay  built-in")
     for start in range(0, len(hits), BLOCK):
         block = slice(start, start + BLOCK)
-        print(f"{start + 1:>5}-{min(start + BLOCK, len(hits)):<5} {share(hits[block]):6.1%}  {share(control[block]):6.1%}")
+        print(
+            f"{start + 1:>5}-{min(start + BLOCK, len(hits)):<5} {share(hits[block]):6.1%}  {share(control[block]):6.1%}"
+        )
     first, last = share(hits[:EDGE]), share(hits[-EDGE:])
     first_c, last_c = share(control[:EDGE]), share(control[-EDGE:])
-    print(f"first {EDGE}: {first:.1%} (built-in {first_c:.1%}); last {EDGE}: {last:.1%} (built-in {last_c:.1%})")
-    print(f"last - first: {100 * (last - first):+.1f} points (built-in alone {100 * (last_c - first_c):+.1f})")
+    print(
+        f"first {EDGE}: {first:.1%} (built-in {first_c:.1%}); last {EDGE}: {last:.1%} (built-in {last_c:.1%})"
+    )
+    print(
+        f"last - first: {100 * (last - first):+.1f} points (built-in alone {100 * (last_c - first_c):+.1f})"
+    )
     print(f"learning on the last {EDGE}: {100 * (last - last_c):+.1f} points over the built-in router")
+    speed = run["speed"]
+    print(
+        f"routing speed: built-in {speed['built-in']:,.0f} msg/s, with the store model "
+        f"{speed['store model']:,.0f} msg/s ({speed['built-in'] / speed['store model']:.2f}x slower)"
+    )
     for t in run["trainings"]:
         print(
             f"  after {t['after_message']:>5}: version {t['version']} on {t['examples']} labels, "
