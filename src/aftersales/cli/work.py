@@ -170,7 +170,7 @@ def decide(settings: Settings, case_id: int, text: str, author: str) -> None:
 
 @click.command("reroute")
 @click.argument("case_id", type=int)
-@click.argument("route", type=click.Choice([r.value for r in Route]))
+@click.argument("route", metavar="ROUTE", type=click.Choice([r.value for r in Route]))
 @click.option("--reason", default="", help="Why (kept on the timeline).")
 @_AUTHOR
 @click.pass_obj
