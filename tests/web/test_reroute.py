@@ -10,8 +10,11 @@ PostgreSQL when configured.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
 from html import unescape
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from aftersales.domain.accounts import Role
 from aftersales.domain.routes import Route
+from aftersales.web.app import _Jobs
 
 from .test_web_desk import WHERE_IS, assert_error, new_case, row_counts
 
@@ -187,3 +191,34 @@ def test_the_route_forms_need_the_session_s_csrf_token(
 
     assert response.status_code == 403
     assert row_counts(app) == before
+
+
+CORRECTED = [
+    ("Still waiting on the thing I ordered for my nephew, birthday is saturday", "shipping_delay"),
+    ("honestly the best purchase I made this year, five stars", "review"),
+    ("can I swap the blue one for the green before you send it", "cancel_or_change"),
+    ("does the 20oz fit a standard car cup holder?", "pre_purchase"),
+    ("got someone else's parcel, a pair of shoes, not my mug", "wrong_item"),
+    ("lid came off and there is a crack down the side", "damaged_item"),
+]
+
+
+def test_the_server_retrains_on_its_timer_after_enough_labels(
+    app: FastAPI, client: TestClient, token: Headers, tmp_path: Path
+) -> None:
+    web = app.state.web
+    web.kit = replace(web.kit, policy=replace(web.kit.policy, retrain_every=5))
+    headers = token(Role.OPERATIONS)
+    for n, (text, route) in enumerate(CORRECTED):
+        case_id = new_case(client, headers, {"text": text, "from": f"c{n}@example.com"})
+        client.post(f"/api/cases/{case_id}/route", json={"route": route}, headers=headers)
+    builtin = web.kit.model
+
+    _Jobs(web, 60).run_once()
+
+    index = json.loads((tmp_path / "models" / "index.json").read_text(encoding="utf-8"))
+    [version] = index["versions"]
+    assert (version["version"], version["labels"], version["source"]) == (1, len(labels(app)), "desk")
+    assert (web.kit.model is not builtin) is version["promoted"]
+    _Jobs(web, 60).run_once()  # no new labels: no new version
+    assert len(json.loads((tmp_path / "models" / "index.json").read_text(encoding="utf-8"))["versions"]) == 1
