@@ -56,13 +56,12 @@ def train(
     Routes: pre_purchase cancel_or_change shipping_delay refund_return damaged_item
             wrong_item chargeback_risk review repeat_purchase other
     """
-    if from_desk == (csv_file is not None):
-        raise click.UsageError("give a CSV file or --from-desk (one of them)")
-    kit = build_routing_kit(settings)
-    if from_desk:
-        _train_from_desk(settings, kit, folds, dry_run=dry_run, as_json=as_json)
+    if csv_file is None or from_desk:
+        if from_desk == (csv_file is not None):
+            raise click.UsageError("give a CSV file or --from-desk (one of them)")
+        _train_from_desk(settings, build_routing_kit(settings), folds, dry_run=dry_run, as_json=as_json)
         return
-    assert csv_file is not None  # noqa: S101  (checked above; for the type checker)
+    kit = build_routing_kit(settings)
     labelled = read_labelled(csv_file)
     report, model_data = adapt_router(kit, builtin_examples(), labelled, folds)
     saved = None if dry_run else _save_csv_model(settings, model_data, report.accuracy_after, len(labelled))
