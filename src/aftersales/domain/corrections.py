@@ -35,10 +35,15 @@ class RouteLabel:
 
 
 def route_check(card: DecisionCard) -> str:
-    """Why a person should check the card's route; "" when the router was sure of it."""
+    """Why a person should check the card's route; "" when the router was sure of it. A
+    reading that says itself whether it is unsure (``Routing.unsure``, the reader seam of
+    issue 11) is believed; otherwise a confidence below UNSURE_BELOW is unsure."""
     routing = card.routing
-    if routing.confidence < UNSURE_BELOW:
-        return f"the router was unsure (confidence {routing.confidence:.2f})"[:200]
+    unsure = getattr(routing, "unsure", None)
+    if unsure is None:
+        unsure = routing.confidence < UNSURE_BELOW
+    if unsure:
+        return f"the router was unsure (confidence {routing.confidence:.2f})"
     return ""
 
 
