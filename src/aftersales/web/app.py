@@ -2,7 +2,8 @@
 
 ``create_app`` builds everything once: the desk's database, the routing kit, the accounts.
 While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer
-and runs the review-request job (`aftersales review-requests run`) once an hour.
+and runs the review-request job (`aftersales review-requests run`) once an hour, and retrains
+the store's router model once the policy's ``[learning] retrain_every`` new route labels came.
 """
 
 from __future__ import annotations
