@@ -13,6 +13,7 @@ from aftersales.adapters.db.migrate import is_current, upgrade
 from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
 from aftersales.adapters.files import PRIVATE_FOLDER, make_private
 from aftersales.adapters.holidays_calendar import calendar_for
+from aftersales.adapters.model_versions import FileModelVersions
 from aftersales.adapters.packaged import (
     builtin_cue_book,
     builtin_examples,
@@ -27,7 +28,7 @@ from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
-from aftersales.ports import UnitOfWork
+from aftersales.ports import RouterModels, UnitOfWork
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -70,6 +71,11 @@ def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] =
     )
 
 
+def router_models(settings: Settings) -> RouterModels:
+    """The store's model versions: DATA_DIR/models/, the current one at DATA_DIR/router-model.json."""
+    return FileModelVersions(settings.data_dir / "models", settings.model_file)
+
+
 __all__ = [
     "Desk",
     "build_routing_kit",
@@ -77,6 +83,7 @@ __all__ = [
     "load_active_policy",
     "load_store_model",
     "open_desk",
+    "router_models",
     "store_specs",
 ]
 

@@ -103,6 +103,8 @@ CASE_ID_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/cases/{case_id}/status", {"status": "open"}),
     ("POST", "/api/cases/{case_id}/evidence", {"key": "photo", "present": True}),
     ("POST", "/api/cases/{case_id}/decision", {"decision": "Refund the order in full."}),
+    ("POST", "/api/cases/{case_id}/route", {"route": "review"}),
+    ("POST", "/api/cases/{case_id}/route/confirm", None),
     ("POST", "/api/reply-check", {"text": "We'll update you by Friday.", "case_id": None}),
 ]
 

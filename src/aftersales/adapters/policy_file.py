@@ -27,6 +27,7 @@ from aftersales.adapters import policy_rules as rules
 from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
 from aftersales.domain.policy import (
+    RETRAIN_EVERY,
     Interval,
     Lead,
     Payer,
@@ -62,7 +63,18 @@ _ROUTE_TEXTS = tuple(
 )
 _ROUTE_KEYS = (*_ROUTE_TEXTS, "lead", *_ROUTE_LISTS)
 
-_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "review", "leads", "routes")
+_TOP_KEYS = (
+    "schema",
+    "store",
+    "hours",
+    "sla",
+    "shipping",
+    "returns",
+    "review",
+    "leads",
+    "routes",
+    "learning",
+)
 _STORE_KEYS = (
     "name",
     "support_email",
@@ -364,6 +376,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         repeat_threshold=review.repeat_threshold,
         repeat_window_days=review.repeat_window_days,
         review_request_days=review.request_days,
+        retrain_every=_retrain_every(check, root),
     )
 
 
@@ -562,6 +575,19 @@ def _review(check: _Checker, root: _Table) -> _Review:
         repeat_window_days=defaults.repeat_window_days if window is None else window,
         request_days=defaults.request_days if request is None else request,
     )
+
+
+def _retrain_every(check: _Checker, root: _Table) -> int:
+    """The optional [learning] table: retrain the store's router model after this many new
+    route labels (re-routes and confirmations); 0 never retrains on its own."""
+    table = root.get("learning")
+    if not isinstance(table, Mapping):
+        if table is not None:
+            check.wrong("learning", "a [learning] table", table)
+        return RETRAIN_EVERY
+    check.unknown_keys(table, "learning", ("retrain_every",))
+    every = check.optional(table, "learning", "retrain_every", rules.whole(0, "labels"))
+    return RETRAIN_EVERY if every is None else every
 
 
 def _payers(check: _Checker, table: _Table) -> Mapping[ReturnReason, Payer]:

@@ -25,9 +25,18 @@ from aftersales.cli.route import route
 from aftersales.cli.serve import serve
 from aftersales.cli.shopify import shopify
 from aftersales.cli.sla import sla
-from aftersales.cli.train import train
+from aftersales.cli.train import model, train
 from aftersales.cli.users import token, user
-from aftersales.cli.work import assign, decide, escalate_command, evidence, note, reply, status
+from aftersales.cli.work import (
+    assign,
+    decide,
+    escalate_command,
+    evidence,
+    note,
+    reply,
+    reroute_command,
+    status,
+)
 from aftersales.domain.errors import AftersalesError
 from aftersales.settings import load_settings
 
@@ -104,6 +113,8 @@ cli.add_command(packet)
 cli.add_command(audit_feed_command)
 cli.add_command(review)
 cli.add_command(tasks)
+cli.add_command(reroute_command)
+cli.add_command(model)
 
 
 def main() -> None:

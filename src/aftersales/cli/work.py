@@ -9,6 +9,7 @@ import click
 
 from aftersales.cli.options import parse_now
 from aftersales.domain.cases import CaseStatus
+from aftersales.domain.routes import Route
 from aftersales.services.desk import (
     EvidenceMark,
     add_note,
@@ -19,6 +20,7 @@ from aftersales.services.desk import (
     record_decision,
 )
 from aftersales.services.replies import Reply, send_reply
+from aftersales.services.rerouting import Reroute, reroute
 from aftersales.services.routing import format_moment
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
@@ -164,3 +166,21 @@ def decide(settings: Settings, case_id: int, text: str, author: str) -> None:
     """Record a person's decision on the case (kept on the case and its timeline)."""
     record_decision(open_desk(settings).uow, case_id, text, by=author, at=datetime.now(UTC))
     click.echo(f"case {case_id}: decision recorded")
+
+
+@click.command("reroute")
+@click.argument("case_id", type=int)
+@click.argument("route", metavar="ROUTE", type=click.Choice([r.value for r in Route]))
+@click.option("--reason", default="", help="Why (kept on the timeline).")
+@_AUTHOR
+@click.pass_obj
+def reroute_command(settings: Settings, case_id: int, route: str, reason: str, author: str) -> None:
+    """Put a case on another ROUTE and plan it again: evidence checklist, lead, decision and
+    stop line, first-reply draft and clocks (a stricter target never applies to a clock
+    already running). The message is kept as a labelled example (`train --from-desk`).
+    Re-routing to the route it has confirms it."""
+    kit = build_routing_kit(settings)
+    change = Reroute(case_id=case_id, route=Route(route), by=author, at=datetime.now(UTC), reason=reason)
+    card = reroute(open_desk(settings).uow, kit, change)
+    lead = card.lead.name if card.lead else card.spec.lead
+    click.echo(f"case {case_id}: route {route}; lead {lead}; stop line: {card.decision.stop_line}")

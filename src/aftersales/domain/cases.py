@@ -75,6 +75,7 @@ class CaseSummary:
     next_due_at: datetime | None
     risk: int  # 2 breached, 1 at risk, 0 on track
     clocks: tuple[Mapping[str, Any], ...]
+    route_check: str = ""  # why a person should check the route; "" when it needs no check
 
 
 RISK_LABELS = {2: "breached", 1: "at risk", 0: "on track"}
@@ -94,4 +95,5 @@ def summary_to_dict(row: CaseSummary) -> dict[str, Any]:
         "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
         "risk": RISK_LABELS[row.risk],
         "clocks": list(row.clocks),
+        "route_check": row.route_check,
     }

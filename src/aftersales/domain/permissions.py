@@ -26,6 +26,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     CLOSE = "close"
     PAUSE = "pause"  # set waiting on the customer: the case's clocks stop
+    REROUTE = "reroute"  # change or confirm the case's route (the store's model learns from it)
 
 
 class RefundLimit(StrEnum):
@@ -59,7 +60,8 @@ def _everything() -> RoleRow:
 
 # A chargeback threat is its lead's (the founder's) or operations' call: a frontline refund,
 # resolve or pause would stop its clocks or pay twice while the bank dispute may still come.
-# Supply chain and marketing work their own routes; marketing gives no money back.
+# Supply chain and marketing work their own routes; marketing gives no money back. Changing or
+# confirming a route ("reroute") follows the same lines: a chargeback case stays its lead's.
 ROLE_TABLE: Mapping[Role, RoleRow] = {
     Role.FRONTLINE: _row(
         RefundLimit.FRONTLINE,
@@ -68,12 +70,19 @@ ROLE_TABLE: Mapping[Role, RoleRow] = {
         resolve=_BUT_CHARGEBACK,
         close=_BUT_CHARGEBACK,
         pause=_BUT_CHARGEBACK,
+        reroute=_BUT_CHARGEBACK,
     ),
     Role.OPERATIONS: _everything(),
     Role.FOUNDER: _everything(),
     Role.ADMIN: _everything(),
     Role.SUPPLY_CHAIN: _row(
-        RefundLimit.FRONTLINE, decide=_SUPPLY, refund=_SUPPLY, resolve=_SUPPLY, close=_SUPPLY, pause=_SUPPLY
+        RefundLimit.FRONTLINE,
+        decide=_SUPPLY,
+        refund=_SUPPLY,
+        resolve=_SUPPLY,
+        close=_SUPPLY,
+        pause=_SUPPLY,
+        reroute=_SUPPLY,
     ),
     Role.MARKETING: _row(
         RefundLimit.NONE,
@@ -82,6 +91,7 @@ ROLE_TABLE: Mapping[Role, RoleRow] = {
         resolve=_MARKETING,
         close=_MARKETING,
         pause=_MARKETING,
+        reroute=_MARKETING,
     ),
 }
 
@@ -152,6 +162,14 @@ def refusal_to_change_status(role: Role, route: str, to_status: str) -> str | No
     if action is None or may(role, action, route):
         return None  # reopening is everyone's: it only starts the clocks again
     return f"{role} may not {_STATUS_WORDS[action]} a {route} case: its lead decides that"
+
+
+def refusal_to_reroute(role: Role, route: str) -> str | None:
+    """Who may change or confirm a case's route: the roles that work a case on it. Taking a
+    case off chargeback risk is its lead's call (its clocks and hold would go with it)."""
+    if may(role, Action.REROUTE, route):
+        return None
+    return f"{role} may not change or confirm the route of a {route} case: its lead decides that"
 
 
 def statuses_offered(role: Role, route: str, statuses: Iterable[str]) -> list[str]:

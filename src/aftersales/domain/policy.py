@@ -55,6 +55,10 @@ class ShippingPromise:
     max_days: int
 
 
+# the server retrains the store's router model after this many new route labels by default
+RETRAIN_EVERY = 50
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StorePolicy:
     store_name: str
@@ -85,6 +89,9 @@ class StorePolicy:
     # review requests go out this many days after delivery (the buyer has used the product),
     # later while the buyer's automation is on hold, never skipped
     review_request_days: int = 14
+    # the server retrains the store's router model after this many new route labels (a
+    # re-route or a "confirm route" each); 0: only `aftersales train --from-desk`
+    retrain_every: int = RETRAIN_EVERY
     source: str = "<built-in default>"  # the file it came from, for messages
     # how the next-update clock runs: "between_replies" (every N business hours between public
     # replies) or "after_customer" (N business hours after each unanswered customer message)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event
+from aftersales.domain.corrections import card_language, route_check
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
@@ -310,6 +311,8 @@ def _open(  # noqa: PLR0913  (the trust pair is keyword-only)
             "route": card.routing.route.value,
             "secondary_routes": [r.value for r in card.routing.secondary],
             "confidence": card.routing.confidence,
+            "route_check": route_check(card),
+            "language": card_language(card),
             "status": CaseStatus.NEW.value,
             "lead_role": card.spec.lead,
             "lead_name": card.lead.name if card.lead else "",
@@ -385,6 +388,7 @@ def _rerouted(card: DecisionCard) -> dict[str, Any]:
         "lead_role": card.spec.lead,
         "lead_name": card.lead.name if card.lead else "",
         "decision": _decision(card),
+        "route_check": route_check(card),
     }
 
 

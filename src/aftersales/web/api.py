@@ -82,6 +82,13 @@ class DecisionIn(BaseModel):
     amount: Decimal | None = Field(default=None, ge=0, le=1_000_000, description="money given back, if any")
 
 
+class RerouteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # checked in work.change_route, so an unknown route is answered with the allowed list
+    route: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=2_000)
+
+
 class RouteIn(TextIn):
     order: dict[str, Any] | None = Field(default=None, description="order facts, as `route --order` reads")
 
@@ -162,6 +169,31 @@ def decision(case_id: CaseId, body: DecisionIn, web: Web, user: ApiUser) -> dict
     """Record a decision; frontline may not record one above the policy's frontline limit."""
     work.record_decision(web, user, case_id, body.decision, body.amount)
     return {"ok": True}
+
+
+@router.post("/cases/{case_id}/route", responses=_ERRORS)
+def change_route(case_id: CaseId, body: RerouteIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """Re-route the case: its evidence checklist, lead, decision, stop line, first-reply draft
+    and clocks are planned again for the new route (one transaction), the timeline records
+    it, and the message is kept as a labelled example for the store's router model."""
+    work.change_route(web, user, case_id, body.route, body.reason)
+    return _case_now(web, case_id)
+
+
+@router.post("/cases/{case_id}/route/confirm", responses=_ERRORS)
+def confirm_route(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
+    """The case's route is right: clears "check the route" and keeps a labelled example."""
+    work.confirm(web, user, case_id)
+    return _case_now(web, case_id)
+
+
+def _case_now(web: Web, case_id: int) -> dict[str, Any]:
+    with web.desk.read() as cases:
+        row = cases.case_row(case_id)
+    fields = ("id", "route", "secondary_routes", "lead_role", "lead_name", "route_check", "status")
+    stop_line = (row["decision"] or {}).get("stop_line", "")
+    now: dict[str, Any] = work.jsonable({k: row[k] for k in fields} | {"stop_line": stop_line})
+    return now
 
 
 @router.post("/route", responses=_ERRORS)

@@ -2,13 +2,15 @@
 
 ``create_app`` builds everything once: the desk's database, the routing kit, the accounts.
 While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer
-and runs the review-request job (`aftersales review-requests run`) once an hour.
+and runs the review-request job (`aftersales review-requests run`) once an hour, and retrains
+the store's router model once the policy's ``[learning] retrain_every`` new route labels came.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -29,6 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from aftersales import __version__
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.ports import PasswordHasher
+from aftersales.services.learning import retrain_if_due
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
@@ -38,6 +41,7 @@ from aftersales.web.body_limit import BodyLimit, body_caps
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
+from aftersales.wiring import builtin_examples, load_store_model, router_models
 
 log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
@@ -186,6 +190,7 @@ class _Jobs:
             tick(self.web.desk.uow, self.web.kit, self.web.now())
         except Exception as error:  # logged without its text, which may quote customer data
             errors.log_failure(f"the SLA tick failed; trying again in {self.seconds} s", error)
+        self.retrain()
         started = time.monotonic()
         if (
             self.review_requests_ran is not None
@@ -201,3 +206,24 @@ class _Jobs:
             )
         except Exception as error:
             errors.log_failure("the review-request job failed; trying again in an hour", error)
+
+    def retrain(self) -> None:
+        """Retrain the store's router model from the desk's labels once the policy's
+        ``[learning] retrain_every`` new ones came; a promoted model is used from then on."""
+        web = self.web
+        try:
+            learned = retrain_if_due(
+                web.desk.read,
+                web.kit,
+                router_models(web.settings),
+                builtin_examples(),
+                every=web.kit.policy.retrain_every,
+                at=web.now(),
+            )
+            if learned is None:
+                return
+            log.info("router model retrained: %s", learned.as_dict())
+            if learned.version.promoted:
+                web.kit = dataclasses.replace(web.kit, model=load_store_model(web.settings.model_file))
+        except Exception as error:
+            errors.log_failure("retraining the router model failed; trying again on the next tick", error)

@@ -18,8 +18,11 @@ from aftersales.settings import Settings
 from aftersales.wiring import Desk, build_routing_kit, open_desk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WebDesk:
+    """Built once; only ``kit`` is replaced while the server runs (a retrained router model
+    is promoted), in one assignment, so a request sees the old kit or the new one."""
+
     settings: Settings
     desk: Desk
     kit: RoutingKit

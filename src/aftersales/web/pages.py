@@ -34,7 +34,8 @@ from aftersales.services.accounts import account_key, sign_in_attempt
 from aftersales.services.contact_form import admit_post
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.routing import build_card, message_card, routable_text
+from aftersales.services.rerouting import case_card
+from aftersales.services.routing import build_card, message_card
 from aftersales.web import work
 from aftersales.web.sanitize import safe_email_html
 from aftersales.web.security import (
@@ -225,6 +226,8 @@ def case_page(
         ),
         "may_decide": may(user.role, Action.DECIDE, case["route"]),
         "may_refund": may_refund(user.role, case["route"]),
+        "may_reroute": may(user.role, Action.REROUTE, case["route"]),
+        "routes": [r.value for r in Route],
         "zone": web.kit.calendar.tz,
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
@@ -234,18 +237,15 @@ def case_page(
 
 
 def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The case's first message routed again as of now, with the order facts the store holds:
-    its trace for the card, and a first-reply draft whose promised times are still ahead."""
+    """The case's first message routed again as of now, with the order facts the store holds,
+    on the case's route: its trace for the card, and a first-reply draft whose promised times
+    are still ahead (the agent sees the order's facts; a sender who is not the buyer is not
+    told them)."""
     first = next((m for m in record["messages"] if m["direction"] == "inbound"), None)
     if first is None:
         return None
-    number = record["case"]["order_number"]
     with web.desk.read() as cases:
-        order = cases.order(number) if number else None
-    text = routable_text(first["subject"], first["body"])
-    # the agent sees the order's facts on the card; a sender who is not the buyer is not told them
-    trusted = SenderMark(record["case"]["sender_mark"]).trusts_order
-    return card_to_dict(build_card(web.kit, text, now=web.now(), order=order, sender_is_buyer=trusted))
+        return card_to_dict(case_card(web.kit, cases, record["case"], first, now=web.now()))
 
 
 def _back(case_id: int, problem: str = "") -> RedirectResponse:
@@ -313,6 +313,24 @@ def _keep_upload(web: Web, file: UploadFile) -> str:
     with web.desk.uow() as cases:
         cases.save_attachment(meta, content)
     return f"(file {meta.filename}, sha256 {meta.sha256[:12]})"
+
+
+@router.post("/cases/{case_id}/route")
+def post_route(
+    case_id: CaseId,
+    web: Web,
+    user: FormUser,
+    route: Annotated[str, Form(max_length=64)],
+    reason: Annotated[str, Form(max_length=2_000)] = "",
+) -> RedirectResponse:
+    work.change_route(web, user, case_id, route, reason)
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/route/confirm")
+def post_route_confirm(case_id: CaseId, web: Web, user: FormUser) -> RedirectResponse:
+    work.confirm(web, user, case_id)
+    return _back(case_id)
 
 
 @router.post("/cases/{case_id}/decision")

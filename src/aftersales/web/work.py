@@ -14,11 +14,14 @@ from aftersales.domain.permissions import (
     missing_refund_amount,
     refusal_to_change_status,
     refusal_to_record_decision,
+    refusal_to_reroute,
 )
 from aftersales.domain.replies import check_reply
+from aftersales.domain.routes import Route
 from aftersales.domain.sla.promises import promised_time
 from aftersales.services import desk
 from aftersales.services.replies import Reply, send_reply
+from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
 
@@ -70,6 +73,26 @@ def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amoun
     refusal = refusal_to_record_decision(user.role, _route_of(web, case_id), decision, amount, limit)
     refuse_unless_allowed(user, f"case {case_id}", refusal)
     desk.record_decision(web.desk.uow, case_id, decision, by=author(user), at=web.now(), amount=amount)
+
+
+def change_route(web: WebDesk, user: User, case_id: int, route: str, reason: str) -> None:
+    """Re-route the case (plans it again); 422 with the allowed routes for an unknown one."""
+    allowed = [r.value for r in Route]
+    if route not in allowed:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"unknown route {route!r}; allowed: {', '.join(allowed)}",
+            {"allowed": allowed},
+        )
+    refuse_unless_allowed(user, f"case {case_id}", refusal_to_reroute(user.role, _route_of(web, case_id)))
+    change = Reroute(case_id=case_id, route=Route(route), by=author(user), at=web.now(), reason=reason)
+    reroute(web.desk.uow, web.kit, change)
+
+
+def confirm(web: WebDesk, user: User, case_id: int) -> None:
+    refuse_unless_allowed(user, f"case {case_id}", refusal_to_reroute(user.role, _route_of(web, case_id)))
+    confirm_route(web.desk.uow, case_id, by=author(user), at=web.now())
 
 
 def refuse_unless_allowed(user: User, about: str, refusal: str | None) -> None:

@@ -14,10 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import outbox as mail_queue
+from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
+from aftersales.domain.corrections import RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import (
@@ -167,6 +169,7 @@ _SUMMARY_COLUMNS = tuple(
     for name in (
         "id", "route", "status", "lead_role", "lead_name", "order_number", "subject",
         "opened_at", "next_due_at", "risk", "clocks", "customer_id", "queue_order",
+        "route_check",
     )
 )  # fmt: skip
 _RISK_STEP = 100_000_000_000
@@ -615,6 +618,25 @@ class SqlCaseRepository:
         return str(path)
 
     # ---------------------------------------------------------------- reading a case
+    def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None:
+        """Drop checklist items (a re-route drops the old route's items not yet in hand)."""
+        if keys:
+            self.db.execute(
+                delete(t.evidence_items).where(
+                    t.evidence_items.c.case_id == case_id, t.evidence_items.c.key.in_(list(keys))
+                )
+            )
+
+    # ---------------------------------------------------------------- route labels (route_labels.py)
+    def add_route_label(self, label: RouteLabel) -> int:
+        return labels_table.add_label(self.db, label)
+
+    def route_labels(self) -> list[RouteLabel]:
+        return labels_table.labels(self.db)
+
+    def route_label_count(self, after_id: int = 0) -> int:
+        return labels_table.label_count(self.db, after_id)
+
     def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
         return [dict(r) for r in self.db.execute(_TIMELINE, {"case_id_": case_id}).mappings()]
 
@@ -717,6 +739,7 @@ def _summary(row: Mapping[str, Any]) -> CaseSummary:
         next_due_at=row["next_due_at"],
         risk=row["risk"],
         clocks=tuple(row["clocks"] or ()),
+        route_check=row.get("route_check") or "",
     )
 
 

@@ -133,6 +133,10 @@ cases = Table(
     # form (its address was typed, never proven); and the case of another customer it names
     Column("sender_mark", String(32), nullable=False, server_default="", default=""),
     Column("related_case_id", ForeignKey("cases.id", ondelete="SET NULL"), nullable=True, index=True),
+    # migration 0012: why a person should check the route ("" when the router was sure or a
+    # person confirmed or changed it), and the language of the opening message ("" unknown)
+    Column("route_check", String(200), nullable=False, server_default="", default=""),
+    Column("language", String(16), nullable=False, server_default="", default=""),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
     Index("ix_cases_route", "route"),
@@ -455,4 +459,19 @@ contact_posts = Table(
     Column("key", String(400), nullable=False),  # "email:<address>" or "ip:<client address>"
     Column("at", UtcDateTime, nullable=False),
     Index("ix_contact_posts_key_at", "key", "at"),
+)
+
+# A person's word on a case's route (migration 0012): the text of its opening message and the
+# route, from a re-route ("correction") or a "confirm route" ("confirmation"). The store's
+# router model learns from these (`aftersales train --from-desk`). Kept when its case goes.
+route_labels = Table(
+    "route_labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column("text", Text, nullable=False),
+    Column("route", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("labelled_by", String(200), nullable=False, default=""),
+    Column("labelled_at", UtcDateTime, nullable=False),
 )

@@ -1,0 +1,204 @@
+"""A person's word on a case's route: change it (the case is planned again) or confirm it.
+
+Either way the case's opening message and its route are stored as a labelled example (the
+store's router model learns from them, see services/learning.py) and "check the route" is
+cleared. A re-route rebuilds everything that follows from the route in the same transaction:
+secondary routes, lead, decision (safe path, stop line), first-reply draft, evidence checklist
+(items already in hand are kept) and clocks, under the rule that a re-route never applies a
+stricter target to a clock already running (services/clocks.py ``_targets``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aftersales.domain.card import DecisionCard
+from aftersales.domain.cases import Event
+from aftersales.domain.corrections import LabelSource, RouteLabel
+from aftersales.domain.errors import AftersalesError
+from aftersales.domain.orders import OrderFacts
+from aftersales.domain.routes import Route
+from aftersales.domain.signals import Attachment
+from aftersales.domain.trust import SenderMark
+from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.services.clocks import CaseHistory, refresh_clocks
+
+# the records intake stores for a routed case: a re-routed case stores the same shapes
+from aftersales.services.intake import _decision, _routing_record
+from aftersales.services.routing import RoutingKit, build_card, routable_text
+
+# what a person's decision added to the case's decision record: kept across a re-route
+_RECORDED_KEYS = ("recorded", "recorded_amount", "recorded_by", "recorded_at")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reroute:
+    case_id: int
+    route: Route
+    by: str
+    at: datetime
+    reason: str = ""
+
+
+class CaseHasNoMessage(AftersalesError):
+    """The case has no customer message to route again (it cannot be re-planned)."""
+
+
+def reroute(uow: UnitOfWork, kit: RoutingKit, change: Reroute) -> DecisionCard:
+    """Put the case on ``change.route`` and plan it again, in one transaction. Re-routing to
+    the route it already has confirms it instead (nothing is planned again). Returns the
+    case's new card."""
+    with uow() as cases:
+        row = cases.case_row(change.case_id)  # raises CaseNotFound
+        first = _opening_message(cases, change.case_id)
+        text = routable_text(first["subject"], first["body"])
+        if row["route"] == change.route.value:
+            _confirm(cases, row, text, by=change.by, at=change.at)
+            return case_card(kit, cases, row, first, now=change.at)
+        card = _card(kit, cases, row, first, change)
+        _replan(cases, kit, row, card, change)
+        label = _label(change.case_id, text, change.route, LabelSource.CORRECTION, change.by, change.at)
+        cases.add_route_label(label)
+        return card
+
+
+def confirm_route(uow: UnitOfWork, case_id: int, *, by: str, at: datetime) -> Route:
+    """A person says the case's route is right: a labelled example, and no more "check the
+    route". Returns the route confirmed."""
+    with uow() as cases:
+        row = cases.case_row(case_id)
+        first = _opening_message(cases, case_id)
+        _confirm(cases, row, routable_text(first["subject"], first["body"]), by=by, at=at)
+        return Route(row["route"])
+
+
+def case_card(
+    kit: RoutingKit,
+    cases: CaseRepository,
+    row: Mapping[str, Any],
+    first: Mapping[str, Any],
+    *,
+    now: datetime,
+) -> DecisionCard:
+    """The card of the case as it stands: its opening message routed again as of ``now``, with
+    the order facts the store holds, on the case's route when a person or a later message
+    changed it (the page never shows the card of a route the case left)."""
+    order = cases.order(row["order_number"]) if row["order_number"] else None
+    trusted = SenderMark(row["sender_mark"] or "").trusts_order
+    text = routable_text(first["subject"], first["body"])
+    images = _images(first)
+    card = build_card(kit, text, now=now, order=order, attachments=images, sender_is_buyer=trusted)
+    if card.routing.route.value == row["route"]:
+        return card
+    forced = build_card(
+        kit,
+        text,
+        now=now,
+        order=order,
+        attachments=images,
+        route=Route(row["route"]),
+        sender_is_buyer=trusted,
+    )
+    return _decided_by(
+        forced, f"set on the case ({row['route']}); the text reads as {card.routing.route.value}"
+    )
+
+
+def _card(
+    kit: RoutingKit, cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any], change: Reroute
+) -> DecisionCard:
+    order: OrderFacts | None = cases.order(row["order_number"]) if row["order_number"] else None
+    card = build_card(
+        kit,
+        routable_text(first["subject"], first["body"]),
+        now=change.at,
+        order=order,
+        attachments=_images(first),
+        route=change.route,
+        sender_is_buyer=SenderMark(row["sender_mark"] or "").trusts_order,
+    )
+    why = f"re-routed by {change.by}" + (f": {change.reason}" if change.reason else "")
+    return _decided_by(card, why)
+
+
+def _replan(
+    cases: CaseRepository, kit: RoutingKit, row: Mapping[str, Any], card: DecisionCard, change: Reroute
+) -> None:
+    case_id, at = change.case_id, change.at
+    kept = {k: v for k, v in (row["decision"] or {}).items() if k in _RECORDED_KEYS}
+    fields: dict[str, Any] = {
+        "route": card.routing.route.value,
+        "secondary_routes": [r.value for r in card.routing.secondary],
+        "confidence": card.routing.confidence,
+        "lead_role": card.spec.lead,
+        "lead_name": card.lead.name if card.lead else "",
+        "decision": _decision(card) | kept,
+        "write_back": list(card.spec.write_back),
+        "reason": card.decision.segment[:100],
+        "route_check": "",
+        "updated_at": at,
+    }
+    _replace_checklist(cases, case_id, card, change.by, at)
+    record = _routing_record(card) | {"from": row["route"], "to": change.route.value, "by": change.by}
+    events = [Event("rerouted", at, change.by, record | {"reason": change.reason})]
+    timeline = cases.timeline(case_id)
+    if card.decision.escalate and not any(e["kind"] == "escalation_needed" for e in timeline):
+        events.append(Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason}))
+    proven = (row["sender_mark"] or "") == SenderMark.NONE
+    if card.decision.pause_automation and proven and row["customer_id"] is not None:
+        cases.hold_automation(
+            row["customer_id"], case_id, f"{change.route.value}: {card.decision.segment}", at
+        )
+    history = CaseHistory(
+        change.route,
+        row["clocks"] or [],
+        cases.message_times(case_id),
+        [*timeline, *({"kind": e.kind, "at": e.at, "actor": e.actor, "data": dict(e.data)} for e in events)],
+        current=row,
+        changes=fields,
+        new_events=events,
+    )
+    refresh_clocks(cases, kit, case_id, at, history)
+
+
+def _replace_checklist(
+    cases: CaseRepository, case_id: int, card: DecisionCard, by: str, at: datetime
+) -> None:
+    """The new route's checklist; what is already in hand stays, whatever route asked for it."""
+    stored = cases.evidence_of(case_id)
+    wanted = {item.key for item in card.evidence.items}
+    cases.remove_evidence(case_id, [e["key"] for e in stored if not e["present"] and e["key"] not in wanted])
+    cases.set_evidence(case_id, card.evidence.items, by, at, keep_present=True)
+
+
+def _confirm(cases: CaseRepository, row: Mapping[str, Any], text: str, *, by: str, at: datetime) -> None:
+    route = Route(row["route"])
+    cases.add_route_label(_label(row["id"], text, route, LabelSource.CONFIRMATION, by, at))
+    cases.add_event(row["id"], Event("route_confirmed", at, by, {"route": route.value}))
+    cases.update_case(row["id"], {"route_check": "", "updated_at": at})
+
+
+def _opening_message(cases: CaseRepository, case_id: int) -> Mapping[str, Any]:
+    first = next((m for m in cases.messages_of(case_id) if m["direction"] == "inbound"), None)
+    if first is None:
+        raise CaseHasNoMessage(f"case {case_id} has no customer message to route")
+    return first
+
+
+def _images(message: Mapping[str, Any]) -> list[Attachment]:
+    return [
+        Attachment(a.get("filename", ""), a.get("content_type", ""), int(a.get("size", 0) or 0))
+        for a in message.get("attachments") or ()
+    ]
+
+
+def _decided_by(card: DecisionCard, why: str) -> DecisionCard:
+    return dataclasses.replace(card, routing=dataclasses.replace(card.routing, decided_by=why))
+
+
+def _label(case_id: int, text: str, route: Route, source: LabelSource, by: str, at: datetime) -> RouteLabel:
+    return RouteLabel(id=0, case_id=case_id, text=text, route=route, source=source, by=by, at=at)
