@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +24,13 @@ from aftersales.adapters.packaged import (
 from aftersales.adapters.policy_file import default_policy, load_policy
 from aftersales.adapters.tracking_formats import load_courier_formats
 from aftersales.domain.errors import ConfigError
-from aftersales.domain.policy import StorePolicy
+from aftersales.domain.policy import ReaderUse, StorePolicy
+from aftersales.domain.reading import ReadingExample
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
-from aftersales.ports import UnitOfWork
+from aftersales.ports import Reader, ReadingCache, UnitOfWork
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -57,21 +60,69 @@ def load_store_model(path: Path) -> NaiveBayes | None:
         ) from None
 
 
-def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] = ()) -> RoutingKit:
+def build_routing_kit(
+    settings: Settings, catalogue: tuple[CatalogueItem, ...] = (), *, reader_use: ReaderUse | None = None
+) -> RoutingKit:
+    """``reader_use`` overrides the policy's [reader] use (`eval routing --reader llm`: always)."""
     policy = load_active_policy(settings)
+    specs = store_specs(policy)
     return RoutingKit(
         book=builtin_cue_book(settings.cache_dir),
-        specs=store_specs(policy),
+        specs=specs,
         policy=policy,
         calendar=calendar_for(policy),
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
         model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
+        reader=build_reader(settings, policy, specs, reader_use),
     )
+
+
+def build_reader(
+    settings: Settings,
+    policy: StorePolicy,
+    specs: Mapping[Route, RouteSpec],
+    use: ReaderUse | None = None,
+) -> Reader | None:
+    """The language-model reader, when AFTERSALES_LLM_BASE_URL names a server. Imported here,
+    not at the top: `aftersales route` without one never loads the HTTP client."""
+    if settings.llm is None:
+        return None
+    from aftersales.adapters.llm_reader import LlmReader  # noqa: PLC0415
+
+    reader_policy = policy.reader if use is None else dataclasses.replace(policy.reader, use=use)
+    return LlmReader(
+        base_url=settings.llm.base_url,
+        model=settings.llm.model,
+        api_key=settings.llm.api_key,
+        policy=reader_policy,
+        specs=specs,
+        examples=corrected_examples,
+        cache=lambda: _reading_cache(settings),
+    )
+
+
+def corrected_examples() -> Sequence[ReadingExample]:
+    """The store's corrected messages shown to the language model as examples.
+
+    The hook for the desk's corrections (re-routed and confirmed cases): until they are
+    stored, there are none."""
+    return ()
+
+
+def _reading_cache(settings: Settings) -> ReadingCache | None:
+    """The cache in the store's database; called once per process, after a fork."""
+    from aftersales.adapters.db.reader_cache import SqlReadingCache  # noqa: PLC0415
+
+    try:
+        return SqlReadingCache(open_desk(settings).engine)
+    except ConfigError:
+        return None  # a database not upgraded yet: the reader asks every time
 
 
 __all__ = [
     "Desk",
+    "build_reader",
     "build_routing_kit",
     "builtin_examples",
     "load_active_policy",

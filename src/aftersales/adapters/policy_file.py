@@ -30,6 +30,7 @@ from aftersales.domain.policy import (
     Interval,
     Lead,
     Payer,
+    ReaderPolicy,
     ReturnReason,
     ShippingPromise,
     StorePolicy,
@@ -62,7 +63,7 @@ _ROUTE_TEXTS = tuple(
 )
 _ROUTE_KEYS = (*_ROUTE_TEXTS, "lead", *_ROUTE_LISTS)
 
-_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "review", "leads", "routes")
+_TOP_KEYS = ("schema", "store", "hours", "sla", "shipping", "returns", "review", "leads", "routes", "reader")
 _STORE_KEYS = (
     "name",
     "support_email",
@@ -77,6 +78,7 @@ _SHIPPING_KEYS = ("stalled_scan_days", "promise")
 _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
 _REVIEW_KEYS = ("repeat_threshold", "repeat_window_days", "request_after_delivery_days")
+_READER_KEYS = ("use", "timeout_seconds", "redact", "per_minute")
 _LEAD_KEYS = ("name", "email")
 _EVIDENCE_KEYS = ("key", "label", "detected_by")
 
@@ -364,6 +366,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         repeat_threshold=review.repeat_threshold,
         repeat_window_days=review.repeat_window_days,
         review_request_days=review.request_days,
+        reader=_reader(check, root),
     )
 
 
@@ -561,6 +564,27 @@ def _review(check: _Checker, root: _Table) -> _Review:
         repeat_threshold=defaults.repeat_threshold if threshold is None else threshold,
         repeat_window_days=defaults.repeat_window_days if window is None else window,
         request_days=defaults.request_days if request is None else request,
+    )
+
+
+def _reader(check: _Checker, root: _Table) -> ReaderPolicy:
+    """The optional [reader] table (the language-model reader); absent: the defaults."""
+    table = root.get("reader")
+    defaults = ReaderPolicy()
+    if not isinstance(table, Mapping):
+        if table is not None:
+            check.wrong("reader", "a [reader] table", table)
+        return defaults
+    check.unknown_keys(table, "reader", _READER_KEYS)
+    use = check.optional(table, "reader", "use", rules.READER_USE)
+    timeout = check.optional(table, "reader", "timeout_seconds", rules.SECONDS)
+    redact = check.optional(table, "reader", "redact", rules.FLAG)
+    per_minute = check.optional(table, "reader", "per_minute", rules.whole(1, "requests a minute"))
+    return ReaderPolicy(
+        use=defaults.use if use is None else use,
+        timeout_seconds=defaults.timeout_seconds if timeout is None else timeout,
+        redact=defaults.redact if redact is None else redact,
+        per_minute=defaults.per_minute if per_minute is None else per_minute,
     )
 
 

@@ -37,6 +37,9 @@ class DecisionCard:
     lead: Lead | None
     sla: SlaDue
     received_at: datetime
+    read_by: str = "local"  # which reader's route the card follows: local, llm, local_fallback
+    reader_note: str = ""  # why the reader read it so, or why the local reading stands
+    language: str = ""  # ISO 639-1 of the message, "" when unknown
 
     @property
     def flags(self) -> dict[str, bool]:
@@ -52,6 +55,9 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
         "secondary_routes": [r.value for r in routing.secondary],
         "confidence": routing.confidence,
         "confidence_label": routing.confidence_label,
+        "read_by": card.read_by,
+        "reader_note": card.reader_note,
+        "language": card.language,
         "flags": card.flags,
         "signals": [_signal(s, card.text) for s in card.signals],
         "evidence": {

@@ -436,4 +436,6 @@ def _routing_record(card: DecisionCard) -> dict[str, Any]:
         "confidence": routing.confidence,
         "flags": [name for name, on in card.flags.items() if on],
         "decided_by": routing.decided_by,
+        "read_by": card.read_by,
+        "reader_note": card.reader_note,
     }

@@ -456,3 +456,14 @@ contact_posts = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_contact_posts_key_at", "key", "at"),
 )
+
+# --- the language-model reader's cache (migration 0011): one reading per masked message and
+# prompt, kept in the database so every process (web, intake, workers) reuses it
+reader_cache = Table(
+    "reader_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of the prompt version, model and message
+    Column("prompt_version", String(32), nullable=False),
+    Column("reading", JSON, nullable=False),  # domain/reading.py::reading_to_dict
+    Column("created_at", UtcDateTime, nullable=False),
+)
