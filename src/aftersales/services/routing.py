@@ -174,17 +174,22 @@ def read_text(  # noqa: PLR0913  (keyword-only: every call names each part)
     subject: str = "",
     channel: str = "",
     order: OrderFacts | None = None,
+    read: Reading | None = None,
 ) -> tuple[Routing, tuple[Signal, ...], Reading]:
     """The routing the card follows, its signals and the reading behind it.
 
     The local reader always reads; the kit's second reader (when there is one) may read it
     again, and its route then leads. A route the message's source gives (``forced``) is not
-    read again: the source knows.
+    read again: the source knows. ``read``: the second reader's reading of this text made
+    before (intake reads before its transaction opens, and routes again inside with the
+    order's facts without waiting on the model while it holds the write lock).
     """
     routing, signals = route_text(kit, text, attachments, forced)
     local = local_reading(routing, signals)
     if kit.reader is None or forced is not None:
         return routing, signals, local
+    if read is not None:
+        return _as_read(routing, read), signals, read
     message = MessageToRead(
         text=text,
         subject=subject,
@@ -251,6 +256,7 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     sender_is_buyer: bool = True,
     subject: str = "",
     channel: str = "",
+    reading: Reading | None = None,
 ) -> DecisionCard:
     """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
 
@@ -259,7 +265,7 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     says nothing the order told us (last scan, delivery, promise window), as if unknown.
     """
     routing, signals, reading = read_text(
-        kit, text, attachments, forced=route, subject=subject, channel=channel, order=order
+        kit, text, attachments, forced=route, subject=subject, channel=channel, order=order, read=reading
     )
     signals = _with_read_flags(signals, reading)
     spec = kit.specs[routing.route]
@@ -285,9 +291,7 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
         lead=kit.policy.lead_for(spec.lead),
         sla=sla,
         received_at=now,
-        read_by=reading.read_by,
-        reader_note=reading.note,
-        language=reading.language,
+        reading=reading,
     )
 
 
@@ -301,10 +305,15 @@ def _with_read_flags(signals: tuple[Signal, ...], reading: Reading) -> tuple[Sig
 
 
 def message_card(
-    kit: RoutingKit, message: InboundMessage, order: OrderFacts | None = None, *, sender_is_buyer: bool = True
+    kit: RoutingKit,
+    message: InboundMessage,
+    order: OrderFacts | None = None,
+    *,
+    sender_is_buyer: bool = True,
+    reading: Reading | None = None,
 ) -> DecisionCard:
     """The card of a customer message: its subject and new text, as of when it was sent
-    (``sender_is_buyer``: see ``build_card``).
+    (``sender_is_buyer``, ``reading``: see ``build_card`` and ``read_text``).
 
     Unlike pasted text, a stored message is never refused: the router reads its first
     MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
@@ -322,6 +331,7 @@ def message_card(
         sender_is_buyer=sender_is_buyer,
         subject=message.subject,
         channel=str(message.channel),
+        reading=reading,
     )
 
 
