@@ -128,3 +128,21 @@ def test_the_cache_key_changes_with_the_message_the_examples_and_the_model(kit: 
     one = [ReadingExample("late", Route.SHIPPING_DELAY)]
     assert key("a", []) == key("a", [])
     assert len({key("a", []), key("b", []), key("a", one), key("a", [], "other")}) == 4
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"route": "review"}',
+        'Here is the reading: {"route": "review", "flags": null}',
+        '```\n{"route": "review"}\n```',
+    ],
+)
+def test_a_minimal_or_wrapped_answer_is_still_a_reading(content: str) -> None:
+    reading = read_answer(content, ROUTES, redact(TEXT))
+    assert (reading.route, reading.flags, reading.quotes, reading.confidence) == (
+        Route.REVIEW,
+        frozenset(),
+        (),
+        0.5,
+    )

@@ -87,8 +87,16 @@ class LlmReader:
         self._cache: tuple[int, ReadingCache | None] | None = None
 
     def read(self, message: MessageToRead, local: Reading) -> Reading:
-        if self.policy.use == "never" or (self.policy.use == "when_unsure" and not local.unsure):
-            return local
+        if self.policy.use == "never":
+            return dataclasses.replace(
+                local, note='the language model was not asked ([reader] use = "never")'
+            )
+        if self.policy.use == "when_unsure" and not local.unsure:
+            return dataclasses.replace(
+                local,
+                note=f"the local reader was sure (confidence {local.confidence:g}); "
+                'the language model reads only unsure messages ([reader] use = "when_unsure")',
+            )
         sent = redact(message.text, message.keep) if self.policy.redact else RedactedText(message.text)
         request = chat_request(
             self.model,

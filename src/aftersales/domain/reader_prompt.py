@@ -16,13 +16,15 @@ from typing import Any
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.reading import MessageToRead, Quote, Reading, ReadingExample
 from aftersales.domain.redaction import RedactedText
-from aftersales.domain.routes import Route, RouteSpec
+from aftersales.domain.routes import RISK_ORDER, Route, RouteSpec
 from aftersales.domain.signals import FLAG_NAMES
 
 # Changing the wording or the schema changes this, so cached readings of the old prompt are
 # not reused.
 PROMPT_VERSION = "reader-1"
 MAX_EXAMPLES = 8
+# a model that gives no confidence is taken as middling: its route leads, a person may check it
+UNSTATED_CONFIDENCE = 0.5
 EXAMPLE_CHARS = 400
 _FLAG_MEANINGS: Mapping[str, str] = {
     "angry": "the customer is angry or sarcastic about the service",
@@ -76,6 +78,14 @@ def system_prompt(specs: Mapping[Route, RouteSpec], examples: Sequence[ReadingEx
         "quotes: the customer's exact words (copied character for character) that show the route.",
         "language: the ISO 639-1 code of the message. order_refs: order numbers exactly as written.",
         "confidence: 0 to 1. reason: one short sentence. Parts like [email] or [phone] were masked.",
+        "",
+        "Conventions: a message with several issues takes the riskiest of their routes, riskiest first:",
+        ", ".join(r.value for r in RISK_ORDER if r in specs) + ".",
+        "A parcel that is late, stuck, missing or shown delivered but not received is",
+        "shipping_delay. A product review that asks for nothing is review; one saying the product",
+        "broke is damaged_item. Gift cards, coupons, prices and membership questions before buying",
+        "are pre_purchase. Matters that are not about buying from a shop (flights, phone or internet",
+        "service, banking, app logins, chatter, spam) are other.",
         "Answer with JSON only.",
     ]
     chosen = [e for e in examples if e.route in specs][-MAX_EXAMPLES:]
@@ -167,13 +177,27 @@ def read_answer(content: str, routes: Sequence[Route], sent: RedactedText) -> Re
 
 
 def _json_object(content: str) -> Mapping[str, Any]:
+    text = _without_fence(content)
     try:
-        data = json.loads(_without_fence(content))
+        data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise BadAnswer(f"the answer is not JSON: {content[:60]!r}") from None
+        data = _embedded_object(text)
+    if data is None:
+        raise BadAnswer(f"the answer is not JSON: {content[:60]!r}")
     if not isinstance(data, dict):
         raise BadAnswer("the answer is JSON but not an object")
     return data
+
+
+def _embedded_object(text: str) -> object:
+    """The object in "Here is the reading: {...}" (a server that ignored response_format)."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        return json.loads(text[start : end + 1])
+    except (json.JSONDecodeError, RecursionError):
+        return None
 
 
 def _without_fence(content: str) -> str:
@@ -192,7 +216,7 @@ def _route(value: object, routes: Sequence[Route], key: str) -> Route:
 
 
 def _strings(data: Mapping[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
+    value = data.get(key) or []  # left out or null: none
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadAnswer(f"{key} must be a list of strings")
     return value
@@ -214,6 +238,8 @@ def _language(value: object) -> str:
 
 
 def _confidence(value: object) -> float:
+    if value is None:
+        return UNSTATED_CONFIDENCE
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadAnswer("confidence must be a number")
     return round(min(1.0, max(0.0, float(value))), 3)

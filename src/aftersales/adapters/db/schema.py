@@ -462,7 +462,8 @@ contact_posts = Table(
 reader_cache = Table(
     "reader_cache",
     metadata,
-    Column("key", String(64), primary_key=True),  # sha256 of the prompt version, model and message
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),  # sha256 of the prompt version, model and message
     Column("prompt_version", String(32), nullable=False),
     Column("reading", JSON, nullable=False),  # domain/reading.py::reading_to_dict
     Column("created_at", UtcDateTime, nullable=False),

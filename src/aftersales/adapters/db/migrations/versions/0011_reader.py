@@ -20,11 +20,13 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "reader_cache",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(64), nullable=False),
         sa.Column("prompt_version", sa.String(32), nullable=False),
         sa.Column("reading", sa.JSON(), nullable=False),
         sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_reader_cache"),
+        sa.PrimaryKeyConstraint("id", name="pk_reader_cache"),
+        sa.UniqueConstraint("key", name="uq_reader_cache_key"),
     )
 
 
