@@ -25,6 +25,7 @@ from aftersales.adapters.llm_reader import LlmReader
 from aftersales.adapters.policy_file import default_policy_text, parse_policy
 from aftersales.domain.card import DecisionCard, card_to_dict
 from aftersales.domain.policy import ReaderPolicy
+from aftersales.domain.reading import ReadingExample
 from aftersales.domain.routes import Route
 from aftersales.ports import ReadingCache
 from aftersales.services.routing import RoutingKit, build_card
@@ -348,3 +349,19 @@ def test_the_three_variables_configure_the_reader_and_its_cache(server: ChatServ
     assert len(server.requests) == 1  # the second kit found the reading in the store's database
     assert server.authorizations == ["Bearer secret-key"]
     assert build_routing_kit(Settings(data_dir=tmp_path, policy_file=None)).reader is None
+
+
+def test_the_store_s_corrected_messages_are_examples_in_the_prompt_and_masked_too(
+    kit: RoutingKit, server: ChatServer
+) -> None:
+    examples = [ReadingExample("Parcel for bo@example.net still not here", Route.SHIPPING_DELAY)]
+    reader = LlmReader(
+        base_url=server.base_url,
+        model="m",
+        policy=ReaderPolicy(use="always"),
+        specs=kit.specs,
+        examples=lambda: examples,
+    )
+    card_of(dataclasses.replace(kit, reader=reader))
+    system = server.received()[0]["messages"][0]["content"]
+    assert '"Parcel for [email] still not here" -> shipping_delay' in system

@@ -100,7 +100,7 @@ class LlmReader:
         sent = redact(message.text, message.keep) if self.policy.redact else RedactedText(message.text)
         request = chat_request(
             self.model,
-            system_prompt(self._specs, self._examples()),
+            system_prompt(self._specs, self._shown_examples()),
             user_prompt(message, sent.text),
             answer_schema(list(self._specs)),
         )
@@ -117,6 +117,13 @@ class LlmReader:
         reading = dataclasses.replace(reading, unsure=local.unsure and reading.route is local.route)
         self._store(key, reading)
         return reading
+
+    def _shown_examples(self) -> list[ReadingExample]:
+        """The store's corrected messages, masked like the message itself."""
+        examples = list(self._examples())
+        if not self.policy.redact:
+            return examples
+        return [ReadingExample(redact(e.text).text, e.route) for e in examples]
 
     # --- one request, retried once --------------------------------------------------------------
 
