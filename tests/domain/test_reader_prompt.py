@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aftersales.domain.orders import OrderFacts
 from aftersales.domain.reader_prompt import (
     BadAnswer,
     answer_content,
     cache_key,
-    chat_request,
     read_answer,
     system_prompt,
 )
-from aftersales.domain.reading import Quote, ReadingExample
+from aftersales.domain.reading import MessageToRead, Quote, ReadingExample
 from aftersales.domain.redaction import redact
 from aftersales.domain.routes import Route
 from aftersales.services.routing import RoutingKit
@@ -122,11 +122,15 @@ def test_the_prompt_lists_the_routes_and_the_store_s_own_corrected_messages(kit:
 
 
 def test_the_cache_key_changes_with_the_message_the_examples_and_the_model(kit: RoutingKit) -> None:
-    def key(text: str, examples: list[ReadingExample], model: str = "m") -> str:
-        return cache_key(model, chat_request(model, system_prompt(kit.specs, examples), text, {}))
+    def key(
+        text: str, examples: list[ReadingExample], model: str = "m", order: OrderFacts | None = None
+    ) -> str:
+        return cache_key(
+            model, system_prompt(kit.specs, examples), MessageToRead(text=text, order=order), text
+        )
 
     one = [ReadingExample("late", Route.SHIPPING_DELAY)]
-    assert key("a", []) == key("a", [])
+    assert key("a", []) == key("a", []) == key("a", [], order=OrderFacts(number="1043"))
     assert len({key("a", []), key("b", []), key("a", one), key("a", [], "other")}) == 4
 
 

@@ -98,13 +98,11 @@ class LlmReader:
                 'the language model reads only unsure messages ([reader] use = "when_unsure")',
             )
         sent = redact(message.text, message.keep) if self.policy.redact else RedactedText(message.text)
+        system = system_prompt(self._specs, self._shown_examples())
         request = chat_request(
-            self.model,
-            system_prompt(self._specs, self._shown_examples()),
-            user_prompt(message, sent.text),
-            answer_schema(list(self._specs)),
+            self.model, system, user_prompt(message, sent.text), answer_schema(list(self._specs))
         )
-        key = cache_key(self.model, request)
+        key = cache_key(self.model, system, message, sent.text)
         cached = self._cached(key)
         if cached is not None:
             return cached

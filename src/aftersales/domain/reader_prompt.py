@@ -8,6 +8,7 @@ that is not in the message makes it a ``BadAnswer``, and the caller keeps the lo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -137,9 +138,13 @@ def chat_request(model: str, system: str, user: str, schema: Mapping[str, Any]) 
     }
 
 
-def cache_key(model: str, request: Mapping[str, Any]) -> str:
-    """The same (masked) message under the same prompt, route table and examples: one key."""
-    body = json.dumps([PROMPT_VERSION, model, request["messages"]], sort_keys=True, ensure_ascii=False)
+def cache_key(model: str, system: str, message: MessageToRead, text: str) -> str:
+    """The same (masked) message under the same prompt, route table and examples: one key.
+
+    The order's facts are left out of the key: intake reads a message before it looks the
+    order up, and the case page must find that same reading, not ask again."""
+    unordered = user_prompt(dataclasses.replace(message, order=None), text)
+    body = json.dumps([PROMPT_VERSION, model, system, unordered], ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
