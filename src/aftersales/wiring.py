@@ -115,9 +115,11 @@ def _reading_cache(settings: Settings) -> ReadingCache | None:
     from aftersales.adapters.db.reader_cache import SqlReadingCache  # noqa: PLC0415
 
     try:
-        return SqlReadingCache(open_desk(settings).engine)
+        open_desk(settings).engine.dispose()  # migrates the embedded database on first use
     except ConfigError:
         return None  # a database not upgraded yet: the reader asks every time
+    # unpooled: the cache holds no connection between readings (the desk has its own pool)
+    return SqlReadingCache(make_engine(settings.database, pooled=False))
 
 
 __all__ = [
