@@ -162,6 +162,8 @@ def test_the_card_follows_the_reading_or_falls_back_to_the_local_one(
     data = card_to_dict(card)
     assert (data["route"], data["read_by"]) == (row.route.value, row.read_by)
     assert row.note in data["reader_note"]
+    if row.read_by == "local_fallback":  # the reason is in the trace too
+        assert data["trace"]["decided_by"].endswith("; " + data["reader_note"])
     assert len(server.requests) == row.requests
     # evidence, lead and the first reply follow the route the card took
     assert card.spec.route is row.route

@@ -209,6 +209,8 @@ _NOT_PERSONAL = frozenset({"order_number", "tracking_number", "sku", "money", "d
 def _as_read(routing: Routing, reading: Reading) -> Routing:
     """The routing with the reading's route leading, as ``_forced`` does for a source's route;
     the reading's quotes join the trace."""
+    if reading.read_by == "local_fallback":
+        return dataclasses.replace(routing, decided_by=f"{routing.decided_by}; {reading.note}")
     if reading.read_by != "llm":
         return routing
     quotes = tuple(
