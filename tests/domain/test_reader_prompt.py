@@ -140,6 +140,7 @@ def test_the_cache_key_changes_with_the_message_the_examples_and_the_model(kit: 
         '{"route": "review"}',
         'Here is the reading: {"route": "review", "flags": null}',
         '```\n{"route": "review"}\n```',
+        '{"route": " Review "}',
     ],
 )
 def test_a_minimal_or_wrapped_answer_is_still_a_reading(content: str) -> None:

@@ -215,9 +215,11 @@ def _without_fence(content: str) -> str:
 
 def _route(value: object, routes: Sequence[Route], key: str) -> Route:
     names = {r.value: r for r in routes}
-    if not isinstance(value, str) or value not in names:
+    # "Shipping delay" is the route shipping_delay; "lost_parcel" is no route
+    name = value.strip().lower().replace(" ", "_") if isinstance(value, str) else None
+    if name not in names:
         raise BadAnswer(f"{key} {value!r} is not in the route table")
-    return names[value]
+    return names[name]
 
 
 def _strings(data: Mapping[str, Any], key: str) -> list[str]:
