@@ -367,3 +367,23 @@ def test_the_store_s_corrected_messages_are_examples_in_the_prompt_and_masked_to
     card_of(dataclasses.replace(kit, reader=reader))
     system = server.received()[0]["messages"][0]["content"]
     assert '"Parcel for [email] still not here" -> shipping_delay' in system
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "unsure"),
+    [
+        (LABEL_CREATED, "shipping_delay", True),  # the readers disagree: a person checks the route
+        (SURE, "damaged_item", False),  # they agree, and the local reader was sure
+        (UNSURE, "other", True),  # they agree, but the local reader was unsure
+    ],
+)
+def test_a_reading_is_unsure_when_the_readers_disagree_or_the_local_one_was_unsure(
+    kit: RoutingKit, server: ChatServer, text: str, answer: str, unsure: bool
+) -> None:
+    server.default = reading(answer)
+    card = card_of(reader_kit(kit, server.base_url), text)
+    assert card.reading is not None
+    assert (card.reading.unsure, card.reading.local_route) == (
+        unsure,
+        build_card(kit, text, now=NOW).routing.route,
+    )

@@ -108,16 +108,15 @@ class LlmReader:
         key = cache_key(self.model, system, message, sent.text)
         cached = self._cached(key)
         if cached is not None:
-            return cached
+            return _beside(cached, local)
         if not self._may_send():
             return _fallback(local, f"the per-minute limit of {self.policy.per_minute} requests was reached")
         try:
             reading = self._ask(request, sent, deadline)
         except _Failed as failure:
             return _fallback(local, str(failure))
-        reading = dataclasses.replace(reading, unsure=local.unsure and reading.route is local.route)
         self._store(key, reading)
-        return reading
+        return _beside(reading, local)
 
     def _shown_examples(self) -> list[ReadingExample]:
         """The store's corrected messages, masked like the message itself."""
@@ -203,6 +202,14 @@ class LlmReader:
                 return False
             self._sent.append(now)
             return True
+
+
+def _beside(reading: Reading, local: Reading) -> Reading:
+    """The model's reading, with the local one's route, and unsure when the two disagree or
+    the local reader was unsure (a person checks the route)."""
+    return dataclasses.replace(
+        reading, local_route=local.route, unsure=local.unsure or reading.route is not local.route
+    )
 
 
 def _retry_after(response: httpx2.Response) -> float | None:

@@ -40,9 +40,12 @@ class Reading:
     language: str = ""  # ISO 639-1, "" when unknown
     order_refs: tuple[str, ...] = ()
     confidence: float = 0.0
+    # a person should check the route: the local reader is unsure of it, or a second reader
+    # read another route than the local one
     unsure: bool = False
     read_by: ReadBy = "local"
     note: str = ""  # why the reader read it so, or why the local reading stands (the fallback)
+    local_route: Route | None = None  # what the local reader read, when another reader read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,7 @@ def reading_to_dict(reading: Reading) -> dict[str, Any]:
         "unsure": reading.unsure,
         "read_by": reading.read_by,
         "note": reading.note,
+        "local_route": reading.local_route.value if reading.local_route else None,
     }
 
 
@@ -133,4 +137,5 @@ def reading_from_dict(data: Mapping[str, Any]) -> Reading:
         unsure=bool(data["unsure"]),
         read_by="llm" if read_by == "llm" else "local" if read_by == "local" else "local_fallback",
         note=str(data["note"]),
+        local_route=Route(data["local_route"]) if data.get("local_route") else None,
     )
