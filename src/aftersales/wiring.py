@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import is_current, upgrade
@@ -116,8 +117,8 @@ def _reading_cache(settings: Settings) -> ReadingCache | None:
 
     try:
         open_desk(settings).engine.dispose()  # migrates the embedded database on first use
-    except ConfigError:
-        return None  # a database not upgraded yet: the reader asks every time
+    except (ConfigError, OSError, SQLAlchemyError):
+        return None  # a database not upgraded yet, or out of reach: the reader asks every time
     # unpooled: the cache holds no connection between readings (the desk has its own pool)
     return SqlReadingCache(make_engine(settings.database, pooled=False))
 

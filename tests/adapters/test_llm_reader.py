@@ -387,3 +387,16 @@ def test_a_reading_is_unsure_when_the_readers_disagree_or_the_local_one_was_unsu
         unsure,
         build_card(kit, text, now=NOW).routing.route,
     )
+
+
+def test_a_cache_that_cannot_open_costs_a_request_not_the_reading(
+    kit: RoutingKit, server: ChatServer
+) -> None:
+    def broken() -> ReadingCache:
+        raise OSError("read-only file system")
+
+    server.default = reading("shipping_delay")
+    reader = LlmReader(
+        base_url=server.base_url, model="m", policy=ReaderPolicy(use="always"), specs=kit.specs, cache=broken
+    )
+    assert card_of(dataclasses.replace(kit, reader=reader)).read_by == "llm"

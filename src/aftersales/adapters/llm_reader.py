@@ -149,7 +149,7 @@ class LlmReader:
             response = self._http().post(self.url, json=dict(request), headers=headers, timeout=timeout)
         except httpx2.TimeoutException:
             raise _Failed(f"no answer within {timeout:.3g} s", waited=True) from None
-        except httpx2.HTTPError as error:
+        except (httpx2.HTTPError, httpx2.InvalidURL, OSError) as error:
             raise _Failed(f"cannot reach {self.url} ({type(error).__name__})") from None
         if response.status_code == 429 or response.status_code >= 500:
             raise _Failed(f"HTTP {response.status_code}", retry_after=_retry_after(response))
@@ -173,7 +173,11 @@ class LlmReader:
 
     def _cache_here(self) -> ReadingCache | None:
         if self._cache is None or self._cache[0] != os.getpid():
-            self._cache = (os.getpid(), self._cache_factory())
+            try:
+                cache = self._cache_factory()
+            except Exception:  # a cache that cannot open costs requests, never the reading
+                cache = None
+            self._cache = (os.getpid(), cache)
         return self._cache[1]
 
     def _cached(self, key: str) -> Reading | None:
