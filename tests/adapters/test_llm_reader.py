@@ -400,3 +400,13 @@ def test_a_cache_that_cannot_open_costs_a_request_not_the_reading(
         base_url=server.base_url, model="m", policy=ReaderPolicy(use="always"), specs=kit.specs, cache=broken
     )
     assert card_of(dataclasses.replace(kit, reader=reader)).read_by == "llm"
+
+
+def test_a_server_that_refuses_structured_outputs_is_asked_again_without_them(
+    kit: RoutingKit, server: ChatServer
+) -> None:
+    server.script = [error(400, "response_format json_schema is not supported"), reading("shipping_delay")]
+    card = card_of(reader_kit(kit, server.base_url))
+    first, second = server.received()
+    assert ("response_format" in first, "response_format" in second) == (True, False)
+    assert card.read_by == "llm"

@@ -58,6 +58,7 @@ class _Failed(Exception):
         super().__init__(reason)
         self.retry_after = retry_after
         self.waited = waited  # the attempt already waited its whole timeout: retry at once
+        self.refused = False  # the server refused the request itself (HTTP 400, 422)
 
 
 class LlmReader:
@@ -138,6 +139,8 @@ class LlmReader:
             if left <= 0.1:
                 raise _Failed(f"{first}; no time left to retry") from None
             time.sleep(pause)
+            if first.refused:  # a server without structured outputs: the prompt still asks for JSON
+                request = {k: v for k, v in request.items() if k != "response_format"}
             try:
                 return self._attempt(request, sent, min(timeout, left))
             except _Failed as second:
@@ -154,7 +157,9 @@ class LlmReader:
         if response.status_code == 429 or response.status_code >= 500:
             raise _Failed(f"HTTP {response.status_code}", retry_after=_retry_after(response))
         if not response.is_success:
-            raise _Failed(f"HTTP {response.status_code}: {response.text[:120]!r}")
+            failure = _Failed(f"HTTP {response.status_code}: {response.text[:120]!r}")
+            failure.refused = response.status_code in (400, 422)
+            raise failure
         try:
             return read_answer(answer_content(response.json()), list(self._specs), sent)
         except ValueError:
