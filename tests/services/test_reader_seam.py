@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aftersales.adapters.llm_reader import LlmReader
+from aftersales.adapters.message_files import MessageReader
+from aftersales.bulk_intake import prepared_messages
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import ReaderPolicy
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
+from aftersales.settings import Settings
 from chat_server import ChatServer, error, reading, serving
 
 from .support import case_of, case_row, events, message
+from .test_bulk_intake import MAILS, NOW, _mbox
 
 LABEL_CREATED = "my order #1043 still says label created after 6 days. Did you ship it?"
 
@@ -77,3 +82,21 @@ def test_a_message_naming_a_stored_order_is_read_once_before_the_transaction(
         "1043",
     )
     assert len(server.requests) == 1
+
+
+def test_worker_processes_each_ask_the_server_with_their_own_connection(
+    kit: RoutingKit, server: ChatServer, tmp_path: Path
+) -> None:
+    server.default = reading("shipping_delay")
+    policy = ReaderPolicy(use="always", timeout_seconds=5.0, per_minute=10_000)
+    reader = LlmReader(base_url=server.base_url, model="m", policy=policy, specs=kit.specs)
+    mbox = _mbox(tmp_path / "inbox.mbox")
+    messages = MessageReader.of(NOW, [kit.policy.support_email])
+    settings = Settings(data_dir=tmp_path, policy_file=None)
+    prepared = prepared_messages(
+        mbox, dataclasses.replace(kit, reader=reader), messages, settings=settings, workers=2
+    )
+    cards = [p.card for p in prepared if p.card]
+    assert len(cards) == MAILS - len(range(0, MAILS, 37))
+    assert {c.read_by for c in cards} == {"llm"}
+    assert len(server.requests) == len(cards)
