@@ -138,6 +138,8 @@ class LlmReader:
             left = deadline - time.monotonic() - pause
             if left <= 0.1:
                 raise _Failed(f"{first}; no time left to retry") from None
+            if not self._may_send():
+                raise _Failed(f"{first}; the per-minute limit was reached before the retry") from None
             time.sleep(pause)
             if first.refused:  # a server without structured outputs: the prompt still asks for JSON
                 request = {k: v for k, v in request.items() if k != "response_format"}
