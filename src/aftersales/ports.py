@@ -14,6 +14,7 @@ from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
 from aftersales.domain.outgoing import OutgoingMail, QueuedMail
+from aftersales.domain.reading import MessageToRead, Reading
 from aftersales.domain.routes import Route
 
 
@@ -250,3 +251,18 @@ class RouterModels(Protocol):
         ...
 
     def use(self, number: int | None) -> None: ...
+
+
+class Reader(Protocol):
+    """A second reader of a message (a language model): given the local reading, its own,
+    or the local one again with ``read_by = "local_fallback"`` and why. Never raises for a
+    message it cannot read, and never sends anything to a customer."""
+
+    def read(self, message: MessageToRead, local: Reading) -> Reading: ...
+
+
+class ReadingCache(Protocol):
+    """Readings by key (a hash of the masked message and the prompt), shared by processes."""
+
+    def get(self, key: str) -> Mapping[str, Any] | None: ...
+    def put(self, key: str, prompt_version: str, reading: Mapping[str, Any]) -> None: ...

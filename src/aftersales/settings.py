@@ -57,6 +57,15 @@ class ShopifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LlmSettings:
+    """An OpenAI-compatible chat-completions endpoint; the key never appears in a repr."""
+
+    base_url: str  # e.g. http://127.0.0.1:11434/v1 (".../chat/completions" is added)
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path  # the store's data folder: policy.toml, router-model.json, the database
     policy_file: Path | None  # an explicit policy file; None: data_dir/policy.toml or the built-in
@@ -74,6 +83,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024  # a web request's body, where its route sets no other cap
     max_upload_bytes: int = 20 * 1024 * 1024  # one evidence file uploaded on a case page
     max_message_bytes: int = 25 * 1024 * 1024  # one message taken in; a larger one is quarantined
+    llm: LlmSettings | None = None  # the language-model reader's endpoint; None: local reader only
 
     @property
     def database(self) -> str:
@@ -174,7 +184,26 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_body_bytes=_megabytes(environ, "AFTERSALES_MAX_BODY_MB", 1),
         max_upload_bytes=_megabytes(environ, "AFTERSALES_MAX_UPLOAD_MB", 20),
         max_message_bytes=_megabytes(environ, "AFTERSALES_MAX_MESSAGE_MB", 25),
+        llm=_llm(environ),
     )
+
+
+def _llm(environ: Mapping[str, str]) -> LlmSettings | None:
+    """AFTERSALES_LLM_BASE_URL (none: no language-model reader), _MODEL and _API_KEY."""
+    base_url = (environ.get("AFTERSALES_LLM_BASE_URL") or "").strip()
+    if not base_url:
+        return None
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"AFTERSALES_LLM_BASE_URL={base_url!r}: give the server's http:// or https:// address, "
+            "e.g. http://127.0.0.1:11434/v1"
+        )
+    model = (environ.get("AFTERSALES_LLM_MODEL") or "").strip()
+    if not model:
+        raise ConfigError(
+            "AFTERSALES_LLM_BASE_URL is set but AFTERSALES_LLM_MODEL is not: name the model to ask"
+        )
+    return LlmSettings(base_url.rstrip("/"), model, environ.get("AFTERSALES_LLM_API_KEY") or None)
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import is_current, upgrade
@@ -23,12 +27,13 @@ from aftersales.adapters.packaged import (
 from aftersales.adapters.policy_file import default_policy, load_policy
 from aftersales.adapters.tracking_formats import load_courier_formats
 from aftersales.domain.errors import ConfigError
-from aftersales.domain.policy import StorePolicy
+from aftersales.domain.policy import ReaderUse, StorePolicy
+from aftersales.domain.reading import ReadingExample
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
-from aftersales.ports import RouterModels, UnitOfWork
+from aftersales.ports import Reader, ReadingCache, RouterModels, UnitOfWork
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -58,16 +63,21 @@ def load_store_model(path: Path) -> NaiveBayes | None:
         ) from None
 
 
-def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] = ()) -> RoutingKit:
+def build_routing_kit(
+    settings: Settings, catalogue: tuple[CatalogueItem, ...] = (), *, reader_use: ReaderUse | None = None
+) -> RoutingKit:
+    """``reader_use`` overrides the policy's [reader] use (`eval routing --reader llm`: always)."""
     policy = load_active_policy(settings)
+    specs = store_specs(policy)
     return RoutingKit(
         book=builtin_cue_book(settings.cache_dir),
-        specs=store_specs(policy),
+        specs=specs,
         policy=policy,
         calendar=calendar_for(policy),
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
         model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
+        reader=build_reader(settings, policy, specs, reader_use),
     )
 
 
@@ -76,8 +86,76 @@ def router_models(settings: Settings) -> RouterModels:
     return FileModelVersions(settings.data_dir / "models", settings.model_file)
 
 
+def build_reader(
+    settings: Settings,
+    policy: StorePolicy,
+    specs: Mapping[Route, RouteSpec],
+    use: ReaderUse | None = None,
+) -> Reader | None:
+    """The language-model reader, when AFTERSALES_LLM_BASE_URL names a server. Imported here,
+    not at the top: `aftersales route` without one never loads the HTTP client."""
+    if settings.llm is None:
+        return None
+    from aftersales.adapters.llm_reader import LlmReader  # noqa: PLC0415
+
+    reader_policy = policy.reader if use is None else dataclasses.replace(policy.reader, use=use)
+    return LlmReader(
+        base_url=settings.llm.base_url,
+        model=settings.llm.model,
+        api_key=settings.llm.api_key,
+        policy=reader_policy,
+        specs=specs,
+        examples=_CorrectedExamples(settings),
+        cache=lambda: _reading_cache(settings),
+    )
+
+
+@dataclasses.dataclass(slots=True)
+class _CorrectedExamples:
+    """The store's newest corrected messages (re-routed cases first, then confirmed ones),
+    shown to the language model as examples; read again at most once a minute."""
+
+    settings: Settings
+    shown: int = 8
+    _examples: tuple[ReadingExample, ...] = ()
+    _read_at: float | None = None
+
+    def __call__(self) -> Sequence[ReadingExample]:
+        now = time.monotonic()
+        if self._read_at is None or now - self._read_at > 60:
+            self._read_at = now
+            self._examples = self._newest()
+        return self._examples
+
+    def _newest(self) -> tuple[ReadingExample, ...]:
+        try:
+            desk = open_desk(self.settings)
+            try:
+                with desk.read() as cases:
+                    labels = cases.route_labels()
+            finally:
+                desk.engine.dispose()
+        except (ConfigError, OSError, SQLAlchemyError):
+            return ()  # no desk yet: the prompt goes without examples
+        newest = sorted(labels, key=lambda label: (label.source != "correction", -label.id))
+        return tuple(ReadingExample(label.text, label.route) for label in newest[: self.shown])
+
+
+def _reading_cache(settings: Settings) -> ReadingCache | None:
+    """The cache in the store's database; called once per process, after a fork."""
+    from aftersales.adapters.db.reader_cache import SqlReadingCache  # noqa: PLC0415
+
+    try:
+        open_desk(settings).engine.dispose()  # migrates the embedded database on first use
+    except (ConfigError, OSError, SQLAlchemyError):
+        return None  # a database not upgraded yet, or out of reach: the reader asks every time
+    # unpooled: the cache holds no connection between readings (the desk has its own pool)
+    return SqlReadingCache(make_engine(settings.database, pooled=False))
+
+
 __all__ = [
     "Desk",
+    "build_reader",
     "build_routing_kit",
     "builtin_examples",
     "load_active_policy",

@@ -31,6 +31,7 @@ from aftersales.domain.policy import (
     Interval,
     Lead,
     Payer,
+    ReaderPolicy,
     ReturnReason,
     ShippingPromise,
     StorePolicy,
@@ -74,6 +75,7 @@ _TOP_KEYS = (
     "leads",
     "routes",
     "learning",
+    "reader",
 )
 _STORE_KEYS = (
     "name",
@@ -89,6 +91,7 @@ _SHIPPING_KEYS = ("stalled_scan_days", "promise")
 _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
 _REVIEW_KEYS = ("repeat_threshold", "repeat_window_days", "request_after_delivery_days")
+_READER_KEYS = ("use", "timeout_seconds", "redact", "per_minute")
 _LEAD_KEYS = ("name", "email")
 _EVIDENCE_KEYS = ("key", "label", "detected_by")
 
@@ -377,6 +380,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         repeat_window_days=review.repeat_window_days,
         review_request_days=review.request_days,
         retrain_every=_retrain_every(check, root),
+        reader=_reader(check, root),
     )
 
 
@@ -588,6 +592,27 @@ def _retrain_every(check: _Checker, root: _Table) -> int:
     check.unknown_keys(table, "learning", ("retrain_every",))
     every = check.optional(table, "learning", "retrain_every", rules.whole(0, "labels"))
     return RETRAIN_EVERY if every is None else every
+
+
+def _reader(check: _Checker, root: _Table) -> ReaderPolicy:
+    """The optional [reader] table (the language-model reader); absent: the defaults."""
+    table = root.get("reader")
+    defaults = ReaderPolicy()
+    if not isinstance(table, Mapping):
+        if table is not None:
+            check.wrong("reader", "a [reader] table", table)
+        return defaults
+    check.unknown_keys(table, "reader", _READER_KEYS)
+    use = check.optional(table, "reader", "use", rules.READER_USE)
+    timeout = check.optional(table, "reader", "timeout_seconds", rules.SECONDS)
+    redact = check.optional(table, "reader", "redact", rules.FLAG)
+    per_minute = check.optional(table, "reader", "per_minute", rules.whole(1, "requests a minute"))
+    return ReaderPolicy(
+        use=defaults.use if use is None else use,
+        timeout_seconds=defaults.timeout_seconds if timeout is None else timeout,
+        redact=defaults.redact if redact is None else redact,
+        per_minute=defaults.per_minute if per_minute is None else per_minute,
+    )
 
 
 def _payers(check: _Checker, table: _Table) -> Mapping[ReturnReason, Payer]:

@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from aftersales.domain.policy import Interval, Payer
+from aftersales.domain.policy import READER_USES, Interval, Payer, ReaderUse
 
 SCHEMA_VERSION = 1
 # The domain names roles only in prose (RouteSpec.lead); the policy file is where they are
@@ -231,6 +231,24 @@ def as_update_mode(value: object) -> str | None:
 
 
 UPDATE_MODE = Rule("'between_replies' or 'after_customer'", as_update_mode, "between_replies")
+
+
+def as_reader_use(value: object) -> ReaderUse | None:
+    return next((use for use in READER_USES if use == value), None)
+
+
+def as_flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def as_seconds(value: object) -> float | None:
+    number = as_number(value)
+    return number if number is not None and 0 < number <= 300 else None
+
+
+READER_USE: Rule[ReaderUse] = Rule("'when_unsure', 'always' or 'never'", as_reader_use, "when_unsure")
+FLAG = Rule("true or false", as_flag, True)
+SECONDS = Rule("a number of seconds greater than 0 and at most 300", as_seconds, 10.0)
 ROLE = Rule(f"one of the lead roles: {ROLE_LIST}", as_role, "")
 EVIDENCE_KEY = Rule('a snake_case name, e.g. "damage_photo"', as_evidence_key, "")
 

@@ -15,6 +15,7 @@ from aftersales.cli.cases import case, cases
 from aftersales.cli.check import check
 from aftersales.cli.db import db
 from aftersales.cli.demo import demo
+from aftersales.cli.eval import eval_group
 from aftersales.cli.imports import import_group
 from aftersales.cli.intake import intake
 from aftersales.cli.mail import mail
@@ -56,6 +57,7 @@ def cli(ctx: click.Context) -> None:
       aftersales policy init policy.toml   write a commented store policy to edit
       aftersales policy check policy.toml  validate it
       aftersales train labelled.csv        adapt the router to your own messages
+      aftersales eval routing set.jsonl    measure it: macro-F1, accuracy, confusion (--reader llm)
 
     \b
     The case desk:
@@ -115,6 +117,7 @@ cli.add_command(review)
 cli.add_command(tasks)
 cli.add_command(reroute_command)
 cli.add_command(model)
+cli.add_command(eval_group)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from aftersales.domain.decisions import Decision
 from aftersales.domain.evidence import EvidenceChecklist
 from aftersales.domain.policy import Lead
+from aftersales.domain.reading import Reading
 from aftersales.domain.replies import ReplyCheck
 from aftersales.domain.routes import RouteSpec
 from aftersales.domain.routing.router import Routing
@@ -37,6 +38,22 @@ class DecisionCard:
     lead: Lead | None
     sla: SlaDue
     received_at: datetime
+    reading: Reading | None = None  # the reading the route follows (None: built by hand, local)
+
+    @property
+    def read_by(self) -> str:
+        """Which reader's route the card follows: local, llm or local_fallback."""
+        return self.reading.read_by if self.reading is not None else "local"
+
+    @property
+    def reader_note(self) -> str:
+        """Why the reader read it so, or why the local reading stands."""
+        return self.reading.note if self.reading is not None else ""
+
+    @property
+    def language(self) -> str:
+        """ISO 639-1 of the message, "" when unknown."""
+        return self.reading.language if self.reading is not None else ""
 
     @property
     def flags(self) -> dict[str, bool]:
@@ -52,6 +69,9 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
         "secondary_routes": [r.value for r in routing.secondary],
         "confidence": routing.confidence,
         "confidence_label": routing.confidence_label,
+        "read_by": card.read_by,
+        "reader_note": card.reader_note,
+        "language": card.language,
         "flags": card.flags,
         "signals": [_signal(s, card.text) for s in card.signals],
         "evidence": {

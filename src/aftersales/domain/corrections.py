@@ -9,11 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from aftersales.domain.card import DecisionCard
+from aftersales.domain.reading import routing_unsure
 from aftersales.domain.routes import Route
-
-# Below this confidence the router's own pick is a coin toss among two or three routes
-# (docs/routing.md): a person should look before the case is worked on that route.
-UNSURE_BELOW = 0.5
 
 
 class LabelSource(StrEnum):
@@ -35,23 +32,24 @@ class RouteLabel:
 
 
 def route_check(card: DecisionCard) -> str:
-    """Why a person should check the card's route; "" when the router was sure of it. A
-    reading that says itself whether it is unsure (``Routing.unsure``, the reader seam of
-    issue 11) is believed; otherwise a confidence below UNSURE_BELOW is unsure."""
-    routing = card.routing
-    unsure = getattr(routing, "unsure", None)
-    if unsure is None:
-        unsure = routing.confidence < UNSURE_BELOW
+    """Why a person should check the card's route; "" when its reader was sure of it. The
+    two readers disagreeing is a reason; so is the local reader being unsure (a low
+    confidence, or a message in a language its cue book does not cover)."""
+    reading = card.reading
+    if reading is not None and reading.local_route is not None and reading.local_route != reading.route:
+        return (
+            f"the readers disagree: the language model read {reading.route.value}, "
+            f"the local reader {reading.local_route.value}"
+        )
+    unsure = reading.unsure if reading is not None else routing_unsure(card.routing)
     if unsure:
-        return f"the router was unsure (confidence {routing.confidence:.2f})"
+        return f"the router was unsure (confidence {card.routing.confidence:.2f})"
     return ""
 
 
 def card_language(card: DecisionCard) -> str:
-    """The language of the card's message (an ISO 639-1 code), "" while the router does not
-    detect it (the reader seam of issue 11 adds ``Routing.language``)."""
-    language = getattr(card.routing, "language", "")
-    return language[:16] if isinstance(language, str) else ""
+    """The language of the card's message (an ISO 639-1 code), "" when it is not known."""
+    return card.language[:16]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from aftersales.domain.routes import Route
 
@@ -29,6 +30,20 @@ class ReturnReason(StrEnum):
 class Payer(StrEnum):
     STORE = "store"
     CUSTOMER = "customer"
+
+
+ReaderUse = Literal["when_unsure", "always", "never"]
+READER_USES: tuple[ReaderUse, ...] = ("when_unsure", "always", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderPolicy:
+    """The [reader] section: when a configured language model reads messages, and how."""
+
+    use: ReaderUse = "when_unsure"  # when the local reader is unsure; "always"; "never"
+    timeout_seconds: float = 10.0  # one request; a fallback comes within 2 x this + 2 s
+    redact: bool = True  # mask e-mail addresses, phones, street addresses, card numbers
+    per_minute: int = 30  # requests a minute at most, per process; beyond: the local reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +111,7 @@ class StorePolicy:
     # how the next-update clock runs: "between_replies" (every N business hours between public
     # replies) or "after_customer" (N business hours after each unanswered customer message)
     update_mode: str = "between_replies"
+    reader: ReaderPolicy = field(default_factory=ReaderPolicy)
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

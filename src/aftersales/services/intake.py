@@ -242,7 +242,8 @@ def _route(
     buyer = cases.order_customer(order.number)
     buyer_email = buyer[0] if buyer else None
     mark = sender_mark(message.from_address, buyer_email, typed=typed_sender, order_named=True)
-    return message_card(kit, message, order, sender_is_buyer=mark.trusts_order), order, mark
+    read = prepared.reading if prepared is not None else None  # the model is not asked twice
+    return message_card(kit, message, order, sender_is_buyer=mark.trusts_order, reading=read), order, mark
 
 
 def _order_number(card: DecisionCard) -> str:
@@ -440,4 +441,6 @@ def _routing_record(card: DecisionCard) -> dict[str, Any]:
         "confidence": routing.confidence,
         "flags": [name for name, on in card.flags.items() if on],
         "decided_by": routing.decided_by,
+        "read_by": card.read_by,
+        "reader_note": card.reader_note,
     }

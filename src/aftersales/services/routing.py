@@ -16,6 +16,7 @@ from aftersales.domain.evidence import EvidenceChecklist, check_evidence
 from aftersales.domain.messages import InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import StorePolicy
+from aftersales.domain.reading import MessageAttachment, MessageToRead, Reading, local_reading
 from aftersales.domain.replies import check_reply, render_reply
 from aftersales.domain.routes import Route, RouteSpec, SlaTargets
 from aftersales.domain.routing.cues import CueBook
@@ -46,6 +47,7 @@ from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_busi
 from aftersales.domain.sla.promise import add_business_days, last_promised_day
 from aftersales.domain.text import NormalisedText, normalise
 from aftersales.domain.tracking import CourierFormat
+from aftersales.ports import Reader
 
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 # A customer message longer than this is not one message (a pasted log, a mailbox, junk).
@@ -88,6 +90,8 @@ class RoutingKit:
     tracking_formats: Sequence[CourierFormat]
     catalogue: Sequence[CatalogueItem] = ()
     model: NaiveBayes | None = None
+    # a second reader (a language model, see adapters/llm_reader.py); None: the local reader only
+    reader: Reader | None = None
     # (moment, business hours) -> due time: a batch shares one "now", so each target is
     # walked through the calendar once, not once per message
     due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
@@ -161,6 +165,76 @@ def _forced(routing: Routing, route: Route) -> Routing:
     )
 
 
+def read_text(  # noqa: PLR0913  (keyword-only: every call names each part)
+    kit: RoutingKit,
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    *,
+    forced: Route | None = None,
+    subject: str = "",
+    channel: str = "",
+    order: OrderFacts | None = None,
+    read: Reading | None = None,
+) -> tuple[Routing, tuple[Signal, ...], Reading]:
+    """The routing the card follows, its signals and the reading behind it.
+
+    The local reader always reads; the kit's second reader (when there is one) may read it
+    again, and its route then leads. A route the message's source gives (``forced``) is not
+    read again: the source knows. ``read``: the second reader's reading of this text made
+    before (intake reads before its transaction opens, and routes again inside with the
+    order's facts without waiting on the model while it holds the write lock).
+    """
+    routing, signals = route_text(kit, text, attachments, forced)
+    local = local_reading(routing, signals)
+    if kit.reader is None or forced is not None:
+        return routing, signals, local
+    if read is not None:
+        return _as_read(routing, read), signals, read
+    message = MessageToRead(
+        text=text,
+        subject=subject,
+        channel=channel,
+        attachments=tuple(MessageAttachment(a.content_type, a.filename) for a in attachments),
+        order=order,
+        keep=tuple((s.start, s.end) for s in signals if s.kind in _NOT_PERSONAL and s.start >= 0),
+    )
+    reading = kit.reader.read(message, local)
+    return _as_read(routing, reading), signals, reading
+
+
+# signal kinds a reader may see unmasked: they name an order or a parcel, not a person
+_NOT_PERSONAL = frozenset({"order_number", "tracking_number", "sku", "money", "date"})
+
+
+def _as_read(routing: Routing, reading: Reading) -> Routing:
+    """The routing with the reading's route leading, as ``_forced`` does for a source's route;
+    the reading's quotes join the trace."""
+    if reading.read_by == "local_fallback":
+        return dataclasses.replace(routing, decided_by=f"{routing.decided_by}; {reading.note}")
+    if reading.read_by != "llm":
+        return routing
+    quotes = tuple(
+        TraceItem(reading.route, 0.0, "reader", "language model", q.text, q.start, q.end)
+        for q in reading.quotes
+    )
+    if reading.route is routing.route:
+        return dataclasses.replace(
+            routing,
+            trace=routing.trace + quotes,
+            decided_by=f"{routing.decided_by}; the language model reads it the same way",
+        )
+    read = (*reading.secondary, routing.route, *routing.secondary)
+    return dataclasses.replace(
+        routing,
+        route=reading.route,
+        secondary=tuple(dict.fromkeys(r for r in read if r not in (reading.route, Route.OTHER))),
+        confidence=reading.confidence,
+        confidence_label=confidence_label(reading.confidence),
+        trace=quotes + routing.trace,
+        decided_by=f"read by the language model as {reading.route.value}; the local reader read {routing.route.value}",
+    )
+
+
 def _model_trace(model: NaiveBayes, normalised: NormalisedText, held: bool) -> list[TraceItem]:
     words = features(normalised)
     probabilities = model.probabilities(words)
@@ -182,6 +256,9 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     attachments: Sequence[Attachment] = (),
     route: Route | None = None,
     sender_is_buyer: bool = True,
+    subject: str = "",
+    channel: str = "",
+    reading: Reading | None = None,
 ) -> DecisionCard:
     """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
 
@@ -189,7 +266,10 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     still reads the order, for the agent, but no evidence is ticked from it and the draft
     says nothing the order told us (last scan, delivery, promise window), as if unknown.
     """
-    routing, signals = route_text(kit, text, attachments, route)
+    routing, signals, reading = read_text(
+        kit, text, attachments, forced=route, subject=subject, channel=channel, order=order, read=reading
+    )
+    signals = _with_read_flags(signals, reading)
     spec = kit.specs[routing.route]
     replyable = order if sender_is_buyer else None
     evidence = check_evidence(spec.evidence, signals, text, replyable)
@@ -213,14 +293,29 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
         lead=kit.policy.lead_for(spec.lead),
         sla=sla,
         received_at=now,
+        reading=reading,
     )
 
 
+def _with_read_flags(signals: tuple[Signal, ...], reading: Reading) -> tuple[Signal, ...]:
+    """Flags only the language model raised (sarcasm, an implied dispute) join the signals."""
+    if reading.read_by != "llm":
+        return signals
+    raised = {s.value for s in signals if s.kind == "flag"}
+    extra = [Signal("flag", f, -1, -1, "read by the language model") for f in sorted(reading.flags - raised)]
+    return (*signals, *extra)
+
+
 def message_card(
-    kit: RoutingKit, message: InboundMessage, order: OrderFacts | None = None, *, sender_is_buyer: bool = True
+    kit: RoutingKit,
+    message: InboundMessage,
+    order: OrderFacts | None = None,
+    *,
+    sender_is_buyer: bool = True,
+    reading: Reading | None = None,
 ) -> DecisionCard:
     """The card of a customer message: its subject and new text, as of when it was sent
-    (``sender_is_buyer``: see ``build_card``).
+    (``sender_is_buyer``, ``reading``: see ``build_card`` and ``read_text``).
 
     Unlike pasted text, a stored message is never refused: the router reads its first
     MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
@@ -236,6 +331,9 @@ def message_card(
         attachments=images,
         route=message.route_hint,
         sender_is_buyer=sender_is_buyer,
+        subject=message.subject,
+        channel=str(message.channel),
+        reading=reading,
     )
 
 
@@ -361,4 +459,4 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-__all__ = ["Decision", "RoutingKit", "build_card", "route_text", "usable_text"]
+__all__ = ["Decision", "RoutingKit", "build_card", "read_text", "route_text", "usable_text"]

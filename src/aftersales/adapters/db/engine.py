@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from aftersales.adapters.files import PRIVATE_FILE, make_private, private_folder
 from aftersales.domain.errors import ConfigError
@@ -32,15 +33,18 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
     """An engine for a database URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     Both hide statement parameters from their errors: a logged database error would
-    otherwise quote customers' addresses and message text."""
+    otherwise quote customers' addresses and message text. ``pooled=False``: every unit of
+    work opens its own connection and closes it (for a side use, such as a cache, that
+    must not hold a connection between uses)."""
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool)
     if url.startswith(("postgresql", "postgres")):
-        return create_engine(_psycopg(url), pool_pre_ping=True, hide_parameters=True)
+        return create_engine(_psycopg(url), pool_pre_ping=True, hide_parameters=True, **pool)
     raise ConfigError(
         f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://..."
     )
@@ -55,11 +59,11 @@ def _psycopg(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool: dict[str, Any]) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         _private_database(Path(path))
-    engine = create_engine(url, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True, **pool)
 
     @event.listens_for(engine, "connect")
     def _configure(connection: Any, _record: Any) -> None:

@@ -475,3 +475,15 @@ route_labels = Table(
     Column("labelled_by", String(200), nullable=False, default=""),
     Column("labelled_at", UtcDateTime, nullable=False),
 )
+
+# --- the language-model reader's cache (migration 0011): one reading per masked message and
+# prompt, kept in the database so every process (web, intake, workers) reuses it
+reader_cache = Table(
+    "reader_cache",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),  # sha256 of the prompt version, model and message
+    Column("prompt_version", String(32), nullable=False),
+    Column("reading", JSON, nullable=False),  # domain/reading.py::reading_to_dict
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,102 @@
+"""The reader seam in intake: the case follows the reading, and its timeline says who read it.
+
+Runs on SQLite, and on PostgreSQL when AFTERSALES_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aftersales.adapters.llm_reader import LlmReader
+from aftersales.adapters.message_files import MessageReader
+from aftersales.bulk_intake import prepared_messages
+from aftersales.domain.orders import OrderFacts
+from aftersales.domain.policy import ReaderPolicy
+from aftersales.services.intake import Incoming, take_in
+from aftersales.services.routing import RoutingKit
+from aftersales.settings import Settings
+from chat_server import ChatServer, error, reading, serving
+
+from .support import case_of, case_row, events, message
+from .test_bulk_intake import MAILS, NOW, _mbox
+
+LABEL_CREATED = "my order #1043 still says label created after 6 days. Did you ship it?"
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    with serving() as running:
+        yield running
+
+
+def with_reader(kit: RoutingKit, server: ChatServer) -> RoutingKit:
+    policy = ReaderPolicy(use="always", timeout_seconds=2.0)
+    return dataclasses.replace(
+        kit, reader=LlmReader(base_url=server.base_url, model="m", policy=policy, specs=kit.specs)
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "route", "read_by"),
+    [
+        ([reading("shipping_delay", quotes=("label created",))], "shipping_delay", "llm"),
+        ([error(503), error(503)], "damaged_item", "local_fallback"),
+    ],
+)
+def test_the_case_takes_the_route_of_the_reading_and_the_timeline_records_the_reader(
+    uow: Any, kit: RoutingKit, server: ChatServer, answers: list[Any], route: str, read_by: str
+) -> None:
+    server.script = list(answers)
+    msg = message(LABEL_CREATED, subject="Order #1043")
+    case_id = case_of(take_in(uow, with_reader(kit, server), Incoming(msg, "test"), now=msg.sent_at))
+    assert case_row(uow, case_id)["route"] == route
+    routed = next(data for kind, _, data in events(uow, case_id) if kind == "routed")
+    assert (routed["route"], routed["read_by"]) == (route, read_by)
+    assert (read_by == "local_fallback") == ("HTTP 503" in routed["reader_note"])
+
+
+def test_without_a_second_reader_the_timeline_says_the_local_reader_decided(
+    uow: Any, kit: RoutingKit
+) -> None:
+    msg = message(LABEL_CREATED)
+    case_id = case_of(take_in(uow, kit, Incoming(msg, "test"), now=msg.sent_at))
+    routed = next(data for kind, _, data in events(uow, case_id) if kind == "routed")
+    assert (routed["read_by"], routed["reader_note"]) == ("local", "")
+
+
+def test_a_message_naming_a_stored_order_is_read_once_before_the_transaction(
+    uow: Any, kit: RoutingKit, server: ChatServer
+) -> None:
+    msg = message(LABEL_CREATED)
+    with uow() as cases:
+        cases.save_order(OrderFacts(number="1043", placed_at=msg.sent_at), None, msg.sent_at)
+    server.script = [reading("shipping_delay")]
+    case_id = case_of(take_in(uow, with_reader(kit, server), Incoming(msg, "test"), now=msg.sent_at))
+    assert (case_row(uow, case_id)["route"], case_row(uow, case_id)["order_number"]) == (
+        "shipping_delay",
+        "1043",
+    )
+    assert len(server.requests) == 1
+
+
+def test_worker_processes_each_ask_the_server_with_their_own_connection(
+    kit: RoutingKit, server: ChatServer, tmp_path: Path
+) -> None:
+    server.default = reading("shipping_delay")
+    policy = ReaderPolicy(use="always", timeout_seconds=5.0, per_minute=10_000)
+    reader = LlmReader(base_url=server.base_url, model="m", policy=policy, specs=kit.specs)
+    mbox = _mbox(tmp_path / "inbox.mbox")
+    messages = MessageReader.of(NOW, [kit.policy.support_email])
+    settings = Settings(data_dir=tmp_path, policy_file=None)
+    prepared = prepared_messages(
+        mbox, dataclasses.replace(kit, reader=reader), messages, settings=settings, workers=2
+    )
+    cards = [p.card for p in prepared if p.card]
+    assert len(cards) == MAILS - len(range(0, MAILS, 37))
+    assert {c.read_by for c in cards} == {"llm"}
+    assert len(server.requests) == len(cards)
