@@ -19,11 +19,24 @@ CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text()
 
 def _commands(group: click.Group, prefix: str = "aftersales") -> list[str]:
     names = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the top group loads its commands lazily
+        command = group.get_command(context, name)
+        assert command is not None, name
         names.append(f"{prefix} {name}")
         if isinstance(command, click.Group):
             names.extend(_commands(command, f"{prefix} {name}"))
     return names
+
+
+def _command(path: str) -> click.Command:
+    target: click.Command = cli
+    for name in path.split()[1:]:
+        assert isinstance(target, click.Group)
+        found = target.get_command(click.Context(target), name)
+        assert found is not None, path
+        target = found
+    return target
 
 
 @pytest.mark.parametrize("command", _commands(cli))
@@ -33,10 +46,7 @@ def test_every_command_is_documented(command: str) -> None:
 
 @pytest.mark.parametrize("command", _commands(cli))
 def test_every_option_of_a_command_is_documented(command: str) -> None:
-    target: click.Command = cli
-    for name in command.split()[1:]:
-        assert isinstance(target, click.Group)
-        target = target.commands[name]
+    target = _command(command)
     for param in target.params:
         if isinstance(param, click.Option):
             assert any(opt in CLI_DOC for opt in param.opts), f"{command}: {param.opts} not in docs/cli.md"

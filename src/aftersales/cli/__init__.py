@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -9,40 +10,70 @@ import click
 
 from aftersales import __version__
 from aftersales.adapters.policy_file import PolicyError
-from aftersales.cli.audit import audit_feed_command
-from aftersales.cli.automation import export, holds, review_requests
-from aftersales.cli.cases import case, cases
-from aftersales.cli.check import check
-from aftersales.cli.db import db
-from aftersales.cli.demo import demo
-from aftersales.cli.eval import eval_group
-from aftersales.cli.imports import import_group
-from aftersales.cli.intake import intake
-from aftersales.cli.mail import mail
-from aftersales.cli.packet import packet
-from aftersales.cli.policy import policy
-from aftersales.cli.review import review, tasks
-from aftersales.cli.route import route
-from aftersales.cli.serve import serve
-from aftersales.cli.shopify import shopify
-from aftersales.cli.sla import sla
-from aftersales.cli.train import model, train
-from aftersales.cli.users import token, user
-from aftersales.cli.work import (
-    assign,
-    decide,
-    escalate_command,
-    evidence,
-    note,
-    reply,
-    reroute_command,
-    status,
-)
 from aftersales.domain.errors import AftersalesError
 from aftersales.settings import load_settings
 
+# Each command's module, imported only when that command runs (or --help lists them all):
+# importing every family (the database layer, PDF rendering, the web desk, the IMAP and
+# Shopify clients) cost `aftersales route` two thirds of a second before it read a word.
+COMMANDS: dict[str, str] = {
+    "route": "aftersales.cli.route:route",
+    "policy": "aftersales.cli.policy:policy",
+    "train": "aftersales.cli.train:train",
+    "model": "aftersales.cli.train:model",
+    "eval": "aftersales.cli.eval:eval_group",
+    "demo": "aftersales.cli.demo:demo",
+    "db": "aftersales.cli.db:db",
+    "intake": "aftersales.cli.intake:intake",
+    "mail": "aftersales.cli.mail:mail",
+    "import": "aftersales.cli.imports:import_group",
+    "cases": "aftersales.cli.cases:cases",
+    "case": "aftersales.cli.cases:case",
+    "reply": "aftersales.cli.work:reply",
+    "note": "aftersales.cli.work:note",
+    "status": "aftersales.cli.work:status",
+    "assign": "aftersales.cli.work:assign",
+    "escalate": "aftersales.cli.work:escalate_command",
+    "evidence": "aftersales.cli.work:evidence",
+    "decide": "aftersales.cli.work:decide",
+    "reroute": "aftersales.cli.work:reroute_command",
+    "sla": "aftersales.cli.sla:sla",
+    "serve": "aftersales.cli.serve:serve",
+    "user": "aftersales.cli.users:user",
+    "token": "aftersales.cli.users:token",
+    "shopify": "aftersales.cli.shopify:shopify",
+    "holds": "aftersales.cli.automation:holds",
+    "review-requests": "aftersales.cli.automation:review_requests",
+    "export": "aftersales.cli.automation:export",
+    "check": "aftersales.cli.check:check",
+    "packet": "aftersales.cli.packet:packet",
+    "audit-feed": "aftersales.cli.audit:audit_feed_command",
+    "review": "aftersales.cli.review:review",
+    "tasks": "aftersales.cli.review:tasks",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name when used (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="aftersales")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -83,41 +114,6 @@ def cli(ctx: click.Context) -> None:
     Shopify, IMAP and SMTP settings are in docs/configuration.md.
     """
     ctx.obj = load_settings(os.environ)
-
-
-cli.add_command(route)
-cli.add_command(policy)
-cli.add_command(train)
-cli.add_command(demo)
-cli.add_command(db)
-cli.add_command(intake)
-cli.add_command(mail)
-cli.add_command(import_group)
-cli.add_command(cases)
-cli.add_command(case)
-cli.add_command(reply)
-cli.add_command(note)
-cli.add_command(status)
-cli.add_command(sla)
-cli.add_command(assign)
-cli.add_command(escalate_command)
-cli.add_command(evidence)
-cli.add_command(decide)
-cli.add_command(serve)
-cli.add_command(user)
-cli.add_command(token)
-cli.add_command(shopify)
-cli.add_command(holds)
-cli.add_command(review_requests)
-cli.add_command(export)
-cli.add_command(check)
-cli.add_command(packet)
-cli.add_command(audit_feed_command)
-cli.add_command(review)
-cli.add_command(tasks)
-cli.add_command(reroute_command)
-cli.add_command(model)
-cli.add_command(eval_group)
 
 
 def main() -> None:
