@@ -76,6 +76,7 @@ _TOP_KEYS = (
     "routes",
     "learning",
     "reader",
+    "replies",
 )
 _STORE_KEYS = (
     "name",
@@ -85,6 +86,7 @@ _STORE_KEYS = (
     "country",
     "subdivision",
     "closures",
+    "language",
 )
 _SLA_KEYS = ("at_risk_share", "update_mode")
 _SHIPPING_KEYS = ("stalled_scan_days", "promise")
@@ -97,6 +99,7 @@ _EVIDENCE_KEYS = ("key", "label", "detected_by")
 
 _Table = Mapping[str, object]
 _NOTHING: Mapping[Route, Mapping[str, object]] = MappingProxyType({})
+_NOTHING_BY_LANGUAGE: Mapping[str, Mapping[Route, str]] = MappingProxyType({})
 T = TypeVar("T")
 
 
@@ -338,6 +341,7 @@ class _Store:
     country: str = ""
     subdivision: str | None = None
     closures: frozenset[date] = frozenset()
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +385,8 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         review_request_days=review.request_days,
         retrain_every=_retrain_every(check, root),
         reader=_reader(check, root),
+        language=store.language,
+        reply_templates=_replies(check, root),
     )
 
 
@@ -398,6 +404,7 @@ def _store(check: _Checker, root: _Table) -> _Store:
         country=country,
         subdivision=_subdivision(check, table, country),
         closures=frozenset(check.values(table, "store", "closures", rules.CLOSURE) or ()),
+        language=check.optional(table, "store", "language", rules.LANGUAGE) or "en",
     )
 
 
@@ -641,6 +648,27 @@ def _leads(check: _Checker, root: _Table) -> Mapping[str, Lead]:
             name = check.required(person, path, "name", rules.TEXT)
             leads[role] = Lead(role, name, check.required(person, path, "email", rules.EMAIL))
     return MappingProxyType(leads)
+
+
+def _replies(check: _Checker, root: _Table) -> Mapping[str, Mapping[Route, str]]:
+    """The optional [replies.<language>] tables: a route's first reply written in another
+    language (``fr``, ``de``, ...), drafted for customers who write in it."""
+    table = check.table(root, "", "replies", "one [replies.<language>] table per language", required=False)
+    if table is None:
+        return _NOTHING_BY_LANGUAGE
+    found: dict[str, Mapping[Route, str]] = {}
+    for language, replies in table.items():
+        path = f"replies.{language}"
+        if rules.LANGUAGE.convert(language) is None:
+            check.report(path, f"{language!r} is not a language: {rules.LANGUAGE.allowed}")
+            continue
+        if not isinstance(replies, dict):
+            check.wrong(path, "a table of route = first reply template", replies)
+            continue
+        check.unknown_keys(replies, path, _ROUTES)
+        templates = {route: check.optional(replies, path, route, rules.TEXT) for route in _ROUTES}
+        found[language] = MappingProxyType({Route(r): t for r, t in templates.items() if t})
+    return MappingProxyType(found)
 
 
 def _routes(check: _Checker, root: _Table) -> Mapping[Route, Mapping[str, object]]:

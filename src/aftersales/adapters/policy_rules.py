@@ -192,6 +192,15 @@ def as_evidence_key(value: object) -> str | None:
 ROLE_LIST = ", ".join(LEAD_ROLES)
 SCHEMA = Rule(f"{SCHEMA_VERSION}, the only policy file format this version reads", as_schema, 1)
 TEXT = Rule("a non-empty string", as_text, "")
+
+
+def as_language(value: object) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[a-z]{2}", value) else None
+
+
+LANGUAGE = Rule(
+    "a two-letter ISO 639-1 language code in lower case, e.g. 'en', 'fr' or 'de'", as_language, "en"
+)
 EMAIL = Rule("an e-mail address like 'support@example.com' (one @, a dot in the domain)", as_email, "")
 CURRENCY = Rule("a three-letter ISO 4217 currency code in upper case, e.g. 'USD' or 'EUR'", as_currency, "")
 TIME_ZONE = Rule(

@@ -56,6 +56,7 @@ def render_card(card: DecisionCard) -> str:
         "FIRST REPLY" + ("" if card.reply_check.ok else click.style("  (check failed)", fg="red")),
         textwrap.indent(card.first_reply, "  | "),
         *[f"  ! {p.check}: {p.fix}" for p in card.reply_check.problems],
+        *([f"  note: {card.reply_note}"] if card.reply_note else []),
     ]
     return "\n".join(lines)
 

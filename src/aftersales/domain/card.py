@@ -39,6 +39,8 @@ class DecisionCard:
     sla: SlaDue
     received_at: datetime
     reading: Reading | None = None  # the reading the route follows (None: built by hand, local)
+    reply_language: str = ""  # the language the first reply is drafted in
+    reply_note: str = ""  # to the agent: the customer wrote in a language with no template
 
     @property
     def read_by(self) -> str:
@@ -84,6 +86,8 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
         "frontline_action": spec.frontline_action,
         "record_location": spec.record_location,
         "first_reply": card.first_reply,
+        "reply_language": card.reply_language,
+        "reply_note": card.reply_note,
         "reply_check": {
             "ok": card.reply_check.ok,
             "problems": [

@@ -112,6 +112,10 @@ class StorePolicy:
     # replies) or "after_customer" (N business hours after each unanswered customer message)
     update_mode: str = "between_replies"
     reader: ReaderPolicy = field(default_factory=ReaderPolicy)
+    # the language the store writes in (ISO 639-1), and first replies it wrote in others:
+    # language -> route -> template ([replies.<language>] in the policy file)
+    language: str = "en"
+    reply_templates: Mapping[str, Mapping[Route, str]] = field(default_factory=dict)
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

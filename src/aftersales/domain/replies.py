@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+from aftersales.domain.routes import Route
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
@@ -136,3 +139,167 @@ def render_reply(template: str, values: Mapping[str, str]) -> str:
     text = _PLACEHOLDER.sub(fill, template)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
     return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTemplate:
+    """The first-reply template to draft from, the language it is written in, and a note to
+    the agent when the customer wrote in another language the store has no template for."""
+
+    template: str
+    language: str
+    note: str = ""
+
+
+def template_for(
+    route: Route,
+    default: str,
+    customer_language: str,
+    store_language: str,
+    templates: Mapping[str, Mapping[Route, str]],
+) -> ReplyTemplate:
+    """The customer's language where the store wrote this route's reply in it; otherwise the
+    store's own, with a note saying the customer wrote in another language."""
+    if not customer_language or customer_language == store_language:
+        return ReplyTemplate(default, store_language)
+    own = templates.get(customer_language, {}).get(route)
+    if own:
+        return ReplyTemplate(own, customer_language)
+    name = LANGUAGE_NAMES.get(customer_language, customer_language)
+    store = LANGUAGE_NAMES.get(store_language, store_language)
+    return ReplyTemplate(
+        default,
+        store_language,
+        f"The customer wrote in {name}; the store has no {name} reply for {route.value} "
+        f"([replies.{customer_language}] in the policy), so this draft is in {store}: "
+        "translate it, or answer in their language.",
+    )
+
+
+LANGUAGE_NAMES: Mapping[str, str] = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+}
+
+
+# Weekday and month names for a draft in another language (the stdlib's names follow the
+# process locale, which a server does not set per customer).
+_DAYS: Mapping[str, tuple[str, ...]] = {
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "pt": (
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ),
+}
+_MONTHS: Mapping[str, tuple[str, ...]] = {
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "it": (
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ),
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "pt": (
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ),
+}
+_DAY_MONTH: Mapping[str, str] = {"de": "{day}. {month}", "es": "{day} de {month}", "pt": "{day} de {month}"}
+
+
+def format_moment(moment: datetime, language: str = "en") -> str:
+    """'Monday 30 November, 13:00 EST' (or 'lundi 30 novembre, 13:00 EST'): what a buyer
+    reads in a reply, in the reply's language."""
+    zone = moment.tzname() or ""
+    if language not in _DAYS:
+        return f"{moment:%A} {moment.day} {moment:%B}, {moment:%H:%M} {zone}".strip()
+    weekday, month = _DAYS[language][moment.weekday()], _MONTHS[language][moment.month - 1]
+    date_text = _DAY_MONTH.get(language, "{day} {month}").format(day=moment.day, month=month)
+    return f"{weekday} {date_text}, {moment:%H:%M} {zone}".strip()

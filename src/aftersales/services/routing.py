@@ -17,7 +17,7 @@ from aftersales.domain.messages import InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.reading import MessageAttachment, MessageToRead, Reading, local_reading
-from aftersales.domain.replies import check_reply, render_reply
+from aftersales.domain.replies import check_reply, format_moment, render_reply, template_for
 from aftersales.domain.routes import Route, RouteSpec, SlaTargets
 from aftersales.domain.routing.cues import CueBook
 from aftersales.domain.routing.model import NaiveBayes, features
@@ -275,10 +275,15 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     evidence = check_evidence(spec.evidence, signals, text, replyable)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar, kit.due_times)
+    policy = kit.policy
+    template = template_for(
+        spec.route, spec.first_reply, reading.language, policy.language, policy.reply_templates
+    )
     values = _reply_values(kit, spec, replyable, evidence, sla, signals)
+    values["next_update"] = format_moment(sla.next_update_due, template.language)
     segment = decision.segment if sender_is_buyer else ""
     values["promise_status"] = PROMISE_STATUS.get(segment, PROMISE_STATUS[""])
-    reply = render_reply(spec.first_reply, values)
+    reply = render_reply(template.template, values)
     return DecisionCard(
         text=text,
         routing=routing,
@@ -294,6 +299,8 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
         sla=sla,
         received_at=now,
         reading=reading,
+        reply_language=template.language,
+        reply_note=template.note,
     )
 
 
@@ -403,11 +410,6 @@ def sla_due(
     )
 
 
-def format_moment(moment: datetime) -> str:
-    """'Monday 30 November, 13:00 EST': what a buyer reads in a reply."""
-    return f"{moment:%A} {moment.day} {moment:%B}, {moment:%H:%M} {moment.tzname() or ''}".strip()
-
-
 def _reply_values(
     kit: RoutingKit,
     spec: RouteSpec,
@@ -422,6 +424,7 @@ def _reply_values(
         "greeting": "Hello,",
         "store_name": kit.policy.store_name,
         "order_ref": _order_ref(order, signals),
+        "order_number": _order_number(order, signals),
         "next_update": format_moment(sla.next_update_due),
         "last_scan": _last_scan_sentence(order, kit.calendar),
         "promise_window": _promise_sentence(order, kit),
@@ -429,6 +432,14 @@ def _reply_values(
         "lead_name": lead.name if lead else "Our team lead",
         "return_window_days": str(kit.policy.return_window_days),
     }
+
+
+def _order_number(order: OrderFacts | None, signals: Sequence[Signal]) -> str:
+    """The order's number alone ("#1043"), for templates in any language; "" when unknown."""
+    if order is not None:
+        return f"#{order.number.lstrip('#')}"
+    number = next((s.value for s in signals if s.kind == "order_number"), "")
+    return f"#{number}" if number else ""
 
 
 def _order_ref(order: OrderFacts | None, signals: Sequence[Signal]) -> str:
@@ -459,4 +470,4 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-__all__ = ["Decision", "RoutingKit", "build_card", "read_text", "route_text", "usable_text"]
+__all__ = ["Decision", "RoutingKit", "build_card", "format_moment", "read_text", "route_text", "usable_text"]
