@@ -30,6 +30,8 @@ SIGNAL_WEIGHTS: Mapping[str, tuple[Route, float]] = {
 FLAG_WEIGHTS: Mapping[str, tuple[Route, float]] = {
     "threatens_dispute": (Route.CHARGEBACK_RISK, 2.0),
 }
+# Below this confidence the router says it is unsure: a person should check the route.
+UNSURE_BELOW = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,12 @@ class Routing:
     trace: tuple[TraceItem, ...]
     decided_by: str  # one sentence on why this route leads
     probabilities: Mapping[Route, float] = field(default_factory=dict)
+    language: str = ""  # ISO 639-1 code of the message's language, "" when not detected
+
+    @property
+    def unsure(self) -> bool:
+        """The router is not sure of this route: a person should check it."""
+        return self.confidence < UNSURE_BELOW
 
 
 def score_routes(
