@@ -13,6 +13,7 @@ from aftersales.adapters.db.migrate import is_current, upgrade
 from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
 from aftersales.adapters.files import PRIVATE_FOLDER, make_private
 from aftersales.adapters.holidays_calendar import calendar_for
+from aftersales.adapters.language import detect_language
 from aftersales.adapters.packaged import (
     builtin_cue_book,
     builtin_examples,
@@ -67,6 +68,7 @@ def build_routing_kit(settings: Settings, catalogue: tuple[CatalogueItem, ...] =
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
         model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
+        detect_language=detect_language,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from aftersales.domain.routing.router import (
     choose,
     confidence_label,
     score_routes,
+    with_doubts,
 )
 from aftersales.domain.signals import (
     Attachment,
@@ -88,6 +89,8 @@ class RoutingKit:
     tracking_formats: Sequence[CourierFormat]
     catalogue: Sequence[CatalogueItem] = ()
     model: NaiveBayes | None = None
+    # text -> ISO 639-1 code ("" when unknown); None reads every message as undetected
+    detect_language: Callable[[str], str] | None = None
     # (moment, business hours) -> due time: a batch shares one "now", so each target is
     # walked through the calendar once, not once per message
     due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
@@ -144,7 +147,8 @@ def route_text(
         for item in _model_trace(kit.model, normalised, held):
             trace.append(item)
             scores[item.route] += item.weight
-    routing = choose(scores, trace)
+    language = kit.detect_language(text) if kit.detect_language is not None else ""
+    routing = with_doubts(choose(scores, trace), language)
     return (routing if forced is None else _forced(routing, forced)), signals
 
 

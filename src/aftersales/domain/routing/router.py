@@ -8,6 +8,7 @@ service layer (see ``services/routing.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,13 @@ FLAG_WEIGHTS: Mapping[str, tuple[Route, float]] = {
 }
 # Below this confidence the router says it is unsure: a person should check the route.
 UNSURE_BELOW = 0.4
+# The languages the cue book is written in; in any other only the learned model reads words.
+CUE_LANGUAGES = frozenset({"en"})
+# A runner-up within this share of the primary route's score makes the route a close call.
+CLOSE_CALL_SHARE = 0.75
+# A primary route scoring this much has clear wording behind it: no learned lean or close
+# runner-up makes it doubtful.
+DOUBT_BELOW_SCORE = 3.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,7 @@ class Routing:
     decided_by: str  # one sentence on why this route leads
     probabilities: Mapping[Route, float] = field(default_factory=dict)
     language: str = ""  # ISO 639-1 code of the message's language, "" when not detected
+    doubts: tuple[str, ...] = ()  # why the router is unsure, when it is
 
     @property
     def unsure(self) -> bool:
@@ -158,3 +167,34 @@ def _explain(
         f"{primary} ({scores[primary]:g}) outranks {strongest} ({scores[strongest]:g}) "
         "by the risk order: the riskier route leads"
     )
+
+
+def with_doubts(routing: Routing, language: str) -> Routing:
+    """The routing with its language, its confidence held below UNSURE_BELOW when there is a
+    reason to doubt it: a language the cue book does not cover, the learned model favouring
+    another route than the one chosen, or a runner-up close behind."""
+    doubts = tuple(_doubts(routing, language))
+    if not doubts or routing.unsure:
+        return dataclasses.replace(routing, language=language)
+    confidence = round(UNSURE_BELOW - 0.01, 3)
+    return dataclasses.replace(
+        routing,
+        language=language,
+        confidence=confidence,
+        confidence_label=confidence_label(confidence),
+        doubts=doubts,
+    )
+
+
+def _doubts(routing: Routing, language: str) -> list[str]:
+    doubts = []
+    if language and language not in CUE_LANGUAGES:
+        doubts.append(f"written in '{language}', which the cue book does not cover")
+    own = routing.scores.get(routing.route, 0.0)
+    learned = [t.route for t in routing.trace if t.reason == "model"]
+    if learned and learned[0] is not routing.route and own < DOUBT_BELOW_SCORE:
+        doubts.append(f"the learned model favours {learned[0]}")
+    rival = max((s for r, s in routing.scores.items() if r is not routing.route), default=0.0)
+    if 0 < own < DOUBT_BELOW_SCORE and rival >= CLOSE_CALL_SHARE * own:
+        doubts.append(f"the runner-up scores {rival:g} against {own:g}")
+    return doubts
