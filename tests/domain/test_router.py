@@ -164,7 +164,7 @@ def test_the_riskiest_route_that_holds_leads_and_the_others_follow(
 
 
 def test_when_the_risk_order_decides_the_explanation_says_so(kit: RoutingKit) -> None:
-    routing, _ = route_text(kit, "The bottle came dented and I'd like a refund.")
+    routing, _ = route_text(kit, "I want to return it and get a refund, the bottle came dented.")
 
     assert routing.scores[Route.REFUND_RETURN] > routing.scores[Route.DAMAGED_ITEM]
     assert routing.decided_by.startswith("damaged_item (")

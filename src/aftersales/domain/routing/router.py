@@ -31,6 +31,11 @@ SIGNAL_WEIGHTS: Mapping[str, tuple[Route, float]] = {
 FLAG_WEIGHTS: Mapping[str, tuple[Route, float]] = {
     "threatens_dispute": (Route.CHARGEBACK_RISK, 2.0),
 }
+# When no route holds, the strongest needs at least this much (a strong cue, or the learned
+# model fairly sure) to lead; below it a stray supporting word ("regular", "last time") would
+# decide, so the message goes to `other` for a person to read. Measured on real messages:
+# 2.0 lifts real-dev macro-F1 from 0.494 to 0.505 and costs the holdout set 0.011.
+WEAK_SCORE = 2.0
 # Below this confidence the router says it is unsure: a person should check the route.
 UNSURE_BELOW = 0.4
 # The languages the cue book is written in; in any other only the learned model reads words.
@@ -110,7 +115,7 @@ def _signal_trace(signals: Sequence[Signal], text: str) -> list[TraceItem]:
 def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing:
     """Primary route by risk among the routes that hold; the others become secondary."""
     top = max(scores.values())
-    if top <= 0:
+    if top < WEAK_SCORE:
         return _fallback(scores, trace)
     holding = [r for r in RISK_ORDER if scores[r] >= HOLD_SCORE]
     strongest = max(RISK_ORDER, key=scores.__getitem__)  # ties go to the riskier route
@@ -130,6 +135,12 @@ def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing
 
 
 def _fallback(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing:
+    top = max(scores.values())
+    why = (
+        "no route's words or signals were found"
+        if top <= 0
+        else f"no route's words are clear enough (the strongest scored {top:g})"
+    )
     return Routing(
         route=Route.OTHER,
         secondary=(),
@@ -137,7 +148,7 @@ def _fallback(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Rout
         confidence=0.2,
         confidence_label="Low",
         trace=tuple(trace),
-        decided_by="no route's words or signals were found; a person should read it",
+        decided_by=f"{why}; a person should read it",
     )
 
 
