@@ -158,6 +158,17 @@ def detect_language(text: str) -> str:
 def _identifier() -> _Identifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415  (0.5 s to load)
 
-    identifier: _Identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))  # type: ignore[attr-defined]
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    full.set_languages(list(LANGUAGES))
+    # A new identifier over the seven languages' columns only: the full model keeps all 97
+    # languages' tables alive (about 80 MB more in every process that routes).
+    identifier: _Identifier = LanguageIdentifier(
+        full.nb_ptc,
+        full.nb_pc,
+        full.nb_classes,
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=True,
+        tk_row=full.tk_row,
+    )
     return identifier
