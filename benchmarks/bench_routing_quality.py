@@ -76,6 +76,28 @@ def _sure_unsure(unsure: Sequence[bool], predicted: Sequence[str], gold: Sequenc
     return result
 
 
+FLAGS = Path(__file__).resolve().parent / "data" / "flags_eval.jsonl"
+SCORED_FLAGS = ("angry", "threatens_dispute")
+
+
+def flag_scores(kit: RoutingKit) -> dict[str, dict[str, float]]:
+    """Recall and precision of the flags on the project's flag set (benchmarks/data)."""
+    with FLAGS.open(encoding="utf-8") as handle:
+        rows = [(item["text"], set(item["flags"])) for item in map(json.loads, handle)]
+    raised = [{s.value for s in route_text(kit, text)[1] if s.kind == "flag"} for text, _ in rows]
+    result = {}
+    for flag in SCORED_FLAGS:
+        hits = sum(flag in got and flag in want for got, (_, want) in zip(raised, rows, strict=True))
+        wanted = sum(flag in want for _, want in rows)
+        found = sum(flag in got for got in raised)
+        result[flag] = {
+            "messages": wanted,
+            "recall": hits / wanted if wanted else 0.0,
+            "precision": hits / found if found else 0.0,
+        }
+    return result
+
+
 def seed_rows() -> list[tuple[str, str]]:
     cases = tomllib.loads((REPO / "tests" / "scenarios" / "routing" / "seed_lab.toml").read_text())["case"]
     return [(case["text"], case["route"]) for case in cases]
@@ -131,13 +153,19 @@ def main(argv: Sequence[str]) -> None:
     else:
         name = f"real-dev ({len(real)} real tweets and reviews; routes with >= {MIN_SUPPORT} messages)"
         results[name] = score(kit, real, MIN_SUPPORT)
+    flag_result = flag_scores(kit)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({**results, "flags": flag_result}, indent=2))
         return
     print("command: .venv/bin/python benchmarks/bench_routing_quality.py --confusion")
     for name, result in results.items():
         assert isinstance(result, dict)
         report(name, result, args.confusion)
+    print(f"\n## flags ({FLAGS.name})")
+    for flag, row in flag_result.items():
+        print(
+            f"{flag:<18} recall {row['recall']:.3f}  precision {row['precision']:.3f}  ({row['messages']:g} messages)"
+        )
 
 
 if __name__ == "__main__":

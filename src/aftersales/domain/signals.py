@@ -163,11 +163,17 @@ _CAPITAL_NAMES = frozenset(
         "SONY",
         "WIFI",
         "GPS",
+        "SALE",
+        "FREE",
+        "BOGO",
+        "DEAL",
+        "DEALS",
+        "INFO",
     ]
 )
-# The eye-roll and its kin: "really loving the fast shipping 🙄".
+# The eye-roll and its kin (upside-down face, clapping): "really loving the fast shipping 🙄".
 _SARCASM_EMOJI = re.compile(
-    "[\U0001f644\U0001f643\U0001f612\U0001f621\U0001f620\U0001f624\U0001f92c\U0001f47f]"
+    "[\U0001f44f\U0001f644\U0001f643\U0001f612\U0001f621\U0001f620\U0001f624\U0001f92c\U0001f47f]"
 )
 _IMAGE_TYPES = ("image/", "video/")
 
