@@ -287,10 +287,12 @@ def _shouting(text: str) -> re.Match[str] | None:
     found = _SHOUTING.search(text) or _SARCASM_EMOJI.search(text)
     if found:
         return found
-    letters = sum(c.isalpha() for c in text)
-    if letters and sum(c.isupper() for c in text) > 0.6 * letters:
-        return None  # all in capitals: an old phone or a habit, not one shouted word
-    return next((m for m in _SHOUTED_WORD.finditer(text) if m.group() not in _CAPITAL_NAMES), None)
+    word = next((m for m in _SHOUTED_WORD.finditer(text) if m.group() not in _CAPITAL_NAMES), None)
+    if word is None:
+        return None
+    # all in capitals is an old phone or a habit, not one shouted word
+    letters = sum(map(str.isalpha, text))
+    return None if sum(map(str.isupper, text)) > 0.6 * letters else word
 
 
 def photo_mentions(found_flags: Sequence[Signal]) -> list[Signal]:
