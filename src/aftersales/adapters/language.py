@@ -19,10 +19,7 @@ from typing import Protocol
 LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _ENGLISH = frozenset(
-    "the and my is it to for you not of was have has this that with your i i'm it's don't "
-    "can't what where when why how order still no any please would could get got "
-    "arrived received item items package parcel delivery refund return broken damaged "
-    "wrong photo attached tracking shipped ordered bought week weeks days help thanks".split()
+    ["the", "and", "my", "is", "it", "to", "for", "you", "not", "of", "was", "have", "has", "this", "that", "with", "your", "i", "i'm", "it's", "don't", "can't", "what", "where", "when", "why", "how", "order", "still", "no", "any", "please", "would", "could", "get", "got", "arrived", "received", "item", "items", "package", "parcel", "delivery", "refund", "return", "broken", "damaged", "wrong", "photo", "attached", "tracking", "shipped", "ordered", "bought", "week", "weeks", "days", "help", "thanks"]
 )
 # Function words of the other languages, including the few shared with English by spelling.
 _FOREIGN = frozenset(
