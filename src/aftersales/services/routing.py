@@ -161,6 +161,7 @@ def _forced(routing: Routing, route: Route) -> Routing:
         secondary=tuple(r for r in read if r not in (route, Route.OTHER)),
         confidence=1.0,
         confidence_label=confidence_label(1.0),
+        doubts=(),
         decided_by=f"set by the message's source ({route.value}); the text reads as {routing.route.value}",
     )
 
