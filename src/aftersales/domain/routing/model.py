@@ -158,7 +158,7 @@ class NaiveBayes:
 
         def lift(word: str) -> float:
             row = self._row(word) or ()
-            return row[column] - max(v for n, v in enumerate(row) if n != column)
+            return row[column] - max(row[:column] + row[column + 1 :])
 
         known = {w for w in words if w in self.vocabulary and self.word_counts[route].get(w)}
         return sorted(known, key=lift, reverse=True)[:count]
