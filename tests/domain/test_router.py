@@ -12,7 +12,14 @@ import pytest
 
 from aftersales.domain.errors import InputError
 from aftersales.domain.routes import RISK_ORDER, Route
-from aftersales.domain.routing.router import UNSURE_BELOW, Routing, confidence_label
+from aftersales.domain.routing.router import (
+    UNSURE_BELOW,
+    Routing,
+    TraceItem,
+    choose,
+    confidence_label,
+    with_doubts,
+)
 from aftersales.services.routing import MAX_MESSAGE_CHARS, RoutingKit, route_text, usable_text
 
 SINGLE = {
@@ -338,3 +345,61 @@ def test_clear_english_wording_is_sure_and_detected_as_english(kit: RoutingKit) 
     )
 
     assert (routing.language, routing.unsure, routing.doubts) == ("en", False, ())
+
+
+def _scored(**scores: float) -> dict[Route, float]:
+    return {route: scores.get(route.value, 0.0) for route in RISK_ORDER}
+
+
+def _learned(route: Route) -> TraceItem:
+    return TraceItem(route, 1.0, "model", "learned words: x", "", -1, -1)
+
+
+# (scores, learned model's route or None, language, the doubts named)
+DOUBTS = [
+    pytest.param(_scored(shipping_delay=5.0, refund_return=1.0), None, "en", (), id="clear wording"),
+    pytest.param(
+        _scored(shipping_delay=3.0, refund_return=2.5),
+        None,
+        "en",
+        ("the runner-up scores 2.5 against 3",),
+        id="a close runner-up",
+    ),
+    pytest.param(
+        _scored(shipping_delay=3.0, refund_return=1.0),
+        Route.REFUND_RETURN,
+        "en",
+        ("the learned model favours refund_return",),
+        id="the model leans elsewhere",
+    ),
+    pytest.param(
+        _scored(shipping_delay=4.0, refund_return=1.0),
+        Route.REFUND_RETURN,
+        "en",
+        (),
+        id="clear wording outweighs the model's lean",
+    ),
+    pytest.param(
+        _scored(shipping_delay=5.0),
+        None,
+        "fr",
+        ("written in 'fr', which the cue book does not cover",),
+        id="another language",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scores", "learned", "language", "doubts"), DOUBTS)
+def test_doubts_hold_the_confidence_below_unsure(
+    scores: dict[Route, float], learned: Route | None, language: str, doubts: tuple[str, ...]
+) -> None:
+    trace = [_learned(learned)] if learned else []
+
+    routing = with_doubts(choose(scores, trace), language)
+
+    assert (routing.route, routing.doubts, routing.unsure, routing.language) == (
+        Route.SHIPPING_DELAY,
+        doubts,
+        bool(doubts),
+        language,
+    )
