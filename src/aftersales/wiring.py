@@ -17,6 +17,7 @@ from aftersales.adapters.db.migrate import is_current, upgrade
 from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
 from aftersales.adapters.files import PRIVATE_FOLDER, make_private
 from aftersales.adapters.holidays_calendar import calendar_for
+from aftersales.adapters.language import detect_language
 from aftersales.adapters.model_versions import FileModelVersions
 from aftersales.adapters.packaged import (
     builtin_cue_book,
@@ -78,6 +79,7 @@ def build_routing_kit(
         catalogue=catalogue,
         model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
         reader=build_reader(settings, policy, specs, reader_use),
+        detect_language=detect_language,
     )
 
 

@@ -79,6 +79,28 @@ def test_route_prints_a_readable_card(env: Env) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Mi pedido todavía no ha llegado después de dos semanas.", "written in 'es'"),
+        ("hmm ok", "no route's words are clear enough"),
+    ],
+)
+def test_an_unsure_routing_says_check_the_route_and_why(env: Env, text: str, reason: str) -> None:
+    result = invoke(env, "route", "--now", NOW, text)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert " confidence Low " in lines[0]
+    assert any(line.startswith("check the route") and reason in line for line in lines), lines[:4]
+
+
+def test_a_sure_routing_has_no_check_line(env: Env) -> None:
+    result = invoke(env, "route", "--now", NOW, "The mug arrived in pieces, order #1043")
+
+    assert not any(line.startswith("check the route") for line in result.stdout.splitlines())
+
+
 REQUIRED_KEYS = {
     "route",
     "secondary_routes",

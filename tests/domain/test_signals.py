@@ -195,6 +195,39 @@ def test_flags_quote_the_words_that_raised_them(kit: RoutingKit, text: str, expe
     assert _flags(kit, text) == expected
 
 
+# Anger and dispute threats that real customers write without the usual words: sarcasm, an
+# eye-roll, one shouted word, a payment service asked to step in. Each row: text, the flag,
+# whether it must be raised. The "no" rows keep names in capitals and plain praise quiet.
+HIDDEN_FLAGS = [
+    pytest.param("really loving the fast shipping \U0001f644", "angry", True, id="sarcasm with an eye-roll"),
+    pytest.param("Two weeks for a mug. Great job guys, well done.", "angry", True, id="sarcastic praise"),
+    pytest.param("Thanks for nothing, the parcel is still in Ohio.", "angry", True, id="thanks for nothing"),
+    pytest.param("Ordered three weeks ago and still NOTHING", "angry", True, id="one shouted word"),
+    pytest.param("Why is my order STILL not here", "angry", True, id="a shouted word mid-sentence"),
+    pytest.param("Sent with USPS, tracking number please", "angry", False, id="a carrier in capitals"),
+    pytest.param("Love the colour, arrived fast, thank you!", "angry", False, id="real praise"),
+    pytest.param(
+        "If nobody answers I'll just ask PayPal to sort it out.", "threatens_dispute", True, id="ask paypal"
+    ),
+    pytest.param(
+        "I'll open a claim with PayPal tomorrow.", "threatens_dispute", True, id="claim with paypal"
+    ),
+    pytest.param("My bank will get my money back for me.", "threatens_dispute", False, id="no step taken"),
+    pytest.param(
+        "I have PayPal buyer protection on this, just so you know.",
+        "threatens_dispute",
+        True,
+        id="buyer protection",
+    ),
+    pytest.param("Can I pay with PayPal?", "threatens_dispute", False, id="paying with paypal"),
+]
+
+
+@pytest.mark.parametrize(("text", "flag", "raised"), HIDDEN_FLAGS)
+def test_flags_without_the_usual_words(kit: RoutingKit, text: str, flag: str, raised: bool) -> None:
+    assert (flag in [name for name, _ in _flags(kit, text)]) is raised
+
+
 def test_an_image_attachment_raises_mentions_photo_without_a_span(kit: RoutingKit) -> None:
     text = "here you go"
     signals = extract_signals(kit, normalise(text, kit.book.repair), [Attachment("dent.jpg", "image/png")])

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -36,6 +36,15 @@ def read_packaged_text(name: str) -> str:
 
 def _packaged_toml(name: str) -> dict[str, Any]:
     return tomllib.loads(read_packaged_text(name))
+
+
+def training_files() -> list[str]:
+    """The packaged training text beside `examples.csv`, one CSV (`text,route`) per kind of
+    writing: `data/training/*.csv`, as names relative to `data/`."""
+    folder = resources.files("aftersales") / "data" / "training"
+    if not folder.is_dir():
+        return []
+    return sorted(f"training/{item.name}" for item in folder.iterdir() if item.name.endswith(".csv"))
 
 
 def _fingerprint(*names: str) -> str:
@@ -88,15 +97,26 @@ def builtin_route_specs() -> dict[Route, RouteSpec]:
     return parse_route_specs(_packaged_toml("routes.toml"), source="routes.toml")
 
 
-def builtin_examples() -> list[tuple[str, Route]]:
-    """The router's own training examples, written by the project and shipped in the package."""
-    reader = csv.DictReader(io.StringIO(read_packaged_text("examples.csv")))
-    return [(row["text"], Route(row["route"])) for row in reader]
+def builtin_examples(names: Sequence[str] | None = None) -> list[tuple[str, Route]]:
+    """The router's own training examples, written by the project and shipped in the package:
+    `examples.csv` and every `training/*.csv` (or only the files ``names``, relative to `data/`)."""
+    examples: list[tuple[str, Route]] = []
+    for name in names if names is not None else ["examples.csv", *training_files()]:
+        reader = csv.DictReader(io.StringIO(read_packaged_text(name)))
+        for line, row in enumerate(reader, start=2):
+            try:
+                examples.append((row["text"], Route(row["route"])))
+            except (KeyError, ValueError):
+                raise ValueError(
+                    f"data/{name}, line {line}: expected text,route with a known route"
+                ) from None
+    return examples
 
 
 @cache
 def builtin_model(cache_dir: Path | None = None) -> NaiveBayes:
-    path = cache_dir / f"model-{_fingerprint('examples.csv', 'cues.toml')}.json" if cache_dir else None
+    sources = ("examples.csv", *training_files(), "cues.toml")
+    path = cache_dir / f"model-{_fingerprint(*sources)}.json" if cache_dir else None
 
     def build() -> NaiveBayes:
         repair = builtin_cue_book(cache_dir).repair

@@ -7,12 +7,17 @@ import textwrap
 import click
 
 from aftersales.domain.card import DecisionCard
+from aftersales.domain.routing.router import Routing
 from aftersales.services.routing import format_moment
 
 
 def _wrap(label: str, text: str) -> list[str]:
     body = textwrap.wrap(text, width=88, initial_indent="", subsequent_indent=" " * 20) or [""]
     return [f"{label:<19} {body[0]}", *body[1:]]
+
+
+def _unsure_reason(routing: Routing) -> str:
+    return "; ".join(routing.doubts) or "no route's words are clear enough"
 
 
 def render_card(card: DecisionCard) -> str:
@@ -24,6 +29,7 @@ def render_card(card: DecisionCard) -> str:
         click.style(f"ROUTE  {routing.route.value}", bold=True)
         + f"   confidence {routing.confidence_label} ({routing.confidence:.2f})   also: {secondary}",
         *_wrap("why", routing.decided_by + "; " + _quotes(card)),
+        *(_wrap("check the route", _unsure_reason(routing)) if routing.unsure else []),
         *_wrap("flags", raised),
         *_wrap("correct route", spec.correct_route),
         *_wrap("risky route", "Don't: " + spec.risky_route),

@@ -18,8 +18,6 @@ from aftersales.domain.signals import Signal
 
 ReadBy = Literal["local", "llm", "local_fallback"]
 READ_BY: tuple[ReadBy, ...] = ("local", "llm", "local_fallback")
-# Below this confidence the local reading is "unsure" (until the router says so itself).
-UNSURE_BELOW = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +73,14 @@ class ReadingExample:
 
 
 def routing_language(routing: Routing) -> str:
-    """The language the router detected ("" until it detects one)."""
-    language = getattr(routing, "language", "")
-    return language if isinstance(language, str) else ""
+    """The language the router detected ("" when it could not tell)."""
+    return routing.language
 
 
 def routing_unsure(routing: Routing) -> bool:
-    """Whether the router is unsure of its route: its own word, else a low confidence."""
-    unsure = getattr(routing, "unsure", None)
-    return unsure if isinstance(unsure, bool) else routing.confidence < UNSURE_BELOW
+    """Whether the router is unsure of its route (its confidence is held below UNSURE_BELOW
+    when it has a reason to doubt)."""
+    return routing.unsure
 
 
 def local_reading(routing: Routing, signals: Sequence[Signal]) -> Reading:

@@ -105,6 +105,76 @@ _CURRENCY_WORDS: Mapping[str, str] = {
 }
 # Shouting is a tone signal that the normalised text no longer shows.
 _SHOUTING = re.compile(r"!{2,}|\?!|\b[A-Z]{4,}\b(?:\W+\b[A-Z]{2,}\b){2,}")
+# One shouted word ("still NOTHING", "AGAIN") is anger too, unless it is a name written in
+# capitals: carriers, codes, the usual acronyms.
+_SHOUTED_WORD = re.compile(r"(?<![\w@#/.-])[A-Z]{4,}(?![\w/.-])")
+_CAPITAL_NAMES = frozenset(
+    [
+        "USPS",
+        "FEDEX",
+        "ASAP",
+        "HTTP",
+        "HTTPS",
+        "EVRI",
+        "YODEL",
+        "HERMES",
+        "AMAZON",
+        "PRIME",
+        "IKEA",
+        "NASA",
+        "LOL",
+        "LMAO",
+        "OMG",
+        "IMHO",
+        "FYI",
+        "COVID",
+        "SMS",
+        "PDF",
+        "HTML",
+        "JSON",
+        "NYC",
+        "USB",
+        "HDMI",
+        "LED",
+        "LCD",
+        "OLED",
+        "RMA",
+        "PAYPAL",
+        "VISA",
+        "AMEX",
+        "NIKE",
+        "ADIDAS",
+        "DPD",
+        "GLS",
+        "TNT",
+        "ROYAL",
+        "MAIL",
+        "POST",
+        "UK",
+        "USA",
+        "EU",
+        "CEO",
+        "HBO",
+        "ESPN",
+        "BBC",
+        "CNN",
+        "AT&T",
+        "XBOX",
+        "SONY",
+        "WIFI",
+        "GPS",
+        "SALE",
+        "FREE",
+        "BOGO",
+        "DEAL",
+        "DEALS",
+        "INFO",
+    ]
+)
+# The eye-roll and its kin (upside-down face, clapping): "really loving the fast shipping 🙄".
+_SARCASM_EMOJI = re.compile(
+    "[\U0001f44f\U0001f644\U0001f643\U0001f612\U0001f621\U0001f620\U0001f624\U0001f92c\U0001f47f]"
+)
 _IMAGE_TYPES = ("image/", "video/")
 
 
@@ -206,10 +276,23 @@ def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
                 found.append(Signal("flag", name, start, end))
                 break
     if not any(s.value == "angry" for s in found):
-        shout = _SHOUTING.search(normalised.original)
+        shout = _shouting(normalised.original)
         if shout:
             found.append(Signal("flag", "angry", shout.start(), shout.end()))
     return found
+
+
+def _shouting(text: str) -> re.Match[str] | None:
+    """Exclamations, a run of capitals, one shouted word that is no name, or an eye-roll."""
+    found = _SHOUTING.search(text) or _SARCASM_EMOJI.search(text)
+    if found:
+        return found
+    word = next((m for m in _SHOUTED_WORD.finditer(text) if m.group() not in _CAPITAL_NAMES), None)
+    if word is None:
+        return None
+    # all in capitals is an old phone or a habit, not one shouted word
+    letters = sum(map(str.isalpha, text))
+    return None if sum(map(str.isupper, text)) > 0.6 * letters else word
 
 
 def photo_mentions(found_flags: Sequence[Signal]) -> list[Signal]:

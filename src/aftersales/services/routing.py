@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +28,7 @@ from aftersales.domain.routing.router import (
     choose,
     confidence_label,
     score_routes,
+    with_doubts,
 )
 from aftersales.domain.signals import (
     Attachment,
@@ -92,6 +93,8 @@ class RoutingKit:
     model: NaiveBayes | None = None
     # a second reader (a language model, see adapters/llm_reader.py); None: the local reader only
     reader: Reader | None = None
+    # text -> ISO 639-1 code ("" when unknown); None reads every message as undetected
+    detect_language: Callable[[str], str] | None = None
     # (moment, business hours) -> due time: a batch shares one "now", so each target is
     # walked through the calendar once, not once per message
     due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
@@ -148,7 +151,8 @@ def route_text(
         for item in _model_trace(kit.model, normalised, held):
             trace.append(item)
             scores[item.route] += item.weight
-    routing = choose(scores, trace)
+    language = kit.detect_language(text) if kit.detect_language is not None else ""
+    routing = with_doubts(choose(scores, trace), language)
     return (routing if forced is None else _forced(routing, forced)), signals
 
 
@@ -161,6 +165,7 @@ def _forced(routing: Routing, route: Route) -> Routing:
         secondary=tuple(r for r in read if r not in (route, Route.OTHER)),
         confidence=1.0,
         confidence_label=confidence_label(1.0),
+        doubts=(),
         decided_by=f"set by the message's source ({route.value}); the text reads as {routing.route.value}",
     )
 

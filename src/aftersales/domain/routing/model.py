@@ -10,6 +10,7 @@ examples and its counts serialise to plain JSON in the store's data folder.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -85,9 +86,20 @@ _STOPWORDS = frozenset(
 )
 
 
+# Handles and links say who was written to, not what about: a model that learns
+# "@amazonhelp" or "t.co" learns the training text's sources, not its routes.
+_ADDRESSING = re.compile(r"[@#]\w+|\bhttps?://\S+|\bwww\.\S+")
+
+
 def features(normalised: NormalisedText) -> list[str]:
-    """Words (crudely stemmed) and adjacent word pairs."""
-    words = [_stem(w) for w in normalised.words if w not in _STOPWORDS]
+    """Words (crudely stemmed) and adjacent word pairs, without handles and links."""
+    noise = [m.span() for m in _ADDRESSING.finditer(normalised.original)]
+    kept = (
+        w
+        for w, (start, _) in zip(normalised.words, normalised.spans, strict=True)
+        if not any(a <= start < b for a, b in noise)
+    )
+    words = [_stem(w) for w in kept if w not in _STOPWORDS]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
@@ -146,7 +158,7 @@ class NaiveBayes:
 
         def lift(word: str) -> float:
             row = self._row(word) or ()
-            return row[column] - max(v for n, v in enumerate(row) if n != column)
+            return row[column] - max(row[:column] + row[column + 1 :])
 
         known = {w for w in words if w in self.vocabulary and self.word_counts[route].get(w)}
         return sorted(known, key=lift, reverse=True)[:count]
