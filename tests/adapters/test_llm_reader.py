@@ -35,12 +35,13 @@ from aftersales.wiring import build_routing_kit, open_desk, store_specs
 from chat_server import Answer, ChatServer, error, reading, serving
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-# the local reader opens a damaged-item case for this (learned words "after 6 days" win)
+# the local reader opens a shipping-delay case for this; the scripted model reads another route
 LABEL_CREATED = (
     "my order #1043 still says label created after 6 days. Did you ship it? "
     "Call me on +1 (415) 555-0134 or write to jo.smith@example.com, I live at 12 Oak Street."
 )
 SHIPPING_QUOTE = "still says label created after 6 days"
+CANCEL_QUOTE = "Did you ship it?"
 UNSURE = "hmm, about the thing I got"  # the local reader is unsure (confidence below 0.5)
 SURE = "The mug arrived broken, the handle snapped off in the box. Photo attached."
 
@@ -81,16 +82,16 @@ class Row:
 ROWS = [
     Row(
         "a good answer",
-        [reading("shipping_delay", quotes=(SHIPPING_QUOTE,))],
-        Route.SHIPPING_DELAY,
+        [reading("cancel_or_change", quotes=(CANCEL_QUOTE,))],
+        Route.CANCEL_OR_CHANGE,
         "llm",
-        "reads as shipping_delay",
+        "reads as cancel_or_change",
         1,
     ),
     Row(
         "garbage JSON twice",
         [Answer("{route: shipping"), Answer("not json")],
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "not JSON",
         2,
@@ -98,7 +99,7 @@ ROWS = [
     Row(
         "a route outside the table twice",
         [reading("lost_parcel")] * 2,
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "'lost_parcel' is not in the route table",
         2,
@@ -106,7 +107,7 @@ ROWS = [
     Row(
         "a quote not in the message twice",
         [reading("shipping_delay", quotes=("I want a refund now",))] * 2,
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "is not in the message",
         2,
@@ -114,31 +115,31 @@ ROWS = [
     Row(
         "a flag outside the list twice",
         [reading("shipping_delay", flags=("furious",))] * 2,
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "flags outside the flag list: furious",
         2,
     ),
     Row(
         "429, then a good answer",
-        [error(429, **{"Retry-After": "0"}), reading("shipping_delay")],
-        Route.SHIPPING_DELAY,
+        [error(429, **{"Retry-After": "0"}), reading("cancel_or_change", quotes=(CANCEL_QUOTE,))],
+        Route.CANCEL_OR_CHANGE,
         "llm",
-        "reads as shipping_delay",
+        "reads as cancel_or_change",
         2,
     ),
     Row(
         "garbage, then a good answer",
-        [Answer("{"), reading("shipping_delay")],
-        Route.SHIPPING_DELAY,
+        [Answer("{"), reading("cancel_or_change", quotes=(CANCEL_QUOTE,))],
+        Route.CANCEL_OR_CHANGE,
         "llm",
-        "reads as shipping_delay",
+        "reads as cancel_or_change",
         2,
     ),
     Row(
         "500 twice",
         [error(500), error(500)],
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "HTTP 500; retried: HTTP 500",
         2,
@@ -146,7 +147,7 @@ ROWS = [
     Row(
         "an answer that is not a chat completion",
         [Answer(raw=b'{"ok": true}')] * 2,
-        Route.DAMAGED_ITEM,
+        Route.SHIPPING_DELAY,
         "local_fallback",
         "not a chat completion",
         2,
@@ -175,14 +176,14 @@ def test_the_card_follows_the_reading_or_falls_back_to_the_local_one(
 def test_the_language_model_s_route_leads_with_its_quotes_in_the_trace(
     kit: RoutingKit, server: ChatServer
 ) -> None:
-    server.script = [reading("shipping_delay", quotes=(SHIPPING_QUOTE,), flags=("angry",))]
+    server.script = [reading("cancel_or_change", quotes=(CANCEL_QUOTE,), flags=("angry",))]
     data = card_to_dict(card_of(reader_kit(kit, server.base_url)))
     assert data["trace"]["decided_by"] == (
-        "read by the language model as shipping_delay; the local reader read damaged_item"
+        "read by the language model as cancel_or_change; the local reader read shipping_delay"
     )
-    assert "damaged_item" in data["secondary_routes"]
+    assert "shipping_delay" in data["secondary_routes"]
     quote = next(m for m in data["trace"]["matches"] if m["reason"] == "reader")
-    assert LABEL_CREATED[quote["start"] : quote["end"]] == SHIPPING_QUOTE
+    assert LABEL_CREATED[quote["start"] : quote["end"]] == CANCEL_QUOTE
     assert data["flags"]["angry"] is True
     assert data["language"] == "en"
 
@@ -398,7 +399,7 @@ def test_the_desk_s_re_routed_cases_reach_the_prompt_of_the_wired_reader(
 @pytest.mark.parametrize(
     ("text", "answer", "unsure"),
     [
-        (LABEL_CREATED, "shipping_delay", True),  # the readers disagree: a person checks the route
+        (LABEL_CREATED, "cancel_or_change", True),  # the readers disagree: a person checks the route
         (SURE, "damaged_item", False),  # they agree, and the local reader was sure
         (UNSURE, "other", True),  # they agree, but the local reader was unsure
     ],

@@ -116,10 +116,15 @@ def builtin_examples(names: Sequence[str] | None = None) -> list[tuple[str, Rout
 @cache
 def builtin_model(cache_dir: Path | None = None) -> NaiveBayes:
     sources = ("examples.csv", *training_files(), "cues.toml")
-    path = cache_dir / f"model-{_fingerprint(*sources)}.json" if cache_dir else None
+    fingerprint = _fingerprint(*sources)
+    path = cache_dir / f"model-{fingerprint}.json" if cache_dir else None
+    return _cached(path, lambda: _trained_model(fingerprint), model_to_dict, model_from_dict)
 
-    def build() -> NaiveBayes:
-        repair = builtin_cue_book(cache_dir).repair
-        return train((features(normalise(text, repair)), route) for text, route in builtin_examples())
 
-    return _cached(path, build, model_to_dict, model_from_dict)
+@cache
+def _trained_model(fingerprint: str) -> NaiveBayes:
+    """The built-in model, trained once per process whatever the data folder (training on
+    the shipped examples takes most of a second; a server or test run with several data
+    folders trains it once). ``fingerprint`` keys the memo to the files it was built from."""
+    repair = builtin_cue_book().repair
+    return train((features(normalise(text, repair)), route) for text, route in builtin_examples())
