@@ -28,7 +28,8 @@ LABELLED = [
     {"id": "d", "text": "Love it, five stars, my coffee stays hot all morning", "route": "review"},
     {
         "id": "e",
-        "text": "my order #1043 still says label created after 6 days. Did you ship it?",
+        # the local reader takes the old breakage for a new one: its one miss here
+        "text": "no scan in 6 days. last time the mug arrived broken, hope not again",
         "route": "shipping_delay",
     },
 ]
@@ -158,7 +159,7 @@ def test_route_json_says_who_read_the_message(env: Env, server: ChatServer, tmp_
     policy = tmp_path / "policy.toml"
     invoke(env, "policy", "init", str(policy))
     policy.write_text(policy.read_text().replace('use = "when_unsure"', 'use = "always"'))
-    server.script = [reading("shipping_delay", quotes=("label created",))]
+    server.script = [reading("shipping_delay", quotes=("no scan in 6 days",))]
     env |= {
         "AFTERSALES_LLM_BASE_URL": server.base_url,
         "AFTERSALES_LLM_MODEL": "m",

@@ -44,8 +44,8 @@ def with_reader(kit: RoutingKit, server: ChatServer) -> RoutingKit:
 @pytest.mark.parametrize(
     ("answers", "route", "read_by"),
     [
-        ([reading("shipping_delay", quotes=("label created",))], "shipping_delay", "llm"),
-        ([error(503), error(503)], "damaged_item", "local_fallback"),
+        ([reading("cancel_or_change", quotes=("Did you ship it?",))], "cancel_or_change", "llm"),
+        ([error(503), error(503)], "shipping_delay", "local_fallback"),
     ],
 )
 def test_the_case_takes_the_route_of_the_reading_and_the_timeline_records_the_reader(

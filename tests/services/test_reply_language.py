@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aftersales.adapters.policy_file import PolicyError, parse_policy
+from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.replies import format_moment, template_for
 from aftersales.domain.routes import Route
 from aftersales.services.routing import RoutingKit, build_card
@@ -52,7 +52,7 @@ def test_the_promised_time_is_written_in_the_reply_s_language(language: str, sho
 
 
 def _kit_with(kit: RoutingKit, policy_text: str) -> RoutingKit:
-    policy = parse_policy(policy_text, "policy.toml")
+    policy = parse_policy(default_policy_text() + "\n" + policy_text, "policy.toml")
     return dataclasses.replace(
         kit, policy=dataclasses.replace(kit.policy, reply_templates=policy.reply_templates)
     )
@@ -64,8 +64,10 @@ def test_a_french_customer_gets_the_store_s_french_draft(kit: RoutingKit) -> Non
     assert (card.routing.route, card.language) == (Route.SHIPPING_DELAY, "fr")
     assert card.reply_language == "fr"
     assert card.reply_note == ""
-    assert card.first_reply.startswith("Bonjour,\nVotre commande #1043 : nous revenons vers vous d'ici le ")
-    assert "novembre" in card.first_reply or "décembre" in card.first_reply
+    assert card.first_reply == (
+        "Bonjour,\n\nVotre commande #1043 : nous revenons vers vous d'ici le mercredi 25 novembre, "
+        "11:00 EST.\n\nNorthwind Tumblers"
+    )
 
 
 def test_without_a_french_template_the_draft_is_english_with_a_note(kit: RoutingKit) -> None:
@@ -79,9 +81,10 @@ def test_without_a_french_template_the_draft_is_english_with_a_note(kit: Routing
     [
         ('[replies.french]\nshipping_delay = "Bonjour"\n', "'french' is not a language"),
         ('[replies.fr]\nshiping_delay = "Bonjour"\n', "shiping_delay"),
-        ('[store]\nlanguage = "English"\n', "language"),
+        ('[replies.fr]\nshipping_delay = ""\n', "replies.fr.shipping_delay"),
     ],
 )
 def test_a_bad_replies_table_is_refused_with_where_and_what(policy_text: str, problem: str) -> None:
-    with pytest.raises(PolicyError, match=problem):
-        parse_policy(policy_text, "policy.toml")
+    with pytest.raises(PolicyError, match=problem) as refused:
+        parse_policy(default_policy_text() + "\n" + policy_text, "policy.toml")
+    assert len(refused.value.problems) == 1

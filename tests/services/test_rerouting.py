@@ -152,7 +152,7 @@ def test_intake_marks_a_case_whose_route_the_router_was_unsure_of(
 
     assert bool(row["route_check"]) is checked
     assert row["route_check"].startswith("the router was unsure") is checked
-    assert row["language"] == ""  # no detector in the router yet: unknown, never guessed
+    assert row["language"] == "en"  # detected at intake and kept on the case
 
 
 def test_confirming_the_route_keeps_a_label_and_clears_the_check(uow: Any, kit: RoutingKit) -> None:
