@@ -16,7 +16,6 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -39,26 +38,9 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.orders_import import import_orders
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
+from web.test_webhooks import SECRET
 
-SECRET = "shpss_hardening_secret"
 PLACED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def hook_app(uow: Any, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
-    url = engine.url.render_as_string(hide_password=False)
-    settings = Settings(
-        data_dir=tmp_path, policy_file=None, database_url=url, shopify=ShopifySettings(webhook_secret=SECRET)
-    )
-    app = create_app(settings, tick_seconds=None)
-    yield app
-    app.state.web.desk.engine.dispose()
-
-
-@pytest.fixture
-def hooks(hook_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(hook_app) as client:
-        yield client
 
 
 def post(client: TestClient, topic: str, body: bytes, webhook_id: str) -> Any:
