@@ -82,7 +82,7 @@ def test_route_prints_a_readable_card(env: Env) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("Mi pedido todavía no ha llegado después de dos semanas.", "written in 'es'"),
+        ("Mi pedido todavía no ha llegado después de dos semanas.", "written in Spanish ('es')"),
         ("hmm ok", "no route's words are clear enough"),
     ],
 )

@@ -383,7 +383,7 @@ DOUBTS = [
         _scored(shipping_delay=5.0),
         None,
         "fr",
-        ("written in 'fr', which the cue book does not cover",),
+        ("written in French ('fr'), which the cue book does not cover",),
         id="another language",
     ),
 ]

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from aftersales.domain.replies import LANGUAGE_NAMES
 from aftersales.domain.routes import RISK_ORDER, Route, risk_rank
 from aftersales.domain.routing.cues import CueBook, CueMatch
 from aftersales.domain.signals import Signal
@@ -204,7 +205,8 @@ def with_doubts(routing: Routing, language: str) -> Routing:
 def _doubts(routing: Routing, language: str) -> list[str]:
     doubts = []
     if language and language not in CUE_LANGUAGES:
-        doubts.append(f"written in '{language}', which the cue book does not cover")
+        name = LANGUAGE_NAMES.get(language, "another language")
+        doubts.append(f"written in {name} ('{language}'), which the cue book does not cover")
     own = routing.scores.get(routing.route, 0.0)
     leans = [t.route for t in routing.trace if t.reason == "model" and t.weight >= MODEL_LEAN_WEIGHT]
     if leans and leans[0] is not routing.route and own < DOUBT_BELOW_SCORE:
