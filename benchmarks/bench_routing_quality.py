@@ -19,18 +19,16 @@ import argparse
 import json
 import sys
 import tomllib
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from aftersales.domain.evaluation import MIN_SUPPORT, score_routing
+from aftersales.domain.routes import Route
 from aftersales.services.routing import RoutingKit, route_text
 from common import HOLDOUT, REPO, bitext_rows, eval_rows, scratch_kit
 
 # Real messages, not ours: read from ../shared, never copied into the repository.
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
-# Routes with fewer messages than this in a set are left out of its macro-F1 (the real set's
-# two repeat-purchase messages would swing it by a tenth).
-MIN_SUPPORT = 40
 
 
 def real_rows(folder: Path) -> list[tuple[str, str]] | None:
@@ -41,28 +39,29 @@ def real_rows(folder: Path) -> list[tuple[str, str]] | None:
         return [(item["text"], item["route"]) for item in map(json.loads, handle)]
 
 
-def score(kit: RoutingKit, rows: Sequence[tuple[str, str]], min_support: int = 0) -> dict[str, object]:
+def score(kit: RoutingKit, rows: Sequence[tuple[str, str]], min_support: int = 1) -> dict[str, object]:
+    """The figures `aftersales eval routing` prints (``domain/evaluation.py``), as a dict."""
     routings = [route_text(kit, text)[0] for text, _ in rows]
     predicted = [r.route.value for r in routings]
     gold = [route for _, route in rows]
-    counts = Counter(gold)
-    labels = sorted(label for label in counts if counts[label] >= min_support)
-    pairs = Counter(zip(gold, predicted, strict=True))
-    per_route = {}
-    for label in labels:
-        tp = pairs[(label, label)]
-        fp = sum(n for (g, p), n in pairs.items() if p == label and g != label)
-        fn = sum(n for (g, p), n in pairs.items() if g == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_route[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    scores = score_routing([(Route(g), r.route) for g, r in zip(gold, routings, strict=True)])
+    scored = [r for r in scores.routes if r.support >= max(min_support, 1)]
     return {
         "messages": len(rows),
-        "macro_f1": sum(r["f1"] for r in per_route.values()) / len(per_route),
-        "accuracy": sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(rows),
-        "per_route": per_route,
-        "confusion": {g: {p: pairs[(g, p)] for p in sorted(set(predicted)) if pairs[(g, p)]} for g in labels},
+        "macro_f1": scores.macro_f1(max(min_support, 1)),
+        "accuracy": scores.accuracy,
+        "per_route": {
+            r.route.value: {"precision": r.precision, "recall": r.recall, "f1": r.f1, "support": r.support}
+            for r in sorted(scored, key=lambda r: r.route.value)
+        },
+        "confusion": {
+            r.route.value: {
+                got.value: n
+                for (expected, got), n in sorted(scores.confusion.items(), key=lambda i: i[0][1].value)
+                if expected is r.route
+            }
+            for r in sorted(scored, key=lambda r: r.route.value)
+        },
         "sure_unsure": _sure_unsure([r.unsure for r in routings], predicted, gold),
     }
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from aftersales.domain.card import DecisionCard
-from aftersales.domain.reading import routing_unsure
 from aftersales.domain.routes import Route
 
 
@@ -41,7 +40,7 @@ def route_check(card: DecisionCard) -> str:
             f"the readers disagree: the language model read {reading.route.value}, "
             f"the local reader {reading.local_route.value}"
         )
-    unsure = reading.unsure if reading is not None else routing_unsure(card.routing)
+    unsure = reading.unsure if reading is not None else card.routing.unsure
     if unsure:
         return f"the router was unsure (confidence {card.routing.confidence:.2f})"
     return ""

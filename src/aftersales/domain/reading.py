@@ -72,17 +72,6 @@ class ReadingExample:
     route: Route
 
 
-def routing_language(routing: Routing) -> str:
-    """The language the router detected ("" when it could not tell)."""
-    return routing.language
-
-
-def routing_unsure(routing: Routing) -> bool:
-    """Whether the router is unsure of its route (its confidence is held below UNSURE_BELOW
-    when it has a reason to doubt)."""
-    return routing.unsure
-
-
 def local_reading(routing: Routing, signals: Sequence[Signal]) -> Reading:
     """The local reader's reading: the router's route and the words that carried it."""
     quotes = tuple(
@@ -93,10 +82,10 @@ def local_reading(routing: Routing, signals: Sequence[Signal]) -> Reading:
         secondary=routing.secondary,
         flags=frozenset(s.value for s in signals if s.kind == "flag"),
         quotes=quotes,
-        language=routing_language(routing),
+        language=routing.language,
         order_refs=tuple(dict.fromkeys(s.value for s in signals if s.kind == "order_number")),
         confidence=routing.confidence,
-        unsure=routing_unsure(routing),
+        unsure=routing.unsure,
         read_by="local",
     )
 

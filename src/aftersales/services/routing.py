@@ -284,8 +284,8 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     template = template_for(
         spec.route, spec.first_reply, reading.language, policy.language, policy.reply_templates
     )
-    values = _reply_values(kit, spec, replyable, evidence, sla, signals)
-    values["next_update"] = format_moment(sla.next_update_due, template.language)
+    next_update = format_moment(sla.next_update_due, template.language)
+    values = _reply_values(kit, spec, replyable, evidence, next_update, signals)
     segment = decision.segment if sender_is_buyer else ""
     values["promise_status"] = PROMISE_STATUS.get(segment, PROMISE_STATUS[""])
     reply = render_reply(template.template, values)
@@ -420,7 +420,7 @@ def _reply_values(
     spec: RouteSpec,
     order: OrderFacts | None,
     evidence: EvidenceChecklist,
-    sla: SlaDue,
+    next_update: str,
     signals: Sequence[Signal],
 ) -> dict[str, str]:
     lead = kit.policy.lead_for(spec.lead)
@@ -430,7 +430,7 @@ def _reply_values(
         "store_name": kit.policy.store_name,
         "order_ref": _order_ref(order, signals),
         "order_number": _order_number(order, signals),
-        "next_update": format_moment(sla.next_update_due),
+        "next_update": next_update,
         "last_scan": _last_scan_sentence(order, kit.calendar),
         "promise_window": _promise_sentence(order, kit),
         "evidence_request": _join(asks) if asks else "any photos you have of the item and the box",
