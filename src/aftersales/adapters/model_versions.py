@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aftersales.adapters.files import private_folder, write_atomically
-from aftersales.domain.corrections import ModelVersion
+from aftersales.domain.corrections import ModelVersion, version_to_dict
 from aftersales.domain.errors import ConfigError, InputError
 
 _INDEX = "index.json"
@@ -52,7 +52,7 @@ class FileModelVersions:
         private_folder(self.folder)
         data = json.dumps(model).encode("utf-8")
         write_atomically(self._file(number), data)
-        index["versions"].append(_item(saved))
+        index["versions"].append(version_to_dict(saved))
         if saved.promoted:
             write_atomically(self.current_file, data)
             index["current"] = number
@@ -90,18 +90,6 @@ class FileModelVersions:
     def _write(self, index: dict[str, Any]) -> None:
         private_folder(self.folder)
         write_atomically(self.folder / _INDEX, json.dumps(index, indent=1).encode("utf-8"))
-
-
-def _item(version: ModelVersion) -> dict[str, Any]:
-    return {
-        "version": version.version,
-        "score": round(version.score, 4),
-        "labels": version.labels,
-        "last_label_id": version.last_label_id,
-        "trained_at": version.trained_at.isoformat(),
-        "source": version.source,
-        "promoted": version.promoted,
-    }
 
 
 def _version(item: dict[str, Any]) -> ModelVersion:

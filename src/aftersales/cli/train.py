@@ -12,9 +12,10 @@ from typing import Any
 import click
 
 from aftersales.adapters.files import private_folder
-from aftersales.domain.corrections import ModelVersion
+from aftersales.domain.corrections import ModelVersion, version_to_dict
 from aftersales.domain.errors import InputError
 from aftersales.domain.routes import Route
+from aftersales.domain.values import BadValue, read_id
 from aftersales.services.learning import desk_labels, learn_from_desk
 from aftersales.services.routing import RoutingKit
 from aftersales.services.training import LabelledMessage, adapt_router
@@ -162,7 +163,7 @@ def model_list(settings: Settings, as_json: bool) -> None:
     number = current.version if current else None
     for v in models.versions():
         if as_json:
-            click.echo(json.dumps(_version_dict(v) | {"current": v.version == number}))
+            click.echo(json.dumps(version_to_dict(v) | {"current": v.version == number}))
         else:
             mark = "*" if v.version == number else " "
             click.echo(
@@ -183,18 +184,9 @@ def model_use(settings: Settings, version: str) -> None:
         router_models(settings).use(None)
         click.echo("the built-in model is current")
         return
-    if not version.isdigit():
-        raise click.BadParameter(f"{version!r} is not a version number or 'builtin'", param_hint="VERSION")
-    router_models(settings).use(int(version))
-    click.echo(f"version {int(version)} is current")
-
-
-def _version_dict(v: ModelVersion) -> dict[str, Any]:
-    return {
-        "version": v.version,
-        "score": round(v.score, 4),
-        "labels": v.labels,
-        "source": v.source,
-        "trained_at": v.trained_at.isoformat(),
-        "promoted": v.promoted,
-    }
+    try:
+        number = read_id(version, "VERSION")
+    except BadValue as problem:
+        raise click.BadParameter(f"{problem}, or 'builtin'", param_hint="VERSION") from None
+    router_models(settings).use(number)
+    click.echo(f"version {number} is current")

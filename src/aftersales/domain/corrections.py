@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.routes import Route
@@ -63,6 +64,19 @@ class ModelVersion:
     trained_at: datetime
     source: str  # "desk" (the store's labels) or "csv" (`aftersales train FILE`)
     promoted: bool
+
+
+def version_to_dict(version: ModelVersion) -> dict[str, Any]:
+    """A model version as JSON-ready data (the versions index, `aftersales model list --json`)."""
+    return {
+        "version": version.version,
+        "score": round(version.score, 4),
+        "labels": version.labels,
+        "last_label_id": version.last_label_id,
+        "trained_at": version.trained_at.isoformat(),
+        "source": version.source,
+        "promoted": version.promoted,
+    }
 
 
 def latest_per_case(labels: Sequence[RouteLabel]) -> list[RouteLabel]:
