@@ -20,12 +20,13 @@ from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
 from aftersales.domain.routes import Route
 from aftersales.domain.sla.calendar import due_at
+from aftersales.domain.values import MAX_ID
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card
 from aftersales.web import work
 from aftersales.web.errors import ApiError
-from aftersales.web.security import MAX_ID, ApiUser, CaseId, Web
+from aftersales.web.security import ApiUser, CaseId, Web
 
 router = APIRouter(prefix="/api", tags=["api"])
 

@@ -21,13 +21,14 @@ from markupsafe import Markup
 from aftersales.adapters.db.review_queries import review_unit_of_work
 from aftersales.adapters.review_report import review_charts, review_html
 from aftersales.domain.errors import InputError
+from aftersales.domain.values import MAX_ID
 from aftersales.domain.weekly_review import WeeklyReview
 from aftersales.services.weekly_review import MAX_NOTE_CHARS, close_task, run_review
 from aftersales.web import work
 from aftersales.web.context import WebDesk
 from aftersales.web.pages import render
 from aftersales.web.sanitize import PAGE_CSP
-from aftersales.web.security import MAX_ID, FormUser, PageUser, Web
+from aftersales.web.security import FormUser, PageUser, Web
 
 router = APIRouter(include_in_schema=False)
 

@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Path, Request, Response
 
 from aftersales.domain.accounts import DeskSession, User
+from aftersales.domain.values import MAX_ID
 from aftersales.services.accounts import (
     SESSION_LIFETIME,
     end_session,
@@ -175,9 +176,8 @@ def form_user(request: Request, web: Web, csrf: Annotated[str, Form(alias="csrf_
     return user
 
 
-# Case ids are the database's 32-bit integers: a larger one is refused here (422) instead of
-# overflowing in the query.
-MAX_ID = 2_147_483_647
+# Case ids are the database's 32-bit integers (domain/values.py): a larger one is refused here
+# (422) instead of overflowing in the query.
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
 
 ApiUser = Annotated[User, Depends(api_user)]

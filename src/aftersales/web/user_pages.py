@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, refusal_to_manage_users
 from aftersales.domain.errors import InputError
+from aftersales.domain.values import MAX_ID
 from aftersales.ports import UserRepository
 from aftersales.services.accounts import disable_user, enable_user, set_password, set_role
 from aftersales.web.context import WebDesk
 from aftersales.web.pages import render
-from aftersales.web.security import MAX_ID, FormUser, PageUser, Web
+from aftersales.web.security import FormUser, PageUser, Web
 from aftersales.web.work import refuse_unless_allowed
 
 router = APIRouter(include_in_schema=False)
