@@ -1,30 +1,13 @@
-"""The reply composer's saved replies: the API that fills them in for a case, and what the
-case page needs to offer them (a select; without JavaScript, ``?saved_reply=NAME`` renders
-the page again with that reply in the reply box)."""
+"""The reply composer's saved replies on the case page: a select listing them; without
+JavaScript, ``?saved_reply=NAME`` renders the page again with that reply in the reply box
+(``GET /api/cases/{id}/saved-replies``, in api.py, gives app.js the same filled texts)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from aftersales.services.saved_replies import saved_replies_for
 from aftersales.web.context import WebDesk
-from aftersales.web.security import ApiUser, CaseId, Web
-
-router = APIRouter(prefix="/api", tags=["api"])
-
-
-@router.get(
-    "/cases/{case_id}/saved-replies",
-    responses={401: {"description": "not signed in"}, 404: {"description": "no such case"}},
-)
-def saved_replies(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
-    """The store's saved replies for the case's route, in the customer's language and the
-    store's, filled in with the case's facts; ``missing`` names the variables it has no
-    value for."""
-    filled = saved_replies_for(web.desk.read, web.kit, case_id, now=web.now())
-    return {"case_id": case_id, "saved_replies": [reply.as_dict() for reply in filled]}
 
 
 def composer_context(web: WebDesk, case_id: int, draft: str, chosen: str) -> dict[str, Any]:
