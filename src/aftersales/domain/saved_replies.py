@@ -55,15 +55,16 @@ def template_problems(text: str) -> list[str]:
     """What is wrong with a saved reply's text: unknown variables and stray braces."""
     problems: list[str] = []
     allowed = ", ".join(f"{{{name}}}" for name in VARIABLES)
+    strays = [t for t in _TOKEN.finditer(text) if t.group() not in ("{{", "}}") and not t.group(1)]
+    if strays:
+        near = text[max(0, strays[0].start() - 10) : strays[0].end() + 10].strip()
+        problems.append(
+            f"has a brace that is not a variable, near {near!r}; a variable is written "
+            "{first_name} (no spaces); write {{ or }} for a literal brace"
+        )
     for token in _TOKEN.finditer(text):
         name = token.group(1)
-        if token.group() in ("{{", "}}"):
-            continue
-        if name is None or not name:
-            problems.append(
-                f"has a brace {token.group()!r} that is not a variable; write {{{{ or }}}} for a literal brace"
-            )
-        elif name not in VARIABLES:
+        if name and name not in VARIABLES:
             close = difflib.get_close_matches(name, list(VARIABLES), n=1)
             guess = f" (did you mean {{{close[0]}}}?)" if close else ""
             problems.append(f"uses the unknown variable {{{name}}}{guess}; the variables are: {allowed}")
