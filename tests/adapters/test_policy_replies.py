@@ -49,7 +49,7 @@ BROKEN = [
     pytest.param(
         '[[saved_replies]]\nname = "Tracking"\ntext = "Hello {frist_name}, about {order_number}"',
         'text = "Hello {frist_name}',
-        "saved_replies[5].text",
+        "saved_replies[6].text",
         "the saved reply 'Tracking' uses the unknown variable {frist_name} (did you mean {first_name}?); "
         "the variables are: {first_name}, {order_number}, {last_scan}, {promised_time}, {lead}, "
         "{greeting}, {store_name}",
@@ -58,7 +58,7 @@ BROKEN = [
     pytest.param(
         '[[saved_replies]]\nname = "Brace"\ntext = "Hello { first_name }"',
         'text = "Hello { first',
-        "saved_replies[5].text",
+        "saved_replies[6].text",
         "the saved reply 'Brace' has a brace that is not a variable, near 'Hello { first_nam'; "
         "a variable is written {first_name} (no spaces); write {{ or }} for a literal brace",
         id="a stray brace",
@@ -66,7 +66,7 @@ BROKEN = [
     pytest.param(
         '[[saved_replies]]\nname = "Where"\ntext = "x"\nroute = "shipping"',
         'route = "shipping"',
-        "saved_replies[5].route",
+        "saved_replies[6].route",
         "must be a route or 'any': pre_purchase, cancel_or_change, shipping_delay, refund_return, "
         "damaged_item, wrong_item, chargeback_risk, review, repeat_purchase, other, any, got 'shipping'",
         id="an unknown route",
@@ -74,22 +74,22 @@ BROKEN = [
     pytest.param(
         '[[saved_replies]]\nname = "still on it"\ntext = "x"',
         'name = "still on it"',
-        "saved_replies[5].name",
-        "repeats the name 'still on it' of saved_replies[2]; each saved reply needs its own name "
+        "saved_replies[6].name",
+        "repeats the name 'still on it' of saved_replies[3]; each saved reply needs its own name "
         "(the composer lists them by name)",
         id="a name twice",
     ),
     pytest.param(
         '[[saved_replies]]\nname = "Lang"\ntext = "x"\nlanguage = "French"',
         'language = "French"',
-        "saved_replies[5].language",
+        "saved_replies[6].language",
         "must be a two-letter ISO 639-1 language code in lower case, e.g. 'en', 'fr' or 'de', got 'French'",
         id="a language that is not a code",
     ),
     pytest.param(
         '[[saved_replies]]\nname = "Extra"\ntext = "x"\nsubject = "Hi"',
         'subject = "Hi"',
-        "saved_replies[5].subject",
+        "saved_replies[6].subject",
         "unknown key; allowed: name, route, language, text",
         id="an unknown key",
     ),
