@@ -13,7 +13,7 @@ from aftersales.domain.corrections import ModelVersion, RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
-from aftersales.domain.outgoing import OutgoingMail, QueuedMail
+from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.reading import MessageToRead, Reading
 from aftersales.domain.routes import Route
 
@@ -160,6 +160,10 @@ class CaseRepository(Protocol):
 
     def acknowledgements_since(self, address: str, since: datetime) -> list[str]:
         """Message-IDs of the acknowledgements queued to ``address`` since ``since``."""
+        ...
+
+    def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
+        """The delivery state of each of the case's reply mails, by Message-ID."""
         ...
 
 

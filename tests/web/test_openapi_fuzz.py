@@ -98,6 +98,7 @@ OPERATIONS = documented_operations()
 # (the reply check takes it in its body: the test puts it there)
 CASE_ID_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/cases/{case_id}", None),
+    ("GET", "/api/cases/{case_id}/saved-replies", None),
     ("POST", "/api/cases/{case_id}/reply", {"text": "Thanks, we'll update you by Friday."}),
     ("POST", "/api/cases/{case_id}/notes", {"text": "Asked the carrier."}),
     ("POST", "/api/cases/{case_id}/status", {"status": "open"}),

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from aftersales.adapters import policy_replies
 from aftersales.adapters import policy_rules as rules
 from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
@@ -77,6 +78,8 @@ _TOP_KEYS = (
     "learning",
     "reader",
     "replies",
+    "saved_replies",
+    "faq",
 )
 _STORE_KEYS = (
     "name",
@@ -387,6 +390,8 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         reader=_reader(check, root),
         language=store.language,
         reply_templates=_replies(check, root),
+        saved_replies=policy_replies.saved_replies(check, root, store.language),
+        faq=policy_replies.faq(check, root, store.language),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -17,6 +18,7 @@ from aftersales.domain.errors import InputError
 from aftersales.domain.policy_texts import PolicyKind, PolicyVersion, checked_text
 from aftersales.domain.routes import Route
 from aftersales.domain.routing.specs import RouteSpecError
+from aftersales.domain.saved_replies import ANY_ROUTE
 from aftersales.services.policy_versions import (
     AddedTexts,
     PolicyTextUnitOfWork,
@@ -25,8 +27,9 @@ from aftersales.services.policy_versions import (
     policy_versions,
     version_in_force,
 )
+from aftersales.services.saved_replies import saved_replies_for
 from aftersales.settings import Settings
-from aftersales.wiring import load_active_policy, open_desk, store_specs
+from aftersales.wiring import build_routing_kit, load_active_policy, open_desk, store_specs
 
 
 @click.group()
@@ -99,6 +102,62 @@ def _report(path: Path, problems: list[tuple[int | None, str, str]], as_json: bo
         where = f"{path}:{line}" if line else str(path)
         click.echo(f"{where}: {key + ': ' if key else ''}{message}", err=True)
     click.echo(f"{path}: {len(problems)} problem(s); the file was not used.", err=True)
+
+
+# ---------------------------------------------------------------- saved replies
+
+
+@policy.command("saved-replies")
+@click.option(
+    "--route", type=click.Choice([r.value for r in Route]), help="Only those offered on this route."
+)
+@click.option("--language", metavar="CODE", help="Only those in this language (ISO 639-1, e.g. fr).")
+@click.option(
+    "--case",
+    "case_id",
+    type=click.IntRange(min=1),
+    help="Filled in for this case, as the composer offers them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print them as a JSON list.")
+@click.pass_obj
+def saved_replies(
+    settings: Settings, route: str | None, language: str | None, case_id: int | None, as_json: bool
+) -> None:
+    """List the saved replies of the active policy ([[saved_replies]]): name, route, language
+    and text. With --case, those the case page offers on that case, filled in with its facts.
+
+    \b
+    Examples:
+      aftersales policy saved-replies
+      aftersales policy saved-replies --route shipping_delay --language fr
+      aftersales policy saved-replies --case 12 --json
+    """
+    rows: list[dict[str, Any]]
+    if case_id is not None:
+        kit = build_routing_kit(settings)
+        rows = [
+            r.as_dict()
+            for r in saved_replies_for(open_desk(settings).read, kit, case_id, now=datetime.now(UTC))
+        ]
+    else:
+        rows = [
+            {"name": s.name, "route": s.route_name, "language": s.language, "text": s.text}
+            for s in load_active_policy(settings).saved_replies
+        ]
+    rows = [
+        r
+        for r in rows
+        if (route is None or r["route"] in (route, ANY_ROUTE))
+        and (language is None or r["language"] == language)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no saved replies: add [[saved_replies]] to the policy (docs/configuration.md)")
+    for row in rows:
+        missing = f"  (no value for: {', '.join(row['missing'])})" if row.get("missing") else ""
+        click.echo(f"--- {row['name']}  [{row['route']}, {row['language']}]{missing}\n{row['text']}\n")
 
 
 # ---------------------------------------------------------------- policy text versions

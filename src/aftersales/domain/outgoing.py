@@ -84,6 +84,44 @@ class QueuedMail:
     sent_at: datetime | None = None
 
 
+class DeliveryState(StrEnum):
+    """What became of a reply's mail, as the case page and the case JSON show it."""
+
+    QUEUED = "queued"  # in the outbox (pending or being sent; a failed try is retried)
+    SENT = "sent"  # the mail server took it
+    FAILED = "failed"  # the last attempt failed: ``error`` says why
+    NOT_MAILED = "not_mailed"  # no mail was queued (no e-mail address to send it to)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    state: DeliveryState
+    at: datetime | None  # when it was sent; queued or failed: when it was queued
+    error: str = ""  # the mail server's answer to the last failed try
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "state": self.state.value,
+            "at": self.at.isoformat() if self.at else None,
+            "error": self.error,
+        }
+
+
+NOT_MAILED = Delivery(DeliveryState.NOT_MAILED, None, "no mail was queued for this reply (no e-mail address)")
+
+
+def delivery_of(
+    status: MailStatus, *, queued_at: datetime, sent_at: datetime | None, last_error: str
+) -> Delivery:
+    """A mail's delivery state from its outbox row; a pending mail whose last try failed is
+    still queued (it is tried again), with the failure as its error."""
+    if status is MailStatus.SENT:
+        return Delivery(DeliveryState.SENT, sent_at, "")
+    if status is MailStatus.FAILED:
+        return Delivery(DeliveryState.FAILED, queued_at, last_error)
+    return Delivery(DeliveryState.QUEUED, queued_at, last_error)
+
+
 class Threadable(Protocol):
     """What threading reads of a parent message (an InboundMessage has all three)."""
 

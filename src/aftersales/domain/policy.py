@@ -13,7 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from aftersales.domain.faq import FaqEntry
 from aftersales.domain.routes import Route
+from aftersales.domain.saved_replies import SavedReply
 
 
 class ReturnReason(StrEnum):
@@ -116,6 +118,10 @@ class StorePolicy:
     # language -> route -> template ([replies.<language>] in the policy file)
     language: str = "en"
     reply_templates: Mapping[str, Mapping[Route, str]] = field(default_factory=dict)
+    # answers an agent inserts into a reply ([[saved_replies]]), and the store's FAQ entries
+    # ([[faq]]) the pre-purchase draft answers from
+    saved_replies: tuple[SavedReply, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

@@ -138,7 +138,8 @@ def render_reply(template: str, values: Mapping[str, str]) -> str:
 
     text = _PLACEHOLDER.sub(fill, template)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
-    return "\n".join(lines).strip()
+    # a placeholder left empty on a line of its own leaves one paragraph break, not two
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 @dataclass(frozen=True, slots=True)

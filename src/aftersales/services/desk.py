@@ -11,6 +11,8 @@ from typing import Any
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.evidence import EvidenceItem
+from aftersales.domain.messages import Direction
+from aftersales.domain.outgoing import NOT_MAILED, Delivery
 from aftersales.domain.trust import SenderMark
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
@@ -25,10 +27,26 @@ def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
         case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
         return {
             "case": case,
-            "messages": cases.messages_of(case_id),
+            "messages": with_delivery(cases.messages_of(case_id), cases.mail_deliveries(case_id)),
             "evidence": cases.evidence_of(case_id),
             "timeline": cases.timeline(case_id),
         }
+
+
+def with_delivery(
+    messages: list[Mapping[str, Any]], deliveries: Mapping[str, Delivery]
+) -> list[Mapping[str, Any]]:
+    """Each message with ``delivery``: for a reply, what became of its mail (queued, sent,
+    failed with the reason, or not mailed); None for a customer's message."""
+    return [
+        {
+            **message,
+            "delivery": deliveries.get(message["message_id"], NOT_MAILED).as_dict()
+            if message["direction"] == Direction.OUTBOUND.value
+            else None,
+        }
+        for message in messages
+    ]
 
 
 def add_note(uow: UnitOfWork, case_id: int, text: str, *, by: str, at: datetime) -> None:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aftersales.domain.cases import Event
+from aftersales.domain.greetings import first_name
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.outgoing import (
     ACKNOWLEDGEMENT_INTERVAL_HOURS,
@@ -118,7 +119,12 @@ def _acknowledgement(
         message_id=message_id,
         to_address=message.from_address,
         subject=reply_subject(message.subject or row["subject"], row["id"]),
-        body=acknowledgement_text(kit.policy, row["id"], first_response_due(row), message.from_name),
+        body=acknowledgement_text(
+            kit.policy,
+            row["id"],
+            first_response_due(row),
+            first_name(message.from_name, message.from_address),
+        ),
         in_reply_to=in_reply_to,
         references=references,
     )

@@ -20,6 +20,7 @@ from aftersales.domain.card import DecisionCard
 from aftersales.domain.cases import Event
 from aftersales.domain.corrections import LabelSource, RouteLabel
 from aftersales.domain.errors import AftersalesError
+from aftersales.domain.greetings import first_name
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
@@ -91,7 +92,16 @@ def case_card(
     trusted = SenderMark(row["sender_mark"] or "").trusts_order
     text = routable_text(first["subject"], first["body"])
     images = _images(first)
-    card = build_card(kit, text, now=now, order=order, attachments=images, sender_is_buyer=trusted)
+    name = customer_first_name(cases, row, first)
+    card = build_card(
+        kit,
+        text,
+        now=now,
+        order=order,
+        attachments=images,
+        sender_is_buyer=trusted,
+        customer_first_name=name,
+    )
     if card.routing.route.value == row["route"]:
         return card
     forced = build_card(
@@ -102,10 +112,25 @@ def case_card(
         attachments=images,
         route=Route(row["route"]),
         sender_is_buyer=trusted,
+        customer_first_name=name,
     )
     return _decided_by(
         forced, f"set on the case ({row['route']}); the text reads as {card.routing.route.value}"
     )
+
+
+def customer_first_name(cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any]) -> str:
+    """The first name the customer gave in their opening message; else, when that message is
+    proven to come from the order's buyer, the name the shop has for the buyer. Never a
+    part of an e-mail address."""
+    address = first.get("from_address") or ""
+    name = first_name(first.get("author") or "", address)
+    if name or not row["order_number"] or not SenderMark(row["sender_mark"] or "").trusts_order:
+        return name
+    buyer = cases.order_customer(row["order_number"])
+    if buyer is None or (address and buyer[0].lower() != address.lower()):
+        return ""
+    return first_name(buyer[1], buyer[0])
 
 
 def _card(
@@ -120,6 +145,7 @@ def _card(
         attachments=_images(first),
         route=change.route,
         sender_is_buyer=SenderMark(row["sender_mark"] or "").trusts_order,
+        customer_first_name=customer_first_name(cases, row, first),
     )
     why = f"re-routed by {change.by}" + (f": {change.reason}" if change.reason else "")
     return _decided_by(card, why)

@@ -13,6 +13,8 @@ from aftersales.domain.card import DecisionCard, SlaDue
 from aftersales.domain.decisions import Decision, Situation, decide
 from aftersales.domain.errors import InputError
 from aftersales.domain.evidence import EvidenceChecklist, check_evidence
+from aftersales.domain.faq import answer_status, answers_text, matches
+from aftersales.domain.greetings import first_name, greeting
 from aftersales.domain.messages import InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import StorePolicy
@@ -264,8 +266,10 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     subject: str = "",
     channel: str = "",
     reading: Reading | None = None,
+    customer_first_name: str = "",
 ) -> DecisionCard:
     """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
+    ``customer_first_name`` ("Anna", see ``domain.greetings.first_name``) greets by name.
 
     ``sender_is_buyer=False`` (someone who is not the order's buyer wrote): the decision
     still reads the order, for the agent, but no evidence is ticked from it and the draft
@@ -288,6 +292,9 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     values = _reply_values(kit, spec, replyable, evidence, next_update, signals)
     segment = decision.segment if sender_is_buyer else ""
     values["promise_status"] = PROMISE_STATUS.get(segment, PROMISE_STATUS[""])
+    values["first_name"] = customer_first_name
+    values["greeting"] = greeting(customer_first_name, template.language)
+    values |= _answer_values(kit, template.template, text, template.language, now)
     reply = render_reply(template.template, values)
     return DecisionCard(
         text=text,
@@ -346,6 +353,7 @@ def message_card(
         subject=message.subject,
         channel=str(message.channel),
         reading=reading,
+        customer_first_name=first_name(message.from_name, message.from_address),
     )
 
 
@@ -426,7 +434,6 @@ def _reply_values(
     lead = kit.policy.lead_for(spec.lead)
     asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.missing if i.key in BUYER_ASKS))
     return {
-        "greeting": "Hello,",
         "store_name": kit.policy.store_name,
         "order_ref": _order_ref(order, signals),
         "order_number": _order_number(order, signals),
@@ -437,6 +444,27 @@ def _reply_values(
         "lead_name": lead.name if lead else "Our team lead",
         "return_window_days": str(kit.policy.return_window_days),
     }
+
+
+# a same-day answer promised with less than this left of the day goes to the next day's close
+SAME_DAY_MIN_MINUTES = 60
+_ANSWER_PLACEHOLDERS = ("{faq_answers}", "{answer_status}", "{end_of_day}")
+
+
+def same_day_answer_by(now: datetime, calendar: BusinessCalendar) -> datetime:
+    """Today's close, or the next open day's when the desk is closed now or closes within
+    SAME_DAY_MIN_MINUTES: the time a question before buying is answered by."""
+    return end_of_business_day(due_at(now, SAME_DAY_MIN_MINUTES, calendar), calendar)
+
+
+def _answer_values(kit: RoutingKit, template: str, text: str, language: str, now: datetime) -> dict[str, str]:
+    """The store's FAQ answers to the message and the same-day time the rest is answered by;
+    worked out only for a template that says them (the pre-purchase reply)."""
+    if not any(placeholder in template for placeholder in _ANSWER_PLACEHOLDERS):
+        return {}
+    found = matches(text, kit.policy.faq, language)
+    by = format_moment(same_day_answer_by(now, kit.calendar).astimezone(kit.calendar.tz), language)
+    return {"faq_answers": answers_text(found), "answer_status": answer_status(found, by), "end_of_day": by}
 
 
 def _order_number(order: OrderFacts | None, signals: Sequence[Signal]) -> str:

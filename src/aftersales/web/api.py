@@ -24,6 +24,7 @@ from aftersales.domain.values import MAX_ID
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card
+from aftersales.services.saved_replies import saved_replies_for
 from aftersales.web import work
 from aftersales.web.errors import ApiError
 from aftersales.web.security import ApiUser, CaseId, Web
@@ -143,6 +144,15 @@ def reply(case_id: CaseId, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, 
     """A public reply; refused (422, with the failed checks) when it names no next-update time."""
     promised = work.reply(web, user, case_id, body.text, body.next_update, force=body.force)
     return {"promised_update_at": promised.isoformat() if promised else None, **work.clocks_of(web, case_id)}
+
+
+@router.get("/cases/{case_id}/saved-replies", responses=_ERRORS)
+def saved_replies(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
+    """The store's saved replies for the case's route, in the customer's language and the
+    store's, filled in with the case's facts; ``missing`` names the variables it has no
+    value for."""
+    filled = saved_replies_for(web.desk.read, web.kit, case_id, now=web.now())
+    return {"case_id": case_id, "saved_replies": [reply.as_dict() for reply in filled]}
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, responses=_ERRORS)

@@ -134,6 +134,10 @@ def _templates(web: WebDesk) -> Jinja2Templates:
     zone = web.kit.calendar.tz
     templates.env.filters["local"] = lambda moment: _local(moment, zone)
     templates.env.globals.update(store=web.kit.policy.store_name, version=__version__, frame_csp=FRAME_CSP)
+    # what the mail banner and the replies' delivery states say (base.html, _delivery.html)
+    templates.env.globals.update(
+        smtp_configured=web.settings.smtp is not None, imap_configured=web.settings.imap is not None
+    )
     return templates
 
 

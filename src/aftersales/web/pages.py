@@ -36,7 +36,7 @@ from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_e
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.rerouting import case_card
 from aftersales.services.routing import build_card, message_card
-from aftersales.web import work
+from aftersales.web import composer, work
 from aftersales.web.sanitize import safe_email_html
 from aftersales.web.security import (
     CaseId,
@@ -201,6 +201,7 @@ def case_page(
     user: PageUser,
     problem: Annotated[str, Query(max_length=2_000)] = "",
     show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
+    saved_reply: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     record = case_record(web.desk.read, case_id)
     case = record["case"]
@@ -232,7 +233,9 @@ def case_page(
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
         "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
+        "replied": replied,
     }
+    context |= composer.composer_context(web, case_id, context["draft"], saved_reply)
     return render(request, "case.html", context)
 
 

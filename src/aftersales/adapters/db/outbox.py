@@ -15,7 +15,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import schema as t
-from aftersales.domain.outgoing import MailKind, MailStatus, OutgoingMail, QueuedMail
+from aftersales.domain.outgoing import (
+    Delivery,
+    MailKind,
+    MailStatus,
+    OutgoingMail,
+    QueuedMail,
+    delivery_of,
+)
 
 _ERROR_LENGTH = 1000  # the column's size
 _PENDING = (
@@ -33,6 +40,13 @@ _ACKNOWLEDGED = (
     )
     .order_by(t.outbox.c.id)
 )
+_DELIVERIES = select(
+    t.outbox.c.message_id,
+    t.outbox.c.status,
+    t.outbox.c.last_error,
+    t.outbox.c.queued_at,
+    t.outbox.c.sent_at,
+).where(t.outbox.c.case_id == bindparam("case_id_"), t.outbox.c.kind == MailKind.REPLY.value)
 _MARK = update(t.outbox).where(t.outbox.c.id == bindparam("mail_id_"))
 
 
@@ -120,6 +134,19 @@ def acknowledgements_since(db: Connection, address: str, since: datetime) -> lis
     """Message-IDs of the acknowledgements queued to ``address`` at or after ``since``."""
     found = db.execute(_ACKNOWLEDGED, {"address": address.strip().lower(), "since": since})
     return list(found.scalars())
+
+
+def deliveries(db: Connection, case_id: int) -> dict[str, Delivery]:
+    """The delivery state of each reply mail of a case, by Message-ID."""
+    return {
+        row["message_id"]: delivery_of(
+            MailStatus(row["status"]),
+            queued_at=row["queued_at"],
+            sent_at=row["sent_at"],
+            last_error=row["last_error"],
+        )
+        for row in db.execute(_DELIVERIES, {"case_id_": case_id}).mappings()
+    }
 
 
 def _queued(row: Mapping[str, Any]) -> QueuedMail:

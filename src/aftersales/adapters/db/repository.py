@@ -32,7 +32,7 @@ from aftersales.domain.orders import (
     TrackingEvent,
     address_or_none,
 )
-from aftersales.domain.outgoing import OutgoingMail, QueuedMail
+from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.routes import Route
 from aftersales.domain.shop_events import OrderWriteConflict
 
@@ -719,6 +719,9 @@ class SqlCaseRepository:
 
     def acknowledgements_since(self, address: str, since: datetime) -> list[str]:
         return mail_queue.acknowledgements_since(self.db, address, since)
+
+    def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
+        return mail_queue.deliveries(self.db, case_id)
 
 
 def policy_version_label(version: int) -> str:

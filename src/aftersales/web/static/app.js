@@ -59,3 +59,51 @@
   });
   check();
 })();
+
+// Saved replies: "Insert" puts the chosen reply, filled in for this case, at the cursor of the
+// reply box (at its end when the box was not touched yet) instead of loading the page again.
+(function () {
+  const form = document.getElementById("saved-reply-form");
+  const text = document.getElementById("reply-text");
+  if (!form || !text) return;
+  const select = document.getElementById("saved-reply-select");
+  const missing = document.getElementById("saved-reply-missing");
+  let touched = false;
+  let filled = null;
+  text.addEventListener("focus", () => { touched = true; });
+
+  async function savedReplies() {
+    if (filled) return filled;
+    const response = await fetch("/api/cases/" + form.dataset.case + "/saved-replies", { credentials: "same-origin" });
+    if (!response.ok) return null;
+    filled = (await response.json()).saved_replies;
+    return filled;
+  }
+
+  function insert(words) {
+    if (!touched) {
+      const before = text.value.trim() ? text.value.replace(/\s*$/, "\n\n") : "";
+      text.value = before + words;
+      text.setSelectionRange(text.value.length, text.value.length);
+    } else {
+      text.setRangeText(words, text.selectionStart, text.selectionEnd, "end");
+    }
+    touched = true;
+    text.focus();
+    text.dispatchEvent(new Event("input"));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const replies = await savedReplies();
+    const chosen = replies && replies.find((r) => r.name === select.value);
+    if (!chosen) { form.submit(); return; }  // the page does it without JavaScript
+    insert(chosen.text);
+    if (missing) {
+      missing.hidden = chosen.missing.length === 0;
+      missing.textContent = chosen.missing.length
+        ? "This case has no " + chosen.missing.join(", ") + ": fill " + (chosen.missing.length === 1 ? "it" : "them") + " in by hand."
+        : "";
+    }
+  });
+})();
