@@ -38,6 +38,10 @@ __all__ = ["PromiseProblem", "ReplyPromise", "read_promise", "reply_languages", 
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
 _JUST_BEFORE = timedelta(microseconds=1)
+_ADVICE = {
+    "moveable_holiday": "write its date instead, e.g. 'by Monday 5 April, 10:00'",
+    "impossible_time": "write a time from 00:00 to 23:59",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +146,8 @@ class _Verdict:
 
 def _verdict(phrase: Phrase, sentence: str, now: datetime, calendar: BusinessCalendar) -> _Verdict:
     if phrase.trouble:
-        fix = f"{_capital(phrase.reason)}: check the day and the date you promise."
+        advice = _ADVICE.get(phrase.trouble, "check the day and the date you promise")
+        fix = f"{_capital(phrase.reason)}: {advice}."
         return _Verdict(phrase, sentence, problem=PromiseProblem(phrase.trouble, sentence, fix))
     moment = phrase.moment
     if moment is None:

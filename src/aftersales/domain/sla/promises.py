@@ -387,7 +387,7 @@ def _day(group: Sequence[_Token], reading: _Reading) -> date | None:
     if day_token.kind == "moveable":
         words = day_token.text("mov")
         raise _Trouble(
-            "moveable_holiday", f"“{words}” falls on a different date each year: write the date itself"
+            "moveable_holiday", f"“{words}” falls on a different date each year"
         )
     try:
         day = _date_of(day_token, today, reading.grammar)
