@@ -178,7 +178,9 @@ def test_a_promise_is_premature_only_while_the_stop_line_holds(draft: str) -> No
 
 
 def test_a_premature_promise_fix_quotes_the_stop_line() -> None:
-    (problem,) = check_reply_now("We will refund you today.", stop_line_clear=False, stop_line=STOP_LINE).problems
+    (problem,) = check_reply_now(
+        "We will refund you today.", stop_line_clear=False, stop_line=STOP_LINE
+    ).problems
 
     assert problem.fix == (
         "Promise the review and its time, not the outcome, until the evidence is in. "
