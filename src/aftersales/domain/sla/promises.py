@@ -39,14 +39,22 @@ How phrases are read (a heuristic for a draft the agent sees, not a grammar):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
-from aftersales.domain.sla.time_words import LANGUAGES, WORDS, alternation, fold
+from aftersales.domain.sla.time_grammar import (
+    DAY_KINDS,
+    TIME_KINDS,
+    Grammar,
+    Token,
+    grammar_for,
+    known_languages,
+    roles,
+    token_groups,
+)
+from aftersales.domain.sla.time_words import fold
 
 __all__ = ["Phrase", "PromisedTime", "known_languages", "promised_time", "read_phrases"]
 
@@ -79,184 +87,14 @@ class Phrase:
 _CLOSED_DAY_HOUR = time(17)
 _MAX_DAYS_AHEAD = 3660  # a promise years away is a misreading, and bounds every walk
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_DAY_KINDS = frozenset({"iso", "dm", "md", "relday", "holiday", "moveable"})
-_TIME_KINDS = frozenset({"clock12", "clock24", "clockh", "clockuhr", "clocklas", "named", "eod"})
 _NUMBER_PREFIX = {"clock24": "c24", "clockh": "ch", "clockuhr": "cu", "clocklas": "cl"}
-_FILLERS = r"(?:the|next|den|nächsten|naechsten|les|prochaines?|prochains|los|las|próximos|próximas|proximos|proximas)"
 
 
-class _Trouble(Exception):  # noqa: N818 - private signal, never leaves this module
+class _Trouble(Exception):  # a private signal: it never leaves this module
     def __init__(self, check: str, reason: str) -> None:
         super().__init__(reason)
         self.check = check
         self.reason = reason
-
-
-# --- the grammar of the chosen languages -------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Grammar:
-    token: re.Pattern[str]
-    joiner: re.Pattern[str]
-    preposition: re.Pattern[str]  # any word a time may follow ("by", "at", "à", "um")
-    deadline_before: re.Pattern[str]
-    until_before: re.Pattern[str]
-    deadline_after: re.Pattern[str]
-    lookup: dict[str, dict[str, int]]  # kind -> folded word -> number
-    holidays: dict[str, tuple[int, int]]
-    units: dict[str, str]
-
-
-def known_languages(languages: Iterable[str]) -> tuple[str, ...]:
-    """The supported ones among ``languages``, in table order; all of them when none is."""
-    wanted = set(languages)
-    chosen = tuple(code for code in LANGUAGES if code in wanted)
-    return chosen or LANGUAGES
-
-
-def _words(languages: Sequence[str], name: str) -> list[str]:
-    """Every spelling under ``name`` in the languages' tables, as written and folded."""
-    found: list[str] = []
-    for code in languages:
-        value = getattr(WORDS[code], name)
-        for item in value:  # a tuple of words, of spellings per day or month, or a mapping's keys
-            found.extend(item if isinstance(item, tuple) else (item,))
-    return found + [fold(word) for word in found]
-
-
-def _indexed(languages: Sequence[str], name: str) -> dict[str, int]:
-    """Folded spelling -> index (0 = Monday or January) over the languages' tables."""
-    table: dict[str, int] = {}
-    for code in languages:
-        for index, spellings in enumerate(getattr(WORDS[code], name)):
-            table.update(dict.fromkeys((fold(s) for s in spellings), index))
-    return table
-
-
-def _token_bodies(languages: Sequence[str]) -> dict[str, str]:
-    """One regex per token kind; group names are prefixed by the kind so they stay unique."""
-
-    def any_of(*names: str) -> str:
-        return alternation(w for name in names for w in _words(languages, name))
-
-    months = any_of("months")
-    english_months = alternation(_words(("en",), "months"))
-    number = "[0-9]{1,4}|" + any_of("numbers")
-    business = any_of("business") or "(?!)"
-    return {
-        "iso": r"(?P<iso_date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[tT ](?P<iso_h>[0-9]{2}):(?P<iso_m>[0-9]{2}))?",
-        "relative": (
-            rf"(?:{any_of('within')})\s+(?:{_FILLERS}\s+){{0,2}}(?P<rel_n>{number})\s*"
-            rf"(?:(?P<rel_b1>{business})\s+)?(?P<rel_unit>{any_of('units')})(?:\s+(?P<rel_b2>{business}))?"
-        ),
-        "eod": rf"(?:the\s+|la\s+|el\s+)?(?:{any_of('end_of_day')})",
-        "moveable": rf"(?P<mov>{any_of('moveable_holidays')})",
-        "holiday": rf"(?P<hol>{any_of('fixed_holidays')})",
-        "dm": (
-            rf"(?P<dm_d>[0-9]{{1,2}})(?:st|nd|rd|th|er|º)?(?:\.\s*|\s+)(?:of\s+|de\s+)?(?P<dm_m>{months})"
-            r"(?:,?\s+(?:de\s+|del\s+)?(?P<dm_y>[0-9]{4}))?"
-        ),
-        "md": (
-            rf"(?P<md_m>{english_months})\.?\s+(?P<md_d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?![:.]?[0-9])"
-            r"(?:,?\s+(?P<md_y>[0-9]{4}))?"
-        ),
-        "weekday": rf"(?:(?:this|next|coming)\s+)?(?P<wd>{any_of('weekdays')})",
-        # "guten Morgen", "heute Morgen", "por la mañana", "esta mañana" are mornings, not tomorrow
-        "relday": rf"(?<!guten\s)(?<!heute\s)(?<!la\s)(?<!esta\s)(?P<rd>{any_of('today', 'tomorrow', 'day_after_tomorrow')})",
-        "clock12": r"(?P<c12_h>[0-9]{1,2})(?:[:.](?P<c12_m>[0-9]{2}))?\s*(?P<c12_ampm>[ap])(?:m|\.\s?m\.?)",
-        "clock24": r"(?P<c24_h>[0-9]{1,2}):(?P<c24_m>[0-9]{2})(?:\s*(?:uhr|h)(?!\w))?",
-        "clockh": r"(?P<ch_h>[0-9]{1,2})\s?(?:heures?|h)(?:\s?(?P<ch_m>[0-9]{2}))?",
-        "clockuhr": r"(?P<cu_h>[0-9]{1,2})(?:\.(?P<cu_m>[0-9]{2}))?\s*uhr",
-        "clocklas": r"(?:a|hacia|sobre|antes\s+de|para)\s+las?\s+(?P<cl_h>[0-9]{1,2})(?:[:.](?P<cl_m>[0-9]{2}))?",
-        "named": rf"(?<!après-)(?<!apres-)(?P<nm>{any_of('noon', 'midnight')})",
-    }
-
-
-@lru_cache(maxsize=32)
-def _grammar(languages: tuple[str, ...]) -> _Grammar:
-    lookup = {"weekday": _indexed(languages, "weekdays"), "month": _indexed(languages, "months")}
-    lookup["relday"] = {fold(w): 0 for w in _words(languages, "today")}
-    lookup["relday"] |= {fold(w): 1 for w in _words(languages, "tomorrow")}
-    lookup["relday"] |= {fold(w): 2 for w in _words(languages, "day_after_tomorrow")}
-    lookup["number"] = {fold(w): n for code in languages for w, n in WORDS[code].numbers.items()}
-    lookup["named"] = {fold(w): 12 for w in _words(languages, "noon")}
-    lookup["named"] |= {fold(w): 24 for w in _words(languages, "midnight")}
-    units = {fold(w): unit for code in languages for w, unit in WORDS[code].units.items()}
-    holidays = {fold(w): day for code in languages for w, day in WORDS[code].fixed_holidays.items()}
-    bodies = _token_bodies(languages)
-    token = "|".join(rf"(?P<{kind}>(?<!\w)(?:{body})(?!\w))" for kind, body in bodies.items())
-    at_words = alternation(_words(languages, "at") + _words(languages, "by") + _words(languages, "until"))
-    flags = re.IGNORECASE
-    return _Grammar(
-        token=re.compile(token, flags),
-        joiner=re.compile(rf"[\s,]*(?:(?:{at_words})[\s,]+)*", flags),
-        preposition=re.compile(rf"(?<!\w)(?:{at_words})\s+\Z", flags),
-        deadline_before=re.compile(rf"(?<!\w)(?:{alternation(_words(languages, 'by'))})[\s,]+\Z", flags),
-        until_before=re.compile(
-            rf"(?<!\w)(?:{alternation(_words(languages, 'until')) or '(?!)'})[\s,]+\Z", flags
-        ),
-        deadline_after=re.compile(
-            rf"[\s,]*(?:{alternation(_words(languages, 'at_the_latest')) or '(?!)'})(?!\w)", flags
-        ),
-        lookup=lookup,
-        holidays=holidays,
-        units=units,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str
-    match: re.Match[str]
-
-    @property
-    def start(self) -> int:
-        return self.match.start(self.kind)
-
-    @property
-    def end(self) -> int:
-        return self.match.end(self.kind)
-
-    def group(self, name: str) -> str | None:
-        return self.match.group(name)
-
-    def text(self, name: str) -> str:
-        return str(self.match.group(name))
-
-
-def _roles(token: _Token) -> frozenset[str]:
-    if token.kind == "iso" and token.group("iso_h") is not None:
-        return frozenset({"day", "time"})
-    if token.kind in _DAY_KINDS:
-        return frozenset({"day"})
-    if token.kind in _TIME_KINDS:
-        return frozenset({"time"})
-    if token.kind == "weekday":
-        return frozenset({"weekday"})
-    return frozenset({"alone"})  # relative: "within 2 days" joins nothing
-
-
-def _groups(text: str, grammar: _Grammar) -> Iterator[list[_Token]]:
-    """Neighbouring tokens that name one moment together, one role each."""
-    group: list[_Token] = []
-    taken: frozenset[str] = frozenset()
-    for match in grammar.token.finditer(text):
-        token = _Token(str(match.lastgroup), match)
-        roles = _roles(token)
-        joins = (
-            group
-            and "alone" not in roles | taken
-            and not roles & taken
-            and grammar.joiner.fullmatch(text, group[-1].end, token.start) is not None
-        )
-        if group and not joins:
-            yield group
-            group, taken = [], frozenset()
-        group.append(token)
-        taken |= roles
-    if group:
-        yield group
 
 
 # --- days and times ----------------------------------------------------------------------
@@ -275,14 +113,14 @@ def _nearest_date(month: int, day: int, today: date) -> date:
     return min(candidates, key=lambda found: (abs((found - today).days), found < today))
 
 
-def _word_number(grammar: _Grammar, kind: str, words: str) -> int:
+def _word_number(grammar: Grammar, kind: str, words: str) -> int:
     found = grammar.lookup[kind].get(fold(words))
     if found is None:  # a look-alike the regex folded and the table does not ("ı" for "i")
         raise LookupError(words)
     return found
 
 
-def _date_of(token: _Token, today: date, grammar: _Grammar) -> date:
+def _date_of(token: Token, today: date, grammar: Grammar) -> date:
     """The local date a day token names; ``ValueError`` for an impossible date."""
     kind = token.kind
     if kind == "iso":
@@ -304,7 +142,7 @@ def _next_weekday(weekday: int, today: date) -> date:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
-def _clock_time(token: _Token, grammar: _Grammar) -> tuple[time, int]:
+def _clock_time(token: Token, grammar: Grammar) -> tuple[time, int]:
     """The wall time a time token names, and 1 if it is the midnight ending the day."""
     if token.kind == "named":
         hour = _word_number(grammar, "named", token.text("nm"))
@@ -344,7 +182,7 @@ def _business_days_later(days: int, now: datetime, calendar: BusinessCalendar) -
     raise ValueError(f"no {days} business days within {_MAX_DAYS_AHEAD} days")
 
 
-def _relative(token: _Token, now: datetime, calendar: BusinessCalendar, grammar: _Grammar) -> datetime:
+def _relative(token: Token, now: datetime, calendar: BusinessCalendar, grammar: Grammar) -> datetime:
     raw = fold(token.text("rel_n"))
     count = int(raw) if raw.isdigit() else _word_number(grammar, "number", raw)
     unit = grammar.units[fold(token.text("rel_unit"))]
@@ -371,12 +209,12 @@ class _Reading:
     text: str
     now: datetime
     calendar: BusinessCalendar
-    grammar: _Grammar
+    grammar: Grammar
 
 
-def _day(group: Sequence[_Token], reading: _Reading) -> date | None:
+def _day(group: Sequence[Token], reading: _Reading) -> date | None:
     """The day a phrase names (None for a time alone); ``_Trouble`` when it names a wrong one."""
-    day_token = next((t for t in group if t.kind in _DAY_KINDS), None)
+    day_token = next((t for t in group if t.kind in DAY_KINDS), None)
     weekday_token = next((t for t in group if t.kind == "weekday"), None)
     today = reading.now.date()
     weekday = (
@@ -386,9 +224,7 @@ def _day(group: Sequence[_Token], reading: _Reading) -> date | None:
         return None if weekday is None else _next_weekday(weekday, today)
     if day_token.kind == "moveable":
         words = day_token.text("mov")
-        raise _Trouble(
-            "moveable_holiday", f"“{words}” falls on a different date each year"
-        )
+        raise _Trouble("moveable_holiday", f"“{words}” falls on a different date each year")
     try:
         day = _date_of(day_token, today, reading.grammar)
     except ValueError as error:
@@ -400,11 +236,11 @@ def _day(group: Sequence[_Token], reading: _Reading) -> date | None:
     return day
 
 
-def _moment(group: Sequence[_Token], reading: _Reading) -> datetime | None:
+def _moment(group: Sequence[Token], reading: _Reading) -> datetime | None:
     if group[0].kind == "relative":
         return _relative(group[0], reading.now, reading.calendar, reading.grammar)
     day = _day(group, reading)
-    time_token = next((t for t in group if t.kind in _TIME_KINDS), None)
+    time_token = next((t for t in group if t.kind in TIME_KINDS), None)
     iso = next((t for t in group if t.kind == "iso" and t.group("iso_h") is not None), None)
     if iso is not None and day is not None:
         wall = _checked_time(int(iso.text("iso_h")), int(iso.text("iso_m")), iso, reading)
@@ -423,7 +259,7 @@ def _moment(group: Sequence[_Token], reading: _Reading) -> datetime | None:
     return _time_alone(time_token, wall, days_later, reading)
 
 
-def _checked_time(hour: int, minute: int, token: _Token, reading: _Reading) -> time:
+def _checked_time(hour: int, minute: int, token: Token, reading: _Reading) -> time:
     try:
         return time(hour, minute)
     except ValueError as error:
@@ -431,7 +267,7 @@ def _checked_time(hour: int, minute: int, token: _Token, reading: _Reading) -> t
         raise _Trouble("impossible_time", f"“{words}” is not a time of day") from error
 
 
-def _time_alone(token: _Token, wall: time, days_later: int, reading: _Reading) -> datetime | None:
+def _time_alone(token: Token, wall: time, days_later: int, reading: _Reading) -> datetime | None:
     """Today at that time if still ahead, else tomorrow; None without a preposition before it."""
     has_preposition = token.kind == "clocklas" or reading.grammar.preposition.search(
         reading.text, max(0, token.start - 40), token.start
@@ -443,7 +279,7 @@ def _time_alone(token: _Token, wall: time, days_later: int, reading: _Reading) -
     return moment if moment > reading.now else moment + timedelta(days=1)
 
 
-def _phrase(group: Sequence[_Token], reading: _Reading) -> Phrase:
+def _phrase(group: Sequence[Token], reading: _Reading) -> Phrase:
     text, grammar = reading.text, reading.grammar
     start, end = group[0].start, group[-1].end
     before = max(0, start - 40)
@@ -457,7 +293,7 @@ def _phrase(group: Sequence[_Token], reading: _Reading) -> Phrase:
             grammar.deadline_before.search(text, before, start) or grammar.deadline_after.match(text, end)
         ),
         until=bool(grammar.until_before.search(text, before, start)),
-        timed=any(t.kind == "relative" or "time" in _roles(t) for t in group),
+        timed=any(t.kind == "relative" or "time" in roles(t) for t in group),
     )
     try:
         moment = _moment(group, reading)
@@ -485,8 +321,8 @@ def read_phrases(
         local_now = now.astimezone(calendar.tz)
     except (ValueError, OverflowError):
         return []
-    reading = _Reading(text, local_now, calendar, _grammar(known_languages(languages)))
-    return [_phrase(group, reading) for group in _groups(text, reading.grammar)]
+    reading = _Reading(text, local_now, calendar, grammar_for(known_languages(languages)))
+    return [_phrase(group, reading) for group in token_groups(text, reading.grammar)]
 
 
 def promised_time(
