@@ -25,6 +25,7 @@ sent, so the time the agent is shown is the time the desk stores.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,10 +105,13 @@ def read_promise(
 
 def _sentences(text: str, phrases: Sequence[Phrase]) -> list[tuple[int, int]]:
     """Sentence spans, never cut inside a phrase ("15. Dezember", "10 a.m. tomorrow")."""
+    inside = _merged(sorted(p.span for p in phrases))
+    starts = [start for start, _ in inside]
     spans, start = [], 0
     for boundary in _BOUNDARY.finditer(text):
         cut = boundary.start()
-        if any(p.span[0] < cut < p.span[1] for p in phrases):
+        index = bisect_right(starts, cut) - 1
+        if index >= 0 and inside[index][0] < cut < inside[index][1]:
             continue
         spans.append((start, cut))
         start = boundary.end()
@@ -115,22 +119,33 @@ def _sentences(text: str, phrases: Sequence[Phrase]) -> list[tuple[int, int]]:
     return spans
 
 
-def _sentence_of(phrase: Phrase, text: str, sentences: Sequence[tuple[int, int]]) -> str:
-    at = phrase.span[0]
-    start, end = next((s for s in sentences if s[0] <= at < max(s[1], s[0] + 1)), (at, phrase.span[1]))
-    return text[start:end].strip()
+def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _promising(
     text: str, phrases: Sequence[Phrase], sentences: Sequence[tuple[int, int]], languages: tuple[str, ...]
 ) -> list[tuple[Phrase, str]]:
-    placed = [(p, _sentence_of(p, text, sentences)) for p in phrases]
+    """The phrases of the promising sentences, each with its sentence (see the module doc).
+
+    Each sentence is searched once, however many phrases it holds.
+    """
+    starts = [start for start, _ in sentences]
+    placed = [(p, max(0, bisect_right(starts, p.span[0]) - 1)) for p in phrases]
+    words = {index: text[slice(*sentences[index])].strip() for _, index in placed}
     promise = promise_pattern(languages)
-    committed = [(p, s) for p, s in placed if promise.search(s)]
-    if committed:
-        return committed
+    promising = {index for index, sentence in words.items() if promise.search(sentence)}
+    if promising:
+        return [(p, words[index]) for p, index in placed if index in promising]
     request = request_pattern(languages)
-    return [(p, s) for p, s in placed if p.deadline and not request.search(s)]
+    asking = {index for index, sentence in words.items() if request.search(sentence)}
+    return [(p, words[index]) for p, index in placed if p.deadline and index not in asking]
 
 
 # --- whether the time can be promised ----------------------------------------------------

@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
 from aftersales.domain.sla.time_grammar import (
@@ -56,7 +57,7 @@ from aftersales.domain.sla.time_grammar import (
 )
 from aftersales.domain.sla.time_words import fold
 
-__all__ = ["Phrase", "PromisedTime", "known_languages", "promised_time", "read_phrases"]
+__all__ = ["MAX_PHRASES", "Phrase", "PromisedTime", "known_languages", "promised_time", "read_phrases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Phrase:
         return self.deadline or self.until or self.timed
 
 
+MAX_PHRASES = 300
 _CLOSED_DAY_HOUR = time(17)
 _MAX_DAYS_AHEAD = 3660  # a promise years away is a misreading, and bounds every walk
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -309,7 +311,9 @@ def _phrase(group: Sequence[Token], reading: _Reading) -> Phrase:
 def read_phrases(
     text: str, now: datetime, calendar: BusinessCalendar, languages: Iterable[str] = ()
 ) -> list[Phrase]:
-    """Every phrase of ``text`` that names a day or a time, in order.
+    """Every phrase of ``text`` that names a day or a time, in order (the first
+    ``MAX_PHRASES``: a reply is read in milliseconds, and one naming hundreds of days is no
+    reply to read for its promise).
 
     ``languages`` are ISO 639-1 codes (unknown ones are ignored; none means every supported
     language). Never raises for any text; ``now`` must be timezone-aware (``ValueError``
@@ -322,7 +326,8 @@ def read_phrases(
     except (ValueError, OverflowError):
         return []
     reading = _Reading(text, local_now, calendar, grammar_for(known_languages(languages)))
-    return [_phrase(group, reading) for group in token_groups(text, reading.grammar)]
+    groups = islice(token_groups(text, reading.grammar), MAX_PHRASES)
+    return [_phrase(group, reading) for group in groups]
 
 
 def promised_time(

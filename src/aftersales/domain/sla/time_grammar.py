@@ -125,7 +125,10 @@ def grammar_for(languages: tuple[str, ...]) -> Grammar:
     units = {fold(w): unit for code in languages for w, unit in WORDS[code].units.items()}
     holidays = {fold(w): day for code in languages for w, day in WORDS[code].fixed_holidays.items()}
     bodies = _token_bodies(languages)
-    token = "|".join(rf"(?P<{kind}>(?<!\w)(?:{body})(?!\w))" for kind, body in bodies.items())
+    # one lookbehind before the alternation: a position inside a word fails at once
+    token = (
+        r"(?<!\w)(?=\w)(?:" + "|".join(rf"(?P<{kind}>{body})(?!\w)" for kind, body in bodies.items()) + ")"
+    )
     at_words = alternation(_words(languages, "at") + _words(languages, "by") + _words(languages, "until"))
     flags = re.IGNORECASE
     return Grammar(
