@@ -61,7 +61,8 @@ def test_the_reply_stores_the_promised_time_or_is_refused(
     expected = local(case["at"]) if "at" in case else None
     assert promised == expected
     if expected is not None:  # in the store's zone, as the API shows it
-        assert promised is not None and promised.tzinfo == kit.calendar.tz
+        assert promised is not None
+        assert promised.tzinfo == kit.calendar.tz
     with uow() as cases:
         stored = cases.messages_of(case_id)[-1]
     assert (stored["direction"], stored["body"], stored["promised_update_at"]) == (
