@@ -60,6 +60,18 @@ READ = [
         id="without a promising verb, a deadline said with 'by'",
     ),
     pytest.param(
+        "Our aim is an answer within 2 business days.",
+        ny(11, 20, 17),
+        "Our aim is an answer within 2 business days.",
+        id="without a promising verb, 'within N days'",
+    ),
+    pytest.param(
+        "We'll get back to you on Monday, November 23rd at 10am.",
+        ny(11, 23, 10),
+        "We'll get back to you on Monday, November 23rd at 10am.",
+        id="weekday, month-day and a 12-hour time",
+    ),
+    pytest.param(
         "Wir melden uns bis Freitag, 20. November, 10:00 Uhr. Danke!",
         ny(11, 20, 10),
         "Wir melden uns bis Freitag, 20. November, 10:00 Uhr.",

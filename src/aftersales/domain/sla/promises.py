@@ -75,7 +75,7 @@ class Phrase:
     moment: datetime | None  # in the calendar's zone; None when it names none (see ``trouble``)
     trouble: str = ""  # impossible_date, impossible_time, weekday_mismatch, moveable_holiday
     reason: str = ""  # the trouble in words, for the agent
-    deadline: bool = False  # said as a deadline: "by", "d'ici", "bis", "antes del", "at the latest"
+    deadline: bool = False  # "by", "d'ici", "bis", "antes del", "at the latest"; "within N days"
     until: bool = False  # said with "until", "jusqu'au", "hasta el": a deadline, or a fact's end
     timed: bool = False  # has a time of day, or is relative ("within 2 days") or end of day
 
@@ -291,7 +291,8 @@ def _phrase(group: Sequence[Token], reading: _Reading) -> Phrase:
         span=span,
         words=text[span[0] : span[1]],
         moment=None,
-        deadline=bool(
+        deadline=group[0].kind == "relative"  # "within 2 days" is a deadline in itself
+        or bool(
             grammar.deadline_before.search(text, before, start) or grammar.deadline_after.match(text, end)
         ),
         until=bool(grammar.until_before.search(text, before, start)),
