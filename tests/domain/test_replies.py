@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aftersales.domain.policy import Interval
 from aftersales.domain.replies import ReplyCheck, check_reply, render_reply, sentences
+from aftersales.domain.sla.calendar import BusinessCalendar
+
+NEW_YORK = ZoneInfo("America/New_York")
+OFFICE = BusinessCalendar(NEW_YORK, dict.fromkeys(range(5), (Interval(time(9), time(17)),)))
+NOW = datetime(2026, 11, 18, 10, tzinfo=NEW_YORK)  # a Wednesday morning
+
+
+def check_reply_now(draft: str, **options: Any) -> ReplyCheck:
+    """``check_reply`` on Wednesday 18 November 2026, 10:00 in a Monday-Friday 9-17 office."""
+    return check_reply(draft, now=NOW, calendar=OFFICE, **options)
+
 
 STOP_LINE = "Collect proof first: no refund, no reship and no rejection yet."
 # (check, the sentence it names); "" names the whole reply
@@ -40,7 +56,7 @@ GOOD_DRAFTS = [
 @pytest.mark.parametrize("draft", GOOD_DRAFTS)
 @pytest.mark.parametrize("stop_line_clear", [False, True], ids=["stop line held", "stop line clear"])
 def test_good_drafts_pass(draft: str, stop_line_clear: bool) -> None:
-    check = check_reply(draft, stop_line_clear=stop_line_clear, stop_line=STOP_LINE)
+    check = check_reply_now(draft, stop_line_clear=stop_line_clear, stop_line=STOP_LINE)
 
     assert _problems(check) == []
     assert check.ok is True
@@ -122,20 +138,21 @@ BAD_DRAFTS = [
         id="a link between a greeting and a sign-off",
     ),
     pytest.param(
-        "Calm down. We'll refund it tomorrow. Track it at www.example.com/t",
+        "Calm down. We'll refund it. Track it at www.example.com/t",
         [
+            ("no_next_step_time", ""),
             ("defensive_wording", "Calm down."),
-            ("premature_promise", "We'll refund it tomorrow."),
-            ("tracking_link_only", "Calm down. We'll refund it tomorrow. Track it at www.example.com/t"),
+            ("premature_promise", "We'll refund it."),
+            ("tracking_link_only", "Calm down. We'll refund it. Track it at www.example.com/t"),
         ],
-        id="three problems at once, in check order",
+        id="four problems at once, in check order",
     ),
 ]
 
 
 @pytest.mark.parametrize(("draft", "expected"), BAD_DRAFTS)
 def test_bad_drafts_name_the_failing_check_and_sentence(draft: str, expected: Problems) -> None:
-    check = check_reply(draft, stop_line_clear=False, stop_line=STOP_LINE)
+    check = check_reply_now(draft, stop_line_clear=False, stop_line=STOP_LINE)
 
     assert _problems(check) == expected
     assert check.ok is False
@@ -153,15 +170,17 @@ PROMISES = [
 
 @pytest.mark.parametrize("draft", PROMISES)
 def test_a_promise_is_premature_only_while_the_stop_line_holds(draft: str) -> None:
-    held = check_reply(draft, stop_line_clear=False, stop_line=STOP_LINE)
-    clear = check_reply(draft, stop_line_clear=True, stop_line=STOP_LINE)
+    held = check_reply_now(draft, stop_line_clear=False, stop_line=STOP_LINE)
+    clear = check_reply_now(draft, stop_line_clear=True, stop_line=STOP_LINE)
 
     assert [p.check for p in held.problems] == ["premature_promise"]
     assert _problems(clear) == []
 
 
 def test_a_premature_promise_fix_quotes_the_stop_line() -> None:
-    (problem,) = check_reply("We will refund you today.", stop_line_clear=False, stop_line=STOP_LINE).problems
+    (problem,) = check_reply_now(
+        "We will refund you today.", stop_line_clear=False, stop_line=STOP_LINE
+    ).problems
 
     assert problem.fix == (
         "Promise the review and its time, not the outcome, until the evidence is in. "
@@ -170,14 +189,14 @@ def test_a_premature_promise_fix_quotes_the_stop_line() -> None:
 
 
 def test_without_a_stop_line_the_fix_names_none() -> None:
-    (problem,) = check_reply("We will refund you today.", stop_line_clear=False).problems
+    (problem,) = check_reply_now("We will refund you today.", stop_line_clear=False).problems
 
     assert problem.fix == "Promise the review and its time, not the outcome, until the evidence is in."
 
 
 @pytest.mark.parametrize("draft", ["", "   ", "\n\n"], ids=["empty", "spaces", "newlines"])
 def test_an_empty_draft_only_lacks_the_next_step(draft: str) -> None:
-    assert _problems(check_reply(draft, stop_line_clear=False)) == [("no_next_step_time", "")]
+    assert _problems(check_reply_now(draft, stop_line_clear=False)) == [("no_next_step_time", "")]
 
 
 def test_sentences_split_on_end_marks_and_lines() -> None:
@@ -224,11 +243,17 @@ def test_a_value_is_not_itself_a_template() -> None:
 def test_check_reply_never_raises_and_names_sentences_of_the_draft(
     draft: str, stop_line_clear: bool, stop_line: str
 ) -> None:
-    check = check_reply(draft, stop_line_clear=stop_line_clear, stop_line=stop_line)
+    check = check_reply_now(draft, stop_line_clear=stop_line_clear, stop_line=stop_line)
 
     for problem in check.problems:
         assert problem.check in {
             "no_next_step_time",
+            "past_time",
+            "closed_time",
+            "impossible_date",
+            "impossible_time",
+            "weekday_mismatch",
+            "moveable_holiday",
             "defensive_wording",
             "premature_promise",
             "tracking_link_only",

@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.orders import Dispute, OrderFacts, ScanStatus
+from aftersales.domain.replies import format_moment
+from aftersales.domain.sla.calendar import due_at
 from aftersales.services.desk import case_record, change_status
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.outbox import acknowledge
@@ -184,6 +186,12 @@ def test_finding_11_the_honeypot_is_thanked_and_stores_nothing(
 # ---------------------------------------------------------------- finding 12: threading
 
 
+def _open_time(kit: RoutingKit, start: datetime, *, hours: int) -> str:
+    """A time the store is open, ``hours`` business hours after ``start``, as a reply writes
+    it: the clock is the real one, and the reply check refuses a closed hour."""
+    return format_moment(due_at(start, hours * 60, kit.calendar))
+
+
 def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
     uow: Any, kit: RoutingKit
 ) -> None:
@@ -194,7 +202,7 @@ def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
         kit,
         Reply(
             case_id=victim,
-            text="We are reviewing it and will write by tomorrow 12:00.",
+            text=f"We are reviewing it and will write by {_open_time(kit, sent, hours=8)}.",
             author="Lee",
             at=sent,
         ),
@@ -229,7 +237,8 @@ def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(
     sent = NOW - timedelta(hours=1)
     opened = _take(uow, kit, "Where is my order #1043? It has not moved.", ANA, sent)
     case_id = case_of(opened)
-    for text in ("We will write by tomorrow 12:00.", "We will write by Friday 12:00."):
+    for hours in (4, 8):
+        text = f"We will write by {_open_time(kit, sent, hours=hours)}."
         send_reply(uow, kit, Reply(case_id=case_id, text=text, author="Lee", at=sent))
     acknowledge(
         uow,

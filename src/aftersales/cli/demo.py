@@ -34,7 +34,9 @@ from aftersales.domain.messages import ParseProblem
 from aftersales.domain.notes import render_notes
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy_texts import PolicyKind
+from aftersales.domain.replies import format_moment, render_reply
 from aftersales.domain.signals import Attachment
+from aftersales.domain.sla.calendar import due_at
 from aftersales.services.accounts import add_user, set_password
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
@@ -198,12 +200,18 @@ def _write_inbox(folder: Path, messages: list[dict[str, Any]], now: datetime) ->
 def _follow_up(desk: Desk, kit: RoutingKit, case_id: int, plan: dict[str, Any], sent: datetime) -> None:
     if "reply" in plan:
         at = sent + timedelta(hours=plan["reply"]["after_hours"])
-        send_reply(
-            desk.uow, kit, Reply(case_id=case_id, text=plan["reply"]["text"], author="Sam (support)", at=at)
-        )
+        text = _with_promise(kit, plan["reply"], at)
+        send_reply(desk.uow, kit, Reply(case_id=case_id, text=text, author="Sam (support)", at=at))
     if "status" in plan:
         at = sent + timedelta(hours=plan["status"]["after_hours"])
         change_status(desk.uow, kit, case_id, CaseStatus(plan["status"]["to"]), by="Sam (support)", at=at)
+
+
+def _with_promise(kit: RoutingKit, reply: dict[str, Any], at: datetime) -> str:
+    """The reply's text with ``{next_update}`` written as a time the store is open, so the
+    demo's replies pass the reply check whatever day the demo is run on."""
+    promised = due_at(at, reply.get("promise_business_hours", 8) * 60, kit.calendar)
+    return render_reply(reply["text"], {"next_update": format_moment(promised)})
 
 
 def _moment(now: datetime, days_ago: int, clock: str) -> datetime:

@@ -1,8 +1,9 @@
 """First replies and reply checks.
 
-A reply must state the next step and its time, stay calm (no defensive or blaming
-wording), promise no refund or reship before the stop line clears, and be more than a
-tracking link. The checks are pure functions the desk reuses for every agent reply.
+A reply must state the next step and a time the store can keep (``reply_promise``: ahead,
+inside opening hours, a real date) unless it closes the case, stay calm (no defensive or
+blaming wording), promise no refund or reship before the stop line clears, and be more
+than a tracking link. The checks are pure functions the desk reuses for every agent reply.
 """
 
 from __future__ import annotations
@@ -12,22 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from aftersales.domain.reply_promise import read_promise
 from aftersales.domain.routes import Route
+from aftersales.domain.sla.calendar import BusinessCalendar
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-TIME_EXPRESSION = re.compile(
-    rf"\b(?:{_WEEKDAY}|today|tonight|tomorrow|this (?:morning|afternoon|evening|week)"
-    r"|end of (?:the )?(?:day|week|business day)|within \d+ (?:business |working )?(?:minutes|hours?|days?)"
-    r"|in \d+ (?:business |working )?(?:minutes|hours?|days?)|\d{1,2}(?::\d{2})? ?(?:am|pm)\b"
-    rf"|\d{{1,2}}:\d{{2}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}} {_MONTH}|{_MONTH} \d{{1,2}}|noon|midday)\b",
-    re.IGNORECASE,
-)
-_NEXT_STEP = re.compile(
-    r"\b(?:will|we'll|i'll|going to|expect|update|hear|reply|write|send|confirm|by|until|before)\b",
-    re.IGNORECASE,
-)
 DEFENSIVE_WORDING: Mapping[str, str] = {
     r"not (?:our|my) (?:fault|problem|responsibility)": "Own the next step instead of the blame: 'Here is what we will do.'",
     r"(?:we are|we're) not responsible": "Say what you will do, not what you are not responsible for.",
@@ -56,7 +46,9 @@ _GREETING_OR_SIGNOFF = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class ReplyProblem:
-    check: str  # no_next_step_time, defensive_wording, premature_promise, tracking_link_only
+    # no_next_step_time, past_time, closed_time, impossible_date, impossible_time,
+    # weekday_mismatch, moveable_holiday, defensive_wording, premature_promise, tracking_link_only
+    check: str
     sentence: str  # the sentence at fault ("" when the whole reply is at fault)
     fix: str
 
@@ -64,31 +56,49 @@ class ReplyProblem:
 @dataclass(frozen=True, slots=True)
 class ReplyCheck:
     problems: tuple[ReplyProblem, ...]
+    promised_at: datetime | None = None  # the next update the reply promises, in the store's zone
+    closing: bool = False  # the reply resolves the case, so it owes no next update
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
+NO_NEXT_STEP_TIME = ReplyProblem(
+    "no_next_step_time",
+    "",
+    "Add a sentence with the next step and its time, e.g. 'We will update you by Tuesday 12:00.'",
+)
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
-def check_reply(draft: str, *, stop_line_clear: bool, stop_line: str = "") -> ReplyCheck:
+def check_reply(  # noqa: PLR0913  (keyword-only: every call names each field)
+    draft: str,
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    stop_line_clear: bool,
+    stop_line: str = "",
+    languages: Iterable[str] = (),
+) -> ReplyCheck:
+    """Every check of a reply, and the next-update time it promises (``reply_promise``):
+    the one reading behind the composer, the API and the reply that is sent.
+
+    ``languages`` (ISO 639-1) are the ones to read the promise in; none means every one
+    known. ``now`` must be timezone-aware.
+    """
     parts = sentences(draft)
-    problems: list[ReplyProblem] = []
-    if not any(TIME_EXPRESSION.search(s) and _NEXT_STEP.search(s) for s in parts):
-        problems.append(
-            ReplyProblem(
-                "no_next_step_time",
-                "",
-                "Add a sentence with the next step and its time, e.g. 'We will update you by Tuesday 12:00.'",
-            )
-        )
+    promise = read_promise(draft, now, calendar, languages)
+    problems = [ReplyProblem(p.check, p.sentence, p.fix) for p in promise.problems]
+    if promise.at is None and not problems and not promise.closing:
+        problems.append(NO_NEXT_STEP_TIME)
     problems.extend(_defensive(parts))
     if not stop_line_clear:
         problems.extend(_premature(parts, stop_line))
-    if _is_tracking_link_only(draft):
+    if not promise.promising and _is_tracking_link_only(draft):
         problems.append(
             ReplyProblem(
                 "tracking_link_only",
@@ -96,7 +106,7 @@ def check_reply(draft: str, *, stop_line_clear: bool, stop_line: str = "") -> Re
                 "A link alone is not an answer: add the last scan, the promise window and the next update time.",
             )
         )
-    return ReplyCheck(tuple(problems))
+    return ReplyCheck(tuple(problems), promise.at, promise.closing)
 
 
 def _defensive(parts: Iterable[str]) -> list[ReplyProblem]:

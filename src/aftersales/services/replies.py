@@ -1,7 +1,9 @@
 """A public reply to the customer: checked, its promised next update read, the clocks moved.
 
-A reply must say when the buyer hears from us next (the seed's SLA rule). One without a
-time, or that fails another reply check, is refused with the reasons unless forced.
+A reply must say when the buyer hears from us next (the seed's SLA rule), at a time the store
+can keep (ahead, in opening hours), unless it closes the case. One without such a time, or
+that fails another reply check, is refused with the reasons unless forced. The time stored
+is the one ``check_case_reply`` reads, the same reading the composer shows.
 
 A reply to a customer with an e-mail address is queued in the outbox in the same unit of
 work, with a Message-ID on the store's domain and threaded under the customer's latest
@@ -30,8 +32,8 @@ from aftersales.domain.outgoing import (
     thread_headers,
     unguessable_message_id,
 )
-from aftersales.domain.replies import ReplyProblem, check_reply
-from aftersales.domain.sla.promises import promised_time
+from aftersales.domain.replies import ReplyCheck, ReplyProblem, check_reply
+from aftersales.domain.reply_promise import reply_languages
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.routing import RoutingKit
@@ -59,16 +61,12 @@ class Reply:
 
 
 def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | None:
-    """Record the reply and return the promised next-update time (None if none was found)."""
+    """Record the reply and return the promised next-update time in the store's zone (None if
+    the reply promises none: a closing reply, or one sent with ``force``)."""
     with uow() as cases:
         row = cases.case_row(reply.case_id)
-        decision = row["decision"] or {}
-        check = check_reply(
-            reply.text,
-            stop_line_clear=bool(decision.get("stop_line_clear")),
-            stop_line=decision.get("stop_line", ""),
-        )
-        promise = reply.next_update or _promise(reply.text, reply.at, kit)
+        check = check_case_reply(kit, reply.text, at=reply.at, case=row)
+        promise = _in_zone(reply.next_update or check.promised_at, kit)
         problems = tuple(
             p for p in check.problems if not (p.check == "no_next_step_time" and reply.next_update)
         )
@@ -90,9 +88,29 @@ def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | Non
         return promise
 
 
-def _promise(text: str, at: datetime, kit: RoutingKit) -> datetime | None:
-    found = promised_time(text, at, kit.calendar)
-    return found.at if found else None
+def _in_zone(moment: datetime | None, kit: RoutingKit) -> datetime | None:
+    return moment.astimezone(kit.calendar.tz) if moment is not None else None
+
+
+def check_case_reply(
+    kit: RoutingKit, text: str, *, at: datetime, case: Mapping[str, Any] | None
+) -> ReplyCheck:
+    """The reply checks on a case's reply, and the next-update time it promises: what the
+    composer and ``POST /api/reply-check`` show, and what ``send_reply`` stores.
+
+    The promise is read in the case's language and the store's (every known language when
+    the case's is unknown); the stop line is the case's decision's.
+    """
+    decision = (case["decision"] if case else None) or {}
+    case_language = (case["language"] if case else "") or ""
+    return check_reply(
+        text,
+        now=at,
+        calendar=kit.calendar,
+        stop_line_clear=bool(decision.get("stop_line_clear")),
+        stop_line=decision.get("stop_line", ""),
+        languages=reply_languages(case_language, kit.policy.language),
+    )
 
 
 def _parent(cases: CaseRepository, case_id: int) -> Mapping[str, Any] | None:

@@ -20,6 +20,7 @@ from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.reading import MessageAttachment, MessageToRead, Reading, local_reading
 from aftersales.domain.replies import check_reply, format_moment, render_reply, template_for
+from aftersales.domain.reply_promise import reply_languages
 from aftersales.domain.routes import Route, RouteSpec, SlaTargets
 from aftersales.domain.routing.cues import CueBook
 from aftersales.domain.routing.model import NaiveBayes, features
@@ -305,7 +306,12 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
         decision=decision,
         first_reply=reply,
         reply_check=check_reply(
-            reply, stop_line_clear=decision.stop_line_clear, stop_line=decision.stop_line
+            reply,
+            now=now,
+            calendar=kit.calendar,
+            stop_line_clear=decision.stop_line_clear,
+            stop_line=decision.stop_line,
+            languages=reply_languages(template.language, policy.language),
         ),
         lead=kit.policy.lead_for(spec.lead),
         sla=sla,

@@ -216,7 +216,9 @@ def route_message(body: RouteIn, web: Web, user: ApiUser) -> dict[str, Any]:
 
 @router.post("/reply-check", responses=_ERRORS)
 def reply_check(body: ReplyCheckIn, web: Web, user: ApiUser) -> dict[str, Any]:
-    """The reply checks, live: what a reply lacks and the next-update time it promises."""
+    """The reply checks, live: what a reply lacks and the next-update time it promises, read
+    as sending it would read it (``promised_update_at`` in the store's zone, null when the
+    promise is refused: a past day, a closed hour, a date that does not exist)."""
     return work.reply_check(web, body.text, body.case_id)
 
 

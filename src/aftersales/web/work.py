@@ -16,11 +16,10 @@ from aftersales.domain.permissions import (
     refusal_to_record_decision,
     refusal_to_reroute,
 )
-from aftersales.domain.replies import check_reply
+from aftersales.domain.replies import format_moment
 from aftersales.domain.routes import Route
-from aftersales.domain.sla.promises import promised_time
 from aftersales.services import desk
-from aftersales.services.replies import Reply, send_reply
+from aftersales.services.replies import Reply, check_case_reply, send_reply
 from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
@@ -116,17 +115,18 @@ def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:
 
 
 def reply_check(web: WebDesk, text: str, case_id: int | None) -> dict[str, Any]:
-    """What the composer shows while a reply is typed: the failed checks and the promised time."""
-    decision: dict[str, Any] = {}
+    """What the composer shows while a reply is typed: the failed checks and the promised
+    time, read exactly as sending the reply reads it; times in the store's zone."""
+    case = None
     if case_id is not None:
         with web.desk.read() as cases:
-            decision = dict(cases.case_row(case_id)["decision"] or {})
-    check = check_reply(
-        text, stop_line_clear=bool(decision.get("stop_line_clear")), stop_line=decision.get("stop_line", "")
-    )
-    promise = promised_time(text, web.now(), web.kit.calendar)
+            case = cases.case_row(case_id)
+    check = check_case_reply(web.kit, text, at=web.now(), case=case)
+    promised = check.promised_at
     return {
         "ok": check.ok,
         "problems": [{"check": p.check, "sentence": p.sentence, "fix": p.fix} for p in check.problems],
-        "promised_update_at": promise.at.isoformat() if promise else None,
+        "promised_update_at": promised.isoformat() if promised else None,
+        "promised_update_text": format_moment(promised) if promised else None,
+        "closing": check.closing,
     }

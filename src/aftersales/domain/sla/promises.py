@@ -1,41 +1,63 @@
-"""The next-update time an agent's reply promises, read from the reply's own words.
+"""The moments a reply names, read phrase by phrase from its own words.
 
 Zendesk only tracks the next update; aftersales also holds the desk to what the reply told
-the customer (field-and-formats.md 2.1, "Beat it"). ``promised_time`` finds phrases such as
-"by tomorrow 3 pm", "on Tuesday at 10:00", "within 2 business days" or "2026-12-01 14:00"
-and turns the earliest one still ahead of ``now`` into a moment in the store's zone.
+the customer (field-and-formats.md 2.1, "Beat it"). ``read_phrases`` finds each phrase that
+names a moment, in the languages of ``time_words`` ("by tomorrow 3 pm", "on Tuesday
+8 December at 10:00", "within 2 business days", "2026-12-01 14:00", "d'ici mardi 15 décembre
+à 10h", "bis Dienstag, 15. Dezember, 10:00 Uhr", "antes del martes 15 de diciembre a las
+10:00") and says which moment it names in the store's zone, or what is wrong with it.
+``promised_time`` is the earliest such moment still ahead; ``domain/reply_promise.py``
+decides which phrase is the reply's promise and checks it against the store's hours.
 
-How phrases are read (English only; a heuristic for a draft the agent sees, not a grammar):
+How phrases are read (a heuristic for a draft the agent sees, not a grammar):
 
-* A day with a time is that wall time in the store's zone ("tomorrow 3 pm", "3 pm tomorrow",
-  "Dec 1 at noon"); "midnight" is the end of that day.
+* Tokens (a weekday, a date, a holiday, today/tomorrow, a clock time, noon, end of day)
+  with only commas and small words between them ("at", "à", "um", "a las", "the", "den")
+  form one phrase, with at most one day, one weekday and one time each: "Monday
+  30 November" is one phrase, and "by Tuesday 8 December, 10:00" another.
+* A day with a time is that wall time in the store's zone; "midnight" ends that day.
 * A day without a time is the close of that business day (its last opening interval's
-  end). On a day the store is closed it is 17:00 that day: the customer was told that day,
-  so moving the promise to the next open day would let the desk miss it.
-* A weekday name means the next such day after today ("by Monday" said on a Monday is a
-  week away; say "today" for today); "this"/"next"/"coming" before it change nothing. A
-  date without a year is the next such date, today included.
-* A time alone needs a preposition ("by 3 pm", "at 15:00"): today if still ahead, else
-  tomorrow. Without one, "our hours are 9am-5pm" would read as a promise.
-* "end of day", "EOD", "close of business": the end of the current business day.
-* "within/in N minutes|hours|days|weeks" is elapsed time from ``now``; with "business" or
-  "working" it is business time: N business hours on the calendar, or the close of the
-  N-th business day after today.
+  end); on a day the store is closed it is 17:00 that day, which the reply check refuses
+  as a closed time rather than silently moving it.
+* A weekday alone is the next such day after today ("by Monday" said on a Monday is a week
+  away). A date without a year is the *nearest* such date: "4 December" said on
+  5 December is yesterday (a past day, refused by the check), "2 January" said in
+  November is next year's. A weekday with a date must be that date's weekday.
+* Fixed-date holidays ("Christmas Day", "Noël", "Heiligabend", "Nochevieja") are their
+  dates; holidays whose date moves ("Easter Monday", "Pfingsten") are refused with a
+  request to write the date.
+* A time alone needs a preposition ("by 3 pm", "à 10h", "um 10 Uhr", "a las 10"): today if
+  still ahead, else tomorrow. Without one, "our hours are 9am-5pm" would read as a promise.
+* "end of day", "fin de journée", "Tagesende", "final del día": the end of the current
+  business day, or of the day it is said with ("Friday EOD").
+* "within/in N minutes|hours|days|weeks" (and "dans", "sous", "innerhalb von", "en",
+  "dentro de") is elapsed time from ``now``; with "business", "working", "ouvrés",
+  "hábiles" (or "Werktage") it is business time: N business hours on the calendar, or the
+  close of the N-th business day after today.
 * Weekday names are matched in full only ("sat" and "sun" are words too).
-
-A moment that is not after ``now`` is no promise (the reply is talking about the past).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
+from aftersales.domain.sla.time_grammar import (
+    DAY_KINDS,
+    TIME_KINDS,
+    Grammar,
+    Token,
+    grammar_for,
+    known_languages,
+    roles,
+    token_groups,
+)
+from aftersales.domain.sla.time_words import fold
 
-__all__ = ["PromisedTime", "promised_time"]
+__all__ = ["MAX_PHRASES", "Phrase", "PromisedTime", "known_languages", "promised_time", "read_phrases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,105 +66,97 @@ class PromisedTime:
     span: tuple[int, int]  # [start, end) of the words in the text
 
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_NUMBER_WORDS = {"a": 1, "an": 1} | {word: index for index, word in enumerate(_COUNTS, start=1)}
-_NUMBER = r"[0-9]{1,4}|an?|" + "|".join(_COUNTS)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Phrase:
+    """One phrase that names a day or a time, and what it names."""
 
-# One alternative per token kind; inner group names carry the kind so they stay unique.
-_TOKENS = {
-    "iso": r"(?P<iso_date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[t ](?P<iso_h>[0-9]{2}):(?P<iso_m>[0-9]{2}))?",
-    "relative": (
-        rf"(?:within|in|inside)\s+(?:the\s+)?(?:next\s+)?(?P<rel_n>{_NUMBER})\s*"
-        r"(?P<rel_biz>(?:business|working)\s+)?(?P<rel_unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?)"
-    ),
-    "eod": r"(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+|working\s+)?day|eod|cob|close\s+of\s+business",
-    "dm": rf"(?P<dm_d>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>{_MONTH})\.?(?:,?\s+(?P<dm_y>[0-9]{{4}}))?",
-    "md": rf"(?P<md_m>{_MONTH})\.?\s+(?P<md_d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<md_y>[0-9]{{4}}))?",
-    "weekday": rf"(?:(?:this|next|coming)\s+)?(?P<wd>{'|'.join(_WEEKDAYS)})",
-    "relday": r"(?P<rd>today|tomorrow)",
-    "clock12": r"(?P<c12_h>[0-9]{1,2})(?::(?P<c12_m>[0-9]{2}))?\s*(?P<c12_ampm>[ap])(?:m|\.m\.?)",
-    "clock24": r"(?P<c24_h>[0-9]{1,2}):(?P<c24_m>[0-9]{2})",
-    "named": r"(?P<nm>noon|midday|midnight)",
-}
-_FLAGS = re.IGNORECASE | re.ASCII  # ASCII: no Unicode digits or case folds ("K" for k)
-_TOKEN = re.compile(
-    "|".join(rf"(?P<{kind}>\b(?:{body})(?![a-z0-9]))" for kind, body in _TOKENS.items()), _FLAGS
-)
-_DAYS = frozenset({"iso", "dm", "md", "weekday", "relday"})
-_TIMES = frozenset({"clock12", "clock24", "named"})
-# What may stand between a day and its time ("tomorrow at 3 pm", "noon on Friday").
-_JOINER = re.compile(
-    r"[\s,]*(?:(?:at|by|around|about|before|on|until|till|no\s+later\s+than)[\s,]+)?", _FLAGS
-)
-_PREPOSITION = re.compile(r"\b(?:by|on|at|before|until|till|around|no\s+later\s+than)\s+\Z", _FLAGS)
+    span: tuple[int, int]  # [start, end) in the text, with the preposition before it ("by ...")
+    words: str  # the text of ``span``
+    moment: datetime | None  # in the calendar's zone; None when it names none (see ``trouble``)
+    trouble: str = ""  # impossible_date, impossible_time, weekday_mismatch, moveable_holiday
+    reason: str = ""  # the trouble in words, for the agent
+    deadline: bool = False  # "by", "d'ici", "bis", "antes del", "at the latest"; "within N days"
+    until: bool = False  # said with "until", "jusqu'au", "hasta el": a deadline, or a fact's end
+    timed: bool = False  # has a time of day, or is relative ("within 2 days") or end of day
+
+    @property
+    def firm(self) -> bool:
+        """Said the way a promise is: as a deadline, or with a time of day."""
+        return self.deadline or self.until or self.timed
+
+
+MAX_PHRASES = 300
 _CLOSED_DAY_HOUR = time(17)
 _MAX_DAYS_AHEAD = 3660  # a promise years away is a misreading, and bounds every walk
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NUMBER_PREFIX = {"clock24": "c24", "clockh": "ch", "clockuhr": "cu", "clocklas": "cl"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str
-    match: re.Match[str]
-
-    @property
-    def start(self) -> int:
-        return self.match.start(self.kind)
-
-    @property
-    def end(self) -> int:
-        return self.match.end(self.kind)
-
-    def group(self, name: str) -> str | None:
-        return self.match.group(name)
-
-
-def _tokens(text: str) -> list[_Token]:
-    return [_Token(str(m.lastgroup), m) for m in _TOKEN.finditer(text)]
+class _Trouble(Exception):  # a private signal: it never leaves this module
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(reason)
+        self.check = check
+        self.reason = reason
 
 
 # --- days and times ----------------------------------------------------------------------
 
 
-def _next_date(month: int, day: int, year: str | None, today: date) -> date:
+def _nearest_date(month: int, day: int, today: date) -> date:
+    """The date with this month and day nearest to ``today`` (a tie goes to the future)."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        raise ValueError(f"no day {day} in month {month}")
+    return min(candidates, key=lambda found: (abs((found - today).days), found < today))
+
+
+def _word_number(grammar: Grammar, kind: str, words: str) -> int:
+    found = grammar.lookup[kind].get(fold(words))
+    if found is None:  # a look-alike the regex folded and the table does not ("ı" for "i")
+        raise LookupError(words)
+    return found
+
+
+def _date_of(token: Token, today: date, grammar: Grammar) -> date:
+    """The local date a day token names; ``ValueError`` for an impossible date."""
+    kind = token.kind
+    if kind == "iso":
+        return date.fromisoformat(token.text("iso_date"))
+    if kind == "relday":
+        return today + timedelta(days=_word_number(grammar, "relday", token.text("rd")))
+    if kind == "holiday":
+        month, day = grammar.holidays[fold(token.text("hol"))]
+        return _nearest_date(month, day, today)
+    prefix = "dm" if kind == "dm" else "md"
+    month = _word_number(grammar, "month", token.text(f"{prefix}_m")) + 1
+    day, year = int(token.text(f"{prefix}_d")), token.group(f"{prefix}_y")
     if year is not None:
         return date(int(year), month, day)
-    this_year = date(today.year, month, day)
-    return this_year if this_year >= today else date(today.year + 1, month, day)
+    return _nearest_date(month, day, today)
 
 
-def _day(token: _Token, today: date) -> date:
-    """The local date a day token names; ``ValueError`` for an impossible date."""
-    kind, group = token.kind, token.group
-    if kind == "iso":
-        return date.fromisoformat(str(group("iso_date")))
-    if kind == "relday":
-        return today + timedelta(days=1 if str(group("rd")).lower() == "tomorrow" else 0)
-    if kind == "weekday":
-        weekday = _WEEKDAYS.index(str(group("wd")).lower())
-        return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
-    prefix = "dm" if kind == "dm" else "md"
-    month = _MONTHS.index(str(group(f"{prefix}_m"))[:3].lower()) + 1
-    return _next_date(month, int(str(group(f"{prefix}_d"))), group(f"{prefix}_y"), today)
+def _next_weekday(weekday: int, today: date) -> date:
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
-def _clock_time(token: _Token) -> tuple[time, int]:
+def _clock_time(token: Token, grammar: Grammar) -> tuple[time, int]:
     """The wall time a time token names, and 1 if it is the midnight ending the day."""
-    group = token.group
     if token.kind == "named":
-        return (time(0), 1) if str(group("nm")).lower() == "midnight" else (time(12), 0)
-    if token.kind == "clock24":
-        return time(int(str(group("c24_h"))), int(str(group("c24_m")))), 0
-    hour, minute = int(str(group("c12_h"))), int(group("c12_m") or 0)
-    if not 1 <= hour <= 12:
-        raise ValueError(f"not a 12-hour clock time: {hour}")
-    afternoon = str(group("c12_ampm")).lower() == "p"
-    return time(hour % 12 + (12 if afternoon else 0), minute), 0
+        hour = _word_number(grammar, "named", token.text("nm"))
+        return (time(0), 1) if hour == 24 else (time(hour), 0)
+    if token.kind == "clock12":
+        hour, minute = int(token.text("c12_h")), int(token.group("c12_m") or 0)
+        if not 1 <= hour <= 12:
+            raise ValueError(f"not a 12-hour clock time: {hour}")
+        afternoon = token.text("c12_ampm").lower() == "p"
+        return time(hour % 12 + (12 if afternoon else 0), minute), 0
+    prefix = _NUMBER_PREFIX[token.kind]
+    return time(int(token.text(f"{prefix}_h")), int(token.group(f"{prefix}_m") or 0)), 0
 
 
 def _is_business_day(day: date, calendar: BusinessCalendar) -> bool:
@@ -159,21 +173,6 @@ def _close_of(day: date, calendar: BusinessCalendar) -> datetime:
     return datetime.combine(day, end, tzinfo=calendar.tz)
 
 
-def _at(day: date, token: _Token, calendar: BusinessCalendar) -> datetime:
-    wall, days_later = _clock_time(token)
-    return datetime.combine(day + timedelta(days=days_later), wall, tzinfo=calendar.tz)
-
-
-def _time_alone(token: _Token, now: datetime, calendar: BusinessCalendar) -> datetime:
-    """Today at that time if still ahead, else tomorrow."""
-    today = now.date()
-    moment = _at(today, token, calendar)
-    return moment if moment > now else _at(today + timedelta(days=1), token, calendar)
-
-
-# --- relative phrases --------------------------------------------------------------------
-
-
 def _business_days_later(days: int, now: datetime, calendar: BusinessCalendar) -> datetime:
     """The close of the ``days``-th business day after today."""
     day, counted = now.date(), 0
@@ -185,14 +184,16 @@ def _business_days_later(days: int, now: datetime, calendar: BusinessCalendar) -
     raise ValueError(f"no {days} business days within {_MAX_DAYS_AHEAD} days")
 
 
-def _relative(token: _Token, now: datetime, calendar: BusinessCalendar) -> datetime:
-    raw = str(token.group("rel_n")).lower()
-    count = _NUMBER_WORDS[raw] if raw in _NUMBER_WORDS else int(raw)
-    unit = str(token.group("rel_unit")).lower()[0]  # m(inutes), h(ours), d(ays), w(eeks)
+def _relative(token: Token, now: datetime, calendar: BusinessCalendar, grammar: Grammar) -> datetime:
+    raw = fold(token.text("rel_n"))
+    count = int(raw) if raw.isdigit() else _word_number(grammar, "number", raw)
+    unit = grammar.units[fold(token.text("rel_unit"))]
+    business = unit == "b" or token.group("rel_b1") is not None or token.group("rel_b2") is not None
+    unit = "d" if unit == "b" else unit
     minutes = count * {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}[unit]
     if minutes > _MAX_DAYS_AHEAD * 24 * 60:
         raise ValueError(f"{minutes} minutes ahead is no promise")
-    if token.group("rel_biz") is None:
+    if not business:
         # Elapsed time, added in UTC so a DST change does not add or drop an hour.
         return (now.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(calendar.tz)
     if unit in "dw":
@@ -200,94 +201,149 @@ def _relative(token: _Token, now: datetime, calendar: BusinessCalendar) -> datet
     return due_at(now, minutes, calendar)
 
 
-# --- phrases: tokens joined into moments -------------------------------------------------
+# --- phrases -----------------------------------------------------------------------------
 
 
-def _joined(text: str, first: _Token, second: _Token) -> bool:
-    return _JOINER.fullmatch(text, first.end, second.start) is not None
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What one phrase is read in: the text, the moment it is said at, the store's calendar."""
+
+    text: str
+    now: datetime
+    calendar: BusinessCalendar
+    grammar: Grammar
 
 
-def _pair(first: _Token, second: _Token, now: datetime, calendar: BusinessCalendar) -> datetime | None:
-    """The moment two neighbouring tokens name together, or None if they do not pair."""
-    if _is_full(first) or _is_full(second):
-        return None  # already a date and a time
-    kinds = (first.kind, second.kind)
-    day_token = first if first.kind in _DAYS else second
-    other = second if day_token is first else first
-    if other.kind in _TIMES and day_token.kind in _DAYS:
-        return _at(_day(day_token, now.date()), other, calendar)
-    if "eod" in kinds and day_token.kind in _DAYS:  # "end of day Friday", "tomorrow EOD"
-        return _close_of(_day(day_token, now.date()), calendar)
-    return None
+def _day(group: Sequence[Token], reading: _Reading) -> date | None:
+    """The day a phrase names (None for a time alone); ``_Trouble`` when it names a wrong one."""
+    day_token = next((t for t in group if t.kind in DAY_KINDS), None)
+    weekday_token = next((t for t in group if t.kind == "weekday"), None)
+    today = reading.now.date()
+    weekday = (
+        None if weekday_token is None else _word_number(reading.grammar, "weekday", weekday_token.text("wd"))
+    )
+    if day_token is None:
+        return None if weekday is None else _next_weekday(weekday, today)
+    if day_token.kind == "moveable":
+        words = day_token.text("mov")
+        raise _Trouble("moveable_holiday", f"“{words}” falls on a different date each year")
+    try:
+        day = _date_of(day_token, today, reading.grammar)
+    except ValueError as error:
+        words = reading.text[day_token.start : day_token.end]
+        raise _Trouble("impossible_date", f"“{words}” is not a date on the calendar") from error
+    if weekday is not None and weekday != day.weekday():
+        said, actual = _WEEKDAY_NAMES[weekday], _WEEKDAY_NAMES[day.weekday()]
+        raise _Trouble("weekday_mismatch", f"{day.day} {day:%B} {day.year} is a {actual}, not a {said}")
+    return day
 
 
-def _is_full(token: _Token) -> bool:
-    return token.kind == "iso" and token.group("iso_h") is not None
+def _moment(group: Sequence[Token], reading: _Reading) -> datetime | None:
+    if group[0].kind == "relative":
+        return _relative(group[0], reading.now, reading.calendar, reading.grammar)
+    day = _day(group, reading)
+    time_token = next((t for t in group if t.kind in TIME_KINDS), None)
+    iso = next((t for t in group if t.kind == "iso" and t.group("iso_h") is not None), None)
+    if iso is not None and day is not None:
+        wall = _checked_time(int(iso.text("iso_h")), int(iso.text("iso_m")), iso, reading)
+        return datetime.combine(day, wall, tzinfo=reading.calendar.tz)
+    if time_token is None:
+        return None if day is None else _close_of(day, reading.calendar)
+    if time_token.kind == "eod":
+        return _close_of(day, reading.calendar) if day else end_of_business_day(reading.now, reading.calendar)
+    try:
+        wall, days_later = _clock_time(time_token, reading.grammar)
+    except ValueError as error:
+        words = reading.text[time_token.start : time_token.end]
+        raise _Trouble("impossible_time", f"“{words}” is not a time of day") from error
+    if day is not None:
+        return datetime.combine(day + timedelta(days=days_later), wall, tzinfo=reading.calendar.tz)
+    return _time_alone(time_token, wall, days_later, reading)
 
 
-def _alone(text: str, token: _Token, now: datetime, calendar: BusinessCalendar) -> datetime | None:
-    kind = token.kind
-    if _is_full(token):
-        wall = time(int(str(token.group("iso_h"))), int(str(token.group("iso_m"))))
-        return datetime.combine(_day(token, now.date()), wall, tzinfo=calendar.tz)
-    if kind in _DAYS:
-        return _close_of(_day(token, now.date()), calendar)
-    if kind == "relative":
-        return _relative(token, now, calendar)
-    if kind == "eod":
-        return end_of_business_day(now, calendar)
-    if _PREPOSITION.search(text, max(0, token.start - 40), token.start):
-        return _time_alone(token, now, calendar)
-    return None
+def _checked_time(hour: int, minute: int, token: Token, reading: _Reading) -> time:
+    try:
+        return time(hour, minute)
+    except ValueError as error:
+        words = reading.text[token.start : token.end]
+        raise _Trouble("impossible_time", f"“{words}” is not a time of day") from error
 
 
-def _phrases(
-    text: str, now: datetime, calendar: BusinessCalendar
-) -> Iterator[tuple[int, int, datetime | None]]:
-    """(start, end, moment) for each phrase; moment None when the words name no moment."""
-    tokens = _tokens(text)
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        try:
-            paired = None
-            if following is not None and _joined(text, token, following):
-                paired = _pair(token, following, now, calendar)
-            if paired is not None and following is not None:
-                index += 1
-                yield token.start, following.end, paired
-            else:
-                yield token.start, token.end, _alone(text, token, now, calendar)
-        except (ValueError, OverflowError, KeyError):
-            # An impossible date ("31 February"), a moment past year 9999, a calendar with
-            # no opening hours: these words name no promise, and the reply is still sent.
-            yield token.start, token.end, None
-        index += 1
+def _time_alone(token: Token, wall: time, days_later: int, reading: _Reading) -> datetime | None:
+    """Today at that time if still ahead, else tomorrow; None without a preposition before it."""
+    has_preposition = token.kind == "clocklas" or reading.grammar.preposition.search(
+        reading.text, max(0, token.start - 40), token.start
+    )
+    if not has_preposition:
+        return None
+    today = reading.now.date()
+    moment = datetime.combine(today + timedelta(days=days_later), wall, tzinfo=reading.calendar.tz)
+    return moment if moment > reading.now else moment + timedelta(days=1)
 
 
-def _with_preposition(text: str, start: int) -> int:
-    found = _PREPOSITION.search(text, max(0, start - 40), start)
-    return found.start() if found else start
+def _phrase(group: Sequence[Token], reading: _Reading) -> Phrase:
+    text, grammar = reading.text, reading.grammar
+    start, end = group[0].start, group[-1].end
+    before = max(0, start - 40)
+    preposition = grammar.preposition.search(text, before, start)
+    span = (preposition.start() if preposition else start, end)
+    said = Phrase(
+        span=span,
+        words=text[span[0] : span[1]],
+        moment=None,
+        deadline=group[0].kind == "relative"  # "within 2 days" is a deadline in itself
+        or bool(
+            grammar.deadline_before.search(text, before, start) or grammar.deadline_after.match(text, end)
+        ),
+        until=bool(grammar.until_before.search(text, before, start)),
+        timed=any(t.kind == "relative" or "time" in roles(t) for t in group),
+    )
+    try:
+        moment = _moment(group, reading)
+    except _Trouble as trouble:
+        return replace(said, trouble=trouble.check, reason=trouble.reason)
+    except (ValueError, OverflowError, LookupError):
+        # A moment past year 9999, a calendar with no opening hours, a look-alike letter:
+        # these words name no moment, and nothing about them is for the agent to fix.
+        return said
+    return replace(said, moment=None if moment is None else moment.astimezone(reading.calendar.tz))
 
 
-def promised_time(text: str, now: datetime, calendar: BusinessCalendar) -> PromisedTime | None:
-    """The earliest moment after ``now`` that ``text`` promises, or None.
+def read_phrases(
+    text: str, now: datetime, calendar: BusinessCalendar, languages: Iterable[str] = ()
+) -> list[Phrase]:
+    """Every phrase of ``text`` that names a day or a time, in order (the first
+    ``MAX_PHRASES``: a reply is read in milliseconds, and one naming hundreds of days is no
+    reply to read for its promise).
 
-    Never raises for any text; ``now`` must be timezone-aware (``ValueError`` otherwise),
-    because a naive ``now`` would be read in the server's zone.
+    ``languages`` are ISO 639-1 codes (unknown ones are ignored; none means every supported
+    language). Never raises for any text; ``now`` must be timezone-aware (``ValueError``
+    otherwise), because a naive ``now`` would be read in the server's zone.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
     try:
         local_now = now.astimezone(calendar.tz)
     except (ValueError, OverflowError):
-        return None
+        return []
+    reading = _Reading(text, local_now, calendar, grammar_for(known_languages(languages)))
+    groups = islice(token_groups(text, reading.grammar), MAX_PHRASES)
+    return [_phrase(group, reading) for group in groups]
+
+
+def promised_time(
+    text: str, now: datetime, calendar: BusinessCalendar, languages: Iterable[str] = ()
+) -> PromisedTime | None:
+    """The earliest moment after ``now`` that ``text`` names, or None.
+
+    Any phrase counts, wherever it stands; ``reply_promise.read_promise`` is the reading
+    that knows which sentence promises. Never raises for any text; ``now`` must be aware.
+    """
     best: PromisedTime | None = None
-    for start, end, moment in _phrases(text, local_now, calendar):
-        if moment is None or moment <= local_now:
+    for phrase in read_phrases(text, now, calendar, languages):
+        if phrase.moment is None or phrase.moment <= now:
             continue
-        found = PromisedTime(moment.astimezone(calendar.tz), (_with_preposition(text, start), end))
+        found = PromisedTime(phrase.moment, phrase.span)
         if best is None or (found.at, found.span) < (best.at, best.span):
             best = found
     return best

@@ -34,8 +34,11 @@
     const result = await post("/api/reply-check", { text: text.value, case_id: caseId });
     if (!result) return;
     const rows = result.problems.map((p) => item("fail", p.fix + (p.sentence ? " (\u201c" + p.sentence + "\u201d)" : "")));
-    if (result.promised_update_at && !picker.value) {
-      rows.unshift(item("pass", "Next update promised: " + new Date(result.promised_update_at).toLocaleString()));
+    // the server formats the time in the store's zone: the browser's zone may differ
+    if (result.promised_update_text && !picker.value) {
+      rows.unshift(item("pass", "Next update promised: " + result.promised_update_text + " (store time)"));
+    } else if (result.closing && result.ok) {
+      rows.unshift(item("pass", "A closing reply: no next update is owed."));
     } else if (result.ok) {
       rows.unshift(item("pass", "The reply passes its checks."));
     }
