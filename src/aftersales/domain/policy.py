@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aftersales.domain.faq import FaqEntry
 from aftersales.domain.routes import Route
-from aftersales.domain.saved_replies import SavedReply
+
+if TYPE_CHECKING:  # saved replies read the reply check, which reads the calendar, which reads this
+    from aftersales.domain.faq import FaqEntry
+    from aftersales.domain.saved_replies import SavedReply
 
 
 class ReturnReason(StrEnum):
