@@ -34,6 +34,7 @@ from aftersales.domain.replies import ReplyProblem, check_reply
 from aftersales.domain.sla.promises import promised_time
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
+from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
 
 
@@ -56,11 +57,15 @@ class Reply:
     at: datetime
     next_update: datetime | None = None  # an explicit promise overrides the one in the text
     force: bool = False
+    # the highest timeline event id the agent saw; a newer change refuses the reply
+    # (services/collisions.py); None: not checked
+    seen_event_id: int | None = None
 
 
 def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | None:
     """Record the reply and return the promised next-update time (None if none was found)."""
     with uow() as cases:
+        lock_unchanged(cases, reply.case_id, reply.seen_event_id)  # raises CaseChanged
         row = cases.case_row(reply.case_id)
         decision = row["decision"] or {}
         check = check_reply(
