@@ -59,17 +59,24 @@ def _respond(request: Request, status: int, code: str, message: str, details: An
     if request.url.path.startswith(("/api/", "/webhooks/")) or "json" in request.headers.get("accept", ""):
         return JSONResponse(error_body(status, code, message, details), status_code=status)
     templates = request.app.state.templates
-    page = {"status": status, "message": message, "back": back_link(request.url.path)}
+    page = {"status": status, "message": message, "back": back_link(request.url.path, status)}
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "error.html", page | _signed_in(request), status_code=status
     )
 
 
-def back_link(path: str) -> str:
+def back_link(path: str, status: int) -> str:
     """Where an error page's Back goes: the case the request was about, else the queue (a plain
-    link: the site's CSP runs no inline script, so ``javascript:history.back()`` does nothing)."""
+    link: the site's CSP runs no inline script, so ``javascript:history.back()`` does nothing).
+    A case that is not there sends back to the queue."""
     parts = path.strip("/").split("/")
-    if len(parts) >= 2 and parts[0] == "cases" and parts[1].isdigit() and len(parts[1]) <= 10:
+    if (
+        status != 404
+        and len(parts) >= 2
+        and parts[0] == "cases"
+        and parts[1].isdigit()
+        and len(parts[1]) <= 10
+    ):
         return f"/cases/{parts[1]}"
     return "/cases"
 

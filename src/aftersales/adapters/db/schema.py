@@ -493,7 +493,9 @@ reader_cache = Table(
 case_presence = Table(
     "case_presence",
     metadata,
-    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("seen_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("case_id", "user_id", name="uq_case_presence_case_id_user_id"),
 )

@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "case_presence",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("seen_at", UtcDateTime(timezone=True), nullable=False),
@@ -30,7 +31,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_case_presence_user_id_users", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("case_id", "user_id", name="pk_case_presence"),
+        sa.PrimaryKeyConstraint("id", name="pk_case_presence"),
+        sa.UniqueConstraint("case_id", "user_id", name="uq_case_presence_case_id_user_id"),
     )
     op.create_index("ix_case_presence_seen_at", "case_presence", ["seen_at"])
 
