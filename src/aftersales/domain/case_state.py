@@ -4,7 +4,7 @@ all show, so no panel says "present" while another says "missing".
 
 An item is in hand when a person (or intake) marked it so, or when its fact is known now: the
 order linked, an image the customer sent, the order's scans, refunds and policy version, a
-message from the customer. Facts are read on every view, never copied from the case's intake:
+message from the customer, a decision recorded. Facts are read on every view, never copied from the case's intake:
 order facts and messages that arrive later count at once. A word in a message (a tracking
 number typed, "photos attached") is not a fact; it is ticked only when intake or a person did.
 """
@@ -32,6 +32,7 @@ class CaseFacts:
     buyer_messages: int = 0  # the customer's own messages (a payment dispute's notice apart)
     images: tuple[str, ...] = ()  # file names of the images the customer sent
     policy_version: str = ""  # the store policy's version in force for the order
+    decision: str = ""  # the decision a person recorded on the case ("" none yet)
 
 
 def policy_in_force(order: OrderFacts | None, versions: Sequence[tuple[datetime, str]]) -> str:
@@ -82,6 +83,17 @@ def _conversation(fact: str, facts: CaseFacts) -> str:
     return f"{count} message{'s' if count != 1 else ''} from the customer" if count else ""
 
 
+def _decision(fact: str, facts: CaseFacts) -> str:
+    """A refund or reship on record: the case's recorded decision, else the order's refunds (as
+    the dispute packet's "refund or reship decision" reads it)."""
+    if facts.decision:
+        return f"decision: {facts.decision}"
+    order = facts.order
+    if order is not None and order.refunds:
+        return f"order #{order.number}: refund of {order.refunded} recorded in the shop"
+    return ""
+
+
 def _policy(fact: str, facts: CaseFacts) -> str:
     return f"policy version {facts.policy_version}" if facts.policy_version else ""
 
@@ -110,6 +122,7 @@ _FACTS: Mapping[str, Callable[[str, CaseFacts], str]] = {
     "sku": _sku,
     "tracking_number": _tracking,
     "case.conversation": _conversation,
+    "case.decision": _decision,
     "policy.version": _policy,
 }
 
@@ -178,6 +191,14 @@ def _packet_facts(data: PacketData, case_id: int, order_number: str) -> CaseFact
         buyer_messages=sum(1 for m in own if is_buyer_message(m)),
         images=tuple(a.filename for m in own if is_buyer_message(m) for a in m.attachments if a.is_image),
         policy_version=data.policy.label if data.policy is not None and order is not None else "",
+        decision=next(
+            (
+                str(e.data.get("decision", ""))
+                for e in reversed(data.events)
+                if e.case_id == case_id and e.kind == "decision_recorded"
+            ),
+            "",
+        ),
     )
 
 

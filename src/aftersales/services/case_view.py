@@ -71,6 +71,7 @@ def _facts(
         buyer_messages=len(buyer),
         images=tuple(a.filename for a in _attachments(buyer) if a.content_type.lower().startswith("image/")),
         policy_version=policy_in_force(order, versions) if trusted else "",
+        decision=str((case["decision"] or {}).get("recorded") or ""),
     )
 
 
