@@ -225,7 +225,7 @@ def _case_context(
     web: Web, user: User, case_id: int, *, show: int = CASE_MESSAGES, retry: Retry | None = None
 ) -> dict[str, Any]:
     view = case_view(web.kit, web.desk.read, case_id, now=web.now())
-    case, card = view.case, _card_dict(view)
+    case, card = view.case, _card_dict(web, view)
     replied = any(m["direction"] == "outbound" for m in view.messages)
     messages, timeline = view.messages[-show:], view.timeline[-max(show, CASE_TIMELINE) :]
     viewers = _viewers(web, user, case_id, note=retry is None)
@@ -271,12 +271,15 @@ def _viewers(web: Web, user: User, case_id: int, *, note: bool) -> list[Viewer]:
     return others_viewing(presence_unit_of_work(engine, writes=False), case_id, user.id, at=web.now())
 
 
-def _card_dict(view: CaseView) -> dict[str, Any] | None:
+def _card_dict(web: Web, view: CaseView) -> dict[str, Any] | None:
     """The card as the page shows it: its lead is the case's (a person may have changed it)."""
     if view.card is None:
         return None
     card = card_to_dict(view.card)
-    card["lead"] = dict(card["lead"]) | {"role": view.case["lead_role"], "name": view.case["lead_name"]}
+    role, name = view.case["lead_role"], view.case["lead_name"]
+    policy_lead = web.kit.policy.lead_for(role)
+    email = policy_lead.email if policy_lead is not None and policy_lead.name == name else ""
+    card["lead"] = {"role": role, "name": name, "email": email}
     return card
 
 
