@@ -14,6 +14,7 @@ from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
 from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
+from aftersales.domain.presence import Viewer
 from aftersales.domain.reading import MessageToRead, Reading
 from aftersales.domain.routes import Route
 
@@ -88,6 +89,15 @@ class CaseRepository(Protocol):
         self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
     ) -> None: ...
     def case_row(self, case_id: int) -> Mapping[str, Any]: ...
+    def locked_case_row(self, case_id: int) -> Mapping[str, Any]:
+        """The case row, held until the unit of work ends: another writer that asks for it
+        waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take turns anyway)."""
+        ...
+
+    def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
+        """The case's timeline entries with an id above ``event_id``, oldest first."""
+        ...
+
     def add_message(
         self,
         case_id: int,
@@ -242,6 +252,23 @@ class ContactPostLog(Protocol):
     def record(self, keys: Collection[str], at: datetime) -> None: ...
     def prune(self, before: datetime) -> None:
         """Forget posts at or before ``before``: no limit looks that far back."""
+        ...
+
+
+class PresenceLog(Protocol):
+    """Who has which case open (domain/presence.py), in one unit of work."""
+
+    def see(self, case_id: int, user_id: int, at: datetime) -> bool:
+        """The user has the case open at ``at``; False when there is no such case."""
+        ...
+
+    def viewers(self, case_id: int, since: datetime) -> list[Viewer]:
+        """Who said they had the case open after ``since``."""
+        ...
+
+    def forget_before(self, before: datetime) -> None: ...
+    def latest_event_id(self, case_id: int) -> int:
+        """The highest id of the case's timeline events (0 when it has none)."""
         ...
 
 

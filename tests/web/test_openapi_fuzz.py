@@ -106,6 +106,7 @@ CASE_ID_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/cases/{case_id}/decision", {"decision": "Refund the order in full."}),
     ("POST", "/api/cases/{case_id}/route", {"route": "review"}),
     ("POST", "/api/cases/{case_id}/route/confirm", None),
+    ("POST", "/api/cases/{case_id}/presence", {"seen_event_id": 0}),
     ("POST", "/api/reply-check", {"text": "We'll update you by Friday.", "case_id": None}),
 ]
 

@@ -16,7 +16,7 @@ from aftersales.domain.errors import InputError
 from aftersales.domain.packet import Packet
 from aftersales.services.packet import evidence_packet
 from aftersales.settings import Settings
-from aftersales.wiring import load_active_policy, open_desk
+from aftersales.wiring import load_active_policy, open_desk, store_specs
 
 
 @click.command()
@@ -56,8 +56,9 @@ def packet(settings: Settings, reference: str, output_format: str, output: Path 
       aftersales packet '#1043' --format pdf -o dispute-1043.pdf
     """
     desk = open_desk(settings)
-    built = evidence_packet(packet_unit_of_work(desk.engine), reference, now=datetime.now(UTC))
     policy = load_active_policy(settings)
+    reader = packet_unit_of_work(desk.engine)
+    built = evidence_packet(reader, reference, now=datetime.now(UTC), specs=store_specs(policy))
     content = _render(built, output_format, ZoneInfo(policy.time_zone), policy.store_name)
     if output is None:
         _to_stdout(content)

@@ -96,6 +96,7 @@ class PacketCase:
     subject: str
     opened_at: datetime
     lead: str
+    sender_mark: str = ""  # domain/trust.py: who wrote it ("" the order's buyer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from aftersales.domain.outgoing import NOT_MAILED, Delivery
 from aftersales.domain.trust import SenderMark
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
+from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
 
 
@@ -56,10 +57,20 @@ def add_note(uow: UnitOfWork, case_id: int, text: str, *, by: str, at: datetime)
         cases.update_case(case_id, {"updated_at": at})
 
 
-def change_status(
-    uow: UnitOfWork, kit: RoutingKit, case_id: int, status: CaseStatus, *, by: str, at: datetime
+def change_status(  # noqa: PLR0913  (keyword-only after the status)
+    uow: UnitOfWork,
+    kit: RoutingKit,
+    case_id: int,
+    status: CaseStatus,
+    *,
+    by: str,
+    at: datetime,
+    seen_event_id: int | None = None,
 ) -> None:
+    """Move the case; ``seen_event_id``: refused (CaseChanged) when the case changed after
+    the event the person saw last (services/collisions.py)."""
     with uow() as cases:
+        lock_unchanged(cases, case_id, seen_event_id)
         row = cases.case_row(case_id)
         current = CaseStatus(row["status"])
         check_transition(current, status)

@@ -3,15 +3,18 @@ then build the packet and its checklist (``aftersales.domain.packet``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
+from aftersales.domain.case_state import packet_evidence
 from aftersales.domain.cases import CaseNotFound
 from aftersales.domain.errors import InputError
 from aftersales.domain.packet import Packet, PacketData, build_packet
 from aftersales.domain.packet_reference import PacketReference, packet_reference
+from aftersales.domain.routes import Route, RouteSpec
 
 
 class PacketQueries(Protocol):
@@ -37,8 +40,16 @@ class PacketNotFound(CaseNotFound):
     """No case or order by that reference."""
 
 
-def evidence_packet(read: PacketReader, reference: str, *, now: datetime) -> Packet:
-    """The packet of a case (with every other case on its order) or of an order."""
+def evidence_packet(
+    read: PacketReader,
+    reference: str,
+    *,
+    now: datetime,
+    specs: Mapping[Route, RouteSpec] | None = None,
+) -> Packet:
+    """The packet of a case (with every other case on its order) or of an order. With the
+    store's route ``specs``, each case's evidence items are read as its case page shows them
+    (domain/case_state.py): marked, or their fact known now; without, as stored."""
     ref = packet_reference(reference)
     with read() as queries:
         case_id, order_number = _resolve(queries, ref)
@@ -46,6 +57,8 @@ def evidence_packet(read: PacketReader, reference: str, *, now: datetime) -> Pac
         if case_id is not None and order_number:
             subject += f" (order #{order_number})"
         data = queries.packet_data(subject, order_number, case_id)
+    if specs is not None:
+        data = replace(data, evidence=packet_evidence(data, specs, order_number))
     return build_packet(data, now)
 
 

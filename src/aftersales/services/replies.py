@@ -36,6 +36,7 @@ from aftersales.domain.replies import ReplyCheck, ReplyProblem, check_reply
 from aftersales.domain.reply_promise import reply_languages
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
+from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
 
 
@@ -58,12 +59,16 @@ class Reply:
     at: datetime
     next_update: datetime | None = None  # an explicit promise overrides the one in the text
     force: bool = False
+    # the highest timeline event id the agent saw; a newer change refuses the reply
+    # (services/collisions.py); None: not checked
+    seen_event_id: int | None = None
 
 
 def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | None:
     """Record the reply and return the promised next-update time in the store's zone (None if
     the reply promises none: a closing reply, or one sent with ``force``)."""
     with uow() as cases:
+        lock_unchanged(cases, reply.case_id, reply.seen_event_id)  # raises CaseChanged
         row = cases.case_row(reply.case_id)
         check = check_case_reply(kit, reply.text, at=reply.at, case=row)
         promise = _in_zone(reply.next_update or check.promised_at, kit)

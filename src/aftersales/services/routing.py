@@ -268,9 +268,13 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     channel: str = "",
     reading: Reading | None = None,
     customer_first_name: str = "",
+    evidence: EvidenceChecklist | None = None,
 ) -> DecisionCard:
     """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
     ``customer_first_name`` ("Anna", see ``domain.greetings.first_name``) greets by name.
+
+    ``evidence``: the case's checklist as it stands (domain/case_state.py), which the decision
+    and the draft then read instead of what the text and the order show on their own.
 
     ``sender_is_buyer=False`` (someone who is not the order's buyer wrote): the decision
     still reads the order, for the agent, but no evidence is ticked from it and the draft
@@ -282,7 +286,8 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     signals = _with_read_flags(signals, reading)
     spec = kit.specs[routing.route]
     replyable = order if sender_is_buyer else None
-    evidence = check_evidence(spec.evidence, signals, text, replyable)
+    if evidence is None:
+        evidence = check_evidence(spec.evidence, signals, text, replyable)
     decision = decide(_situation(kit, routing, signals, evidence, order, now), spec.stop_line)
     sla = sla_due(spec.sla, now, kit.calendar, kit.due_times)
     policy = kit.policy

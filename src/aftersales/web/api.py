@@ -35,7 +35,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in, or the API token is not valid"},
     403: {"description": "the CSRF header is missing, or the role may not do this"},
     404: {"description": "no such case or evidence item"},
-    409: {"description": "the case cannot move to that status from its current one"},
+    409: {
+        "description": "the case cannot move to that status from its current one, or it changed after "
+        "`seen_event_id` (`error.details` lists the changes; nothing was stored)"
+    },
     422: {"description": "the request or its content is not valid; `error.details` says where"},
 }
 
@@ -61,14 +64,27 @@ class TextIn(BaseModel):
     text: str = Field(min_length=1, max_length=50_000)
 
 
+_SEEN = (
+    "the highest timeline event id the agent saw (`GET /api/cases/{id}`: `timeline[].id`); when the "
+    "case changed after it (the customer wrote, someone replied or moved it), 409 and nothing is stored"
+)
+
+
 class ReplyIn(TextIn):
     next_update: datetime | None = Field(default=None, description="overrides the time the text promises")
     force: bool = False
+    seen_event_id: int | None = Field(default=None, ge=0, le=MAX_ID, description=_SEEN)
+
+
+class PresenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seen_event_id: int | None = Field(default=None, ge=0, le=MAX_ID, description=_SEEN)
 
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: CaseStatus
+    seen_event_id: int | None = Field(default=None, ge=0, le=MAX_ID, description=_SEEN)
 
 
 class EvidenceIn(BaseModel):
@@ -141,8 +157,11 @@ def get_case(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/reply", responses=_ERRORS)
 def reply(case_id: CaseId, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, Any]:
-    """A public reply; refused (422, with the failed checks) when it names no next-update time."""
-    promised = work.reply(web, user, case_id, body.text, body.next_update, force=body.force)
+    """A public reply; refused (422, with the failed checks) when it names no next-update time,
+    and (409, with what changed) when the case changed after ``seen_event_id``."""
+    promised = work.reply(
+        web, user, case_id, body.text, body.next_update, force=body.force, seen_event_id=body.seen_event_id
+    )
     return {"promised_update_at": promised.isoformat() if promised else None, **work.clocks_of(web, case_id)}
 
 
@@ -155,6 +174,15 @@ def saved_replies(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
     return {"case_id": case_id, "saved_replies": [reply.as_dict() for reply in filled]}
 
 
+@router.post("/cases/{case_id}/presence", responses=_ERRORS)
+def presence(case_id: CaseId, web: Web, user: ApiUser, body: PresenceIn | None = None) -> dict[str, Any]:
+    """The caller has the case open: who else has (seen within the last minute), the case's
+    latest timeline event id, and what changed after ``seen_event_id`` (the changes that
+    would refuse a reply are ``blocking``). A case page calls it every ``refresh_seconds``."""
+    seen = body.seen_event_id if body is not None else None
+    return work.presence(web, user, case_id, seen)
+
+
 @router.post("/cases/{case_id}/notes", status_code=201, responses=_ERRORS)
 def note(case_id: CaseId, body: TextIn, web: Web, user: ApiUser) -> dict[str, Any]:
     add_note(web.desk.uow, case_id, body.text, by=user.name or user.email, at=web.now())
@@ -163,8 +191,9 @@ def note(case_id: CaseId, body: TextIn, web: Web, user: ApiUser) -> dict[str, An
 
 @router.post("/cases/{case_id}/status", responses=_ERRORS)
 def status(case_id: CaseId, body: StatusIn, web: Web, user: ApiUser) -> dict[str, Any]:
-    """Move the case; frontline may not resolve or close a chargeback-risk case."""
-    work.change_status(web, user, case_id, body.status)
+    """Move the case; frontline may not resolve or close a chargeback-risk case; 409 when the
+    case changed after ``seen_event_id``."""
+    work.change_status(web, user, case_id, body.status, seen_event_id=body.seen_event_id)
     return work.clocks_of(web, case_id)
 
 

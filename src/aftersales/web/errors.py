@@ -13,12 +13,14 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftersales import logs
 from aftersales.domain.cases import CaseNotFound, InvalidTransition
 from aftersales.domain.errors import AftersalesError, InputError
+from aftersales.services.collisions import CaseChanged
 from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
 
@@ -57,9 +59,41 @@ def _respond(request: Request, status: int, code: str, message: str, details: An
     if request.url.path.startswith(("/api/", "/webhooks/")) or "json" in request.headers.get("accept", ""):
         return JSONResponse(error_body(status, code, message, details), status_code=status)
     templates = request.app.state.templates
+    page = {"status": status, "message": message, "back": back_link(request.url.path, status)}
     return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request, "error.html", page | _signed_in(request), status_code=status
     )
+
+
+def back_link(path: str, status: int) -> str:
+    """Where an error page's Back goes: the case the request was about, else the queue (a plain
+    link: the site's CSP runs no inline script, so ``javascript:history.back()`` does nothing).
+    A case that is not there sends back to the queue."""
+    parts = path.strip("/").split("/")
+    if (
+        status != 404
+        and len(parts) >= 2
+        and parts[0] == "cases"
+        and parts[1].isdigit()
+        and len(parts[1]) <= 10
+    ):
+        return f"/cases/{parts[1]}"
+    return "/cases"
+
+
+def _signed_in(request: Request) -> dict[str, Any]:
+    """The site menu's user and the sign-out form's token, when the request is signed in."""
+    # imported here: web.security raises this module's errors, so it imports this module
+    from aftersales.web.security import desk_session
+
+    try:
+        session = desk_session(request)
+    except SQLAlchemyError as error:  # the page says what went wrong first; the menu is extra
+        log_failure("the error page could not read the session", error)
+        return {"path": request.url.path}
+    if session is None:
+        return {"path": request.url.path}
+    return {"user": session.user, "csrf_token": session.csrf_token, "path": request.url.path}
 
 
 async def _api_error(request: Request, error: Exception) -> Response:
@@ -77,6 +111,8 @@ def domain_error_status(error: AftersalesError) -> tuple[int, str]:
         return 404, "not_found"
     if isinstance(error, InvalidTransition):
         return 409, "invalid_transition"
+    if isinstance(error, CaseChanged):
+        return 409, "case_changed"
     if isinstance(error, ReplyRefused):
         return 422, "reply_refused"
     if isinstance(error, InputError):
@@ -87,10 +123,16 @@ def domain_error_status(error: AftersalesError) -> tuple[int, str]:
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, AftersalesError)
     status, code = domain_error_status(error)
-    details = None
+    return _respond(request, status, code, str(error), domain_error_details(error))
+
+
+def domain_error_details(error: AftersalesError) -> Any:
+    """What the API adds to the message: the failed reply checks, the case's changes."""
     if isinstance(error, ReplyRefused):
-        details = [{"check": p.check, "fix": p.fix, "sentence": p.sentence} for p in error.problems]
-    return _respond(request, status, code, str(error), details)
+        return [{"check": p.check, "fix": p.fix, "sentence": p.sentence} for p in error.problems]
+    if isinstance(error, CaseChanged):
+        return error.details()
+    return None
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:

@@ -60,7 +60,8 @@ async def case_packet(
 
 
 def _packet(web: WebDesk, case_id: int) -> Packet:
-    return evidence_packet(packet_unit_of_work(web.desk.engine), f"case:{case_id}", now=web.now())
+    reader = packet_unit_of_work(web.desk.engine)
+    return evidence_packet(reader, f"case:{case_id}", now=web.now(), specs=web.kit.specs)
 
 
 async def _render_pdf(request: Request, packet: Packet, web: WebDesk) -> bytes | None:

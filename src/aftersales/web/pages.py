@@ -6,6 +6,7 @@ reply checks and the next-update picker's due time. Every form post carries the 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,24 +20,31 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aftersales.adapters.db.contact_posts import contact_posts_unit_of_work
+from aftersales.adapters.db.presence import presence_unit_of_work
 from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.domain.accounts import User
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
-from aftersales.domain.errors import InputError
+from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.domain.messages import AttachmentMeta
-from aftersales.domain.permissions import Action, may, may_refund, statuses_offered
+from aftersales.domain.permissions import ROLE_TABLE, Action, RefundLimit, may, may_refund, statuses_offered
+from aftersales.domain.presence import REFRESH_SECONDS, Viewer, presence_line
 from aftersales.domain.routes import Route
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
+from aftersales.domain.values import MAX_ID
 from aftersales.services.accounts import account_key, sign_in_attempt
+from aftersales.services.case_view import CaseView, case_view
 from aftersales.services.contact_form import admit_post
-from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
+from aftersales.services.desk import EvidenceMark, add_note, mark_evidence
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.rerouting import case_card
+from aftersales.services.presence import note_viewer, others_viewing
 from aftersales.services.routing import build_card, message_card
 from aftersales.web import composer, work
+from aftersales.web.case_forms import Retry, retry_for
+from aftersales.web.errors import ApiError
 from aftersales.web.sanitize import safe_email_html
 from aftersales.web.security import (
     CaseId,
@@ -57,6 +65,7 @@ QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 CASE_MESSAGES = 50
 CASE_TIMELINE = 200
 MAX_SHOWN = 2_000
+MAX_TYPED = 50_000  # a reply, a note or a decision typed on the case page
 CONTACT_LIMITS = ContactLimits()  # 5 posts an hour per e-mail address, 20 per client address
 # what the contact form offers, in a buyer's words, and the words routing reads from it
 ISSUES = {
@@ -174,7 +183,7 @@ def queue(
             rows = cases.find_cases(q, limit)
         else:
             rows = cases.list_cases(sorted(OPEN_STATUSES), chosen, lead or None, breaching, limit)
-    context = {
+    context: dict[str, Any] = {
         "user": user,
         "rows": rows,
         "risk_labels": RISK_LABELS,
@@ -191,6 +200,8 @@ def queue(
 
 
 # ---------------------------------------------------------------- one case
+# Every case form answers with the case page: a redirect to it when done, or the page again
+# (4xx) with what was typed kept and the reason beside the field (web/case_forms.py).
 
 
 @router.get("/cases/{case_id}")
@@ -203,20 +214,38 @@ def case_page(
     show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
     saved_reply: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    record = case_record(web.desk.read, case_id)
-    case = record["case"]
-    card = _card_now(web, record)
-    replied = any(m["direction"] == "outbound" for m in record["messages"])
-    messages, timeline = record["messages"][-show:], record["timeline"][-max(show, CASE_TIMELINE) :]
-    context = {
+    context = _case_context(web, user, case_id, show=show, saved_reply=saved_reply)
+    return render(request, "case.html", context | {"problem": problem})
+
+
+def _case_again(request: Request, web: Web, user: User, case_id: int, retry: Retry) -> HTMLResponse:
+    """The case page again, as it stands now, with the form that came back."""
+    return render(request, "case.html", _case_context(web, user, case_id, retry=retry), retry.status)
+
+
+def _case_context(  # noqa: PLR0913  (keyword-only after the case)
+    web: Web,
+    user: User,
+    case_id: int,
+    *,
+    show: int = CASE_MESSAGES,
+    retry: Retry | None = None,
+    saved_reply: str = "",
+) -> dict[str, Any]:
+    view = case_view(web.kit, web.desk.read, case_id, now=web.now())
+    case, card = view.case, _card_dict(web, view)
+    replied = any(m["direction"] == "outbound" for m in view.messages)
+    messages, timeline = view.messages[-show:], view.timeline[-max(show, CASE_TIMELINE) :]
+    viewers = _viewers(web, user, case_id, note=retry is None)
+    context: dict[str, Any] = {
         "user": user,
         "case": case,
         "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
-        "earlier": len(record["messages"]) - len(messages),
+        "earlier": len(view.messages) - len(messages),
         "show_more": min(show + 200, MAX_SHOWN),
-        "evidence": record["evidence"],
+        "evidence": [dataclasses.asdict(item) for item in view.evidence.items],
         "timeline": timeline,
-        "earlier_events": len(record["timeline"]) - len(timeline),
+        "earlier_events": len(view.timeline) - len(timeline),
         "card": card,
         # a draft written now, so its times are still ahead; once answered, the agent writes
         "draft": card["first_reply"] if card and not replied else "",
@@ -227,69 +256,125 @@ def case_page(
         ),
         "may_decide": may(user.role, Action.DECIDE, case["route"]),
         "may_refund": may_refund(user.role, case["route"]),
+        "refund_cap": _refund_cap(web, user),
         "may_reroute": may(user.role, Action.REROUTE, case["route"]),
         "routes": [r.value for r in Route],
         "zone": web.kit.calendar.tz,
-        "problem": problem,
+        "problem": "",
         "limit": web.kit.policy.frontline_refund_limit,
         "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
         "replied": replied,
+        "seen_event_id": view.latest_event_id,
+        "presence": presence_line(viewers),
+        "presence_seconds": REFRESH_SECONDS,
+        "retry": retry or Retry(form="", status=200, problem=""),
     }
-    context |= composer.composer_context(web, case_id, context["draft"], saved_reply)
-    return render(request, "case.html", context)
+    return context | composer.composer_context(web, case_id, context["draft"], saved_reply)
 
 
-def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The case's first message routed again as of now, with the order facts the store holds,
-    on the case's route: its trace for the card, and a first-reply draft whose promised times
-    are still ahead (the agent sees the order's facts; a sender who is not the buyer is not
-    told them)."""
-    first = next((m for m in record["messages"] if m["direction"] == "inbound"), None)
-    if first is None:
+def _viewers(web: Web, user: User, case_id: int, *, note: bool) -> list[Viewer]:
+    """Who else has the case open; ``note``: and say this user has (a page load does; a form
+    sent back changes nothing, not even this)."""
+    engine = web.desk.engine
+    if note:
+        return note_viewer(presence_unit_of_work(engine), case_id, user.id, at=web.now()).others
+    return others_viewing(presence_unit_of_work(engine, writes=False), case_id, user.id, at=web.now())
+
+
+def _card_dict(web: Web, view: CaseView) -> dict[str, Any] | None:
+    """The card as the page shows it: its lead is the case's (a person may have changed it)."""
+    if view.card is None:
         return None
-    with web.desk.read() as cases:
-        return card_to_dict(case_card(web.kit, cases, record["case"], first, now=web.now()))
+    card = card_to_dict(view.card)
+    role, name = view.case["lead_role"], view.case["lead_name"]
+    policy_lead = web.kit.policy.lead_for(role)
+    email = policy_lead.email if policy_lead is not None and policy_lead.name == name else ""
+    card["lead"] = {"role": role, "name": name, "email": email}
+    return card
+
+
+def _refund_cap(web: Web, user: User) -> Decimal | None:
+    """The most the user may give back in one decision; None: no cap (or no refunds at all)."""
+    limit = ROLE_TABLE[user.role].refund_limit
+    return web.kit.policy.frontline_refund_limit if limit is RefundLimit.FRONTLINE else None
 
 
 def _back(case_id: int, problem: str = "") -> RedirectResponse:
     return _see(f"/cases/{case_id}" + (f"?{urlencode({'problem': problem})}" if problem else ""))
 
 
+def _typed(text: str, what: str) -> str:
+    """Typed text that must not be empty, within the desk's limit for a message."""
+    if not text.strip():
+        raise InputError(f"write the {what} first")
+    if len(text) > MAX_TYPED:
+        raise InputError(f"the {what} is {len(text):,} characters; at most {MAX_TYPED:,}")
+    return text
+
+
 @router.post("/cases/{case_id}/reply")
 def post_reply(
+    request: Request,
     case_id: CaseId,
     web: Web,
     user: FormUser,
-    text: Annotated[str, Form(min_length=1, max_length=50_000)],
+    text: Annotated[str, Form()] = "",
     next_update: Annotated[str, Form(max_length=40)] = "",
     force: Annotated[bool, Form()] = False,
-) -> RedirectResponse:
+    seen_event_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
+) -> Response:
+    typed = {"text": text, "next_update": next_update, "force": "true" if force else ""}
     try:
-        when = datetime.fromisoformat(next_update) if next_update else None
-    except ValueError:
-        return _back(case_id, f"the next-update time {next_update!r} is not a date and time")
-    work.reply(web, user, case_id, text, when, force=force)
+        try:
+            when = datetime.fromisoformat(next_update) if next_update else None
+        except ValueError as error:
+            raise InputError(f"the next-update time {next_update!r} is not a date and time") from error
+        work.reply(web, user, case_id, _typed(text, "reply"), when, force=force, seen_event_id=seen_event_id)
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("reply", typed, error))
     return _back(case_id)
 
 
 @router.post("/cases/{case_id}/note")
 def post_note(
-    case_id: CaseId, web: Web, user: FormUser, text: Annotated[str, Form(min_length=1, max_length=50_000)]
-) -> RedirectResponse:
-    add_note(web.desk.uow, case_id, text, by=work.author(user), at=web.now())
+    request: Request, case_id: CaseId, web: Web, user: FormUser, text: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        add_note(web.desk.uow, case_id, _typed(text, "note"), by=work.author(user), at=web.now())
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("note", {"text": text}, error))
     return _back(case_id)
 
 
 @router.post("/cases/{case_id}/status")
 def post_status(
-    case_id: CaseId, web: Web, user: FormUser, status: Annotated[CaseStatus, Form()]
-) -> RedirectResponse:
-    work.change_status(web, user, case_id, status)
+    request: Request,
+    case_id: CaseId,
+    web: Web,
+    user: FormUser,
+    status: Annotated[str, Form(max_length=64)] = "",
+    seen_event_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
+) -> Response:
+    try:
+        moved = _status(status)
+        work.change_status(web, user, case_id, moved, seen_event_id=seen_event_id)
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("status", {"status": status}, error))
     return _back(case_id)
+
+
+def _status(typed: str) -> CaseStatus:
+    known = [s.value for s in CaseStatus]
+    if typed not in known:
+        raise InputError(
+            "choose the status to move the case to" if not typed else f"unknown status {typed!r}"
+        )
+    return CaseStatus(typed)
 
 
 @router.post("/cases/{case_id}/evidence")
 def post_evidence(
+    request: Request,
     case_id: CaseId,
     web: Web,
     user: FormUser,
@@ -297,11 +382,15 @@ def post_evidence(
     present: Annotated[bool, Form()] = False,
     note: Annotated[str, Form(max_length=2_000)] = "",
     file: UploadFile | None = None,
-) -> RedirectResponse:
-    if file is not None and file.filename:
-        note = (note + " " if note else "") + _keep_upload(web, file)
-    mark = EvidenceMark(key=key, present=present, note=note, by=work.author(user), at=web.now())
-    mark_evidence(web.desk.uow, case_id, mark)
+) -> Response:
+    try:
+        if file is not None and file.filename:
+            note = (note + " " if note else "") + _keep_upload(web, file)
+        mark = EvidenceMark(key=key, present=present, note=note, by=work.author(user), at=web.now())
+        mark_evidence(web.desk.uow, case_id, mark)
+    except (ApiError, AftersalesError) as error:
+        typed = {"key": key, "note": note}
+        return _case_again(request, web, user, case_id, retry_for("evidence", typed, error))
     return _back(case_id)
 
 
@@ -320,36 +409,53 @@ def _keep_upload(web: Web, file: UploadFile) -> str:
 
 @router.post("/cases/{case_id}/route")
 def post_route(
+    request: Request,
     case_id: CaseId,
     web: Web,
     user: FormUser,
-    route: Annotated[str, Form(max_length=64)],
+    route: Annotated[str, Form(max_length=64)] = "",
     reason: Annotated[str, Form(max_length=2_000)] = "",
-) -> RedirectResponse:
-    work.change_route(web, user, case_id, route, reason)
+) -> Response:
+    try:
+        work.change_route(web, user, case_id, route, reason)
+    except (ApiError, AftersalesError) as error:
+        typed = {"route": route, "reason": reason}
+        return _case_again(request, web, user, case_id, retry_for("route", typed, error))
     return _back(case_id)
 
 
 @router.post("/cases/{case_id}/route/confirm")
-def post_route_confirm(case_id: CaseId, web: Web, user: FormUser) -> RedirectResponse:
-    work.confirm(web, user, case_id)
+def post_route_confirm(request: Request, case_id: CaseId, web: Web, user: FormUser) -> Response:
+    try:
+        work.confirm(web, user, case_id)
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("route", {}, error))
     return _back(case_id)
 
 
 @router.post("/cases/{case_id}/decision")
 def post_decision(
+    request: Request,
     case_id: CaseId,
     web: Web,
     user: FormUser,
-    decision: Annotated[str, Form(min_length=1, max_length=2_000)],
+    decision: Annotated[str, Form(max_length=2_000)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
-) -> RedirectResponse:
+) -> Response:
+    typed = {"decision": decision, "amount": amount}
     try:
-        money = Decimal(amount) if amount.strip() else None
-    except InvalidOperation:
-        return _back(case_id, f"the amount {amount!r} is not a number")
-    work.record_decision(web, user, case_id, decision, money)
+        money = _amount(amount)
+        work.record_decision(web, user, case_id, _typed(decision, "decision"), money)
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("decision", typed, error))
     return _back(case_id)
+
+
+def _amount(typed: str) -> Decimal | None:
+    try:
+        return Decimal(typed) if typed.strip() else None
+    except InvalidOperation as error:
+        raise InputError(f"the amount {typed!r} is not a number") from error
 
 
 # ---------------------------------------------------------------- Routing Lab and policy

@@ -4,21 +4,26 @@ enforced here, on the server, before the use case runs."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aftersales.adapters.db.presence import presence_unit_of_work
 from aftersales.domain.accounts import User
 from aftersales.domain.cases import CaseStatus
+from aftersales.domain.collisions import blocks, change_summary, changes_after
 from aftersales.domain.permissions import (
     missing_refund_amount,
     refusal_to_change_status,
     refusal_to_record_decision,
     refusal_to_reroute,
 )
+from aftersales.domain.presence import PRESENCE_SECONDS, REFRESH_SECONDS, presence_line
 from aftersales.domain.replies import format_moment
 from aftersales.domain.routes import Route
 from aftersales.services import desk
+from aftersales.services.presence import note_viewer
 from aftersales.services.replies import Reply, check_case_reply, send_reply
 from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.web.context import WebDesk
@@ -44,21 +49,38 @@ def author(user: User) -> str:
     return user.name or user.email
 
 
-def reply(
-    web: WebDesk, user: User, case_id: int, text: str, next_update: datetime | None, *, force: bool
+def reply(  # noqa: PLR0913  (keyword-only after the text's promise)
+    web: WebDesk,
+    user: User,
+    case_id: int,
+    text: str,
+    next_update: datetime | None,
+    *,
+    force: bool,
+    seen_event_id: int | None = None,
 ) -> datetime | None:
     if next_update is not None and next_update.utcoffset() is None:
         next_update = next_update.replace(tzinfo=web.kit.calendar.tz)
     draft = Reply(
-        case_id=case_id, text=text, author=author(user), at=web.now(), next_update=next_update, force=force
+        case_id=case_id,
+        text=text,
+        author=author(user),
+        at=web.now(),
+        next_update=next_update,
+        force=force,
+        seen_event_id=seen_event_id,
     )
     return send_reply(web.desk.uow, web.kit, draft)
 
 
-def change_status(web: WebDesk, user: User, case_id: int, status: CaseStatus) -> None:
+def change_status(
+    web: WebDesk, user: User, case_id: int, status: CaseStatus, *, seen_event_id: int | None = None
+) -> None:
     refusal = refusal_to_change_status(user.role, _route_of(web, case_id), status)
     refuse_unless_allowed(user, f"case {case_id}", refusal)
-    desk.change_status(web.desk.uow, web.kit, case_id, status, by=author(user), at=web.now())
+    desk.change_status(
+        web.desk.uow, web.kit, case_id, status, by=author(user), at=web.now(), seen_event_id=seen_event_id
+    )
 
 
 def record_decision(web: WebDesk, user: User, case_id: int, decision: str, amount: Decimal | None) -> None:
@@ -112,6 +134,27 @@ def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:
     with web.desk.read() as cases:
         row = cases.case_row(case_id)
     return {"status": row["status"], "next_due_at": jsonable(row["next_due_at"]), "clocks": row["clocks"]}
+
+
+def presence(web: WebDesk, user: User, case_id: int, seen_event_id: int | None) -> dict[str, Any]:
+    """The user has the case open: who else has, and what changed after ``seen_event_id``, as
+    ``POST /api/cases/{id}/presence`` answers."""
+    now = note_viewer(presence_unit_of_work(web.desk.engine), case_id, user.id, at=web.now())
+    changes: list[Mapping[str, Any]] = []
+    if seen_event_id is not None and now.latest_event_id > seen_event_id:
+        with web.desk.read() as cases:
+            changes = changes_after(cases.events_after(case_id, seen_event_id), seen_event_id)
+    return {
+        "viewers": [{"name": v.name, "seen_at": v.seen_at.isoformat()} for v in now.others],
+        "line": presence_line(now.others),
+        "latest_event_id": now.latest_event_id,
+        "changes": [
+            {"id": e["id"], "kind": e["kind"], "summary": change_summary(e), "blocking": blocks([e])}
+            for e in changes
+        ],
+        "refresh_seconds": REFRESH_SECONDS,
+        "expires_seconds": PRESENCE_SECONDS,
+    }
 
 
 def reply_check(web: WebDesk, text: str, case_id: int | None) -> dict[str, Any]:

@@ -129,6 +129,7 @@ class SqlPacketQueries:
                 subject=r["subject"],
                 opened_at=r["opened_at"],
                 lead=r["lead_name"] or r["lead_role"],
+                sender_mark=r["sender_mark"] or "",
             )
             for r in self.db.execute(query).mappings()
         )

@@ -128,6 +128,14 @@ _CASE_ROW = (
     .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
     .where(t.cases.c.id == bindparam("case_id_"))
 )
+# the collision guard's lock (services/collisions.py): the case's own columns only, as
+# PostgreSQL locks no row of an outer join's nullable side
+_LOCKED_CASE_ROW = select(t.cases).where(t.cases.c.id == bindparam("case_id_")).with_for_update()
+_EVENTS_AFTER = (
+    select(t.events)
+    .where(t.events.c.case_id == bindparam("case_id_"), t.events.c.id > bindparam("after"))
+    .order_by(t.events.c.id)
+)
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
 _OPEN_CASE = insert(t.cases).returning(t.cases.c.id)
 _ADD_MESSAGE = insert(t.messages).returning(t.messages.c.id)
@@ -481,6 +489,16 @@ class SqlCaseRepository:
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
         return dict(row)
+
+    def locked_case_row(self, case_id: int) -> Mapping[str, Any]:
+        row = self.db.execute(_LOCKED_CASE_ROW, {"case_id_": case_id}).mappings().first()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return dict(row)
+
+    def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
+        found = self.db.execute(_EVENTS_AFTER, {"case_id_": case_id, "after": event_id}).mappings()
+        return [dict(r) for r in found]
 
     def add_message(
         self,

@@ -487,3 +487,15 @@ reader_cache = Table(
     Column("reading", JSON, nullable=False),  # domain/reading.py::reading_to_dict
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Who has a case open (migration 0014): a user's case page says so on load and every few
+# seconds while open; a row not refreshed for a minute is someone who left. Never history.
+case_presence = Table(
+    "case_presence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("case_id", "user_id", name="uq_case_presence_case_id_user_id"),
+)

@@ -109,4 +109,37 @@
         : "";
     }
   });
+// On a case page: tell the desk the page is open every few seconds, show who else has the case
+// open, and say when the case changed after the page was loaded (a reply sent then is refused
+// until its writer has seen the change; the page works the same without this).
+(function () {
+  const box = document.getElementById("presence");
+  if (!box) return;
+  const csrf = document.body.dataset.csrf;
+  const seen = Number(box.dataset.seen);
+  const every = Math.max(5, Number(box.dataset.refresh) || 20) * 1000;
+
+  async function beat() {
+    if (document.hidden) return;
+    let response;
+    try {
+      response = await fetch("/api/cases/" + box.dataset.case + "/presence", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ seen_event_id: seen }),
+      });
+    } catch (error) {
+      return; // offline for a moment: the next beat tries again
+    }
+    if (!response.ok) return;
+    const now = await response.json();
+    const words = now.line ? [now.line + "."] : [];
+    const blocking = now.changes.filter((c) => c.blocking).map((c) => c.summary);
+    if (blocking.length) {
+      words.push("Changed since you opened it: " + blocking.join("; ") + ". Reload to read it before you send.");
+    }
+    box.textContent = words.join(" ");
+  }
+  setInterval(beat, every);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) beat(); });
 })();
