@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from aftersales.adapters.db.contact_posts import contact_posts_unit_of_work
 from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.domain.attachments import CaseFile
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
@@ -31,6 +33,7 @@ from aftersales.domain.permissions import Action, may, may_refund, statuses_offe
 from aftersales.domain.routes import Route
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
 from aftersales.services.accounts import account_key, sign_in_attempt
+from aftersales.services.case_side import Upload, add_upload, case_side
 from aftersales.services.contact_form import admit_post
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
@@ -203,6 +206,7 @@ def case_page(
     show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
 ) -> HTMLResponse:
     record = case_record(web.desk.read, case_id)
+    side = case_side(web.desk.read, web.kit.specs, case_id, shop=web.settings.shopify.shop)
     case = record["case"]
     card = _card_now(web, record)
     replied = any(m["direction"] == "outbound" for m in record["messages"])
@@ -213,7 +217,9 @@ def case_page(
         "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
         "earlier": len(record["messages"]) - len(messages),
         "show_more": min(show + 200, MAX_SHOWN),
-        "evidence": record["evidence"],
+        "evidence": side.evidence.items,
+        **_file_lists(side.files),
+        "order_side": side.order,
         "timeline": timeline,
         "earlier_events": len(record["timeline"]) - len(timeline),
         "card": card,
@@ -234,6 +240,19 @@ def case_page(
         "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
     }
     return render(request, "case.html", context)
+
+
+def _file_lists(files: Sequence[CaseFile]) -> dict[str, dict[Any, list[CaseFile]]]:
+    """The case's files by the message that carried them, and by the evidence item they were
+    uploaded for."""
+    by_message: dict[Any, list[CaseFile]] = {}
+    by_item: dict[Any, list[CaseFile]] = {}
+    for file in files:
+        if file.message_id is not None:
+            by_message.setdefault(file.message_id, []).append(file)
+        if file.evidence_key:
+            by_item.setdefault(file.evidence_key, []).append(file)
+    return {"files_by_message": by_message, "uploads": by_item}
 
 
 def _card_now(web: Web, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -295,14 +314,21 @@ def post_evidence(
     note: Annotated[str, Form(max_length=2_000)] = "",
     file: UploadFile | None = None,
 ) -> RedirectResponse:
+    """Tick or untick an item (the checkbox; without JavaScript, its Save button); a file
+    uploaded with it is kept, listed on the case and ticks the item."""
+    by, at = work.author(user), web.now()
     if file is not None and file.filename:
-        note = (note + " " if note else "") + _keep_upload(web, file)
-    mark = EvidenceMark(key=key, present=present, note=note, by=work.author(user), at=web.now())
-    mark_evidence(web.desk.uow, case_id, mark)
-    return _back(case_id)
+        meta, content = _read_upload(web, file)
+        upload = Upload(
+            case_id=case_id, evidence_key=key, meta=meta, content=content, note=note, by=by, at=at
+        )
+        add_upload(web.desk.uow, upload)
+    else:
+        mark_evidence(web.desk.uow, case_id, EvidenceMark(key=key, present=present, note=note, by=by, at=at))
+    return _see(f"/cases/{case_id}#evidence")
 
 
-def _keep_upload(web: Web, file: UploadFile) -> str:
+def _read_upload(web: Web, file: UploadFile) -> tuple[AttachmentMeta, bytes]:
     cap = web.settings.max_upload_bytes
     content = file.file.read(cap + 1)
     if len(content) > cap:
@@ -310,9 +336,7 @@ def _keep_upload(web: Web, file: UploadFile) -> str:
     meta = AttachmentMeta(
         file.filename or "upload", file.content_type or "", len(content), hashlib.sha256(content).hexdigest()
     )
-    with web.desk.uow() as cases:
-        cases.save_attachment(meta, content)
-    return f"(file {meta.filename}, sha256 {meta.sha256[:12]})"
+    return meta, content
 
 
 @router.post("/cases/{case_id}/route")
