@@ -136,8 +136,9 @@ def _marked(spec: EvidenceSpec, mark: PersonMark, fact: str) -> EvidenceItem:
     said = f": {mark.note}" if mark.note else ""
     if mark.present:
         return EvidenceItem(spec.key, spec.label, True, fact or f"marked by {mark.by}{said}")
-    shown = f" ({fact})" if fact else ""
-    return EvidenceItem(spec.key, spec.label, False, "", f"unticked by {mark.by}{said}{shown}")
+    # they looked and said no: a fact that seemed to show it stays in sight, words do not
+    suggestion = f"{fact}, but {mark.by} unticked it{said}" if fact else ""
+    return EvidenceItem(spec.key, spec.label, False, "", suggestion)
 
 
 def _uploaded(files: Sequence[str]) -> str:
