@@ -91,7 +91,13 @@ def _evidence(
             if e["present"] and e["marked_by"] not in _AUTOMATIC
         },
         marks=person_marks(cases.timeline(row["id"])),
-        hints={e["key"]: Hint(e["source"]) for e in stored if e["source"] and e["marked_by"] in _AUTOMATIC},
+        # what a stored row says of an item not in hand is the words that suggested it (and the
+        # router's old word-ticks are only that too)
+        hints={
+            e["key"]: Hint(e["source"])
+            for e in stored
+            if e["source"] and (not e["present"] or e["marked_by"] in _AUTOMATIC)
+        },
     )
     return assess_evidence(_checklist_specs(specs, row["route"], stored), facts)
 
