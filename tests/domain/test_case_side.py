@@ -13,6 +13,7 @@ from aftersales.domain.order_side import (
     SHOWN_SCANS,
     OtherCase,
     address_lines,
+    cents,
     order_side,
     order_side_to_dict,
     shopify_admin_url,
@@ -174,3 +175,11 @@ def test_an_order_the_desk_does_not_hold_is_named_only() -> None:
         "other_cases": [],
     }
     assert address_lines(None) == ()
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("24.0000", "24.00"), ("5", "5.00"), ("0.125", "0.125"), ("12.5000", "12.50"), ("0", "0.00")],
+)
+def test_amounts_are_shown_in_cents_unless_they_have_more(stored: str, shown: str) -> None:
+    assert str(cents(Decimal(stored))) == shown

@@ -8,8 +8,9 @@ case page's sidebar and the ``order`` object of the case in the API.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from aftersales.domain.orders import Address, OrderFacts, TrackingEvent
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 _NUMERIC_ID = re.compile(r"[0-9]{1,20}")
 _GID = re.compile(r"gid://shopify/Order/([0-9]{1,20})")
+_CENT = Decimal("0.01")
 SHOWN_SCANS = 5  # the newest scans listed; the rest are in the dispute packet
 
 
@@ -58,7 +60,7 @@ def order_side(
     newest = tuple(sorted(scans, key=lambda s: s.happened_at, reverse=True))
     return OrderSide(
         number=number,
-        order=order,
+        order=_in_cents(order) if order is not None else None,
         scans=newest[:SHOWN_SCANS],
         scan_count=len(scans),
         other_cases=other_cases,
@@ -66,6 +68,22 @@ def order_side(
         shipping=address_lines(order.shipping_address if order else None),
         billing=address_lines(order.billing_address if order else None),
     )
+
+
+def _in_cents(order: OrderFacts) -> OrderFacts:
+    """The order's amounts as a person reads them: "24.00", not the "24.0000" a NUMERIC(19, 4)
+    column gives back (an amount with more places keeps them)."""
+    return replace(
+        order,
+        total=cents(order.total) if order.total is not None else None,
+        items=tuple(replace(i, price=cents(i.price)) for i in order.items),
+        refunds=tuple(replace(r, amount=cents(r.amount)) for r in order.refunds),
+    )
+
+
+def cents(amount: Decimal) -> Decimal:
+    whole = amount.quantize(_CENT)
+    return whole if whole == amount else amount.normalize()
 
 
 def address_lines(address: Address | None) -> tuple[str, ...]:
@@ -163,7 +181,7 @@ def _order_dict(order: OrderFacts) -> dict[str, Any]:
         "refunds": [
             {"amount": _money(r.amount), "at": r.at.isoformat(), "reason": r.reason} for r in order.refunds
         ],
-        "refunded": _money(order.refunded),
+        "refunded": _money(cents(order.refunded)),
     }
 
 
