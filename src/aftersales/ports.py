@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aftersales.domain.accounts import DeskSession, Role, User
+from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import ModelVersion, RouteLabel
 from aftersales.domain.evidence import EvidenceItem
@@ -127,6 +128,19 @@ class CaseRepository(Protocol):
 
     def quarantine(self, source: str, reason: str, at: datetime) -> None: ...
     def save_attachment(self, meta: AttachmentMeta, content: bytes) -> str: ...
+    def add_upload(self, case_id: int, evidence_key: str, meta: AttachmentMeta, by: str, at: datetime) -> int:
+        """List a file a person uploaded for an evidence item (saved with ``save_attachment``)."""
+        ...
+
+    def files_of(self, case_id: int) -> list[CaseFile]: ...
+    def case_file(self, file_id: int) -> CaseFile | None: ...
+    def file_content(self, file: CaseFile) -> bytes | None:
+        """The file's bytes when a whole copy is kept, else None."""
+        ...
+
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
+        """The customer's other cases (id, subject, route, status, order_number, opened_at), newest first."""
+        ...
 
     def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None: ...
     def add_route_label(self, label: RouteLabel) -> int:

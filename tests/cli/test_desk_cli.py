@@ -248,7 +248,11 @@ def test_case_prints_clocks_evidence_decision_and_timeline(desk: Env) -> None:
     for heading in ("CLOCKS", "EVIDENCE", "DECISION", "TIMELINE"):
         assert heading in lines
     assert "  first_response  on_track   due 2026-11-25T11:00:00-05:00" in lines
-    assert "  [x] Order number  (message: 'Order #1043')" in lines
+    # typed, with no stored order: suggested, not ticked
+    assert (
+        "  [?] Order number  (the message names 'Order #1043': no stored order of theirs by that number)"
+        in lines
+    )
     assert (
         "  stop line: Do not refund or reship before the carrier check; do not only send a tracking link."
         in lines
@@ -262,7 +266,7 @@ def test_case_prints_clocks_evidence_decision_and_timeline(desk: Env) -> None:
 def test_case_json_is_the_whole_record(desk: Env) -> None:
     data = record(desk, 1)
 
-    assert set(data) == {"case", "messages", "evidence", "timeline"}
+    assert set(data) == {"case", "messages", "evidence", "files", "order", "timeline"}
     assert (data["case"]["id"], data["case"]["route"], data["case"]["customer"]) == (
         1,
         "shipping_delay",

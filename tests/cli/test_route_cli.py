@@ -71,7 +71,11 @@ def test_route_prints_a_readable_card(env: Env) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ROUTE  damaged_item   confidence ")
-    assert "  [x] Order number  (message: 'order #1043')" in lines
+    # typed, not a stored order: suggested (evidence comes from facts, not words)
+    assert (
+        "  [?] Order number  (the message names 'order #1043': no stored order of theirs by that number)"
+        in lines
+    )
     for heading in ("EVIDENCE", "DECISION", "CLOCKS (business hours)"):
         assert heading in lines
     assert any(line.startswith("FIRST REPLY") for line in lines)
@@ -141,11 +145,14 @@ def test_route_json_has_every_key_the_card_promises(env: Env) -> None:
         "threatens_dispute": False,
         "asks_human": False,
     }
-    assert set(card["evidence"]) == {"required", "present", "missing"}
+    assert set(card["evidence"]) == {"required", "present", "missing", "suggested"}
     assert len(card["evidence"]["required"]) == len(card["evidence"]["present"]) + len(
         card["evidence"]["missing"]
     )
-    assert {"item": "Order number", "source": "message: 'order #1043'"} in card["evidence"]["present"]
+    # "photo attached" with no image, and a typed order number: suggested, still missing
+    assert [s["item"] for s in card["evidence"]["suggested"]] == ["Order number", "Damage photo"]
+    assert {"Order number", "Damage photo"} <= set(card["evidence"]["missing"])
+    assert card["evidence"]["present"] == []
     assert set(card["sla"]) >= {"first_response_due", "next_update_due", "escalation_due"}
     assert card["sla"]["first_response_due"] == "2026-11-25T11:00-05:00"
     assert set(card["reply_check"]) == {"ok", "problems"}

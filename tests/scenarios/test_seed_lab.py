@@ -32,6 +32,9 @@ def test_seed_case(case: dict[str, Any], kit: RoutingKit) -> None:
         assert fragment.lower() in present.lower(), f"{fragment!r} not in present: {present}"
     for fragment in case.get("evidence_missing", []):
         assert fragment.lower() in missing.lower(), f"{fragment!r} not in missing: {missing}"
+    suggested = " | ".join(i["item"] for i in card["evidence"]["suggested"])
+    for fragment in case.get("evidence_suggested", []):
+        assert fragment.lower() in suggested.lower(), f"{fragment!r} not suggested: {suggested}"
     for target in case.get("write_back", []):
         assert target in card["write_back"]
     assert card["decision"]["segment"] == case["segment"]

@@ -280,7 +280,7 @@ def test_case_record_gives_messages_evidence_and_timeline_in_order(
         ("inbound", at(24, 14), "Thanks, waiting for news."),
     ]
     assert [(e["key"], e["present"]) for e in record["evidence"]] == [
-        ("order_number", True),
+        ("order_number", False),  # typed, not a stored order: suggested
         ("last_scan", False),
         ("promise_window", False),
         ("carrier_check", False),

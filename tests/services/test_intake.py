@@ -67,7 +67,7 @@ NEW_CASES = [
             lead=("operations", "Marcus Lee"),
             order="1043",
             evidence=[
-                ("order_number", True),
+                ("order_number", False),  # typed, not a stored order: suggested
                 ("last_scan", False),
                 ("promise_window", False),
                 ("carrier_check", False),
@@ -89,7 +89,7 @@ NEW_CASES = [
             lead=("supply_chain", "Tomás Ortega"),
             order="2001",
             evidence=[
-                ("order_number", True),
+                ("order_number", False),  # typed, not a stored order: suggested
                 ("damage_photo", False),
                 ("outer_box_photo", False),
                 ("sku", False),
@@ -112,7 +112,7 @@ NEW_CASES = [
             lead=("founder", "Dana Whitfield"),
             order="3001",
             evidence=[
-                ("order_timeline", True),
+                ("order_timeline", False),  # typed, not a stored order: suggested
                 ("tracking", False),
                 ("policy_version", False),
                 ("conversation", False),

@@ -194,8 +194,12 @@ def intake(uow: Any, kit: RoutingKit, items: Iterable[IntakeItem]) -> Counter[st
 def content(uow: Any) -> dict[str, list[str]]:
     """The stored state without the database's ids (PostgreSQL sequences do not restart)."""
     ids = {"id", "case_id", "customer_id", "order_id"}
+    row_ids = {"attachments": {"message_id"}}  # there the message's row id, not its Message-ID
     return {
-        table: sorted(repr(sorted((k, v) for k, v in row.items() if k not in ids)) for row in rows)
+        table: sorted(
+            repr(sorted((k, v) for k, v in row.items() if k not in ids | row_ids.get(table, set())))
+            for row in rows
+        )
         for table, rows in dump(uow).items()
     }
 

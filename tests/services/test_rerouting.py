@@ -19,6 +19,7 @@ import pytest
 from aftersales.domain.cases import CaseNotFound
 from aftersales.domain.corrections import LabelSource
 from aftersales.domain.routes import Route
+from aftersales.services.desk import EvidenceMark, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.services.routing import RoutingKit, build_card
@@ -58,6 +59,8 @@ def test_a_reroute_plans_the_case_again_for_the_new_route(
     uow: Any, kit: RoutingKit, route: Route, lead_role: str
 ) -> None:
     case_id = open_case(uow, kit)
+    # the order number is only typed (no such order is stored): a person checked it and ticked it
+    mark_evidence(uow, case_id, EvidenceMark(key="order_number", present=True, note="", by=BY, at=at(24, 10)))
     before = clocks(uow, case_id)
     with uow() as cases:
         in_hand = {e["key"] for e in cases.evidence_of(case_id) if e["present"]}

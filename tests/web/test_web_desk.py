@@ -239,7 +239,7 @@ def _live_markup(html: str) -> list[str]:
     """What could run in ``html``, counting the sanitised mail inside each frame's srcdoc."""
     found = []
     for tag, attrs in _Markup(html).tags:
-        if tag == "script" and attrs.get("src") != "/static/app.js":
+        if tag == "script" and not (attrs.get("src") or "").startswith("/static/"):  # only our own files
             found.append(f"<script> {attrs}")
         found.extend(f"<{tag} {name}>" for name in attrs if name.startswith("on"))
         if (attrs.get("href") or "").strip().lower().startswith("javascript:"):

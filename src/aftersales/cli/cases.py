@@ -11,11 +11,13 @@ import click
 
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
 from aftersales.domain.routes import Route
+from aftersales.services.case_side import case_side, side_to_dict
 from aftersales.services.desk import case_record
 from aftersales.settings import Settings
-from aftersales.wiring import load_active_policy, open_desk
+from aftersales.wiring import load_active_policy, open_desk, store_specs
 
 _RISK = {2: "BREACHED", 1: "at risk", 0: ""}
+_TICKS = {"present": "x", "suggested": "?", "missing": " "}
 
 
 @click.command()
@@ -70,11 +72,15 @@ def cases(
 def case(settings: Settings, case_id: int, as_json: bool) -> None:
     """One case: route, status, lead, clocks, evidence, decision and the timeline."""
     desk = open_desk(settings)
+    policy = load_active_policy(settings)
     record = case_record(desk.read, case_id)
+    # the evidence as it stands now (from facts), the case's files and its order, as the web shows them
+    side = case_side(desk.read, store_specs(policy), case_id, shop=settings.shopify.shop)
+    record |= side_to_dict(side, record["evidence"])
     if as_json:
         click.echo(json.dumps(record, indent=2, default=_json_value))
         return
-    click.echo(_render(record, load_active_policy(settings).time_zone))
+    click.echo(_render(record, policy.time_zone))
 
 
 def _json_value(value: object) -> str:
@@ -103,7 +109,8 @@ def _render(record: dict[str, Any], time_zone: str) -> str:
         "",
         "EVIDENCE",
         *[
-            f"  [{'x' if e['present'] else ' '}] {e['label']}" + (f"  ({e['source']})" if e["source"] else "")
+            f"  [{_TICKS[e['state']]}] {e['label']}"
+            + (f"  ({e['source'] or e['suggestion']})" if e["source"] or e["suggestion"] else "")
             for e in record["evidence"]
         ],
         "",

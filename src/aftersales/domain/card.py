@@ -80,6 +80,7 @@ def card_to_dict(card: DecisionCard) -> dict[str, Any]:
             "required": [i.label for i in card.evidence.items],
             "present": [{"item": i.label, "source": i.source} for i in card.evidence.present],
             "missing": [i.label for i in card.evidence.missing],
+            "suggested": [{"item": i.label, "suggestion": i.suggestion} for i in card.evidence.suggested],
         },
         "risky_route": spec.risky_route,
         "correct_route": spec.correct_route,

@@ -180,7 +180,8 @@ def _refund_return(s: Situation, default_stop: str) -> Decision:
         )
     if order is not None and order.last_scan_status in BOUNCED_STATUSES:
         return _refused_parcel(s, _scan_facts(order, s.now))
-    if not (s.evidence.has("order_number") and s.evidence.has("photos")):
+    # a typed order number is enough to go on; a photo only counts when one came
+    if not (s.evidence.given("order_number") and s.evidence.has("photos")):
         return Decision(
             "collect_proof",
             "Ask once for the order number, the reason, photos, the item state and the package state.",

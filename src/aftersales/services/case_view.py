@@ -3,7 +3,7 @@ that every panel shows (header, routing card, decision, evidence checklist).
 
 Nothing on the page is a snapshot from intake: the card reads the customer's messages so far
 on the case's current route, with the order facts the store holds now and the evidence in hand
-now (domain/case_state.py), at the moment of the view. So a case re-routed by a dispute shows
+now (services/case_side.py: present from facts, suggested by words), at the moment of the view. So a case re-routed by a dispute shows
 the chargeback card and lead everywhere, and a promise window that has passed since intake
 is missed in the decision and the card alike.
 """
@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.domain.card import DecisionCard
-from aftersales.domain.case_state import CaseFacts, evidence_now, order_trusted, policy_in_force
+from aftersales.domain.case_state import order_trusted
 from aftersales.domain.evidence import EvidenceChecklist
 from aftersales.domain.orders import OrderFacts
-from aftersales.domain.packet import is_dispute_notice
 from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
 from aftersales.ports import UnitOfWork
+from aftersales.services.case_side import case_evidence
 from aftersales.services.routing import MAX_MESSAGE_CHARS, RoutingKit, build_card, read_text, routable_text
 
 
@@ -47,32 +47,10 @@ def case_view(kit: RoutingKit, read: UnitOfWork, case_id: int, *, now: datetime)
         case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
         messages = cases.messages_of(case_id)
         timeline = cases.timeline(case_id)
-        stored = cases.evidence_of(case_id)
         order = cases.order(case["order_number"]) if case["order_number"] else None
-        versions = cases.policy_versions() if order is not None and not order.policy_version else []
-    facts = _facts(case, messages, order, versions)
-    route = Route(case["route"])
-    evidence = evidence_now(kit.specs[route].evidence, stored, facts)
+        evidence = case_evidence(cases, kit.specs, case)
     card = _card(kit, case, messages, order, evidence, now)
     return CaseView(case, messages, timeline, evidence, card)
-
-
-def _facts(
-    case: Mapping[str, Any],
-    messages: Sequence[Mapping[str, Any]],
-    order: OrderFacts | None,
-    versions: Sequence[tuple[datetime, str]],
-) -> CaseFacts:
-    buyer = [m for m in messages if m["direction"] == "inbound" and not is_dispute_notice(m["dedupe_key"])]
-    trusted = order_trusted(case["sender_mark"])
-    return CaseFacts(
-        order_number=case["order_number"] if trusted else "",
-        order=order if trusted else None,
-        buyer_messages=len(buyer),
-        images=tuple(a.filename for a in _attachments(buyer) if a.content_type.lower().startswith("image/")),
-        policy_version=policy_in_force(order, versions) if trusted else "",
-        decision=str((case["decision"] or {}).get("recorded") or ""),
-    )
 
 
 def _card(

@@ -132,19 +132,25 @@ class EvidenceMark:
 
 def mark_evidence(uow: UnitOfWork, case_id: int, mark: EvidenceMark) -> None:
     with uow() as cases:
-        items = {e["key"]: e for e in cases.evidence_of(case_id)}
-        if mark.key not in items:
-            known = ", ".join(items) or "none"
-            raise EvidenceNotFound(f"case {case_id} has no evidence item {mark.key!r}; its items: {known}")
-        source = mark.note or (f"marked by {mark.by}" if mark.present else "")
-        cases.set_evidence(
-            case_id,
-            [EvidenceItem(mark.key, items[mark.key]["label"], mark.present, source)],
-            mark.by,
-            mark.at,
-        )
-        data = {"key": mark.key, "present": mark.present, "note": mark.note}
-        cases.add_event(case_id, Event("evidence_marked", mark.at, mark.by, data))
+        record_mark(cases, case_id, mark)
+
+
+def record_mark(cases: CaseRepository, case_id: int, mark: EvidenceMark) -> None:
+    """A person's tick or untick, inside the caller's unit of work: the checklist row and an
+    ``evidence_marked`` event (the latest one decides: ``services/case_side.py``)."""
+    items = {e["key"]: e for e in cases.evidence_of(case_id)}
+    if mark.key not in items:
+        known = ", ".join(items) or "none"
+        raise EvidenceNotFound(f"case {case_id} has no evidence item {mark.key!r}; its items: {known}")
+    source = mark.note or (f"marked by {mark.by}" if mark.present else "")
+    cases.set_evidence(
+        case_id,
+        [EvidenceItem(mark.key, items[mark.key]["label"], mark.present, source)],
+        mark.by,
+        mark.at,
+    )
+    data = {"key": mark.key, "present": mark.present, "note": mark.note}
+    cases.add_event(case_id, Event("evidence_marked", mark.at, mark.by, data))
 
 
 def record_decision(

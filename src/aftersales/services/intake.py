@@ -369,8 +369,8 @@ def _update(
                 Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason})
             )
         items = card.evidence.items
-    else:  # the same problem: this message can only bring evidence in, not a new checklist
-        items = card.evidence.present
+    else:  # the same problem: this message can only bring evidence in (or words that suggest it)
+        items = (*card.evidence.present, *card.evidence.suggested)
     cases.set_evidence(case_id, items, "router", at, keep_present=True)
     return CaseHistory(
         Route(fields.get("route", row["route"])),

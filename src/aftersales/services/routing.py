@@ -443,7 +443,7 @@ def _reply_values(
     signals: Sequence[Signal],
 ) -> dict[str, str]:
     lead = kit.policy.lead_for(spec.lead)
-    asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.missing if i.key in BUYER_ASKS))
+    asks = list(dict.fromkeys(BUYER_ASKS[i.key] for i in evidence.to_ask if i.key in BUYER_ASKS))
     return {
         "store_name": kit.policy.store_name,
         "order_ref": _order_ref(order, signals),

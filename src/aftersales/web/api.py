@@ -10,7 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales.adapters.message_files import MessageReader, message_from_record
@@ -21,11 +22,13 @@ from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
 from aftersales.domain.routes import Route
 from aftersales.domain.sla.calendar import due_at
 from aftersales.domain.values import MAX_ID
+from aftersales.services.case_side import case_side, evidence_now, evidence_to_dict, side_to_dict
 from aftersales.services.desk import EvidenceMark, add_note, case_record, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card
 from aftersales.services.saved_replies import saved_replies_for
 from aftersales.web import work
+from aftersales.web.attachment_pages import file_response
 from aftersales.web.errors import ApiError
 from aftersales.web.security import ApiUser, CaseId, Web
 
@@ -150,9 +153,28 @@ def list_cases(
 
 @router.get("/cases/{case_id}", responses=_ERRORS)
 def get_case(case_id: CaseId, web: Web, user: ApiUser) -> dict[str, Any]:
-    """One case: the case, its messages, evidence and timeline."""
-    record: dict[str, Any] = work.jsonable(case_record(web.desk.read, case_id))
-    return record
+    """One case: the case, its messages, evidence (from facts, as it stands now), files,
+    order (lines, fulfilment, scans, addresses, refunds, the customer's other cases) and timeline."""
+    record = case_record(web.desk.read, case_id)
+    side = case_side(web.desk.read, web.kit.specs, case_id, shop=web.settings.shopify.shop)
+    found: dict[str, Any] = work.jsonable(record | side_to_dict(side, record["evidence"]))
+    return found
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=Response,
+    responses=_ERRORS
+    | {200: {"description": "the file: an image inline, anything else as application/octet-stream"}},
+)
+def get_attachment(
+    attachment_id: Annotated[str, Path(description="the file's id (`files[].id` of a case)")],
+    web: Web,
+    user: ApiUser,
+) -> Response:
+    """One file of a case by its id: a PNG, JPEG, GIF or WebP image (by its bytes) inline,
+    anything else as a download; 404 for an unknown id or anything that is not one."""
+    return file_response(web, attachment_id)
 
 
 @router.post("/cases/{case_id}/reply", responses=_ERRORS)
@@ -199,9 +221,15 @@ def status(case_id: CaseId, body: StatusIn, web: Web, user: ApiUser) -> dict[str
 
 @router.post("/cases/{case_id}/evidence", responses=_ERRORS)
 def evidence(case_id: CaseId, body: EvidenceIn, web: Web, user: ApiUser) -> dict[str, Any]:
-    mark = EvidenceMark(key=body.key, present=body.present, note=body.note, by=user.name, at=web.now())
+    """Tick (or untick) an evidence item; answers with the item as it stands now."""
+    mark = EvidenceMark(
+        key=body.key, present=body.present, note=body.note, by=work.author(user), at=web.now()
+    )
     mark_evidence(web.desk.uow, case_id, mark)
-    return {"ok": True}
+    return {
+        "ok": True,
+        "item": evidence_to_dict(evidence_now(web.desk.read, web.kit.specs, case_id, body.key)),
+    }
 
 
 @router.post("/cases/{case_id}/decision", responses=_ERRORS)

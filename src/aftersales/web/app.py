@@ -37,6 +37,7 @@ from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
 from aftersales.web import api, errors, pages, review_pages, user_pages, webhooks
 from aftersales.web.access_log import AccessLog
+from aftersales.web.attachment_pages import router as attachment_router
 from aftersales.web.body_limit import BodyLimit, body_caps
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(packet_router)
+    app.include_router(attachment_router)
     app.include_router(review_pages.router)
     app.include_router(user_pages.router)
     app.include_router(webhooks.router)

@@ -6,11 +6,11 @@ reply checks and the next-update picker's due time. Every form post carries the 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.accounts import User
+from aftersales.domain.attachments import CaseFile
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
@@ -36,6 +37,7 @@ from aftersales.domain.routes import Route
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
 from aftersales.domain.values import MAX_ID
 from aftersales.services.accounts import account_key, sign_in_attempt
+from aftersales.services.case_side import Upload, add_upload, case_side
 from aftersales.services.case_view import CaseView, case_view
 from aftersales.services.contact_form import admit_post
 from aftersales.services.desk import EvidenceMark, add_note, mark_evidence
@@ -232,6 +234,7 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
     retry: Retry | None = None,
     saved_reply: str = "",
 ) -> dict[str, Any]:
+    side = case_side(web.desk.read, web.kit.specs, case_id, shop=web.settings.shopify.shop)
     view = case_view(web.kit, web.desk.read, case_id, now=web.now())
     case, card = view.case, _card_dict(web, view)
     replied = any(m["direction"] == "outbound" for m in view.messages)
@@ -243,7 +246,9 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
         "earlier": len(view.messages) - len(messages),
         "show_more": min(show + 200, MAX_SHOWN),
-        "evidence": [dataclasses.asdict(item) for item in view.evidence.items],
+        "evidence": side.evidence.items,
+        **_file_lists(side.files),
+        "order_side": side.order,
         "timeline": timeline,
         "earlier_events": len(view.timeline) - len(timeline),
         "card": card,
@@ -270,6 +275,19 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "retry": retry or Retry(form="", status=200, problem=""),
     }
     return context | composer.composer_context(web, case_id, context["draft"], saved_reply)
+
+
+def _file_lists(files: Sequence[CaseFile]) -> dict[str, dict[Any, list[CaseFile]]]:
+    """The case's files by the message that carried them, and by the evidence item they were
+    uploaded for."""
+    by_message: dict[Any, list[CaseFile]] = {}
+    by_item: dict[Any, list[CaseFile]] = {}
+    for file in files:
+        if file.message_id is not None:
+            by_message.setdefault(file.message_id, []).append(file)
+        if file.evidence_key:
+            by_item.setdefault(file.evidence_key, []).append(file)
+    return {"files_by_message": by_message, "uploads": by_item}
 
 
 def _viewers(web: Web, user: User, case_id: int, *, note: bool) -> list[Viewer]:
@@ -383,18 +401,26 @@ def post_evidence(
     note: Annotated[str, Form(max_length=2_000)] = "",
     file: UploadFile | None = None,
 ) -> Response:
+    """Tick or untick an item (the checkbox; without JavaScript, its Save button); a file
+    uploaded with it is kept, listed on the case and ticks the item."""
+    by, at = work.author(user), web.now()
     try:
         if file is not None and file.filename:
-            note = (note + " " if note else "") + _keep_upload(web, file)
-        mark = EvidenceMark(key=key, present=present, note=note, by=work.author(user), at=web.now())
-        mark_evidence(web.desk.uow, case_id, mark)
+            meta, content = _read_upload(web, file)
+            upload = Upload(
+                case_id=case_id, evidence_key=key, meta=meta, content=content, note=note, by=by, at=at
+            )
+            add_upload(web.desk.uow, upload)
+        else:
+            mark = EvidenceMark(key=key, present=present, note=note, by=by, at=at)
+            mark_evidence(web.desk.uow, case_id, mark)
     except (ApiError, AftersalesError) as error:
         typed = {"key": key, "note": note}
         return _case_again(request, web, user, case_id, retry_for("evidence", typed, error))
-    return _back(case_id)
+    return _see(f"/cases/{case_id}#evidence")
 
 
-def _keep_upload(web: Web, file: UploadFile) -> str:
+def _read_upload(web: Web, file: UploadFile) -> tuple[AttachmentMeta, bytes]:
     cap = web.settings.max_upload_bytes
     content = file.file.read(cap + 1)
     if len(content) > cap:
@@ -402,9 +428,7 @@ def _keep_upload(web: Web, file: UploadFile) -> str:
     meta = AttachmentMeta(
         file.filename or "upload", file.content_type or "", len(content), hashlib.sha256(content).hexdigest()
     )
-    with web.desk.uow() as cases:
-        cases.save_attachment(meta, content)
-    return f"(file {meta.filename}, sha256 {meta.sha256[:12]})"
+    return meta, content
 
 
 @router.post("/cases/{case_id}/route")

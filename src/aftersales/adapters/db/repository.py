@@ -13,11 +13,13 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from aftersales.adapters.db import case_side
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.files import holds, private_folder, write_atomically
+from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import RouteLabel
 from aftersales.domain.evidence import EvidenceItem
@@ -525,7 +527,10 @@ class SqlCaseRepository:
             "attachments": [dataclasses.asdict(a) for a in message.attachments],
             "promised_update_at": promised_update_at,
         }
-        return int(self.db.execute(_ADD_MESSAGE, values).scalar_one())
+        message_id = int(self.db.execute(_ADD_MESSAGE, values).scalar_one())
+        by = message.from_name or message.from_address
+        case_side.add_message_files(self.db, case_id, message_id, message.attachments, by, message.sent_at)
+        return message_id
 
     def add_event(self, case_id: int, event: Event) -> None:
         self.add_events(case_id, [event])
@@ -546,7 +551,7 @@ class SqlCaseRepository:
                 "key": item.key,
                 "label": item.label,
                 "present": item.present,
-                "source": item.source,
+                "source": _source(item),
                 "marked_by": by,
                 "marked_at": at if item.present else None,
             }
@@ -573,7 +578,7 @@ class SqlCaseRepository:
                 continue
             values = {
                 "present": item.present,
-                "source": item.source,
+                "source": _source(item),
                 "marked_by": by,
                 "marked_at": at if item.present else None,
                 "label": item.label,
@@ -634,6 +639,22 @@ class SqlCaseRepository:
             private_folder(path.parent)
             write_atomically(path, content)
         return str(path)
+
+    # ---------------------------------------------------------------- a case's files (case_side.py)
+    def add_upload(self, case_id: int, evidence_key: str, meta: AttachmentMeta, by: str, at: datetime) -> int:
+        return case_side.add_upload(self.db, case_id, evidence_key, meta, by, at)
+
+    def files_of(self, case_id: int) -> list[CaseFile]:
+        return case_side.files_of(self.db, case_id)
+
+    def case_file(self, file_id: int) -> CaseFile | None:
+        return case_side.case_file(self.db, file_id)
+
+    def file_content(self, file: CaseFile) -> bytes | None:
+        return case_side.file_content(self.attachments_dir, file)
+
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
+        return list(case_side.customer_cases(self.db, customer_id, except_case, limit))
 
     # ---------------------------------------------------------------- reading a case
     def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None:
@@ -740,6 +761,11 @@ class SqlCaseRepository:
 
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         return mail_queue.deliveries(self.db, case_id)
+
+
+def _source(item: EvidenceItem) -> str:
+    """What a checklist row says: the fact that shows the item, else what suggests it."""
+    return (item.source or item.suggestion)[:500]
 
 
 def policy_version_label(version: int) -> str:

@@ -181,6 +181,24 @@ evidence_items = Table(
     UniqueConstraint("case_id", "key"),
 )
 
+# One row per file of a case (migration 0015), served by its own id: a file a customer's
+# message carried (``message_id``) or one a person uploaded for an evidence item
+# (``evidence_key``). The content is stored apart, by SHA-256 (``save_attachment``).
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("evidence_key", String(64), nullable=False, server_default="", default=""),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False, server_default="", default=""),  # as declared
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("added_by", String(200), nullable=False, server_default="", default=""),
+    Column("added_at", UtcDateTime, nullable=False),
+)
+
 events = Table(
     "events",
     metadata,
