@@ -73,7 +73,7 @@ def file_ids(page: str) -> list[int]:
 
 
 def item_of(page: str, key: str) -> str:
-    found = re.search(rf'<li class="(\w+)" id="evidence-{key}">(.*?)</li>', page, re.S)
+    found = re.search(rf'<li class="(\w+)" id="evidence-{key}"[^>]*>(.*?)</li>', page, re.S)
     assert found, f"no evidence item {key}"
     return found.group(1) + " " + found.group(2)
 

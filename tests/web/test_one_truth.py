@@ -129,7 +129,8 @@ def test_every_panel_reads_the_case_as_it_stands_on_the_page_and_in_the_packet(
     assert_the_page_agrees_with_itself(chargeback, "chargeback risk", "Dana Whitfield")
     assert "Marcus Lee" not in chargeback.text("card")  # the card's trace may say the text reads as shipping
     assert chargeback.evidence == {
-        "order_number": True,  # the shipping route's, in hand: kept
+        # the shipping route's order number is not kept: nobody ticked it, and the new route
+        # reads the same fact as its order timeline
         "order_timeline": True,
         "tracking": True,
         "policy_version": False,

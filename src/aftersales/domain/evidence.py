@@ -105,6 +105,8 @@ class EvidenceFacts:
     images: tuple[str, ...] = ()  # file names of the images the customer sent
     uploads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # item key -> files a person added
     recorded_amount: str = ""  # the money a recorded decision gives back
+    recorded_decision: str = ""  # the case's recorded decision ("refund 24.00", "reship")
+    buyer_messages: int = 0  # messages from the customer on the case
     policy_version: str = ""
     # item key -> the source of a mark stored by someone other than the router (an import)
     recorded: Mapping[str, str] = field(default_factory=dict)
@@ -160,6 +162,8 @@ def _fact(detected_by: str | None, facts: EvidenceFacts) -> str:
         return f"policy version {version}" if version else ""
     if detected_by == "photo":
         return f"image attached: {_names(facts.images)}" if facts.images else ""
+    if detected_by.startswith("case."):
+        return _case_fact(detected_by, facts)
     order = facts.order
     if order is None:
         return _decided_amount(detected_by, facts)
@@ -173,6 +177,21 @@ def _fact(detected_by: str | None, facts: EvidenceFacts) -> str:
     }
     finder = finders.get(detected_by)
     return finder() if finder else ""
+
+
+def _case_fact(fact: str, facts: EvidenceFacts) -> str:
+    """Facts of the case itself: the customer's messages (the support conversation) and a refund
+    or reship on record (the recorded decision, else the order's refunds, as the dispute
+    packet reads it)."""
+    if fact == "case.conversation":
+        count = facts.buyer_messages
+        return f"{count} message{'s' if count != 1 else ''} from the customer" if count else ""
+    if fact == "case.decision":
+        if facts.recorded_decision:
+            return f"decision: {facts.recorded_decision}"
+        order = facts.order
+        return _refunded(order) if order is not None else ""
+    return ""
 
 
 def _order_fact(fact: str, order: OrderFacts) -> str:

@@ -22,6 +22,7 @@ from aftersales.domain.evidence import (
 )
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.order_side import OrderSide, OtherCase, order_side, order_side_to_dict
+from aftersales.domain.packet import is_dispute_notice
 from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec
 from aftersales.domain.trust import SenderMark
 from aftersales.ports import CaseRepository, UnitOfWork
@@ -94,6 +95,8 @@ def _evidence(
         images=tuple(f.filename for f in files if f.from_customer and f.looks_like_image),
         uploads=uploads,
         recorded_amount=str((row["decision"] or {}).get("recorded_amount") or ""),
+        recorded_decision=str((row["decision"] or {}).get("recorded") or ""),
+        buyer_messages=_customer_messages(cases.messages_of(row["id"])),
         recorded={
             e["key"]: e["source"] or f"marked by {e['marked_by']}"
             for e in stored
@@ -109,6 +112,11 @@ def _evidence(
         },
     )
     return assess_evidence(_checklist_specs(specs, row["route"], stored), facts)
+
+
+def _customer_messages(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The customer's own messages (a shop's dispute notice is not the conversation)."""
+    return sum(1 for m in messages if m["direction"] == "inbound" and not is_dispute_notice(m["dedupe_key"]))
 
 
 def _checklist_specs(

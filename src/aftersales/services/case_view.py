@@ -24,6 +24,7 @@ from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
 from aftersales.ports import UnitOfWork
 from aftersales.services.case_side import case_evidence
+from aftersales.services.rerouting import customer_first_name
 from aftersales.services.routing import MAX_MESSAGE_CHARS, RoutingKit, build_card, read_text, routable_text
 
 
@@ -49,17 +50,20 @@ def case_view(kit: RoutingKit, read: UnitOfWork, case_id: int, *, now: datetime)
         timeline = cases.timeline(case_id)
         order = cases.order(case["order_number"]) if case["order_number"] else None
         evidence = case_evidence(cases, kit.specs, case)
-    card = _card(kit, case, messages, order, evidence, now)
+        first = next((m for m in messages if m["direction"] == "inbound"), None)
+        name = customer_first_name(cases, case, first) if first is not None else ""
+    card = _card(kit, case, messages, order, evidence, now, name)
     return CaseView(case, messages, timeline, evidence, card)
 
 
-def _card(
+def _card(  # noqa: PLR0913  (the case's parts, read once by case_view)
     kit: RoutingKit,
     case: Mapping[str, Any],
     messages: Sequence[Mapping[str, Any]],
     order: OrderFacts | None,
     evidence: EvidenceChecklist,
     now: datetime,
+    first_name: str,
 ) -> DecisionCard | None:
     """The card of the customer's messages so far, on the case's route (the text's own reading
     is kept in the trace), with the case's checklist as it stands."""
@@ -80,6 +84,7 @@ def _card(
         sender_is_buyer=order_trusted(case["sender_mark"]),
         reading=reading if same else None,
         evidence=evidence,
+        customer_first_name=first_name,
     )
     if same:
         return card
