@@ -23,7 +23,7 @@ from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.card import card_to_dict
-from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
+from aftersales.domain.cases import ALLOWED, CaseStatus
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AttachmentMeta
@@ -37,6 +37,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.rerouting import case_card
 from aftersales.services.routing import build_card, message_card
 from aftersales.web import work
+from aftersales.web.assign import assignees
 from aftersales.web.sanitize import safe_email_html
 from aftersales.web.security import (
     CaseId,
@@ -51,7 +52,6 @@ from aftersales.web.security import (
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("aftersales.web")
-QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 # A case page shows the latest messages and timeline entries, so one huge conversation cannot
 # make it slow; "show earlier" lists further, up to MAX_SHOWN.
 CASE_MESSAGES = 50
@@ -154,40 +154,7 @@ def _local(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/cases"
 
 
-# ---------------------------------------------------------------- the queue
-
-
-@router.get("/cases")
-def queue(
-    request: Request,
-    web: Web,
-    user: PageUser,
-    route: str = "",
-    lead: Annotated[str, Query(max_length=200)] = "",
-    breaching: bool = False,
-    q: Annotated[str, Query(max_length=320)] = "",
-    limit: Annotated[int, Query(ge=1, le=1_000)] = QUEUE_PAGE,
-) -> HTMLResponse:
-    chosen = Route(route) if route in {r.value for r in Route} else None
-    with web.desk.read() as cases:
-        if q.strip():
-            rows = cases.find_cases(q, limit)
-        else:
-            rows = cases.list_cases(sorted(OPEN_STATUSES), chosen, lead or None, breaching, limit)
-    context = {
-        "user": user,
-        "rows": rows,
-        "risk_labels": RISK_LABELS,
-        "routes": [r.value for r in Route],
-        "filters": {"route": route, "lead": lead, "breaching": breaching, "q": q},
-        "more": urlencode(
-            {"route": route, "lead": lead, "breaching": breaching or "", "q": q, "limit": limit + 200}
-        )
-        if len(rows) == limit
-        else "",
-        "zone": web.kit.calendar.tz,
-    }
-    return render(request, "queue.html", context)
+# ---------------------------------------------------------------- the queue: queue_pages.py
 
 
 # ---------------------------------------------------------------- one case
@@ -232,6 +199,7 @@ def case_page(
         "problem": problem,
         "limit": web.kit.policy.frontline_refund_limit,
         "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
+        "people": assignees(web),  # _assign.html
     }
     return render(request, "case.html", context)
 
