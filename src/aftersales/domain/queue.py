@@ -91,6 +91,14 @@ def search_words(text: str) -> tuple[str, ...]:
     return tuple(word.lower() for word in _WORD.findall(text))[:MAX_SEARCH_WORDS]
 
 
+def lead_matches(name: str, typed: str) -> bool:
+    """The lead's name starts with ``typed``, or one of its words does, any case: "Priya",
+    "priya s" and "SHAH" match Priya Shah; "riya" does not."""
+    wanted = " ".join(typed.casefold().split())
+    words = name.casefold().split()
+    return bool(wanted) and any(" ".join(words[i:]).startswith(wanted) for i in range(len(words)))
+
+
 def order_number_in(text: str) -> str:
     """The order number a search names ("1043", "#1043"), else ""."""
     term = text.strip().removeprefix("#").strip()
@@ -103,7 +111,7 @@ class QueueQuery:
 
     statuses: frozenset[CaseStatus] = OPEN_STATUSES
     route: Route | None = None
-    lead: str = ""  # a role, or the start of a word of the lead's name ("Priya", "shah")
+    lead: str = ""  # a role, or the start of a word of the lead's name (``lead_matches``)
     breaching: bool = False  # only cases with a clock of ours at risk or breached
     assignee_id: int | None = None  # only this desk user's cases
     unassigned: bool = False  # only cases assigned to nobody

@@ -147,13 +147,14 @@ cases = Table(
     Column("last_message_at", UtcDateTime, nullable=True),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
-    Index("ix_cases_route", "route"),
     # the queue's listings, each one walk of an index in its order (adapters/db/queue.py)
     Index("ix_cases_queue_order", "queue_order"),
     Index("ix_cases_route_queue", "route", "queue_order"),
     Index("ix_cases_status_queue", "status", "queue_order"),
     Index("ix_cases_due_order", "due_order"),
     Index("ix_cases_assignee_queue", "assignee_user_id", "queue_order"),
+    Index("ix_cases_lead_queue", "lead_name", "queue_order"),
+    Index("ix_cases_lead_role_queue", "lead_role", "queue_order"),
     Index("ix_cases_order_number", "order_number"),
 )
 # Full-text search of messages and customers is not described here: it differs by database

@@ -34,7 +34,8 @@ _CUSTOMERS_SEARCH = table("customers_search", column("rowid"))
 
 def matching(dialect: str, term: str) -> ColumnElement[bool] | None:
     """A condition on ``cases`` true for the cases the search names; None for a search with
-    nothing to look for."""
+    nothing to look for. Each way to match is its own ``IN``, so the database looks each up
+    by its index (the hits are then sorted; a word in most messages makes that sort large)."""
     words = search_words(term)
     found: list[ColumnElement[bool]] = []
     if words:

@@ -59,6 +59,8 @@ _NEW_INDEXES = {
     "ix_cases_status_queue": ["status", "queue_order"],
     "ix_cases_due_order": ["due_order"],
     "ix_cases_assignee_queue": ["assignee_user_id", "queue_order"],
+    "ix_cases_lead_queue": ["lead_name", "queue_order"],
+    "ix_cases_lead_role_queue": ["lead_role", "queue_order"],
     "ix_cases_order_number": ["order_number"],
 }
 
@@ -75,14 +77,15 @@ def upgrade() -> None:
     _backfill()
     op.drop_index("ix_cases_open_queue", table_name="cases")
     op.drop_index("ix_cases_open_route_queue", table_name="cases")
+    op.drop_index("ix_cases_route", table_name="cases")  # (route, queue_order) answers it
     for name, columns in _NEW_INDEXES.items():
         op.create_index(name, "cases", columns)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX ix_messages_search ON messages USING gin ({PG_MESSAGE_TEXT})")
         op.execute(f"CREATE INDEX ix_customers_search ON customers USING gin ({PG_CUSTOMER_TEXT})")
     else:
-        for table, (search, columns) in _SQLITE_SEARCH.items():
-            _sqlite_search(table, search, columns)
+        for table, (search, searched) in _SQLITE_SEARCH.items():
+            _sqlite_search(table, search, searched)
 
 
 def _add_columns() -> None:
@@ -253,6 +256,7 @@ def downgrade() -> None:
     op.execute(f"UPDATE cases SET queue_order = (2 - risk) * {_SLA_STEP} + (queue_order % {_SLA_STEP})")
     op.create_index("ix_cases_open_queue", "cases", ["is_open", "queue_order"])
     op.create_index("ix_cases_open_route_queue", "cases", ["is_open", "route", "queue_order"])
+    op.create_index("ix_cases_route", "cases", ["route"])
     if bind.dialect.name == "postgresql":
         op.drop_constraint("fk_cases_assignee_user_id_users", "cases", type_="foreignkey")
     # dropped in place (SQLite 3.35+), for the reason given in _add_columns
