@@ -224,9 +224,16 @@ def main(argv: Sequence[str]) -> None:
         f"command: .venv/bin/python benchmarks/bench_queue.py --cases {args.cases} "
         f"--database {args.database} --runs {args.runs} --http-runs {args.http_runs}"
     )
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {_load()}")
     for kind in kinds(args.database):
         run_database(kind, args)
+        print(f"  ({_load()})")
+
+
+def _load() -> str:
+    """Other work on the machine skews every figure: say how much there was."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
 
 
 if __name__ == "__main__":
