@@ -152,6 +152,7 @@ cases = Table(
     Index("ix_cases_route_queue", "route", "queue_order"),
     Index("ix_cases_status_queue", "status", "queue_order"),
     Index("ix_cases_due_order", "due_order"),
+    Index("ix_cases_route_due", "route", "due_order"),
     Index("ix_cases_assignee_queue", "assignee_user_id", "queue_order"),
     Index("ix_cases_lead_queue", "lead_name", "queue_order"),
     Index("ix_cases_lead_role_queue", "lead_role", "queue_order"),
