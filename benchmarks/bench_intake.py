@@ -54,11 +54,13 @@ from sqlalchemy.exc import OperationalError
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine, sqlite_url
 from aftersales.adapters.db.migrate import upgrade
-from aftersales.adapters.db.repository import BatchedUnitOfWork, queue_fields, unit_of_work
+from aftersales.adapters.db.queue import queue_fields
+from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
 from aftersales.adapters.message_files import MessageReader, read_messages
 from aftersales.bulk_intake import prepared_messages
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
+from aftersales.domain.queue import message_preview
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import message_card
 from aftersales.settings import Settings
@@ -564,6 +566,12 @@ class PreloadRows:
         if rng.random() < 1 / 3:
             follow_up = rng.choice(FOLLOW_UPS).format(**values)
             messages.append(self.message(n + 1, row, follow_up, opened + timedelta(hours=rng.uniform(2, 48))))
+        last = messages[-1]  # as the repository keeps it (add_message)
+        row |= {
+            "last_message_preview": message_preview(last["body"]),
+            "last_message_direction": last["direction"],
+            "last_message_at": last["sent_at"],
+        }
         holds = []
         if proto.case["decision"].get("pause_automation"):
             reason = f"{row['route']}: {proto.case['decision'].get('segment', '')}"

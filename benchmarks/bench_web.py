@@ -261,7 +261,7 @@ def sign_in(port: int) -> str:
     connection.request("GET", "/login")
     response = connection.getresponse()
     page = response.read().decode()
-    cookie = _session_cookie(response)
+    cookie = _cookie(response, "aftersales_form")  # the sign-in form's own CSRF session
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     if found is None:
         raise SystemExit("the sign-in page has no csrf_token field")
@@ -274,14 +274,14 @@ def sign_in(port: int) -> str:
     response.read()
     if response.status != 303:
         raise SystemExit(f"signing in answered {response.status}, not 303")
-    return _session_cookie(response)
+    return _cookie(response, "aftersales_session")
 
 
-def _session_cookie(response: http.client.HTTPResponse) -> str:
+def _cookie(response: http.client.HTTPResponse, name: str) -> str:
     for header in response.headers.get_all("Set-Cookie") or []:
-        if header.startswith("aftersales_session="):
+        if header.startswith(f"{name}="):
             return header.split(";", 1)[0]
-    raise SystemExit("no session cookie was set")
+    raise SystemExit(f"no {name} cookie was set")
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -719,11 +719,11 @@ def statement_alone(db: Scratch, run: Callable[[], object]) -> Callable[[], int]
 def breakdown(args: argparse.Namespace) -> None:
     """Median milliseconds of each part of one queue page, in this process, no HTTP."""
     from aftersales.adapters.db.repository import unit_of_work
-    from aftersales.domain.cases import OPEN_STATUSES, RISK_LABELS
+    from aftersales.domain.cases import OPEN_STATUSES, RISK_LABELS, SLA_LABELS, CaseStatus
     from aftersales.domain.routes import Route
     from aftersales.settings import Settings
     from aftersales.web.app import create_app
-    from aftersales.web.pages import QUEUE_PAGE
+    from aftersales.web.queue_pages import QUEUE_PAGE, QueueFilters
 
     kind = "postgresql" if args.database == "postgresql" else "sqlite"
     with scratch_database(kind) as db:
@@ -750,11 +750,16 @@ def breakdown(args: argparse.Namespace) -> None:
             "path": "/cases",
             "user": user,
             "rows": rows,
-            "risk_labels": RISK_LABELS,
+            "problem": "",
+            "filters": QueueFilters(),
+            "people": [],
+            "statuses": [s.value for s in CaseStatus],
             "routes": [r.value for r in Route],
-            "filters": {"route": "", "lead": "", "breaching": False, "q": ""},
+            "risk_labels": RISK_LABELS,
+            "sla_labels": SLA_LABELS,
             "more": "",
-            "zone": web.kit.calendar.tz,
+            "closed_too": "",
+            "refresh_seconds": 30,
         }
 
         def session_user() -> object:

@@ -16,6 +16,7 @@ from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
 from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.presence import Viewer
+from aftersales.domain.queue import QueueQuery
 from aftersales.domain.reading import MessageToRead, Reading
 from aftersales.domain.routes import Route
 
@@ -161,6 +162,10 @@ class CaseRepository(Protocol):
         breaching: bool = False,
         limit: int = 200,
     ) -> list[CaseSummary]: ...
+    def queue(self, query: QueueQuery) -> list[CaseSummary]:
+        """The queue as the query asks: filters, search, order (domain/queue.py)."""
+        ...
+
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
 
     # the outbox: mail queued with the change that caused it, sent by `aftersales mail send`

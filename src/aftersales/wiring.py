@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import is_current, upgrade
 from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
+from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.files import PRIVATE_FOLDER, make_private
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.language import detect_language
@@ -34,7 +36,7 @@ from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
-from aftersales.ports import Reader, ReadingCache, RouterModels, UnitOfWork
+from aftersales.ports import Reader, ReadingCache, RouterModels, UnitOfWork, UserRepository
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 
@@ -160,6 +162,7 @@ __all__ = [
     "build_reader",
     "build_routing_kit",
     "builtin_examples",
+    "desk_users",
     "load_active_policy",
     "load_store_model",
     "open_desk",
@@ -202,6 +205,11 @@ def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
         attachments,
         unit_of_work(engine, attachments, writes=False),
     )
+
+
+def desk_users(desk: Desk, *, writes: bool = False) -> Callable[[], AbstractContextManager[UserRepository]]:
+    """``with desk_users(desk)() as users:`` is one transaction on the desk's users."""
+    return users_unit_of_work(desk.engine, writes=writes)
 
 
 def _keep_private(settings: Settings) -> None:

@@ -10,14 +10,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, StorageState, expect
 
 from aftersales.domain.replies import format_moment
+from aftersales.domain.routes import RISK_ORDER
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at
 
-from .conftest import LEAD_NAME, XSS_SENDER, XSS_SUBJECT, XSS_TEXT, sign_in
+from .conftest import (
+    LEAD_EMAIL,
+    LEAD_NAME,
+    XSS_SENDER,
+    XSS_SUBJECT,
+    XSS_TEXT,
+    LiveDesk,
+    new_context,
+    sign_in,
+)
 
-RISK_ORDER = {"breached": 2, "at risk": 1, "on track": 0}
+SLA_RANK = {"breached": 0, "at risk": 1, "on track": 2, "waiting": 3}
+ROUTE_RANK = {route.value.replace("_", " "): rank for rank, route in enumerate(RISK_ORDER)}
 
 
 def promise_day(calendar: BusinessCalendar) -> date:
@@ -64,10 +75,16 @@ def test_sign_in_lands_on_the_queue_riskiest_first_and_search_finds_an_order(pag
     page.wait_for_url(re.compile(r"/cases$"))
     expect(page.locator(".whoami span")).to_have_text(f"{LEAD_NAME} · operations")
     badges = page.locator("table.queue tbody td .badge[class*=risk-]").all_inner_texts()
-    assert set(badges) <= set(RISK_ORDER), badges
+    routes = page.locator("table.queue tbody td .route").all_inner_texts()
+    assert set(badges) <= set(SLA_RANK), badges
     assert "breached" in badges  # the demo week is days old: some first replies are late
-    ranks = [RISK_ORDER[b] for b in badges]
-    assert ranks == sorted(ranks, reverse=True), "the queue is not riskiest first"
+    # act now first: cases waiting on the customer last, then the riskiest route, then the SLA state
+    places = [
+        (badge == "waiting", ROUTE_RANK[route], SLA_RANK[badge])
+        for badge, route in zip(badges, routes, strict=True)
+    ]
+    assert places == sorted(places), "the queue does not put what needs acting on now first"
+    assert ROUTE_RANK[routes[0]] == 0  # a chargeback threat, above any late address change
 
     page.fill("#search", "#1043")
     page.press("#search", "Enter")
@@ -181,7 +198,7 @@ def test_script_in_a_customer_mail_does_not_run_on_the_case_page(lead_page: Page
     page.goto(f"/cases?{urlencode({'q': XSS_SENDER})}")
     row = page.locator("table.queue tbody tr")
     expect(row).to_have_count(1)
-    expect(row.locator("td").nth(8)).to_have_text(XSS_SUBJECT)  # shown as text, not markup
+    expect(row.locator("td.subject a")).to_have_text(XSS_SUBJECT)  # shown as text, not markup
     assert page.locator("script:not([src])").count() == 0
     row.locator("td a").first.click()
     page.wait_for_url(re.compile(r"/cases/\d+$"))
@@ -197,3 +214,37 @@ def test_script_in_a_customer_mail_does_not_run_on_the_case_page(lead_page: Page
     assert frame.locator("script, svg, [onerror], [onload], [href^='javascript:']").count() == 0
     expect(page.locator("#messages pre").first).to_have_text(XSS_TEXT)
     assert dialogs == []
+
+
+@pytest.mark.browser
+def test_on_a_phone_a_case_assigned_to_me_is_in_mine_and_the_queue_refreshes_itself(
+    lead_page: Page, browser: Browser, desk: LiveDesk, calendar: BusinessCalendar, lead_session: StorageState
+) -> None:
+    page = lead_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_case(page, "#1062")
+    page.select_option("#assignee-select", LEAD_EMAIL)
+    page.click("#assign-form button")
+    expect(page.locator("#assignee-select option:checked")).to_have_text(f"{LEAD_NAME} (me)")
+    expect(page.locator("#timeline")).to_contain_text("assigned")
+
+    page.goto("/cases")
+    page.click("#view-mine")
+    rows = page.locator("table.queue tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.locator("td.assignee")).to_have_text("me")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the queue scrolls sideways"
+
+    # another tab assigns one more case to me; this one, with a search half typed, refreshes its
+    # rows (static/app.js, as its 30-second timer does) and keeps the typed text
+    page.fill("#search", "half typed")
+    other = new_context(browser, desk, calendar.tz.key, lead_session).new_page()
+    open_case(other, "#1074")
+    other.select_option("#assignee-select", LEAD_EMAIL)
+    other.click("#assign-form button")
+    expect(other.locator("#assignee-select option:checked")).to_have_text(f"{LEAD_NAME} (me)")
+    other.context.close()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#search")).to_have_value("half typed")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

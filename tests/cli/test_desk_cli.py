@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from aftersales.adapters.db.migrate import head_revision
 from aftersales.cli import cli
 from aftersales.domain.cases import CaseNotFound, InvalidTransition
+from aftersales.services.assignment import UnknownAssignee
 from aftersales.services.replies import ReplyRefused
 
 Env = dict[str, str | None]
@@ -165,11 +166,12 @@ def test_intake_json_gives_the_counts(env: Env, inbox: Path, runs: int, expected
 # ----------------------------------------------------------------------------- the queue
 
 
-def test_cases_json_lists_the_open_cases_riskiest_first(desk: Env) -> None:
+def test_cases_json_lists_the_open_cases_riskiest_route_first(desk: Env) -> None:
     rows = json.loads(ok(desk, "cases", "--json"))
 
     assert [
-        (r["id"], r["route"], r["status"], r["lead"], r["customer"], r["order"], r["risk"]) for r in rows
+        (r["id"], r["route"], r["status"], r["lead"], r["customer"], r["order"], r["risk"], r["sla"])
+        for r in rows
     ] == [
         (
             2,
@@ -179,15 +181,7 @@ def test_cases_json_lists_the_open_cases_riskiest_first(desk: Env) -> None:
             "bo@example.com",
             "3001",
             "at risk",
-        ),
-        (
-            1,
-            "shipping_delay",
-            "new",
-            {"role": "operations", "name": "Marcus Lee"},
-            "ana@example.com",
-            "1043",
-            "on track",
+            "at_risk",
         ),
         (
             3,
@@ -197,8 +191,21 @@ def test_cases_json_lists_the_open_cases_riskiest_first(desk: Env) -> None:
             "cy@example.com",
             "2001",
             "on track",
+            "on_track",
+        ),
+        (
+            1,
+            "shipping_delay",
+            "new",
+            {"role": "operations", "name": "Marcus Lee"},
+            "ana@example.com",
+            "1043",
+            "on track",
+            "on_track",
         ),
     ]
+    assert [(r["assignee"], r["last_message_direction"]) for r in rows] == [(None, "inbound")] * 3
+    assert rows[2]["preview"] == "Any news?"
     first_response = {r["id"]: next(c for c in r["clocks"] if c["name"] == "first_response") for r in rows}
     assert {i: (c["state"], c["due_at"]) for i, c in first_response.items()} == {
         2: ("at_risk", "2026-11-24T12:00:00-05:00"),  # 2 business hours
@@ -222,6 +229,16 @@ def test_cases_json_lists_the_open_cases_riskiest_first(desk: Env) -> None:
         pytest.param(["--route", "damaged_item"], ["cy@example.com"], id="--route"),
         pytest.param(["--lead", "founder"], ["bo@example.com"], id="--lead by role"),
         pytest.param(["--lead", "marcus lee"], ["ana@example.com"], id="--lead by name, any case"),
+        pytest.param(["--lead", "Tom"], ["cy@example.com"], id="--lead by the start of the first name"),
+        pytest.param(["--lead", "LEE"], ["ana@example.com"], id="--lead by the start of another name"),
+        pytest.param(["--lead", "ee"], [], id="--lead not inside a word"),
+        pytest.param(["--search", "dented"], ["cy@example.com"], id="--search a word of a message"),
+        pytest.param(["--search", "Ana"], ["ana@example.com"], id="--search a customer's name"),
+        pytest.param(["--search", "bo@example.com"], ["bo@example.com"], id="--search an e-mail"),
+        pytest.param(["--search", "#2001"], ["cy@example.com"], id="--search an order number"),
+        pytest.param(["--search", "refund bank"], ["bo@example.com"], id="--search every word"),
+        pytest.param(["--status", "open"], [], id="--status"),
+        pytest.param(["--assignee", "none", "--route", "damaged_item"], ["cy@example.com"], id="unassigned"),
         pytest.param(["--breaching"], ["bo@example.com"], id="--breaching: at risk counts"),
         pytest.param(["--breaching", "--lead", "operations"], [], id="--breaching and --lead together"),
     ],
@@ -243,7 +260,8 @@ def test_case_prints_clocks_evidence_decision_and_timeline(desk: Env) -> None:
     lines = ok(desk, "case", "1").splitlines()
 
     assert (
-        lines[0] == "CASE 1  shipping_delay  new   lead Marcus Lee   customer ana@example.com   order #1043"
+        lines[0]
+        == "CASE 1  shipping_delay  new   lead Marcus Lee   assignee -   customer ana@example.com   order #1043"
     )
     for heading in ("CLOCKS", "EVIDENCE", "DECISION", "TIMELINE"):
         assert heading in lines
@@ -380,6 +398,87 @@ def test_status_refuses_a_move_the_desk_does_not_allow(desk: Env) -> None:
         str(result.exception) == "a resolved case cannot move to waiting_on_customer; allowed: closed, open"
     )
     assert record(desk, 1)["case"]["status"] == "resolved"
+
+
+# ----------------------------------------------------------------------------- assignment
+
+SAM = "sam@northwind.example"
+
+
+def _add_user(env: Env, email: str, name: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["user", "add", email, "--role", "frontline", "--name", name, "--password-stdin"],
+        env=env,
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+
+
+def test_assign_gives_a_case_to_a_desk_user_and_mine_lists_it(desk: Env) -> None:
+    _add_user(desk, SAM, "Sam Reyes")
+
+    said = ok(desk, "assign", "3", "SAM@northwind.example", "--by", "Dana")
+    mine = json.loads(ok(desk, "cases", "--json", "--mine", "--user", SAM))
+    by_env = json.loads(ok({**desk, "AFTERSALES_USER": SAM}, "cases", "--json", "--mine"))
+    nobody = json.loads(ok(desk, "cases", "--json", "--assignee", "none"))
+    case = record(desk, 3)
+
+    assert said == f"case 3: assigned to {SAM}\n"
+    assert [r["id"] for r in mine] == [r["id"] for r in by_env] == [3]
+    assert mine[0]["assignee"] == {"email": SAM, "name": "Sam Reyes"}
+    assert [r["id"] for r in nobody] == [2, 1]
+    assert case["case"]["assignee"] == {"email": SAM, "name": "Sam Reyes"}
+    assert case["case"]["lead_name"] == "Tomás Ortega"  # the lead stays the escalation owner
+    assigned = [e for e in case["timeline"] if e["kind"] == "assigned"]
+    assert [(e["actor"], e["data"]["from"], e["data"]["to"]) for e in assigned] == [("Dana", None, SAM)]
+
+
+def test_assign_refuses_an_unknown_user_listing_the_users_and_changes_nothing(desk: Env) -> None:
+    _add_user(desk, SAM, "Sam Reyes")
+
+    result = invoke(desk, "assign", "3", "someone@northwind.example")
+
+    assert isinstance(result.exception, UnknownAssignee)
+    assert str(result.exception) == (
+        "'someone@northwind.example' is not an active user of the desk; its users: sam@northwind.example (Sam Reyes)"
+    )
+    assert record(desk, 3)["case"]["assignee"] is None
+    assert not [e for e in record(desk, 3)["timeline"] if e["kind"] == "assigned"]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        pytest.param(["3"], "give one of EMAIL, --unassign or --lead WHO", id="nothing to assign"),
+        pytest.param(["3", SAM, "--lead", "operations"], "give one of", id="a user and a lead"),
+        pytest.param(["3", "--lead", SAM], "is not a lead", id="an e-mail as a lead"),
+    ],
+)
+def test_assign_says_what_is_missing(desk: Env, args: list[str], problem: str) -> None:
+    result = invoke(desk, "assign", *args)
+
+    assert result.exit_code != 0
+    assert problem in (result.output + str(result.exception))
+    assert record(desk, 3)["case"]["lead_name"] == "Tomás Ortega"
+
+
+def test_assign_lead_changes_the_escalation_owner_and_unassign_clears_the_assignee(desk: Env) -> None:
+    _add_user(desk, SAM, "Sam Reyes")
+    ok(desk, "assign", "3", SAM)
+
+    lead = ok(desk, "assign", "3", "--lead", "operations")
+    cleared = ok(desk, "assign", "3", "--unassign")
+
+    assert (lead, cleared) == ("case 3: lead Marcus Lee\n", "case 3: assigned to nobody\n")
+    assert (record(desk, 3)["case"]["lead_role"], record(desk, 3)["case"]["assignee"]) == ("operations", None)
+
+
+def test_cases_mine_needs_to_know_who_you_are(desk: Env) -> None:
+    result = invoke({**desk, "AFTERSALES_USER": None}, "cases", "--mine")
+
+    assert result.exit_code == 2
+    assert "--mine needs to know who you are" in result.output
 
 
 # ----------------------------------------------------------------------------- sla

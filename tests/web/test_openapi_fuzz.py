@@ -101,6 +101,7 @@ CASE_ID_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/cases/{case_id}/saved-replies", None),
     ("POST", "/api/cases/{case_id}/reply", {"text": "Thanks, we'll update you by Friday."}),
     ("POST", "/api/cases/{case_id}/notes", {"text": "Asked the carrier."}),
+    ("POST", "/api/cases/{case_id}/assign", {"user": None}),
     ("POST", "/api/cases/{case_id}/status", {"status": "open"}),
     ("POST", "/api/cases/{case_id}/evidence", {"key": "photo", "present": True}),
     ("POST", "/api/cases/{case_id}/decision", {"decision": "Refund the order in full."}),

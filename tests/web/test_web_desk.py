@@ -23,7 +23,7 @@ from aftersales.adapters.db import schema
 from aftersales.domain.accounts import Role
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in
-from aftersales.web import api, pages
+from aftersales.web import api, assign, pages, queue_pages
 
 from .conftest import csrf_of, make_user
 
@@ -67,7 +67,12 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 def _protected() -> list[tuple[str, str]]:
     """Every route of the API and the pages (the app nests its routers, so they are read here)."""
     found = []
-    for route in [*api.router.routes, *pages.router.routes]:
+    for route in [
+        *api.router.routes,
+        *pages.router.routes,
+        *queue_pages.router.routes,
+        *assign.router.routes,
+    ]:
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
             found.extend((method, route.path.replace("{case_id}", "1")) for method in route.methods)
     return sorted(found)
@@ -98,6 +103,7 @@ FORM_POSTS = [
     ("/cases/{id}/reply", {"text": "We will update you by tomorrow 3 pm."}),
     ("/cases/{id}/note", {"text": "called the carrier"}),
     ("/cases/{id}/status", {"status": "resolved"}),
+    ("/cases/{id}/assign", {"assignee": "operations@northwind.example"}),
     ("/cases/{id}/evidence", {"key": "order_number", "present": "true"}),
     ("/cases/{id}/decision", {"decision": "refund", "amount": "10"}),
     ("/lab", {"text": "my mug arrived broken"}),

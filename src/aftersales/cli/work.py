@@ -1,4 +1,4 @@
-"""`aftersales reply`, `note` and `status`: working a case from the command line."""
+"""`aftersales reply`, `note`, `status`, `assign` ...: working a case from the command line."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from aftersales.cli.options import parse_now
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.routes import Route
+from aftersales.services.assignment import assign_case, assignable_user
 from aftersales.services.desk import (
     EvidenceMark,
     add_note,
@@ -23,7 +24,7 @@ from aftersales.services.replies import Reply, send_reply
 from aftersales.services.rerouting import Reroute, reroute
 from aftersales.services.routing import format_moment
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import build_routing_kit, desk_users, open_desk
 
 _AUTHOR = click.option(
     "--by", "author", default="support", show_default=True, help="Who is acting (for the timeline)."
@@ -117,15 +118,46 @@ def status(settings: Settings, case_id: int, new_status: str, author: str) -> No
 
 @click.command()
 @click.argument("case_id", type=int)
-@click.argument("who")
+@click.argument("email", required=False)
+@click.option("--unassign", is_flag=True, help="Assign the case to nobody.")
+@click.option(
+    "--lead",
+    "lead",
+    metavar="WHO",
+    help="Change the case's lead (its escalation owner) instead: a role (operations, founder, "
+    "supply_chain, marketing, frontline), whose person comes from the policy, or a name.",
+)
 @_AUTHOR
 @click.pass_obj
-def assign(settings: Settings, case_id: int, who: str, author: str) -> None:
-    """Give a case to a lead: a role (operations, founder, supply_chain, marketing, frontline),
-    whose person comes from the policy, or a person's name."""
-    kit = build_routing_kit(settings)
-    name = assign_lead(open_desk(settings).uow, kit, case_id, who, by=author, at=datetime.now(UTC))
-    click.echo(f"case {case_id}: lead {name}")
+def assign(
+    settings: Settings, case_id: int, email: str | None, unassign: bool, lead: str | None, author: str
+) -> None:
+    """Give a case to a user of the desk by their EMAIL, or to nobody (--unassign). An
+    address that is not an active user is refused with the list of users.
+
+    The assignee works the case; the route's lead stays its escalation owner (--lead WHO
+    changes the lead).
+
+    \b
+    Examples:
+      aftersales assign 42 sam@northwind.example
+      aftersales assign 42 --unassign
+      aftersales assign 42 --lead operations
+    """
+    if sum((email is not None, unassign, lead is not None)) != 1:
+        raise click.UsageError("give one of EMAIL, --unassign or --lead WHO")
+    desk = open_desk(settings)
+    now = datetime.now(UTC)
+    if lead is not None:
+        name = assign_lead(desk.uow, build_routing_kit(settings), case_id, lead, by=author, at=now)
+        click.echo(f"case {case_id}: lead {name}")
+        return
+    user = None
+    if email is not None:
+        with desk_users(desk)() as users:
+            user = assignable_user(users, email)
+    assign_case(desk.uow, case_id, user, by=author, at=now)
+    click.echo(f"case {case_id}: assigned to {user.email if user else 'nobody'}")
 
 
 @click.command("escalate")

@@ -53,7 +53,7 @@ class Event:
     """One line of a case's append-only timeline."""
 
     kind: str  # case_opened, message_received, routed, reply_sent, note_added, status_changed,
-    # lead_assigned, escalated, evidence_marked, decision_recorded, clock_at_risk, clock_breached
+    # lead_assigned, assigned, escalated, evidence_marked, decision_recorded, clock_at_risk, clock_breached
     at: datetime
     actor: str  # "customer", "system", or a person's name
     data: Mapping[str, Any] = field(default_factory=dict)
@@ -73,12 +73,49 @@ class CaseSummary:
     subject: str
     opened_at: datetime
     next_due_at: datetime | None
-    risk: int  # 2 breached, 1 at risk, 0 on track
+    risk: int  # 2 breached, 1 at risk, 0 on track (of the clocks we owe: see queue.py)
     clocks: tuple[Mapping[str, Any], ...]
     route_check: str = ""  # why a person should check the route; "" when it needs no check
+    assignee_email: str = ""  # the desk user it is assigned to; "" nobody
+    assignee_name: str = ""
+    preview: str = ""  # the last message on one line
+    last_direction: str = ""  # of the last message: inbound, outbound; "" none
+
+    @property
+    def sla(self) -> SlaState:
+        return sla_state(self.status, self.risk)
 
 
 RISK_LABELS = {2: "breached", 1: "at risk", 0: "on track"}
+
+
+class SlaState(StrEnum):
+    """What the queue's badge says."""
+
+    BREACHED = "breached"
+    AT_RISK = "at_risk"
+    ON_TRACK = "on_track"
+    WAITING = "waiting"  # on the customer, with nothing of ours running late
+    CLOSED = "closed"  # resolved or closed
+
+
+SLA_LABELS = {
+    SlaState.BREACHED: "breached",
+    SlaState.AT_RISK: "at risk",
+    SlaState.ON_TRACK: "on track",
+    SlaState.WAITING: "waiting",
+    SlaState.CLOSED: "closed",
+}
+
+
+def sla_state(status: CaseStatus, risk: int) -> SlaState:
+    if status not in OPEN_STATUSES:
+        return SlaState.CLOSED
+    if risk >= 2:
+        return SlaState.BREACHED
+    if risk == 1:
+        return SlaState.AT_RISK
+    return SlaState.WAITING if status is CaseStatus.WAITING_ON_CUSTOMER else SlaState.ON_TRACK
 
 
 def summary_to_dict(row: CaseSummary) -> dict[str, Any]:
@@ -94,6 +131,10 @@ def summary_to_dict(row: CaseSummary) -> dict[str, Any]:
         "opened_at": row.opened_at.isoformat(),
         "next_due_at": row.next_due_at.isoformat() if row.next_due_at else None,
         "risk": RISK_LABELS[row.risk],
+        "sla": row.sla.value,
         "clocks": list(row.clocks),
         "route_check": row.route_check,
+        "assignee": {"email": row.assignee_email, "name": row.assignee_name} if row.assignee_email else None,
+        "preview": row.preview,
+        "last_message_direction": row.last_direction or None,
     }

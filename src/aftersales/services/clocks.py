@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from aftersales.domain.cases import Event
+from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.orders import DISPUTE_OPEN_STATUSES
+from aftersales.domain.queue import urgency
 from aftersales.domain.routes import Route, SlaTargets
 from aftersales.domain.sla.clocks import (
     Clock,
@@ -22,8 +23,6 @@ from aftersales.domain.sla.clocks import (
     compute_clocks,
     deadline_clock,
     new_breaches,
-    next_due,
-    worst_state,
 )
 from aftersales.ports import CaseRepository
 from aftersales.services.routing import RoutingKit
@@ -33,7 +32,6 @@ _ENTRY_OF_DIRECTION = {
     "outbound": EntryKind.PUBLIC_REPLY,
     "note": EntryKind.INTERNAL_NOTE,
 }
-_RISK = {ClockState.BREACHED: 2, ClockState.AT_RISK: 1}
 
 
 def timeline_entries(
@@ -145,9 +143,10 @@ def _targets(kit: RoutingKit, route: Route, events: Sequence[Mapping[str, Any]])
 def refresh_clocks(
     cases: CaseRepository, kit: RoutingKit, case_id: int, now: datetime, history: CaseHistory | None = None
 ) -> list[Clock]:
-    """Recompute, store the clocks and the queue's sort keys; record new at-risk and breach
-    events once each (a breach at the moment it happened, never back-dated). Returns the
-    clocks that breached in this refresh."""
+    """Recompute, store the clocks and the queue's sort keys (the risk and next due time of
+    the clocks that ask something of us now, domain/queue.py::urgency); record new at-risk and
+    breach events once each (a breach at the moment it happened, never back-dated). Returns
+    the clocks that breached in this refresh."""
     if history is None:
         row = cases.case_row(case_id)
         history = CaseHistory(
@@ -165,18 +164,30 @@ def refresh_clocks(
     ]
     at_risk_events = _at_risk_events(history.stored_clocks, clocks, now)
     cases.add_events(case_id, [*history.new_events, *breach_events, *at_risk_events])
-    state = worst_state(clocks)
+    status = history.changes.get("status", history.current.get("status"))
+    owed = urgency(
+        clocks,
+        waiting=status == CaseStatus.WAITING_ON_CUSTOMER.value,
+        answered=_answered(history.messages, now),
+    )
     cases.update_case(
         case_id,
         {
             **history.changes,
             "clocks": [_clock_data(c) for c in clocks],
-            "next_due_at": next_due(clocks),
-            "risk": _RISK.get(state, 0),
+            "next_due_at": owed.next_due_at,
+            "risk": owed.risk,
         },
         current=history.current or None,
     )
     return breached
+
+
+def _answered(messages: Sequence[Mapping[str, Any]], now: datetime) -> bool:
+    """Our public reply is the last word so far: the customer has not written since."""
+    said = [m for m in messages if m["direction"] in ("inbound", "outbound") and m["sent_at"] <= now]
+    # sorted() is stable: of two messages at one instant the later stored is the last word
+    return bool(said) and sorted(said, key=lambda m: m["sent_at"])[-1]["direction"] == "outbound"
 
 
 def _at_risk_events(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
-from aftersales.domain.errors import AftersalesError
+from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Direction
 from aftersales.domain.outgoing import NOT_MAILED, Delivery
@@ -26,6 +26,11 @@ def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
         # with the cases that name this one but were opened by someone not proven to be its
         # customer (a form post, a stranger's mail): linked, never merged
         case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
+        case["assignee"] = (
+            {"email": case["assignee_email"], "name": case["assignee_name"]}
+            if case.get("assignee_email")
+            else None
+        )
         return {
             "case": case,
             "messages": with_delivery(cases.messages_of(case_id), cases.mail_deliveries(case_id)),
@@ -97,7 +102,13 @@ def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> 
 
 
 def assign_lead(uow: UnitOfWork, kit: RoutingKit, case_id: int, who: str, *, by: str, at: datetime) -> str:
-    """Give the case to a lead: a role from the policy (its person is looked up) or a name."""
+    """Give the case to a lead, its escalation owner: a role from the policy (its person is
+    looked up) or a name. The person working it is its assignee (services/assignment.py)."""
+    if "@" in who or not who.strip():
+        raise InputError(
+            f"{who!r} is not a lead: give a role (operations, founder, ...) or a person's name; "
+            "to give the case to a user of the desk, assign it by their e-mail"
+        )
     lead = kit.policy.lead_for(who)
     role, name = (who, lead.name) if lead else ("", who)
     with uow() as cases:

@@ -18,7 +18,8 @@ from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, parse_policy
 from aftersales.domain.card import card_to_dict
-from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, summary_to_dict
+from aftersales.domain.cases import CaseStatus, summary_to_dict
+from aftersales.domain.queue import QueueOrder
 from aftersales.domain.routes import Route
 from aftersales.domain.sla.calendar import due_at
 from aftersales.domain.values import MAX_ID
@@ -28,8 +29,10 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import build_card
 from aftersales.services.saved_replies import saved_replies_for
 from aftersales.web import work
+from aftersales.web.assign import assign
 from aftersales.web.attachment_pages import file_response
 from aftersales.web.errors import ApiError
+from aftersales.web.queue_pages import QueueFilters, queue_query
 from aftersales.web.security import ApiUser, CaseId, Web
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -118,6 +121,13 @@ class ReplyCheckIn(TextIn):
     case_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = Field(
+        max_length=320, description="the e-mail of an active user of the desk; null: assign to nobody"
+    )
+
+
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     toml: str = Field(max_length=200_000)
@@ -137,17 +147,36 @@ def create_message(body: MessageIn, web: Web, user: ApiUser) -> dict[str, Any]:
 def list_cases(
     web: Web,
     user: ApiUser,
+    q: Annotated[
+        str, Query(max_length=320, description="a customer's name or e-mail, an order number, words")
+    ] = "",
+    status: Annotated[CaseStatus | None, Query(description="only this status")] = None,
+    assignee: Annotated[
+        str, Query(max_length=320, description="a desk user's e-mail, `me`, or `none` (unassigned)")
+    ] = "",
     route: Route | None = None,
-    lead: Annotated[str | None, Query(max_length=200)] = None,
+    lead: Annotated[str, Query(max_length=200, description="a role, or the start of the lead's name")] = "",
     breaching: bool = False,
-    include_closed: Annotated[bool, Query(alias="all")] = False,
-    q: Annotated[str | None, Query(max_length=320, description="an order number or e-mail")] = None,
+    include_closed: Annotated[bool, Query(alias="all", description="resolved and closed too")] = False,
+    order: Annotated[QueueOrder, Query(description="`risk` (act now first) or `overdue`")] = QueueOrder.RISK,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Open cases, riskiest first (breached, at risk, on track; the soonest due first)."""
-    statuses = list(CaseStatus) if include_closed else sorted(OPEN_STATUSES)
+    """The queue: open cases before those waiting on the customer, then by the route's risk,
+    breached / at risk / on track, and the soonest due (`order=overdue`: the soonest due first)."""
+    filters = QueueFilters(
+        q=q,
+        status=status.value if status else "",
+        assignee=assignee,
+        route=route.value if route else "",
+        lead=lead,
+        breaching=breaching,
+        include_closed=include_closed,
+        order=order,
+        limit=limit,
+    )
+    query = queue_query(web, user, filters)
     with web.desk.read() as cases:
-        rows = cases.find_cases(q, limit) if q else cases.list_cases(statuses, route, lead, breaching, limit)
+        rows = cases.queue(query)
     return [summary_to_dict(row) for row in rows]
 
 
@@ -203,6 +232,19 @@ def presence(case_id: CaseId, web: Web, user: ApiUser, body: PresenceIn | None =
     would refuse a reply are ``blocking``). A case page calls it every ``refresh_seconds``."""
     seen = body.seen_event_id if body is not None else None
     return work.presence(web, user, case_id, seen)
+
+
+@router.post("/cases/{case_id}/assign", responses=_ERRORS)
+def assign_case(case_id: CaseId, body: AssignIn, web: Web, user: ApiUser) -> dict[str, Any]:
+    """Assign the case to a user of the desk (`{"user": EMAIL}`), or to nobody (`{"user":
+    null}`); the case's `assignee` shows it and the timeline records it. Not an active user:
+    422 (`error.details.users` lists them), nothing changed. The route's lead stays the
+    case's escalation owner."""
+    if body.user is not None and not body.user.strip():
+        raise ApiError(422, "unknown_user", "give a user's e-mail, or null to assign the case to nobody")
+    assignee = assign(web, user, case_id, body.user)
+    shown = {"email": assignee.email, "name": assignee.name} if assignee else None
+    return {"id": case_id, "assignee": shown}
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, responses=_ERRORS)

@@ -27,7 +27,7 @@ from aftersales.adapters.policy_file import PolicyError, default_policy_text, pa
 from aftersales.domain.accounts import User
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.card import card_to_dict
-from aftersales.domain.cases import ALLOWED, OPEN_STATUSES, RISK_LABELS, CaseStatus
+from aftersales.domain.cases import ALLOWED, CaseStatus
 from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
 from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.domain.messages import AttachmentMeta
@@ -45,6 +45,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.presence import note_viewer, others_viewing
 from aftersales.services.routing import build_card, message_card
 from aftersales.web import composer, work
+from aftersales.web.assign import assignees
 from aftersales.web.case_forms import Retry, retry_for
 from aftersales.web.errors import ApiError
 from aftersales.web.sanitize import safe_email_html
@@ -61,7 +62,6 @@ from aftersales.web.security import (
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("aftersales.web")
-QUEUE_PAGE = 50  # the riskiest first; "show more" lists further
 # A case page shows the latest messages and timeline entries, so one huge conversation cannot
 # make it slow; "show earlier" lists further, up to MAX_SHOWN.
 CASE_MESSAGES = 50
@@ -165,40 +165,7 @@ def _local(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/cases"
 
 
-# ---------------------------------------------------------------- the queue
-
-
-@router.get("/cases")
-def queue(
-    request: Request,
-    web: Web,
-    user: PageUser,
-    route: str = "",
-    lead: Annotated[str, Query(max_length=200)] = "",
-    breaching: bool = False,
-    q: Annotated[str, Query(max_length=320)] = "",
-    limit: Annotated[int, Query(ge=1, le=1_000)] = QUEUE_PAGE,
-) -> HTMLResponse:
-    chosen = Route(route) if route in {r.value for r in Route} else None
-    with web.desk.read() as cases:
-        if q.strip():
-            rows = cases.find_cases(q, limit)
-        else:
-            rows = cases.list_cases(sorted(OPEN_STATUSES), chosen, lead or None, breaching, limit)
-    context: dict[str, Any] = {
-        "user": user,
-        "rows": rows,
-        "risk_labels": RISK_LABELS,
-        "routes": [r.value for r in Route],
-        "filters": {"route": route, "lead": lead, "breaching": breaching, "q": q},
-        "more": urlencode(
-            {"route": route, "lead": lead, "breaching": breaching or "", "q": q, "limit": limit + 200}
-        )
-        if len(rows) == limit
-        else "",
-        "zone": web.kit.calendar.tz,
-    }
-    return render(request, "queue.html", context)
+# ---------------------------------------------------------------- the queue: queue_pages.py
 
 
 # ---------------------------------------------------------------- one case
@@ -273,6 +240,7 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "presence": presence_line(viewers),
         "presence_seconds": REFRESH_SECONDS,
         "retry": retry or Retry(form="", status=200, problem=""),
+        "people": assignees(web),  # _assign.html
     }
     return context | composer.composer_context(web, case_id, context["draft"], saved_reply)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,6 +18,7 @@ from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
+from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
@@ -35,6 +36,7 @@ from aftersales.domain.orders import (
     address_or_none,
 )
 from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
+from aftersales.domain.queue import QueueQuery, message_preview
 from aftersales.domain.routes import Route
 from aftersales.domain.shop_events import OrderWriteConflict
 
@@ -115,7 +117,7 @@ def _put_refunds(dialect_insert: Any) -> Any:
 
 
 _PUT_REFUNDS = {"postgresql": _put_refunds(pg_insert), "sqlite": _put_refunds(sqlite_insert)}
-_QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at).where(
+_QUEUE_STATE = select(t.cases.c.status, t.cases.c.risk, t.cases.c.next_due_at, t.cases.c.route).where(
     t.cases.c.id == bindparam("case_id_")
 )
 _THREADED = (
@@ -126,8 +128,14 @@ _THREADED = (
 )
 _CASE_EXISTS = select(exists().where(t.cases.c.id == bindparam("case_id_")))
 _CASE_ROW = (
-    select(t.cases, t.customers.c.email.label("customer"))
+    select(
+        t.cases,
+        t.customers.c.email.label("customer"),
+        t.users.c.email.label("assignee_email"),
+        t.users.c.name.label("assignee_name"),
+    )
     .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
+    .outerjoin(t.users, t.users.c.id == t.cases.c.assignee_user_id)
     .where(t.cases.c.id == bindparam("case_id_"))
 )
 # the collision guard's lock (services/collisions.py): the case's own columns only, as
@@ -141,6 +149,20 @@ _EVENTS_AFTER = (
 _UPDATE_CASE = update(t.cases).where(t.cases.c.id == bindparam("case_id_"))
 _OPEN_CASE = insert(t.cases).returning(t.cases.c.id)
 _ADD_MESSAGE = insert(t.messages).returning(t.messages.c.id)
+# the case's last message, kept on the case for the queue's preview: a message sent before the
+# one shown (mail arrives out of order) does not replace it
+_LAST_MESSAGE = (
+    update(t.cases)
+    .where(
+        t.cases.c.id == bindparam("case_id_"),
+        or_(t.cases.c.last_message_at.is_(None), t.cases.c.last_message_at <= bindparam("sent_at_")),
+    )
+    .values(
+        last_message_preview=bindparam("preview_"),
+        last_message_direction=bindparam("direction_"),
+        last_message_at=bindparam("sent_at_"),
+    )
+)
 _ADD_EVENTS = insert(t.events)
 _ADD_EVIDENCE = insert(t.evidence_items)
 _UPDATE_EVIDENCE = update(t.evidence_items).where(
@@ -171,31 +193,6 @@ _EVIDENCE_OF = (
     .where(t.evidence_items.c.case_id == bindparam("case_id_"))
     .order_by(t.evidence_items.c.id)
 )
-# queue_order = (2 - risk) * _RISK_STEP + seconds of the next due time (or _NEVER): one
-# ascending index walk gives breached first, then at risk, then on track, each soonest first.
-# what a queue row shows, plus the keys to join and sort on: not the decision and other JSON
-_SUMMARY_COLUMNS = tuple(
-    t.cases.c[name]
-    for name in (
-        "id", "route", "status", "lead_role", "lead_name", "order_number", "subject",
-        "opened_at", "next_due_at", "risk", "clocks", "customer_id", "queue_order",
-        "route_check",
-    )
-)  # fmt: skip
-_RISK_STEP = 100_000_000_000
-_QUEUE_KEYS = frozenset({"status", "risk", "next_due_at"})
-_NEVER = 99_999_999_999
-
-
-def queue_fields(changes: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    """``queue_order`` and ``is_open`` for a case after ``changes`` over its ``current`` state."""
-    state = {**current, **changes}
-    due = state.get("next_due_at")
-    seconds = int(due.timestamp()) if due is not None else _NEVER
-    return {
-        "queue_order": (2 - int(state.get("risk") or 0)) * _RISK_STEP + seconds,
-        "is_open": state.get("status") in _OPEN,
-    }
 
 
 class SqlCaseRepository:
@@ -479,8 +476,8 @@ class SqlCaseRepository:
     ) -> None:
         """Store ``fields``; ``current`` (the case's status, risk and due time before the
         change, when the caller has them) saves reading them back for the queue's sort keys."""
-        if _QUEUE_KEYS & fields.keys():
-            if current is None or not current.keys() | fields.keys() >= _QUEUE_KEYS:
+        if QUEUE_KEYS & fields.keys():
+            if current is None or not current.keys() | fields.keys() >= QUEUE_KEYS:
                 found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
                 current = dict(found) if found is not None else {}
             fields = {**fields, **queue_fields(fields, current)}
@@ -530,6 +527,13 @@ class SqlCaseRepository:
         message_id = int(self.db.execute(_ADD_MESSAGE, values).scalar_one())
         by = message.from_name or message.from_address
         case_side.add_message_files(self.db, case_id, message_id, message.attachments, by, message.sent_at)
+        last = {
+            "case_id_": case_id,
+            "preview_": message_preview(message.body)[:200],
+            "direction_": direction.value,
+            "sent_at_": message.sent_at,
+        }
+        self.db.execute(_LAST_MESSAGE, last)
         return message_id
 
     def add_event(self, case_id: int, event: Event) -> None:
@@ -697,36 +701,22 @@ class SqlCaseRepository:
         breaching: bool = False,
         limit: int = 200,
     ) -> list[CaseSummary]:
-        """Riskiest first (breached, at risk, on track), then the soonest due; cases with no
-        running clock last. The open queue is one walk of the (is_open, queue_order) index."""
-        wanted = {s.value for s in statuses}
-        page = select(*_SUMMARY_COLUMNS).order_by(t.cases.c.queue_order, t.cases.c.id).limit(limit)
-        if wanted == set(_OPEN):
-            page = page.where(t.cases.c.is_open.is_(True))
-        else:
-            page = page.where(t.cases.c.status.in_(sorted(wanted)))
-        if route is not None:
-            page = page.where(t.cases.c.route == route.value)
-        if lead:
-            page = page.where(
-                or_(t.cases.c.lead_role == lead, func.lower(t.cases.c.lead_name) == lead.lower())
-            )
-        if breaching:
-            page = page.where(t.cases.c.queue_order < 2 * _RISK_STEP)  # risk 1 or 2
-        rows = page.subquery()
-        query = (
-            select(rows, t.customers.c.email.label("customer"))
-            .outerjoin(t.customers, t.customers.c.id == rows.c.customer_id)
-            .order_by(rows.c.queue_order, rows.c.id)
+        """The queue in its default order (see ``queue``), by status, route, lead and risk."""
+        query = QueueQuery(
+            statuses=frozenset(statuses), route=route, lead=lead or "", breaching=breaching, limit=limit
         )
-        return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+        return list_queue(self.db, query)
+
+    def queue(self, query: QueueQuery) -> list[CaseSummary]:
+        """The queue as ``query`` asks for it (adapters/db/queue.py)."""
+        return list_queue(self.db, query)
 
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]:
         """Cases of a customer (an e-mail address) or of an order number ("1043" or "#1043"),
         newest first, open or not."""
         term = term.strip()
         query = (
-            select(*_SUMMARY_COLUMNS, t.customers.c.email.label("customer"))
+            select(*SUMMARY_COLUMNS, t.customers.c.email.label("customer"))
             .outerjoin(t.customers, t.customers.c.id == t.cases.c.customer_id)
             .order_by(t.cases.c.id.desc())
             .limit(limit)
@@ -735,7 +725,7 @@ class SqlCaseRepository:
             query = query.where(t.customers.c.email == term.lower())
         else:
             query = query.where(t.cases.c.order_number == term.lstrip("#"))
-        return [_summary(dict(row)) for row in self.db.execute(query).mappings()]
+        return [summary(dict(row)) for row in self.db.execute(query).mappings()]
 
     # ---------------------------------------------------------------- outbox (adapters/db/outbox.py)
     def queue_mail(self, mail: OutgoingMail, at: datetime) -> bool:
@@ -770,24 +760,6 @@ def _source(item: EvidenceItem) -> str:
 
 def policy_version_label(version: int) -> str:
     return f"v{version}"
-
-
-def _summary(row: Mapping[str, Any]) -> CaseSummary:
-    return CaseSummary(
-        id=row["id"],
-        route=Route(row["route"]),
-        status=CaseStatus(row["status"]),
-        lead_role=row["lead_role"],
-        lead_name=row["lead_name"],
-        customer=row["customer"] or "",
-        order_number=row["order_number"],
-        subject=row["subject"],
-        opened_at=row["opened_at"],
-        next_due_at=row["next_due_at"],
-        risk=row["risk"],
-        clocks=tuple(row["clocks"] or ()),
-        route_check=row.get("route_check") or "",
-    )
 
 
 def _order_values(order: OrderFacts) -> dict[str, Any]:

@@ -137,12 +137,30 @@ cases = Table(
     # person confirmed or changed it), and the language of the opening message ("" unknown)
     Column("route_check", String(200), nullable=False, server_default="", default=""),
     Column("language", String(16), nullable=False, server_default="", default=""),
+    # migration 0013: the desk user the case is assigned to (the route's lead stays its
+    # escalation owner); the "most overdue" order's key (adapters/db/queue.py); the last
+    # message on one line, kept at intake and reply so the queue reads no message
+    Column("assignee_user_id", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("due_order", BigInteger, nullable=False, server_default="0", default=0),
+    Column("last_message_preview", String(200), nullable=False, server_default="", default=""),
+    Column("last_message_direction", String(16), nullable=False, server_default="", default=""),
+    Column("last_message_at", UtcDateTime, nullable=True),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
-    Index("ix_cases_route", "route"),
-    Index("ix_cases_open_queue", "is_open", "queue_order"),
-    Index("ix_cases_open_route_queue", "is_open", "route", "queue_order"),
+    # the queue's listings, each one walk of an index in its order (adapters/db/queue.py)
+    Index("ix_cases_queue_order", "queue_order"),
+    Index("ix_cases_route_queue", "route", "queue_order"),
+    Index("ix_cases_status_queue", "status", "queue_order"),
+    Index("ix_cases_due_order", "due_order"),
+    Index("ix_cases_route_due", "route", "due_order"),
+    Index("ix_cases_assignee_queue", "assignee_user_id", "queue_order"),
+    Index("ix_cases_lead_queue", "lead_name", "queue_order"),
+    Index("ix_cases_lead_role_queue", "lead_role", "queue_order"),
+    Index("ix_cases_order_number", "order_number"),
 )
+# Full-text search of messages and customers is not described here: it differs by database
+# (SQLite FTS5 tables kept by triggers, PostgreSQL GIN indexes over tsvector expressions).
+# Migration 0013 makes it; adapters/db/search.py queries it.
 
 messages = Table(
     "messages",

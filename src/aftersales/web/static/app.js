@@ -1,5 +1,6 @@
 // Light progressive enhancement: every form works without this file.
-// On a case page it checks the reply as it is typed and shows the next-update due time.
+// On a case page it checks the reply as it is typed and shows the next-update due time; the
+// queue refreshes its list every 30 seconds.
 "use strict";
 (function () {
   const csrf = document.body.dataset.csrf;
@@ -142,4 +143,28 @@
   }
   setInterval(beat, every);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) beat(); });
+// ---------------------------------------------------------------- the queue (queue.html)
+// The queue refreshes itself: every data-refresh seconds the results part of the same address
+// (?part=rows) replaces the table, while the filter form (and anything typed in it) stays.
+(function () {
+  const box = document.getElementById("queue-results");
+  if (!box) return;
+  const seconds = Number(box.dataset.refresh) || 30;
+
+  async function refresh() {
+    if (document.hidden) return;
+    const address = new URL(window.location.href);
+    address.searchParams.set("part", "rows");
+    try {
+      const response = await fetch(address, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok || response.redirected) return;  // signed out: the next navigation says so
+      const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
+      box.replaceChildren(...parsed.body.childNodes);
+      box.dataset.refreshedAt = new Date().toISOString();
+    } catch (error) {
+      // offline for a moment: try again at the next tick
+    }
+  }
+  window.setInterval(refresh, seconds * 1000);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
 })();
