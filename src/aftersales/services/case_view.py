@@ -24,6 +24,7 @@ from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
 from aftersales.ports import UnitOfWork
 from aftersales.services.case_side import case_evidence
+from aftersales.services.desk import with_delivery
 from aftersales.services.rerouting import customer_first_name
 from aftersales.services.routing import MAX_MESSAGE_CHARS, RoutingKit, build_card, read_text, routable_text
 
@@ -46,7 +47,7 @@ def case_view(kit: RoutingKit, read: UnitOfWork, case_id: int, *, now: datetime)
     """The case, its messages and timeline, read in one transaction, and its card as of ``now``."""
     with read() as cases:
         case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
-        messages = cases.messages_of(case_id)
+        messages = with_delivery(cases.messages_of(case_id), cases.mail_deliveries(case_id))
         timeline = cases.timeline(case_id)
         order = cases.order(case["order_number"]) if case["order_number"] else None
         evidence = case_evidence(cases, kit.specs, case)
