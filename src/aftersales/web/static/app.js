@@ -110,6 +110,8 @@
         : "";
     }
   });
+})();
+
 // On a case page: tell the desk the page is open every few seconds, show who else has the case
 // open, and say when the case changed after the page was loaded (a reply sent then is refused
 // until its writer has seen the change; the page works the same without this).
@@ -143,6 +145,8 @@
   }
   setInterval(beat, every);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) beat(); });
+})();
+
 // ---------------------------------------------------------------- the queue (queue.html)
 // The queue refreshes itself: every data-refresh seconds the results part of the same address
 // (?part=rows) replaces the table, while the filter form (and anything typed in it) stays.
