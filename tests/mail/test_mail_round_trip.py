@@ -6,6 +6,7 @@ answer to our reply threads back into the same case."""
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from aftersales.cli import cli
+from aftersales.domain.sla.calendar import BusinessCalendar
+from aftersales.settings import Settings
+from aftersales.wiring import build_routing_kit
 from mail_send.conftest import Inbox
 
 from .conftest import USER, Dovecot
@@ -40,6 +44,18 @@ def answer_to(reply: EmailMessage) -> bytes:
     ).encode()
 
 
+def open_at_three(calendar: BusinessCalendar) -> date:
+    """A day two or more days ahead when the store is open at 15:00: the reply check refuses a
+    promise of a closed day ("tomorrow 3pm" said on a Saturday), and this test runs on the real
+    clock."""
+    day = datetime.now(calendar.tz).date() + timedelta(days=2)
+    while calendar.is_closed_day(day) or not any(
+        i.start <= time(15) < i.end for i in calendar.weekly.get(day.weekday(), ())
+    ):
+        day += timedelta(days=1)
+    return day
+
+
 def run(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(cli, list(args), env=env)
     assert result.exit_code == 0, result.output
@@ -62,12 +78,15 @@ def test_a_mail_is_acknowledged_answered_and_the_answer_threads_back(
     polled = json.loads(run(env, "mail", "poll", "--json"))
     assert polled["new_cases"] == 1
     case_id = json.loads(run(env, "cases", "--json"))[0]["id"]
+    day = open_at_three(
+        build_routing_kit(Settings(data_dir=tmp_path / "calendar", policy_file=None)).calendar
+    )
     run(
         env,
         "reply",
         str(case_id),
         "--text",
-        "We have asked UPS to trace it and will update you by tomorrow 3pm.",
+        f"We have asked UPS to trace it and will update you by {day:%A} {day.day} {day:%B}, 3pm.",
     )
     sent = json.loads(run(env, "mail", "send", "--json"))
     assert sent["sent"] == 2
