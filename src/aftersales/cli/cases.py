@@ -107,7 +107,7 @@ def cases(
         filtered = route or lead or breaching or statuses or assignee or mine or search
         click.echo("no open cases" + (" matching the filters" if filtered else ""))
         return
-    _print_rows(rows)
+    _print_rows(rows, ZoneInfo(load_active_policy(settings).time_zone))
 
 
 def _assignee_filter(desk: Desk, assignee: str | None, me: str | None, *, mine: bool) -> dict[str, Any]:
@@ -126,7 +126,8 @@ def _assignee_filter(desk: Desk, assignee: str | None, me: str | None, *, mine: 
         return {"assignee_id": desk_user(users, wanted, active=False).id}
 
 
-def _print_rows(rows: list[CaseSummary]) -> None:
+def _print_rows(rows: list[CaseSummary], zone: ZoneInfo) -> None:
+    """The rows as a table; due times in the store's zone."""
     click.echo(
         f"{'id':>6}  {'route':<17} {'status':<20} {'next due':<17} {'SLA':<9} {'lead':<18} "
         f"{'assignee':<24} customer / order"
@@ -134,7 +135,7 @@ def _print_rows(rows: list[CaseSummary]) -> None:
     for row in rows:
         order = "#" + row.order_number if row.order_number else ""
         click.echo(
-            f"{row.id:>6}  {row.route.value:<17} {row.status.value:<20} {_short(row.next_due_at):<17} "
+            f"{row.id:>6}  {row.route.value:<17} {row.status.value:<20} {_short(row.next_due_at, zone):<17} "
             f"{_SLA[row.sla]:<9} {row.lead_name or row.lead_role:<18} {row.assignee_email or '-':<24} "
             f"{row.customer} {order}"
         )
@@ -162,8 +163,8 @@ def _json_value(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _short(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _short(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def _render(record: dict[str, Any], time_zone: str) -> str:
