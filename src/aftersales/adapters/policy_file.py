@@ -722,5 +722,5 @@ def _evidence(check: _Checker, route_path: str, route: _Table) -> tuple[Evidence
         elif key:
             first_seen[key] = path
         label = check.required(item, path, "label", rules.TEXT)
-        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", rules.TEXT)))
+        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", rules.DETECTED)))
     return tuple(evidence)
