@@ -56,9 +56,10 @@ def _text(body: Mapping[str, Any], name: str, where: str) -> str:
 
 
 def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    # a tuple is what the policy file hands over once it has checked the list
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise RouteSpecError(f"{where}: a list of texts is required")
-    return value
+    return list(value)
 
 
 def _evidence(items: Any, where: str) -> tuple[EvidenceSpec, ...]:
