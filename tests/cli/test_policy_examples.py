@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from aftersales.adapters.packaged import read_packaged_text
 from aftersales.adapters.policy_file import default_policy_text
 from aftersales.cli import cli
 from aftersales.domain.evidence import DETECTED_BY
@@ -73,3 +74,8 @@ def test_the_policy_comment_lists_every_detected_by_value() -> None:
         "left",
         "out",
     ]
+
+
+def test_the_routes_table_header_lists_every_detected_by_value() -> None:
+    header = read_packaged_text("routes.toml").split("\nschema = 1", 1)[0]
+    assert [value for value in DETECTED_BY if value not in header] == []
