@@ -1,7 +1,9 @@
 """The cue book: weighted patterns that point a message at a route.
 
-The patterns are data (``data/cues.toml``); this module compiles them once and scores a
-normalised message against them, keeping every match for the trace.
+The patterns are data (``data/cues.toml``, plus a store's own ``[cues.<route>]`` merged in by
+``with_cues``), each with an example message it exists for (``check_cue`` holds it to that);
+this module compiles them once and scores a normalised message against them, keeping every
+match for the trace.
 """
 
 from __future__ import annotations
