@@ -33,6 +33,7 @@ from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import ReaderUse, StorePolicy
 from aftersales.domain.reading import ReadingExample
 from aftersales.domain.routes import Route, RouteSpec
+from aftersales.domain.routing.cues import with_cues
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
@@ -73,7 +74,7 @@ def build_routing_kit(
     policy = load_active_policy(settings)
     specs = store_specs(policy)
     return RoutingKit(
-        book=builtin_cue_book(settings.cache_dir),
+        book=with_cues(builtin_cue_book(settings.cache_dir), policy.custom_cues),
         specs=specs,
         policy=policy,
         calendar=calendar_for(policy),

@@ -374,6 +374,15 @@ BROKEN = [
         "did you mean 'shipping'",
         id="unknown-section",
     ),
+    pytest.param(
+        "[leads.frontline]",
+        '[routes.damaged_item]\nevidence = [{ key = "photo", label = "Photo", detected_by = "fotos" }]\n\n'
+        "[leads.frontline]",
+        "routes.damaged_item.evidence[0].detected_by",
+        'detected_by = "fotos"',
+        "one of order_number, tracking_number, photo, sku, money, date, email, order.last_scan",
+        id="unknown-detected-by",
+    ),
 ]
 
 

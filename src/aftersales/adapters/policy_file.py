@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from aftersales.adapters import policy_replies
+from aftersales.adapters import policy_cues, policy_replies
 from aftersales.adapters import policy_rules as rules
 from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
@@ -80,6 +80,7 @@ _TOP_KEYS = (
     "replies",
     "saved_replies",
     "faq",
+    "cues",
 )
 _STORE_KEYS = (
     "name",
@@ -392,6 +393,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         reply_templates=_replies(check, root),
         saved_replies=policy_replies.saved_replies(check, root, store.language),
         faq=policy_replies.faq(check, root, store.language),
+        custom_cues=policy_cues.store_cues(check, root),
     )
 
 
@@ -722,5 +724,5 @@ def _evidence(check: _Checker, route_path: str, route: _Table) -> tuple[Evidence
         elif key:
             first_seen[key] = path
         label = check.required(item, path, "label", rules.TEXT)
-        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", rules.TEXT)))
+        evidence.append(EvidenceSpec(key, label, check.optional(item, path, "detected_by", rules.DETECTED)))
     return tuple(evidence)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+from aftersales.domain.evidence import DETECTED_BY
 from aftersales.domain.policy import READER_USES, Interval, Payer, ReaderUse
 
 SCHEMA_VERSION = 1
@@ -260,6 +261,22 @@ FLAG = Rule("true or false", as_flag, True)
 SECONDS = Rule("a number of seconds greater than 0 and at most 300", as_seconds, 10.0)
 ROLE = Rule(f"one of the lead roles: {ROLE_LIST}", as_role, "")
 EVIDENCE_KEY = Rule('a snake_case name, e.g. "damage_photo"', as_evidence_key, "")
+
+
+def as_detector(value: object) -> str | None:
+    return value if isinstance(value, str) and value in DETECTED_BY else None
+
+
+DETECTED = Rule(
+    f"one of {', '.join(DETECTED_BY)} (or leave detected_by out: a person ticks it)",
+    as_detector,
+    "",
+    hint=lambda value: (
+        f" (did you mean {close[0]!r}?)"
+        if (close := difflib.get_close_matches(str(value), DETECTED_BY, n=1))
+        else ""
+    ),
+)
 
 
 def shown(value: object) -> str:

@@ -23,6 +23,31 @@ from aftersales.domain.signals import Signal
 
 _SHOWN_FILES = 3  # file names listed in a source; the rest are counted
 
+# What ``detected_by`` may name: a signal kind found in a message (the stored fact behind it
+# ticks the item; ``date`` and ``email`` only ever hint), a fact of the stored order, the
+# policy version, or a fact of the case itself. Routes and store policies are checked against
+# this one list.
+SIGNAL_DETECTORS: tuple[str, ...] = (
+    "order_number",
+    "tracking_number",
+    "photo",
+    "sku",
+    "money",
+    "date",
+    "email",
+)
+ORDER_DETECTORS: tuple[str, ...] = (
+    "order.last_scan",
+    "order.promise_window",
+    "order.items",
+    "order.refunds",
+    "order.fulfilled",
+    "order.fulfillment_known",
+    "order.delivered",
+)
+CASE_DETECTORS: tuple[str, ...] = ("case.conversation", "case.decision")
+DETECTED_BY: tuple[str, ...] = (*SIGNAL_DETECTORS, *ORDER_DETECTORS, "policy.version", *CASE_DETECTORS)
+
 
 class EvidenceState(StrEnum):
     PRESENT = "present"
@@ -195,7 +220,7 @@ def _case_fact(fact: str, facts: EvidenceFacts) -> str:
 
 
 def _order_fact(fact: str, order: OrderFacts) -> str:
-    known = {
+    known = {  # keys: ORDER_DETECTORS
         "order.last_scan": order.last_scan_at is not None,
         "order.promise_window": order.promise_window_end is not None or order.fulfilled_at is not None,
         "order.items": bool(order.items),

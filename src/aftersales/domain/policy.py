@@ -17,6 +17,7 @@ from aftersales.domain.routes import Route
 
 if TYPE_CHECKING:  # saved replies read the reply check, which reads the calendar, which reads this
     from aftersales.domain.faq import FaqEntry
+    from aftersales.domain.routing.cues import Cue
     from aftersales.domain.saved_replies import SavedReply
 
 
@@ -124,6 +125,8 @@ class StorePolicy:
     # ([[faq]]) the pre-purchase draft answers from
     saved_replies: tuple[SavedReply, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
+    # the store's own routing cues ([cues.<route>]), merged over the built-in cue book
+    custom_cues: tuple[Cue, ...] = ()
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

@@ -1,7 +1,9 @@
 """The cue book: weighted patterns that point a message at a route.
 
-The patterns are data (``data/cues.toml``); this module compiles them once and scores a
-normalised message against them, keeping every match for the trace.
+The patterns are data (``data/cues.toml``, plus a store's own ``[cues.<route>]`` merged in by
+``with_cues``), each with an example message it exists for (``check_cue`` holds it to that);
+this module compiles them once and scores a normalised message against them, keeping every
+match for the trace.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from typing import Any
 from aftersales.domain.routes import Route
 from aftersales.domain.routing.prefixes import PatternError, leading_strings
 from aftersales.domain.signals import FLAG_NAMES, FlagPatterns
-from aftersales.domain.text import NormalisedText, SpellingRepair
+from aftersales.domain.text import NormalisedText, SpellingRepair, normalise
 
 Dispatch = Mapping[str, tuple[tuple[str, Mapping[str, int]], ...]]
 _MACRO = re.compile(r"\{(\w+)\}")
 # Normalised text starts words with these; a cue whose leading strings cannot be worked
 # out is tried after every one of them.
 _ANY_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'")
+# A cue weighs between these (never 0): 3 or more holds a route on its own (the router's
+# HOLD_SCORE), 2 is strong, 1 supports, and a negative weight vetoes (takes score away).
+MIN_WEIGHT = -4.0
+MAX_WEIGHT = 4.0
 
 
 class CueError(ValueError):
@@ -32,6 +38,7 @@ class Cue:
     route: Route
     pattern: str  # as written in the data, before macro expansion
     weight: float
+    example: str = ""  # a message the cue exists for; it must match
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class CueBook:
     dispatch: Dispatch
     flag_patterns: FlagPatterns
     repair: SpellingRepair
+    macros: Mapping[str, str] = field(default_factory=dict)  # {name} -> its pattern text
     # compiled on first use: a one-message CLI run compiles only the letters it meets
     _compiled: dict[str, tuple[tuple[re.Pattern[str], Mapping[str, int]], ...]] = field(
         default_factory=dict, repr=False, compare=False
@@ -109,7 +117,45 @@ def parse_cue_book(data: Mapping[str, Any], dispatch: Dispatch | None = None) ->
             for name in FLAG_NAMES
         }
     )
-    return CueBook(tuple(cues), dispatch, flag_patterns, repair)
+    return CueBook(tuple(cues), dispatch, flag_patterns, repair, macros)
+
+
+def with_cues(book: CueBook, extra: Sequence[Cue]) -> CueBook:
+    """The book with a store's own cues added: their patterns are tried alongside the
+    built-in ones at the same leading strings (the built-in dispatch is kept as it is)."""
+    if not extra:
+        return book
+    offset = len(book.cues)
+    added = _dispatch(extra, book.macros)
+    dispatch = {key: tuple(patterns) for key, patterns in book.dispatch.items()}
+    for key, patterns in added.items():
+        shifted = tuple((src, {g: i + offset for g, i in groups.items()}) for src, groups in patterns)
+        dispatch[key] = dispatch.get(key, ()) + shifted
+    return CueBook(book.cues + tuple(extra), dispatch, book.flag_patterns, book.repair, book.macros)
+
+
+def check_cue(cue: Cue, macros: Mapping[str, str], repair: SpellingRepair | None) -> str:
+    """What is wrong with one cue ("" when nothing): its pattern, its weight, its example."""
+    unknown = sorted(set(_MACRO.findall(cue.pattern)) - set(macros))
+    if unknown:
+        return f"unknown macro {{{unknown[0]}}}; allowed: {', '.join(f'{{{m}}}' for m in macros)}"
+    body = _expand(cue.pattern, macros, "")
+    try:
+        compiled = re.compile(body)
+        leading_strings(body)
+    except (re.error, PatternError) as error:
+        return f"bad pattern {cue.pattern!r}: {error}; write a Python regular expression"
+    if not MIN_WEIGHT <= cue.weight <= MAX_WEIGHT or cue.weight == 0:
+        return f"weight must be a number from {MIN_WEIGHT:g} to {MAX_WEIGHT:g}, not 0, got {cue.weight:g}"
+    if cue.example and not example_matches(cue.example, compiled, repair):
+        return f"the example {cue.example!r} does not match the pattern {cue.pattern!r}"
+    return ""
+
+
+def example_matches(example: str, compiled: re.Pattern[str], repair: SpellingRepair | None) -> bool:
+    """Whether a cue's example, normalised as the router reads it, matches at a word start."""
+    normalised = normalise(example, repair)
+    return any(compiled.match(normalised.text, start) for start in normalised.word_starts)
 
 
 def _route(name: str) -> Route:
@@ -120,10 +166,16 @@ def _route(name: str) -> Route:
         raise CueError(f"routes.{name}: unknown route; allowed: {allowed}") from None
 
 
-def _cue(route: Route, entry: Sequence[Any]) -> Cue:
-    if len(entry) != 2 or not isinstance(entry[0], str) or not isinstance(entry[1], int | float):
-        raise CueError(f"routes.{route}.cues: each cue is [pattern, weight], got {entry!r}")
-    return Cue(route, entry[0], float(entry[1]))
+def _cue(route: Route, entry: Any) -> Cue:
+    if isinstance(entry, list) and 2 <= len(entry) <= 3:
+        pattern, weight, example = [*entry, ""][:3]
+        if isinstance(pattern, str) and _is_number(weight) and isinstance(example, str):
+            return Cue(route, pattern, float(weight), example)
+    raise CueError(f"routes.{route}.cues: each cue is [pattern, weight, example], got {entry!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _expand(pattern: str, macros: Mapping[str, str], where: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+from aftersales.domain.evidence import DETECTED_BY
 from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec, SlaTargets
 
 TEXT_FIELDS: tuple[str, ...] = (
@@ -55,9 +56,10 @@ def _text(body: Mapping[str, Any], name: str, where: str) -> str:
 
 
 def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    # a tuple is what the policy file hands over once it has checked the list
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise RouteSpecError(f"{where}: a list of texts is required")
-    return value
+    return list(value)
 
 
 def _evidence(items: Any, where: str) -> tuple[EvidenceSpec, ...]:
@@ -67,7 +69,13 @@ def _evidence(items: Any, where: str) -> tuple[EvidenceSpec, ...]:
     for index, item in enumerate(items):
         if not isinstance(item, Mapping) or not {"key", "label"} <= set(item):
             raise RouteSpecError(f"{where}.evidence[{index}]: needs key and label")
-        specs.append(EvidenceSpec(str(item["key"]), str(item["label"]), item.get("detected_by")))
+        detected_by = item.get("detected_by")
+        if detected_by is not None and detected_by not in DETECTED_BY:
+            raise RouteSpecError(
+                f"{where}.evidence[{index}].detected_by: unknown {detected_by!r}; "
+                f"allowed: {', '.join(DETECTED_BY)} (or leave it out: a person ticks it)"
+            )
+        specs.append(EvidenceSpec(str(item["key"]), str(item["label"]), detected_by))
     return tuple(specs)
 
 
@@ -87,7 +95,14 @@ def with_overrides(spec: RouteSpec, overrides: Mapping[str, object], sla: Mappin
     if "write_back" in overrides:
         changes["write_back"] = tuple(_strings(overrides["write_back"], f"routes.{spec.route}"))
     if "evidence" in overrides:
-        changes["evidence"] = _evidence(overrides["evidence"], f"routes.{spec.route}")
+        changes["evidence"] = _override_evidence(overrides["evidence"], f"routes.{spec.route}")
     if sla:
         changes["sla"] = replace(spec.sla, **{k: float(v) for k, v in sla.items()})
     return replace(spec, **changes)
+
+
+def _override_evidence(items: Any, where: str) -> tuple[EvidenceSpec, ...]:
+    """The policy file hands over checked ``EvidenceSpec`` items; plain tables are checked here."""
+    if isinstance(items, tuple | list) and all(isinstance(i, EvidenceSpec) for i in items):
+        return tuple(items)
+    return _evidence(items, where)
