@@ -213,8 +213,9 @@ def test_the_case_page_assigns_with_its_form(
     assert f'<option value="{SAM}"' in page
     assert f'value="{GONE}"' not in page  # a disabled user is not offered
     assert (done.status_code, done.headers["location"]) == (303, f"/cases/{case_id}#assign")
-    assert refused.status_code == 303
-    assert "problem=" in refused.headers["location"]
+    assert refused.status_code == 422  # the case page again, with the reason beside the select
+    assert 'id="assign-problem"' in refused.text
+    assert GONE in refused.text
     assert f'<option value="{SAM}" selected>' in after
     assert _case(client, headers, case_id)["case"]["assignee"]["email"] == SAM
 

@@ -23,7 +23,7 @@ from aftersales.adapters.db import schema
 from aftersales.domain.accounts import Role
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in
-from aftersales.web import api, assign, pages, queue_pages
+from aftersales.web import api, pages, queue_pages
 
 from .conftest import csrf_of, make_user
 
@@ -71,7 +71,6 @@ def _protected() -> list[tuple[str, str]]:
         *api.router.routes,
         *pages.router.routes,
         *queue_pages.router.routes,
-        *assign.router.routes,
     ]:
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
             found.extend((method, route.path.replace("{case_id}", "1")) for method in route.methods)

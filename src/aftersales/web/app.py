@@ -35,7 +35,7 @@ from aftersales.services.learning import retrain_if_due
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, assign, errors, pages, queue_pages, review_pages, user_pages, webhooks
+from aftersales.web import api, errors, pages, queue_pages, review_pages, user_pages, webhooks
 from aftersales.web.access_log import AccessLog
 from aftersales.web.attachment_pages import router as attachment_router
 from aftersales.web.body_limit import BodyLimit, body_caps
@@ -83,7 +83,6 @@ def create_app(
     app.add_middleware(AccessLog)  # outermost: one line per request, 500s included
     errors.install(app)
     app.include_router(api.router)
-    app.include_router(assign.router)
     app.include_router(queue_pages.router)
     app.include_router(pages.router)
     app.include_router(packet_router)

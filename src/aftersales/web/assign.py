@@ -1,5 +1,5 @@
-"""Assigning a case to a user of the desk: the case page's form, and what it shares with
-`POST /api/cases/{id}/assign` (in api.py).
+"""Assigning a case to a user of the desk: what the case page's form (pages.py) and
+`POST /api/cases/{id}/assign` (api.py) share.
 
 Any signed-in user may assign (it says who works the case; what they may decide is still the
 role table's). The route's lead stays the case's escalation owner.
@@ -7,20 +7,11 @@ role table's). The route's lead stays the case's escalation owner.
 
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import urlencode
-
-from fastapi import APIRouter, Form
-from fastapi.responses import RedirectResponse
-
 from aftersales.domain.accounts import User
 from aftersales.services.assignment import UnknownAssignee, active_users, assign_case, assignable_user
 from aftersales.web.context import WebDesk
 from aftersales.web.errors import ApiError
-from aftersales.web.security import CaseId, FormUser, Web
 from aftersales.web.work import author
-
-router = APIRouter(include_in_schema=False)
 
 
 def assign(web: WebDesk, by: User, case_id: int, email: str | None) -> User | None:
@@ -35,18 +26,6 @@ def assign(web: WebDesk, by: User, case_id: int, email: str | None) -> User | No
             raise ApiError(422, "unknown_user", str(error), {"users": list(error.users)}) from error
     assign_case(web.desk.uow, case_id, assignee, by=author(by), at=web.now())
     return assignee
-
-
-@router.post("/cases/{case_id}/assign")
-def assign_form(
-    case_id: CaseId, web: Web, user: FormUser, assignee: Annotated[str, Form(max_length=320)] = ""
-) -> RedirectResponse:
-    """The case page's select: "" is nobody; a refusal comes back to the page with its reason."""
-    try:
-        assign(web, user, case_id, assignee.strip() or None)
-    except ApiError as error:
-        return RedirectResponse(f"/cases/{case_id}?{urlencode({'problem': error.message})}", status_code=303)
-    return RedirectResponse(f"/cases/{case_id}#assign", status_code=303)
 
 
 def assignees(web: WebDesk) -> list[User]:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,7 +44,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.presence import note_viewer, others_viewing
 from aftersales.services.routing import build_card, message_card
 from aftersales.web import composer, work
-from aftersales.web.assign import assignees
+from aftersales.web.assign import assign, assignees
 from aftersales.web.case_forms import Retry, retry_for
 from aftersales.web.errors import ApiError
 from aftersales.web.sanitize import safe_email_html
@@ -179,12 +178,11 @@ def case_page(
     case_id: CaseId,
     web: Web,
     user: PageUser,
-    problem: Annotated[str, Query(max_length=2_000)] = "",
     show: Annotated[int, Query(ge=1, le=MAX_SHOWN)] = CASE_MESSAGES,
     saved_reply: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     context = _case_context(web, user, case_id, show=show, saved_reply=saved_reply)
-    return render(request, "case.html", context | {"problem": problem})
+    return render(request, "case.html", context)
 
 
 def _case_again(request: Request, web: Web, user: User, case_id: int, retry: Retry) -> HTMLResponse:
@@ -232,7 +230,6 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "may_reroute": may(user.role, Action.REROUTE, case["route"]),
         "routes": [r.value for r in Route],
         "zone": web.kit.calendar.tz,
-        "problem": "",
         "limit": web.kit.policy.frontline_refund_limit,
         "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
         "replied": replied,
@@ -285,8 +282,8 @@ def _refund_cap(web: Web, user: User) -> Decimal | None:
     return web.kit.policy.frontline_refund_limit if limit is RefundLimit.FRONTLINE else None
 
 
-def _back(case_id: int, problem: str = "") -> RedirectResponse:
-    return _see(f"/cases/{case_id}" + (f"?{urlencode({'problem': problem})}" if problem else ""))
+def _back(case_id: int) -> RedirectResponse:
+    return _see(f"/cases/{case_id}")
 
 
 def _typed(text: str, what: str) -> str:
@@ -347,6 +344,22 @@ def post_status(
     except (ApiError, AftersalesError) as error:
         return _case_again(request, web, user, case_id, retry_for("status", {"status": status}, error))
     return _back(case_id)
+
+
+@router.post("/cases/{case_id}/assign")
+def post_assign(
+    request: Request,
+    case_id: CaseId,
+    web: Web,
+    user: FormUser,
+    assignee: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """The case page's select: "" is nobody; a refusal comes back on the page with its reason."""
+    try:
+        assign(web, user, case_id, assignee.strip() or None)
+    except (ApiError, AftersalesError) as error:
+        return _case_again(request, web, user, case_id, retry_for("assign", {"assignee": assignee}, error))
+    return _see(f"/cases/{case_id}#assign")
 
 
 def _status(typed: str) -> CaseStatus:
