@@ -6,7 +6,6 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,7 +13,7 @@ from sqlalchemy import Engine, text
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import upgrade
-from aftersales.adapters.db.repository import unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork, unit_of_work
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
@@ -63,7 +62,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def uow(engine: Engine, tmp_path: Path) -> Any:
+def uow(engine: Engine, tmp_path: Path) -> SqlUnitOfWork:
     """A unit-of-work factory on an emptied database (the schema stays, the rows go)."""
     with engine.begin() as connection:
         for table in reversed(schema.metadata.sorted_tables):

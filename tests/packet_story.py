@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aftersales.adapters.email_parse import dedupe_key
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
 from aftersales.domain.orders import Dispute, LineItem, OrderFacts, ScanStatus, TrackingEvent
 from aftersales.domain.shop_events import ScanReport, ShopOrder
+from aftersales.ports import UnitOfWork
 from aftersales.services.desk import record_decision
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
@@ -72,7 +72,7 @@ def buyer_message(text: str, sent: datetime, photo: bool = False) -> Incoming:
 
 
 def plant_dispute(
-    uow: Any, kit: RoutingKit, *, reason: str = "product_not_received", decide: bool = True
+    uow: UnitOfWork, kit: RoutingKit, *, reason: str = "product_not_received", decide: bool = True
 ) -> int:
     """The dispute's case id; order #1043 stalled in Memphis, the buyer wrote twice (once with
     a photo), then charged it back."""

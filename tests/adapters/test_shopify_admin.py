@@ -6,9 +6,10 @@ so nothing here really sleeps."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import httpx2
 import pytest
@@ -516,7 +517,8 @@ def test_any_documented_answer_reads_into_a_consistent_snapshot(
     parcel = fulfillment(1, "2026-01-01T00:00:00Z", company="UPS", number="1Z1", events=events)
     node = order(5, "#5", total=str(amount), fulfillments=[parcel])
 
-    snapshot = read_order_snapshot(node, [], [(parcel, events)], [])
+    fulfillments: list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]] = [(parcel, list(events))]
+    snapshot = read_order_snapshot(node, [], fulfillments, [])
 
     known = [moment for status, moment in scans if status != "BUYER_ACTION_REQUIRED"]
     assert [event.happened_at for event in snapshot.tracking_events] == sorted(known)

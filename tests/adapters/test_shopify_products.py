@@ -387,7 +387,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
         read_products(path)
 
 
-_CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+_CELL = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, StorageState
+from playwright.sync_api import Browser, Page, StorageState, ViewportSize
 
 from aftersales.domain.sla.calendar import BusinessCalendar
 
 from .conftest import LiveDesk, new_context
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SIGNED_OUT_PAGES = ["/login", "/contact"]
 SIGNED_IN_PAGES = [
     "/cases",

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -80,15 +81,16 @@ def run_script(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def case_json(env: Env, case_id: int) -> dict[str, object]:
-    return json.loads(ok(env, "case", str(case_id), "--json"))  # type: ignore[no-any-return]
+def case_json(env: Env, case_id: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok(env, "case", str(case_id), "--json"))
+    return data
 
 
 def correct_all(env: Env) -> int:
     """Re-route every case whose route is not the agent's; the number of corrections."""
     done = 0
     for case_id, (_, route) in enumerate(CORRECTIONS, start=1):
-        if case_json(env, case_id)["case"]["route"] != route:  # type: ignore[index]
+        if case_json(env, case_id)["case"]["route"] != route:
             ok(env, "reroute", str(case_id), route, "--reason", "agent's reading", "--by", "Marcus")
             done += 1
         else:
@@ -101,10 +103,10 @@ def test_reroute_replans_the_case_and_prints_the_new_lead_and_stop_line(desk: En
 
     data = case_json(desk, 1)
     case = data["case"]
-    assert (case["route"], case["lead_role"], case["route_check"]) == ("chargeback_risk", "founder", "")  # type: ignore[index]
+    assert (case["route"], case["lead_role"], case["route_check"]) == ("chargeback_risk", "founder", "")
     assert out.startswith("case 1: route chargeback_risk; lead ")
-    assert case["decision"]["stop_line"] in out  # type: ignore[index]
-    rerouted = [e for e in data["timeline"] if e["kind"] == "rerouted"]  # type: ignore[union-attr]
+    assert case["decision"]["stop_line"] in out
+    rerouted = [e for e in data["timeline"] if e["kind"] == "rerouted"]
     assert [(e["actor"], e["data"]["to"], e["data"]["reason"]) for e in rerouted] == [
         ("Marcus", "chargeback_risk", "threatens the bank")
     ]
@@ -186,14 +188,14 @@ def test_reroute_of_an_unknown_case_is_refused_and_changes_nothing(desk: Env) ->
 
 
 def test_reroute_to_an_unknown_route_is_refused_naming_the_routes(desk: Env) -> None:
-    route_before = case_json(desk, 2)["case"]["route"]  # type: ignore[index]
+    route_before = case_json(desk, 2)["case"]["route"]
 
     done = run_script(desk, "reroute", "2", "teleport")
 
     assert done.returncode == 2
     assert done.stdout == ""
     assert "Invalid value for 'ROUTE': 'teleport' is not one of 'pre_purchase'" in done.stderr
-    assert case_json(desk, 2)["case"]["route"] == route_before  # type: ignore[index]
+    assert case_json(desk, 2)["case"]["route"] == route_before
     assert _labels(desk) == 0
 
 

@@ -61,8 +61,10 @@ SHOPIFY_FIELDS = {
 
 
 def _data(reason: str | None = None, **fields: object) -> PacketData:
+    if reason is None:
+        return PacketData(subject="order #1043", disputes=(), **fields)  # type: ignore[arg-type]
     disputes = (Dispute(dispute_id="77", kind="chargeback", reason=reason, status="needs_response"),)
-    return PacketData(subject="order #1043", disputes=disputes if reason is not None else (), **fields)  # type: ignore[arg-type]
+    return PacketData(subject="order #1043", disputes=disputes, **fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -114,21 +114,21 @@ def test_sla_state_of_a_queue_row(status: CaseStatus, risk: int, expected: SlaSt
 
 # The queue's order, top to bottom: act-now cases by route risk then SLA state, then the
 # waiting ones, then the closed ones.
-ORDERED = [
-    pytest.param((Route.CHARGEBACK_RISK, CaseStatus.NEW, 0), id="a chargeback threat, on track"),
-    pytest.param((Route.WRONG_ITEM, CaseStatus.OPEN, 2), id="a wrong item, breached"),
-    pytest.param((Route.WRONG_ITEM, CaseStatus.OPEN, 1), id="a wrong item, at risk"),
-    pytest.param((Route.CANCEL_OR_CHANGE, CaseStatus.NEW, 2), id="an address change, breached"),
-    pytest.param((Route.PRE_PURCHASE, CaseStatus.NEW, 2), id="a product question, breached"),
-    pytest.param((Route.PRE_PURCHASE, CaseStatus.NEW, 0), id="a product question, on track"),
-    pytest.param((Route.CHARGEBACK_RISK, CaseStatus.WAITING_ON_CUSTOMER, 0), id="chargeback, waiting"),
-    pytest.param((Route.OTHER, CaseStatus.WAITING_ON_CUSTOMER, 0), id="other, waiting"),
-    pytest.param((Route.CHARGEBACK_RISK, CaseStatus.CLOSED, 0), id="chargeback, closed"),
+ORDERED: list[tuple[Route, CaseStatus, int]] = [
+    (Route.CHARGEBACK_RISK, CaseStatus.NEW, 0),  # a chargeback threat, on track
+    (Route.WRONG_ITEM, CaseStatus.OPEN, 2),  # a wrong item, breached
+    (Route.WRONG_ITEM, CaseStatus.OPEN, 1),  # a wrong item, at risk
+    (Route.CANCEL_OR_CHANGE, CaseStatus.NEW, 2),  # an address change, breached
+    (Route.PRE_PURCHASE, CaseStatus.NEW, 2),  # a product question, breached
+    (Route.PRE_PURCHASE, CaseStatus.NEW, 0),  # a product question, on track
+    (Route.CHARGEBACK_RISK, CaseStatus.WAITING_ON_CUSTOMER, 0),  # chargeback, waiting
+    (Route.OTHER, CaseStatus.WAITING_ON_CUSTOMER, 0),  # other, waiting
+    (Route.CHARGEBACK_RISK, CaseStatus.CLOSED, 0),  # chargeback, closed
 ]
 
 
 def test_the_queue_puts_what_can_be_acted_on_and_the_riskiest_route_first() -> None:
-    positions = [queue_position(*p.values[0]) for p in ORDERED]
+    positions = [queue_position(*p) for p in ORDERED]
 
     assert positions == sorted(positions)
     assert len(set(positions)) == len(positions)

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 import web.conftest as web_desk
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.domain.accounts import Role
 from aftersales.domain.errors import ConfigError
@@ -280,7 +281,7 @@ _NUMBERS = itertools.count()
 
 
 @pytest.fixture
-def secure_app(engine: Engine, uow: Any, tmp_path: Path) -> Iterator[FastAPI]:
+def secure_app(engine: Engine, uow: SqlUnitOfWork, tmp_path: Path) -> Iterator[FastAPI]:
     url = engine.url.render_as_string(hide_password=False)
     settings = Settings(data_dir=tmp_path, policy_file=None, database_url=url, secure_cookies=True)
     app = create_app(settings, hasher=Argon2Hasher(time_cost=1, memory_cost=8), tick_seconds=None)

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.email_parse import parse_email
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.cli.intake import intake
@@ -45,7 +46,7 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-def app(uow: Any, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
+def app(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
     url = engine.url.render_as_string(hide_password=False)
     shopify = ShopifySettings(webhook_secret="whsec")
     settings = Settings(data_dir=tmp_path, policy_file=None, database_url=url, shopify=shopify)

@@ -32,6 +32,7 @@ import mail.conftest as imap_server
 import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.imap_mailbox import ImapMailbox, mail_parser
 from aftersales.cli import cli
 from aftersales.domain.accounts import Role
@@ -52,7 +53,7 @@ WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 NINE_NINE_NINE_NINE = "Fri, 31 Dec 9999 23:00:00 -1200"
 
 
-def _count(uow: Any, table: Any, *where: Any) -> int:
+def _count(uow: SqlUnitOfWork, table: Any, *where: Any) -> int:
     with uow() as cases:
         return int(cases.db.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
@@ -60,7 +61,7 @@ def _count(uow: Any, table: Any, *where: Any) -> int:
 # ----------------------------------------------------------------------------- finding 15
 
 
-def test_finding_15_breach_recorded_once_out_of_order(uow: Any, kit: RoutingKit) -> None:
+def test_finding_15_breach_recorded_once_out_of_order(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     """Two mails of one case taken in newest first: the first-response breach is one breach,
     not one per mail (the clock's start moved back to the older mail, and the breach was
     keyed by its start)."""
@@ -71,6 +72,7 @@ def test_finding_15_breach_recorded_once_out_of_order(uow: Any, kit: RoutingKit)
     second = take_in(uow, kit, Incoming(earlier, "earlier"), now=now)
     assert (first.outcome, second.outcome) == (Outcome.NEW_CASE, Outcome.UPDATED_CASE)
     assert first.case_id == second.case_id
+    assert first.case_id is not None
     tick(uow, kit, at(30, 16))  # and the tick that recomputes every case's clocks later on
     with uow() as cases:
         breaches = [e for e in cases.timeline(first.case_id) if e["kind"] == "clock_breached"]
@@ -114,7 +116,7 @@ def _intake(engine: Engine, tmp_path: Path, path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("date", [NINE_NINE_NINE_NINE, "Mon, 01 Jan 1900 00:00:00 +1400"])
 def test_finding_01_a_date_out_of_range_never_stops_intake(
-    engine: Engine, uow: Any, tmp_path: Path, date: str
+    engine: Engine, uow: SqlUnitOfWork, tmp_path: Path, date: str
 ) -> None:
     """A mail dated in year 9999 (or 1900) is quarantined with the reason; the mails around it
     are cases, and a rerun changes nothing."""
@@ -140,7 +142,7 @@ def test_finding_01_a_date_out_of_range_never_stops_intake(
     ],
 )
 def test_a_sloppy_but_harmless_date_is_taken_in(
-    engine: Engine, uow: Any, tmp_path: Path, date: str, kept: datetime | None
+    engine: Engine, uow: SqlUnitOfWork, tmp_path: Path, date: str, kept: datetime | None
 ) -> None:
     """Real mail has sloppy dates: one inside the window is kept as written; one without an
     offset or unreadable counts from when the mail was received. Neither is quarantined."""
@@ -161,7 +163,7 @@ def test_a_sloppy_but_harmless_date_is_taken_in(
 
 
 def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept(
-    engine: Engine, uow: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, uow: SqlUnitOfWork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defence in depth: whatever taking one message in raises, that message is quarantined
     with the reason, and the messages before and after it are committed cases."""
@@ -190,12 +192,12 @@ def test_finding_01_a_message_that_raises_is_quarantined_and_its_neighbours_kept
 
 
 def test_a_message_another_writer_stored_meanwhile_is_a_duplicate_not_quarantined(
-    uow: Any, kit: RoutingKit, monkeypatch: pytest.MonkeyPatch
+    uow: SqlUnitOfWork, kit: RoutingKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two pollers at once: the slower one's insert fails on the unique key, and the mail is
     counted as the duplicate it is, not quarantined."""
 
-    def stored_by_the_other(uow: Any, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
+    def stored_by_the_other(uow: SqlUnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> Any:
         take_in(uow, kit, incoming, now=now)
         raise RuntimeError("duplicate key value violates unique constraint")
 
@@ -207,7 +209,7 @@ def test_a_message_another_writer_stored_meanwhile_is_a_duplicate_not_quarantine
 
 
 def test_finding_01_mail_poll_moves_past_a_quarantined_mail(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     """Against a real Dovecot: a year-9999 mail, bytes that are no mail and a mail whose
     intake raises sit between good ones. The good ones are cases, the other three are
@@ -260,7 +262,7 @@ _BAD_VALUES: list[tuple[dict[str, Any], str]] = [
 
 
 def test_finding_02_jsonl_values_out_of_range_quarantine_their_line(
-    engine: Engine, uow: Any, tmp_path: Path
+    engine: Engine, uow: SqlUnitOfWork, tmp_path: Path
 ) -> None:
     lines = [{**_GOOD_LINE, "id": "good-1", "text": "Where is my order #1043?"}]
     for number, (bad, _) in enumerate(_BAD_VALUES):
@@ -279,7 +281,11 @@ def test_finding_02_jsonl_values_out_of_range_quarantine_their_line(
 
 @pytest.mark.parametrize(("bad", "reason"), _BAD_VALUES[:2] + _BAD_VALUES[4:6])
 def test_finding_02_api_answers_422_to_values_out_of_range(
-    client: TestClient, token: Callable[[Role], dict[str, str]], uow: Any, bad: dict[str, Any], reason: str
+    client: TestClient,
+    token: Callable[[Role], dict[str, str]],
+    uow: SqlUnitOfWork,
+    bad: dict[str, Any],
+    reason: str,
 ) -> None:
     headers = token(Role.FRONTLINE)
     body = {**_GOOD_LINE, "text": "Where is my order #1043?", **bad}
@@ -347,7 +353,7 @@ def _post_notes(client: TestClient, headers: dict[str, str], case_id: int, write
         time.sleep(0.05)
 
 
-def _tick_clocks(uow: Any, kit: RoutingKit, writers: _Writers) -> None:
+def _tick_clocks(uow: SqlUnitOfWork, kit: RoutingKit, writers: _Writers) -> None:
     while not writers.done.is_set() or writers.ticks < 6:
         try:
             tick(uow, kit, datetime.now(UTC))
@@ -360,7 +366,7 @@ def _tick_clocks(uow: Any, kit: RoutingKit, writers: _Writers) -> None:
 @pytest.mark.slow
 def test_finding_05_concurrent_writers_never_fail(
     engine: Engine,
-    uow: Any,
+    uow: SqlUnitOfWork,
     kit: RoutingKit,
     tmp_path: Path,
     client: TestClient,
@@ -413,7 +419,7 @@ def _maildir_file(dovecot: Dovecot, folder: str, marker: bytes) -> Path:
 
 
 def test_finding_01_mail_poll_moves_past_a_message_the_server_will_not_send(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     """A message whose file the IMAP server cannot read fails the batch's FETCH: each message
     is then fetched alone, the unreadable one is quarantined and the mailbox moves past it."""

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 import aftersales.cli
 import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.message_files import MessageReader
 from aftersales.adapters.review_exports import read_reviews
 from aftersales.adapters.shopify_orders import read_orders
@@ -110,13 +111,13 @@ def routing(kit: RoutingKit) -> _Quiet:
     return _Quiet(kit)
 
 
-def _stored(uow: Any, message_id: str) -> bool:
+def _stored(uow: SqlUnitOfWork, message_id: str) -> bool:
     with uow() as cases:
         query = select(func.count()).select_from(t.messages).where(t.messages.c.message_id == message_id)
         return bool(cases.db.execute(query).scalar_one())
 
 
-def _take_all(uow: Any, kit: RoutingKit, path: Path) -> Counter[str]:
+def _take_all(uow: SqlUnitOfWork, kit: RoutingKit, path: Path) -> Counter[str]:
     """The files at ``path`` through `aftersales intake`'s own storing loop (one process)."""
     command = sys.modules[aftersales.cli.__name__ + ".intake"]  # the package re-exports the command
     now = datetime.now(UTC)
@@ -156,7 +157,9 @@ def _good_mail(message_id: str, sender: str) -> bytes:
 
 @FEW
 @given(values=st.fixed_dictionaries({}, optional=dict.fromkeys(_HEADERS, TEXT)))
-def test_random_mail_headers_never_stop_intake(uow: Any, routing: _Quiet, values: dict[str, str]) -> None:
+def test_random_mail_headers_never_stop_intake(
+    uow: SqlUnitOfWork, routing: _Quiet, values: dict[str, str]
+) -> None:
     run = uuid.uuid4().hex
     with tempfile.TemporaryDirectory() as folder:
         inbox = Path(folder)
@@ -176,7 +179,9 @@ _JSONL_KEYS = ("text", "id", "from", "name", "subject", "sent_at", "channel", "o
 
 @FEW
 @given(values=st.fixed_dictionaries({}, optional=dict.fromkeys(_JSONL_KEYS, JSON_VALUE)))
-def test_random_jsonl_values_never_stop_intake(uow: Any, routing: _Quiet, values: dict[str, Any]) -> None:
+def test_random_jsonl_values_never_stop_intake(
+    uow: SqlUnitOfWork, routing: _Quiet, values: dict[str, Any]
+) -> None:
     run = uuid.uuid4().hex
     good = {"sent_at": "2026-11-24T10:00:00-05:00", "text": "Where is my parcel?"}
     lines = [
@@ -268,7 +273,9 @@ def _good_order(name: str) -> dict[str, str]:
 
 @FEW
 @given(values=st.fixed_dictionaries({}, optional=dict.fromkeys(_ORDER_COLUMNS, TEXT)))
-def test_random_order_cells_report_their_line_and_keep_the_others(uow: Any, values: dict[str, str]) -> None:
+def test_random_order_cells_report_their_line_and_keep_the_others(
+    uow: SqlUnitOfWork, values: dict[str, str]
+) -> None:
     with uow() as cases:  # each example starts from no orders (an Id names one order only)
         for table in (t.order_lines, t.refunds, t.orders):
             cases.db.execute(table.delete())

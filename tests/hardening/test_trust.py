@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.orders import Dispute, OrderFacts, ScanStatus
@@ -38,12 +39,12 @@ ANA = "ana@example.com"  # the buyer of order 1043
 MALLORY = "mallory@evil.example"
 
 
-def _take(uow: Any, kit: RoutingKit, text: str, sender: str, sent: datetime, **fields: Any) -> Any:
+def _take(uow: SqlUnitOfWork, kit: RoutingKit, text: str, sender: str, sent: datetime, **fields: Any) -> Any:
     msg = message(text, sender=sender, sent=sent, **fields)
     return take_in(uow, kit, Incoming(msg, "test"), now=sent)
 
 
-def _store_order_1043(uow: Any, *, buyer: str | None = ANA, delivered: bool = False) -> None:
+def _store_order_1043(uow: SqlUnitOfWork, *, buyer: str | None = ANA, delivered: bool = False) -> None:
     """Order 1043, shipped and stalled in Memphis (or delivered there); its buyer is ``buyer``
     (None: no e-mail)."""
     order = OrderFacts(
@@ -62,7 +63,7 @@ def _store_order_1043(uow: Any, *, buyer: str | None = ANA, delivered: bool = Fa
         cases.save_order(order, customer, NOW)
 
 
-def _state(uow: Any, case_id: int) -> dict[str, Any]:
+def _state(uow: SqlUnitOfWork, case_id: int) -> dict[str, Any]:
     """What an intruder must not change about a case."""
     record = case_record(uow, case_id)
     case = record["case"]
@@ -193,7 +194,7 @@ def _open_time(kit: RoutingKit, start: datetime, *, hours: int) -> str:
 
 
 def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     sent = NOW - timedelta(hours=3)
     victim = case_of(_take(uow, kit, "I will dispute the charge with my bank for order #1043.", ANA, sent))
@@ -232,7 +233,7 @@ def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
 
 
 def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     sent = NOW - timedelta(hours=1)
     opened = _take(uow, kit, "Where is my order #1043? It has not moved.", ANA, sent)
@@ -272,7 +273,7 @@ def test_finding_12_desk_message_ids_are_random_and_name_no_dispute_or_order(
 
 @pytest.mark.parametrize("delivered", [False, True], ids=["stalled in transit", "delivered"])
 def test_finding_13_a_stranger_naming_someone_elses_order_gets_none_of_its_facts(
-    uow: Any, kit: RoutingKit, delivered: bool
+    uow: SqlUnitOfWork, kit: RoutingKit, delivered: bool
 ) -> None:
     _store_order_1043(uow, delivered=delivered)
     text = "Where is my order #1043? It has not arrived and tracking has not moved."
@@ -296,7 +297,9 @@ def test_finding_13_a_stranger_naming_someone_elses_order_gets_none_of_its_facts
     assert {e["key"]: e["present"] for e in own["evidence"]}["last_scan"] is True
 
 
-def test_finding_13_an_order_without_a_buyer_email_is_not_trusted(uow: Any, kit: RoutingKit) -> None:
+def test_finding_13_an_order_without_a_buyer_email_is_not_trusted(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     _store_order_1043(uow, buyer=None)
 
     case_id = case_of(_take(uow, kit, "Where is my order #1043? Tracking has not moved.", MALLORY, NOW))

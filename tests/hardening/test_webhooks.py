@@ -30,12 +30,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.files import write_atomically
 from aftersales.adapters.shopify_webhooks import sign
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
 from aftersales.domain.orders import ImportedOrder, Refund
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.orders_import import import_orders
+from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
 from web.test_webhooks import SECRET
@@ -385,7 +387,7 @@ def _mail_with_photo() -> InboundMessage:
 
 
 def test_finding_07_truncated_attachment_is_repaired_by_the_next_intake(
-    uow: Any, kit: Any, tmp_path: Path
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
 ) -> None:
     incoming = Incoming(_mail_with_photo(), "inbox.mbox#1", attachments=[(_photo_meta(), PHOTO)])
     assert take_in(uow, kit, incoming, now=PLACED).outcome.value != "duplicate"
@@ -524,7 +526,7 @@ def test_finding_06_a_stale_dispute_update_changes_nothing(hooks: TestClient, en
 
 
 def test_finding_06_an_orders_import_keeps_refunds_by_id_and_does_not_count_them_twice(
-    uow: Any, hooks: TestClient, hook_app: FastAPI, engine: Engine
+    uow: SqlUnitOfWork, hooks: TestClient, hook_app: FastAPI, engine: Engine
 ) -> None:
     deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
     deliver(hooks, "refunds/create", refund_payload(9, 1, PLACED + timedelta(days=2)), "w-2")

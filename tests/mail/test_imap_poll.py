@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +28,7 @@ from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox, mail_parser, message_url
 from aftersales.cli import cli, main
 from aftersales.cli.mail import poll_and_log
@@ -69,7 +69,7 @@ def poll(
     dovecot: Dovecot,
     folder: str,
     engine: Engine,
-    uow: Any,
+    uow: SqlUnitOfWork,
     kit: RoutingKit,
     *,
     backfill_days: int = 14,
@@ -120,7 +120,7 @@ def folder_snapshot(dovecot: Dovecot, folder: str) -> tuple[int, dict[int, set[s
 
 
 def test_mail_that_arrived_while_down_is_taken_in_on_the_next_poll(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, mail(1), mail(2))
     first = poll(dovecot, folder, engine, uow, kit)
@@ -140,7 +140,7 @@ def test_mail_that_arrived_while_down_is_taken_in_on_the_next_poll(
 
 
 def test_polling_never_marks_flags_moves_or_deletes_mail(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     with dovecot.client() as client:
         client.append(mail(1), folder)
@@ -156,7 +156,7 @@ def test_polling_never_marks_flags_moves_or_deletes_mail(
 
 
 def test_a_renumbered_folder_is_backfilled_again_without_doubling_cases(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, mail(1), mail(2))
     first = poll(dovecot, folder, engine, uow, kit)
@@ -173,7 +173,7 @@ def test_a_renumbered_folder_is_backfilled_again_without_doubling_cases(
 
 
 def test_mail_older_than_the_backfill_window_is_never_fetched(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, mail(1), when=NOW - timedelta(days=2))
     # appended after the recent one, so its UID is higher: the window is by date, not by UID
@@ -203,7 +203,7 @@ class CountingMailbox(ImapMailbox):
 
 
 def test_a_backfill_is_fetched_in_bounded_batches(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, *(mail(n) for n in range(1, 8)))
     intake = MailIntake(uow, mailbox_state_unit_of_work(engine), kit, mail_parser(NOW, [USER]), batch_size=3)
@@ -218,7 +218,7 @@ def test_a_backfill_is_fetched_in_bounded_batches(
 
 
 def test_a_poll_that_stops_half_way_takes_in_the_rest_next_time(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, mail(1), mail(2), mail(3))
     opened: list[tuple[int, str]] = []
@@ -249,7 +249,7 @@ def test_a_poll_that_stops_half_way_takes_in_the_rest_next_time(
 
 
 def test_auto_replies_lists_and_our_own_mail_are_screened(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(
         dovecot,
@@ -269,7 +269,7 @@ def test_auto_replies_lists_and_our_own_mail_are_screened(
 
 
 def test_a_malformed_message_is_quarantined_and_the_others_taken_in(
-    dovecot: Dovecot, folder: str, engine: Engine, uow: Any, kit: RoutingKit
+    dovecot: Dovecot, folder: str, engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     append(dovecot, folder, mail(1), b"this is not an e-mail at all\r\n", mail(3))
 
@@ -406,7 +406,7 @@ def test_mail_poll_with_a_wrong_password_exits_2_without_showing_it(
 # ----------------------------------------------------------------------------- the bookkeeping
 
 
-def test_the_last_uid_never_goes_back_within_one_uidvalidity(engine: Engine, uow: Any) -> None:
+def test_the_last_uid_never_goes_back_within_one_uidvalidity(engine: Engine, uow: SqlUnitOfWork) -> None:
     states = mailbox_state_unit_of_work(engine)
     key = "support@store.example@imap.example.com/INBOX"
 

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.email_parse import dedupe_key
 from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage
@@ -59,21 +60,21 @@ def message(
     return replace(built, **fields)
 
 
-def opened(uow: Any, kit: RoutingKit, mail: InboundMessage) -> int:
+def opened(uow: SqlUnitOfWork, kit: RoutingKit, mail: InboundMessage) -> int:
     result = take_in(uow, kit, Incoming(mail, "test"), now=mail.sent_at)
     assert result.outcome is Outcome.NEW_CASE, result
     assert result.case_id is not None
     return result.case_id
 
 
-def outbox(uow: Any) -> list[dict[str, Any]]:
+def outbox(uow: SqlUnitOfWork) -> list[dict[str, Any]]:
     with uow() as cases:
         return [
             dict(r) for r in cases.db.execute(select(schema.outbox).order_by(schema.outbox.c.id)).mappings()
         ]
 
 
-def timeline(uow: Any, case_id: int, kind: str) -> list[dict[str, Any]]:
+def timeline(uow: SqlUnitOfWork, case_id: int, kind: str) -> list[dict[str, Any]]:
     with uow() as cases:
         return [dict(e["data"]) for e in cases.timeline(case_id) if e["kind"] == kind]
 
@@ -89,7 +90,7 @@ def sender_for(server: Inbox, kit: RoutingKit, **changes: Any) -> SmtpSender:
 
 
 def test_a_reply_is_delivered_threaded_under_the_customers_latest_mail(
-    uow: Any, kit: RoutingKit, smtp: Inbox
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043, message_id="m1@cust.example"))
     follow_up = message(
@@ -124,7 +125,7 @@ def test_a_reply_is_delivered_threaded_under_the_customers_latest_mail(
 
 
 def test_the_customers_answer_to_a_sent_reply_threads_back_into_the_case(
-    uow: Any, kit: RoutingKit, smtp: Inbox
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043, message_id="m1@cust.example"))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
@@ -139,7 +140,7 @@ def test_the_customers_answer_to_a_sent_reply_threads_back_into_the_case(
 
 
 def test_a_reply_to_a_customer_without_an_address_is_recorded_but_not_queued(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043, sender="", channel=Channel.FORM))
 
@@ -153,7 +154,7 @@ def test_a_reply_to_a_customer_without_an_address_is_recorded_but_not_queued(
 
 
 def test_a_new_case_is_acknowledged_with_its_first_response_time(
-    uow: Any, kit: RoutingKit, smtp: Inbox
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
 ) -> None:
     first = message(WHERE_IS_1043, message_id="m1@cust.example")
     case_id = opened(uow, kit, first)
@@ -202,7 +203,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("changes", "reason"), REFUSED)
 def test_loop_protection_refuses_and_says_why_on_the_timeline(
-    uow: Any, kit: RoutingKit, smtp: Inbox, changes: dict[str, Any], reason: str
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox, changes: dict[str, Any], reason: str
 ) -> None:
     """Screened mail never opens a case; the service refuses it anyway if asked (defence in depth)."""
     plain = message(WHERE_IS_1043, **{k: v for k, v in changes.items() if k == "from_address"})
@@ -217,7 +218,7 @@ def test_loop_protection_refuses_and_says_why_on_the_timeline(
     assert smtp.received == []
 
 
-def test_one_acknowledgement_per_address_a_day(uow: Any, kit: RoutingKit) -> None:
+def test_one_acknowledgement_per_address_a_day(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     mails = [
         message(WHERE_IS_1043, sent=at(24, 10)),
         message("The tumbler arrived dented, order #2001.", sent=at(24, 15), subject="Dented"),
@@ -237,7 +238,7 @@ def test_one_acknowledgement_per_address_a_day(uow: Any, kit: RoutingKit) -> Non
 
 
 def test_acknowledging_twice_queues_once_and_a_follow_up_is_never_acknowledged(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     first = message(WHERE_IS_1043, message_id="m1@cust.example")
     case_id = opened(uow, kit, first)
@@ -259,7 +260,7 @@ def test_acknowledging_twice_queues_once_and_a_follow_up_is_never_acknowledged(
     assert timeline(uow, single, "acknowledgement_skipped") == []
 
 
-def test_mail_taken_in_days_later_gets_no_receipt(uow: Any, kit: RoutingKit) -> None:
+def test_mail_taken_in_days_later_gets_no_receipt(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     """A first poll fetches two weeks of mail: a receipt for it now would say nothing."""
     old = message(WHERE_IS_1043, sent=at(10, 10))
     case_id = opened(uow, kit, old)
@@ -270,7 +271,7 @@ def test_mail_taken_in_days_later_gets_no_receipt(uow: Any, kit: RoutingKit) -> 
     assert outbox(uow) == []
 
 
-def test_a_case_opened_by_a_form_is_not_acknowledged_by_mail(uow: Any, kit: RoutingKit) -> None:
+def test_a_case_opened_by_a_form_is_not_acknowledged_by_mail(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     form = message(WHERE_IS_1043, channel=Channel.FORM)
     case_id = opened(uow, kit, form)
 
@@ -283,7 +284,7 @@ def test_a_case_opened_by_a_form_is_not_acknowledged_by_mail(uow: Any, kit: Rout
 
 
 def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_password(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
@@ -309,7 +310,9 @@ def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_passwo
     assert send_pending(uow, down, now=at(24, 10, 51), max_attempts=2) == SendSummary()
 
 
-def test_a_mail_that_failed_once_goes_out_on_the_next_run(uow: Any, kit: RoutingKit, smtp: Inbox) -> None:
+def test_a_mail_that_failed_once_goes_out_on_the_next_run(
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
+) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
     send_pending(uow, sender_for(smtp, kit, password="wrong", user=USER), now=at(24, 10, 31))
@@ -322,7 +325,7 @@ def test_a_mail_that_failed_once_goes_out_on_the_next_run(uow: Any, kit: Routing
     assert len(smtp.received) == 1
 
 
-def test_sending_twice_sends_once(uow: Any, kit: RoutingKit, smtp: Inbox) -> None:
+def test_sending_twice_sends_once(uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
     sender = sender_for(smtp, kit)
@@ -337,7 +340,7 @@ class _SenderThatStartsAnotherRun:
     """Starts a second run while the first is talking to the server: the second finds the
     database free (no lock held during a send) and the mail already taken."""
 
-    def __init__(self, uow: Any, inner: SmtpSender) -> None:
+    def __init__(self, uow: SqlUnitOfWork, inner: SmtpSender) -> None:
         self.uow, self.inner = uow, inner
         self.inner_runs: list[SendSummary] = []
 
@@ -348,7 +351,7 @@ class _SenderThatStartsAnotherRun:
 
 
 def test_a_second_sender_running_at_the_same_time_never_takes_the_same_mail(
-    uow: Any, kit: RoutingKit, smtp: Inbox
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
@@ -361,7 +364,7 @@ def test_a_second_sender_running_at_the_same_time_never_takes_the_same_mail(
 
 
 def test_a_mail_whose_sender_stopped_mid_send_goes_out_once_its_lease_ran_out(
-    uow: Any, kit: RoutingKit, smtp: Inbox
+    uow: SqlUnitOfWork, kit: RoutingKit, smtp: Inbox
 ) -> None:
     case_id = opened(uow, kit, message(WHERE_IS_1043))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))

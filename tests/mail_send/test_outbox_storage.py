@@ -3,10 +3,9 @@ Message-ID, pending oldest first, attempts counted, acknowledgements looked up b
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.outgoing import MailKind, MailStatus, OutgoingMail
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
@@ -30,13 +29,13 @@ def _mail(
 
 
 @pytest.fixture
-def case_id(uow: Any, kit: RoutingKit) -> int:
+def case_id(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
     result = take_in(uow, kit, Incoming(message(WHERE_IS_1043), "test"), now=at(24, 10))
     assert result.case_id is not None
     return result.case_id
 
 
-def test_a_mail_is_queued_once_per_message_id_and_read_back_whole(uow: Any, case_id: int) -> None:
+def test_a_mail_is_queued_once_per_message_id_and_read_back_whole(uow: SqlUnitOfWork, case_id: int) -> None:
     with uow() as cases:
         first = cases.queue_mail(_mail(case_id, "a@northwind.example"), at(24, 10))
         again = cases.queue_mail(_mail(case_id, "a@northwind.example"), at(24, 11))
@@ -53,7 +52,7 @@ def test_a_mail_is_queued_once_per_message_id_and_read_back_whole(uow: Any, case
     assert pending[0].mail == _mail(case_id, "a@northwind.example", to="ana@example.com")
 
 
-def test_attempts_are_counted_and_only_a_pending_mail_is_claimed(uow: Any, case_id: int) -> None:
+def test_attempts_are_counted_and_only_a_pending_mail_is_claimed(uow: SqlUnitOfWork, case_id: int) -> None:
     with uow() as cases:
         for name in ("sent", "retry", "failed"):
             cases.queue_mail(_mail(case_id, f"{name}@northwind.example"), at(24, 10))
@@ -77,7 +76,9 @@ def test_attempts_are_counted_and_only_a_pending_mail_is_claimed(uow: Any, case_
     assert after == []
 
 
-def test_a_mail_whose_sender_stopped_is_pending_again_after_the_lease(uow: Any, case_id: int) -> None:
+def test_a_mail_whose_sender_stopped_is_pending_again_after_the_lease(
+    uow: SqlUnitOfWork, case_id: int
+) -> None:
     with uow() as cases:
         cases.queue_mail(_mail(case_id, "a@northwind.example"), at(24, 10))
         cases.queue_mail(_mail(case_id, "b@northwind.example"), at(24, 10))
@@ -95,7 +96,7 @@ def test_a_mail_whose_sender_stopped_is_pending_again_after_the_lease(uow: Any, 
     ]
 
 
-def test_acknowledgements_are_found_by_address_and_time(uow: Any, case_id: int) -> None:
+def test_acknowledgements_are_found_by_address_and_time(uow: SqlUnitOfWork, case_id: int) -> None:
     with uow() as cases:
         cases.queue_mail(_mail(case_id, "ack@northwind.example"), at(24, 10))
         cases.queue_mail(_mail(case_id, "reply@northwind.example", MailKind.REPLY), at(24, 12))

@@ -3,6 +3,7 @@ name the server and setting but never the password."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_reply_goes_out_with_its_threading_headers(smtp: Inbox) -> None:
 
 
 def test_an_acknowledgement_is_marked_automatic(smtp: Inbox) -> None:
-    _sender(smtp).send(OutgoingMail(**{**_fields(REPLY), "kind": MailKind.ACKNOWLEDGEMENT}), at=AT)
+    _sender(smtp).send(dataclasses.replace(REPLY, kind=MailKind.ACKNOWLEDGEMENT), at=AT)
 
     ((_, _, sent),) = smtp.received
     assert (sent["Auto-Submitted"], sent["X-Auto-Response-Suppress"]) == ("auto-replied", "All")
@@ -103,7 +104,3 @@ def test_nothing_listening_is_a_failure_too(smtp: Inbox) -> None:
         MailNotSent, match=rf"cannot send through 127\.0\.0\.1:{port} .*ConnectionRefusedError"
     ):
         sender.send(REPLY, at=AT)
-
-
-def _fields(mail: OutgoingMail) -> dict[str, object]:
-    return {name: getattr(mail, name) for name in OutgoingMail.__dataclass_fields__}

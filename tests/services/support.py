@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.email_parse import dedupe_key
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import IntakeResult
@@ -67,7 +68,7 @@ def case_of(result: IntakeResult) -> int:
 # ----------------------------------------------------------------------------- reading the store
 
 
-def dump(uow: Any) -> dict[str, list[dict[str, Any]]]:
+def dump(uow: SqlUnitOfWork) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, by id: two dumps are equal exactly when nothing changed."""
     with uow() as cases:
         return {
@@ -76,32 +77,32 @@ def dump(uow: Any) -> dict[str, list[dict[str, Any]]]:
         }
 
 
-def counts(uow: Any) -> dict[str, int]:
+def counts(uow: SqlUnitOfWork) -> dict[str, int]:
     return {name: len(rows) for name, rows in dump(uow).items()}
 
 
-def case_row(uow: Any, case_id: int) -> Mapping[str, Any]:
+def case_row(uow: SqlUnitOfWork, case_id: int) -> Mapping[str, Any]:
     with uow() as cases:
         row: Mapping[str, Any] = cases.case_row(case_id)
     return row
 
 
-def events(uow: Any, case_id: int) -> list[tuple[str, str, dict[str, Any]]]:
+def events(uow: SqlUnitOfWork, case_id: int) -> list[tuple[str, str, dict[str, Any]]]:
     """The timeline as (kind, actor, data), in order."""
     with uow() as cases:
         return [(e["kind"], e["actor"], dict(e["data"])) for e in cases.timeline(case_id)]
 
 
-def kinds(uow: Any, case_id: int) -> list[str]:
+def kinds(uow: SqlUnitOfWork, case_id: int) -> list[str]:
     return [kind for kind, _, _ in events(uow, case_id)]
 
 
-def clocks(uow: Any, case_id: int) -> dict[str, tuple[str, str | None]]:
+def clocks(uow: SqlUnitOfWork, case_id: int) -> dict[str, tuple[str, str | None]]:
     """Each stored clock as name -> (state, due_at)."""
     return {c["name"]: (c["state"], c["due_at"]) for c in case_row(uow, case_id)["clocks"]}
 
 
-def holds(uow: Any) -> list[tuple[str, int | None, str, datetime, datetime | None]]:
+def holds(uow: SqlUnitOfWork) -> list[tuple[str, int | None, str, datetime, datetime | None]]:
     """Automation holds as (customer e-mail, case id, reason, since, until)."""
     holds, customers = schema.automation_holds, schema.customers
     query = (

@@ -22,6 +22,7 @@ from aftersales.adapters.db.users import SqlUserRepository, users_unit_of_work
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.domain.accounts import Role, User
 from aftersales.domain.errors import InputError
+from aftersales.ports import PasswordHasher
 from aftersales.services.accounts import (
     TOKEN_PREFIX,
     add_user,
@@ -78,7 +79,7 @@ def deactivate(users: Users, user: User) -> None:
         repo.db.execute(update(schema.users).where(schema.users.c.id == user.id).values(active=False))
 
 
-def sign_in(users: Users, email: str, password: str, hasher: Any = CHEAP) -> User | None:
+def sign_in(users: Users, email: str, password: str, hasher: PasswordHasher = CHEAP) -> User | None:
     with users() as repo:
         return authenticate(repo, hasher, email, password)
 
@@ -408,11 +409,12 @@ def test_disable_role_and_password_changes_end_every_session_of_the_user(users: 
             return start_session(repo, user, AT)[0]
 
     bo_token = start(bo)
-    for change in (
+    changes: tuple[Callable[[SqlUserRepository], object], ...] = (
         lambda repo: set_role(repo, ana.email, Role.OPERATIONS),
         lambda repo: set_password(repo, CHEAP, ana.email, "another long password"),
         lambda repo: disable_user(repo, ana.email, AT),
-    ):
+    )
+    for change in changes:
         laptop, phone = start(ana), start(ana)
         with users() as repo:
             change(repo)
@@ -424,10 +426,11 @@ def test_disable_role_and_password_changes_end_every_session_of_the_user(users: 
 def test_the_last_active_admin_can_be_neither_disabled_nor_demoted(users: Users) -> None:
     boss = new_user(users, "boss@example.com", Role.ADMIN)
 
-    for change in (
+    changes: tuple[Callable[[SqlUserRepository], object], ...] = (
         lambda repo: disable_user(repo, boss.email, AT),
         lambda repo: set_role(repo, boss.email, Role.FOUNDER),
-    ):
+    )
+    for change in changes:
         with pytest.raises(InputError, match="last active admin"), users() as repo:
             change(repo)
 

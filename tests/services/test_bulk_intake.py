@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.repository import BatchedUnitOfWork
+from aftersales.adapters.db.repository import BatchedUnitOfWork, SqlUnitOfWork
 from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.domain.messages import ParseProblem
@@ -90,7 +90,7 @@ def _stored(engine: Engine) -> dict[str, Any]:
         }
 
         def key(case_id: int) -> str:
-            return first_message[case_id]
+            return str(first_message[case_id])
 
         return {
             "cases": sorted(
@@ -112,7 +112,7 @@ def _stored(engine: Engine) -> dict[str, Any]:
 
 
 def test_workers_store_exactly_what_one_process_stores(
-    uow: Any, engine: Engine, kit: RoutingKit, tmp_path: Path
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit, tmp_path: Path
 ) -> None:
     mbox = _mbox(tmp_path / "inbox.mbox")
     assert MAILS > POOL_MIN_MESSAGES

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.orders import LineItem, OrderFacts
 from aftersales.services.case_side import Upload, add_upload, case_side
@@ -93,7 +93,7 @@ SCENARIOS = [
 
 @pytest.mark.parametrize(("steps", "expected"), SCENARIOS)
 def test_evidence_follows_the_facts_the_desk_holds(
-    uow: Any, kit: RoutingKit, steps: list[Step], expected: dict[str, str]
+    uow: SqlUnitOfWork, kit: RoutingKit, steps: list[Step], expected: dict[str, str]
 ) -> None:
     case_id = case_of(take_in(uow, kit, Incoming(message(OPENING, sent=at(24, 10)), "t"), now=at(24, 10)))
     for hour, step in enumerate(steps, start=11):
@@ -104,7 +104,7 @@ def test_evidence_follows_the_facts_the_desk_holds(
     assert {key: items[key].state.value for key in expected} == expected
 
 
-def apply(uow: Any, kit: RoutingKit, case_id: int, step: Step, hour: int) -> None:
+def apply(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, step: Step, hour: int) -> None:
     if step.kind == "mail":
         files = []
         if step.file:

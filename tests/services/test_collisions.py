@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.cases import CaseStatus
 from aftersales.ports import CaseRepository
 from aftersales.services.collisions import CaseChanged
@@ -36,38 +37,38 @@ AGENT_SAW = at(24, 10, 5)  # when the agent's page was shown
 
 
 @pytest.fixture
-def case_id(uow: Any, kit: RoutingKit) -> int:
+def case_id(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
     return case_of(take_in(uow, kit, Incoming(message(WHERE_IS_1043), "test"), now=at(24, 10)))
 
 
-def latest_event(uow: Any, case_id: int) -> int:
+def latest_event(uow: SqlUnitOfWork, case_id: int) -> int:
     with uow() as cases:
         return max(int(e["id"]) for e in cases.timeline(case_id))
 
 
-def another_reply(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def another_reply(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     send_reply(uow, kit, Reply(case_id=case_id, text=OTHER_PROMISE, author="Sam", at=at(24, 10, 10)))
 
 
-def customer_writes(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def customer_writes(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     later = message("Any news on order #1043?", sent=at(24, 10, 10))
     take_in(uow, kit, Incoming(later, "test"), now=at(24, 10, 10))
 
 
-def status_moved(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def status_moved(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     change_status(uow, kit, case_id, CaseStatus.OPEN, by="Sam", at=at(24, 10, 10))
 
 
-def noted(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def noted(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     add_note(uow, case_id, "asked UPS for a trace", by="Sam", at=at(24, 10, 10))
 
 
-def evidence_marked(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def evidence_marked(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     mark = EvidenceMark(key="carrier_check", present=True, note="UPS ticket 42", by="Sam", at=at(24, 10, 10))
     mark_evidence(uow, case_id, mark)
 
 
-def nothing(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def nothing(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     return None
 
 
@@ -92,7 +93,7 @@ MEANWHILE = [
 
 @pytest.mark.parametrize(("meanwhile", "expected"), MEANWHILE)
 def test_a_reply_after_an_unseen_change_is_refused_with_what_changed(
-    uow: Any, kit: RoutingKit, case_id: int, meanwhile: Meanwhile, expected: Expected
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, meanwhile: Meanwhile, expected: Expected
 ) -> None:
     seen = latest_event(uow, case_id)
     meanwhile(uow, kit, case_id)
@@ -111,7 +112,7 @@ def test_a_reply_after_an_unseen_change_is_refused_with_what_changed(
 
 
 def test_a_status_move_after_an_unseen_reply_is_refused_and_nothing_moves(
-    uow: Any, kit: RoutingKit, case_id: int
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
 ) -> None:
     seen = latest_event(uow, case_id)
     another_reply(uow, kit, case_id)
@@ -144,7 +145,7 @@ class _PausingAfterCheck:
         return found
 
 
-def _pausing(uow: Any, locked: threading.Event) -> Callable[[], AbstractContextManager[Any]]:
+def _pausing(uow: SqlUnitOfWork, locked: threading.Event) -> Callable[[], AbstractContextManager[Any]]:
     @contextmanager
     def begin() -> Iterator[Any]:
         with uow() as cases:
@@ -154,7 +155,7 @@ def _pausing(uow: Any, locked: threading.Event) -> Callable[[], AbstractContextM
 
 
 def test_two_sends_racing_with_the_same_seen_id_store_exactly_one_reply(
-    uow: Any, kit: RoutingKit, case_id: int
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
 ) -> None:
     seen = latest_event(uow, case_id)
     locked = threading.Event()
@@ -184,7 +185,7 @@ def test_two_sends_racing_with_the_same_seen_id_store_exactly_one_reply(
     assert [m.body for m in mails] == [PROMISE]
 
 
-def test_without_a_seen_id_nothing_is_checked(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def test_without_a_seen_id_nothing_is_checked(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     another_reply(uow, kit, case_id)
 
     send_reply(

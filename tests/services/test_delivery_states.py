@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.messages import Channel
 from aftersales.domain.outgoing import MailNotSent, OutgoingMail
 from aftersales.services.desk import case_record
@@ -41,14 +42,14 @@ class MailServer:
         self.taken.append(mail)
 
 
-def _replied(uow: Any, kit: RoutingKit, **fields: Any) -> int:
+def _replied(uow: SqlUnitOfWork, kit: RoutingKit, **fields: Any) -> int:
     mail = message("Where is my order #1043? Tracking hasn't moved in 5 days.", **fields)
     case_id = case_of(take_in(uow, kit, Incoming(mail, "test"), now=mail.sent_at))
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, 30)))
     return case_id
 
 
-def _deliveries(uow: Any, case_id: int) -> list[dict[str, Any] | None]:
+def _deliveries(uow: SqlUnitOfWork, case_id: int) -> list[dict[str, Any] | None]:
     return [m["delivery"] for m in case_record(uow, case_id)["messages"]]
 
 
@@ -74,7 +75,7 @@ def _deliveries(uow: Any, case_id: int) -> list[dict[str, Any] | None]:
     ],
 )
 def test_a_reply_shows_what_became_of_its_mail(
-    uow: Any, kit: RoutingKit, refuse: str | None, max_attempts: int, delivery: dict[str, Any]
+    uow: SqlUnitOfWork, kit: RoutingKit, refuse: str | None, max_attempts: int, delivery: dict[str, Any]
 ) -> None:
     case_id = _replied(uow, kit)
     if refuse is not None:
@@ -88,7 +89,9 @@ def test_a_reply_shows_what_became_of_its_mail(
     ]
 
 
-def test_a_reply_to_a_customer_without_an_e_mail_address_is_not_mailed(uow: Any, kit: RoutingKit) -> None:
+def test_a_reply_to_a_customer_without_an_e_mail_address_is_not_mailed(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     case_id = _replied(uow, kit, sender="", channel=Channel.CHAT, from_name="Ana")
 
     assert _deliveries(uow, case_id)[-1] == {

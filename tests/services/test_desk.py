@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.cases import CaseNotFound, CaseStatus, InvalidTransition
 from aftersales.services.desk import add_note, case_record, change_status
 from aftersales.services.intake import Incoming, take_in
@@ -30,19 +30,19 @@ S = CaseStatus
 
 
 @pytest.fixture
-def case_id(uow: Any, kit: RoutingKit) -> int:
+def case_id(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
     result = take_in(
         uow, kit, Incoming(message(WHERE_IS_1043, message_id="first@cust.example"), "t"), now=at(24, 10)
     )
     return case_of(result)
 
 
-def move(uow: Any, kit: RoutingKit, case_id: int, *path: tuple[CaseStatus, datetime]) -> None:
+def move(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, *path: tuple[CaseStatus, datetime]) -> None:
     for status, moment in path:
         change_status(uow, kit, case_id, status, by=BY, at=moment)
 
 
-def reply(uow: Any, kit: RoutingKit, case_id: int, moment: datetime) -> None:
+def reply(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, moment: datetime) -> None:
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author=BY, at=moment))
 
 
@@ -119,7 +119,7 @@ STATUS_MOVES = [
 
 @pytest.mark.parametrize("given", STATUS_MOVES)
 def test_a_status_move_is_recorded_and_sets_the_clocks(
-    uow: Any, kit: RoutingKit, case_id: int, given: Move
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, given: Move
 ) -> None:
     if given.replied:
         reply(uow, kit, case_id, at(24, 10, 30))
@@ -165,7 +165,7 @@ INVALID_MOVES = [
 
 @pytest.mark.parametrize(("path", "target", "error"), INVALID_MOVES)
 def test_a_move_the_desk_does_not_allow_is_refused_naming_the_allowed_statuses(
-    uow: Any,
+    uow: SqlUnitOfWork,
     kit: RoutingKit,
     case_id: int,
     path: tuple[tuple[CaseStatus, datetime], ...],
@@ -192,7 +192,7 @@ def test_a_move_the_desk_does_not_allow_is_refused_naming_the_allowed_statuses(
     ],
 )
 def test_settling_a_case_releases_the_automation_hold(
-    uow: Any, kit: RoutingKit, to: CaseStatus, released: bool
+    uow: SqlUnitOfWork, kit: RoutingKit, to: CaseStatus, released: bool
 ) -> None:
     opened = case_of(
         take_in(uow, kit, Incoming(message("The tumbler arrived dented, order #2001."), "t"), now=at(24, 10))
@@ -212,7 +212,7 @@ def test_settling_a_case_releases_the_automation_hold(
     ]
 
 
-def test_a_missing_case_cannot_be_moved_or_noted(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def test_a_missing_case_cannot_be_moved_or_noted(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     before = dump(uow)
 
     with pytest.raises(CaseNotFound):
@@ -227,7 +227,7 @@ def test_a_missing_case_cannot_be_moved_or_noted(uow: Any, kit: RoutingKit, case
 
 
 def test_a_note_is_on_the_timeline_and_does_not_move_the_clocks(
-    uow: Any, kit: RoutingKit, case_id: int
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
 ) -> None:
     before = dump(uow)
 
@@ -252,7 +252,7 @@ def test_a_note_is_on_the_timeline_and_does_not_move_the_clocks(
 
 
 def test_case_record_gives_messages_evidence_and_timeline_in_order(
-    uow: Any, kit: RoutingKit, case_id: int
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
 ) -> None:
     reply(uow, kit, case_id, at(24, 10, 30))
     add_note(uow, case_id, "Carrier trace opened", by=BY, at=at(24, 11))
@@ -354,7 +354,7 @@ TICKS = [
 
 @pytest.mark.parametrize("given", TICKS)
 def test_tick_records_at_risk_and_breaches_once_each(
-    uow: Any, kit: RoutingKit, case_id: int, given: Ticks
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, given: Ticks
 ) -> None:
     if given.given == "waiting":
         move(uow, kit, case_id, (S.WAITING_ON_CUSTOMER, at(24, 11)))
@@ -373,7 +373,7 @@ def test_tick_records_at_risk_and_breaches_once_each(
     assert recorded == given.clock_events
 
 
-def test_tick_sets_the_queue_sort_keys(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def test_tick_sets_the_queue_sort_keys(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     tick(uow, kit, at(25, 12))
 
     case = case_row(uow, case_id)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
 import aftersales
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.feed_links import feed_links_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.writeback_tasks import tasks_unit_of_work
 from aftersales.adapters.merchant_feed import read_feed
 from aftersales.adapters.order_file import parse_order
@@ -39,7 +39,7 @@ PLANTED = {
 }
 
 
-def _seed_demo_week(uow: Any, kit: RoutingKit) -> None:
+def _seed_demo_week(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     """The demo week as `aftersales demo` stores it: its orders, then its messages through intake."""
     week = tomllib.loads((DATA / "demo_week.toml").read_text(encoding="utf-8"))
     with uow() as cases:
@@ -70,7 +70,7 @@ def _audit(engine: Engine, kit: RoutingKit, *, tasks: bool = True) -> FeedAudit:
 
 
 def test_the_demo_feed_gives_exactly_the_planted_defects_each_linked_to_its_cases(
-    engine: Engine, uow: Any, kit: RoutingKit
+    engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     _seed_demo_week(uow, kit)
 
@@ -96,7 +96,7 @@ def test_the_demo_feed_gives_exactly_the_planted_defects_each_linked_to_its_case
 
 
 def test_a_rerun_files_no_new_task_and_a_closed_defect_that_returns_opens_one(
-    engine: Engine, uow: Any, kit: RoutingKit
+    engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     _seed_demo_week(uow, kit)
     first = _audit(engine, kit)
@@ -115,14 +115,16 @@ def test_a_rerun_files_no_new_task_and_a_closed_defect_that_returns_opens_one(
     assert len(dry.findings) == 5
 
 
-def test_without_cases_the_findings_stand_alone(engine: Engine, uow: Any, kit: RoutingKit) -> None:
+def test_without_cases_the_findings_stand_alone(engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     report = _audit(engine, kit, tasks=False)
 
     assert len(report.findings) == 5
     assert all(audited.cases == () for audited in report.findings)
 
 
-def test_a_case_is_on_a_sku_by_its_own_sku_or_by_its_order(engine: Engine, uow: Any, kit: RoutingKit) -> None:
+def test_a_case_is_on_a_sku_by_its_own_sku_or_by_its_order(
+    engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     _seed_demo_week(uow, kit)
     with uow() as cases:
         cases.db.execute(

@@ -4,13 +4,12 @@ again; a low review holds its reviewer. Runs on SQLite, and on PostgreSQL when c
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import Engine, update
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.holds import holds_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.reviews import reviews_unit_of_work
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.reviews import ExportedReview, ReviewSource
@@ -27,7 +26,9 @@ DAMAGED = "The tumbler arrived dented, order #2001."
 QUESTION = "Do you sell lids for the 20oz tumbler?"
 
 
-def _open(uow: Any, kit: RoutingKit, text: str, *, sender: str = "ana@example.com", day: int = 24) -> int:
+def _open(
+    uow: SqlUnitOfWork, kit: RoutingKit, text: str, *, sender: str = "ana@example.com", day: int = 24
+) -> int:
     msg = message(text, sender=sender, sent=at(day, 10))
     return case_of(take_in(uow, kit, Incoming(msg, "test"), now=msg.sent_at))
 
@@ -37,13 +38,13 @@ def _held(engine: Engine) -> dict[str, str]:
     return {b.email: b.hold_reason for b in held_buyers(holds_unit_of_work(engine))}
 
 
-def _set(uow: Any, kit: RoutingKit, case_id: int, status: CaseStatus, day: int = 25) -> None:
+def _set(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, status: CaseStatus, day: int = 25) -> None:
     change_status(uow, kit, case_id, status, by="Maya", at=at(day, 11))
 
 
 @pytest.mark.parametrize("end", [CaseStatus.RESOLVED, CaseStatus.CLOSED])
 def test_a_wrong_item_case_holds_its_buyer_until_it_is_resolved(
-    uow: Any, engine: Engine, kit: RoutingKit, end: CaseStatus
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit, end: CaseStatus
 ) -> None:
     case_id = _open(uow, kit, WRONG_ITEM)
 
@@ -56,7 +57,7 @@ def test_a_wrong_item_case_holds_its_buyer_until_it_is_resolved(
     ]
 
 
-def test_a_question_holds_nobody(uow: Any, engine: Engine, kit: RoutingKit) -> None:
+def test_a_question_holds_nobody(uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit) -> None:
     _open(uow, kit, QUESTION)
 
     assert _held(engine) == {}
@@ -64,7 +65,7 @@ def test_a_question_holds_nobody(uow: Any, engine: Engine, kit: RoutingKit) -> N
 
 
 def test_two_held_cases_keep_the_buyer_on_hold_until_both_are_resolved(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     wrong = _open(uow, kit, WRONG_ITEM)
     damaged = _open(uow, kit, DAMAGED)
@@ -79,7 +80,7 @@ def test_two_held_cases_keep_the_buyer_on_hold_until_both_are_resolved(
 
 
 def test_one_buyers_resolved_case_does_not_lift_another_buyers_hold(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     ana = _open(uow, kit, WRONG_ITEM)
     _open(uow, kit, DAMAGED, sender="bo@example.com")
@@ -90,7 +91,7 @@ def test_one_buyers_resolved_case_does_not_lift_another_buyers_hold(
 
 
 def test_reopening_a_resolved_held_case_holds_the_buyer_again(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     case_id = _open(uow, kit, WRONG_ITEM)
     _set(uow, kit, case_id, CaseStatus.RESOLVED)
@@ -105,7 +106,7 @@ def test_reopening_a_resolved_held_case_holds_the_buyer_again(
 
 
 def test_a_hold_whose_case_was_closed_without_lifting_it_no_longer_holds(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     case_id = _open(uow, kit, WRONG_ITEM)
     with uow() as cases:  # a path that closes a case and forgets the hold
@@ -115,7 +116,7 @@ def test_a_hold_whose_case_was_closed_without_lifting_it_no_longer_holds(
 
 
 def test_a_low_review_holds_its_reviewer_until_the_review_case_is_resolved(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     review = ExportedReview(
         source=ReviewSource.JUDGEME,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import AttachmentMeta, AutoKind, InboundMessage
 from aftersales.services.desk import change_status
@@ -27,13 +28,13 @@ WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 FIRST_ID = "first@cust.example"
 
 
-def take(uow: Any, kit: RoutingKit, msg: InboundMessage, **kwargs: Any) -> Any:
+def take(uow: SqlUnitOfWork, kit: RoutingKit, msg: InboundMessage, **kwargs: Any) -> Any:
     """Take a message in at the moment it was sent."""
     return take_in(uow, kit, Incoming(msg, "test", **kwargs), now=msg.sent_at)
 
 
 @pytest.fixture
-def first_case(uow: Any, kit: RoutingKit) -> int:
+def first_case(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
     """Given: Ana asked on Tuesday 10:00 where order #1043 is (a shipping_delay case)."""
     result = take(uow, kit, message(WHERE_IS_1043, message_id=FIRST_ID, subject="Order #1043"))
     assert result.outcome is Outcome.NEW_CASE
@@ -131,7 +132,9 @@ NEW_CASES = [
 
 
 @pytest.mark.parametrize("given", NEW_CASES)
-def test_a_new_message_opens_a_routed_clocked_case(uow: Any, kit: RoutingKit, given: NewCase) -> None:
+def test_a_new_message_opens_a_routed_clocked_case(
+    uow: SqlUnitOfWork, kit: RoutingKit, given: NewCase
+) -> None:
     msg = message(given.text, sent=given.sent, subject="Help")
 
     result = take(uow, kit, msg)
@@ -182,7 +185,7 @@ def test_a_new_message_opens_a_routed_clocked_case(uow: Any, kit: RoutingKit, gi
     ],
 )
 def test_the_same_message_again_is_a_duplicate_and_adds_nothing(
-    uow: Any, kit: RoutingKit, first_case: int, later: Any
+    uow: SqlUnitOfWork, kit: RoutingKit, first_case: int, later: Any
 ) -> None:
     before = dump(uow)
 
@@ -225,7 +228,7 @@ THREADED = [
 
 @pytest.mark.parametrize("follow", THREADED)
 def test_a_follow_up_threads_into_the_open_case(
-    uow: Any, kit: RoutingKit, first_case: int, follow: Follow
+    uow: SqlUnitOfWork, kit: RoutingKit, first_case: int, follow: Follow
 ) -> None:
     fields = {k: (v.format(case=first_case) if isinstance(v, str) else v) for k, v in follow.fields.items()}
     before = counts(uow)
@@ -261,7 +264,7 @@ NOT_THREADED = [
 
 @pytest.mark.parametrize("follow", NOT_THREADED)
 def test_a_message_about_something_else_opens_its_own_case(
-    uow: Any, kit: RoutingKit, first_case: int, follow: Follow
+    uow: SqlUnitOfWork, kit: RoutingKit, first_case: int, follow: Follow
 ) -> None:
     before = dump(uow)
 
@@ -286,7 +289,9 @@ def _rows_of(stored: dict[str, list[dict[str, Any]]], case_id: int) -> dict[str,
     }
 
 
-def test_two_anonymous_messages_about_different_things_open_two_cases(uow: Any, kit: RoutingKit) -> None:
+def test_two_anonymous_messages_about_different_things_open_two_cases(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     first = take(uow, kit, message("Do you sell lids for the 20oz tumbler?", sender=""))
     second = take(
         uow, kit, message("My package never arrived, it has been two weeks.", sender="", sent=at(24, 11))
@@ -296,7 +301,7 @@ def test_two_anonymous_messages_about_different_things_open_two_cases(uow: Any, 
 
 
 def test_the_same_customer_without_an_order_number_on_another_topic_opens_a_new_case(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     first = take(uow, kit, message("Do you ship to Canada?"))
     second = take(uow, kit, message("Can I change the colour of the tumbler I ordered?", sent=at(25, 10)))
@@ -332,7 +337,13 @@ ROUTE_CHANGES = [
 
 @pytest.mark.parametrize(("text", "route", "lead", "added"), ROUTE_CHANGES)
 def test_a_riskier_follow_up_re_routes_the_case_and_a_calmer_one_does_not(
-    uow: Any, kit: RoutingKit, first_case: int, text: str, route: str, lead: tuple[str, str], added: list[str]
+    uow: SqlUnitOfWork,
+    kit: RoutingKit,
+    first_case: int,
+    text: str,
+    route: str,
+    lead: tuple[str, str],
+    added: list[str],
 ) -> None:
     result = take(uow, kit, message(text, sent=at(24, 11)))
 
@@ -357,7 +368,7 @@ def test_a_riskier_follow_up_re_routes_the_case_and_a_calmer_one_does_not(
 
 
 def test_a_re_route_to_chargeback_risk_records_that_escalation_is_needed(
-    uow: Any, kit: RoutingKit, first_case: int
+    uow: SqlUnitOfWork, kit: RoutingKit, first_case: int
 ) -> None:
     take(uow, kit, message(DISPUTE_AFTER_DELAY, sent=at(24, 11)))
 
@@ -382,7 +393,7 @@ def test_a_re_route_to_chargeback_risk_records_that_escalation_is_needed(
     ],
 )
 def test_a_customer_message_on_a_settled_or_waiting_case_reopens_it(
-    uow: Any, kit: RoutingKit, first_case: int, status: CaseStatus
+    uow: SqlUnitOfWork, kit: RoutingKit, first_case: int, status: CaseStatus
 ) -> None:
     change_status(uow, kit, first_case, status, by="Marcus Lee", at=at(24, 11))
     before = counts(uow)
@@ -405,7 +416,7 @@ def test_a_customer_message_on_a_settled_or_waiting_case_reopens_it(
 
 @pytest.mark.parametrize("kind", list(AutoKind), ids=lambda k: k.value)
 def test_automatic_mail_is_screened_opens_no_case_and_is_recorded_once(
-    uow: Any, kit: RoutingKit, kind: AutoKind
+    uow: SqlUnitOfWork, kit: RoutingKit, kind: AutoKind
 ) -> None:
     msg = message(
         "I am out of the office until Monday.", sender="bo@example.com", auto_kind=kind, subject="Away"
@@ -445,7 +456,7 @@ def test_automatic_mail_is_screened_opens_no_case_and_is_recorded_once(
     ],
 )
 def test_an_angry_damaged_or_chargeback_case_holds_automation_for_the_buyer(
-    uow: Any, kit: RoutingKit, text: str, reason: str | None
+    uow: SqlUnitOfWork, kit: RoutingKit, text: str, reason: str | None
 ) -> None:
     result = take(uow, kit, message(text))
 
@@ -453,7 +464,7 @@ def test_an_angry_damaged_or_chargeback_case_holds_automation_for_the_buyer(
     assert holds(uow) == expected
 
 
-def test_a_second_message_on_a_held_case_adds_no_second_hold(uow: Any, kit: RoutingKit) -> None:
+def test_a_second_message_on_a_held_case_adds_no_second_hold(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     first = take(uow, kit, message("The tumbler arrived dented, order #2001. I am furious."))
     take(uow, kit, message("Hello?? The dented tumbler, order #2001. I am furious.", sent=at(24, 11)))
 
@@ -482,7 +493,7 @@ HUGE_VIDEO = ("unboxing.mp4", "video/mp4", 20 * 1024 * 1024 + 1)  # one byte ove
     ],
 )
 def test_attachment_content_is_stored_by_hash_and_a_huge_one_keeps_only_metadata(
-    uow: Any, kit: RoutingKit, tmp_path: Path, attachment: tuple[str, str, int], stored: bool
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path, attachment: tuple[str, str, int], stored: bool
 ) -> None:
     meta, content = _attachment(*attachment)
     msg = message("The tumbler arrived dented, order #2001. See attached.", attachments=(meta,))
@@ -508,7 +519,7 @@ def test_attachment_content_is_stored_by_hash_and_a_huge_one_keeps_only_metadata
 
 
 def test_a_duplicate_message_stores_its_attachment_only_once(
-    uow: Any, kit: RoutingKit, tmp_path: Path
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
 ) -> None:
     meta, content = _attachment(*SMALL_PHOTO)
     msg = message("The tumbler arrived dented, order #2001. See attached.", attachments=(meta,))
@@ -534,7 +545,7 @@ def test_a_duplicate_message_stores_its_attachment_only_once(
     ],
 )
 def test_a_huge_or_garbled_message_still_opens_a_case_and_is_kept_whole(
-    uow: Any, kit: RoutingKit, body: str, route: str
+    uow: SqlUnitOfWork, kit: RoutingKit, body: str, route: str
 ) -> None:
     """Pasted text that cannot be routed is refused; a stored mail never is: the router reads
     a clean prefix of it, so one odd mail cannot stop an import."""

@@ -17,12 +17,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.message_files import IntakeItem, read_messages
 from aftersales.domain.messages import ParseProblem
 from aftersales.services.intake import Incoming, take_in
@@ -177,7 +177,7 @@ def parsed(inbox: Path, kit: RoutingKit) -> list[IntakeItem]:
     return list(read(inbox, kit))
 
 
-def intake(uow: Any, kit: RoutingKit, items: Iterable[IntakeItem]) -> Counter[str]:
+def intake(uow: SqlUnitOfWork, kit: RoutingKit, items: Iterable[IntakeItem]) -> Counter[str]:
     """What `aftersales intake PATH` does with the items, on a fixed clock."""
     counts: Counter[str] = Counter()
     for item in items:
@@ -191,7 +191,7 @@ def intake(uow: Any, kit: RoutingKit, items: Iterable[IntakeItem]) -> Counter[st
     return counts
 
 
-def content(uow: Any) -> dict[str, list[str]]:
+def content(uow: SqlUnitOfWork) -> dict[str, list[str]]:
     """The stored state without the database's ids (PostgreSQL sequences do not restart)."""
     ids = {"id", "case_id", "customer_id", "order_id"}
     row_ids = {"attachments": {"message_id"}}  # there the message's row id, not its Message-ID
@@ -204,7 +204,7 @@ def content(uow: Any) -> dict[str, list[str]]:
     }
 
 
-def empty(uow: Any) -> None:
+def empty(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         for table in reversed(schema.metadata.sorted_tables):
             cases.db.execute(table.delete())
@@ -213,7 +213,9 @@ def empty(uow: Any) -> None:
 # ----------------------------------------------------------------------------- once
 
 
-def test_an_awkward_mbox_gives_the_right_counts_and_no_crash(uow: Any, kit: RoutingKit, inbox: Path) -> None:
+def test_an_awkward_mbox_gives_the_right_counts_and_no_crash(
+    uow: SqlUnitOfWork, kit: RoutingKit, inbox: Path
+) -> None:
     counts = intake(uow, kit, read(inbox, kit))
 
     assert counts == {"new_case": 6, "duplicate": 1, "screened": 2, "quarantined": 1}
@@ -246,7 +248,7 @@ def test_an_awkward_mbox_gives_the_right_counts_and_no_crash(uow: Any, kit: Rout
     ],
 )
 def test_odd_bodies_are_stored_as_readable_text_on_their_own_case(
-    uow: Any, kit: RoutingKit, parsed: list[IntakeItem], message_id: str, body: str
+    uow: SqlUnitOfWork, kit: RoutingKit, parsed: list[IntakeItem], message_id: str, body: str
 ) -> None:
     intake(uow, kit, parsed)
 
@@ -259,7 +261,7 @@ def test_odd_bodies_are_stored_as_readable_text_on_their_own_case(
 
 
 def test_the_10_mb_attachment_is_stored_by_hash_under_the_data_folder(
-    uow: Any, kit: RoutingKit, parsed: list[IntakeItem], tmp_path: Path
+    uow: SqlUnitOfWork, kit: RoutingKit, parsed: list[IntakeItem], tmp_path: Path
 ) -> None:
     intake(uow, kit, parsed)
 
@@ -285,7 +287,7 @@ def test_the_10_mb_attachment_is_stored_by_hash_under_the_data_folder(
     ],
 )
 def test_an_intake_killed_in_the_middle_and_run_again_loses_nothing_and_doubles_nothing(
-    uow: Any, kit: RoutingKit, inbox: Path, parsed: list[IntakeItem], stop_after: int
+    uow: SqlUnitOfWork, kit: RoutingKit, inbox: Path, parsed: list[IntakeItem], stop_after: int
 ) -> None:
     intake(uow, kit, parsed)
     once = content(uow)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.model_versions import FileModelVersions
 from aftersales.domain.corrections import ModelVersion, held_out_score, promotes
 from aftersales.domain.routes import Route
@@ -38,7 +38,7 @@ LABELLED = [
 ]
 
 
-def corrected_desk(uow: Any, kit: RoutingKit, rows: list[tuple[str, Route]] = LABELLED) -> None:
+def corrected_desk(uow: SqlUnitOfWork, kit: RoutingKit, rows: list[tuple[str, Route]] = LABELLED) -> None:
     """Each message taken in, then re-routed to the agent's route (or confirmed)."""
     for n, (text, route) in enumerate(rows):
         case_id = case_of(
@@ -52,7 +52,7 @@ def models_in(tmp_path: Path) -> FileModelVersions:
 
 
 def test_training_from_the_desk_counts_every_label_and_keeps_a_version(
-    uow: Any, kit: RoutingKit, tmp_path: Path
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
 ) -> None:
     corrected_desk(uow, kit)
     models = models_in(tmp_path)
@@ -68,7 +68,7 @@ def test_training_from_the_desk_counts_every_label_and_keeps_a_version(
 
 
 def test_a_model_worse_than_the_current_one_is_kept_but_not_promoted(
-    uow: Any, kit: RoutingKit, tmp_path: Path
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
 ) -> None:
     corrected_desk(uow, kit)
     models = models_in(tmp_path)
@@ -106,7 +106,9 @@ def test_the_current_model_is_judged_on_labels_it_never_saw(
     assert held_out_score(current, hits, newer) == pytest.approx(expected)
 
 
-def test_the_server_retrains_only_after_enough_new_labels(uow: Any, kit: RoutingKit, tmp_path: Path) -> None:
+def test_the_server_retrains_only_after_enough_new_labels(
+    uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
+) -> None:
     models = models_in(tmp_path)
     corrected_desk(uow, kit, LABELLED[:4])
 

@@ -10,12 +10,12 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from aftersales.adapters.db.holds import holds_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.adapters.marketing_exports import (
     KLAVIYO_JOB_LIMIT,
@@ -50,7 +50,7 @@ QUESTION = "Do you sell lids for the 20oz tumbler?"
 
 
 @pytest.fixture
-def desk(uow: Any, engine: Engine, kit: RoutingKit) -> Engine:
+def desk(uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit) -> Engine:
     """ana: a wrong-item case (held); bo: a question (open, not held) and a review request
     sent; cy: a damaged case, resolved (no longer held)."""
     for sender, text in (("ana@example.com", WRONG_ITEM), ("bo@example.com", QUESTION)):

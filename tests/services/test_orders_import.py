@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.shopify_orders import read_orders
 from aftersales.domain.orders import Address, ImportedOrder, OrderFacts, OrderProblem
 from aftersales.services.orders_import import ImportSummary, import_orders
@@ -35,11 +35,11 @@ def _export(tmp_path: Path, *rows: str) -> Path:
     return path
 
 
-def _import(uow: Any, path: Path) -> ImportSummary:
+def _import(uow: SqlUnitOfWork, path: Path) -> ImportSummary:
     return import_orders(uow, read_orders(path), at(25, 9))
 
 
-def test_importing_the_same_file_twice_changes_nothing(uow: Any, tmp_path: Path) -> None:
+def test_importing_the_same_file_twice_changes_nothing(uow: SqlUnitOfWork, tmp_path: Path) -> None:
     path = _export(tmp_path, *ROWS)
     first = _import(uow, path)
     assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
@@ -65,7 +65,7 @@ def test_importing_the_same_file_twice_changes_nothing(uow: Any, tmp_path: Path)
     assert dump(uow) == before
 
 
-def test_a_changed_order_is_updated(uow: Any, tmp_path: Path) -> None:
+def test_a_changed_order_is_updated(uow: SqlUnitOfWork, tmp_path: Path) -> None:
     _import(uow, _export(tmp_path, *ROWS))
     changed = ROWS[2].replace(
         "2026-11-22 08:00:00 +0100,,", "2026-11-22 08:00:00 +0100,2026-11-23 12:00:00 +0100,"
@@ -79,7 +79,7 @@ def test_a_changed_order_is_updated(uow: Any, tmp_path: Path) -> None:
     assert order.fulfilled_at.isoformat() == "2026-11-23T11:00:00+00:00"
 
 
-def test_an_export_larger_than_a_batch_imports_every_order_once(uow: Any, tmp_path: Path) -> None:
+def test_an_export_larger_than_a_batch_imports_every_order_once(uow: SqlUnitOfWork, tmp_path: Path) -> None:
     """450 orders over three batches, from three buyers (one written in capitals once)."""
     buyers = ("ana@example.com", "bo@example.com", "Cy@Example.com", "cy@example.com")
     rows = [
@@ -100,7 +100,7 @@ def test_an_export_larger_than_a_batch_imports_every_order_once(uow: Any, tmp_pa
     assert dump(uow) == state
 
 
-def test_an_order_that_names_another_orders_shopify_id_is_reported_not_stored(uow: Any) -> None:
+def test_an_order_that_names_another_orders_shopify_id_is_reported_not_stored(uow: SqlUnitOfWork) -> None:
     """One Shopify id is one order: a row that gives a stored order's id to another number
     (a broken export) fails on its line, and the rest of the file is imported."""
     first = ImportedOrder(OrderFacts(number="2001", shopify_id="555001"), line=2)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from aftersales.adapters.db.packet_queries import packet_unit_of_work
 from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.dispute_evidence import SEED_PARTS, Part
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import Address, OrderFacts, ScanStatus, TrackingEvent
@@ -55,7 +55,7 @@ def _states(packet: Packet) -> dict[Part, bool]:
 
 
 def test_a_product_not_received_packet_holds_every_seed_item(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     _add_policy(engine)
     case_id = plant_dispute(uow, kit)
@@ -93,7 +93,7 @@ def test_a_product_not_received_packet_holds_every_seed_item(
     ids=["nothing-decided-no-policy", "decided", "delivered-scan"],
 )
 def test_what_is_missing_follows_what_the_desk_holds(
-    uow: Any,
+    uow: SqlUnitOfWork,
     engine: Engine,
     kit: RoutingKit,
     with_policy: bool,
@@ -134,7 +134,7 @@ OFFICE = Address(name="Ana Silva", company="Silva & Co", address1="1 Music Sq W"
     ],
 )
 def test_the_packet_shows_the_orders_addresses_and_a_later_payload_without_them_keeps_them(
-    uow: Any,
+    uow: SqlUnitOfWork,
     engine: Engine,
     kit: RoutingKit,
     reason: str,
@@ -153,7 +153,7 @@ def test_the_packet_shows_the_orders_addresses_and_a_later_payload_without_them_
 
 
 def test_a_case_and_its_order_give_one_packet_with_every_case(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     case_id = plant_dispute(uow, kit)
     # someone else (a gift's recipient) writes about the same order: a second case
@@ -184,14 +184,14 @@ def test_a_case_and_its_order_give_one_packet_with_every_case(
     ],
 )
 def test_a_reference_to_nothing_names_what_was_not_found(
-    uow: Any, engine: Engine, reference: str, error: type[Exception], words: str
+    uow: SqlUnitOfWork, engine: Engine, reference: str, error: type[Exception], words: str
 ) -> None:
     with pytest.raises(error, match=words):
         _packet(engine, reference)
 
 
 def test_a_bare_number_that_is_both_a_case_and_an_order_must_be_said(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     case_id = plant_dispute(uow, kit)
     clash = OrderFacts(number=str(case_id), shopify_id="5550000001", placed_at=PLACED)
@@ -203,7 +203,7 @@ def test_a_bare_number_that_is_both_a_case_and_an_order_must_be_said(
 
 
 def test_a_case_without_a_dispute_is_checked_against_the_chargeback_route(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     with uow() as cases:
         apply_event(cases, kit, ShopOrder(order_1043(), "ana.silva@example.com", "Ana Silva"), now=PLACED)

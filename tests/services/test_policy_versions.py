@@ -5,12 +5,12 @@ SQLite, and on PostgreSQL when configured."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import ImportedOrder, OrderFacts
 from aftersales.domain.policy_texts import PolicyKind
@@ -29,7 +29,7 @@ RETURNS = "Returns within 30 days of delivery; the buyer pays return shipping; u
 
 
 @pytest.fixture
-def texts(uow: Any, engine: Engine) -> PolicyTextUnitOfWork:
+def texts(uow: SqlUnitOfWork, engine: Engine) -> PolicyTextUnitOfWork:
     """The policy texts of an emptied database (``uow`` empties it)."""
     return policy_texts_unit_of_work(engine)
 
@@ -39,18 +39,20 @@ def _add(texts: PolicyTextUnitOfWork, effective: datetime, **changes: str) -> Ad
     return add_policy_texts(texts, kinds, effective_at=effective, now=at(28, 9), by="test")
 
 
-def _order(uow: Any, number: str, placed: datetime, version: str = "") -> None:
+def _order(uow: SqlUnitOfWork, number: str, placed: datetime, version: str = "") -> None:
     order = OrderFacts(number=number, placed_at=placed, policy_version=version)
     import_orders(uow, [ImportedOrder(order, "ana@example.com", "Ana")], at(28, 9))
 
 
-def _links(uow: Any, *numbers: str) -> list[str]:
+def _links(uow: SqlUnitOfWork, *numbers: str) -> list[str]:
     with uow() as cases:
-        return [cases.order(number).policy_version for number in numbers]
+        orders = [cases.order(number) for number in numbers]
+    assert None not in orders, "every order was imported"
+    return [order.policy_version for order in orders if order is not None]
 
 
 def test_an_order_links_to_the_version_in_force_when_it_was_placed(
-    uow: Any, texts: PolicyTextUnitOfWork
+    uow: SqlUnitOfWork, texts: PolicyTextUnitOfWork
 ) -> None:
     added = _add(texts, at(10, 9), refund="Refunds within 5 days.", return_=RETURNS)
     assert (added.version.label, added.added, added.warnings) == ("v1", True, ())
@@ -62,7 +64,7 @@ def test_an_order_links_to_the_version_in_force_when_it_was_placed(
     assert _links(uow, "1001", "1002", "1003") == ["", "v1", "v1"]
 
 
-def test_the_same_texts_again_add_no_version(uow: Any, texts: PolicyTextUnitOfWork) -> None:
+def test_the_same_texts_again_add_no_version(uow: SqlUnitOfWork, texts: PolicyTextUnitOfWork) -> None:
     _add(texts, at(10, 9), refund="Refunds within 5 days.", return_=RETURNS)
     before = dump(uow)
 
@@ -73,7 +75,7 @@ def test_the_same_texts_again_add_no_version(uow: Any, texts: PolicyTextUnitOfWo
 
 
 def test_a_later_version_with_a_past_effective_time_relinks_the_orders_after_it(
-    uow: Any, texts: PolicyTextUnitOfWork
+    uow: SqlUnitOfWork, texts: PolicyTextUnitOfWork
 ) -> None:
     _add(texts, at(1, 9), refund="Refunds within 5 days.", return_=RETURNS, shipping="Ships in 2 days.")
     for number, day in (("1001", 5), ("1002", 15), ("1003", 25)):

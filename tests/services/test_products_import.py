@@ -4,6 +4,8 @@ good ones are stored. Runs on SQLite, and on PostgreSQL when configured."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,8 @@ from aftersales.services.products_import import CHUNK, import_products
 
 from .support import at
 
+Catalogue = Callable[[], AbstractContextManager[SqlCatalogueRepository]]
+
 HEADER = (
     "Handle,Title,Vendor,Type,Option1 Name,Option1 Value,Option2 Name,Option2 Value,Variant SKU,"
     "Variant Inventory Tracker,Variant Inventory Qty,Variant Price,Variant Compare At Price,"
@@ -39,7 +43,7 @@ ROWS = (
 
 
 @pytest.fixture
-def catalogue(engine: Engine) -> Any:
+def catalogue(engine: Engine) -> Catalogue:
     """A catalogue unit-of-work factory on an emptied product_variants table."""
     with engine.begin() as connection:
         connection.execute(schema.product_variants.delete())
@@ -52,7 +56,7 @@ def _export(tmp_path: Path, *rows: str) -> Path:
     return path
 
 
-def _import(catalogue: Any, path: Path, day: int = 25) -> ImportSummary:
+def _import(catalogue: Catalogue, path: Path, day: int = 25) -> ImportSummary:
     return import_products(catalogue, read_products(path), at(day, 9))
 
 
@@ -61,7 +65,7 @@ def _counts(summary: ImportSummary) -> tuple[int, int, int, int]:
 
 
 def test_importing_the_same_file_twice_changes_nothing(
-    catalogue: Any, engine: Engine, tmp_path: Path
+    catalogue: Catalogue, engine: Engine, tmp_path: Path
 ) -> None:
     path = _export(tmp_path, *ROWS)
 
@@ -78,7 +82,7 @@ def test_importing_the_same_file_twice_changes_nothing(
     assert _stored_rows(engine) == stored_first  # not even updated_at moved
 
 
-def test_the_stored_variants_read_back_as_imported(catalogue: Any, tmp_path: Path) -> None:
+def test_the_stored_variants_read_back_as_imported(catalogue: Catalogue, tmp_path: Path) -> None:
     _import(catalogue, _export(tmp_path, *ROWS))
 
     with catalogue() as repo:
@@ -110,7 +114,7 @@ def test_the_stored_variants_read_back_as_imported(catalogue: Any, tmp_path: Pat
 
 
 def test_a_changed_variant_is_updated_and_the_others_stay(
-    catalogue: Any, engine: Engine, tmp_path: Path
+    catalogue: Catalogue, engine: Engine, tmp_path: Path
 ) -> None:
     _import(catalogue, _export(tmp_path, *ROWS))
     before = {row["sku"]: row for row in _stored_rows(engine)}
@@ -129,7 +133,7 @@ def test_a_changed_variant_is_updated_and_the_others_stay(
     assert after["TUM-20-BLK"] == before["TUM-20-BLK"]
 
 
-def test_a_key_given_twice_in_one_batch_keeps_the_later_variant(engine: Engine, catalogue: Any) -> None:
+def test_a_key_given_twice_in_one_batch_keeps_the_later_variant(engine: Engine, catalogue: Catalogue) -> None:
     mug = ProductVariant(handle="mug", sku="MUG-1", price=Decimal("9"))
 
     with catalogue() as repo:
@@ -142,7 +146,7 @@ def test_a_key_given_twice_in_one_batch_keeps_the_later_variant(engine: Engine, 
     assert stored == [mug]
 
 
-def test_variants_are_stored_a_chunk_to_a_transaction(catalogue: Any) -> None:
+def test_variants_are_stored_a_chunk_to_a_transaction(catalogue: Catalogue) -> None:
     variants = [ProductVariant(handle=f"p{n}", sku=f"SKU-{n}") for n in range(CHUNK * 2 + 1)]
     items: list[ProductVariant | OrderProblem] = [*variants, OrderProblem(9, "no product Handle on this row")]
     told: list[int] = []
@@ -155,7 +159,7 @@ def test_variants_are_stored_a_chunk_to_a_transaction(catalogue: Any) -> None:
         assert len(repo.all_variants()) == CHUNK * 2 + 1
 
 
-def test_a_read_only_unit_of_work_reads(engine: Engine, catalogue: Any) -> None:
+def test_a_read_only_unit_of_work_reads(engine: Engine, catalogue: Catalogue) -> None:
     with catalogue() as repo:
         repo.upsert_variant(ProductVariant(handle="lid", sku="LID-1"), at(25, 9))
 

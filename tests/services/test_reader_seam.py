@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.llm_reader import LlmReader
 from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import prepared_messages
@@ -49,7 +50,7 @@ def with_reader(kit: RoutingKit, server: ChatServer) -> RoutingKit:
     ],
 )
 def test_the_case_takes_the_route_of_the_reading_and_the_timeline_records_the_reader(
-    uow: Any, kit: RoutingKit, server: ChatServer, answers: list[Any], route: str, read_by: str
+    uow: SqlUnitOfWork, kit: RoutingKit, server: ChatServer, answers: list[Any], route: str, read_by: str
 ) -> None:
     server.script = list(answers)
     msg = message(LABEL_CREATED, subject="Order #1043")
@@ -61,7 +62,7 @@ def test_the_case_takes_the_route_of_the_reading_and_the_timeline_records_the_re
 
 
 def test_without_a_second_reader_the_timeline_says_the_local_reader_decided(
-    uow: Any, kit: RoutingKit
+    uow: SqlUnitOfWork, kit: RoutingKit
 ) -> None:
     msg = message(LABEL_CREATED)
     case_id = case_of(take_in(uow, kit, Incoming(msg, "test"), now=msg.sent_at))
@@ -70,7 +71,7 @@ def test_without_a_second_reader_the_timeline_says_the_local_reader_decided(
 
 
 def test_a_message_naming_a_stored_order_is_read_once_before_the_transaction(
-    uow: Any, kit: RoutingKit, server: ChatServer
+    uow: SqlUnitOfWork, kit: RoutingKit, server: ChatServer
 ) -> None:
     msg = message(LABEL_CREATED)
     with uow() as cases:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, ReplyRefused, send_reply
@@ -29,7 +29,7 @@ BY = "Marcus Lee"
 
 
 @pytest.fixture
-def case_id(uow: Any, kit: RoutingKit) -> int:
+def case_id(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
     """Given: a new shipping_delay case, its first response due Wednesday 11:00."""
     result = take_in(uow, kit, Incoming(message(WHERE_IS_1043), "test"), now=at(24, 10))
     return case_of(result)
@@ -72,7 +72,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("sent", ACCEPTED)
 def test_a_reply_meets_first_response_and_its_promise_sets_the_next_update(
-    uow: Any, kit: RoutingKit, case_id: int, sent: Sent
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, sent: Sent
 ) -> None:
     promised = send_reply(
         uow,
@@ -129,7 +129,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("text", "problems"), REFUSED)
 def test_a_reply_that_fails_its_checks_is_refused_with_the_reason_and_nothing_is_recorded(
-    uow: Any, kit: RoutingKit, case_id: int, text: str, problems: list[tuple[str, str]]
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, text: str, problems: list[tuple[str, str]]
 ) -> None:
     before = dump(uow)
 
@@ -143,14 +143,16 @@ def test_a_reply_that_fails_its_checks_is_refused_with_the_reason_and_nothing_is
     assert dump(uow) == before
 
 
-def test_the_no_time_refusal_says_how_to_fix_it(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def test_the_no_time_refusal_says_how_to_fix_it(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
     with pytest.raises(
         ReplyRefused, match="no_next_step_time: Add a sentence with the next step and its time"
     ):
         send_reply(uow, kit, Reply(case_id=case_id, text=NO_TIME, author=BY, at=at(24, 10, 30)))
 
 
-def test_the_premature_promise_refusal_quotes_the_stop_line(uow: Any, kit: RoutingKit, case_id: int) -> None:
+def test_the_premature_promise_refusal_quotes_the_stop_line(
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
+) -> None:
     with pytest.raises(ReplyRefused) as refused:
         send_reply(uow, kit, Reply(case_id=case_id, text=REFUND_NOW, author=BY, at=at(24, 10, 30)))
 
@@ -159,7 +161,9 @@ def test_the_premature_promise_refusal_quotes_the_stop_line(uow: Any, kit: Routi
     )
 
 
-def test_a_replacement_promise_is_accepted_once_the_stop_line_has_cleared(uow: Any, kit: RoutingKit) -> None:
+def test_a_replacement_promise_is_accepted_once_the_stop_line_has_cleared(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     photo = b"\xff\xd8\xff" + b"dent" * 100
     meta = AttachmentMeta("dent.jpg", "image/jpeg", len(photo), hashlib.sha256(photo).hexdigest())
     opened = case_of(
@@ -185,7 +189,7 @@ def test_a_replacement_promise_is_accepted_once_the_stop_line_has_cleared(uow: A
 
 
 def test_a_second_reply_keeps_the_status_and_the_first_response_and_moves_the_next_update(
-    uow: Any, kit: RoutingKit, case_id: int
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
 ) -> None:
     send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author=BY, at=at(24, 10, 30)))
     second = "The carrier opened a trace; I'll update you by Friday at noon."

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, ReplyRefused, send_reply
 from aftersales.services.routing import RoutingKit
@@ -30,7 +31,7 @@ def local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=NY)
 
 
-def opened_case(uow: Any, kit: RoutingKit, case: dict[str, Any]) -> int:
+def opened_case(uow: SqlUnitOfWork, kit: RoutingKit, case: dict[str, Any]) -> int:
     """Ana's case, in the row's language and with the row's stop line."""
     text = "Where is my order #1043? Tracking hasn't moved in 5 days."
     case_id = case_of(take_in(uow, kit, Incoming(message(text, sent=OPENED), "test"), now=OPENED))
@@ -43,7 +44,7 @@ def opened_case(uow: Any, kit: RoutingKit, case: dict[str, Any]) -> int:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_the_reply_stores_the_promised_time_or_is_refused(
-    uow: Any, kit: RoutingKit, case: dict[str, Any]
+    uow: SqlUnitOfWork, kit: RoutingKit, case: dict[str, Any]
 ) -> None:
     case_id = opened_case(uow, kit, case)
     before = dump(uow)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.cases import CaseNotFound
 from aftersales.domain.corrections import LabelSource
 from aftersales.domain.routes import Route
@@ -31,18 +32,20 @@ VAGUE = "Hi, can you help me with something?"
 BY = "Marcus Lee"
 
 
-def open_case(uow: Any, kit: RoutingKit, text: str = WHERE_IS_1043, sender: str = "ana@example.com") -> int:
+def open_case(
+    uow: SqlUnitOfWork, kit: RoutingKit, text: str = WHERE_IS_1043, sender: str = "ana@example.com"
+) -> int:
     return case_of(take_in(uow, kit, Incoming(message(text, sender=sender), "t"), now=at(24, 10)))
 
 
-def labels(uow: Any) -> list[tuple[int | None, str, str, str, str]]:
+def labels(uow: SqlUnitOfWork) -> list[tuple[int | None, str, str, str, str]]:
     with uow() as cases:
         return [
             (label.case_id, label.text, label.route, label.source, label.by) for label in cases.route_labels()
         ]
 
 
-def evidence_keys(uow: Any, case_id: int) -> set[str]:
+def evidence_keys(uow: SqlUnitOfWork, case_id: int) -> set[str]:
     with uow() as cases:
         return {e["key"] for e in cases.evidence_of(case_id)}
 
@@ -56,7 +59,7 @@ REROUTES = [
 
 @pytest.mark.parametrize(("route", "lead_role"), REROUTES)
 def test_a_reroute_plans_the_case_again_for_the_new_route(
-    uow: Any, kit: RoutingKit, route: Route, lead_role: str
+    uow: SqlUnitOfWork, kit: RoutingKit, route: Route, lead_role: str
 ) -> None:
     case_id = open_case(uow, kit)
     # the order number is only typed (no such order is stored): a person checked it and ticked it
@@ -93,7 +96,7 @@ def test_a_reroute_plans_the_case_again_for_the_new_route(
     assert labels(uow) == [(case_id, WHERE_IS_1043, route, LabelSource.CORRECTION, BY)]
 
 
-def test_a_reroute_keeps_a_decision_a_person_recorded(uow: Any, kit: RoutingKit) -> None:
+def test_a_reroute_keeps_a_decision_a_person_recorded(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     from aftersales.services.desk import record_decision
 
     case_id = open_case(uow, kit)
@@ -105,7 +108,7 @@ def test_a_reroute_keeps_a_decision_a_person_recorded(uow: Any, kit: RoutingKit)
     assert (decision["recorded"], decision["recorded_by"]) == ("reship at our cost", BY)
 
 
-def test_rerouting_to_the_route_it_has_confirms_it(uow: Any, kit: RoutingKit) -> None:
+def test_rerouting_to_the_route_it_has_confirms_it(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = open_case(uow, kit)
 
     reroute(uow, kit, Reroute(case_id=case_id, route=Route.SHIPPING_DELAY, by=BY, at=at(24, 11)))
@@ -114,7 +117,7 @@ def test_rerouting_to_the_route_it_has_confirms_it(uow: Any, kit: RoutingKit) ->
     assert labels(uow) == [(case_id, WHERE_IS_1043, Route.SHIPPING_DELAY, LabelSource.CONFIRMATION, BY)]
 
 
-def test_a_failure_half_way_changes_nothing(uow: Any, kit: RoutingKit) -> None:
+def test_a_failure_half_way_changes_nothing(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = open_case(uow, kit)
     before = dump(uow)
     # the clocks need the opening route's targets: without them the re-route fails after it
@@ -127,7 +130,7 @@ def test_a_failure_half_way_changes_nothing(uow: Any, kit: RoutingKit) -> None:
     assert dump(uow) == before
 
 
-def test_an_unknown_case_is_refused_and_nothing_changes(uow: Any, kit: RoutingKit) -> None:
+def test_an_unknown_case_is_refused_and_nothing_changes(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     open_case(uow, kit)
     before = dump(uow)
 
@@ -149,7 +152,7 @@ CHECKS = [
 
 @pytest.mark.parametrize(("text", "checked"), CHECKS)
 def test_intake_marks_a_case_whose_route_the_router_was_unsure_of(
-    uow: Any, kit: RoutingKit, text: str, checked: bool
+    uow: SqlUnitOfWork, kit: RoutingKit, text: str, checked: bool
 ) -> None:
     row = case_row(uow, open_case(uow, kit, text))
 
@@ -158,7 +161,7 @@ def test_intake_marks_a_case_whose_route_the_router_was_unsure_of(
     assert row["language"] == "en"  # detected at intake and kept on the case
 
 
-def test_confirming_the_route_keeps_a_label_and_clears_the_check(uow: Any, kit: RoutingKit) -> None:
+def test_confirming_the_route_keeps_a_label_and_clears_the_check(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = open_case(uow, kit, VAGUE)
     route = case_row(uow, case_id)["route"]
 
@@ -170,7 +173,7 @@ def test_confirming_the_route_keeps_a_label_and_clears_the_check(uow: Any, kit: 
     assert labels(uow) == [(case_id, VAGUE, Route(route), LabelSource.CONFIRMATION, BY)]
 
 
-def test_the_queue_row_carries_the_check(uow: Any, kit: RoutingKit) -> None:
+def test_the_queue_row_carries_the_check(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     vague, clear = open_case(uow, kit, VAGUE, "bo@example.com"), open_case(uow, kit)
     with uow() as cases:
         rows = {row.id: row.route_check for row in cases.list_cases(list(cases_open()))}
@@ -185,7 +188,7 @@ def cases_open() -> list[Any]:
     return sorted(OPEN_STATUSES)
 
 
-def test_labels_are_kept_in_the_order_they_were_given(uow: Any, kit: RoutingKit) -> None:
+def test_labels_are_kept_in_the_order_they_were_given(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     first, second = open_case(uow, kit, VAGUE, "bo@example.com"), open_case(uow, kit)
     moment = datetime(2026, 11, 24, 17, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ PostgreSQL when configured."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.orders import OrderFacts
@@ -31,7 +31,7 @@ ORDERS = (  # number, buyer, delivered, cancelled
 )
 
 
-def _store_orders(uow: Any) -> None:
+def _store_orders(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         for number, email, delivered, cancelled in ORDERS:
             customer = cases.customer_id(email, email.split("@")[0].title(), DELIVERED - timedelta(days=5))
@@ -51,7 +51,9 @@ def _states(engine: Engine) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def test_a_request_is_scheduled_for_each_delivered_order_and_sent_when_due(uow: Any, engine: Engine) -> None:
+def test_a_request_is_scheduled_for_each_delivered_order_and_sent_when_due(
+    uow: SqlUnitOfWork, engine: Engine
+) -> None:
     _store_orders(uow)
 
     first = _run(engine, day=10)
@@ -70,7 +72,7 @@ def test_a_request_is_scheduled_for_each_delivered_order_and_sent_when_due(uow: 
 
 
 def test_a_buyer_on_hold_is_deferred_then_sent_on_the_first_run_after_the_case_resolves(
-    uow: Any, engine: Engine, kit: RoutingKit
+    uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     _store_orders(uow)
     complaint = message(WRONG_ITEM, sent=datetime(2026, 11, 12, 10, 0, tzinfo=NY))
@@ -93,7 +95,7 @@ def test_a_buyer_on_hold_is_deferred_then_sent_on_the_first_run_after_the_case_r
     assert request.log[-1].reason == "no hold in force any more; sent 2.9 days after it was due"
 
 
-def test_running_again_at_the_same_moment_changes_nothing(uow: Any, engine: Engine) -> None:
+def test_running_again_at_the_same_moment_changes_nothing(uow: SqlUnitOfWork, engine: Engine) -> None:
     _store_orders(uow)
     _run(engine, day=17)
     before = dump(uow)
@@ -104,7 +106,7 @@ def test_running_again_at_the_same_moment_changes_nothing(uow: Any, engine: Engi
     assert dump(uow) == before
 
 
-def test_since_leaves_out_older_deliveries(uow: Any, engine: Engine) -> None:
+def test_since_leaves_out_older_deliveries(uow: SqlUnitOfWork, engine: Engine) -> None:
     _store_orders(uow)
 
     summary = schedule_and_send(
@@ -117,7 +119,9 @@ def test_since_leaves_out_older_deliveries(uow: Any, engine: Engine) -> None:
     assert [s.order_number for s in summary.steps] == ["1044"]
 
 
-def test_a_request_another_run_stored_meanwhile_is_not_stored_twice(uow: Any, engine: Engine) -> None:
+def test_a_request_another_run_stored_meanwhile_is_not_stored_twice(
+    uow: SqlUnitOfWork, engine: Engine
+) -> None:
     _store_orders(uow)
     request = schedule("1043", None, DELIVERED, 14, now=DELIVERED)
     requests = review_requests_unit_of_work(engine)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.reviews import reviews_unit_of_work
 from aftersales.adapters.review_exports import read_reviews
 from aftersales.domain.orders import LineItem, OrderFacts
@@ -36,7 +37,7 @@ VARIANTS = (
 
 
 @pytest.fixture
-def desk(uow: Any, engine: Engine, kit: RoutingKit) -> ReviewDesk:
+def desk(uow: SqlUnitOfWork, engine: Engine, kit: RoutingKit) -> ReviewDesk:
     """A desk holding three orders and a catalogue of two products (one with two SKUs)."""
     with uow() as cases:
         for number, email, skus, shopify_id in ORDERS:
@@ -55,14 +56,14 @@ def _import(desk: ReviewDesk, name: str, day: int = 25) -> ReviewImportSummary:
     return import_reviews(desk, read_reviews(FIXTURES / name).reviews, now=at(day, 9))
 
 
-def _stored(uow: Any) -> list[tuple[Any, ...]]:
+def _stored(uow: SqlUnitOfWork) -> list[tuple[Any, ...]]:
     r = schema.reviews
     query = select(r.c.external_id, r.c.rating, r.c.order_number, r.c.sku, r.c.case_id).order_by(r.c.id)
     with uow() as cases:
         return [tuple(row) for row in cases.db.execute(query)]
 
 
-def _case(uow: Any, case_id: int) -> tuple[str, str, str]:
+def _case(uow: SqlUnitOfWork, case_id: int) -> tuple[str, str, str]:
     with uow() as cases:
         row = cases.case_row(case_id)
     return row["route"], row["order_number"], row["status"]
@@ -72,7 +73,9 @@ def _summary(s: ReviewImportSummary) -> tuple[int, int, int, int, int, tuple[Rev
     return s.stored, s.updated, s.unchanged, s.cases_opened, s.held, s.failures
 
 
-def test_a_yotpo_export_matches_orders_and_opens_cases_for_low_ratings(desk: ReviewDesk, uow: Any) -> None:
+def test_a_yotpo_export_matches_orders_and_opens_cases_for_low_ratings(
+    desk: ReviewDesk, uow: SqlUnitOfWork
+) -> None:
     summary = _import(desk, "yotpo.csv")
 
     bad_date = "Date 'last week' is not a date like 2026-11-24 or 2026-11-24 10:00:00 UTC"
@@ -101,7 +104,9 @@ def test_a_yotpo_export_matches_orders_and_opens_cases_for_low_ratings(desk: Rev
     ]
 
 
-def test_a_judgeme_export_takes_the_sku_from_a_single_sku_product(desk: ReviewDesk, uow: Any) -> None:
+def test_a_judgeme_export_takes_the_sku_from_a_single_sku_product(
+    desk: ReviewDesk, uow: SqlUnitOfWork
+) -> None:
     summary = _import(desk, "judgeme.csv")
 
     assert _summary(summary)[:5] == (3, 0, 0, 2, 2)
@@ -117,7 +122,9 @@ def test_a_judgeme_export_takes_the_sku_from_a_single_sku_product(desk: ReviewDe
 
 
 @pytest.mark.parametrize("name", ["judgeme.csv", "yotpo.csv"])
-def test_importing_the_same_file_twice_changes_nothing(desk: ReviewDesk, uow: Any, name: str) -> None:
+def test_importing_the_same_file_twice_changes_nothing(
+    desk: ReviewDesk, uow: SqlUnitOfWork, name: str
+) -> None:
     first = _import(desk, name)
     before = dump(uow)
 
@@ -127,7 +134,7 @@ def test_importing_the_same_file_twice_changes_nothing(desk: ReviewDesk, uow: An
     assert dump(uow) == before
 
 
-def test_a_rerun_after_a_stop_finds_the_case_already_opened(desk: ReviewDesk, uow: Any) -> None:
+def test_a_rerun_after_a_stop_finds_the_case_already_opened(desk: ReviewDesk, uow: SqlUnitOfWork) -> None:
     # given: the first run opened the cases, then stopped before storing the reviews
     _import(desk, "yotpo.csv")
     with uow() as cases:
@@ -141,7 +148,9 @@ def test_a_rerun_after_a_stop_finds_the_case_already_opened(desk: ReviewDesk, uo
     assert [row[4] is not None for row in _stored(uow)] == [True, False, True]
 
 
-def test_an_edited_review_is_updated_and_keeps_its_case(desk: ReviewDesk, uow: Any, tmp_path: Path) -> None:
+def test_an_edited_review_is_updated_and_keeps_its_case(
+    desk: ReviewDesk, uow: SqlUnitOfWork, tmp_path: Path
+) -> None:
     _import(desk, "yotpo.csv")
     edited = (FIXTURES / "yotpo.csv").read_text(encoding="utf-8").replace("box was crushed", "box was torn")
     path = tmp_path / "yotpo.csv"

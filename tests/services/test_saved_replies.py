@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.orders import OrderFacts, ScanStatus
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
@@ -35,19 +36,19 @@ ORDER = OrderFacts(
 
 
 @pytest.fixture
-def order(uow: Any) -> None:
+def order(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         buyer = cases.customer_id("ana@example.com", "Ana Souza", at(16, 9))
         cases.save_order(ORDER, buyer, at(16, 9))
 
 
-def _case(uow: Any, kit: RoutingKit, text: str, **fields: Any) -> int:
+def _case(uow: SqlUnitOfWork, kit: RoutingKit, text: str, **fields: Any) -> int:
     mail = message(text, **({"from_name": "Ana Souza"} | fields))
     return case_of(take_in(uow, kit, Incoming(mail, "test"), now=mail.sent_at))
 
 
 @pytest.mark.usefixtures("order")
-def test_the_buyer_s_case_offers_its_route_s_replies_filled_in(uow: Any, kit: RoutingKit) -> None:
+def test_the_buyer_s_case_offers_its_route_s_replies_filled_in(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = _case(uow, kit, WHERE_IS_1043)
 
     offered = {r.name: r for r in saved_replies_for(uow, kit, case_id, now=at(24, 10, 30))}
@@ -63,7 +64,9 @@ def test_the_buyer_s_case_offers_its_route_s_replies_filled_in(uow: Any, kit: Ro
 
 
 @pytest.mark.usefixtures("order")
-def test_the_promised_time_is_the_next_update_the_last_reply_promised(uow: Any, kit: RoutingKit) -> None:
+def test_the_promised_time_is_the_next_update_the_last_reply_promised(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
     case_id = _case(uow, kit, WHERE_IS_1043)
     text = "We're checking with the carrier; I'll update you by tomorrow 3 pm."
     send_reply(uow, kit, Reply(case_id=case_id, text=text, author="Marcus Lee", at=at(24, 10, 30)))
@@ -74,7 +77,7 @@ def test_the_promised_time_is_the_next_update_the_last_reply_promised(uow: Any, 
 
 
 @pytest.mark.usefixtures("order")
-def test_a_sender_who_is_not_the_buyer_is_not_told_the_last_scan(uow: Any, kit: RoutingKit) -> None:
+def test_a_sender_who_is_not_the_buyer_is_not_told_the_last_scan(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = _case(uow, kit, WHERE_IS_1043, sender="someone@example.com", from_name="Sam Other")
 
     offered = {r.name: r for r in saved_replies_for(uow, kit, case_id, now=at(24, 10, 30))}
@@ -87,7 +90,7 @@ def test_a_sender_who_is_not_the_buyer_is_not_told_the_last_scan(uow: Any, kit: 
 
 
 @pytest.mark.usefixtures("order")
-def test_a_french_customer_is_offered_the_french_reply_first(uow: Any, kit: RoutingKit) -> None:
+def test_a_french_customer_is_offered_the_french_reply_first(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = _case(uow, kit, OU_EST)
 
     offered = saved_replies_for(uow, kit, case_id, now=at(24, 10, 30))

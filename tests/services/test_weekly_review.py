@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.review_queries import review_unit_of_work
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import LineItem, OrderFacts
 from aftersales.domain.writeback import TaskStatus
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
-from aftersales.services.weekly_review import close_task, open_tasks, run_review
+from aftersales.services.weekly_review import ReviewUnitOfWork, close_task, open_tasks, run_review
 
 from .review_week import AFTER_THE_WEEK, MONDAY, PLANTED, WRONG_COLOUR_KEY, add_cases
 from .support import at, case_of, case_row, message
@@ -25,13 +25,13 @@ WEEK = date(2026, 11, 25)
 
 
 @pytest.fixture
-def review(uow: Any, engine: Engine) -> Any:
+def review(uow: SqlUnitOfWork, engine: Engine) -> ReviewUnitOfWork:
     """An emptied database (``uow`` empties it) and the review's unit of work."""
     return review_unit_of_work(engine)
 
 
 def test_the_planted_week_finds_the_planted_repeats_and_nothing_else(
-    review: Any, engine: Engine, kit: RoutingKit
+    review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     ids = add_cases(engine, PLANTED)
     result = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK)
@@ -50,7 +50,7 @@ def test_the_planted_week_finds_the_planted_repeats_and_nothing_else(
     assert first[("wrong_item", "first_response")] == (2, 0, 1)
 
 
-def test_a_second_run_files_no_new_task(review: Any, engine: Engine, kit: RoutingKit) -> None:
+def test_a_second_run_files_no_new_task(review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit) -> None:
     add_cases(engine, PLANTED)
     first = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK)
     again = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK + timedelta(hours=1))
@@ -58,7 +58,7 @@ def test_a_second_run_files_no_new_task(review: Any, engine: Engine, kit: Routin
     assert len(open_tasks(review)) == 1
 
 
-def test_a_preview_files_nothing(review: Any, engine: Engine, kit: RoutingKit) -> None:
+def test_a_preview_files_nothing(review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit) -> None:
     add_cases(engine, PLANTED)
     result = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK, file_tasks=False)
     assert [f.task for f in result.findings] == [None]
@@ -66,7 +66,7 @@ def test_a_preview_files_nothing(review: Any, engine: Engine, kit: RoutingKit) -
 
 
 def test_a_closed_task_stays_closed_until_the_repeat_comes_back(
-    review: Any, engine: Engine, kit: RoutingKit
+    review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit
 ) -> None:
     add_cases(engine, PLANTED)
     (found,) = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK).findings
@@ -88,7 +88,9 @@ def test_a_closed_task_stays_closed_until_the_repeat_comes_back(
     assert back.task.id != found.task.id
 
 
-def test_open_tasks_carry_over_to_the_next_week(review: Any, engine: Engine, kit: RoutingKit) -> None:
+def test_open_tasks_carry_over_to_the_next_week(
+    review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit
+) -> None:
     add_cases(engine, PLANTED)
     (found,) = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK).findings
     quiet_week = AFTER_THE_WEEK + timedelta(days=14)
@@ -99,7 +101,7 @@ def test_open_tasks_carry_over_to_the_next_week(review: Any, engine: Engine, kit
 
 
 @pytest.mark.parametrize("note", ["", "   "])
-def test_closing_needs_a_note(review: Any, engine: Engine, kit: RoutingKit, note: str) -> None:
+def test_closing_needs_a_note(review: ReviewUnitOfWork, engine: Engine, kit: RoutingKit, note: str) -> None:
     add_cases(engine, PLANTED)
     (found,) = run_review(review, kit, day=WEEK, now=AFTER_THE_WEEK).findings
     assert found.task is not None
@@ -130,7 +132,7 @@ ORDER_1062 = OrderFacts(
     ],
 )
 def test_intake_stores_what_the_review_counts_by(
-    uow: Any, kit: RoutingKit, text: str, sku: str, variant: str
+    uow: SqlUnitOfWork, kit: RoutingKit, text: str, sku: str, variant: str
 ) -> None:
     with uow() as cases:
         cases.save_order(ORDER_1062, None, at(20, 9))
@@ -141,6 +143,6 @@ def test_intake_stores_what_the_review_counts_by(
     assert row["reason"]
 
 
-def test_a_week_that_has_not_started_is_refused(review: Any, kit: RoutingKit) -> None:
+def test_a_week_that_has_not_started_is_refused(review: ReviewUnitOfWork, kit: RoutingKit) -> None:
     with pytest.raises(InputError, match="has not started"):
         run_review(review, kit, day=date(2026, 12, 9), now=AFTER_THE_WEEK)

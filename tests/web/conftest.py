@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.domain.accounts import Role
 from aftersales.services.accounts import add_user, issue_token
@@ -25,7 +25,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def app(uow: Any, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
+def app(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
     """The app on an emptied database, with a cheap password hasher and no background tick."""
     url = engine.url.render_as_string(hide_password=False)
     settings = Settings(data_dir=tmp_path, policy_file=None, database_url=url)

@@ -27,7 +27,7 @@ OTHER = "The carrier is tracing it; we will write again by Tuesday 4 pm."
 
 def latest_event(client: TestClient, case_id: int, headers: dict[str, str]) -> int:
     timeline = client.get(f"/api/cases/{case_id}", headers=headers).json()["timeline"]
-    ids = [entry["id"] for entry in timeline]
+    ids: list[int] = [entry["id"] for entry in timeline]
     assert ids == sorted(ids), "the timeline's entries carry their ids, oldest first"
     return max(ids)
 

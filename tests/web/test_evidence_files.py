@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -364,7 +364,7 @@ def raw_get(app: FastAPI, path: str, client: TestClient) -> tuple[int, bytes]:
     """GET ``path`` exactly as written (percent-escapes and "../" left alone), with the
     client's session cookie."""
     cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -378,15 +378,18 @@ def raw_get(app: FastAPI, path: str, client: TestClient) -> tuple[int, bytes]:
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    anyio.run(app, scope, receive, send)
+    async def request() -> None:
+        await app(scope, receive, send)
+
+    anyio.run(request)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 

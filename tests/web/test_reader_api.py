@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.adapters.policy_file import default_policy_text
 from aftersales.domain.accounts import Role
@@ -26,7 +26,7 @@ def server() -> Iterator[ChatServer]:
 
 
 @pytest.fixture
-def app(uow: Any, engine: Engine, tmp_path: Path, server: ChatServer) -> Iterator[FastAPI]:
+def app(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path, server: ChatServer) -> Iterator[FastAPI]:
     """The desk with a language model that reads every message."""
     policy = tmp_path / "policy.toml"
     policy.write_text(

@@ -66,14 +66,14 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def _protected() -> list[tuple[str, str]]:
     """Every route of the API and the pages (the app nests its routers, so they are read here)."""
-    found = []
+    found: list[tuple[str, str]] = []
     for route in [
         *api.router.routes,
         *pages.router.routes,
         *queue_pages.router.routes,
     ]:
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
-            found.extend((method, route.path.replace("{case_id}", "1")) for method in route.methods)
+            found.extend((method, route.path.replace("{case_id}", "1")) for method in route.methods or ())
     return sorted(found)
 
 

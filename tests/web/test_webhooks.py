@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.shopify_webhooks import sign
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in
@@ -30,7 +31,7 @@ EVIDENCE_DUE = OPENED + timedelta(days=7)
 
 
 @pytest.fixture
-def hook_app(uow: Any, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
+def hook_app(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]:
     url = engine.url.render_as_string(hide_password=False)
     settings = Settings(
         data_dir=tmp_path, policy_file=None, database_url=url, shopify=ShopifySettings(webhook_secret=SECRET)
@@ -165,7 +166,7 @@ def test_a_forged_delivery_gets_401_and_changes_nothing(hooks: TestClient, engin
     assert footprint(engine) == before
 
 
-def test_webhooks_are_off_without_a_secret(uow: Any, engine: Engine, tmp_path: Path) -> None:
+def test_webhooks_are_off_without_a_secret(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path) -> None:
     url = engine.url.render_as_string(hide_password=False)
     app = create_app(Settings(data_dir=tmp_path, policy_file=None, database_url=url), tick_seconds=None)
     with TestClient(app) as client:

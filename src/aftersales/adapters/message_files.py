@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -118,7 +118,7 @@ def read_messages(
     received_at: datetime,
     own_addresses: Collection[str] = (),
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-) -> Iterator[IntakeItem]:
+) -> Generator[IntakeItem, None, None]:
     """The messages in ``path`` (a file or a folder, searched recursively in sorted path order).
 
     Inside folders, files that are not message files are skipped; a file given explicitly that is
@@ -259,7 +259,7 @@ def _bounded_lines(handle: BinaryIO, cap: int) -> Iterator[tuple[bytes | None, i
 
 
 def _unreadable(source: str, error: OSError) -> _Read:
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    reason = error.strerror or str(error)
     return _problem(source, f"cannot read the file: {reason}")
 
 

@@ -61,5 +61,5 @@ now_option = click.option(
     "--now",
     "now_text",
     metavar="ISO8601",
-    help="Pretend the message arrived at this moment (e.g. 2026-11-27T16:00:00-05:00). Default: now.",
+    help="Pretend it is this moment (e.g. 2026-11-27T16:00:00-05:00), for reproducible output. Default: now.",
 )

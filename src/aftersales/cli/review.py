@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from aftersales.adapters.db.review_queries import review_unit_of_work
 from aftersales.adapters.review_report import review_html, review_json, review_markdown, review_text
-from aftersales.cli.options import parse_now
+from aftersales.cli.options import now_option, parse_now
 from aftersales.domain.writeback import Task, task_to_dict
 from aftersales.services.weekly_review import close_task, open_tasks, run_review
 from aftersales.settings import Settings
@@ -40,11 +40,11 @@ _RENDER = {"text": review_text, "markdown": review_markdown, "json": review_json
     type=click.Path(path_type=Path, dir_okay=False, writable=True),
     help="Write the report to this file instead of the terminal.",
 )
-@click.option("--now", "now_text", metavar="ISO8601", help="Pretend it is this moment (default: now).")
+@now_option
 @click.pass_obj
 def review(
     settings: Settings,
-    week_day: click.DateTime | None,
+    week_day: datetime | None,
     output_format: str,
     output: Path | None,
     now_text: str | None,
@@ -60,7 +60,7 @@ def review(
     """
     now = parse_now(now_text)
     kit = build_routing_kit(settings)
-    day = week_day.date() if isinstance(week_day, date) else now.astimezone(kit.calendar.tz).date()
+    day = week_day.date() if week_day is not None else now.astimezone(kit.calendar.tz).date()
     desk = open_desk(settings)
     result = run_review(review_unit_of_work(desk.engine), kit, day=day, now=now.astimezone(UTC))
     report = _RENDER[output_format](result)
@@ -111,7 +111,7 @@ def _task_line(task: Task) -> str:
 @click.argument("task_id", type=int, metavar="ID")
 @click.option("--note", required=True, help="What was changed, and where (required).")
 @click.option("--by", "closed_by", default="cli", show_default=True, metavar="EMAIL", help="Who closes it.")
-@click.option("--now", "now_text", metavar="ISO8601", help="Pretend it is this moment (default: now).")
+@now_option
 @click.pass_obj
 def close_command(settings: Settings, task_id: int, note: str, closed_by: str, now_text: str | None) -> None:
     """Close write-back task ID with a note saying what was changed.

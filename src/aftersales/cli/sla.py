@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from aftersales.cli.options import parse_now, policy_option, with_policy
+from aftersales.cli.options import now_option, parse_now, policy_option, with_policy
 from aftersales.domain.sla.calendar import due_at
 from aftersales.services.routing import format_moment
 from aftersales.services.sla import tick
@@ -22,7 +22,7 @@ def sla() -> None:
 
 
 @sla.command("tick")
-@click.option("--now", "now_text", metavar="ISO8601", help="Pretend it is this moment (default: now).")
+@now_option
 @click.pass_obj
 def tick_command(settings: Settings, now_text: str | None) -> None:
     """Recompute every open case's clocks; record at-risk and breach events once each.

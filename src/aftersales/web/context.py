@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.files import private_folder
 from aftersales.adapters.passwords import password_hasher
-from aftersales.ports import PasswordHasher
+from aftersales.ports import PasswordHasher, UserRepository
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import Desk, build_routing_kit, open_desk
@@ -26,8 +27,12 @@ class WebDesk:
     settings: Settings
     desk: Desk
     kit: RoutingKit
-    users: Any  # ``with users() as repo:`` is one transaction on the accounts
-    users_read: Any  # the same, for reading only (the session's user on every page)
+    users: Callable[
+        [], AbstractContextManager[UserRepository]
+    ]  # ``with users() as repo:`` is one transaction on the accounts
+    users_read: Callable[
+        [], AbstractContextManager[UserRepository]
+    ]  # the same, for reading only (the session's user on every page)
     hasher: PasswordHasher
     secret_key: str
 

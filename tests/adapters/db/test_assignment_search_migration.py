@@ -140,7 +140,9 @@ def test_the_downgrade_keeps_every_message_and_the_old_order(empty_engine: Engin
 
     with empty_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM messages")).scalar_one() == 4
-        orders = dict(connection.execute(text("SELECT id, queue_order FROM cases ORDER BY id")).all())
+        orders: dict[int, int] = dict(
+            connection.execute(text("SELECT id, queue_order FROM cases ORDER BY id")).all()
+        )
     columns = {c["name"] for c in inspect(empty_engine).get_columns("cases")}
     assert {"assignee_user_id", "due_order", "last_message_preview"}.isdisjoint(columns)
     assert sorted(orders, key=lambda i: orders[i]) == [1, 2, 3]  # breached ones first, as 0002 keyed it

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, Direction, InboundMessage
@@ -64,7 +65,7 @@ def _case(cases: Any, customer: int, route: Route, **fields: Any) -> int:
 
 
 @pytest.fixture
-def queue(uow: Any, engine: Engine) -> dict[str, int]:
+def queue(uow: SqlUnitOfWork, engine: Engine) -> dict[str, int]:
     """Given: six cases of three customers, one assigned to Sam, each with messages."""
     with engine.begin() as connection:
         connection.execute(
@@ -107,20 +108,20 @@ def queue(uow: Any, engine: Engine) -> dict[str, int]:
     return made | {"sam": sam}
 
 
-def _listed(uow: Any, **query: Any) -> list[int]:
+def _listed(uow: SqlUnitOfWork, **query: Any) -> list[int]:
     with uow() as cases:
         return [row.id for row in cases.queue(QueueQuery(**query))]
 
 
 def test_act_now_first_puts_the_riskiest_route_first_and_waiting_cases_after(
-    uow: Any, queue: dict[str, int]
+    uow: SqlUnitOfWork, queue: dict[str, int]
 ) -> None:
     assert _listed(uow) == [
         queue[k] for k in ("threat", "late_damage", "soon_damage", "late_change", "waiting")
     ]
 
 
-def test_most_overdue_first_ignores_the_route(uow: Any, queue: dict[str, int]) -> None:
+def test_most_overdue_first_ignores_the_route(uow: SqlUnitOfWork, queue: dict[str, int]) -> None:
     assert _listed(uow, order=QueueOrder.OVERDUE) == [
         queue[k] for k in ("late_change", "late_damage", "soon_damage", "threat", "waiting")
     ]
@@ -157,12 +158,12 @@ def test_most_overdue_first_ignores_the_route(uow: Any, queue: dict[str, int]) -
     ],
 )
 def test_filters_and_search(
-    uow: Any, queue: dict[str, int], query: dict[str, Any], expected: list[str]
+    uow: SqlUnitOfWork, queue: dict[str, int], query: dict[str, Any], expected: list[str]
 ) -> None:
     assert _listed(uow, **query) == [queue[k] for k in expected]
 
 
-def test_an_assignee_s_cases_and_the_row_shows_who(uow: Any, queue: dict[str, int]) -> None:
+def test_an_assignee_s_cases_and_the_row_shows_who(uow: SqlUnitOfWork, queue: dict[str, int]) -> None:
     with uow() as cases:
         [row] = cases.queue(QueueQuery(assignee_id=queue["sam"]))
 
@@ -174,7 +175,7 @@ def test_an_assignee_s_cases_and_the_row_shows_who(uow: Any, queue: dict[str, in
 
 
 def test_a_message_is_searchable_in_its_own_transaction_and_gone_with_its_rollback(
-    uow: Any, queue: dict[str, int]
+    uow: SqlUnitOfWork, queue: dict[str, int]
 ) -> None:
     class Abandon(Exception):
         pass
@@ -195,7 +196,7 @@ def test_a_message_is_searchable_in_its_own_transaction_and_gone_with_its_rollba
 
 
 def test_the_preview_is_the_latest_message_even_when_an_older_one_arrives_later(
-    uow: Any, queue: dict[str, int]
+    uow: SqlUnitOfWork, queue: dict[str, int]
 ) -> None:
     case_id = queue["late_change"]
     with uow() as cases:
@@ -211,7 +212,9 @@ def test_the_preview_is_the_latest_message_even_when_an_older_one_arrives_later(
     assert (row.preview, row.last_direction) == ("We changed the address.", "outbound")
 
 
-def test_a_deleted_message_leaves_the_search(uow: Any, engine: Engine, queue: dict[str, int]) -> None:
+def test_a_deleted_message_leaves_the_search(
+    uow: SqlUnitOfWork, engine: Engine, queue: dict[str, int]
+) -> None:
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM messages WHERE body LIKE '%dented%'"))
 
@@ -219,7 +222,9 @@ def test_a_deleted_message_leaves_the_search(uow: Any, engine: Engine, queue: di
     assert _listed(uow, search="cracked") == [queue["soon_damage"]]
 
 
-def test_a_renamed_customer_is_found_by_the_new_name(uow: Any, engine: Engine, queue: dict[str, int]) -> None:
+def test_a_renamed_customer_is_found_by_the_new_name(
+    uow: SqlUnitOfWork, engine: Engine, queue: dict[str, int]
+) -> None:
     with engine.begin() as connection:
         connection.execute(text("UPDATE customers SET name = 'Ana Rocha' WHERE name = 'Ana Silva'"))
 
@@ -229,7 +234,9 @@ def test_a_renamed_customer_is_found_by_the_new_name(uow: Any, engine: Engine, q
     )
 
 
-def test_a_waiting_case_is_not_red_for_a_breach_from_before_the_wait(uow: Any, queue: dict[str, int]) -> None:
+def test_a_waiting_case_is_not_red_for_a_breach_from_before_the_wait(
+    uow: SqlUnitOfWork, queue: dict[str, int]
+) -> None:
     with uow() as cases:
         cases.update_case(queue["waiting"], {"risk": 0})
         rows = {r.id: r for r in cases.queue(QueueQuery())}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.migrate import HEAD_REVISION, head_revision, is_current
-from aftersales.adapters.db.repository import BatchedUnitOfWork
+from aftersales.adapters.db.repository import BatchedUnitOfWork, SqlUnitOfWork
 from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.orders import Address, LineItem, OrderFacts, Refund, ScanStatus
@@ -62,7 +63,7 @@ def test_migrations_reach_head(engine: Engine) -> None:
     assert is_current(engine)
 
 
-def test_a_case_with_its_message_and_events_round_trips(uow: Any) -> None:
+def test_a_case_with_its_message_and_events_round_trips(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         customer = cases.customer_id("Ana@Example.com", "Ana", AT)
         case_id = cases.open_case(_case_fields(customer))
@@ -83,7 +84,7 @@ def test_a_case_with_its_message_and_events_round_trips(uow: Any) -> None:
         assert cases.customer_id("ana@example.com", "", AT) == customer
 
 
-def test_orders_keep_money_exact_and_times_aware(uow: Any) -> None:
+def test_orders_keep_money_exact_and_times_aware(uow: SqlUnitOfWork) -> None:
     order = OrderFacts(
         number="1043",
         fulfilled_at=AT,
@@ -111,7 +112,7 @@ OFFICE = Address(name="Ana Silva", company="Silva & Co", address1="1 Main St", z
 @pytest.mark.parametrize("write", ["save_order", "save_orders", "update_order_row"])
 @pytest.mark.parametrize(("shipping", "billing"), [(HOME, OFFICE), (HOME, None), (None, None)])
 def test_orders_keep_their_addresses_whichever_way_they_are_written(
-    uow: Any, write: str, shipping: Address | None, billing: Address | None
+    uow: SqlUnitOfWork, write: str, shipping: Address | None, billing: Address | None
 ) -> None:
     bare = OrderFacts(number="1043", billing_address=OFFICE)
     order = OrderFacts(number="1043", shipping_address=shipping, billing_address=billing)
@@ -130,7 +131,7 @@ def test_orders_keep_their_addresses_whichever_way_they_are_written(
         assert cases.orders(["1043"]) == {"1043": order}
 
 
-def test_screened_and_quarantined_mail_is_recorded_once(uow: Any) -> None:
+def test_screened_and_quarantined_mail_is_recorded_once(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         assert cases.screen(_message("auto|1"), "inbox.mbox#3", AT) is True
         assert cases.screen(_message("auto|1"), "inbox.mbox#3", AT) is False
@@ -138,7 +139,7 @@ def test_screened_and_quarantined_mail_is_recorded_once(uow: Any) -> None:
         cases.quarantine("inbox.mbox#4", "not a message", AT)
 
 
-def test_the_queue_puts_breached_then_soonest_first(uow: Any) -> None:
+def test_the_queue_puts_breached_then_soonest_first(uow: SqlUnitOfWork) -> None:
     with uow() as cases:
         customer = cases.customer_id("ana@example.com", "Ana", AT)
         calm = cases.open_case(_case_fields(customer) | {"next_due_at": AT})
@@ -152,7 +153,7 @@ def test_the_queue_puts_breached_then_soonest_first(uow: Any) -> None:
 
 
 def test_a_batch_commits_every_n_blocks_and_a_failure_drops_only_the_open_batch(
-    engine: Engine, uow: Any, tmp_path: Any
+    engine: Engine, uow: SqlUnitOfWork, tmp_path: Path
 ) -> None:
     def customers() -> int:
         with engine.connect() as connection:

@@ -4,11 +4,11 @@ closed with a note stays closed, and the finding coming back opens a new one."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.writeback_tasks import tasks_unit_of_work
 from aftersales.domain.errors import InputError
 from aftersales.domain.writeback import Target, TaskDraft, TaskSource, TaskStatus
@@ -31,7 +31,7 @@ def draft(count: int) -> TaskDraft:
     )
 
 
-def test_a_finding_filed_twice_is_one_task_until_closed(uow: Any, engine: Engine) -> None:
+def test_a_finding_filed_twice_is_one_task_until_closed(uow: SqlUnitOfWork, engine: Engine) -> None:
     tasks = tasks_unit_of_work(engine)
     with tasks() as repo:
         first, new = repo.file(draft(3), MONDAY)

@@ -10,7 +10,8 @@ open: a case closed by a path that forgot to lift its hold does not hold its buy
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +128,8 @@ def _last_requests(db: Connection) -> dict[int, tuple[str, datetime]]:
     return {row.customer_id: (row.order_number, row.sent_at) for row in db.execute(query)}
 
 
-def holds_unit_of_work(engine: Engine, *, writes: bool = False) -> Any:
+def holds_unit_of_work(
+    engine: Engine, *, writes: bool = False
+) -> Callable[[], AbstractContextManager[SqlHoldRepository]]:
     """A factory: ``with holds() as repo:`` is one transaction (read-only by default)."""
     return transactions(engine, SqlHoldRepository, writes=writes)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -818,7 +818,11 @@ def _order_from(row: Mapping[str, Any], lines: list[Any], refunds: list[Any]) ->
     )
 
 
-def unit_of_work(engine: Engine, attachments_dir: Path, *, writes: bool = True) -> Any:
+SqlUnitOfWork: TypeAlias = Callable[[], AbstractContextManager[SqlCaseRepository]]
+"""What ``unit_of_work`` returns: ``with uow() as cases:`` is one transaction."""
+
+
+def unit_of_work(engine: Engine, attachments_dir: Path, *, writes: bool = True) -> SqlUnitOfWork:
     """A factory: ``with uow() as cases:`` is one transaction, committed when the block ends.
 
     ``writes=False`` is for reading only: on SQLite it does not queue for the write lock."""

@@ -9,6 +9,8 @@ tasks a review files and the counts they cite agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -211,7 +213,9 @@ class ReviewStore:
     tasks: SqlTaskRepository
 
 
-def review_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
+def review_unit_of_work(
+    engine: Engine, *, writes: bool = True
+) -> Callable[[], AbstractContextManager[ReviewStore]]:
     """``with review() as store:`` is one transaction, committed when the block ends."""
 
     return transactions(

@@ -4,7 +4,8 @@ work (``review_requests_unit_of_work``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -123,6 +124,8 @@ def _request(row: RowMapping) -> ReviewRequest:
     )
 
 
-def review_requests_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
+def review_requests_unit_of_work(
+    engine: Engine, *, writes: bool = True
+) -> Callable[[], AbstractContextManager[SqlReviewRequestRepository]]:
     """A factory: ``with requests() as repo:`` is one transaction, committed when it ends."""
     return transactions(engine, SqlReviewRequestRepository, writes=writes)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -211,6 +212,8 @@ def _task(row: RowMapping) -> Task:
     )
 
 
-def tasks_unit_of_work(engine: Engine, *, writes: bool = True) -> Any:
+def tasks_unit_of_work(
+    engine: Engine, *, writes: bool = True
+) -> Callable[[], AbstractContextManager[SqlTaskRepository]]:
     """``with tasks() as repo:`` is one transaction, committed when the block ends."""
     return transactions(engine, SqlTaskRepository, writes=writes)
