@@ -102,7 +102,7 @@ def seed_rows() -> list[tuple[str, str]]:
     return [(case["text"], case["route"]) for case in cases]
 
 
-def report(name: str, result: dict[str, object], confusion: bool) -> None:
+def report(name: str, result: dict[str, object], *, confusion: bool) -> None:
     print(f"\n## {name}: {result['messages']} messages")
     print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}")
     split = result["sure_unsure"]
@@ -159,7 +159,7 @@ def main(argv: Sequence[str]) -> None:
     print("command: .venv/bin/python benchmarks/bench_routing_quality.py --confusion")
     for name, result in results.items():
         assert isinstance(result, dict)
-        report(name, result, args.confusion)
+        report(name, result, confusion=args.confusion)
     print(f"\n## flags ({FLAGS.name})")
     for flag, row in flag_result.items():
         print(

@@ -735,7 +735,7 @@ def breakdown(args: argparse.Namespace) -> None:
 
         def listing(limit: int = 200) -> list[Any]:
             with uow() as repo:
-                return repo.list_cases(sorted(OPEN_STATUSES), None, None, False, limit)
+                return repo.list_cases(sorted(OPEN_STATUSES), limit=limit)
 
         rows = listing()
         app = create_app(

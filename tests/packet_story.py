@@ -50,7 +50,7 @@ SCANS = (
 )
 
 
-def buyer_message(text: str, sent: datetime, photo: bool = False) -> Incoming:
+def buyer_message(text: str, sent: datetime, *, photo: bool = False) -> Incoming:
     digest = hashlib.sha256(f"{sent.isoformat()}|{text}".encode()).hexdigest()[:12]
     message_id = f"{digest}@cust.example"
     meta = AttachmentMeta("parcel-label.jpg", "image/jpeg", len(PHOTO), hashlib.sha256(PHOTO).hexdigest())

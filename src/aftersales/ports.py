@@ -157,6 +157,7 @@ class CaseRepository(Protocol):
     def list_cases(
         self,
         statuses: Sequence[CaseStatus],
+        *,
         route: Route | None = None,
         lead: str | None = None,
         breaching: bool = False,
@@ -224,7 +225,7 @@ class UserRepository(Protocol):
     def revoke_tokens(self, user_id: int, at: datetime) -> None: ...
 
     # account control: sessions are stored server-side, named by their token's hash
-    def set_active(self, user_id: int, active: bool) -> None: ...
+    def set_active(self, user_id: int, *, active: bool) -> None: ...
     def set_role(self, user_id: int, role: Role) -> None: ...
     def add_session(  # noqa: PLR0913
         self, session_hash: str, user_id: int, csrf_token: str, at: datetime, expires_at: datetime

@@ -16,13 +16,17 @@ def with_reader(body: str) -> str:
 
 
 def test_the_default_reads_when_unsure_masks_and_waits_ten_seconds() -> None:
-    assert parse_policy(DEFAULT).reader == ReaderPolicy("when_unsure", 10.0, True, 30)
+    assert parse_policy(DEFAULT).reader == ReaderPolicy(
+        use="when_unsure", timeout_seconds=10.0, redact=True, per_minute=30
+    )
     assert parse_policy(with_reader("")).reader == ReaderPolicy()
 
 
 def test_a_store_sets_each_key() -> None:
     text = with_reader('use = "always"\ntimeout_seconds = 2.5\nredact = false\nper_minute = 5\n')
-    assert parse_policy(text).reader == ReaderPolicy("always", 2.5, False, 5)
+    assert parse_policy(text).reader == ReaderPolicy(
+        use="always", timeout_seconds=2.5, redact=False, per_minute=5
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ return window, a 50.00 USD frontline refund limit and a 4-day stalled-scan rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -74,6 +74,7 @@ class Given:
 @dataclass(frozen=True)
 class Then:
     segment: str
+    _: KW_ONLY
     stop_line_clear: bool
     escalate: bool
     escalation_reason: str = ""
@@ -105,21 +106,21 @@ CASES = [
     case(
         "shipping: inside the promise window",
         Given(Route.SHIPPING_DELAY, "order 1043", IN_TRANSIT, promise_window_end=WINDOW_ENDS),
-        Then("inside_promise_window", False, False),
+        Then("inside_promise_window", stop_line_clear=False, escalate=False),
     ),
     case(
         "shipping: inside the window but the scan is stalled",
         Given(Route.SHIPPING_DELAY, "order 1043", STALLED, promise_window_end=NOW + timedelta(days=1)),
-        Then("inside_promise_window", False, False),
+        Then("inside_promise_window", stop_line_clear=False, escalate=False),
     ),
     case(
         "shipping: past the promise window escalates",
         Given(Route.SHIPPING_DELAY, "order 1043", STALLED, promise_window_end=days_ago(1)),
         Then(
             "past_promise_window",
-            True,
-            True,
-            "the promise window is missed",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="the promise window is missed",
             stop_line="Do not only send the tracking link",
         ),
     ),
@@ -130,9 +131,9 @@ CASES = [
         ),
         Then(
             "loss_confirmed",
-            True,
-            True,
-            "loss confirmed by the carrier",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="loss confirmed by the carrier",
             stop_line="Do not make the buyer wait for a further carrier check.",
         ),
     ),
@@ -141,9 +142,9 @@ CASES = [
         Given(Route.SHIPPING_DELAY, "", order(last_scan_at=days_ago(2), last_scan_status=ScanStatus.FAILURE)),
         Then(
             "loss_confirmed",
-            True,
-            True,
-            "loss confirmed by the carrier",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="loss confirmed by the carrier",
             stop_line="Do not make the buyer wait for a further carrier check.",
         ),
     ),
@@ -154,8 +155,8 @@ CASES = [
         ),
         Then(
             "delivered_not_received",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
             stop_line="Do not refund or reship before the carrier's delivery proof is checked.",
         ),
     ),
@@ -166,12 +167,17 @@ CASES = [
             "",
             order(last_scan_at=days_ago(1), last_scan_status=ScanStatus.RETURNED_TO_SENDER),
         ),
-        Then("refused_parcel", False, False, stop_line="Do not refund before the parcel is scanned back in."),
+        Then(
+            "refused_parcel",
+            stop_line_clear=False,
+            escalate=False,
+            stop_line="Do not refund before the parcel is scanned back in.",
+        ),
     ),
     case(
         "shipping: no order facts yet",
         Given(Route.SHIPPING_DELAY, "where is it"),
-        Then("collect_order_facts", False, False),
+        Then("collect_order_facts", stop_line_clear=False, escalate=False),
     ),
     # refund or return
     case(
@@ -179,8 +185,8 @@ CASES = [
         Given(Route.REFUND_RETURN, "order 1043", UNFULFILLED),
         Then(
             "pre_shipment_cancel",
-            True,
-            False,
+            stop_line_clear=True,
+            escalate=False,
             stop_line="Do not let the warehouse ship it while the refund is pending.",
         ),
     ),
@@ -189,8 +195,8 @@ CASES = [
         Given(Route.REFUND_RETURN, "order 1043", DELIVERED_5_DAYS_AGO),
         Then(
             "collect_proof",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
             stop_line="Collect proof first: no refund, no reship and no rejection yet.",
         ),
     ),
@@ -199,8 +205,8 @@ CASES = [
         Given(Route.REFUND_RETURN, "see photos", None, photos=True),
         Then(
             "collect_proof",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
             stop_line="Collect proof first: no refund, no reship and no rejection yet.",
         ),
     ),
@@ -209,8 +215,8 @@ CASES = [
         Given(Route.REFUND_RETURN, "order 1043", DELIVERED_5_DAYS_AGO, photos=True),
         Then(
             "preference_return",
-            True,
-            False,
+            stop_line_clear=True,
+            escalate=False,
             stop_line="Refund only once the item is back and in the stated condition.",
         ),
     ),
@@ -219,9 +225,9 @@ CASES = [
         Given(Route.REFUND_RETURN, "order 1043", DELIVERED_40_DAYS_AGO, photos=True),
         Then(
             "outside_return_window",
-            False,
-            True,
-            "outside the return window",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="outside the return window",
             stop_line="Do not refuse or grant an exception on the frontline.",
         ),
     ),
@@ -230,15 +236,20 @@ CASES = [
         Given(Route.REFUND_RETURN, "#1043", None, photos=True),
         Then(
             "preference_return",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
             stop_line="Do not refund before the item is back and inspected",
         ),
     ),
     case(
         "refund: a refused parcel waits for the warehouse scan",
         Given(Route.REFUND_RETURN, "", order(last_scan_at=days_ago(1), last_scan_status=ScanStatus.REFUSED)),
-        Then("refused_parcel", False, False, stop_line="Do not refund before the parcel is scanned back in."),
+        Then(
+            "refused_parcel",
+            stop_line_clear=False,
+            escalate=False,
+            stop_line="Do not refund before the parcel is scanned back in.",
+        ),
     ),
     # store faults
     case(
@@ -246,9 +257,9 @@ CASES = [
         Given(Route.DAMAGED_ITEM, "order 1043", DELIVERED_5_DAYS_AGO, photos=True),
         Then(
             "damaged_store_fault",
-            True,
-            True,
-            "a replacement or refund is needed",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="a replacement or refund is needed",
             pause_automation=True,
             stop_line="Do not charge the buyer return shipping or ask them to prove it again.",
         ),
@@ -256,16 +267,16 @@ CASES = [
     case(
         "damaged: without a photo collect proof first",
         Given(Route.DAMAGED_ITEM, "order 1043", DELIVERED_5_DAYS_AGO),
-        Then("damaged_collect_proof", False, False, pause_automation=True),
+        Then("damaged_collect_proof", stop_line_clear=False, escalate=False, pause_automation=True),
     ),
     case(
         "wrong item: with a photo the store owns it",
         Given(Route.WRONG_ITEM, "#1043", DELIVERED_5_DAYS_AGO, photos=True),
         Then(
             "wrong_item_store_fault",
-            True,
-            True,
-            "a replacement or refund is needed",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="a replacement or refund is needed",
             pause_automation=True,
             stop_line="Do not charge the buyer return shipping or ask them to prove it again.",
         ),
@@ -273,7 +284,7 @@ CASES = [
     case(
         "wrong item: without a photo collect proof first",
         Given(Route.WRONG_ITEM, "#1043"),
-        Then("wrong_item_collect_proof", False, False, pause_automation=True),
+        Then("wrong_item_collect_proof", stop_line_clear=False, escalate=False, pause_automation=True),
     ),
     # chargeback risk
     case(
@@ -281,9 +292,9 @@ CASES = [
         Given(Route.CHARGEBACK_RISK, "#1043", IN_TRANSIT),
         Then(
             "same_day_lead_review",
-            False,
-            True,
-            "chargeback risk always escalates the same business day",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="chargeback risk always escalates the same business day",
             pause_automation=True,
         ),
     ),
@@ -292,9 +303,9 @@ CASES = [
         Given(Route.CHARGEBACK_RISK, "", None, frozenset({"asks_refund"}), claimed_amount=Decimal("5")),
         Then(
             "same_day_lead_review",
-            False,
-            True,
-            "chargeback risk always escalates the same business day",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="chargeback risk always escalates the same business day",
             pause_automation=True,
         ),
     ),
@@ -304,9 +315,9 @@ CASES = [
         Given(Route.CANCEL_OR_CHANGE, "order 1043", IN_TRANSIT),
         Then(
             "already_fulfilled",
-            False,
-            True,
-            "the order is already fulfilled",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="the order is already fulfilled",
             stop_line="Do not promise a cancellation the warehouse can no longer make.",
         ),
     ),
@@ -315,15 +326,15 @@ CASES = [
         Given(Route.CANCEL_OR_CHANGE, "order 1043", UNFULFILLED),
         Then(
             "act_before_fulfilment",
-            True,
-            False,
+            stop_line_clear=True,
+            escalate=False,
             stop_line="Do not wait for the normal queue while the warehouse ships it.",
         ),
     ),
     case(
         "cancel: no order facts checks fulfilment first",
         Given(Route.CANCEL_OR_CHANGE, "please cancel"),
-        Then("check_fulfilment", False, False),
+        Then("check_fulfilment", stop_line_clear=False, escalate=False),
     ),
     # the common boundaries
     case(
@@ -338,9 +349,9 @@ CASES = [
         ),
         Then(
             "preference_return",
-            True,
-            True,
-            "the amount (120.00 USD) is above the frontline refund limit (50.00 USD)",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="the amount (120.00 USD) is above the frontline refund limit (50.00 USD)",
             stop_line="Refund only once the item is back and in the stated condition.",
         ),
     ),
@@ -359,9 +370,9 @@ CASES = [
         ),
         Then(
             "collect_proof",
-            False,
-            True,
-            "the amount (89.90 USD) is above the frontline refund limit (50.00 USD)",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="the amount (89.90 USD) is above the frontline refund limit (50.00 USD)",
             stop_line="Collect proof first",
         ),
     ),
@@ -375,7 +386,12 @@ CASES = [
             photos=True,
             claimed_amount=Decimal("50.00"),
         ),
-        Then("preference_return", True, False, stop_line="Refund only once the item is back"),
+        Then(
+            "preference_return",
+            stop_line_clear=True,
+            escalate=False,
+            stop_line="Refund only once the item is back",
+        ),
     ),
     case(
         "refund limit: a large amount without a refund request does not escalate",
@@ -386,7 +402,7 @@ CASES = [
             promise_window_end=WINDOW_ENDS,
             claimed_amount=Decimal("900"),
         ),
-        Then("inside_promise_window", False, False),
+        Then("inside_promise_window", stop_line_clear=False, escalate=False),
     ),
     case(
         "angry: pauses automation without escalating",
@@ -397,7 +413,7 @@ CASES = [
             frozenset({"angry"}),
             promise_window_end=WINDOW_ENDS,
         ),
-        Then("inside_promise_window", False, False, pause_automation=True),
+        Then("inside_promise_window", stop_line_clear=False, escalate=False, pause_automation=True),
     ),
     case(
         "dispute threat: escalates any route the same day",
@@ -410,20 +426,20 @@ CASES = [
         ),
         Then(
             "inside_promise_window",
-            False,
-            True,
-            "the buyer threatens a dispute: the lead handles it the same day",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="the buyer threatens a dispute: the lead handles it the same day",
         ),
     ),
     case(
         "review: pauses review requests and marketing",
         Given(Route.REVIEW, "two stars"),
-        Then("pause_and_follow_up", False, False, pause_automation=True),
+        Then("pause_and_follow_up", stop_line_clear=False, escalate=False, pause_automation=True),
     ),
     case(
         "pre-purchase: answer with its time",
         Given(Route.PRE_PURCHASE, "does it fit a cup holder"),
-        Then("answer", False, False),
+        Then("answer", stop_line_clear=False, escalate=False),
     ),
 ]
 

@@ -137,7 +137,7 @@ REFUSED = [
 def test_loop_protection_refuses_automatic_list_own_and_repeated_mail(
     message: InboundMessage, recently: bool, reason: str
 ) -> None:
-    assert acknowledgement_refusal(message, OWN, recently) == reason
+    assert acknowledgement_refusal(message, OWN, recently_acknowledged=recently) == reason
 
 
 ANSWERED = [
@@ -150,7 +150,7 @@ ANSWERED = [
 
 @pytest.mark.parametrize("message", ANSWERED)
 def test_a_person_writing_to_the_desk_gets_an_acknowledgement(message: InboundMessage) -> None:
-    assert acknowledgement_refusal(message, OWN, False) is None
+    assert acknowledgement_refusal(message, OWN, recently_acknowledged=False) is None
 
 
 THREADS = [

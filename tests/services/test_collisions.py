@@ -75,19 +75,27 @@ def nothing(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int) -> None:
 Meanwhile = Callable[[Any, RoutingKit, int], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Expected:
     refused: bool
     kinds: tuple[str, ...] = ()  # the changes the refusal lists
 
 
 MEANWHILE = [
-    pytest.param(another_reply, Expected(True, ("reply_sent", "status_changed")), id="another agent replied"),
-    pytest.param(customer_writes, Expected(True, ("message_received",)), id="the customer wrote again"),
-    pytest.param(status_moved, Expected(True, ("status_changed",)), id="another agent moved the status"),
-    pytest.param(noted, Expected(False), id="a note does not block"),
-    pytest.param(evidence_marked, Expected(False), id="an evidence mark does not block"),
-    pytest.param(nothing, Expected(False), id="nothing happened"),
+    pytest.param(
+        another_reply,
+        Expected(refused=True, kinds=("reply_sent", "status_changed")),
+        id="another agent replied",
+    ),
+    pytest.param(
+        customer_writes, Expected(refused=True, kinds=("message_received",)), id="the customer wrote again"
+    ),
+    pytest.param(
+        status_moved, Expected(refused=True, kinds=("status_changed",)), id="another agent moved the status"
+    ),
+    pytest.param(noted, Expected(refused=False), id="a note does not block"),
+    pytest.param(evidence_marked, Expected(refused=False), id="an evidence mark does not block"),
+    pytest.param(nothing, Expected(refused=False), id="nothing happened"),
 ]
 
 

@@ -49,7 +49,7 @@ def reply(uow: SqlUnitOfWork, kit: RoutingKit, case_id: int, moment: datetime) -
 # ----------------------------------------------------------------------------- status moves
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Move:
     replied: bool  # a reply promising Wednesday 15:00 was sent at 10:30 first
     to: CaseStatus
@@ -60,57 +60,57 @@ class Move:
 STATUS_MOVES = [
     pytest.param(
         Move(
-            False,
-            S.WAITING_ON_CUSTOMER,
-            {
+            replied=False,
+            to=S.WAITING_ON_CUSTOMER,
+            clocks={
                 "first_response": ("paused", None),
                 "next_update": ("stopped", None),
                 "resolution": ("paused", None),
                 "escalation": ("stopped", None),
             },
-            False,
+            resolved=False,
         ),
         id="new -> waiting_on_customer: the running clocks pause",
     ),
     pytest.param(
         Move(
-            True,
-            S.WAITING_ON_CUSTOMER,
-            {
+            replied=True,
+            to=S.WAITING_ON_CUSTOMER,
+            clocks={
                 "first_response": ("met", None),
                 "next_update": ("paused", None),
                 "resolution": ("paused", None),
                 "escalation": ("stopped", None),
             },
-            False,
+            resolved=False,
         ),
         id="open -> waiting_on_customer: next update and resolution pause, first response stays met",
     ),
     pytest.param(
         Move(
-            True,
-            S.RESOLVED,
-            {
+            replied=True,
+            to=S.RESOLVED,
+            clocks={
                 "first_response": ("met", None),
                 "next_update": ("stopped", None),
                 "resolution": ("met", None),
                 "escalation": ("stopped", None),
             },
-            True,
+            resolved=True,
         ),
         id="open -> resolved: resolution met, every clock stops",
     ),
     pytest.param(
         Move(
-            False,
-            S.CLOSED,
-            {
+            replied=False,
+            to=S.CLOSED,
+            clocks={
                 "first_response": ("stopped", None),
                 "next_update": ("stopped", None),
                 "resolution": ("met", None),
                 "escalation": ("stopped", None),
             },
-            True,
+            resolved=True,
         ),
         id="new -> closed without a reply: first response stops unmet",
     ),

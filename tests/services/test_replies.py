@@ -8,7 +8,7 @@ reasons and nothing recorded. Runs on SQLite, and on PostgreSQL when configured.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 import pytest
@@ -38,6 +38,7 @@ def case_id(uow: SqlUnitOfWork, kit: RoutingKit) -> int:
 @dataclass(frozen=True)
 class Sent:
     text: str
+    _: KW_ONLY
     next_update: datetime | None
     force: bool
     promise: datetime | None  # what send_reply returns and the reply records
@@ -47,24 +48,54 @@ class Sent:
 
 ACCEPTED = [
     pytest.param(
-        Sent(PROMISE, None, False, at(25, 15), False, iso(25, 15)),
+        Sent(
+            PROMISE,
+            next_update=None,
+            force=False,
+            promise=at(25, 15),
+            forced=False,
+            next_update_due=iso(25, 15),
+        ),
         id="promises tomorrow 3 pm: next update due Wednesday 15:00",
     ),
     pytest.param(
-        Sent(PROMISE, at(27, 12), False, at(27, 12), False, iso(27, 12)),
+        Sent(
+            PROMISE,
+            next_update=at(27, 12),
+            force=False,
+            promise=at(27, 12),
+            forced=False,
+            next_update_due=iso(27, 12),
+        ),
         id="an explicit next update overrides the time in the text",
     ),
     pytest.param(
-        Sent(NO_TIME, at(27, 12), False, at(27, 12), False, iso(27, 12)),
+        Sent(
+            NO_TIME,
+            next_update=at(27, 12),
+            force=False,
+            promise=at(27, 12),
+            forced=False,
+            next_update_due=iso(27, 12),
+        ),
         id="an explicit next update stands in for a text without a time",
     ),
     pytest.param(
         # shipping_delay's next update target, 8 business hours: Tue 10:30–12, 13–17, Wed 09–11:30
-        Sent(NO_TIME, None, True, None, True, iso(25, 11, 30)),
+        Sent(
+            NO_TIME, next_update=None, force=True, promise=None, forced=True, next_update_due=iso(25, 11, 30)
+        ),
         id="forced without a time: recorded as forced, next update by the route's target",
     ),
     pytest.param(
-        Sent(REFUND_NOW, None, True, at(25, 15), True, iso(25, 15)),
+        Sent(
+            REFUND_NOW,
+            next_update=None,
+            force=True,
+            promise=at(25, 15),
+            forced=True,
+            next_update_due=iso(25, 15),
+        ),
         id="forced refund promise: recorded as forced with its promised time",
     ),
 ]

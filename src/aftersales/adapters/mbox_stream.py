@@ -86,7 +86,7 @@ def mbox_messages(handle: BinaryIO, cap: int, *, block: int = _BLOCK) -> Iterato
                     break
                 pos, in_from_line = newline + 1, False
                 continue
-            found = _next_from_line(data, pos, line_start)
+            found = _next_from_line(data, pos, line_start=line_start)
             if found < 0:
                 break
             current.add(data[pos:found])
@@ -107,7 +107,7 @@ def mbox_messages(handle: BinaryIO, cap: int, *, block: int = _BLOCK) -> Iterato
         yield current.done()
 
 
-def _next_from_line(data: bytes, pos: int, line_start: bool) -> int:
+def _next_from_line(data: bytes, pos: int, *, line_start: bool) -> int:
     """Where the next line starting with ``From `` begins at or after ``pos``; -1 if none."""
     at_line_start = data[pos - 1] == 10 if pos > 0 else line_start
     if at_line_start and data.startswith(_FROM, pos):

@@ -257,7 +257,7 @@ def as_seconds(value: object) -> float | None:
 
 
 READER_USE: Rule[ReaderUse] = Rule("'when_unsure', 'always' or 'never'", as_reader_use, "when_unsure")
-FLAG = Rule("true or false", as_flag, True)
+FLAG = Rule("true or false", as_flag, fallback=True)
 SECONDS = Rule("a number of seconds greater than 0 and at most 300", as_seconds, 10.0)
 ROLE = Rule(f"one of the lead roles: {ROLE_LIST}", as_role, "")
 EVIDENCE_KEY = Rule('a snake_case name, e.g. "damage_photo"', as_evidence_key, "")

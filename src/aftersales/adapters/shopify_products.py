@@ -101,15 +101,15 @@ def read_products(path: Path) -> Iterator[ProductVariant | OrderProblem]:
     The whole file is read (and its header checked) before the first variant is handed over.
     """
     groups, problems, has_tracker = _grouped_rows(path)
-    return _variants(groups, problems, has_tracker)
+    return _variants(groups, problems, has_tracker=has_tracker)
 
 
 def _variants(
-    groups: Mapping[str, list[_Row]], problems: list[OrderProblem], has_tracker: bool
+    groups: Mapping[str, list[_Row]], problems: list[OrderProblem], *, has_tracker: bool
 ) -> Iterator[ProductVariant | OrderProblem]:
     yield from problems
     for handle, rows in groups.items():
-        yield from _product_variants(handle, rows, has_tracker)
+        yield from _product_variants(handle, rows, has_tracker=has_tracker)
 
 
 def _grouped_rows(path: Path) -> tuple[dict[str, list[_Row]], list[OrderProblem], bool]:
@@ -159,7 +159,7 @@ def _header(cells: list[str], where: str) -> list[str]:
 
 
 def _product_variants(
-    handle: str, rows: Sequence[_Row], has_tracker: bool
+    handle: str, rows: Sequence[_Row], *, has_tracker: bool
 ) -> Iterator[ProductVariant | OrderProblem]:
     first = rows[0]
     if len(handle) > _HANDLE_WIDTH:
@@ -168,7 +168,7 @@ def _product_variants(
         )
         yield OrderProblem(first.line, reason)
         return
-    product = _product(handle, rows, has_tracker)
+    product = _product(handle, rows, has_tracker=has_tracker)
     first_line: dict[str, int] = {}
     for row in rows:
         if row is not first and not any(row.get(column) for column in _VARIANT_SIGNS):
@@ -187,7 +187,7 @@ def _product_variants(
         yield variant
 
 
-def _product(handle: str, rows: Sequence[_Row], has_tracker: bool) -> _Product:
+def _product(handle: str, rows: Sequence[_Row], *, has_tracker: bool) -> _Product:
     first = rows[0]
     return _Product(
         handle=handle,
@@ -215,7 +215,7 @@ def _variant(product: _Product, row: _Row) -> ProductVariant:
         gtin=_barcode(row),
         price=_money(row, PRICE),
         compare_at_price=_money(row, COMPARE_AT),
-        inventory=_inventory(row, product.tracks_by_column),
+        inventory=_inventory(row, tracks_by_column=product.tracks_by_column),
         image_link=_limited(row, VARIANT_IMAGE, _LINK_WIDTH) or product.image,
         status=product.status,
     )
@@ -260,7 +260,7 @@ def _money(row: _Row, column: _Column) -> Decimal | None:
     return read_amount(value, column.label, digits=_MONEY_DIGITS, places=_MONEY_PLACES)
 
 
-def _inventory(row: _Row, tracks_by_column: bool) -> int | None:
+def _inventory(row: _Row, *, tracks_by_column: bool) -> int | None:
     """The stock on hand; None when the shop does not track it (no tracker named, or no
     quantity column: newer exports leave stock to the inventory export)."""
     value = row.get(QUANTITY)

@@ -37,7 +37,7 @@ DEMO_PRODUCTS, DEMO_FEED = "demo_products.csv", "demo_feed.tsv"
 @click.option("--no-tasks", is_flag=True, help="Link cases but file no write-back tasks.")
 @click.pass_obj
 def audit_feed_command(
-    settings: Settings, products_file: Path, feed_file: Path, as_json: bool, no_tasks: bool
+    settings: Settings, *, products_file: Path, feed_file: Path, as_json: bool, no_tasks: bool
 ) -> None:
     """Audit a Google Merchant Center feed against the shop's products export.
 

@@ -53,7 +53,7 @@ def _time(moment: datetime | None) -> str:
     "--json", "as_json", is_flag=True, help="Print [{email, on_hold_since, reason, holds}] as JSON."
 )
 @click.pass_obj
-def holds(settings: Settings, as_json: bool) -> None:
+def holds(settings: Settings, *, as_json: bool) -> None:
     """List the buyers whose automation is on hold, and why.
 
     A hold is set when a case pauses automation (a damaged, wrong-item or chargeback case, an
@@ -109,7 +109,7 @@ def review_requests() -> None:
     help=f"Only orders delivered on or after this date (default: {BACKFILL_DAYS} days ago).",
 )
 @click.pass_obj
-def run_review_requests(settings: Settings, as_json: bool, since: datetime | None) -> None:
+def run_review_requests(settings: Settings, *, as_json: bool, since: datetime | None) -> None:
     """Schedule a review request for each delivered order, then defer or send those due.
 
     A request is due the policy's review_request_days ([review] in the policy file, 14 by
@@ -130,10 +130,10 @@ def run_review_requests(settings: Settings, as_json: bool, since: datetime | Non
     days = load_active_policy(settings).review_request_days
     uow = review_requests_unit_of_work(open_desk(settings).engine)
     summary = schedule_and_send(uow, usage_days=days, now=now, since=start)
-    _report_run(summary, as_json)
+    _report_run(summary, as_json=as_json)
 
 
-def _report_run(summary: RunSummary, as_json: bool) -> None:
+def _report_run(summary: RunSummary, *, as_json: bool) -> None:
     counts = {
         "scheduled": summary.scheduled,
         "sent": summary.sent,

@@ -61,6 +61,7 @@ _SLA = {
 @click.pass_obj
 def cases(
     settings: Settings,
+    *,
     route: str | None,
     lead: str | None,
     statuses: tuple[str, ...],
@@ -145,7 +146,7 @@ def _print_rows(rows: list[CaseSummary], zone: ZoneInfo) -> None:
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
 @click.pass_obj
-def case(settings: Settings, case_id: int, as_json: bool) -> None:
+def case(settings: Settings, *, case_id: int, as_json: bool) -> None:
     """One case: route, status, lead, clocks, evidence, decision and the timeline."""
     desk = open_desk(settings)
     policy = load_active_policy(settings)

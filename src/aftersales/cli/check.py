@@ -31,7 +31,7 @@ _MARKS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.SKIP: "SKIP"}
 )
 @click.option("--no-network", is_flag=True, help="Skip the IMAP login and the SMTP test mail.")
 @click.pass_obj
-def check(settings: Settings, as_json: bool, no_network: bool) -> None:
+def check(settings: Settings, *, as_json: bool, no_network: bool) -> None:
     """Check the desk is ready to open: every item passes, fails with its fix, or is skipped.
 
     Items: the support inbox accepts the IMAP login; the SMTP server sends a test mail to the
@@ -58,7 +58,7 @@ def check(settings: Settings, as_json: bool, no_network: bool) -> None:
         mail=_probes(settings, kit.policy, offline=no_network),
         now=datetime.now(UTC),
     )
-    _report(results, as_json)
+    _report(results, as_json=as_json)
     sys.exit(0 if all_pass(results) else 1)
 
 
@@ -117,7 +117,7 @@ def _smtp_probe(server: MailServer, policy: StorePolicy) -> Probe:
     return probe
 
 
-def _report(results: list[CheckResult], as_json: bool) -> None:
+def _report(results: list[CheckResult], *, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps({"ready": all_pass(results), "items": [r.to_dict() for r in results]}, indent=2)

@@ -68,6 +68,7 @@ _DAY_FIELDS = {
 @click.pass_context
 def demo(
     ctx: click.Context,
+    *,
     lab: bool,
     as_json: bool,
     notes: bool,
@@ -87,7 +88,7 @@ def demo(
     kit = build_routing_kit(settings)
     now = parse_now(now_text).astimezone(kit.calendar.tz)
     if lab:
-        _lab(kit, now, as_json, notes)
+        _lab(kit, now, as_json=as_json, notes=notes)
         return
     desk = open_desk(settings)
     seeded = _seed_week(desk, kit, now)
@@ -220,7 +221,7 @@ def _moment(now: datetime, days_ago: int, clock: str) -> datetime:
     return min(moment, now)
 
 
-def _lab(kit: RoutingKit, now: datetime, as_json: bool, notes: bool) -> None:
+def _lab(kit: RoutingKit, now: datetime, *, as_json: bool, notes: bool) -> None:
     for message in tomllib.loads(read_packaged_text("demo.toml"))["message"]:
         order = _order(message.get("order"), now) if message.get("order") else None
         attachments = [Attachment(*a.split(":", 1)) for a in message.get("attachments", [])]

@@ -59,7 +59,7 @@ def eval_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the tables.")
 @policy_option
 @click.pass_obj
-def routing(settings: Settings, file: Path, reader: str, as_json: bool, policy_file: Path | None) -> None:
+def routing(settings: Settings, *, file: Path, reader: str, as_json: bool, policy_file: Path | None) -> None:
     """Route every line of FILE ({"text", "route", "id"?} per line) and compare with its label:
     macro-F1, accuracy, per-route precision and recall, the confusion matrix.
 

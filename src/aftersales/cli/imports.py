@@ -31,7 +31,7 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def orders_command(settings: Settings, file: Path, as_json: bool) -> None:
+def orders_command(settings: Settings, *, file: Path, as_json: bool) -> None:
     """Import the orders of a Shopify Admin "Export orders" CSV FILE.
 
     Columns are found by name (older and newer exports both work); rows are grouped into
@@ -45,14 +45,14 @@ def orders_command(settings: Settings, file: Path, as_json: bool) -> None:
     summary = import_orders(desk.uow, orders, datetime.now(UTC), _progress if show_progress else None)
     if show_progress:
         click.echo("\r", err=True, nl=False)
-    _report(file, summary, as_json)
+    _report(file, summary, as_json=as_json)
 
 
 @import_group.command("products")
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def products_command(settings: Settings, file: Path, as_json: bool) -> None:
+def products_command(settings: Settings, *, file: Path, as_json: bool) -> None:
     """Import the catalogue from a Shopify Admin "Export products" CSV FILE.
 
     One variant per row, grouped into products by Handle; rows with only an Image Src add
@@ -75,7 +75,7 @@ def products_command(settings: Settings, file: Path, as_json: bool) -> None:
     )
     if show_progress:
         click.echo("\r", err=True, nl=False)
-    _report(file, summary, as_json, what="variants")
+    _report(file, summary, as_json=as_json, what="variants")
 
 
 def _variants_progress(handled: int) -> None:
@@ -86,7 +86,7 @@ def _progress(handled: int) -> None:
     click.echo(f"\r{handled} orders imported", err=True, nl=False)
 
 
-def _report(file: Path, summary: ImportSummary, as_json: bool, what: str = "orders") -> None:
+def _report(file: Path, summary: ImportSummary, *, as_json: bool, what: str = "orders") -> None:
     if as_json:
         click.echo(json.dumps(_as_dict(file, summary), indent=2))
         return

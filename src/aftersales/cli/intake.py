@@ -44,7 +44,7 @@ _FEW_BYTES = 8 * 1024 * 1024
 )
 @policy_option
 @click.pass_obj
-def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_file: Path | None) -> None:
+def intake(settings: Settings, *, path: Path, as_json: bool, workers: int, policy_file: Path | None) -> None:
     """Take in customer messages from PATH: an .eml file, an mbox file, a folder, or JSONL.
 
     Each message is screened (auto-replies, mailing lists and delivery reports go to a
@@ -82,7 +82,7 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
         desk.engine.dispose()
     if show_progress:
         click.echo("\r", err=True, nl=False)
-    _summary(path, counts, failures, as_json)
+    _summary(path, counts, failures, as_json=as_json)
 
 
 def _store(
@@ -125,7 +125,7 @@ def _size(prepared: Prepared) -> int:
     return len(message.full_body) + len(message.html) + sum(len(content) for _, content in attachments)
 
 
-def _summary(path: Path, counts: Counter[str], failures: list[str], as_json: bool) -> None:
+def _summary(path: Path, counts: Counter[str], failures: list[str], *, as_json: bool) -> None:
     summary = {
         "path": str(path),
         "new_cases": counts["new_case"],

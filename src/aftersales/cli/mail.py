@@ -44,7 +44,7 @@ mail.add_command(send_command)
 @mail.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def poll(settings: Settings, as_json: bool) -> None:
+def poll(settings: Settings, *, as_json: bool) -> None:
     """Poll the support inbox once: new mail becomes cases, then exit.
 
     The first poll takes in the mail of the last AFTERSALES_MAIL_BACKFILL_DAYS days; every
@@ -72,7 +72,7 @@ def poll(settings: Settings, as_json: bool) -> None:
     )
     if show_progress:
         click.echo("\r", err=True, nl=False)
-    _report(summary, settings, as_json)
+    _report(summary, settings, as_json=as_json)
 
 
 def acknowledger(settings: Settings, desk: Desk, kit: RoutingKit) -> NewCaseHook | None:
@@ -193,7 +193,7 @@ def _sentence(summary: PollSummary) -> str:
     )
 
 
-def _report(summary: PollSummary, settings: Settings, as_json: bool) -> None:
+def _report(summary: PollSummary, settings: Settings, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return

@@ -33,7 +33,7 @@ NOT_CONFIGURED = (
     help="Give up on a mail (status failed) after this many failed sends.",
 )
 @click.pass_obj
-def send_command(settings: Settings, as_json: bool, max_attempts: int) -> None:
+def send_command(settings: Settings, *, as_json: bool, max_attempts: int) -> None:
     """Send the queued replies and acknowledgements through the SMTP server.
 
     Each mail is sent in its own transaction; one the server refuses stays queued and is tried
@@ -51,12 +51,12 @@ def send_command(settings: Settings, as_json: bool, max_attempts: int) -> None:
     policy = load_active_policy(settings)
     sender = SmtpSender.for_store(settings.smtp, policy)
     summary = send_pending(open_desk(settings).uow, sender, now=datetime.now(UTC), max_attempts=max_attempts)
-    _report(summary, as_json)
+    _report(summary, as_json=as_json)
     if summary.errors:
         sys.exit(1)
 
 
-def _report(summary: SendSummary, as_json: bool) -> None:
+def _report(summary: SendSummary, *, as_json: bool) -> None:
     if as_json:
         errors = [{"message_id": message_id, "error": error} for message_id, error in summary.errors]
         data = {

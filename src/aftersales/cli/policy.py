@@ -47,7 +47,7 @@ def policy() -> None:
 @policy.command("init")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default="policy.toml")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
-def init(path: Path, force: bool) -> None:
+def init(*, path: Path, force: bool) -> None:
     """Write the commented default policy to PATH (default: ./policy.toml) to edit."""
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
@@ -58,7 +58,7 @@ def init(path: Path, force: bool) -> None:
 @policy.command("check")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print {ok, problems[{line, key, message}]} as JSON.")
-def check(path: Path, as_json: bool) -> None:
+def check(*, path: Path, as_json: bool) -> None:
     """Validate a policy file; every problem names the line, the key and what is allowed.
 
     Exits 0 when the file is usable, 2 when it is not.
@@ -68,10 +68,10 @@ def check(path: Path, as_json: bool) -> None:
         specs = store_specs(store)
         calendar_for(store)
     except PolicyError as error:
-        _report(path, [(p.line, p.key, p.message) for p in error.problems], as_json)
+        _report(path, [(p.line, p.key, p.message) for p in error.problems], as_json=as_json)
         raise SystemExit(2) from None
     except (RouteSpecError, ValueError) as error:
-        _report(path, [(None, "", str(error))], as_json)
+        _report(path, [(None, "", str(error))], as_json=as_json)
         raise SystemExit(2) from None
     if as_json:
         click.echo(json.dumps({"ok": True, "file": str(path), "problems": []}))
@@ -84,7 +84,7 @@ def check(path: Path, as_json: bool) -> None:
     )
 
 
-def _report(path: Path, problems: list[tuple[int | None, str, str]], as_json: bool) -> None:
+def _report(path: Path, problems: list[tuple[int | None, str, str]], *, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
@@ -121,7 +121,7 @@ def _report(path: Path, problems: list[tuple[int | None, str, str]], as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print them as a JSON list.")
 @click.pass_obj
 def saved_replies(
-    settings: Settings, route: str | None, language: str | None, case_id: int | None, as_json: bool
+    settings: Settings, *, route: str | None, language: str | None, case_id: int | None, as_json: bool
 ) -> None:
     """List the saved replies of the active policy ([[saved_replies]]): name, route, language
     and text. With --case, those the case page offers on that case, filled in with its facts.
@@ -195,6 +195,7 @@ def texts() -> None:
 @click.pass_obj
 def add_texts(
     settings: Settings,
+    *,
     refund_file: Path | None,
     return_file: Path | None,
     shipping_file: Path | None,
@@ -225,13 +226,13 @@ def add_texts(
     now = datetime.now(UTC)
     at = _effective_time(settings, effective) if effective else now
     outcome = add_policy_texts(_policy_texts(settings), changes, effective_at=at, now=now, by="command line")
-    _report_added(outcome, as_json)
+    _report_added(outcome, as_json=as_json)
 
 
 @texts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as a JSON list.")
 @click.pass_obj
-def list_texts(settings: Settings, as_json: bool) -> None:
+def list_texts(settings: Settings, *, as_json: bool) -> None:
     """List the policy text versions, oldest first, marking the one in force now.
 
     \b
@@ -259,7 +260,7 @@ def list_texts(settings: Settings, as_json: bool) -> None:
 @click.argument("version")
 @click.option("--json", "as_json", is_flag=True, help="Print the version and its texts as JSON.")
 @click.pass_obj
-def show_texts(settings: Settings, version: str, as_json: bool) -> None:
+def show_texts(settings: Settings, *, version: str, as_json: bool) -> None:
     """Print one version's texts (VERSION: 3 or v3), each under its kind.
 
     \b
@@ -304,7 +305,7 @@ def _effective_time(settings: Settings, value: str) -> datetime:
     return moment
 
 
-def _report_added(outcome: AddedTexts, as_json: bool) -> None:
+def _report_added(outcome: AddedTexts, *, as_json: bool) -> None:
     if as_json:
         data = _version_dict(outcome.version) | {
             "added": outcome.added,

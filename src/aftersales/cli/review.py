@@ -75,7 +75,7 @@ def review(
 @click.option("--all", "include_closed", is_flag=True, help="Closed tasks too, with their notes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the tasks as a JSON list.")
 @click.pass_context
-def tasks(ctx: click.Context, include_closed: bool, as_json: bool) -> None:
+def tasks(ctx: click.Context, *, include_closed: bool, as_json: bool) -> None:
     """Write-back tasks: open ones carry over week to week until closed with a note.
 
     \b

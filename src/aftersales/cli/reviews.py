@@ -24,7 +24,7 @@ _PROGRESS_EVERY = 100
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def import_reviews_file(settings: Settings, file: Path, as_json: bool) -> None:
+def import_reviews_file(settings: Settings, *, file: Path, as_json: bool) -> None:
     """Import the reviews of a Judge.me or Yotpo review export (CSV) FILE.
 
     \b
@@ -48,7 +48,7 @@ def import_reviews_file(settings: Settings, file: Path, as_json: bool) -> None:
     )
     if show_progress:
         click.echo("\r", err=True, nl=False)
-    _report(file, export.source.value, summary, as_json)
+    _report(file, export.source.value, summary, as_json=as_json)
 
 
 reviews_command = click.command("reviews")(import_reviews_file)
@@ -59,7 +59,7 @@ def _progress(handled: int) -> None:
         click.echo(f"\r{handled} reviews imported", err=True, nl=False)
 
 
-def _report(file: Path, source: str, summary: ReviewImportSummary, as_json: bool) -> None:
+def _report(file: Path, source: str, summary: ReviewImportSummary, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(_as_dict(file, source, summary), indent=2))
         return

@@ -57,6 +57,7 @@ from aftersales.wiring import build_routing_kit
 @click.pass_obj
 def route(
     settings: Settings,
+    *,
     text: str | None,
     as_json: bool,
     notes: bool,

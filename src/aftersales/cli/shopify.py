@@ -31,7 +31,7 @@ def shopify() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was stored as JSON lines.")
 @click.pass_obj
-def sync_command(settings: Settings, orders: tuple[str, ...], since: str | None, as_json: bool) -> None:
+def sync_command(settings: Settings, *, orders: tuple[str, ...], since: str | None, as_json: bool) -> None:
     """Fetch ORDERS (names such as "#1043" or 1043, or gids) from the shop and store their
     facts, every carrier scan and every dispute, as the webhooks would.
 
@@ -53,15 +53,16 @@ def sync_command(settings: Settings, orders: tuple[str, ...], since: str | None,
         for reference, snapshot in _snapshots(admin, orders, start):
             if snapshot is None:
                 missing += 1
-                _say(as_json, {"order": reference, "found": False}, f"{reference}: no such order in the shop")
+                _say(
+                    {"order": reference, "found": False},
+                    f"{reference}: no such order in the shop",
+                    as_json=as_json,
+                )
                 continue
             outcomes = apply_snapshot(desk.uow, kit, snapshot, now=datetime.now(UTC))
             synced += 1
-            _say(
-                as_json,
-                {"order": snapshot.order.number, "found": True, "outcomes": outcomes},
-                "; ".join(outcomes),
-            )
+            record = {"order": snapshot.order.number, "found": True, "outcomes": outcomes}
+            _say(record, "; ".join(outcomes), as_json=as_json)
     if not as_json:
         click.echo(f"{synced} orders synced, {missing} not found")
     if missing:
@@ -87,5 +88,5 @@ def _since(raw: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _say(as_json: bool, record: dict[str, object], line: str) -> None:
+def _say(record: dict[str, object], line: str, *, as_json: bool) -> None:
     click.echo(json.dumps(record) if as_json else line)

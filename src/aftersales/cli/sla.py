@@ -42,7 +42,7 @@ def tick_command(settings: Settings, now_text: str | None) -> None:
 @policy_option
 @click.pass_obj
 def due_command(
-    settings: Settings, start: str, hours: float, as_json: bool, policy_file: Path | None
+    settings: Settings, *, start: str, hours: float, as_json: bool, policy_file: Path | None
 ) -> None:
     """When is something due, HOURS business hours after START (ISO 8601 with offset)?
 

@@ -41,7 +41,7 @@ from aftersales.wiring import build_routing_kit, builtin_examples, open_desk, ro
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def train(
-    settings: Settings, csv_file: Path | None, from_desk: bool, folds: int, dry_run: bool, as_json: bool
+    settings: Settings, *, csv_file: Path | None, from_desk: bool, folds: int, dry_run: bool, as_json: bool
 ) -> None:
     """Adapt the router to your own labelled messages: a CSV with columns text,route, or
     --from-desk, the desk's re-routes and confirmations.
@@ -156,7 +156,7 @@ def model() -> None:
 @model.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON lines.")
 @click.pass_obj
-def model_list(settings: Settings, as_json: bool) -> None:
+def model_list(settings: Settings, *, as_json: bool) -> None:
     """Every version: its cross-validated score, label count, time, and which is current."""
     models = router_models(settings)
     current = models.current()

@@ -46,7 +46,7 @@ def user() -> None:
     help="Read the password from the first line of standard input instead of prompting.",
 )
 @click.pass_obj
-def add_command(settings: Settings, email: str, role: str, name: str, password_stdin: bool) -> None:
+def add_command(settings: Settings, *, email: str, role: str, name: str, password_stdin: bool) -> None:
     """Add a user who signs in with EMAIL and a password of at least 10 characters.
 
     \b
@@ -72,7 +72,7 @@ def add_command(settings: Settings, email: str, role: str, name: str, password_s
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of user objects.")
 @click.pass_obj
-def list_command(settings: Settings, as_json: bool) -> None:
+def list_command(settings: Settings, *, as_json: bool) -> None:
     """Every user, by e-mail, with their role and whether they are active.
 
     \b
@@ -151,7 +151,7 @@ def set_role_command(settings: Settings, email: str, role: str) -> None:
     help="Read the password from the first line of standard input instead of prompting.",
 )
 @click.pass_obj
-def set_password_command(settings: Settings, email: str, password_stdin: bool) -> None:
+def set_password_command(settings: Settings, *, email: str, password_stdin: bool) -> None:
     """Set a new password for the user with EMAIL (asked for, never an argument); every
     session of theirs ends.
 

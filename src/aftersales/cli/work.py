@@ -63,6 +63,7 @@ def _text(text: str | None, text_file: Path | None) -> str:
 @click.pass_obj
 def reply(
     settings: Settings,
+    *,
     case_id: int,
     text: str | None,
     text_file: Path | None,
@@ -130,7 +131,7 @@ def status(settings: Settings, case_id: int, new_status: str, author: str) -> No
 @_AUTHOR
 @click.pass_obj
 def assign(
-    settings: Settings, case_id: int, email: str | None, unassign: bool, lead: str | None, author: str
+    settings: Settings, *, case_id: int, email: str | None, unassign: bool, lead: str | None, author: str
 ) -> None:
     """Give a case to a user of the desk by their EMAIL, or to nobody (--unassign). An
     address that is not an active user is refused with the list of users.

@@ -138,13 +138,13 @@ def evidence_now(
     for spec in wanted:
         row = by_key.get(spec.key)
         if row is not None and row["present"]:
-            items.append(EvidenceItem(spec.key, spec.label, True, str(row["source"] or "")))
+            items.append(EvidenceItem(spec.key, spec.label, present=True, source=str(row["source"] or "")))
             continue
         source = fact_source(spec.detected_by, facts)
-        items.append(EvidenceItem(spec.key, spec.label, bool(source), source))
+        items.append(EvidenceItem(spec.key, spec.label, present=bool(source), source=source))
     keys = {spec.key for spec in wanted}
     kept = [
-        EvidenceItem(str(row["key"]), str(row["label"]), True, str(row["source"] or ""))
+        EvidenceItem(str(row["key"]), str(row["label"]), present=True, source=str(row["source"] or ""))
         for row in stored
         if row["present"] and row["key"] not in keys
     ]

@@ -9,7 +9,7 @@ and each segment has its own boundary. Chargebacks are handled the same day by t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -43,6 +43,7 @@ class Decision:
     segment: str  # a stable slug: inside_promise_window, preference_return, collect_proof ...
     action: str  # the safe next step, one sentence
     stop_line: str  # what must not happen yet
+    _: KW_ONLY
     stop_line_clear: bool  # True once the evidence allows a refund or reship
     escalate: bool
     escalation_reason: str = ""
@@ -72,11 +73,11 @@ def _with_common_boundaries(decision: Decision, s: Situation) -> Decision:
         decision.segment,
         decision.action,
         decision.stop_line,
-        decision.stop_line_clear,
-        escalate,
-        reason,
-        pause,
-        decision.facts,
+        stop_line_clear=decision.stop_line_clear,
+        escalate=escalate,
+        escalation_reason=reason,
+        pause_automation=pause,
+        facts=decision.facts,
     )
 
 
@@ -104,8 +105,8 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
             "collect_order_facts",
             "Find the order and its last tracking scan, then state the promise window and the next update time.",
             default_stop,
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
         )
     facts = _scan_facts(order, s.now)
     if s.promise_window_end:
@@ -116,9 +117,9 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
             "loss_confirmed",
             "The carrier confirms the loss: move into refund/reship review now.",
             "Do not make the buyer wait for a further carrier check.",
-            True,
-            True,
-            "loss confirmed by the carrier",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="loss confirmed by the carrier",
             facts=facts,
         )
     if status in BOUNCED_STATUSES:
@@ -128,8 +129,8 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
             "delivered_not_received",
             "Marked delivered but not received: check the delivery proof (photo, GPS, signature) with the carrier and ask the buyer to check neighbours and safe places; set the next update time.",
             "Do not refund or reship before the carrier's delivery proof is checked.",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
             facts=facts,
         )
     stalled = _is_stalled(order, s.now, s.policy.stalled_scan_days)
@@ -140,15 +141,17 @@ def _shipping_delay(s: Situation, default_stop: str) -> Decision:
             "past_promise_window",
             "The promise window is missed: offer compensation or a reship per policy, and open a carrier trace.",
             "Do not only send the tracking link; do not refund in full before the reship/compensation option is offered.",
-            True,
-            True,
-            "the promise window is missed",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="the promise window is missed",
             facts=facts,
         )
     action = "Inside the promise window: state the last scan and the window, open a carrier check, and give the next update time."
     if stalled:
         action = "Inside the promise window but the scan is stalled: open a carrier check within 24 hours and give the next update time."
-    return Decision("inside_promise_window", action, default_stop, False, False, facts=facts)
+    return Decision(
+        "inside_promise_window", action, default_stop, stop_line_clear=False, escalate=False, facts=facts
+    )
 
 
 def _is_stalled(order: OrderFacts, now: datetime, stalled_days: int) -> bool:
@@ -162,8 +165,8 @@ def _refused_parcel(s: Situation, facts: tuple[str, ...]) -> Decision:
         "refused_parcel",
         f"Refused or returned parcel: refund {cost} once it is back at the warehouse, or reship if the buyer still wants it.",
         "Do not refund before the parcel is scanned back in.",
-        False,
-        False,
+        stop_line_clear=False,
+        escalate=False,
         facts=facts,
     )
 
@@ -175,8 +178,8 @@ def _refund_return(s: Situation, default_stop: str) -> Decision:
             "pre_shipment_cancel",
             "Not shipped yet: cancel and refund now, before fulfilment.",
             "Do not let the warehouse ship it while the refund is pending.",
-            True,
-            False,
+            stop_line_clear=True,
+            escalate=False,
         )
     if order is not None and order.last_scan_status in BOUNCED_STATUSES:
         return _refused_parcel(s, _scan_facts(order, s.now))
@@ -186,8 +189,8 @@ def _refund_return(s: Situation, default_stop: str) -> Decision:
             "collect_proof",
             "Ask once for the order number, the reason, photos, the item state and the package state.",
             "Collect proof first: no refund, no reship and no rejection yet.",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
         )
     return _preference_return(s)
 
@@ -200,8 +203,8 @@ def _preference_return(s: Situation) -> Decision:
             "preference_return",
             f"Preference return: check the delivery date against the {policy.return_window_days}-day window and the item state; return shipping is paid by the {payer}.",
             "Do not refund before the item is back and inspected, unless the policy says otherwise.",
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
         )
     closes = order.delivered_at + timedelta(days=policy.return_window_days)
     facts = (f"delivered {order.delivered_at:%Y-%m-%d}; return window closes {closes:%Y-%m-%d}",)
@@ -210,17 +213,17 @@ def _preference_return(s: Situation) -> Decision:
             "outside_return_window",
             "Outside the return window: explain the policy kindly and hand any exception to the lead.",
             "Do not refuse or grant an exception on the frontline.",
-            False,
-            True,
-            "outside the return window",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="outside the return window",
             facts=facts,
         )
     return Decision(
         "preference_return",
         f"Inside the {policy.return_window_days}-day window: send the return instructions; return shipping is paid by the {payer}; refund after inspection.",
         "Refund only once the item is back and in the stated condition.",
-        True,
-        False,
+        stop_line_clear=True,
+        escalate=False,
         facts=facts,
     )
 
@@ -234,17 +237,17 @@ def _store_fault(kind: str, write_back: str) -> Callable[[Situation, str], Decis
                 f"{kind}_collect_proof",
                 "Collect the photos, the order number and the SKU first; then decide reship, partial refund or return/refund.",
                 default_stop,
-                False,
-                False,
+                stop_line_clear=False,
+                escalate=False,
                 facts=facts,
             )
         return Decision(
             f"{kind}_store_fault",
             f"Store fault with proof in hand: reship or refund first, at the store's cost; then {write_back}.",
             "Do not charge the buyer return shipping or ask them to prove it again.",
-            True,
-            True,
-            "a replacement or refund is needed",
+            stop_line_clear=True,
+            escalate=True,
+            escalation_reason="a replacement or refund is needed",
             facts=facts,
         )
 
@@ -257,9 +260,9 @@ def _chargeback(s: Situation, default_stop: str) -> Decision:
         "same_day_lead_review",
         "Same business day: the lead reviews the order timeline and preserves order, payment, tracking, delivery proof, conversation, policy version and refund records.",
         default_stop,
-        False,
-        True,
-        "chargeback risk always escalates the same business day",
+        stop_line_clear=False,
+        escalate=True,
+        escalation_reason="chargeback risk always escalates the same business day",
         pause_automation=True,
         facts=facts,
     )
@@ -272,25 +275,25 @@ def _cancel_or_change(s: Situation, default_stop: str) -> Decision:
             "check_fulfilment",
             "Check the fulfilment status before promising the cancel or change.",
             default_stop,
-            False,
-            False,
+            stop_line_clear=False,
+            escalate=False,
         )
     if order.is_fulfilled:
         return Decision(
             "already_fulfilled",
             "Already shipped: offer the return path (or refusing the delivery) instead of a cancel.",
             "Do not promise a cancellation the warehouse can no longer make.",
-            False,
-            True,
-            "the order is already fulfilled",
+            stop_line_clear=False,
+            escalate=True,
+            escalation_reason="the order is already fulfilled",
             facts=_scan_facts(order, s.now),
         )
     return Decision(
         "act_before_fulfilment",
         "Not shipped yet: make the cancel or change now and confirm it in writing.",
         "Do not wait for the normal queue while the warehouse ships it.",
-        True,
-        False,
+        stop_line_clear=True,
+        escalate=False,
     )
 
 
@@ -299,14 +302,16 @@ def _review(s: Situation, default_stop: str) -> Decision:
         "pause_and_follow_up",
         "Pause review requests and marketing for this buyer; reply publicly with the support entry; check the order, shipping, product and refund state privately.",
         default_stop,
-        False,
-        False,
+        stop_line_clear=False,
+        escalate=False,
         pause_automation=True,
     )
 
 
 def _answer_or_close(s: Situation, default_stop: str) -> Decision:
-    return Decision("answer", "Answer what was asked, with its time.", default_stop, False, False)
+    return Decision(
+        "answer", "Answer what was asked, with its time.", default_stop, stop_line_clear=False, escalate=False
+    )
 
 
 _RULES: Mapping[Route, Callable[[Situation, str], Decision]] = {

@@ -14,7 +14,7 @@ is the same rule over one message's signals, for the router's card.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 
 from aftersales.domain.orders import OrderFacts
@@ -59,6 +59,7 @@ class EvidenceState(StrEnum):
 class EvidenceItem:
     key: str
     label: str
+    _: KW_ONLY
     present: bool
     # the fact that shows it ("image attached: dent.jpg", "order #1043 linked"); "" when not present
     source: str
@@ -152,20 +153,22 @@ def _assess(spec: EvidenceSpec, facts: EvidenceFacts) -> EvidenceItem:
     if mark is not None:
         return _marked(spec, mark, fact)
     if fact:
-        return EvidenceItem(spec.key, spec.label, True, fact)
+        return EvidenceItem(spec.key, spec.label, present=True, source=fact)
     hint = facts.hints.get(spec.key)
     if hint is None:
-        return EvidenceItem(spec.key, spec.label, False, "")
-    return EvidenceItem(spec.key, spec.label, False, "", hint.text, hint.ask_again)
+        return EvidenceItem(spec.key, spec.label, present=False, source="")
+    return EvidenceItem(
+        spec.key, spec.label, present=False, source="", suggestion=hint.text, ask_again=hint.ask_again
+    )
 
 
 def _marked(spec: EvidenceSpec, mark: PersonMark, fact: str) -> EvidenceItem:
     said = f": {mark.note}" if mark.note else ""
     if mark.present:
-        return EvidenceItem(spec.key, spec.label, True, fact or f"marked by {mark.by}{said}")
+        return EvidenceItem(spec.key, spec.label, present=True, source=fact or f"marked by {mark.by}{said}")
     # they looked and said no: a fact that seemed to show it stays in sight, words do not
     suggestion = f"{fact}, but {mark.by} unticked it{said}" if fact else ""
-    return EvidenceItem(spec.key, spec.label, False, "", suggestion)
+    return EvidenceItem(spec.key, spec.label, present=False, source="", suggestion=suggestion)
 
 
 def _uploaded(files: Sequence[str]) -> str:

@@ -196,7 +196,7 @@ def _without_tags(subject: str) -> str:
 
 
 def acknowledgement_refusal(
-    message: InboundMessage, own_addresses: Collection[str], recently_acknowledged: bool
+    message: InboundMessage, own_addresses: Collection[str], *, recently_acknowledged: bool
 ) -> str | None:
     """Why ``message`` must get no automatic answer (RFC 3834), or None when it may get one."""
     sender = message.from_address.strip().lower()
@@ -301,10 +301,10 @@ def _days(first: int, last: int) -> str:
 
 
 def _intervals(intervals: tuple[Interval, ...]) -> str:
-    def clock(moment: Interval, end: bool) -> str:
+    def clock(moment: Interval, *, end: bool) -> str:
         value = moment.end if end else moment.start
         if end and value.hour == 0 and value.minute == 0:
             return "24:00"
         return f"{value.hour}:{value.minute:02d}"
 
-    return " and ".join(f"{clock(i, False)}–{clock(i, True)}" for i in intervals)
+    return " and ".join(f"{clock(i, end=False)}–{clock(i, end=True)}" for i in intervals)

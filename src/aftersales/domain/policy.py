@@ -41,7 +41,7 @@ ReaderUse = Literal["when_unsure", "always", "never"]
 READER_USES: tuple[ReaderUse, ...] = ("when_unsure", "always", "never")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReaderPolicy:
     """The [reader] section: when a configured language model reads messages, and how."""
 

@@ -470,7 +470,7 @@ class _Scan:
                 continue
             # A customer who names the courier settles a tie between formats that fit.
             if best is None or (verdict, named) > best_score:
-                best = _Candidate(_match(fmt, found, number, start, end, verdict), rank)
+                best = _Candidate(_match(fmt, found, number, start, end, verified=verdict), rank)
                 best_score = (verdict, named)
         return best
 
@@ -514,7 +514,7 @@ def _group(found: re.Match[str], name: str) -> str:
 
 
 def _match(
-    fmt: CourierFormat, found: re.Match[str], number: str, start: int, end: int, verified: bool
+    fmt: CourierFormat, found: re.Match[str], number: str, start: int, end: int, *, verified: bool
 ) -> TrackingMatch:
     carrier = fmt.courier_name
     if fmt.courier_lookup is not None:

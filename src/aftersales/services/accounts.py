@@ -114,7 +114,7 @@ def disable_user(users: UserRepository, email: str, at: datetime) -> User:
     """The user may no longer sign in: their sessions end and their API tokens are revoked."""
     user = user_with_email(users, email)
     _keep_an_admin(users, user, "disable")
-    users.set_active(user.id, False)
+    users.set_active(user.id, active=False)
     users.delete_sessions_of(user.id)
     users.revoke_tokens(user.id, at)
     return user
@@ -123,7 +123,7 @@ def disable_user(users: UserRepository, email: str, at: datetime) -> User:
 def enable_user(users: UserRepository, email: str) -> User:
     """The user may sign in again; tokens revoked when they were disabled stay revoked."""
     user = user_with_email(users, email)
-    users.set_active(user.id, True)
+    users.set_active(user.id, active=True)
     return user
 
 

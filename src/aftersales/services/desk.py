@@ -156,7 +156,7 @@ def record_mark(cases: CaseRepository, case_id: int, mark: EvidenceMark) -> None
     source = mark.note or (f"marked by {mark.by}" if mark.present else "")
     cases.set_evidence(
         case_id,
-        [EvidenceItem(mark.key, items[mark.key]["label"], mark.present, source)],
+        [EvidenceItem(mark.key, items[mark.key]["label"], present=mark.present, source=source)],
         mark.by,
         mark.at,
     )

@@ -179,7 +179,7 @@ def _thread(
     typed_sender: bool = False,
 ) -> IntakeResult:
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card, order, mark = _route(cases, kit, message, prepared, typed_sender)
+    card, order, mark = _route(cases, kit, message, prepared, typed_sender=typed_sender)
     order_number = message.order_hint or _order_number(card)
     case_id = None if typed_sender else _existing_case(cases, message, customer, order_number)
     if case_id is None:
@@ -226,6 +226,7 @@ def _route(
     kit: RoutingKit,
     message: InboundMessage,
     prepared: DecisionCard | None,
+    *,
     typed_sender: bool,
 ) -> tuple[DecisionCard, OrderFacts | None, SenderMark]:
     """The message's card with the order facts the store holds, that order, and whether its

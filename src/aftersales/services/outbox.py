@@ -81,7 +81,7 @@ def acknowledge(
         earlier = cases.acknowledgements_since(message.from_address, since) if message.from_address else []
         row = cases.case_row(case_id)
         refusal = acknowledgement_refusal(
-            message, {kit.policy.support_email}, bool(earlier)
+            message, {kit.policy.support_email}, recently_acknowledged=bool(earlier)
         ) or acknowledgement_lateness(message.sent_at, first_response_due(row), now)
         if refusal is not None:
             cases.add_event(case_id, Event("acknowledgement_skipped", now, "system", {"reason": refusal}))

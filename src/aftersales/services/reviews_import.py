@@ -196,7 +196,11 @@ def _mark_evidence(cases: CaseRepository, case_id: int, record: ReviewRecord, at
     if record.sku:
         shown["sku"] = f"{_source_label(record)}: {record.sku}"
     labels = {row["key"]: row["label"] for row in cases.evidence_of(case_id)}
-    items = [EvidenceItem(key, labels[key], True, source) for key, source in shown.items() if key in labels]
+    items = [
+        EvidenceItem(key, labels[key], present=True, source=source)
+        for key, source in shown.items()
+        if key in labels
+    ]
     if items:
         cases.set_evidence(case_id, items, "review import", at, keep_present=True)
 

@@ -151,7 +151,7 @@ def route_text(
     scores, trace = score_routes(normalised, kit.book, signals)
     if kit.model is not None:
         held = max(scores.values()) >= HOLD_SCORE
-        for item in _model_trace(kit.model, normalised, held):
+        for item in _model_trace(kit.model, normalised, held=held):
             trace.append(item)
             scores[item.route] += item.weight
     language = kit.detect_language(text) if kit.detect_language is not None else ""
@@ -243,7 +243,7 @@ def _as_read(routing: Routing, reading: Reading) -> Routing:
     )
 
 
-def _model_trace(model: NaiveBayes, normalised: NormalisedText, held: bool) -> list[TraceItem]:
+def _model_trace(model: NaiveBayes, normalised: NormalisedText, *, held: bool) -> list[TraceItem]:
     words = features(normalised)
     probabilities = model.probabilities(words)
     route = max(probabilities, key=lambda r: probabilities[r])

@@ -145,6 +145,7 @@ def create_message(body: MessageIn, web: Web, user: ApiUser) -> dict[str, Any]:
 
 @router.get("/cases", responses=_ERRORS)
 def list_cases(
+    *,
     web: Web,
     user: ApiUser,
     q: Annotated[

@@ -297,6 +297,7 @@ def _typed(text: str, what: str) -> str:
 
 @router.post("/cases/{case_id}/reply")
 def post_reply(
+    *,
     request: Request,
     case_id: CaseId,
     web: Web,
@@ -373,6 +374,7 @@ def _status(typed: str) -> CaseStatus:
 
 @router.post("/cases/{case_id}/evidence")
 def post_evidence(
+    *,
     request: Request,
     case_id: CaseId,
     web: Web,

@@ -111,6 +111,7 @@ def _assignee(web: WebDesk, user: User, wanted: str) -> dict[str, Any]:
 
 @router.get("/cases")
 def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument)
+    *,
     request: Request,
     web: Web,
     user: PageUser,

@@ -696,6 +696,7 @@ class SqlCaseRepository:
     def list_cases(
         self,
         statuses: Sequence[CaseStatus],
+        *,
         route: Route | None = None,
         lead: str | None = None,
         breaching: bool = False,

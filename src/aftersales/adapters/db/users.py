@@ -114,7 +114,7 @@ class SqlUserRepository:
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.db.execute(_SET_HASH, {"user_id": user_id, "hash": password_hash})
 
-    def set_active(self, user_id: int, active: bool) -> None:
+    def set_active(self, user_id: int, *, active: bool) -> None:
         self.db.execute(update(t.users).where(t.users.c.id == user_id).values(active=active))
 
     def set_role(self, user_id: int, role: Role) -> None:
