@@ -533,6 +533,20 @@ def test_script_empty_message_exits_2(env: Env) -> None:
     assert (done.returncode, done.stdout, done.stderr) == (2, "", "error: the message is empty\n")
 
 
+def test_script_broken_policy_file_exits_2_under_one_heading(env: Env, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        default_policy_text().replace('time_zone = "', 'time_zone = "Mars/', 1), encoding="utf-8"
+    )
+
+    done = run_script({**env, "AFTERSALES_POLICY": str(policy)}, "route", "--now", NOW, "where is my parcel")
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"error: the policy file cannot be used:\n{policy}:")
+    assert "Mars/" in done.stderr
+
+
 def test_script_train_with_an_unknown_route_exits_2_naming_the_line(tmp_path: Path) -> None:
     csv_file = _labelled_csv(tmp_path / "labelled.csv", [*LABELLED[:3], ("Where is my hat", "teleport")])
     env: Env = {"AFTERSALES_DATA_DIR": str(tmp_path / "data")}

@@ -27,6 +27,7 @@ from aftersales.adapters import policy_cues, policy_replies
 from aftersales.adapters import policy_rules as rules
 from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
+from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import (
     RETRAIN_EVERY,
     Interval,
@@ -126,8 +127,10 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class PolicyError(Exception):
+class PolicyError(ConfigError):
     """The policy file cannot be used; ``problems`` lists every reason, in file order."""
+
+    subject = "the policy file"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)

@@ -9,8 +9,7 @@ import sys
 import click
 
 from aftersales import __version__
-from aftersales.adapters.policy_file import PolicyError
-from aftersales.domain.errors import AftersalesError
+from aftersales.domain.errors import AftersalesError, headed
 from aftersales.settings import load_settings
 
 # Each command's module, imported only when that command runs (or --help lists them all):
@@ -125,11 +124,8 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except PolicyError as error:
-        click.echo(f"error: the policy file cannot be used:\n{error}", err=True)
-        sys.exit(2)
     except AftersalesError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {headed(error)}", err=True)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)

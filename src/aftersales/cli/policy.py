@@ -14,10 +14,9 @@ import click
 from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, load_policy
-from aftersales.domain.errors import InputError
+from aftersales.domain.errors import ConfigError, InputError
 from aftersales.domain.policy_texts import PolicyKind, PolicyVersion, checked_text
 from aftersales.domain.routes import Route
-from aftersales.domain.routing.specs import RouteSpecError
 from aftersales.domain.saved_replies import ANY_ROUTE
 from aftersales.services.policy_versions import (
     AddedTexts,
@@ -70,7 +69,7 @@ def check(*, path: Path, as_json: bool) -> None:
     except PolicyError as error:
         _report(path, [(p.line, p.key, p.message) for p in error.problems], as_json=as_json)
         raise SystemExit(2) from None
-    except (RouteSpecError, ValueError) as error:
+    except (ConfigError, ValueError) as error:  # a route override, the calendar
         _report(path, [(None, "", str(error))], as_json=as_json)
         raise SystemExit(2) from None
     if as_json:

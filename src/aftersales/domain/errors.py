@@ -1,7 +1,13 @@
 """
 AftersalesError
 ├── InputError        a message, order file or batch line that cannot be used  → CLI exit 2
-└── ConfigError       a policy, cue or model file that cannot be used          → CLI exit 2
+└── ConfigError       a setting, policy, cue or model file that cannot be used → CLI exit 2
+    ├── PolicyError       the policy file, every problem with its line (adapters/policy_file.py)
+    ├── CueError          the cue book (domain/routing/cues.py)
+    └── RouteSpecError    the route specs or a policy's override of one (domain/routing/specs.py)
+
+The shell catches ``ConfigError`` once (the CLI's ``main``, the web's error handler): it never
+needs to know which file the problem is in, nor import an adapter to find out.
 """
 
 from __future__ import annotations
@@ -21,4 +27,16 @@ class InputError(AftersalesError):
 
 
 class ConfigError(AftersalesError):
-    """A store's configuration (policy file, model file) cannot be used."""
+    """A store's configuration (settings, policy file, cues, route specs, model file) cannot be used."""
+
+    # What cannot be used, when the message lists problems under it ("the policy file"); the
+    # shell heads the message with it. Empty: the message says it all.
+    subject = ""
+
+
+def headed(error: AftersalesError) -> str:
+    """The message as the shell shows it: under what cannot be used, when the error lists
+    several problems in one thing (a policy file), else the message alone."""
+    if isinstance(error, ConfigError) and error.subject:
+        return f"{error.subject} cannot be used:\n{error}"
+    return str(error)

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftersales import logs
 from aftersales.domain.cases import CaseNotFound, InvalidTransition
-from aftersales.domain.errors import AftersalesError, InputError
+from aftersales.domain.errors import AftersalesError, InputError, headed
 from aftersales.services.collisions import CaseChanged
 from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
@@ -123,7 +123,7 @@ def domain_error_status(error: AftersalesError) -> tuple[int, str]:
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, AftersalesError)
     status, code = domain_error_status(error)
-    return _respond(request, status, code, str(error), domain_error_details(error))
+    return _respond(request, status, code, headed(error), domain_error_details(error))
 
 
 def domain_error_details(error: AftersalesError) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aftersales.domain.errors import ConfigError
 from aftersales.domain.routes import Route
 from aftersales.domain.routing.prefixes import PatternError, leading_strings
 from aftersales.domain.signals import FLAG_NAMES, FlagPatterns
@@ -29,7 +30,7 @@ MIN_WEIGHT = -4.0
 MAX_WEIGHT = 4.0
 
 
-class CueError(ValueError):
+class CueError(ConfigError):
     """The cue data is malformed; the message names the route and the pattern."""
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+from aftersales.domain.errors import ConfigError
 from aftersales.domain.evidence import DETECTED_BY
 from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec, SlaTargets
 
@@ -24,7 +25,7 @@ TEXT_FIELDS: tuple[str, ...] = (
 SLA_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SlaTargets))
 
 
-class RouteSpecError(ValueError):
+class RouteSpecError(ConfigError):
     """A route spec is malformed; the message names the key."""
 
 
