@@ -9,7 +9,6 @@ import csv
 import io
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -26,7 +25,6 @@ from aftersales.adapters.marketing_exports import (
     open_cases_json,
     review_requests_csv,
     suppression_csv,
-    write_whole,
 )
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.orders import OrderFacts
@@ -166,13 +164,3 @@ def test_a_feed_longer_than_one_klaviyo_job_is_split() -> None:
 
     assert [len(job["data"]["attributes"]["profiles"]["data"]) for job in jobs] == [KLAVIYO_JOB_LIMIT, 1]
     assert len(klaviyo_jobs([])) == 1
-
-
-def test_a_file_is_written_whole_and_replaces_the_old_one(tmp_path: Path) -> None:
-    target = tmp_path / "out" / "suppression.csv"
-    write_whole(target, "old\n")
-
-    write_whole(target, "email,reason,since\n")
-
-    assert target.read_text(encoding="utf-8") == "email,reason,since\n"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["suppression.csv"]

@@ -1,9 +1,11 @@
-"""Files the desk writes: whole or not at all, and private to the user who runs it.
+"""Files the desk writes: whole or not at all, and the data folder private to the user who runs it.
 
-A file is written to a temporary file in its own folder, flushed to disk, then renamed over its
-name, so a crash or a full disk leaves the old file or none, never half of one. The desk's
-folders are 0700 and its files 0600: the data folder holds customers' mail and attachments,
-password hashes and the session key.
+Every file is written by ``write_atomically``: to a temporary file in its own folder, flushed to
+disk, then renamed over its name, so a crash or a full disk leaves the old file or none, never
+half of one. The desk's folders are 0700 and the files in them 0600 (``private=True``): the data
+folder holds customers' mail and attachments, password hashes and the session key. A file the
+user asked for elsewhere (a packet, an export, a report) gets an ordinary new file's
+permissions, as the umask allows.
 """
 
 from __future__ import annotations
@@ -27,18 +29,18 @@ def private_folder(path: Path) -> Path:
     return path
 
 
-def write_atomically(path: Path, data: bytes, mode: int | None = PRIVATE_FILE) -> None:
+def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it: written, fsynced, given
-    ``mode``, then renamed over ``path``. ``mode=None`` gives an ordinary new file's
-    permissions (what the umask allows), for a file the user asked for outside the data
-    folder. The folder must exist; an OSError leaves no temporary file behind."""
+    its permissions, then renamed over ``path``. ``private=True`` (anything in the data folder,
+    secrets above all) makes it 0600; otherwise it gets an ordinary new file's permissions
+    (what the umask allows). The folder must exist; an OSError leaves no temporary file behind."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, _mode(mode))
+        os.chmod(temporary, PRIVATE_FILE if private else _ordinary_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -82,10 +84,9 @@ def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
         return
 
 
-def _mode(mode: int | None) -> int:
-    """``mode``, or an ordinary new file's (private where the umask cannot be read)."""
-    if mode is not None:
-        return mode
+def _ordinary_mode() -> int:
+    """An ordinary new file's permissions (private where the umask cannot be read): mkstemp
+    makes its file 0600 whatever the umask, so the mode is given back after writing."""
     umask = _umask()
     return 0o666 & ~(umask if umask is not None else 0o077)
 

@@ -23,10 +23,8 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from aftersales.adapters.files import write_atomically
 from aftersales.domain.review_requests import BuyerState, ReleasedRequest, Suppression, deferred_days
 
 KLAVIYO_JOB_LIMIT = 10_000  # profiles per Bulk Import Profiles job (Klaviyo's limit)
@@ -149,10 +147,3 @@ def review_requests_json(rows: Sequence[ReleasedRequest]) -> list[dict[str, Any]
 
 def as_json_text(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader
-    (or an upload job) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, text.encode("utf-8"))

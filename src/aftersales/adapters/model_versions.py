@@ -51,10 +51,10 @@ class FileModelVersions:
         )
         private_folder(self.folder)
         data = json.dumps(model).encode("utf-8")
-        write_atomically(self._file(number), data)
+        write_atomically(self._file(number), data, private=True)
         index["versions"].append(version_to_dict(saved))
         if saved.promoted:
-            write_atomically(self.current_file, data)
+            write_atomically(self.current_file, data, private=True)
             index["current"] = number
         self._write(index)
         return saved
@@ -68,7 +68,7 @@ class FileModelVersions:
             if number not in {item["version"] for item in index["versions"]}:
                 known = ", ".join(str(item["version"]) for item in index["versions"]) or "none"
                 raise InputError(f"no model version {number}; versions: {known} (or 'builtin')")
-            write_atomically(self.current_file, self._file(number).read_bytes())
+            write_atomically(self.current_file, self._file(number).read_bytes(), private=True)
         index["current"] = number
         self._write(index)
 
@@ -89,7 +89,7 @@ class FileModelVersions:
 
     def _write(self, index: dict[str, Any]) -> None:
         private_folder(self.folder)
-        write_atomically(self.folder / _INDEX, json.dumps(index, indent=1).encode("utf-8"))
+        write_atomically(self.folder / _INDEX, json.dumps(index, indent=1).encode("utf-8"), private=True)
 
 
 def _version(item: dict[str, Any]) -> ModelVersion:

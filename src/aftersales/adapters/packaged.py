@@ -72,7 +72,7 @@ def _cached(
 def _write_quietly(path: Path, text: str) -> None:
     """Write atomically; a read-only data folder only costs speed, never an error."""
     try:
-        write_atomically(private_folder(path.parent) / path.name, text.encode("utf-8"))
+        write_atomically(private_folder(path.parent) / path.name, text.encode("utf-8"), private=True)
     except OSError:
         return
 

@@ -12,6 +12,7 @@ import click
 
 from aftersales.adapters.db.holds import holds_unit_of_work
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
+from aftersales.adapters.files import write_atomically
 from aftersales.adapters.marketing_exports import (
     as_json_text,
     judgeme_csv,
@@ -22,7 +23,6 @@ from aftersales.adapters.marketing_exports import (
     review_requests_json,
     suppression_csv,
     suppression_json,
-    write_whole,
 )
 from aftersales.domain.errors import InputError
 from aftersales.domain.review_requests import BuyerState
@@ -192,7 +192,8 @@ def _emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     try:
-        write_whole(output, text)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(output, text.encode("utf-8"))  # an upload job never sees half a file
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror or error}") from None
     click.echo(f"wrote {output}", err=True)

@@ -92,6 +92,6 @@ def _write_whole(path: Path, content: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: never a half-written packet."""
     try:
         # an ordinary new file's permissions: the user chose where the packet goes
-        write_atomically(path, content, mode=None)
+        write_atomically(path, content)
     except OSError as error:
         raise InputError(f"cannot write the packet: {error.strerror}", str(path)) from None

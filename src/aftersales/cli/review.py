@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from aftersales.adapters.db.review_queries import review_unit_of_work
+from aftersales.adapters.files import write_atomically
 from aftersales.adapters.review_report import review_html, review_json, review_markdown, review_text
 from aftersales.cli.options import now_option, parse_now
+from aftersales.domain.errors import InputError
 from aftersales.domain.writeback import Task, task_to_dict
 from aftersales.services.weekly_review import close_task, open_tasks, run_review
 from aftersales.settings import Settings
@@ -67,7 +69,10 @@ def review(
     if output is None:
         click.echo(report, nl=False)
         return
-    output.write_text(report, encoding="utf-8")
+    try:
+        write_atomically(output, report.encode("utf-8"))
+    except OSError as error:
+        raise InputError(f"cannot write the report: {error.strerror or error}", str(output)) from None
     click.echo(f"{result.week.label}: {len(result.findings)} findings; report written to {output}", err=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -11,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aftersales.adapters.db.users import users_unit_of_work
-from aftersales.adapters.files import private_folder
+from aftersales.adapters.files import private_folder, write_atomically
 from aftersales.adapters.passwords import password_hasher
 from aftersales.ports import PasswordHasher, UserRepository
 from aftersales.services.routing import RoutingKit
@@ -60,8 +59,5 @@ def _stored_secret(path: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     private_folder(path.parent)
     key = secrets.token_urlsafe(48)
-    # created with mode 0600 in one step, so the key is never readable by others
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    write_atomically(path, key.encode("utf-8"), private=True)  # a secret: 0600 from the start
     return key

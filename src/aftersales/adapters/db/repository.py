@@ -641,7 +641,7 @@ class SqlCaseRepository:
         path = self.attachments_dir / meta.sha256[:2] / meta.sha256
         if not holds(path, meta.sha256, len(content)):
             private_folder(path.parent)
-            write_atomically(path, content)
+            write_atomically(path, content, private=True)
         return str(path)
 
     # ---------------------------------------------------------------- a case's files (case_side.py)
