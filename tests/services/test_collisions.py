@@ -21,7 +21,7 @@ import pytest
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.cases import CaseStatus
-from aftersales.ports import CaseRepository
+from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.collisions import CaseChanged
 from aftersales.services.desk import EvidenceMark, add_note, change_status, mark_evidence
 from aftersales.services.intake import Incoming, take_in
@@ -169,7 +169,7 @@ def test_two_sends_racing_with_the_same_seen_id_store_exactly_one_reply(
     locked = threading.Event()
     outcomes: dict[str, str] = {}
 
-    def send(who: str, unit: Any, text: str) -> None:
+    def send(who: str, unit: UnitOfWork, text: str) -> None:
         reply = Reply(case_id=case_id, text=text, author=who, at=at(24, 10, 20), seen_event_id=seen)
         try:
             send_reply(unit, kit, reply)
