@@ -1,19 +1,20 @@
 """The pure rules behind the case page: which changes refuse a stale reply, how presence reads,
-and the evidence checklist as it stands (domain/collisions.py, presence.py, case_state.py)."""
+and the evidence checklist as it stands (domain/collisions.py, presence.py, evidence.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from aftersales.domain.case_state import CaseFacts, evidence_now, fact_source, policy_in_force
 from aftersales.domain.collisions import blocks, change_summary, changes_after
-from aftersales.domain.orders import OrderFacts, Refund
+from aftersales.domain.evidence import EvidenceFacts, PersonMark, case_checklist, person_marks
+from aftersales.domain.orders import OrderFacts
 from aftersales.domain.presence import Viewer, others, presence_line
-from aftersales.domain.routes import EvidenceSpec
+from aftersales.domain.routes import EvidenceSpec, Route
+from aftersales.services.routing import RoutingKit
 
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 
@@ -95,7 +96,7 @@ def test_who_else_is_viewing_as_user_1_reads_it(viewers: list[Viewer], line: str
     assert presence_line(others(viewers, 1, NOW)) == line
 
 
-# ---------------------------------------------------------------- evidence as it stands
+# ---------------------------------------------------------------- a stored case's checklist
 
 ORDER = OrderFacts(
     number="1043",
@@ -105,72 +106,50 @@ ORDER = OrderFacts(
     carrier="UPS",
     tracking_numbers=("1Z999",),
 )
-FACTS = CaseFacts(order_number="1043", order=ORDER, buyer_messages=2, images=("box.jpg",))
-
-SOURCES = [
-    ("order_number", FACTS, "order #1043 linked"),
-    ("order_number", CaseFacts(), ""),
-    ("photo", FACTS, "1 image: box.jpg"),
-    ("photo", CaseFacts(buyer_messages=1), ""),
-    ("tracking_number", FACTS, "order #1043: UPS 1Z999"),
-    ("order.last_scan", FACTS, "order #1043: last scan"),
-    ("order.delivered", FACTS, ""),
-    ("case.conversation", FACTS, "2 messages from the customer"),
-    ("case.conversation", CaseFacts(), ""),
-    ("case.decision", CaseFacts(decision="reship"), "decision: reship"),
-    (
-        "case.decision",
-        CaseFacts(order=OrderFacts(number="7", refunds=(Refund(Decimal("5"), NOW),))),
-        "order #7: refund of 5 recorded in the shop",
-    ),
-    ("case.decision", FACTS, ""),
-    ("policy.version", CaseFacts(policy_version="v3"), "policy version v3"),
-    ("money", FACTS, ""),  # a sum typed in a message is a word, not a fact
-    (None, FACTS, ""),
-]
+FACTS = EvidenceFacts(order=ORDER, buyer_messages=2, images=("box.jpg",))
+CHARGEBACK_ITEMS = (
+    EvidenceSpec("order_timeline", "Shopify order timeline", "order_number"),
+    EvidenceSpec("conversation", "Support conversation", "case.conversation"),
+    EvidenceSpec("carrier_check", "Carrier check record"),
+    EvidenceSpec("policy_version", "Policy page version in force", "policy.version"),
+)
 
 
-@pytest.mark.parametrize(("fact", "facts", "source"), SOURCES, ids=[f"{f} {s!r}" for f, _, s in SOURCES])
-def test_what_shows_each_fact_now(fact: str | None, facts: CaseFacts, source: str) -> None:
-    assert fact_source(fact, facts) == source
+def _row(key: str, label: str, *, present: bool, source: str = "", by: str = "") -> dict[str, object]:
+    return {"key": key, "label": label, "present": present, "source": source, "marked_by": by}
 
 
-def test_the_checklist_is_the_routes_items_marked_or_known_now_plus_what_is_in_hand() -> None:
-    wanted = (
-        EvidenceSpec("order_timeline", "Shopify order timeline", "order_number"),
-        EvidenceSpec("conversation", "Support conversation", "case.conversation"),
-        EvidenceSpec("carrier_check", "Carrier check record"),
-        EvidenceSpec("policy_version", "Policy page version in force", "policy.version"),
-    )
+def test_a_stored_checklist_is_read_by_facts_marks_and_its_rows_words(kit: RoutingKit) -> None:
+    specs = {
+        **kit.specs,
+        Route.CHARGEBACK_RISK: replace(kit.specs[Route.CHARGEBACK_RISK], evidence=CHARGEBACK_ITEMS),
+    }
     stored = [
-        {"key": "carrier_check", "label": "Carrier check record", "present": True, "source": "marked by Sam"},
-        {"key": "policy_version", "label": "Policy page version in force", "present": False, "source": ""},
-        {"key": "damage_photo", "label": "Damage photo", "present": True, "source": "box.jpg"},
-        {"key": "sku", "label": "SKU or variant", "present": False, "source": ""},
+        _row("order_timeline", "Shopify order timeline", present=False),
+        _row("conversation", "Support conversation", present=False),
+        _row("carrier_check", "Carrier check record", present=True, source="marked by Sam", by="Sam"),
+        _row("policy_version", "Policy page version in force", present=False),
+        _row("damage_photo", "Damage photo", present=True, source="photos attached", by="router"),
     ]
 
-    checklist = evidence_now(wanted, stored, FACTS)
+    checklist = case_checklist(specs, "chargeback_risk", stored, FACTS)
 
-    assert [(i.key, i.present, i.source) for i in checklist.items] == [
+    assert [(i.key, i.present, i.source or i.suggestion) for i in checklist.items] == [
         ("order_timeline", True, "order #1043 linked"),
         ("conversation", True, "2 messages from the customer"),
         ("carrier_check", True, "marked by Sam"),
         ("policy_version", False, ""),
-        ("damage_photo", True, "box.jpg"),  # an earlier route's, in hand: kept; its missing ones go
+        # an earlier route's item, kept: its fact (an image) ticks it; the router's word-tick did not
+        ("damage_photo", True, "image attached: box.jpg"),
     ]
 
 
-VERSIONS = [(NOW - timedelta(days=60), "v1"), (NOW - timedelta(days=10), "v2")]
-
-
-@pytest.mark.parametrize(
-    ("order", "label"),
-    [
-        pytest.param(None, "", id="no order"),
-        pytest.param(ORDER, "v1", id="the version in force when it was placed"),
-        pytest.param(OrderFacts(number="9", policy_version="v7"), "v7", id="the version the order names"),
-        pytest.param(OrderFacts(number="9", placed_at=NOW - timedelta(days=90)), "", id="placed before any"),
-    ],
-)
-def test_the_policy_in_force_for_an_order(order: OrderFacts | None, label: str) -> None:
-    assert policy_in_force(order, VERSIONS) == label
+def test_a_persons_latest_mark_counts() -> None:
+    events: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("evidence_marked", "Sam", {"key": "carrier_check", "present": True}),
+        ("note_added", "Sam", {"text": "called UPS"}),
+        ("evidence_marked", "Dana", {"key": "carrier_check", "present": False, "note": "wrong parcel"}),
+    ]
+    assert person_marks(events) == {
+        "carrier_check": PersonMark(present=False, by="Dana", note="wrong parcel")
+    }

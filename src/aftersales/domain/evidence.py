@@ -13,15 +13,17 @@ is the same rule over one message's signals, for the router's card.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from aftersales.domain.orders import OrderFacts
-from aftersales.domain.routes import EvidenceSpec
+from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec
 from aftersales.domain.signals import Signal
 
 _SHOWN_FILES = 3  # file names listed in a source; the rest are counted
+_AUTOMATIC = frozenset({"", "router"})  # who stores a checklist row without a person looking
 
 # What ``detected_by`` may name: a signal kind found in a message (the stored fact behind it
 # ticks the item; ``date`` and ``email`` only ever hint), a fact of the stored order, the
@@ -296,3 +298,58 @@ def check_evidence(
         order=order, images=images, policy_version=policy_version, hints=word_hints(specs, signals, text)
     )
     return assess_evidence(specs, facts)
+
+
+# ---------------------------------------------------------------- a stored case's checklist
+
+
+def case_checklist(
+    specs: Mapping[Route, RouteSpec], route: str, stored: Sequence[Mapping[str, Any]], facts: EvidenceFacts
+) -> EvidenceChecklist:
+    """A stored case's checklist as it stands: its stored items (``evidence_items`` rows: key,
+    label, present, source, marked_by), each read by the fact its route names for it, with what
+    the rows themselves say. The case page and the dispute packet both read a case this way."""
+    facts = replace(
+        facts,
+        recorded={
+            str(e["key"]): str(e["source"] or f"marked by {e['marked_by']}")
+            for e in stored
+            if e["present"] and e["marked_by"] not in _AUTOMATIC
+        },
+        # what a stored row says of an item not in hand is the words that suggested it (and the
+        # router's old word-ticks are only that too)
+        hints={
+            str(e["key"]): Hint(str(e["source"]))
+            for e in stored
+            if e["source"] and (not e["present"] or e["marked_by"] in _AUTOMATIC)
+        },
+    )
+    return assess_evidence(_stored_specs(specs, route, stored), facts)
+
+
+def _stored_specs(
+    specs: Mapping[Route, RouteSpec], route: str, stored: Sequence[Mapping[str, Any]]
+) -> list[EvidenceSpec]:
+    """The stored items (the route's, and any kept from a route before), each with the fact
+    its route names for it."""
+    detectors: dict[str, str | None] = {}
+    for spec in specs.values():
+        for item in spec.evidence:
+            detectors.setdefault(item.key, item.detected_by)
+    current = specs.get(Route(route)) if route in {r.value for r in Route} else None
+    for item in current.evidence if current else ():
+        detectors[item.key] = item.detected_by
+    return [EvidenceSpec(str(e["key"]), str(e["label"]), detectors.get(str(e["key"]))) for e in stored]
+
+
+def person_marks(events: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> dict[str, PersonMark]:
+    """Each item's latest tick or untick by a person, from a case's events (kind, actor, data),
+    oldest first: the ``evidence_marked`` ones."""
+    marks: dict[str, PersonMark] = {}
+    for kind, actor, data in events:
+        if kind == "evidence_marked":
+            said = data or {}
+            marks[str(said.get("key", ""))] = PersonMark(
+                present=bool(said.get("present")), by=actor, note=str(said.get("note") or "")
+            )
+    return marks

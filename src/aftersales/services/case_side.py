@@ -16,20 +16,18 @@ from aftersales.domain.evidence import (
     EvidenceChecklist,
     EvidenceFacts,
     EvidenceItem,
-    Hint,
-    PersonMark,
-    assess_evidence,
+    case_checklist,
+    person_marks,
 )
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.order_side import OrderSide, OtherCase, order_side, order_side_to_dict
 from aftersales.domain.packet import is_dispute_notice
-from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec
+from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.trust import SenderMark
 from aftersales.ports import CaseRepository, UnitOfWork
 from aftersales.services.desk import EvidenceMark, record_mark
 
 OTHER_CASES = 20  # the customer's newest other cases listed beside a case
-_AUTOMATIC = frozenset({"", "router"})  # who stores a checklist row without a person looking
 
 
 class FileNotFound(CaseNotFound):
@@ -97,53 +95,14 @@ def _evidence(
         recorded_amount=str((row["decision"] or {}).get("recorded_amount") or ""),
         recorded_decision=str((row["decision"] or {}).get("recorded") or ""),
         buyer_messages=_customer_messages(cases.messages_of(row["id"])),
-        recorded={
-            e["key"]: e["source"] or f"marked by {e['marked_by']}"
-            for e in stored
-            if e["present"] and e["marked_by"] not in _AUTOMATIC
-        },
-        marks=person_marks(cases.timeline(row["id"])),
-        # what a stored row says of an item not in hand is the words that suggested it (and the
-        # router's old word-ticks are only that too)
-        hints={
-            e["key"]: Hint(e["source"])
-            for e in stored
-            if e["source"] and (not e["present"] or e["marked_by"] in _AUTOMATIC)
-        },
+        marks=person_marks((e["kind"], e["actor"], e["data"]) for e in cases.timeline(row["id"])),
     )
-    return assess_evidence(_checklist_specs(specs, row["route"], stored), facts)
+    return case_checklist(specs, row["route"], stored, facts)
 
 
 def _customer_messages(messages: Sequence[Mapping[str, Any]]) -> int:
     """The customer's own messages (a shop's dispute notice is not the conversation)."""
     return sum(1 for m in messages if m["direction"] == "inbound" and not is_dispute_notice(m["dedupe_key"]))
-
-
-def _checklist_specs(
-    specs: Mapping[Route, RouteSpec], route: str, stored: Sequence[Mapping[str, Any]]
-) -> list[EvidenceSpec]:
-    """The case's stored checklist (its route's items, and any kept from a route before), each
-    read by the fact its route names for it."""
-    detectors: dict[str, str | None] = {}
-    for spec in specs.values():
-        for item in spec.evidence:
-            detectors.setdefault(item.key, item.detected_by)
-    current = specs.get(Route(route)) if route in {r.value for r in Route} else None
-    for item in current.evidence if current else ():
-        detectors[item.key] = item.detected_by
-    return [EvidenceSpec(e["key"], e["label"], detectors.get(e["key"])) for e in stored]
-
-
-def person_marks(timeline: Sequence[Mapping[str, Any]]) -> dict[str, PersonMark]:
-    """Each item's latest tick or untick by a person (the ``evidence_marked`` events, oldest first)."""
-    marks: dict[str, PersonMark] = {}
-    for event in timeline:
-        if event["kind"] == "evidence_marked":
-            data = event["data"] or {}
-            marks[str(data.get("key", ""))] = PersonMark(
-                present=bool(data.get("present")), by=event["actor"], note=str(data.get("note") or "")
-            )
-    return marks
 
 
 # ---------------------------------------------------------------- files

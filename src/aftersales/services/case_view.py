@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.domain.card import DecisionCard
-from aftersales.domain.case_state import order_trusted
 from aftersales.domain.evidence import EvidenceChecklist
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
+from aftersales.domain.trust import SenderMark
 from aftersales.ports import UnitOfWork
 from aftersales.services.case_side import case_evidence
 from aftersales.services.desk import with_delivery
@@ -82,7 +82,7 @@ def _card(  # noqa: PLR0913  (the case's parts, read once by case_view)
         order=order,
         attachments=images,
         route=None if same else Route(case["route"]),
-        sender_is_buyer=order_trusted(case["sender_mark"]),
+        sender_is_buyer=SenderMark(case["sender_mark"] or "").trusts_order,
         reading=reading if same else None,
         evidence=evidence,
         customer_first_name=first_name,

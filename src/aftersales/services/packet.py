@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from aftersales.domain.case_state import packet_evidence
 from aftersales.domain.cases import CaseNotFound
 from aftersales.domain.errors import InputError
 from aftersales.domain.packet import Packet, PacketData, build_packet
+from aftersales.domain.packet_evidence import packet_evidence
 from aftersales.domain.packet_reference import PacketReference, packet_reference
 from aftersales.domain.routes import Route, RouteSpec
 
@@ -49,7 +49,7 @@ def evidence_packet(
 ) -> Packet:
     """The packet of a case (with every other case on its order) or of an order. With the
     store's route ``specs``, each case's evidence items are read as its case page shows them
-    (domain/case_state.py): marked, or their fact known now; without, as stored."""
+    (domain/evidence.py): marked, or their fact known now; without, as stored."""
     ref = packet_reference(reference)
     with read() as queries:
         case_id, order_number = _resolve(queries, ref)

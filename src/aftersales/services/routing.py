@@ -273,7 +273,7 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     """``route``, when given, leads whatever the text says (see ``InboundMessage.route_hint``).
     ``customer_first_name`` ("Anna", see ``domain.greetings.first_name``) greets by name.
 
-    ``evidence``: the case's checklist as it stands (domain/case_state.py), which the decision
+    ``evidence``: the case's checklist as it stands (domain/evidence.py), which the decision
     and the draft then read instead of what the text and the order show on their own.
 
     ``sender_is_buyer=False`` (someone who is not the order's buyer wrote): the decision
