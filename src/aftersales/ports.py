@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aftersales.domain.accounts import DeskSession, Role, User
-from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import CaseStatus, CaseSummary, Event
-from aftersales.domain.corrections import ModelVersion, RouteLabel
-from aftersales.domain.evidence import EvidenceItem
-from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
-from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
-from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
-from aftersales.domain.presence import Viewer
-from aftersales.domain.queue import QueueQuery
-from aftersales.domain.reading import MessageToRead, Reading
-from aftersales.domain.routes import Route
+# Only the annotations name the domain's types: importing ports (every use case does) loads
+# no domain module a command does not otherwise need.
+if TYPE_CHECKING:
+    from aftersales.domain.accounts import DeskSession, Role, User
+    from aftersales.domain.attachments import CaseFile
+    from aftersales.domain.cases import CaseStatus, CaseSummary, Event
+    from aftersales.domain.corrections import ModelVersion, RouteLabel
+    from aftersales.domain.evidence import EvidenceItem
+    from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+    from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
+    from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
+    from aftersales.domain.presence import Viewer
+    from aftersales.domain.queue import QueueQuery
+    from aftersales.domain.reading import MessageToRead, Reading
+    from aftersales.domain.routes import Route
 
 
 class CaseRepository(Protocol):

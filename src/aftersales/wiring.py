@@ -42,6 +42,7 @@ from aftersales.domain.routing.cues import with_cues
 from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
+from aftersales.domain.sla.calendar import BusinessCalendar
 from aftersales.ports import PasswordHasher, Reader, ReadingCache, RouterModels, UnitOfWork, UserRepository
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings, ShopifySettings
@@ -70,6 +71,7 @@ __all__ = [
     "Desk",
     "SchemaChange",
     "build_reader",
+    "business_calendar",
     "build_routing_kit",
     "builtin_examples",
     "inbox",
@@ -92,7 +94,9 @@ __all__ = [
 
 def load_active_policy(settings: Settings) -> StorePolicy:
     path = settings.active_policy_file()
-    return load_policy(path) if path is not None else default_policy()
+    if path is not None:
+        return load_policy(path, cache_dir=settings.cache_dir)
+    return default_policy(settings.cache_dir)
 
 
 def store_specs(policy: StorePolicy) -> dict[Route, RouteSpec]:
@@ -125,13 +129,19 @@ def build_routing_kit(
         book=with_cues(builtin_cue_book(settings.cache_dir), policy.custom_cues),
         specs=specs,
         policy=policy,
-        calendar=calendar_for(policy),
+        calendar=calendar_for(policy, settings.cache_dir),
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
         model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
         reader=build_reader(settings, policy, specs, reader_use),
         detect_language=detect_language,
     )
+
+
+def business_calendar(settings: Settings) -> BusinessCalendar:
+    """The store's business hours, holidays and closures alone (`aftersales sla due`: no cue
+    book, model or reader to load)."""
+    return calendar_for(load_active_policy(settings), settings.cache_dir)
 
 
 def router_models(settings: Settings) -> RouterModels:
