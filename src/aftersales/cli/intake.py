@@ -16,6 +16,7 @@ from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
+from aftersales.ports import UnitOfWork
 from aftersales.services.intake import Incoming, Quarantined, take_in_few
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
@@ -71,11 +72,11 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
         ):
             batch.append(prepared)
             if len(batch) >= _FEW or sum(map(_size, batch)) >= _FEW_BYTES:
-                _store(desk, kit, batch, now, counts, failures)
+                _store(desk.uow, kit, batch, now, counts, failures)
                 batch = []
             if show_progress and number % 100 == 0:
                 click.echo(f"\r{number} messages read", err=True, nl=False)
-        _store(desk, kit, batch, now, counts, failures)
+        _store(desk.uow, kit, batch, now, counts, failures)
     finally:
         desk.close()
     if show_progress:
@@ -84,7 +85,7 @@ def intake(settings: Settings, path: Path, as_json: bool, workers: int, policy_f
 
 
 def _store(
-    desk: Desk,
+    uow: UnitOfWork,
     kit: RoutingKit,
     batch: Sequence[Prepared],
     now: datetime,
@@ -95,7 +96,7 @@ def _store(
     raises is quarantined with the reason and never rolls its neighbours back."""
     problems = [p.item.result for p in batch if isinstance(p.item.result, ParseProblem)]
     if problems:
-        with desk.uow() as cases:
+        with uow() as cases:
             for problem in problems:
                 cases.quarantine(problem.source, problem.reason, now)
     incomings = [
@@ -104,9 +105,7 @@ def _store(
         if not isinstance(p.item.result, ParseProblem)
     ]
     # busy past every retry (adapters/db/engine.py) is no fault of a message: it stops the run
-    results = iter(
-        take_in_few(desk.uow, kit, incomings, now=now, transient=desk.is_locked) if incomings else []
-    )
+    results = iter(take_in_few(uow, kit, incomings, now=now, transient=Desk.is_locked) if incomings else [])
     for prepared in batch:  # counted in reading order
         result = prepared.item.result
         outcome = Quarantined(result.reason) if isinstance(result, ParseProblem) else next(results)
