@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aftersales.domain.accounts import DeskSession, Role, User
-from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import CaseStatus, CaseSummary, Event
-from aftersales.domain.corrections import ModelVersion, RouteLabel
-from aftersales.domain.evidence import EvidenceItem
-from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
-from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
-from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
-from aftersales.domain.presence import Viewer
-from aftersales.domain.queue import QueueQuery
-from aftersales.domain.reading import MessageToRead, Reading
-from aftersales.domain.routes import Route
+# Only the annotations name the domain's types: importing ports (every use case does) loads
+# no domain module a command does not otherwise need.
+if TYPE_CHECKING:
+    from aftersales.domain.accounts import DeskSession, Role, User
+    from aftersales.domain.attachments import CaseFile
+    from aftersales.domain.cases import CaseStatus, CaseSummary, Event
+    from aftersales.domain.corrections import ModelVersion, RouteLabel
+    from aftersales.domain.evidence import EvidenceItem
+    from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+    from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
+    from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
+    from aftersales.domain.presence import Viewer
+    from aftersales.domain.queue import QueueQuery
+    from aftersales.domain.reading import MessageToRead, Reading
+    from aftersales.domain.routes import Route
 
 
 class CaseRepository(Protocol):
@@ -317,3 +320,11 @@ class ReadingCache(Protocol):
 
     def get(self, key: str) -> Mapping[str, Any] | None: ...
     def put(self, key: str, prompt_version: str, reading: Mapping[str, Any]) -> None: ...
+
+
+class ShopOrders(Protocol):
+    """The shop's orders as its Admin API reports them, each with its parcels, scans, refunds
+    and dispute."""
+
+    def order_snapshot(self, number_or_gid: str) -> OrderSnapshot | None: ...
+    def orders_updated_since(self, when: datetime) -> Iterator[OrderSnapshot]: ...

@@ -29,7 +29,8 @@ from sqlalchemy import Engine, func, select
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox, mail_parser, message_url
+from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox, message_url
+from aftersales.adapters.message_files import mail_parser
 from aftersales.cli import cli, main
 from aftersales.cli.mail import poll_and_log
 from aftersales.domain.errors import ConfigError

@@ -14,8 +14,8 @@ import contextlib
 import imaplib
 import re
 import ssl
-from collections.abc import Callable, Collection, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -23,10 +23,7 @@ from urllib.parse import quote
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxFolderStatusError, MailboxLoginError
 
-from aftersales.adapters.email_parse import ParsedMessage
-from aftersales.adapters.message_files import DEFAULT_MAX_MESSAGE_BYTES, MessageReader, RawMessage
 from aftersales.domain.errors import AftersalesError
-from aftersales.domain.messages import ParseProblem
 from aftersales.settings import MailSecurity, MailServer
 
 TIMEOUT_SECONDS = 60.0  # a server that stops answering fails the poll instead of hanging it
@@ -51,19 +48,6 @@ def message_url(server: MailServer, folder: str, uidvalidity: int, uid: int) -> 
     """The message's IMAP URL (RFC 5092), e.g. ``imap://support%40store.example@imap.example.com/INBOX;UIDVALIDITY=7;UID=42``."""
     user = quote(server.user, safe="")
     return f"imap://{user}@{server.host}/{quote(folder, safe='/')};UIDVALIDITY={uidvalidity};UID={uid}"
-
-
-def mail_parser(
-    received_at: datetime, own_addresses: Collection[str], max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-) -> Callable[[str, bytes], ParsedMessage | ParseProblem]:
-    """Parse fetched bytes as file intake parses an .eml file (the same screening, dedupe keys
-    and size cap: a larger message is quarantined unparsed)."""
-    reader = MessageReader.of(received_at, own_addresses, max_message_bytes)
-
-    def parse(source: str, data: bytes) -> ParsedMessage | ParseProblem:
-        return reader.parse(RawMessage(source, 0, "eml", data)).result
-
-    return parse
 
 
 class ImapMailbox:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Collection, Generator, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -127,6 +127,19 @@ def read_messages(
     """
     reader = MessageReader.of(received_at, own_addresses, max_message_bytes)
     return (reader.parse(raw) for raw in read_raw(path, max_message_bytes=max_message_bytes))
+
+
+def mail_parser(
+    received_at: datetime, own_addresses: Collection[str], max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+) -> Callable[[str, bytes], ParsedMessage | ParseProblem]:
+    """Parse bytes fetched from a mailbox as file intake parses an .eml file (the same
+    screening, dedupe keys and size cap: a larger message is quarantined unparsed)."""
+    reader = MessageReader.of(received_at, own_addresses, max_message_bytes)
+
+    def parse(source: str, data: bytes) -> ParsedMessage | ParseProblem:
+        return reader.parse(RawMessage(source, 0, "eml", data)).result
+
+    return parse
 
 
 def read_raw(path: Path, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Iterator[RawMessage]:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from aftersales.adapters import policy_cues, policy_replies
 from aftersales.adapters import policy_rules as rules
+from aftersales.adapters.holiday_cache import country_codes, subdivision_codes
 from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
 from aftersales.domain.errors import ConfigError
@@ -145,17 +146,18 @@ class PolicyError(ConfigError):
 # --------------------------------------------------------------------------- public API
 
 
-def parse_policy(text: str, source: str = "<string>") -> StorePolicy:
-    """Parse and validate policy file text; raise PolicyError listing every problem."""
+def parse_policy(text: str, source: str = "<string>", *, cache_dir: Path | None = None) -> StorePolicy:
+    """Parse and validate policy file text; raise PolicyError listing every problem.
+    ``cache_dir`` keeps the holidays package's subdivision codes (adapters/holiday_cache.py)."""
     root = _load_toml(text, source)
-    check = _Checker(source, text)
+    check = _Checker(source, text, cache_dir)
     policy = _build(check, root)
     if check.problems:
         raise PolicyError(sorted(check.problems, key=_reading_order))
     return policy
 
 
-def load_policy(path: Path) -> StorePolicy:
+def load_policy(path: Path, *, cache_dir: Path | None = None) -> StorePolicy:
     """Read a policy file (UTF-8) and parse it; unreadable files become a PolicyError too."""
     source = str(path)
     try:
@@ -167,7 +169,7 @@ def load_policy(path: Path) -> StorePolicy:
             "e.g. one written by `aftersales policy init`"
         )
         raise PolicyError([Problem(source, None, "", message)]) from None
-    return parse_policy(_decode(data, source), source)
+    return parse_policy(_decode(data, source), source, cache_dir=cache_dir)
 
 
 @functools.cache
@@ -178,9 +180,9 @@ def default_policy_text() -> str:
 
 
 @functools.cache
-def default_policy() -> StorePolicy:
+def default_policy(cache_dir: Path | None = None) -> StorePolicy:
     """The packaged default, parsed once; its mappings are read-only, so sharing is safe."""
-    return parse_policy(default_policy_text(), source=DEFAULT_SOURCE)
+    return parse_policy(default_policy_text(), source=DEFAULT_SOURCE, cache_dir=cache_dir)
 
 
 def locate(text: str, key: str) -> int | None:
@@ -249,10 +251,18 @@ def _reading_order(problem: Problem) -> tuple[bool, int]:
 class _Checker:
     """Collects problems while the sections are read, so all of them are reported at once."""
 
-    def __init__(self, source: str, text: str) -> None:
+    def __init__(self, source: str, text: str, cache_dir: Path | None = None) -> None:
         self.source = source
+        self.cache_dir = cache_dir  # where the holidays package's answers are kept
+        self._countries: frozenset[str] | None = None
         self._locator = Locator(text)
         self.problems: list[Problem] = []
+
+    def countries(self) -> frozenset[str]:
+        """The country codes the holidays package knows, asked once."""
+        if self._countries is None:
+            self._countries = country_codes(self.cache_dir)
+        return self._countries
 
     def report(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.source, self._locator.nearest(key), key, message))
@@ -405,7 +415,7 @@ def _store(check: _Checker, root: _Table) -> _Store:
     if table is None:
         return _Store()
     check.unknown_keys(table, "store", _STORE_KEYS)
-    country = check.required(table, "store", "country", rules.COUNTRY)
+    country = check.required(table, "store", "country", rules.country_rule(check.countries()))
     return _Store(
         name=check.required(table, "store", "name", rules.TEXT),
         support_email=check.required(table, "store", "support_email", rules.EMAIL),
@@ -421,7 +431,7 @@ def _store(check: _Checker, root: _Table) -> _Store:
 def _subdivision(check: _Checker, table: _Table, country: str) -> str | None:
     if not country:  # the country itself is broken (already reported): nothing to check against
         return check.optional(table, "store", "subdivision", rules.TEXT)
-    codes = rules.subdivision_codes(country)
+    codes = subdivision_codes(country, check.cache_dir)
     if not codes:
         allowed = f"left out: the holidays package knows no subdivisions of {country!r}"
     else:
@@ -547,7 +557,7 @@ def _promises(check: _Checker, table: _Table) -> tuple[ShippingPromise, ...]:
 
 def _promise(check: _Checker, path: str, item: _Table) -> ShippingPromise:
     check.unknown_keys(item, path, _PROMISE_KEYS)
-    destination = check.required(item, path, "destination", rules.DESTINATION)
+    destination = check.required(item, path, "destination", rules.destination_rule(check.countries()))
     mark = check.mark()
     low = check.required(item, path, "min_days", rules.whole(0, "business days"))
     high = check.required(item, path, "max_days", rules.whole(0, "business days"))

@@ -11,7 +11,7 @@ import functools
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -93,28 +93,32 @@ def time_zone_hint(value: object) -> str:
     return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
 
 
-@functools.cache
-def country_codes() -> frozenset[str]:
-    # The registry names every supported country without importing each country's module
-    # (holidays.list_supported_countries() does, which costs a fifth of a second).
-    from holidays.registry import COUNTRIES
+def country_rule(known: Collection[str]) -> Rule[str]:
+    """A country code among ``known`` (the holidays package's, adapters/holiday_cache.py)."""
 
-    return frozenset(str(entry[1]) for entry in COUNTRIES.values())
+    def convert(value: object) -> str | None:
+        return value if isinstance(value, str) and value in known else None
 
-
-@functools.cache
-def subdivision_codes(country: str) -> tuple[str, ...]:
-    import holidays
-
-    return tuple(holidays.country_holidays(country).subdivisions)
+    return Rule(
+        "an ISO 3166-1 alpha-2 country code in upper case that the holidays package knows, "
+        "e.g. 'US', 'GB' or 'DE'",
+        convert,
+        "",
+    )
 
 
-def as_country(value: object) -> str | None:
-    return value if isinstance(value, str) and value in country_codes() else None
+def destination_rule(known: Collection[str]) -> Rule[str]:
+    """A country code among ``known``, or "*" for everywhere else."""
+    country = country_rule(known).convert
 
+    def convert(value: object) -> str | None:
+        return "*" if value == "*" else country(value)
 
-def as_destination(value: object) -> str | None:
-    return "*" if value == "*" else as_country(value)
+    return Rule(
+        "an ISO 3166-1 alpha-2 country code in upper case, e.g. 'US', or '*' for everywhere else",
+        convert,
+        "",
+    )
 
 
 def whole(minimum: int, unit: str) -> Rule[int]:
@@ -209,17 +213,6 @@ TIME_ZONE = Rule(
     as_time_zone,
     "UTC",
     time_zone_hint,
-)
-COUNTRY = Rule(
-    "an ISO 3166-1 alpha-2 country code in upper case that the holidays package knows, "
-    "e.g. 'US', 'GB' or 'DE'",
-    as_country,
-    "",
-)
-DESTINATION = Rule(
-    "an ISO 3166-1 alpha-2 country code in upper case, e.g. 'US', or '*' for everywhere else",
-    as_destination,
-    "",
 )
 CLOSURE = Rule("a date written without quotes, e.g. 2026-12-24", as_date, date.min, date_hint)
 INTERVAL = Rule(

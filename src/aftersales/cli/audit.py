@@ -11,8 +11,6 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.db.feed_links import feed_links_unit_of_work
-from aftersales.adapters.db.writeback_tasks import tasks_unit_of_work
 from aftersales.adapters.merchant_feed import read_feed
 from aftersales.adapters.packaged import read_packaged_text
 from aftersales.adapters.shopify_products import read_products
@@ -58,12 +56,12 @@ def audit_feed_command(
     """
     feed = read_feed(feed_file)
     products = list(read_products(products_file))  # both read whole before anything is written
-    engine = open_desk(settings).engine
+    desk = open_desk(settings)
     policy = load_active_policy(settings)
     report = audit_feed(
         AuditInputs(feed=feed, products=products),
-        feed_links_unit_of_work(engine),
-        None if no_tasks else tasks_unit_of_work(engine),
+        desk.feed_links,
+        None if no_tasks else desk.tasks,
         policy,
         datetime.now(UTC),
     )

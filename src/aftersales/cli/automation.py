@@ -10,8 +10,6 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.db.holds import holds_unit_of_work
-from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.adapters.files import write_atomically
 from aftersales.adapters.marketing_exports import (
     as_json_text,
@@ -66,7 +64,7 @@ def holds(settings: Settings, *, as_json: bool) -> None:
       aftersales holds
       ana@example.com  since 2026-11-24T15:00:00+00:00  wrong_item: wrong_item_collect_proof (case 4)
     """
-    buyers = held_buyers(holds_unit_of_work(open_desk(settings).engine))
+    buyers = held_buyers(open_desk(settings).holds)
     if as_json:
         click.echo(json.dumps([_buyer_json(b) for b in buyers], indent=2))
         return
@@ -128,7 +126,7 @@ def run_review_requests(settings: Settings, *, as_json: bool, since: datetime | 
     now = datetime.now(UTC)
     start = since.replace(tzinfo=UTC) if since else now - timedelta(days=BACKFILL_DAYS)
     days = load_active_policy(settings).review_request_days
-    uow = review_requests_unit_of_work(open_desk(settings).engine)
+    uow = open_desk(settings).review_requests
     summary = schedule_and_send(uow, usage_days=days, now=now, since=start)
     _report_run(summary, as_json=as_json)
 
@@ -200,8 +198,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _exporter(settings: Settings) -> HoldUnitOfWork:
-    uow: HoldUnitOfWork = holds_unit_of_work(open_desk(settings).engine)
-    return uow
+    return open_desk(settings).holds
 
 
 @export.command("suppression")
@@ -272,5 +269,5 @@ def export_review_requests(settings: Settings, form: str, output: Path | None) -
     Example:
       aftersales export review-requests --output review-requests.csv
     """
-    rows = released_requests(review_requests_unit_of_work(open_desk(settings).engine, writes=False))
+    rows = released_requests(open_desk(settings).read_review_requests)
     _emit(review_requests_csv(rows) if form == "csv" else as_json_text(review_requests_json(rows)), output)

@@ -16,7 +16,7 @@ from aftersales.services.assignment import desk_user
 from aftersales.services.case_side import case_side, side_to_dict
 from aftersales.services.desk import case_record
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, desk_users, load_active_policy, open_desk, store_specs
+from aftersales.wiring import Desk, load_active_policy, open_desk, store_specs
 
 _TICKS = {"present": "x", "suggested": "?", "missing": " "}
 
@@ -123,7 +123,7 @@ def _assignee_filter(desk: Desk, assignee: str | None, me: str | None, *, mine: 
         return {}
     if wanted.strip().lower() == "none":
         return {"unassigned": True}
-    with desk_users(desk)() as users:
+    with desk.read_users() as users:
         return {"assignee_id": desk_user(users, wanted, active=False).id}
 
 

@@ -11,15 +11,13 @@ from importlib import resources
 
 import click
 
-from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
-from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox
-from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.domain.errors import AftersalesError
 from aftersales.domain.outgoing import MailKind, MailNotSent, OutgoingMail, mail_domain, new_message_id
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.readiness import CheckResult, Status, all_pass
 from aftersales.services.readiness import ContactForm, MailProbes, Probe, check_readiness
 from aftersales.settings import MailServer, Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import build_routing_kit, inbox, mail_sender, open_desk
 
 PROBE_TIMEOUT_SECONDS = 10.0  # a server that does not answer fails the item, not the command
 _MARKS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.SKIP: "SKIP"}
@@ -50,11 +48,10 @@ def check(settings: Settings, *, as_json: bool, no_network: bool) -> None:
             fix: add it with `aftersales policy texts add --return FILE`
     """
     kit = build_routing_kit(settings)
-    engine = open_desk(settings).engine
     results = check_readiness(
         kit,
         contact_form=_contact_form(),
-        policy_texts=policy_texts_unit_of_work(engine, writes=False),
+        policy_texts=open_desk(settings).read_policy_texts,
         mail=_probes(settings, kit.policy, offline=no_network),
         now=datetime.now(UTC),
     )
@@ -85,9 +82,9 @@ def _probes(settings: Settings, policy: StorePolicy, *, offline: bool) -> MailPr
 def _imap_probe(server: MailServer, folder: str) -> Probe:
     def probe() -> str | None:
         try:
-            with ImapMailbox(server, folder, timeout=PROBE_TIMEOUT_SECONDS):
+            with inbox(server, folder, timeout=PROBE_TIMEOUT_SECONDS):
                 return None
-        except ImapError as error:
+        except AftersalesError as error:  # the server is down, the login refused: said plainly
             return str(error)
 
     return probe
@@ -107,7 +104,7 @@ def _smtp_probe(server: MailServer, policy: StorePolicy) -> Probe:
             subject="aftersales check: test mail",
             body="This mail tests that the desk can send through the mail server. Nothing to do.",
         )
-        sender = SmtpSender.for_store(server, policy, timeout=PROBE_TIMEOUT_SECONDS)
+        sender = mail_sender(server, policy, timeout=PROBE_TIMEOUT_SECONDS)
         try:
             sender.send(mail, at=now)
         except MailNotSent as error:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from aftersales.adapters.db.engine import make_engine
-from aftersales.adapters.db.migrate import current_revision, head_revision, upgrade
 from aftersales.settings import Settings
+from aftersales.wiring import upgrade_database
 
 
 @click.group()
@@ -19,8 +18,5 @@ def db() -> None:
 @click.pass_obj
 def upgrade_command(settings: Settings) -> None:
     """Create the tables, or migrate them to this version's schema (safe to run again)."""
-    engine = make_engine(settings.database)
-    before = current_revision(engine)
-    upgrade(engine)
-    where = engine.url.render_as_string(hide_password=True)
-    click.echo(f"{where}: schema {before or 'empty'} -> {head_revision()}")
+    change = upgrade_database(settings)
+    click.echo(f"{change.where}: schema {change.before or 'empty'} -> {change.after}")

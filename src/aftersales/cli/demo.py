@@ -12,14 +12,9 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.db.catalogue import catalogue_unit_of_work
-from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
-from aftersales.adapters.db.review_requests import review_requests_unit_of_work
-from aftersales.adapters.db.users import users_unit_of_work
 from aftersales.adapters.message_files import read_messages
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.packaged import read_packaged_text
-from aftersales.adapters.passwords import password_hasher
 from aftersales.adapters.shopify_products import read_products
 from aftersales.cli.audit import write_demo_files
 from aftersales.cli.cases import cases as cases_command
@@ -47,7 +42,7 @@ from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit, build_card
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, build_routing_kit, open_desk
+from aftersales.wiring import Desk, build_routing_kit, open_desk, password_hasher
 
 DEMO_EMAIL = "demo@northwind.example"
 _DAY_FIELDS = {
@@ -119,14 +114,12 @@ def _seed_policy_texts(desk: Desk, now: datetime) -> None:
     data = tomllib.loads(read_packaged_text("demo_policy_texts.toml"))
     texts = {kind: data[kind.value].strip() for kind in PolicyKind}
     effective = now - timedelta(days=data["effective_days_ago"])
-    add_policy_texts(
-        policy_texts_unit_of_work(desk.engine), texts, effective_at=effective, now=now, by="demo"
-    )
+    add_policy_texts(desk.policy_texts, texts, effective_at=effective, now=now, by="demo")
 
 
 def _import_catalogue(desk: Desk, products: Path, now: datetime) -> None:
     """The demo store's products export into the catalogue (the feed audit compares with it)."""
-    summary = import_products(catalogue_unit_of_work(desk.engine), read_products(products), now)
+    summary = import_products(desk.catalogue, read_products(products), now)
     if summary.failures:  # the packaged file is ours: a failure here is a bug, said plainly
         raise click.ClickException(f"{products}: {summary.failures[0].reason}")
 
@@ -136,7 +129,7 @@ def _demo_account(desk: Desk, now: datetime) -> str:
     a fixed password would be a known way into any desk that ever ran the demo."""
     password = secrets.token_urlsafe(12)
     hasher = password_hasher()
-    with users_unit_of_work(desk.engine)() as users:
+    with desk.users() as users:
         if users.user_by_email(DEMO_EMAIL) is None:
             add_user(
                 users, hasher, email=DEMO_EMAIL, name="Demo Lead", role=Role.ADMIN, password=password, at=now
@@ -173,9 +166,7 @@ def _seed_week(desk: Desk, kit: RoutingKit, now: datetime) -> str:
     seed_demo_disputes(desk, kit, now)
     _seed_policy_texts(desk, now)
     tick(desk.uow, kit, now)
-    schedule_and_send(
-        review_requests_unit_of_work(desk.engine), usage_days=kit.policy.review_request_days, now=now
-    )
+    schedule_and_send(desk.review_requests, usage_days=kit.policy.review_request_days, now=now)
     return f"{counts['new_case']} cases opened, {counts['updated_case']} updated, {counts['screened']} auto-replies screened"
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.db.catalogue import catalogue_unit_of_work
 from aftersales.adapters.shopify_orders import read_orders
 from aftersales.adapters.shopify_products import read_products
 from aftersales.cli.reviews import reviews_command
@@ -68,7 +67,7 @@ def products_command(settings: Settings, *, file: Path, as_json: bool) -> None:
       aftersales import products products_export.csv --json
     """
     variants = read_products(file)
-    catalogue = catalogue_unit_of_work(open_desk(settings).engine)
+    catalogue = open_desk(settings).catalogue
     show_progress = sys.stderr.isatty()
     summary = import_products(
         catalogue, variants, datetime.now(UTC), _variants_progress if show_progress else None

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.db.engine import is_locked
 from aftersales.adapters.message_files import MessageReader
 from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.cli.options import policy_option, with_policy
@@ -21,7 +20,7 @@ from aftersales.ports import UnitOfWork
 from aftersales.services.intake import Incoming, Quarantined, take_in_few
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import Desk, build_routing_kit, open_desk
 
 _SHOWN_FAILURES = 20
 # Messages parsed and routed, then stored in one short transaction: at most this many, and at
@@ -79,7 +78,7 @@ def intake(settings: Settings, *, path: Path, as_json: bool, workers: int, polic
                 click.echo(f"\r{number} messages read", err=True, nl=False)
         _store(desk.uow, kit, batch, now, counts, failures)
     finally:
-        desk.engine.dispose()
+        desk.close()
     if show_progress:
         click.echo("\r", err=True, nl=False)
     _summary(path, counts, failures, as_json=as_json)
@@ -106,7 +105,7 @@ def _store(
         if not isinstance(p.item.result, ParseProblem)
     ]
     # busy past every retry (adapters/db/engine.py) is no fault of a message: it stops the run
-    results = iter(take_in_few(uow, kit, incomings, now=now, transient=is_locked) if incomings else [])
+    results = iter(take_in_few(uow, kit, incomings, now=now, transient=Desk.is_locked) if incomings else [])
     for prepared in batch:  # counted in reading order
         result = prepared.item.result
         outcome = Quarantined(result.reason) if isinstance(result, ParseProblem) else next(results)

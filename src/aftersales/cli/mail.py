@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
-from aftersales.adapters.imap_mailbox import ImapMailbox, mail_parser, mailbox_key
-from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.adapters.message_files import mail_parser
 from aftersales.cli.mail_send import send_command
 from aftersales.domain.errors import AftersalesError, ConfigError
 from aftersales.domain.messages import InboundMessage
@@ -23,7 +21,7 @@ from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, 
 from aftersales.services.outbox import acknowledge, send_pending
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings
-from aftersales.wiring import Desk, build_routing_kit, open_desk
+from aftersales.wiring import Desk, build_routing_kit, inbox, mail_sender, open_desk
 
 log = logging.getLogger("aftersales.mail")
 _NOT_CONFIGURED = (
@@ -91,7 +89,7 @@ def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
     """Send what the outbox holds, for the timer: failures are logged and retried next tick."""
     if settings.smtp is None:
         return
-    sender = SmtpSender.for_store(settings.smtp, kit.policy)
+    sender = mail_sender(settings.smtp, kit.policy)
     try:
         summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
     except Exception as error:  # a bug or the database: logged, tried again next tick
@@ -128,12 +126,12 @@ def poll_once(
     now = datetime.now(UTC)
     intake = MailIntake(
         desk.uow,
-        mailbox_state_unit_of_work(desk.engine),
+        desk.mailbox_states,
         kit,
         mail_parser(now, own_addresses(kit, server), settings.max_message_bytes),
         progress=progress,
     )
-    with ImapMailbox(server, settings.imap_folder) as box:
+    with inbox(server, settings.imap_folder) as box:
         return poll_mailbox(
             box, intake, now=now, backfill_days=settings.mail_backfill_days, on_new_case=on_new_case
         )
@@ -178,7 +176,7 @@ def poll_in_background(settings: Settings, desk: Desk, kit: RoutingKit) -> threa
 def describe(settings: Settings) -> str:
     """The polled mailbox as a startup line can name it (no password)."""
     server = configured_imap(settings)
-    return f"{mailbox_key(server, settings.imap_folder)} every {settings.mail_poll_seconds:g} s"
+    return f"{inbox(server, settings.imap_folder).key} every {settings.mail_poll_seconds:g} s"
 
 
 def _progress(done: int, total: int) -> None:

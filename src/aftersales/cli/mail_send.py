@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.domain.errors import ConfigError
 from aftersales.services.outbox import SendSummary, send_pending
 from aftersales.settings import Settings
-from aftersales.wiring import load_active_policy, open_desk
+from aftersales.wiring import load_active_policy, mail_sender, open_desk
 
 NOT_CONFIGURED = (
     "SMTP is not configured: set AFTERSALES_SMTP_HOST (and AFTERSALES_SMTP_PORT, _USER, _PASSWORD, "
@@ -49,7 +48,7 @@ def send_command(settings: Settings, *, as_json: bool, max_attempts: int) -> Non
     if settings.smtp is None:
         raise ConfigError(NOT_CONFIGURED)
     policy = load_active_policy(settings)
-    sender = SmtpSender.for_store(settings.smtp, policy)
+    sender = mail_sender(settings.smtp, policy)
     summary = send_pending(open_desk(settings).uow, sender, now=datetime.now(UTC), max_attempts=max_attempts)
     _report(summary, as_json=as_json)
     if summary.errors:

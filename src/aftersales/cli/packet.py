@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from aftersales.adapters.db.packet_queries import packet_unit_of_work
 from aftersales.adapters.files import write_atomically
 from aftersales.adapters.packet_render import packet_html, packet_json, packet_pdf
 from aftersales.domain.errors import InputError
@@ -57,7 +56,7 @@ def packet(settings: Settings, reference: str, output_format: str, output: Path 
     """
     desk = open_desk(settings)
     policy = load_active_policy(settings)
-    reader = packet_unit_of_work(desk.engine)
+    reader = desk.packets
     built = evidence_packet(reader, reference, now=datetime.now(UTC), specs=store_specs(policy))
     content = _render(built, output_format, ZoneInfo(policy.time_zone), policy.store_name)
     if output is None:

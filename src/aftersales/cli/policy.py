@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from aftersales.adapters.db.policy_texts import policy_texts_unit_of_work
 from aftersales.adapters.holidays_calendar import calendar_for
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, load_policy
 from aftersales.domain.errors import ConfigError, InputError
@@ -279,7 +278,7 @@ def show_texts(settings: Settings, *, version: str, as_json: bool) -> None:
 
 
 def _policy_texts(settings: Settings) -> PolicyTextUnitOfWork:
-    return policy_texts_unit_of_work(open_desk(settings).engine)
+    return open_desk(settings).policy_texts
 
 
 def _read_text(kind: PolicyKind, path: Path) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.db.review_queries import review_unit_of_work
 from aftersales.adapters.files import write_atomically
 from aftersales.adapters.review_report import review_html, review_json, review_markdown, review_text
 from aftersales.cli.options import now_option, parse_now
@@ -63,8 +62,7 @@ def review(
     now = parse_now(now_text)
     kit = build_routing_kit(settings)
     day = week_day.date() if week_day is not None else now.astimezone(kit.calendar.tz).date()
-    desk = open_desk(settings)
-    result = run_review(review_unit_of_work(desk.engine), kit, day=day, now=now.astimezone(UTC))
+    result = run_review(open_desk(settings).weekly_review, kit, day=day, now=now.astimezone(UTC))
     report = _RENDER[output_format](result)
     if output is None:
         click.echo(report, nl=False)
@@ -92,7 +90,7 @@ def tasks(ctx: click.Context, *, include_closed: bool, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings: Settings = ctx.obj
-    found = open_tasks(review_unit_of_work(open_desk(settings).engine), include_closed=include_closed)
+    found = open_tasks(open_desk(settings).weekly_review, include_closed=include_closed)
     if as_json:
         click.echo(json.dumps([task_to_dict(t) for t in found], indent=2, ensure_ascii=False))
         return
@@ -125,6 +123,6 @@ def close_command(settings: Settings, task_id: int, note: str, closed_by: str, n
     Example:
       aftersales tasks close 3 --note "Variant photos retaken; black and white now differ" --by ana@shop.example
     """
-    uow = review_unit_of_work(open_desk(settings).engine)
+    uow = open_desk(settings).weekly_review
     task = close_task(uow, task_id, by=closed_by, note=note, now=parse_now(now_text).astimezone(UTC))
     click.echo(f"closed task {task.id}: {task.draft.title}")

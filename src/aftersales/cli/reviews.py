@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.db.reviews import reviews_unit_of_work
 from aftersales.adapters.review_exports import read_reviews
 from aftersales.services.reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
 from aftersales.settings import Settings
@@ -41,7 +40,7 @@ def import_reviews_file(settings: Settings, *, file: Path, as_json: bool) -> Non
     """
     export = read_reviews(file)
     desk = open_desk(settings)
-    target = ReviewDesk(reviews_unit_of_work(desk.engine), desk.uow, build_routing_kit(settings))
+    target = ReviewDesk(desk.reviews, desk.uow, build_routing_kit(settings))
     show_progress = sys.stderr.isatty()
     summary = import_reviews(
         target, export.reviews, now=datetime.now(UTC), on_each=_progress if show_progress else None

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.shopify_admin import ShopifyAdmin
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import OrderSnapshot
+from aftersales.ports import ShopOrders
 from aftersales.services.shopify_events import apply_snapshot
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import build_routing_kit, open_desk, shop_admin
 
 
 @click.group()
@@ -49,7 +49,7 @@ def sync_command(settings: Settings, *, orders: tuple[str, ...], since: str | No
     desk = open_desk(settings)
     kit = build_routing_kit(settings)
     synced = missing = 0
-    with ShopifyAdmin.from_settings(settings.shopify) as admin:
+    with shop_admin(settings.shopify) as admin:
         for reference, snapshot in _snapshots(admin, orders, start):
             if snapshot is None:
                 missing += 1
@@ -70,7 +70,7 @@ def sync_command(settings: Settings, *, orders: tuple[str, ...], since: str | No
 
 
 def _snapshots(
-    admin: ShopifyAdmin, orders: tuple[str, ...], since: datetime | None
+    admin: ShopOrders, orders: tuple[str, ...], since: datetime | None
 ) -> Iterator[tuple[str, OrderSnapshot | None]]:
     """Each named order, then each order updated since ``since``, as they are fetched."""
     for reference in orders:

@@ -13,7 +13,7 @@ from aftersales.domain.sla.calendar import due_at
 from aftersales.services.routing import format_moment
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import build_routing_kit, business_calendar, open_desk
 
 
 @click.group()
@@ -51,9 +51,9 @@ def due_command(
       aftersales sla due 2026-11-27T16:00:00-05:00 4     -> 2026-11-30T10:00:00-05:00
       (the demo store: Friday closes at 16:00, Saturday is open 10:00-13:00)
     """
-    kit = build_routing_kit(with_policy(settings, policy_file))
+    calendar = business_calendar(with_policy(settings, policy_file))
     begin = parse_now(start)
-    moment = due_at(begin, hours * 60, kit.calendar)
+    moment = due_at(begin, hours * 60, calendar)
     if as_json:
         click.echo(
             json.dumps({"start": begin.isoformat(), "business_hours": hours, "due": moment.isoformat()})

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.db.users import SqlUserRepository, users_unit_of_work
-from aftersales.adapters.passwords import password_hasher
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, normalised_email
+from aftersales.ports import UserRepository
 from aftersales.services.accounts import (
     add_user,
     disable_user,
@@ -22,7 +21,7 @@ from aftersales.services.accounts import (
     user_with_email,
 )
 from aftersales.settings import Settings
-from aftersales.wiring import open_desk
+from aftersales.wiring import open_desk, password_hasher
 
 
 @click.group()
@@ -215,9 +214,9 @@ def revoke_token_command(settings: Settings, email: str) -> None:
     click.echo(f"revoked every API token of {holder.email}")
 
 
-def _accounts(settings: Settings) -> AbstractContextManager[SqlUserRepository]:
+def _accounts(settings: Settings) -> AbstractContextManager[UserRepository]:
     """One transaction on the desk's users and tokens."""
-    return users_unit_of_work(open_desk(settings).engine)()
+    return open_desk(settings).users()
 
 
 def _prompt_password() -> str:

@@ -24,7 +24,7 @@ from aftersales.services.replies import Reply, send_reply
 from aftersales.services.rerouting import Reroute, reroute
 from aftersales.services.routing import format_moment
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, desk_users, open_desk
+from aftersales.wiring import build_routing_kit, open_desk
 
 _AUTHOR = click.option(
     "--by", "author", default="support", show_default=True, help="Who is acting (for the timeline)."
@@ -155,7 +155,7 @@ def assign(
         return
     user = None
     if email is not None:
-        with desk_users(desk)() as users:
+        with desk.read_users() as users:
             user = assignable_user(users, email)
     assign_case(desk.uow, case_id, user, by=author, at=now)
     click.echo(f"case {case_id}: assigned to {user.email if user else 'nobody'}")

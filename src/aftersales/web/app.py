@@ -29,7 +29,6 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
-from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.ports import PasswordHasher
 from aftersales.services.learning import retrain_if_due
 from aftersales.services.review_requests import schedule_and_send
@@ -169,7 +168,7 @@ def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], A
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            web.desk.engine.dispose()
+            web.desk.close()
 
     return lifespan
 
@@ -207,7 +206,7 @@ class _Jobs:
         self.review_requests_ran = started
         try:
             schedule_and_send(
-                review_requests_unit_of_work(self.web.desk.engine),
+                self.web.desk.review_requests,
                 usage_days=self.web.kit.policy.review_request_days,
                 now=self.web.now(),
             )

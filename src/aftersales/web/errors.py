@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +22,7 @@ from aftersales.domain.errors import AftersalesError, InputError, headed
 from aftersales.services.collisions import CaseChanged
 from aftersales.services.desk import EvidenceNotFound
 from aftersales.services.replies import ReplyRefused
+from aftersales.wiring import storage_error
 
 log = logging.getLogger("aftersales.web")
 
@@ -88,7 +88,7 @@ def _signed_in(request: Request) -> dict[str, Any]:
 
     try:
         session = desk_session(request)
-    except SQLAlchemyError as error:  # the page says what went wrong first; the menu is extra
+    except storage_error() as error:  # the page says what went wrong first; the menu is extra
         log_failure("the error page could not read the session", error)
         return {"path": request.url.path}
     if session is None:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from aftersales.adapters.db.packet_queries import packet_unit_of_work
 from aftersales.adapters.packet_render import STYLE_CSP_HEADER, packet_html, packet_json, packet_pdf
 from aftersales.domain.packet import Packet
 from aftersales.services.packet import evidence_packet
@@ -60,8 +59,7 @@ async def case_packet(
 
 
 def _packet(web: WebDesk, case_id: int) -> Packet:
-    reader = packet_unit_of_work(web.desk.engine)
-    return evidence_packet(reader, f"case:{case_id}", now=web.now(), specs=web.kit.specs)
+    return evidence_packet(web.desk.packets, f"case:{case_id}", now=web.now(), specs=web.kit.specs)
 
 
 async def _render_pdf(request: Request, packet: Packet, web: WebDesk) -> bytes | None:

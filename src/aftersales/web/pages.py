@@ -18,8 +18,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aftersales.adapters.db.contact_posts import contact_posts_unit_of_work
-from aftersales.adapters.db.presence import presence_unit_of_work
 from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
@@ -258,10 +256,9 @@ def _file_lists(files: Sequence[CaseFile]) -> dict[str, dict[Any, list[CaseFile]
 def _viewers(web: Web, user: User, case_id: int, *, note: bool) -> list[Viewer]:
     """Who else has the case open; ``note``: and say this user has (a page load does; a form
     sent back changes nothing, not even this)."""
-    engine = web.desk.engine
     if note:
-        return note_viewer(presence_unit_of_work(engine), case_id, user.id, at=web.now()).others
-    return others_viewing(presence_unit_of_work(engine, writes=False), case_id, user.id, at=web.now())
+        return note_viewer(web.desk.presence, case_id, user.id, at=web.now()).others
+    return others_viewing(web.desk.read_presence, case_id, user.id, at=web.now())
 
 
 def _card_dict(web: Web, view: CaseView) -> dict[str, Any] | None:
@@ -575,9 +572,7 @@ def contact(
     if trap:  # a bot filled the field no person sees: thanked alike, so it learns nothing
         return render(request, "contact_done.html", context)
     client = request.client.host if request.client else ""
-    refused = admit_post(
-        contact_posts_unit_of_work(web.desk.engine), email, client, now=now, limits=CONTACT_LIMITS
-    )
+    refused = admit_post(web.desk.contact_posts, email, client, now=now, limits=CONTACT_LIMITS)
     if refused is not None:
         limited = render(
             request,

@@ -18,7 +18,6 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from aftersales.adapters.db.review_queries import review_unit_of_work
 from aftersales.adapters.review_report import review_charts, review_html
 from aftersales.domain.errors import InputError
 from aftersales.domain.values import MAX_ID
@@ -39,8 +38,7 @@ TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def _review(web: WebDesk, week: date | None, *, file_tasks: bool) -> WeeklyReview:
     now = web.now()
     day = week or now.astimezone(web.kit.calendar.tz).date()
-    uow = review_unit_of_work(web.desk.engine)
-    return run_review(uow, web.kit, day=day, now=now, file_tasks=file_tasks)
+    return run_review(web.desk.weekly_review, web.kit, day=day, now=now, file_tasks=file_tasks)
 
 
 def _back(week: str, problem: str = "", done: str = "") -> RedirectResponse:
@@ -107,9 +105,7 @@ def close_task_form(
     week: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
     try:
-        task = close_task(
-            review_unit_of_work(web.desk.engine), task_id, by=work.author(user), note=note, now=web.now()
-        )
+        task = close_task(web.desk.weekly_review, task_id, by=work.author(user), note=note, now=web.now())
     except InputError as error:
         return _back(week, problem=str(error))
     return _back(week, done=f"task {task.id} closed")

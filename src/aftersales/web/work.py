@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from aftersales.adapters.db.presence import presence_unit_of_work
 from aftersales.domain.accounts import User
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.collisions import blocks, change_summary, changes_after
@@ -139,7 +138,7 @@ def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:
 def presence(web: WebDesk, user: User, case_id: int, seen_event_id: int | None) -> dict[str, Any]:
     """The user has the case open: who else has, and what changed after ``seen_event_id``, as
     ``POST /api/cases/{id}/presence`` answers."""
-    now = note_viewer(presence_unit_of_work(web.desk.engine), case_id, user.id, at=web.now())
+    now = note_viewer(web.desk.presence, case_id, user.id, at=web.now())
     changes: list[Mapping[str, Any]] = []
     if seen_event_id is not None and now.latest_event_id > seen_event_id:
         with web.desk.read() as cases:
