@@ -17,8 +17,8 @@ from aftersales.domain.feed_audit import (
     Availability,
     CaseRef,
     Catalogue,
+    FeedFinding,
     FeedItem,
-    Finding,
     FindingKind,
     InvalidValue,
     Severity,
@@ -56,7 +56,7 @@ ITEM = FeedItem(
 )
 
 
-def _findings(item: dict[str, Any], variant: dict[str, Any] | None = None) -> list[Finding]:
+def _findings(item: dict[str, Any], variant: dict[str, Any] | None = None) -> list[FeedFinding]:
     return audit([replace(ITEM, **item)], Catalogue([replace(VARIANT, **(variant or {}))]), "USD")
 
 
@@ -258,7 +258,7 @@ ON_SKU = (_case(1, "wrong_item"), _case(2, "shipping_delay"), _case(4, "wrong_it
 def test_findings_link_the_cases_they_explain(
     kind: FindingKind, saying: tuple[CaseRef, ...], expected: list[tuple[int, str]]
 ) -> None:
-    finding = Finding(
+    finding = FeedFinding(
         kind=kind, sku="TMB-20-BLK", feed_id="TMB-20-BLK", where="line 2", feed_value="", shop_value=""
     )
 

@@ -17,7 +17,7 @@ from aftersales.domain.evidence import EvidenceChecklist
 from aftersales.domain.orders import BOUNCED_STATUSES, LOSS_STATUSES, OrderFacts, ScanStatus
 from aftersales.domain.policy import Payer, ReturnReason, StorePolicy
 from aftersales.domain.routes import Route
-from aftersales.domain.sla.promise import last_promised_day
+from aftersales.domain.sla.delivery_window import last_promised_day
 
 AUTOMATION_PAUSE_ROUTES = frozenset(
     {Route.DAMAGED_ITEM, Route.WRONG_ITEM, Route.CHARGEBACK_RISK, Route.REVIEW}

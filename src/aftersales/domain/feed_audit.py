@@ -129,7 +129,7 @@ class FeedProblem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
+class FeedFinding:
     kind: FindingKind
     sku: str  # the variant's SKU; the feed id when no variant matched
     feed_id: str
@@ -245,9 +245,9 @@ class Catalogue:
         return None
 
 
-def audit(items: Iterable[FeedItem], catalogue: Catalogue, currency: str = "") -> list[Finding]:
+def audit(items: Iterable[FeedItem], catalogue: Catalogue, currency: str = "") -> list[FeedFinding]:
     """Every finding, item by item in feed order. ``currency``: the store's, when known."""
-    findings: list[Finding] = []
+    findings: list[FeedFinding] = []
     for item in items:
         variant = catalogue.match(item)
         findings.extend(_gtin_findings(item, variant))
@@ -263,14 +263,14 @@ def audit(items: Iterable[FeedItem], catalogue: Catalogue, currency: str = "") -
 
 def _finding(
     kind: FindingKind, item: FeedItem, variant: ProductVariant | None, feed_value: str, shop_value: str
-) -> Finding:
+) -> FeedFinding:
     sku = variant.sku if variant is not None and variant.sku else item.id
-    return Finding(
+    return FeedFinding(
         kind=kind, sku=sku, feed_id=item.id, where=item.where, feed_value=feed_value, shop_value=shop_value
     )
 
 
-def _gtin_findings(item: FeedItem, variant: ProductVariant | None) -> list[Finding]:
+def _gtin_findings(item: FeedItem, variant: ProductVariant | None) -> list[FeedFinding]:
     barcode = variant.gtin if variant is not None else ""
     if not item.gtin:
         if item.identifier_exists.strip().casefold() in _NO:
@@ -283,7 +283,7 @@ def _gtin_findings(item: FeedItem, variant: ProductVariant | None) -> list[Findi
     return []
 
 
-def _price_findings(item: FeedItem, variant: ProductVariant | None, currency: str) -> list[Finding]:
+def _price_findings(item: FeedItem, variant: ProductVariant | None, currency: str) -> list[FeedFinding]:
     """The price a buyer sees in the ad (the sale price when there is one) against the shop's."""
     shown = item.sale_price or item.price
     shop = "" if variant is None or variant.price is None else f"{variant.price} {currency}".strip()
@@ -298,7 +298,7 @@ def _price_findings(item: FeedItem, variant: ProductVariant | None, currency: st
     return []
 
 
-def _availability_findings(item: FeedItem, variant: ProductVariant | None) -> list[Finding]:
+def _availability_findings(item: FeedItem, variant: ProductVariant | None) -> list[FeedFinding]:
     state = normalise_availability(item.availability)
     if state is None:
         return [_finding(FindingKind.AVAILABILITY_INVALID, item, variant, item.availability, "")]
@@ -321,7 +321,7 @@ def _stock(variant: ProductVariant) -> str:
     return f"inventory {variant.inventory}" if variant.inventory is not None else "not tracked"
 
 
-def _option_findings(item: FeedItem, variant: ProductVariant) -> list[Finding]:
+def _option_findings(item: FeedItem, variant: ProductVariant) -> list[FeedFinding]:
     findings = []
     for kind, feed_value, names in (
         (FindingKind.COLOR_MISMATCH, item.color, _COLOR_OPTIONS),
@@ -333,7 +333,7 @@ def _option_findings(item: FeedItem, variant: ProductVariant) -> list[Finding]:
     return findings
 
 
-def _image_findings(item: FeedItem, variant: ProductVariant) -> list[Finding]:
+def _image_findings(item: FeedItem, variant: ProductVariant) -> list[FeedFinding]:
     if variant.image_link and not _same_link(item.image_link, variant.image_link):
         return [_finding(FindingKind.IMAGE_MISMATCH, item, variant, item.image_link, variant.image_link)]
     return []
@@ -389,7 +389,7 @@ def mentions(variant: ProductVariant | None, sku: str) -> tuple[str, ...]:
 
 
 def links_for(
-    finding: Finding, on_sku: Sequence[CaseRef], saying_stock: Sequence[CaseRef] = ()
+    finding: FeedFinding, on_sku: Sequence[CaseRef], saying_stock: Sequence[CaseRef] = ()
 ) -> tuple[CaseLink, ...]:
     """The cases a finding explains. A colour or size finding explains the wrong-item cases on
     its SKU; an availability finding, the cases on its SKU and the messages that name the item

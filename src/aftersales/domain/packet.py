@@ -126,7 +126,7 @@ class PacketData:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
+class RecordedDecision:
     case_id: int
     decision: str
     amount: str | None
@@ -135,7 +135,7 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TimelineEntry:
+class PacketTimelineEntry:
     at: datetime
     what: str
     source: str  # "order", "carrier", "case 42", "dispute 77"
@@ -157,8 +157,8 @@ class Packet:
     data: PacketData
     built_at: datetime
     dispute: Dispute | None  # the one the checklist is for: the open one, else the latest
-    decisions: tuple[Decision, ...]
-    timeline: tuple[TimelineEntry, ...]
+    decisions: tuple[RecordedDecision, ...]
+    timeline: tuple[PacketTimelineEntry, ...]
     checklist: tuple[ChecklistItem, ...]
 
     @property
@@ -190,7 +190,7 @@ def build_packet(data: PacketData, now: datetime) -> Packet:
     """The packet over what the desk holds: decisions, one timeline, and the checklist."""
     dispute = _dispute_in_question(data.disputes)
     decisions = tuple(
-        Decision(
+        RecordedDecision(
             case_id=e.case_id,
             decision=str(e.data.get("decision", "")),
             amount=_text_or_none(e.data.get("amount")),
@@ -233,26 +233,29 @@ def checklist(packet: Packet) -> tuple[ChecklistItem, ...]:
     return tuple(items)
 
 
-def build_timeline(data: PacketData) -> tuple[TimelineEntry, ...]:
+def build_timeline(data: PacketData) -> tuple[PacketTimelineEntry, ...]:
     """Order, carrier, dispute and case moments, oldest first."""
-    entries: list[TimelineEntry] = []
+    entries: list[PacketTimelineEntry] = []
     if data.order is not None:
         entries += _order_moments(data.order)
-    entries += [TimelineEntry(at=s.happened_at, what=_scan_text(s), source="carrier") for s in data.tracking]
+    entries += [
+        PacketTimelineEntry(at=s.happened_at, what=_scan_text(s), source="carrier") for s in data.tracking
+    ]
     for d in data.disputes:
         if d.initiated_at is not None:
             entries.append(
-                TimelineEntry(
+                PacketTimelineEntry(
                     at=d.initiated_at,
                     what=f"{d.kind or 'dispute'} opened: {d.reason or 'no reason given'}",
                     source=f"dispute {d.dispute_id}",
                 )
             )
     entries += [
-        TimelineEntry(at=m.sent_at, what=_message_text(m), source=f"case {m.case_id}") for m in data.messages
+        PacketTimelineEntry(at=m.sent_at, what=_message_text(m), source=f"case {m.case_id}")
+        for m in data.messages
     ]
     entries += [
-        TimelineEntry(at=e.at, what=_event_text(e), source=f"case {e.case_id}")
+        PacketTimelineEntry(at=e.at, what=_event_text(e), source=f"case {e.case_id}")
         for e in data.events
         if e.kind not in _QUIET_EVENTS
     ]
@@ -263,16 +266,18 @@ def build_timeline(data: PacketData) -> tuple[TimelineEntry, ...]:
 _QUIET_EVENTS = frozenset({"message_received", "reply_sent"})
 
 
-def _order_moments(order: OrderFacts) -> list[TimelineEntry]:
+def _order_moments(order: OrderFacts) -> list[PacketTimelineEntry]:
     moments = (
         (order.placed_at, f"order #{order.number} placed"),
         (order.fulfilled_at, f"order #{order.number} fulfilled"),
         (order.delivered_at, f"order #{order.number} delivered"),
         (order.cancelled_at, f"order #{order.number} cancelled"),
     )
-    entries = [TimelineEntry(at=at, what=what, source="order") for at, what in moments if at is not None]
+    entries = [
+        PacketTimelineEntry(at=at, what=what, source="order") for at, what in moments if at is not None
+    ]
     entries += [
-        TimelineEntry(at=r.at, what=f"refund of {r.amount} {order.currency}".strip(), source="order")
+        PacketTimelineEntry(at=r.at, what=f"refund of {r.amount} {order.currency}".strip(), source="order")
         for r in order.refunds
     ]
     return entries

@@ -146,7 +146,7 @@ class RouteBook:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
+class RepeatFinding:
     group: RepeatGroup
     targets: tuple[Target, ...]  # the first is the task's; the rest are worth a look too
     owner: Owner
@@ -179,7 +179,7 @@ def names_a_cause(reason: str) -> bool:
     return reason not in _NOT_A_CAUSE and not reason.endswith("collect_proof")
 
 
-def findings(groups: Iterable[RepeatGroup], threshold: int, book: RouteBook) -> list[Finding]:
+def findings(groups: Iterable[RepeatGroup], threshold: int, book: RouteBook) -> list[RepeatFinding]:
     """The repeats worth a task, most cases first. A reason repeat counts when the reason
     names a cause, and its cases are not all in SKU or carrier repeats of the same route
     (three wrong-colour cases on one SKU share their reason too: that says nothing new)."""
@@ -187,7 +187,7 @@ def findings(groups: Iterable[RepeatGroup], threshold: int, book: RouteBook) -> 
     kept = [g for g in repeats if _is_cause(g) and not _explained(g, repeats)]
     kept.sort(key=lambda g: (-g.count, g.route, g.dimension.value, g.value))
     return [
-        Finding(
+        RepeatFinding(
             group=g,
             targets=targets_for(g.route, g.dimension, book.write_back.get(g.route, ())),
             owner=book.owners.get(g.route, Owner(role="")),
@@ -312,7 +312,7 @@ def targets_for(route: str, dimension: Dimension, write_back: Sequence[str]) -> 
 # ------------------------------------------------------------------------------ tasks
 
 
-def task_draft(finding: Finding, *, week: ReviewWeek, due_at: datetime) -> TaskDraft:
+def task_draft(finding: RepeatFinding, *, week: ReviewWeek, due_at: datetime) -> TaskDraft:
     """The write-back task a finding files."""
     group, target = finding.group, finding.targets[0]
     also = ", ".join(t.value for t in finding.targets[1:])
@@ -354,7 +354,7 @@ def comes_back(count_since_closed: int, threshold: int) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewedFinding:
-    finding: Finding
+    finding: RepeatFinding
     # the finding's task: open (new or seen again), or closed when the repeat has not come
     # back since it was closed; None only in a preview that files nothing
     task: Task | None

@@ -22,9 +22,9 @@ from aftersales.domain.feed_audit import (
     CaseLink,
     CaseRef,
     Catalogue,
+    FeedFinding,
     FeedItem,
     FeedProblem,
-    Finding,
     FindingKind,
     audit,
     links_for,
@@ -63,7 +63,7 @@ class AuditInputs:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditedFinding:
-    finding: Finding
+    finding: FeedFinding
     cases: tuple[CaseLink, ...] = ()
     task_id: int | None = None
     task_is_new: bool = False
@@ -121,7 +121,7 @@ def audit_feed(
 
 
 def _linked(
-    findings: Sequence[Finding], catalogue: Catalogue, links: FeedLinksUnitOfWork
+    findings: Sequence[FeedFinding], catalogue: Catalogue, links: FeedLinksUnitOfWork
 ) -> list[AuditedFinding]:
     with links() as repo:
         on_skus = repo.cases_on_skus([finding.sku for finding in findings])

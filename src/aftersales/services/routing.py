@@ -48,7 +48,7 @@ from aftersales.domain.signals import (
     tracking_numbers,
 )
 from aftersales.domain.sla.calendar import BusinessCalendar, due_at, end_of_business_day
-from aftersales.domain.sla.promise import add_business_days, last_promised_day
+from aftersales.domain.sla.delivery_window import add_business_days, last_promised_day
 from aftersales.domain.text import NormalisedText, normalise
 from aftersales.domain.tracking import CourierFormat
 from aftersales.ports import Reader

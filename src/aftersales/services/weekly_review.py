@@ -16,8 +16,8 @@ from aftersales.domain.weekly_review import (
     ClockTally,
     Dimension,
     DimensionCount,
-    Finding,
     Owner,
+    RepeatFinding,
     RepeatGroup,
     ReviewedFinding,
     ReviewWeek,
@@ -125,18 +125,18 @@ class _Filing:
     now: datetime
 
 
-def _known_tasks(store: ReviewStore, found: Sequence[Finding]) -> dict[str, Task]:
+def _known_tasks(store: ReviewStore, found: Sequence[RepeatFinding]) -> dict[str, Task]:
     """The findings' tasks by key (a key filed again after a close is renamed on the old
     task, so a key names one task)."""
     return store.tasks.tasks_for_keys([f.key for f in found])
 
 
-def _preview(store: ReviewStore, found: Sequence[Finding]) -> list[ReviewedFinding]:
+def _preview(store: ReviewStore, found: Sequence[RepeatFinding]) -> list[ReviewedFinding]:
     known = _known_tasks(store, found)
     return [ReviewedFinding(finding=f, task=known.get(f.key)) for f in found]
 
 
-def _file_all(store: ReviewStore, found: Sequence[Finding], plan: _Filing) -> list[ReviewedFinding]:
+def _file_all(store: ReviewStore, found: Sequence[RepeatFinding], plan: _Filing) -> list[ReviewedFinding]:
     known = _known_tasks(store, found)
     staying_closed = {
         f.key: task
@@ -158,7 +158,7 @@ def _file_all(store: ReviewStore, found: Sequence[Finding], plan: _Filing) -> li
     return reviewed
 
 
-def _came_back(store: ReviewStore, finding: Finding, closed: Task, plan: _Filing) -> bool:
+def _came_back(store: ReviewStore, finding: RepeatFinding, closed: Task, plan: _Filing) -> bool:
     """A closed task's repeat is new again only when it repeated (the threshold) after the
     close: the cases that led to the change are no reason to reopen it."""
     group, closed_at = finding.group, closed.closed_at
