@@ -1,4 +1,4 @@
-"""The language-model reader against a chat-completions server on 127.0.0.1 (tests/chat_server.py).
+"""The language-model reader against a chat-completions server on 127.0.0.1 (tests/support/chat_server.py).
 
 Each row scripts the server's answers and says what the card must show: the route it follows,
 who read it, why, and how many requests the reader made. Every failure (garbage, a route
@@ -32,7 +32,7 @@ from aftersales.ports import ReadingCache
 from aftersales.services.routing import RoutingKit, build_card
 from aftersales.settings import LlmSettings, Settings
 from aftersales.wiring import build_routing_kit, open_desk, store_specs
-from chat_server import Answer, ChatServer, error, reading, serving
+from support.chat_server import Answer, ChatServer, error, reading, serving
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 # the local reader opens a shipping-delay case for this; the scripted model reads another route

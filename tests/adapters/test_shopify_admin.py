@@ -1,4 +1,4 @@
-"""The Shopify Admin GraphQL client, run against a local fake server (tests/shopify_fake.py)
+"""The Shopify Admin GraphQL client, run against a local fake server (tests/support/shopify_fake.py)
 that speaks the documented protocol: the access-token header, operation names, ``nodes`` +
 ``pageInfo`` pages, ``extensions.cost`` and THROTTLED errors. Waits go to an injected sleep,
 so nothing here really sleeps."""
@@ -21,7 +21,7 @@ from aftersales.adapters.shopify_graphql import read_order_snapshot
 from aftersales.domain.errors import ConfigError, InputError
 from aftersales.domain.orders import Address, Dispute, LineItem, Refund, ScanStatus, TrackingEvent
 from aftersales.settings import ShopifySettings
-from shopify_fake import (
+from support.shopify_fake import (
     TOKEN,
     FakeShopify,
     dispute_summary,

@@ -1,5 +1,5 @@
 """`aftersales eval routing` and `aftersales route` with a language-model reader configured by the
-three AFTERSALES_LLM_* variables (a chat-completions server on 127.0.0.1, tests/chat_server.py)."""
+three AFTERSALES_LLM_* variables (a chat-completions server on 127.0.0.1, tests/support/chat_server.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from aftersales.cli import cli
 from aftersales.domain.errors import ConfigError, InputError
 from aftersales.settings import LlmSettings, load_settings
-from chat_server import Answer, ChatServer, reading, serving
+from support.chat_server import Answer, ChatServer, reading, serving
 
 Env = dict[str, str | None]
 # written for this test: four routes, one message the local reader gets wrong

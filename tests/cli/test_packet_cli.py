@@ -19,7 +19,7 @@ from aftersales.services.packet import PacketNotFound
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
-from packet_story import plant_dispute
+from support.packet_story import plant_dispute
 
 SEED_ITEMS = {
     "order",

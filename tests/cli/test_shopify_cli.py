@@ -1,5 +1,5 @@
 """`aftersales shopify sync` against a local fake of Shopify's Admin GraphQL API (a real HTTP
-server answering with the documented response shapes: tests/shopify_fake.py). The order's
+server answering with the documented response shapes: tests/support/shopify_fake.py). The order's
 facts, scans and dispute land in the desk; syncing again changes nothing."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 from aftersales.adapters.db import schema
 from aftersales.cli import cli
 from aftersales.domain.errors import ConfigError
-from shopify_fake import (
+from support.shopify_fake import (
     TOKEN,
     FakeShopify,
     dispute_summary,

@@ -29,7 +29,7 @@ from aftersales.services.accounts import issue_token, set_role
 from aftersales.settings import Settings, load_settings
 from aftersales.web.app import create_app
 from aftersales.web.security import SESSION_COOKIE
-from web.conftest import PASSWORD, csrf_of, make_user, sign_in
+from support.web import PASSWORD, csrf_of, make_user, sign_in
 from web.test_web_desk import CHARGEBACK, WHERE_IS, assert_error, new_case, row_counts
 
 # The web desk's fixtures live in tests/web/conftest.py, which pytest offers only below

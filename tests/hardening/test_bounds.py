@@ -39,7 +39,7 @@ from aftersales.domain.messages import ParseProblem
 from aftersales.services.accounts import add_user
 from aftersales.settings import Settings, ShopifySettings
 from aftersales.web.app import create_app
-from packet_story import plant_dispute
+from support.packet_story import plant_dispute
 
 _CLI = str(Path(sys.executable).with_name("aftersales"))  # the venv's console script
 MB = 1024 * 1024

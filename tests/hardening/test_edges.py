@@ -44,7 +44,7 @@ from aftersales.services.sla import tick
 from mail.conftest import USER, Dovecot
 from mail.test_imap_poll import NOW, append
 from mail.test_imap_poll import mail as imap_mail
-from services.support import at, message
+from support.messages import at, message
 
 # fixtures of the IMAP and web tests, used here too
 dovecot, folder = imap_server.dovecot, imap_server.folder

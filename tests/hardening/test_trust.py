@@ -31,8 +31,9 @@ from aftersales.services.routing import RoutingKit
 from aftersales.services.shopify_events import apply_event
 from aftersales.settings import Settings
 from aftersales.web.app import create_app
-from services.support import case_of, counts, events, holds, message
-from web.conftest import app, client, csrf_of, signed_in  # noqa: F401  (fixtures)
+from support.messages import case_of, counts, events, holds, message
+from support.web import csrf_of
+from web.conftest import app, client, signed_in  # noqa: F401  (fixtures)
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the web desk's clock is the real one
 ANA = "ana@example.com"  # the buyer of order 1043

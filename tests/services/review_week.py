@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from aftersales.adapters.db import schema
-
-from .support import NY
+from support.messages import NY
 
 MONDAY = datetime(2026, 11, 23, 9, tzinfo=NY)
 AFTER_THE_WEEK = datetime(2026, 11, 30, 9, tzinfo=NY)

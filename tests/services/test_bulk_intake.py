@@ -28,8 +28,7 @@ from aftersales.domain.messages import ParseProblem
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
-
-from .support import at
+from support.messages import at
 
 MAILS = 260
 NOW = at(27, 9)

@@ -20,8 +20,7 @@ from aftersales.services.case_side import Upload, add_upload, case_side
 from aftersales.services.desk import EvidenceMark, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
-
-from .support import at, case_of, message
+from support.messages import at, case_of, message
 
 JPEG = b"\xff\xd8\xff\xe0 not really a jpeg"
 OPENING = "My tumbler from order #2001 arrived with a big dent."

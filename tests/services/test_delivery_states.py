@@ -22,8 +22,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.outbox import send_pending
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
-
-from .support import at, case_of, message
+from support.messages import at, case_of, message
 
 PROMISE = "We're checking with the carrier; I'll update you by tomorrow 3 pm."
 REFUSED = "550 5.1.1 mailbox unavailable"

@@ -20,8 +20,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import TickResult, tick
-
-from .support import at, case_of, case_row, clocks, dump, events, holds, iso, kinds, message
+from support.messages import at, case_of, case_row, clocks, dump, events, holds, iso, kinds, message
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 PROMISE = "We're checking with the carrier; I'll update you by tomorrow 3 pm."

@@ -14,8 +14,7 @@ import pytest
 
 from aftersales.domain.routes import Route
 from aftersales.services.routing import RoutingKit, build_card, message_card, same_day_answer_by
-
-from .support import message
+from support.messages import message
 
 NY = ZoneInfo("America/New_York")
 BEFORE_BUYING = "Is it dishwasher safe? Do you ship to Canada?"

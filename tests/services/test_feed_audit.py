@@ -22,8 +22,7 @@ from aftersales.domain.writeback import Target, TaskSource
 from aftersales.services.feed_audit import AuditInputs, FeedAudit, audit_feed
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
-
-from .support import NY, message
+from support.messages import NY, message
 
 DATA = Path(aftersales.__file__).parent / "data"
 NOW = datetime(2026, 11, 27, 17, 0, tzinfo=NY)

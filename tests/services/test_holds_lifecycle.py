@@ -18,8 +18,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.marketing_exports import held_buyers
 from aftersales.services.reviews_import import ReviewDesk, import_reviews
 from aftersales.services.routing import RoutingKit
-
-from .support import at, case_of, holds, message
+from support.messages import at, case_of, holds, message
 
 WRONG_ITEM = "I ordered the black tumbler but received a white one instead, wrong item. Order #1043."
 DAMAGED = "The tumbler arrived dented, order #2001."

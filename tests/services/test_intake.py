@@ -21,8 +21,7 @@ from aftersales.domain.messages import AttachmentMeta, AutoKind, InboundMessage
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.routing import RoutingKit
-
-from .support import at, case_of, case_row, clocks, counts, dump, events, holds, iso, kinds, message
+from support.messages import at, case_of, case_row, clocks, counts, dump, events, holds, iso, kinds, message
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 FIRST_ID = "first@cust.example"

@@ -27,8 +27,7 @@ from aftersales.adapters.message_files import IntakeItem, read_messages
 from aftersales.domain.messages import ParseProblem
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
-
-from .support import at, dump
+from support.messages import at, dump
 
 SENT = at(24, 10)
 RECEIVED = at(25, 9)  # the intake run's "now": also the stand-in time for a mail without a Date

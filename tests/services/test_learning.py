@@ -23,8 +23,7 @@ from aftersales.services.learning import learn_from_desk, retrain_if_due
 from aftersales.services.rerouting import Reroute, reroute
 from aftersales.services.routing import RoutingKit
 from aftersales.wiring import builtin_examples
-
-from .support import at, case_of, message
+from support.messages import at, case_of, message
 
 NOW = datetime(2026, 11, 24, 18, tzinfo=UTC)
 # (message, the route an agent gives it)

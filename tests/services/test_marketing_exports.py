@@ -39,8 +39,7 @@ from aftersales.services.marketing_exports import (
 )
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
-
-from .support import NY, at, case_of, message
+from support.messages import NY, at, case_of, message
 
 WRONG_ITEM = "I ordered the black tumbler but received a white one instead, wrong item. Order #1043."
 DAMAGED = "The tumbler arrived dented, order #2001."

@@ -12,8 +12,7 @@ from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.shopify_orders import read_orders
 from aftersales.domain.orders import Address, ImportedOrder, OrderFacts, OrderProblem
 from aftersales.services.orders_import import ImportSummary, import_orders
-
-from .support import at, dump
+from support.messages import at, dump
 
 HEADER = (
     "Name,Email,Currency,Total,Created at,Fulfilled at,Lineitem quantity,Lineitem name,"

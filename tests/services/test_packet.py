@@ -23,7 +23,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.packet import PacketNotFound, evidence_packet
 from aftersales.services.routing import RoutingKit
 from aftersales.services.shopify_events import apply_event
-from packet_story import DECISION, NOW, PLACED, buyer_message, order_1043, plant_dispute
+from support.packet_story import DECISION, NOW, PLACED, buyer_message, order_1043, plant_dispute
 
 # each item of the seed's list, and the Shopify dispute evidence field(s) it fills
 SEED_FIELDS = {

@@ -22,8 +22,7 @@ from aftersales.services.policy_versions import (
     policy_version,
     policy_versions,
 )
-
-from .support import at, dump
+from support.messages import at, dump
 
 RETURNS = "Returns within 30 days of delivery; the buyer pays return shipping; unused items only."
 

@@ -21,8 +21,7 @@ from aftersales.domain.catalogue import ProductVariant
 from aftersales.domain.orders import OrderProblem
 from aftersales.services.orders_import import ImportSummary
 from aftersales.services.products_import import CHUNK, import_products
-
-from .support import at
+from support.messages import at
 
 Catalogue = Callable[[], AbstractContextManager[SqlCatalogueRepository]]
 

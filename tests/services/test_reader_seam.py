@@ -21,9 +21,9 @@ from aftersales.domain.policy import ReaderPolicy
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
-from chat_server import ChatServer, error, reading, serving
+from support.chat_server import ChatServer, error, reading, serving
+from support.messages import case_of, case_row, events, message
 
-from .support import case_of, case_row, events, message
 from .test_bulk_intake import MAILS, NOW, _mbox
 
 LABEL_CREATED = "my order #1043 still says label created after 6 days. Did you ship it?"

@@ -18,8 +18,7 @@ from aftersales.domain.messages import AttachmentMeta
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, ReplyRefused, send_reply
 from aftersales.services.routing import RoutingKit
-
-from .support import at, case_of, case_row, clocks, dump, events, iso, message
+from support.messages import at, case_of, case_row, clocks, dump, events, iso, message
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 PROMISE = "We're checking with the carrier; I'll update you by tomorrow 3 pm."

@@ -19,8 +19,7 @@ from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, ReplyRefused, send_reply
 from aftersales.services.routing import RoutingKit
-
-from .support import NY, case_of, dump, message
+from support.messages import NY, case_of, dump, message
 
 TABLE = Path(__file__).parents[1] / "scenarios" / "replies" / "promises.toml"
 CASES: list[dict[str, Any]] = tomllib.loads(TABLE.read_text("utf-8"))["case"]

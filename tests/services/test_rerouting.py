@@ -24,8 +24,7 @@ from aftersales.services.desk import EvidenceMark, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.rerouting import Reroute, confirm_route, reroute
 from aftersales.services.routing import RoutingKit, build_card
-
-from .support import at, case_of, case_row, clocks, dump, events, message
+from support.messages import at, case_of, case_row, clocks, dump, events, message
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 VAGUE = "Hi, can you help me with something?"

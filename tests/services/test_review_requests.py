@@ -18,8 +18,7 @@ from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.review_requests import RunSummary, review_requests, schedule_and_send
 from aftersales.services.routing import RoutingKit
-
-from .support import NY, case_of, dump, message
+from support.messages import NY, case_of, dump, message
 
 DELIVERED = datetime(2026, 11, 2, 15, 0, tzinfo=NY)
 WRONG_ITEM = "I ordered the black tumbler but received a white one instead, wrong item. Order #1043."

@@ -20,8 +20,7 @@ from aftersales.domain.orders import LineItem, OrderFacts
 from aftersales.domain.reviews import ReviewProblem
 from aftersales.services.reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
 from aftersales.services.routing import RoutingKit
-
-from .support import at, dump, holds
+from support.messages import at, dump, holds
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reviews"
 ORDERS = (  # number, customer, SKUs, Shopify id

@@ -19,8 +19,7 @@ from aftersales.services.intake import Incoming, take_in
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from aftersales.services.saved_replies import saved_replies_for
-
-from .support import at, case_of, message
+from support.messages import at, case_of, message
 
 WHERE_IS_1043 = "Where is my order #1043? Tracking hasn't moved in 5 days."
 OU_EST = "Bonjour, où est ma commande #1043 ? Le suivi ne bouge plus depuis cinq jours."

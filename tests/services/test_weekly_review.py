@@ -17,9 +17,9 @@ from aftersales.domain.writeback import TaskStatus
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.services.weekly_review import ReviewUnitOfWork, close_task, open_tasks, run_review
+from support.messages import at, case_of, case_row, message
 
 from .review_week import AFTER_THE_WEEK, MONDAY, PLANTED, WRONG_COLOUR_KEY, add_cases
-from .support import at, case_of, case_row, message
 
 WEEK = date(2026, 11, 25)
 

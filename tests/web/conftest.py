@@ -3,7 +3,6 @@ SQLite, and PostgreSQL when AFTERSALES_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +15,10 @@ from sqlalchemy import Engine
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.domain.accounts import Role
-from aftersales.services.accounts import add_user, issue_token
+from aftersales.services.accounts import issue_token
 from aftersales.settings import Settings
 from aftersales.web.app import create_app
-
-PASSWORD = "correct horse battery"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from support.web import make_user, sign_in
 
 
 @pytest.fixture
@@ -38,36 +35,6 @@ def app(uow: SqlUnitOfWork, engine: Engine, tmp_path: Path) -> Iterator[FastAPI]
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as client:
         yield client
-
-
-def make_user(app: FastAPI, role: Role, email: str | None = None) -> str:
-    web = app.state.web
-    email = email or f"{role.value}@northwind.example"
-    with web.users() as users:
-        add_user(
-            users,
-            web.hasher,
-            email=email,
-            name=role.value.title(),
-            role=role,
-            password=PASSWORD,
-            at=datetime.now(UTC),
-        )
-    return email
-
-
-def csrf_of(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, email: str) -> str:
-    """Sign in through the form; returns the new session's CSRF token."""
-    token = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 303, response.text
-    return csrf_of(client.get("/lab").text)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from aftersales.adapters.db.presence import presence_unit_of_work
 from aftersales.domain.accounts import Role
 from aftersales.services.presence import note_viewer
+from support.web import make_user, sign_in
 
 from .case_page import CasePage
-from .conftest import make_user, sign_in
 from .test_web_desk import WHERE_IS, assert_error, new_case, row_counts
 
 Headers = Callable[[Role], dict[str, str]]

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from aftersales.domain.accounts import Role
 from aftersales.settings import MailSecurity, MailServer
 from aftersales.web.app import create_app
+from support.web import make_user, sign_in
 
-from .conftest import make_user, sign_in
 from .test_web_desk import assert_error, new_case
 
 Headers = Callable[[Role], dict[str, str]]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from aftersales.domain.accounts import Role
-from packet_story import plant_dispute
+from support.packet_story import plant_dispute
 
 
 @pytest.fixture

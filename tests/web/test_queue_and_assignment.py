@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from aftersales.domain.accounts import Role
 from aftersales.services.accounts import add_user, disable_user
+from support.web import PASSWORD
 
-from .conftest import PASSWORD
 from .test_web_desk import CHARGEBACK, WHERE_IS, assert_error, new_case, row_counts
 
 Headers = Callable[[Role], dict[str, str]]

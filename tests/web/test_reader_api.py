@@ -16,7 +16,7 @@ from aftersales.adapters.policy_file import default_policy_text
 from aftersales.domain.accounts import Role
 from aftersales.settings import LlmSettings, Settings
 from aftersales.web.app import create_app
-from chat_server import ChatServer, reading, serving
+from support.chat_server import ChatServer, reading, serving
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ from aftersales.domain.accounts import Role
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in
 from aftersales.web import api, pages, queue_pages
-
-from .conftest import csrf_of, make_user
+from support.web import csrf_of, make_user
 
 WHERE_IS = {"text": "Where is my order #1043? Tracking hasn't moved in 5 days.", "from": "ana@example.com"}
 CHARGEBACK = {
