@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from aftersales.adapters import policy_cues, policy_replies
 from aftersales.adapters import policy_rules as rules
 from aftersales.adapters.holiday_cache import country_codes, subdivision_codes
-from aftersales.adapters.policy_rules import LEAD_ROLES, SCHEMA_VERSION
+from aftersales.adapters.policy_rules import SCHEMA_VERSION
 from aftersales.adapters.toml_locator import Locator, join_key
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import (
@@ -39,7 +39,7 @@ from aftersales.domain.policy import (
     ShippingPromise,
     StorePolicy,
 )
-from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec, SlaTargets
+from aftersales.domain.routes import LEAD_ROLES, EvidenceSpec, Route, RouteSpec, SlaTargets
 
 __all__ = [
     "DEFAULT_SOURCE",

@@ -19,11 +19,11 @@ from typing import Generic, TypeVar
 
 from aftersales.domain.evidence import DETECTED_BY
 from aftersales.domain.policy import READER_USES, Interval, Payer, ReaderUse
+from aftersales.domain.routes import LEAD_ROLES
 
 SCHEMA_VERSION = 1
 # The domain names roles only in prose (RouteSpec.lead); the policy file is where they are
 # enforced, because every route's lead must resolve to a person in [leads.*].
-LEAD_ROLES = ("frontline", "operations", "founder", "supply_chain", "marketing")
 T = TypeVar("T")
 
 

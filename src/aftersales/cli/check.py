@@ -11,6 +11,7 @@ from importlib import resources
 
 import click
 
+from aftersales.domain.contact_form import CONTACT_ISSUES
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.outgoing import MailKind, MailNotSent, OutgoingMail, mail_domain, new_message_id
 from aftersales.domain.policy import StorePolicy
@@ -62,10 +63,9 @@ def check(settings: Settings, *, as_json: bool, no_network: bool) -> None:
 def _contact_form() -> ContactForm:
     """The contact form as the web desk defines it: its template and its issue list (read,
     not served: no server is started)."""
-    from aftersales.web.pages import ISSUES  # the web desk's own list; imported only here
 
     template = resources.files("aftersales.web").joinpath("templates", "contact.html")
-    return ContactForm(html=template.read_text(encoding="utf-8"), issue_choices=len(ISSUES))
+    return ContactForm(html=template.read_text(encoding="utf-8"), issue_choices=len(CONTACT_ISSUES))
 
 
 def _probes(settings: Settings, policy: StorePolicy, *, offline: bool) -> MailProbes:

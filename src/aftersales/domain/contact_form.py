@@ -16,6 +16,18 @@ from datetime import timedelta
 # readers) and a form-filling bot fills: a post that fills it is thanked and dropped.
 HONEYPOT_FIELD = "website"
 
+# what the contact form offers, in a buyer's words, and the words routing reads from it
+CONTACT_ISSUES = {
+    "where_is_my_order": "Where is my order?",
+    "damaged": "My order arrived damaged",
+    "wrong_item": "I received the wrong item",
+    "return": "I want to return or exchange",
+    "refund": "A question about a refund",
+    "change_order": "Change or cancel my order",
+    "question": "A question before buying",
+    "other": "Something else",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ContactLimits:

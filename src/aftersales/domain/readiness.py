@@ -176,7 +176,7 @@ def contact_form(fields: Sequence[FormField], issue_choices: int) -> CheckResult
             status=Status.FAIL,
             detail="the form lacks " + " and ".join(missing),
             fix="restore the order and issue fields of web/templates/contact.html and the "
-            "issue list (ISSUES in web/pages.py)",
+            "issue list (CONTACT_ISSUES in domain/contact_form.py)",
         )
     names = ", ".join(by_name)
     detail = f"fields: {names}; {issue_choices} issue types"

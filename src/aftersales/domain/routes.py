@@ -23,6 +23,9 @@ class Route(StrEnum):
     OTHER = "other"
 
 
+# The leads a route can name: who owns its cases (a store names each one's person in its policy).
+LEAD_ROLES: tuple[str, ...] = ("frontline", "operations", "founder", "supply_chain", "marketing")
+
 # When a message carries several routes, the riskiest one leads (DESIGN.md).
 RISK_ORDER: tuple[Route, ...] = (
     Route.CHARGEBACK_RISK,
@@ -70,7 +73,7 @@ class RouteSpec:
     risky_route: str
     correct_route: str
     escalation_trigger: str
-    lead: str  # a role: frontline, operations, founder, supply_chain, marketing
+    lead: str  # a role of LEAD_ROLES
     evidence: tuple[EvidenceSpec, ...]
     write_back: tuple[str, ...]
     first_reply: str  # a template with {placeholders}; see domain/replies.py

@@ -25,7 +25,7 @@ from aftersales.domain.accounts import User
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import ALLOWED, CaseStatus
-from aftersales.domain.contact_form import HONEYPOT_FIELD, ContactLimits
+from aftersales.domain.contact_form import CONTACT_ISSUES, HONEYPOT_FIELD, ContactLimits
 from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.permissions import ROLE_TABLE, Action, RefundLimit, may, may_refund, statuses_offered
@@ -66,17 +66,6 @@ CASE_TIMELINE = 200
 MAX_SHOWN = 2_000
 MAX_TYPED = 50_000  # a reply, a note or a decision typed on the case page
 CONTACT_LIMITS = ContactLimits()  # 5 posts an hour per e-mail address, 20 per client address
-# what the contact form offers, in a buyer's words, and the words routing reads from it
-ISSUES = {
-    "where_is_my_order": "Where is my order?",
-    "damaged": "My order arrived damaged",
-    "wrong_item": "I received the wrong item",
-    "return": "I want to return or exchange",
-    "refund": "A question about a refund",
-    "change_order": "Change or cancel my order",
-    "question": "A question before buying",
-    "other": "Something else",
-}
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -520,7 +509,7 @@ def contact_page(request: Request, web: Web) -> HTMLResponse:
 
 def _contact_context(web: Web, values: dict[str, str], error: str) -> dict[str, Any]:
     return {
-        "issues": ISSUES,
+        "issues": CONTACT_ISSUES,
         "values": values,
         "error": error,
         "store": web.kit.policy.store_name,
@@ -544,16 +533,16 @@ def contact(
         return render(
             request, "contact.html", _contact_context(web, values, "The form expired: send it again."), 403
         )
-    if issue not in ISSUES:
+    if issue not in CONTACT_ISSUES:
         return render(
             request, "contact.html", _contact_context(web, values, "Choose what the message is about."), 422
         )
     now = web.now()
     record = {
-        "text": f"{ISSUES[issue]}\n{message}",
+        "text": f"{CONTACT_ISSUES[issue]}\n{message}",
         "from": email,
         "name": name,
-        "subject": ISSUES[issue],
+        "subject": CONTACT_ISSUES[issue],
         "order": order.strip().lstrip("#") or None,
         "channel": "form",
         "sent_at": now.isoformat(),
