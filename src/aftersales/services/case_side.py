@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import CaseNotFound
@@ -25,11 +25,19 @@ from aftersales.domain.order_side import OrderSide, OtherCase, order_side, order
 from aftersales.domain.packet import is_dispute_notice
 from aftersales.domain.routes import EvidenceSpec, Route, RouteSpec
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseStore, CaseTimeline, EvidenceStore, OrderStore, UnitOfWork
 from aftersales.services.desk import EvidenceMark, record_mark
 
 OTHER_CASES = 20  # the customer's newest other cases listed beside a case
 _AUTOMATIC = frozenset({"", "router"})  # who stores a checklist row without a person looking
+
+
+class _CasesAndOrders(CaseStore, OrderStore, Protocol):
+    """What the order side reads: the order, its scans and the customer's other cases."""
+
+
+class _EvidenceAndTimeline(EvidenceStore, CaseTimeline, Protocol):
+    """What the checklist reads: the evidence rows and the messages and events behind them."""
 
 
 class FileNotFound(CaseNotFound):
@@ -64,7 +72,7 @@ def case_evidence(
     return _evidence(cases, specs, row, files, _order_side(cases, row, None))
 
 
-def _order_side(cases: CaseRepository, row: Mapping[str, Any], shop: str | None) -> OrderSide:
+def _order_side(cases: _CasesAndOrders, row: Mapping[str, Any], shop: str | None) -> OrderSide:
     number = row["order_number"] or ""
     order = cases.order(number) if number else None
     scans = tuple(cases.tracking_events(number)) if order is not None else ()
@@ -76,7 +84,7 @@ def _order_side(cases: CaseRepository, row: Mapping[str, Any], shop: str | None)
 
 
 def _evidence(
-    cases: CaseRepository,
+    cases: _EvidenceAndTimeline,
     specs: Mapping[Route, RouteSpec],
     row: Mapping[str, Any],
     files: Sequence[CaseFile],

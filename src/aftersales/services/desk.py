@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
 from aftersales.domain.errors import AftersalesError, InputError
@@ -14,10 +14,14 @@ from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Direction
 from aftersales.domain.outgoing import NOT_MAILED, Delivery
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import AutomationHolds, CaseTimeline, EvidenceStore, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
+
+
+class _EvidenceAndTimeline(CaseTimeline, EvidenceStore, Protocol):
+    """What marking evidence touches: the checklist and the event that says who marked it."""
 
 
 def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
@@ -92,7 +96,7 @@ def change_status(  # noqa: PLR0913  (keyword-only after the status)
         refresh_clocks(cases, kit, case_id, at)
 
 
-def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> None:
+def _hold_again(cases: AutomationHolds, row: Mapping[str, Any], at: datetime) -> None:
     """A reopened case whose decision paused automation holds its buyer again, as intake did."""
     decision = row["decision"] or {}
     proven = row["sender_mark"] == SenderMark.NONE  # as intake: only a proven buyer's words hold
@@ -146,7 +150,7 @@ def mark_evidence(uow: UnitOfWork, case_id: int, mark: EvidenceMark) -> None:
         record_mark(cases, case_id, mark)
 
 
-def record_mark(cases: CaseRepository, case_id: int, mark: EvidenceMark) -> None:
+def record_mark(cases: _EvidenceAndTimeline, case_id: int, mark: EvidenceMark) -> None:
     """A person's tick or untick, inside the caller's unit of work: the checklist row and an
     ``evidence_marked`` event (the latest one decides: ``services/case_side.py``)."""
     items = {e["key"]: e for e in cases.evidence_of(case_id)}

@@ -19,7 +19,7 @@ from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark, sender_mark, strongest
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseStore, IntakeGate, OrderStore, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
 from aftersales.services.routing import RoutingKit, message_card
 
@@ -137,7 +137,7 @@ def _receive_or_quarantine(
 
 
 def _quarantined(
-    cases: CaseRepository, incoming: Incoming, reason: str, now: datetime
+    cases: IntakeGate, incoming: Incoming, reason: str, now: datetime
 ) -> IntakeResult | Quarantined:
     """Quarantine a message that raised; one another writer stored meanwhile is a duplicate."""
     if cases.has_message(incoming.message.dedupe_key):
@@ -222,7 +222,7 @@ def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 def _route(
-    cases: CaseRepository,
+    cases: OrderStore,
     kit: RoutingKit,
     message: InboundMessage,
     prepared: DecisionCard | None,
@@ -251,9 +251,7 @@ def _order_number(card: DecisionCard) -> str:
     return next((s.value for s in card.signals if s.kind == "order_number"), "")
 
 
-def _existing_case(
-    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str
-) -> int | None:
+def _existing_case(cases: CaseStore, message: InboundMessage, customer: int, order_number: str) -> int | None:
     hinted = int(message.case_hint) if message.case_hint.isdigit() else None
     # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
     if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
@@ -270,7 +268,7 @@ def _existing_case(
 
 
 def _related_case(
-    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str, mark: SenderMark
+    cases: CaseStore, message: InboundMessage, customer: int, order_number: str, mark: SenderMark
 ) -> int | None:
     """The case a new case is linked to, never changed: the case its reply headers name (of
     another customer, or it would have threaded), or, when its sender is not proven to be the

@@ -34,7 +34,7 @@ from aftersales.domain.outgoing import (
 )
 from aftersales.domain.replies import ReplyCheck, ReplyProblem, check_reply
 from aftersales.domain.reply_promise import reply_languages
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseTimeline, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
@@ -118,7 +118,7 @@ def check_case_reply(
     )
 
 
-def _parent(cases: CaseRepository, case_id: int) -> Mapping[str, Any] | None:
+def _parent(cases: CaseTimeline, case_id: int) -> Mapping[str, Any] | None:
     """The customer's latest e-mail in the case: the reply threads under it."""
     inbound = [
         m

@@ -25,7 +25,7 @@ from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseTimeline, EvidenceStore, OrderStore, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
 
 # the records intake stores for a routed case: a re-routed case stores the same shapes
@@ -79,7 +79,7 @@ def confirm_route(uow: UnitOfWork, case_id: int, *, by: str, at: datetime) -> Ro
 
 def case_card(
     kit: RoutingKit,
-    cases: CaseRepository,
+    cases: OrderStore,
     row: Mapping[str, Any],
     first: Mapping[str, Any],
     *,
@@ -119,7 +119,7 @@ def case_card(
     )
 
 
-def customer_first_name(cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any]) -> str:
+def customer_first_name(cases: OrderStore, row: Mapping[str, Any], first: Mapping[str, Any]) -> str:
     """The first name the customer gave in their opening message; else, when that message is
     proven to come from the order's buyer, the name the shop has for the buyer. Never a
     part of an e-mail address."""
@@ -134,7 +134,7 @@ def customer_first_name(cases: CaseRepository, row: Mapping[str, Any], first: Ma
 
 
 def _card(
-    kit: RoutingKit, cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any], change: Reroute
+    kit: RoutingKit, cases: OrderStore, row: Mapping[str, Any], first: Mapping[str, Any], change: Reroute
 ) -> DecisionCard:
     order: OrderFacts | None = cases.order(row["order_number"]) if row["order_number"] else None
     card = build_card(
@@ -191,9 +191,7 @@ def _replan(
     refresh_clocks(cases, kit, case_id, at, history)
 
 
-def _replace_checklist(
-    cases: CaseRepository, case_id: int, card: DecisionCard, by: str, at: datetime
-) -> None:
+def _replace_checklist(cases: EvidenceStore, case_id: int, card: DecisionCard, by: str, at: datetime) -> None:
     """The new route's checklist; what is already in hand stays, whatever route asked for it."""
     stored = cases.evidence_of(case_id)
     wanted = {item.key for item in card.evidence.items}
@@ -208,7 +206,7 @@ def _confirm(cases: CaseRepository, row: Mapping[str, Any], text: str, *, by: st
     cases.update_case(row["id"], {"route_check": "", "updated_at": at})
 
 
-def _opening_message(cases: CaseRepository, case_id: int) -> Mapping[str, Any]:
+def _opening_message(cases: CaseTimeline, case_id: int) -> Mapping[str, Any]:
     first = next((m for m in cases.messages_of(case_id) if m["direction"] == "inbound"), None)
     if first is None:
         raise CaseHasNoMessage(f"case {case_id} has no customer message to route")
