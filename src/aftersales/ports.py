@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aftersales.domain.accounts import DeskSession, Role, User
 from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import CaseStatus, CaseSummary, Event
+from aftersales.domain.cases import CaseRecord, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import ModelVersion, RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -39,8 +39,8 @@ class CaseStore(Protocol):
     def update_case(
         self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
     ) -> None: ...
-    def case_row(self, case_id: int) -> Mapping[str, Any]: ...
-    def locked_case_row(self, case_id: int) -> Mapping[str, Any]:
+    def case_row(self, case_id: int) -> CaseRecord: ...
+    def locked_case_row(self, case_id: int) -> CaseRecord:
         """The case row, held until the unit of work ends: another writer that asks for it
         waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take turns anyway)."""
         ...

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import CaseNotFound
+from aftersales.domain.cases import CaseNotFound, CaseRecord
 from aftersales.domain.evidence import (
     EvidenceChecklist,
     EvidenceFacts,
@@ -64,21 +64,21 @@ def case_side(
 
 
 def case_evidence(
-    cases: CaseRepository, specs: Mapping[Route, RouteSpec], row: Mapping[str, Any]
+    cases: CaseRepository, specs: Mapping[Route, RouteSpec], row: CaseRecord
 ) -> EvidenceChecklist:
     """The case's checklist as it stands, inside the caller's transaction: what the case page's
     every panel (card, decision, checklist) reads (services/case_view.py)."""
-    files = tuple(cases.files_of(row["id"]))
+    files = tuple(cases.files_of(row.id))
     return _evidence(cases, specs, row, files, _order_side(cases, row, None))
 
 
-def _order_side(cases: _CasesAndOrders, row: Mapping[str, Any], shop: str | None) -> OrderSide:
-    number = row["order_number"] or ""
+def _order_side(cases: _CasesAndOrders, row: CaseRecord, shop: str | None) -> OrderSide:
+    number = row.order_number
     order = cases.order(number) if number else None
     scans = tuple(cases.tracking_events(number)) if order is not None else ()
     others: tuple[OtherCase, ...] = ()
-    if row["customer_id"] is not None:
-        found = cases.customer_cases(row["customer_id"], except_case=row["id"], limit=OTHER_CASES)
+    if row.customer_id is not None:
+        found = cases.customer_cases(row.customer_id, except_case=row.id, limit=OTHER_CASES)
         others = tuple(OtherCase(**dict(other)) for other in found)
     return order_side(number, order, scans, others, shop)
 
@@ -86,12 +86,12 @@ def _order_side(cases: _CasesAndOrders, row: Mapping[str, Any], shop: str | None
 def _evidence(
     cases: _EvidenceAndTimeline,
     specs: Mapping[Route, RouteSpec],
-    row: Mapping[str, Any],
+    row: CaseRecord,
     files: Sequence[CaseFile],
     side: OrderSide,
 ) -> EvidenceChecklist:
-    stored = cases.evidence_of(row["id"])
-    buyer_wrote = (row["sender_mark"] or "") == SenderMark.NONE.value
+    stored = cases.evidence_of(row.id)
+    buyer_wrote = row.sender_mark is SenderMark.NONE
     uploads: dict[str, tuple[str, ...]] = {}
     for file in files:
         if file.evidence_key:
@@ -102,15 +102,15 @@ def _evidence(
         scans=side.scan_count if buyer_wrote else 0,
         images=tuple(f.filename for f in files if f.from_customer and f.looks_like_image),
         uploads=uploads,
-        recorded_amount=str((row["decision"] or {}).get("recorded_amount") or ""),
-        recorded_decision=str((row["decision"] or {}).get("recorded") or ""),
-        buyer_messages=_customer_messages(cases.messages_of(row["id"])),
+        recorded_amount=str(row.decision.get("recorded_amount") or ""),
+        recorded_decision=str(row.decision.get("recorded") or ""),
+        buyer_messages=_customer_messages(cases.messages_of(row.id)),
         recorded={
             e["key"]: e["source"] or f"marked by {e['marked_by']}"
             for e in stored
             if e["present"] and e["marked_by"] not in _AUTOMATIC
         },
-        marks=person_marks(cases.timeline(row["id"])),
+        marks=person_marks(cases.timeline(row.id)),
         # what a stored row says of an item not in hand is the words that suggested it (and the
         # router's old word-ticks are only that too)
         hints={
@@ -119,7 +119,7 @@ def _evidence(
             if e["source"] and (not e["present"] or e["marked_by"] in _AUTOMATIC)
         },
     )
-    return assess_evidence(_checklist_specs(specs, row["route"], stored), facts)
+    return assess_evidence(_checklist_specs(specs, row.route, stored), facts)
 
 
 def _customer_messages(messages: Sequence[Mapping[str, Any]]) -> int:

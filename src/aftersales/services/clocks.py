@@ -150,11 +150,11 @@ def refresh_clocks(
     if history is None:
         row = cases.case_row(case_id)
         history = CaseHistory(
-            Route(row["route"]),
-            row["clocks"] or [],
+            row.route,
+            row.clocks,
             cases.message_times(case_id),
             cases.timeline(case_id),
-            current=row,
+            current=row.queue_state(),
         )
     clocks = clocks_for(kit, history.route, history.messages, history.events, now)
     recorded = [_clock_from(e["data"]) for e in history.events if e["kind"] == "clock_breached"]

@@ -254,11 +254,11 @@ def _order_number(card: DecisionCard) -> str:
 def _existing_case(cases: CaseStore, message: InboundMessage, customer: int, order_number: str) -> int | None:
     hinted = int(message.case_hint) if message.case_hint.isdigit() else None
     # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
-    if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
+    if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted).customer_id == customer:
         return hinted
     # so do reply headers: a Message-ID can be copied from a forwarded mail, or guessed
     threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
-    if threaded is not None and cases.case_row(threaded)["customer_id"] == customer:
+    if threaded is not None and cases.case_row(threaded).customer_id == customer:
         return threaded
     # Without an order number, or a sender, nothing says two messages are one problem:
     # a customer's question today and another next week are two cases.
@@ -354,15 +354,15 @@ def _update(
     cases.add_message(case_id, message, Direction.INBOUND)
     events = [Event("message_received", at, "customer", {"channel": message.channel.value})]
     fields: dict[str, Any] = {"updated_at": at}
-    if (kept := strongest(row.get("sender_mark") or "", mark)).value != (row.get("sender_mark") or ""):
+    if (kept := strongest(row.sender_mark, mark)) is not row.sender_mark:
         fields["sender_mark"] = kept.value  # the customer now names an order that is not theirs
         events.extend(_trust_events(message, kept, None))
-    if CaseStatus(row["status"]) not in OPEN_STATUSES or row["status"] == CaseStatus.WAITING_ON_CUSTOMER:
+    if row.status not in OPEN_STATUSES or row.status is CaseStatus.WAITING_ON_CUSTOMER:
         fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
-        events.append(Event("status_changed", at, "customer", {"from": row["status"], "to": "open"}))
-    if risk_rank(card.routing.route) < risk_rank(_route_of(row)):
+        events.append(Event("status_changed", at, "customer", {"from": row.status.value, "to": "open"}))
+    if risk_rank(card.routing.route) < risk_rank(row.route):
         fields |= _rerouted(card) | _dimensions(card, order)
-        events.append(Event("routed", at, "router", _routing_record(card) | {"from": row["route"]}))
+        events.append(Event("routed", at, "router", _routing_record(card) | {"from": row.route.value}))
         if card.decision.escalate:
             events.append(
                 Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason})
@@ -372,11 +372,11 @@ def _update(
         items = (*card.evidence.present, *card.evidence.suggested)
     cases.set_evidence(case_id, items, "router", at, keep_present=True)
     return CaseHistory(
-        Route(fields.get("route", row["route"])),
-        row["clocks"] or [],
+        Route(fields.get("route", row.route)),
+        row.clocks,
         cases.message_times(case_id),
         [*cases.timeline(case_id), *_event_rows(events)],
-        current=row,
+        current=row.queue_state(),
         changes=fields,
         new_events=events,
     )
@@ -410,10 +410,6 @@ def _dimensions(card: DecisionCard, order: OrderFacts | None) -> dict[str, str]:
         "carrier": (order.carrier if order is not None else "")[:100],
         "reason": card.decision.segment[:100],
     }
-
-
-def _route_of(row: Any) -> Route:
-    return Route(row["route"])
 
 
 def _decision(card: DecisionCard) -> dict[str, Any]:
