@@ -13,6 +13,7 @@ from aftersales.domain.cases import CaseRecord, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import ModelVersion, RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.order_side import OtherCase
 from aftersales.domain.orders import Dispute, OrderFacts, TrackingEvent
 from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.presence import Viewer
@@ -45,8 +46,8 @@ class CaseStore(Protocol):
         waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take turns anyway)."""
         ...
 
-    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
-        """The customer's other cases (id, subject, route, status, order_number, opened_at), newest first."""
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[OtherCase]:
+        """The customer's other cases, newest first."""
         ...
 
     def list_cases(

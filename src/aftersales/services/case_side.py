@@ -78,8 +78,7 @@ def _order_side(cases: _CasesAndOrders, row: CaseRecord, shop: str | None) -> Or
     scans = tuple(cases.tracking_events(number)) if order is not None else ()
     others: tuple[OtherCase, ...] = ()
     if row.customer_id is not None:
-        found = cases.customer_cases(row.customer_id, except_case=row.id, limit=OTHER_CASES)
-        others = tuple(OtherCase(**dict(other)) for other in found)
+        others = tuple(cases.customer_cases(row.customer_id, except_case=row.id, limit=OTHER_CASES))
     return order_side(number, order, scans, others, shop)
 
 

@@ -26,6 +26,7 @@ from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseRecord, Cas
 from aftersales.domain.corrections import RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.order_side import OtherCase
 from aftersales.domain.orders import (
     Address,
     Dispute,
@@ -659,8 +660,8 @@ class SqlCaseRepository:
     def file_content(self, file: CaseFile) -> bytes | None:
         return case_side.file_content(self.attachments_dir, file)
 
-    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
-        return list(case_side.customer_cases(self.db, customer_id, except_case, limit))
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[OtherCase]:
+        return case_side.customer_cases(self.db, customer_id, except_case, limit)
 
     # ---------------------------------------------------------------- reading a case
     def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None:
