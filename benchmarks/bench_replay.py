@@ -74,7 +74,7 @@ def replay(items: list[dict[str, Any]], every: int) -> dict[str, Any]:
             result = take_in(desk.uow, kit, Incoming(message, "replay"), now=at)
             assert result.case_id is not None
             with desk.read() as cases:
-                routed = cases.case_row(result.case_id)["route"]
+                routed = cases.case_row(result.case_id).route
             control.append(_builtin_route(builtin, message) == item["route"])
             hits.append(routed == item["route"])
             if routed == item["route"]:

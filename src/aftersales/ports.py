@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from aftersales.domain.accounts import DeskSession, Role, User
     from aftersales.domain.attachments import CaseFile
-    from aftersales.domain.cases import CaseStatus, CaseSummary, Event
+    from aftersales.domain.cases import CaseRecord, CaseStatus, CaseSummary, Event
     from aftersales.domain.corrections import ModelVersion, RouteLabel
     from aftersales.domain.evidence import EvidenceItem
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+    from aftersales.domain.order_side import OtherCase
     from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
     from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
     from aftersales.domain.presence import Viewer
@@ -24,10 +25,9 @@ if TYPE_CHECKING:
     from aftersales.domain.routes import Route
 
 
-class CaseRepository(Protocol):
-    """Cases, messages, evidence and events of one unit of work (one transaction)."""
+class CaseStore(Protocol):
+    """The cases themselves: finding, opening, reading and changing them, and the listings."""
 
-    def has_message(self, dedupe_key: str) -> bool: ...
     def case_for_message_ids(self, message_ids: Sequence[str]) -> int | None: ...
     def open_case_for(self, customer_id: int, order_number: str) -> int | None: ...
     def newest_open_case(self, *, customer_id: int | None = None, order_number: str = "") -> int | None:
@@ -39,26 +39,88 @@ class CaseRepository(Protocol):
         ...
 
     def case_exists(self, case_id: int) -> bool: ...
+    def open_case(self, fields: Mapping[str, Any]) -> int: ...
+    def update_case(
+        self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> None: ...
+    def case_row(self, case_id: int) -> CaseRecord: ...
+    def locked_case_row(self, case_id: int) -> CaseRecord:
+        """The case row, held until the unit of work ends: another writer that asks for it
+        waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take turns anyway)."""
+        ...
+
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[OtherCase]:
+        """The customer's other cases, newest first."""
+        ...
+
+    def list_cases(
+        self,
+        statuses: Sequence[CaseStatus],
+        *,
+        route: Route | None = None,
+        lead: str | None = None,
+        breaching: bool = False,
+        limit: int = 200,
+    ) -> list[CaseSummary]: ...
+    def queue(self, query: QueueQuery) -> list[CaseSummary]:
+        """The queue as the query asks: filters, search, order (domain/queue.py)."""
+        ...
+
+    def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
+
+
+class CaseTimeline(Protocol):
+    """A case's messages and events, in the order they happened."""
+
+    def add_message(
+        self,
+        case_id: int,
+        message: InboundMessage,
+        direction: Direction,
+        promised_update_at: datetime | None = None,
+    ) -> int: ...
+    def add_event(self, case_id: int, event: Event) -> None: ...
+    def add_events(self, case_id: int, events: Sequence[Event]) -> None: ...
+    def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
+        """The case's timeline entries with an id above ``event_id``, oldest first."""
+        ...
+
+    def timeline(self, case_id: int) -> list[Mapping[str, Any]]: ...
+    def messages_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
+    def message_times(self, case_id: int) -> list[Mapping[str, Any]]: ...
+
+
+class IntakeGate(Protocol):
+    """What stops a message before it reaches a case: a copy seen before, a sender screened
+    out, a message that could not be taken in (quarantined)."""
+
+    def has_message(self, dedupe_key: str) -> bool: ...
+    def screen(self, message: InboundMessage, source: str, at: datetime) -> bool: ...
+    def quarantine(self, source: str, reason: str, at: datetime) -> None: ...
+
+
+class CustomerStore(Protocol):
+    """Customers by e-mail address, added the first time they are met."""
+
     def customer_id(self, email: str, name: str, at: datetime) -> int: ...
-    def order(self, number: str) -> OrderFacts | None: ...
-    def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None: ...
-    # many orders at once (an export's import): a few statements per batch, not per order
-    def orders(self, numbers: Sequence[str]) -> dict[str, OrderFacts]: ...
     def customer_ids(self, people: Mapping[str, str], at: datetime) -> dict[str, int]:
         """The customer id of each e-mail address (lower case) -> name, added when new."""
         ...
 
+
+class OrderStore(Protocol):
+    """Orders mirrored from the shop, their carrier scans, and the policy versions they fall under."""
+
+    def order(self, number: str) -> OrderFacts | None: ...
+    def save_order(self, order: OrderFacts, customer_id: int | None, at: datetime) -> None: ...
+    # many orders at once (an export's import): a few statements per batch, not per order
+    def orders(self, numbers: Sequence[str]) -> dict[str, OrderFacts]: ...
     def save_orders(self, orders: Sequence[tuple[OrderFacts, int | None]], at: datetime) -> None: ...
     def policy_versions(self) -> list[tuple[datetime, str]]:
         """Every store policy version: (effective time, label), oldest first."""
         ...
 
-    # Shopify: webhook deliveries, orders by their Admin API id, carrier scans, disputes
-    def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
-        """Record a webhook delivery; False when this X-Shopify-Webhook-Id was seen before."""
-        ...
-
-    def set_delivery_outcome(self, webhook_id: str, outcome: str) -> None: ...
+    # orders by their Shopify Admin API id
     def order_number_for(self, shopify_id: str) -> str | None: ...
     def order_numbers_by_shopify_id(self, shopify_ids: Collection[str]) -> dict[str, str]:
         """The stored order number of each of these Admin API ids that is stored."""
@@ -83,35 +145,31 @@ class CaseRepository(Protocol):
         ...
 
     def tracking_events(self, order_number: str) -> list[TrackingEvent]: ...
+
+
+class DisputeStore(Protocol):
+    """Payment disputes (chargebacks) and the case each opened."""
+
     def dispute(self, dispute_id: str) -> tuple[Dispute, int | None] | None:
         """The stored dispute and the case it opened."""
         ...
 
     def save_dispute(self, dispute: Dispute, case_id: int | None, at: datetime) -> None: ...
 
-    def open_case(self, fields: Mapping[str, Any]) -> int: ...
-    def update_case(
-        self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
-    ) -> None: ...
-    def case_row(self, case_id: int) -> Mapping[str, Any]: ...
-    def locked_case_row(self, case_id: int) -> Mapping[str, Any]:
-        """The case row, held until the unit of work ends: another writer that asks for it
-        waits (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take turns anyway)."""
+
+class ShopifyDeliveries(Protocol):
+    """Shopify's webhook deliveries, each taken once."""
+
+    def record_delivery(self, webhook_id: str, topic: str, shop: str, at: datetime) -> bool:
+        """Record a webhook delivery; False when this X-Shopify-Webhook-Id was seen before."""
         ...
 
-    def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
-        """The case's timeline entries with an id above ``event_id``, oldest first."""
-        ...
+    def set_delivery_outcome(self, webhook_id: str, outcome: str) -> None: ...
 
-    def add_message(
-        self,
-        case_id: int,
-        message: InboundMessage,
-        direction: Direction,
-        promised_update_at: datetime | None = None,
-    ) -> int: ...
-    def add_event(self, case_id: int, event: Event) -> None: ...
-    def add_events(self, case_id: int, events: Sequence[Event]) -> None: ...
+
+class EvidenceStore(Protocol):
+    """A case's evidence checklist: what is present, missing or asked for."""
+
     def add_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None: ...
     def set_evidence(
         self,
@@ -122,15 +180,13 @@ class CaseRepository(Protocol):
         *,
         keep_present: bool = False,
     ) -> None: ...
-    def hold_automation(self, customer_id: int, case_id: int, reason: str, since: datetime) -> None: ...
-    def release_automation(self, case_id: int, until: datetime) -> None: ...
+    def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None: ...
+    def evidence_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
 
-    def screen(self, message: InboundMessage, source: str, at: datetime) -> bool: ...
-    def savepoint(self) -> AbstractContextManager[None]:
-        """A block whose writes are undone alone when it raises; the transaction goes on."""
-        ...
 
-    def quarantine(self, source: str, reason: str, at: datetime) -> None: ...
+class CaseFiles(Protocol):
+    """Attachments and uploaded files of the cases."""
+
     def save_attachment(self, meta: AttachmentMeta, content: bytes) -> str: ...
     def add_upload(self, case_id: int, evidence_key: str, meta: AttachmentMeta, by: str, at: datetime) -> int:
         """List a file a person uploaded for an evidence item (saved with ``save_attachment``)."""
@@ -142,37 +198,28 @@ class CaseRepository(Protocol):
         """The file's bytes when a whole copy is kept, else None."""
         ...
 
-    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
-        """The customer's other cases (id, subject, route, status, order_number, opened_at), newest first."""
-        ...
 
-    def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None: ...
+class AutomationHolds(Protocol):
+    """Customers whose cases no automation may touch, and why (held by case, released by case)."""
+
+    def hold_automation(self, customer_id: int, case_id: int, reason: str, since: datetime) -> None: ...
+    def release_automation(self, case_id: int, until: datetime) -> None: ...
+
+
+class RouteLabels(Protocol):
+    """Labelled examples the router learns from (a person's confirmed or changed route)."""
+
     def add_route_label(self, label: RouteLabel) -> int:
         """Store a labelled example; its ``id`` is ignored (returns the stored id)."""
         ...
 
     def route_labels(self) -> list[RouteLabel]: ...
     def route_label_count(self, after_id: int = 0) -> int: ...
-    def timeline(self, case_id: int) -> list[Mapping[str, Any]]: ...
-    def messages_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
-    def message_times(self, case_id: int) -> list[Mapping[str, Any]]: ...
-    def evidence_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
-    def list_cases(
-        self,
-        statuses: Sequence[CaseStatus],
-        *,
-        route: Route | None = None,
-        lead: str | None = None,
-        breaching: bool = False,
-        limit: int = 200,
-    ) -> list[CaseSummary]: ...
-    def queue(self, query: QueueQuery) -> list[CaseSummary]:
-        """The queue as the query asks: filters, search, order (domain/queue.py)."""
-        ...
 
-    def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
 
-    # the outbox: mail queued with the change that caused it, sent by `aftersales mail send`
+class Outbox(Protocol):
+    """Mail queued with the change that caused it, sent by `aftersales mail send`."""
+
     def queue_mail(self, mail: OutgoingMail, at: datetime) -> bool:
         """Queue ``mail``; False when a mail with its Message-ID was queued before."""
         ...
@@ -198,6 +245,34 @@ class CaseRepository(Protocol):
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         """The delivery state of each of the case's reply mails, by Message-ID."""
         ...
+
+
+class CaseRepository(  # noqa: PLR0904 - the roles above, one object per unit of work
+    CaseStore,
+    CaseTimeline,
+    IntakeGate,
+    CustomerStore,
+    OrderStore,
+    DisputeStore,
+    ShopifyDeliveries,
+    EvidenceStore,
+    CaseFiles,
+    AutomationHolds,
+    RouteLabels,
+    Outbox,
+    Protocol,
+):
+    """Every role of one unit of work (one transaction): what ``UnitOfWork`` yields. A use
+    case that needs one role takes that role; the adapter implements them all on one object
+    so their writes share the transaction."""
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A block whose writes are undone alone when it raises; the transaction goes on."""
+        ...
+
+
+class CasesAndTimelines(CaseStore, CaseTimeline, Protocol):
+    """A case and its timeline: what the clocks and the collision check read and write."""
 
 
 class UnitOfWork(Protocol):

@@ -110,7 +110,7 @@ def test_finding_11_a_form_post_as_a_known_customer_leaves_their_case_unchanged(
         [opened] = [c.id for c in cases.find_cases(ANA) if c.id != victim]
         row = cases.case_row(opened)
         assert cases.related_cases(victim) == [opened]
-    assert (row["route"], row["sender_mark"], row["related_case_id"]) == (
+    assert (row.route, row.sender_mark, row.related_case_id) == (
         "chargeback_risk",
         "unverified",
         victim,
@@ -228,7 +228,7 @@ def test_finding_12_a_strangers_reply_to_a_desk_message_id_opens_its_own_case(
     assert stranger.case_id != victim
     assert _state(uow, victim) == before  # not reopened, not re-routed, nothing on its timeline
     with uow() as cases:
-        assert cases.case_row(case_of(stranger))["related_case_id"] == victim
+        assert cases.case_row(case_of(stranger)).related_case_id == victim
     follow_up = _take(uow, kit, "Any news?", ANA, NOW, in_reply_to=desk_id)
     assert follow_up.case_id == victim  # the customer's own reply still threads
 

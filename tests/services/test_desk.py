@@ -122,16 +122,16 @@ def test_a_status_move_is_recorded_and_sets_the_clocks(
 ) -> None:
     if given.replied:
         reply(uow, kit, case_id, at(24, 10, 30))
-    current = case_row(uow, case_id)["status"]
+    current = case_row(uow, case_id).status
 
     change_status(uow, kit, case_id, given.to, by=BY, at=at(24, 11))
 
     case = case_row(uow, case_id)
-    assert (case["status"], case["updated_at"]) == (given.to.value, at(24, 11))
-    assert case["resolved_at"] == (at(24, 11) if given.resolved else None)
+    assert (case.status, case.updated_at) == (given.to.value, at(24, 11))
+    assert case.resolved_at == (at(24, 11) if given.resolved else None)
     assert events(uow, case_id)[-1] == ("status_changed", BY, {"from": current, "to": given.to.value})
     assert clocks(uow, case_id) == given.clocks
-    assert (case["next_due_at"], case["risk"]) == (None, 0)
+    assert (case.next_due_at, case.risk) == (None, 0)
 
 
 INVALID_MOVES = [
@@ -376,6 +376,6 @@ def test_tick_sets_the_queue_sort_keys(uow: SqlUnitOfWork, kit: RoutingKit, case
     tick(uow, kit, at(25, 12))
 
     case = case_row(uow, case_id)
-    assert (case["risk"], case["next_due_at"]) == (2, at(25, 11))
+    assert (case.risk, case.next_due_at) == (2, at(25, 11))
     assert clocks(uow, case_id)["first_response"] == ("breached", iso(25, 11))
     assert kinds(uow, case_id) == ["case_opened", "routed", "clock_breached"]

@@ -140,12 +140,12 @@ def test_a_new_message_opens_a_routed_clocked_case(
 
     assert result.outcome is Outcome.NEW_CASE
     case = case_row(uow, result.case_id)
-    assert (case["route"], case["status"], (case["lead_role"], case["lead_name"])) == (
+    assert (case.route, case.status, (case.lead_role, case.lead_name)) == (
         given.route,
         "new",
         given.lead,
     )
-    assert (case["customer"], case["order_number"], case["opened_at"]) == (
+    assert (case.customer, case.order_number, case.opened_at) == (
         "ana@example.com",
         given.order,
         given.sent,
@@ -166,7 +166,7 @@ def test_a_new_message_opens_a_routed_clocked_case(
         "escalation": given.escalation,
     }
     running = [due for _, due in clocks(uow, result.case_id).values() if due is not None]
-    assert case["next_due_at"] == min(datetime.fromisoformat(due) for due in running)
+    assert case.next_due_at == min(datetime.fromisoformat(due) for due in running)
     expected_holds = (
         [] if given.hold is None else [("ana@example.com", result.case_id, given.hold, given.sent, None)]
     )
@@ -237,7 +237,7 @@ def test_a_follow_up_threads_into_the_open_case(
     assert (result.outcome, result.case_id) == (Outcome.UPDATED_CASE, first_case)
     assert events(uow, first_case)[2:] == [("message_received", "customer", {"channel": "email"})]
     case = case_row(uow, first_case)
-    assert (case["route"], case["status"], case["updated_at"]) == ("shipping_delay", "new", at(24, 11))
+    assert (case.route, case.status, case.updated_at) == ("shipping_delay", "new", at(24, 11))
     assert clocks(uow, first_case)["first_response"] == ("on_track", iso(25, 11))
     after = counts(uow)
     assert after["cases"] == before["cases"]
@@ -348,14 +348,14 @@ def test_a_riskier_follow_up_re_routes_the_case_and_a_calmer_one_does_not(
 
     assert (result.outcome, result.case_id) == (Outcome.UPDATED_CASE, first_case)
     case = case_row(uow, first_case)
-    assert (case["route"], (case["lead_role"], case["lead_name"])) == (route, lead)
+    assert (case.route, (case.lead_role, case.lead_name)) == (route, lead)
     new_events = [e for e in events(uow, first_case)[2:] if not e[0].startswith("clock_")]
     assert [kind for kind, _, _ in new_events] == added
     if route == "chargeback_risk":
         kind, actor, data = new_events[1]
         assert (actor, data["from"], data["route"]) == ("router", "shipping_delay", "chargeback_risk")
         assert "threatens_dispute" in data["flags"]
-        assert case["decision"]["segment"] == "same_day_lead_review"
+        assert case.decision["segment"] == "same_day_lead_review"
         assert holds(uow) == [
             ("ana@example.com", first_case, "chargeback_risk: same_day_lead_review", at(24, 11), None)
         ]
@@ -401,7 +401,7 @@ def test_a_customer_message_on_a_settled_or_waiting_case_reopens_it(
 
     assert (result.outcome, result.case_id) == (Outcome.UPDATED_CASE, first_case)
     case = case_row(uow, first_case)
-    assert (case["status"], case["resolved_at"], case["updated_at"]) == ("open", None, at(25, 10))
+    assert (case.status, case.resolved_at, case.updated_at) == ("open", None, at(25, 10))
     assert events(uow, first_case)[3:] == [
         ("message_received", "customer", {"channel": "email"}),
         ("status_changed", "customer", {"from": status.value, "to": "open"}),
@@ -551,5 +551,5 @@ def test_a_huge_or_garbled_message_still_opens_a_case_and_is_kept_whole(
     result = take(uow, kit, message(body))
 
     assert result.outcome is Outcome.NEW_CASE
-    assert case_row(uow, case_of(result))["route"] == route
+    assert case_row(uow, case_of(result)).route == route
     assert dump(uow)["messages"][0]["body"] == body

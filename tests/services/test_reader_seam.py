@@ -55,7 +55,7 @@ def test_the_case_takes_the_route_of_the_reading_and_the_timeline_records_the_re
     server.script = list(answers)
     msg = message(LABEL_CREATED, subject="Order #1043")
     case_id = case_of(take_in(uow, with_reader(kit, server), Incoming(msg, "test"), now=msg.sent_at))
-    assert case_row(uow, case_id)["route"] == route
+    assert case_row(uow, case_id).route == route
     routed = next(data for kind, _, data in events(uow, case_id) if kind == "routed")
     assert (routed["route"], routed["read_by"]) == (route, read_by)
     assert (read_by == "local_fallback") == ("HTTP 503" in routed["reader_note"])
@@ -78,7 +78,7 @@ def test_a_message_naming_a_stored_order_is_read_once_before_the_transaction(
         cases.save_order(OrderFacts(number="1043", placed_at=msg.sent_at), None, msg.sent_at)
     server.script = [reading("shipping_delay")]
     case_id = case_of(take_in(uow, with_reader(kit, server), Incoming(msg, "test"), now=msg.sent_at))
-    assert (case_row(uow, case_id)["route"], case_row(uow, case_id)["order_number"]) == (
+    assert (case_row(uow, case_id).route, case_row(uow, case_id).order_number) == (
         "shipping_delay",
         "1043",
     )

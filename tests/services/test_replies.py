@@ -124,14 +124,14 @@ def test_a_reply_meets_first_response_and_its_promise_sets_the_next_update(
         ("status_changed", BY, {"from": "new", "to": "open"}),
     ]
     case = case_row(uow, case_id)
-    assert (case["status"], case["updated_at"]) == ("open", at(24, 10, 30))
+    assert (case.status, case.updated_at) == ("open", at(24, 10, 30))
     assert clocks(uow, case_id) == {
         "first_response": ("met", None),
         "next_update": ("on_track", sent.next_update_due),
         "resolution": ("on_track", iso(9, 17, month=12)),
         "escalation": ("stopped", None),
     }
-    assert case["clocks"][0]["met_at"] == iso(24, 10, 30)
+    assert case.clocks[0]["met_at"] == iso(24, 10, 30)
     with uow() as cases:
         reply = cases.messages_of(case_id)[-1]
     assert (reply["direction"], reply["body"], reply["author"], reply["promised_update_at"]) == (
@@ -208,7 +208,7 @@ def test_a_replacement_promise_is_accepted_once_the_stop_line_has_cleared(
             now=at(24, 10),
         )
     )
-    assert case_row(uow, opened)["decision"]["stop_line_clear"] is True
+    assert case_row(uow, opened).decision["stop_line_clear"] is True
     text = "We will send a replacement tumbler. I'll update you by tomorrow 3 pm with the tracking number."
 
     promised = send_reply(uow, kit, Reply(case_id=opened, text=text, author=BY, at=at(24, 10, 30)))
@@ -237,6 +237,6 @@ def test_a_second_reply_keeps_the_status_and_the_first_response_and_moves_the_ne
         "reply_sent",
     ]
     case = case_row(uow, case_id)
-    assert case["status"] == "open"
-    assert case["clocks"][0]["met_at"] == iso(24, 10, 30)
+    assert case.status == "open"
+    assert case.clocks[0]["met_at"] == iso(24, 10, 30)
     assert clocks(uow, case_id)["next_update"] == ("on_track", iso(27, 12))

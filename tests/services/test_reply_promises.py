@@ -35,7 +35,7 @@ def opened_case(uow: SqlUnitOfWork, kit: RoutingKit, case: dict[str, Any]) -> in
     text = "Where is my order #1043? Tracking hasn't moved in 5 days."
     case_id = case_of(take_in(uow, kit, Incoming(message(text, sent=OPENED), "test"), now=OPENED))
     with uow() as cases:
-        decision = dict(cases.case_row(case_id)["decision"] or {})
+        decision = dict(cases.case_row(case_id).decision or {})
         decision["stop_line_clear"] = case.get("stop_line_clear", True)
         cases.update_case(case_id, {"language": case.get("case_language", "en"), "decision": decision})
     return case_id

@@ -73,10 +73,10 @@ def test_a_reroute_plans_the_case_again_for_the_new_route(
 
     row = case_row(uow, case_id)
     fresh = build_card(kit, WHERE_IS_1043, now=at(24, 11), route=route)
-    assert (row["route"], row["lead_role"], card.routing.route) == (route.value, lead_role, route)
-    assert row["decision"]["stop_line"] == fresh.decision.stop_line
-    assert row["decision"]["first_reply"] == card.first_reply
-    assert row["route_check"] == ""
+    assert (row.route, row.lead_role, card.routing.route) == (route.value, lead_role, route)
+    assert row.decision["stop_line"] == fresh.decision.stop_line
+    assert row.decision["first_reply"] == card.first_reply
+    assert row.route_check == ""
     # the new route's checklist; what was in hand (the order number) stays
     assert in_hand == {"order_number"}
     assert evidence_keys(uow, case_id) == {i.key for i in fresh.evidence.items} | in_hand
@@ -103,7 +103,7 @@ def test_a_reroute_keeps_a_decision_a_person_recorded(uow: SqlUnitOfWork, kit: R
 
     reroute(uow, kit, Reroute(case_id=case_id, route=Route.WRONG_ITEM, by=BY, at=at(24, 11)))
 
-    decision = case_row(uow, case_id)["decision"]
+    decision = case_row(uow, case_id).decision
     assert (decision["recorded"], decision["recorded_by"]) == ("reship at our cost", BY)
 
 
@@ -155,19 +155,19 @@ def test_intake_marks_a_case_whose_route_the_router_was_unsure_of(
 ) -> None:
     row = case_row(uow, open_case(uow, kit, text))
 
-    assert bool(row["route_check"]) is checked
-    assert row["route_check"].startswith("the router was unsure") is checked
-    assert row["language"] == "en"  # detected at intake and kept on the case
+    assert bool(row.route_check) is checked
+    assert row.route_check.startswith("the router was unsure") is checked
+    assert row.language == "en"  # detected at intake and kept on the case
 
 
 def test_confirming_the_route_keeps_a_label_and_clears_the_check(uow: SqlUnitOfWork, kit: RoutingKit) -> None:
     case_id = open_case(uow, kit, VAGUE)
-    route = case_row(uow, case_id)["route"]
+    route = case_row(uow, case_id).route
 
     confirmed = confirm_route(uow, case_id, by=BY, at=at(24, 11))
 
     assert confirmed.value == route
-    assert case_row(uow, case_id)["route_check"] == ""
+    assert case_row(uow, case_id).route_check == ""
     assert events(uow, case_id)[-1] == ("route_confirmed", BY, {"route": route})
     assert labels(uow) == [(case_id, VAGUE, Route(route), LabelSource.CONFIRMATION, BY)]
 

@@ -65,7 +65,7 @@ def _stored(uow: SqlUnitOfWork) -> list[tuple[Any, ...]]:
 def _case(uow: SqlUnitOfWork, case_id: int) -> tuple[str, str, str]:
     with uow() as cases:
         row = cases.case_row(case_id)
-    return row["route"], row["order_number"], row["status"]
+    return row.route, row.order_number, row.status
 
 
 def _summary(s: ReviewImportSummary) -> tuple[int, int, int, int, int, tuple[ReviewProblem, ...]]:
@@ -92,7 +92,7 @@ def test_a_yotpo_export_matches_orders_and_opens_cases_for_low_ratings(
     assert _case(uow, second_case) == ("review", "1045", "new")
     # opened through intake: clocked, with the review's evidence checklist
     with uow() as cases:
-        assert cases.case_row(first_case)["next_due_at"] is not None
+        assert cases.case_row(first_case).next_due_at is not None
         evidence = {e["key"]: e["present"] for e in cases.evidence_of(first_case)}
     assert (evidence["order_number"], evidence["review_text"], evidence["sku"]) == (True, True, True)
     assert evidence["support_log"] is False

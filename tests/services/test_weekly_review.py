@@ -138,9 +138,9 @@ def test_intake_stores_what_the_review_counts_by(
         cases.save_order(ORDER_1062, None, at(20, 9))
     result = take_in(uow, kit, Incoming(message(text), "test"), now=at(24, 10))
     row = case_row(uow, case_of(result))
-    assert (row["sku"], row["variant"], row["carrier"]) == (sku, variant, "UPS")
-    assert row["reason"] == row["decision"]["segment"]
-    assert row["reason"]
+    assert (row.sku, row.variant, row.carrier) == (sku, variant, "UPS")
+    assert row.reason == row.decision["segment"]
+    assert row.reason
 
 
 def test_a_week_that_has_not_started_is_refused(review: ReviewUnitOfWork, kit: RoutingKit) -> None:

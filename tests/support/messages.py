@@ -9,7 +9,6 @@ the usual start; Thursday 26 November is Thanksgiving (closed).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.email_parse import dedupe_key
+from aftersales.domain.cases import CaseRecord
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import IntakeResult
 
@@ -81,10 +81,9 @@ def counts(uow: SqlUnitOfWork) -> dict[str, int]:
     return {name: len(rows) for name, rows in dump(uow).items()}
 
 
-def case_row(uow: SqlUnitOfWork, case_id: int) -> Mapping[str, Any]:
+def case_row(uow: SqlUnitOfWork, case_id: int) -> CaseRecord:
     with uow() as cases:
-        row: Mapping[str, Any] = cases.case_row(case_id)
-    return row
+        return cases.case_row(case_id)
 
 
 def events(uow: SqlUnitOfWork, case_id: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -99,7 +98,7 @@ def kinds(uow: SqlUnitOfWork, case_id: int) -> list[str]:
 
 def clocks(uow: SqlUnitOfWork, case_id: int) -> dict[str, tuple[str, str | None]]:
     """Each stored clock as name -> (state, due_at)."""
-    return {c["name"]: (c["state"], c["due_at"]) for c in case_row(uow, case_id)["clocks"]}
+    return {c["name"]: (c["state"], c["due_at"]) for c in case_row(uow, case_id).clocks}
 
 
 def holds(uow: SqlUnitOfWork) -> list[tuple[str, int | None, str, datetime, datetime | None]]:

@@ -5,7 +5,7 @@ shapes (docs/integrations.md)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.shopify_webhooks import sign
+from aftersales.domain.cases import CaseRecord
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in
 from aftersales.settings import Settings, ShopifySettings
@@ -28,6 +29,8 @@ SECRET = "shpss_test_secret"
 PLACED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 OPENED = datetime.now(UTC).replace(microsecond=0)  # disputes are live: their clocks run now
 EVIDENCE_DUE = OPENED + timedelta(days=7)
+
+CaseReader = Callable[[str], CaseRecord]  # the ``app_case`` fixture
 
 
 @pytest.fixture
@@ -255,25 +258,27 @@ def test_a_later_order_update_keeps_the_scans(hooks: TestClient, app_order: Any)
     assert (order.financial_status, order.last_scan_status) == ("partially_refunded", "in_transit")
 
 
-def test_a_dispute_opens_a_chargeback_case_with_an_evidence_clock(hooks: TestClient, app_case: Any) -> None:
+def test_a_dispute_opens_a_chargeback_case_with_an_evidence_clock(
+    hooks: TestClient, app_case: CaseReader
+) -> None:
     deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
     due = datetime.now(UTC) + timedelta(days=7)
     outcome = deliver(
         hooks, "disputes/create", dispute_payload(77, 1, evidence_due_by=due.isoformat()), "w-2"
     ).json()
     case = app_case(outcome["outcome"])
-    assert (case["route"], case["order_number"], case["customer"]) == (
+    assert (case.route, case.order_number, case.customer) == (
         "chargeback_risk",
         "1001",
         "dana@example.com",
     )
-    clock = next(c for c in case["clocks"] if c["name"] == "dispute_evidence")
+    clock = next(c for c in case.clocks if c["name"] == "dispute_evidence")
     assert datetime.fromisoformat(clock["due_at"]) == due
     assert clock["state"] == "on_track"
 
 
 def test_a_dispute_turns_the_buyers_open_case_into_a_chargeback_case(
-    hooks: TestClient, hook_app: FastAPI, app_case: Any
+    hooks: TestClient, hook_app: FastAPI, app_case: CaseReader
 ) -> None:
     deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
     web = hook_app.state.web
@@ -293,13 +298,13 @@ def test_a_dispute_turns_the_buyers_open_case_into_a_chargeback_case(
         html="",
     )
     opened = take_in(web.desk.uow, web.kit, Incoming(message, "test"), now=now).case_id
-    assert app_case(f"case {opened}")["route"] == "shipping_delay"
+    assert app_case(f"case {opened}").route == "shipping_delay"
     outcome = deliver(hooks, "disputes/create", dispute_payload(77, 1), "w-2").json()["outcome"]
     assert outcome == f"dispute 77 opened case {opened}"
-    assert app_case(outcome)["route"] == "chargeback_risk"
+    assert app_case(outcome).route == "chargeback_risk"
 
 
-def test_a_dispute_update_meets_or_stops_the_evidence_clock(hooks: TestClient, app_case: Any) -> None:
+def test_a_dispute_update_meets_or_stops_the_evidence_clock(hooks: TestClient, app_case: CaseReader) -> None:
     deliver(hooks, "orders/create", order_payload(1, "#1001"), "w-1")
     opened = deliver(hooks, "disputes/create", dispute_payload(77, 1), "w-2").json()["outcome"]
     sent = datetime.now(UTC).isoformat()
@@ -307,7 +312,7 @@ def test_a_dispute_update_meets_or_stops_the_evidence_clock(hooks: TestClient, a
         hooks, "disputes/update", dispute_payload(77, 1, "under_review", evidence_sent_on=sent), "w-3"
     )
     assert updated.json()["outcome"].startswith("dispute 77 updated case")
-    clock = next(c for c in app_case(opened)["clocks"] if c["name"] == "dispute_evidence")
+    clock = next(c for c in app_case(opened).clocks if c["name"] == "dispute_evidence")
     assert clock["state"] == "met"
     deliver(hooks, "disputes/update", dispute_payload(78, 1, "won"), "w-4")
     assert (
@@ -379,13 +384,14 @@ def app_order(hook_app: FastAPI) -> Any:
 
 
 @pytest.fixture
-def app_case(hook_app: FastAPI) -> Any:
+def app_case(hook_app: FastAPI) -> CaseReader:
     """The case named at the end of an outcome ("… case 12")."""
     web = hook_app.state.web
 
-    def read(outcome: str) -> Any:
+    def read(outcome: str) -> CaseRecord:
         case_id = int(outcome.rsplit(" ", 1)[-1])
         with web.desk.read() as cases:
-            return cases.case_row(case_id)
+            case: CaseRecord = cases.case_row(case_id)
+        return case
 
     return read

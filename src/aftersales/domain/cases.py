@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.routes import Route
+from aftersales.domain.trust import SenderMark
 
 
 class CaseStatus(StrEnum):
@@ -57,6 +58,56 @@ class Event:
     at: datetime
     actor: str  # "customer", "system", or a person's name
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseRecord:
+    """One case as stored: what the use cases read before they change it."""
+
+    id: int
+    customer_id: int | None
+    order_number: str
+    subject: str
+    route: Route
+    secondary_routes: list[str]
+    confidence: float
+    status: CaseStatus
+    lead_role: str  # the route's escalation owner, a role of the policy
+    lead_name: str
+    decision: dict[str, Any]  # the router's decision, and a person's once recorded (JSON)
+    write_back: list[Any]  # what to write back to the shop (JSON)
+    clocks: list[dict[str, Any]]  # the stored clocks (JSON), as services/clocks.py keeps them
+    next_due_at: datetime | None
+    risk: int  # 2 breached, 1 at risk, 0 on track (of the clocks we owe: see queue.py)
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    # the weekly review's dimensions: the SKU and variant, the order's carrier, the segment
+    sku: str
+    variant: str
+    carrier: str
+    reason: str
+    sender_mark: SenderMark
+    related_case_id: int | None  # the case of another customer this one names
+    route_check: str  # why a person should check the route; "" when it needs no check
+    language: str
+    assignee_user_id: int | None
+    last_message_preview: str
+    last_message_direction: str
+    last_message_at: datetime | None
+    # joined in by ``case_row`` (None from ``locked_case_row``, which reads the case alone)
+    customer: str | None = None  # the customer's e-mail address
+    assignee_email: str | None = None
+    assignee_name: str | None = None
+
+    def queue_state(self) -> dict[str, Any]:
+        """What the queue sorts this case by, as ``update_case``'s ``current`` takes it."""
+        return {
+            "status": self.status.value,
+            "risk": self.risk,
+            "next_due_at": self.next_due_at,
+            "route": self.route.value,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +167,18 @@ def sla_state(status: CaseStatus, risk: int) -> SlaState:
     if risk == 1:
         return SlaState.AT_RISK
     return SlaState.WAITING if status is CaseStatus.WAITING_ON_CUSTOMER else SlaState.ON_TRACK
+
+
+def record_to_dict(record: CaseRecord) -> dict[str, Any]:
+    """The case as plain data, its columns by name: what `aftersales cases show` and the API's
+    ``case`` print."""
+    values = asdict(record)
+    return values | {
+        "route": record.route.value,
+        "status": record.status.value,
+        "sender_mark": record.sender_mark.value,
+        "is_open": record.status in OPEN_STATUSES,
+    }
 
 
 def summary_to_dict(row: CaseSummary) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def assign_case(uow: UnitOfWork, case_id: int, user: User | None, *, by: str, at
     False when it was already theirs (nothing is written)."""
     with uow() as cases:
         row = cases.case_row(case_id)  # raises CaseNotFound
-        before = row.get("assignee_email") or None
+        before = row.assignee_email or None
         after = user.email if user is not None else None
         if before == after:
             return False

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import CaseNotFound
+from aftersales.domain.cases import CaseNotFound, CaseRecord
 from aftersales.domain.evidence import (
     EvidenceChecklist,
     EvidenceFacts,
@@ -24,10 +24,18 @@ from aftersales.domain.order_side import OrderSide, OtherCase, order_side, order
 from aftersales.domain.packet import is_dispute_notice
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseStore, CaseTimeline, EvidenceStore, OrderStore, UnitOfWork
 from aftersales.services.desk import EvidenceMark, record_mark
 
 OTHER_CASES = 20  # the customer's newest other cases listed beside a case
+
+
+class _CasesAndOrders(CaseStore, OrderStore, Protocol):
+    """What the order side reads: the order, its scans and the customer's other cases."""
+
+
+class _EvidenceAndTimeline(EvidenceStore, CaseTimeline, Protocol):
+    """What the checklist reads: the evidence rows and the messages and events behind them."""
 
 
 class FileNotFound(CaseNotFound):
@@ -54,34 +62,33 @@ def case_side(
 
 
 def case_evidence(
-    cases: CaseRepository, specs: Mapping[Route, RouteSpec], row: Mapping[str, Any]
+    cases: CaseRepository, specs: Mapping[Route, RouteSpec], row: CaseRecord
 ) -> EvidenceChecklist:
     """The case's checklist as it stands, inside the caller's transaction: what the case page's
     every panel (card, decision, checklist) reads (services/case_view.py)."""
-    files = tuple(cases.files_of(row["id"]))
+    files = tuple(cases.files_of(row.id))
     return _evidence(cases, specs, row, files, _order_side(cases, row, None))
 
 
-def _order_side(cases: CaseRepository, row: Mapping[str, Any], shop: str | None) -> OrderSide:
-    number = row["order_number"] or ""
+def _order_side(cases: _CasesAndOrders, row: CaseRecord, shop: str | None) -> OrderSide:
+    number = row.order_number
     order = cases.order(number) if number else None
     scans = tuple(cases.tracking_events(number)) if order is not None else ()
     others: tuple[OtherCase, ...] = ()
-    if row["customer_id"] is not None:
-        found = cases.customer_cases(row["customer_id"], except_case=row["id"], limit=OTHER_CASES)
-        others = tuple(OtherCase(**dict(other)) for other in found)
+    if row.customer_id is not None:
+        others = tuple(cases.customer_cases(row.customer_id, except_case=row.id, limit=OTHER_CASES))
     return order_side(number, order, scans, others, shop)
 
 
 def _evidence(
-    cases: CaseRepository,
+    cases: _EvidenceAndTimeline,
     specs: Mapping[Route, RouteSpec],
-    row: Mapping[str, Any],
+    row: CaseRecord,
     files: Sequence[CaseFile],
     side: OrderSide,
 ) -> EvidenceChecklist:
-    stored = cases.evidence_of(row["id"])
-    buyer_wrote = (row["sender_mark"] or "") == SenderMark.NONE.value
+    stored = cases.evidence_of(row.id)
+    buyer_wrote = row.sender_mark is SenderMark.NONE
     uploads: dict[str, tuple[str, ...]] = {}
     for file in files:
         if file.evidence_key:
@@ -92,12 +99,12 @@ def _evidence(
         scans=side.scan_count if buyer_wrote else 0,
         images=tuple(f.filename for f in files if f.from_customer and f.looks_like_image),
         uploads=uploads,
-        recorded_amount=str((row["decision"] or {}).get("recorded_amount") or ""),
-        recorded_decision=str((row["decision"] or {}).get("recorded") or ""),
-        buyer_messages=_customer_messages(cases.messages_of(row["id"])),
-        marks=person_marks((e["kind"], e["actor"], e["data"]) for e in cases.timeline(row["id"])),
+        recorded_amount=str(row.decision.get("recorded_amount") or ""),
+        recorded_decision=str(row.decision.get("recorded") or ""),
+        buyer_messages=_customer_messages(cases.messages_of(row.id)),
+        marks=person_marks((e["kind"], e["actor"], e["data"]) for e in cases.timeline(row.id)),
     )
-    return case_checklist(specs, row["route"], stored, facts)
+    return case_checklist(specs, row.route, stored, facts)
 
 
 def _customer_messages(messages: Sequence[Mapping[str, Any]]) -> int:

@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.domain.card import DecisionCard
+from aftersales.domain.cases import CaseRecord
 from aftersales.domain.evidence import EvidenceChecklist
 from aftersales.domain.orders import OrderFacts
-from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
-from aftersales.domain.trust import SenderMark
 from aftersales.ports import UnitOfWork
 from aftersales.services.case_side import case_evidence
 from aftersales.services.desk import with_delivery
@@ -31,11 +30,13 @@ from aftersales.services.routing import MAX_MESSAGE_CHARS, RoutingKit, build_car
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    case: dict[str, Any]  # the case row, with ``linked_from``
+    case: CaseRecord
     messages: list[Mapping[str, Any]]
     timeline: list[Mapping[str, Any]]
     evidence: EvidenceChecklist  # the route's checklist as it stands now
     card: DecisionCard | None  # None: the case has no customer message to read
+    # the cases that name this one but were opened by someone not proven to be its customer
+    linked_from: tuple[int, ...] = ()
 
     @property
     def latest_event_id(self) -> int:
@@ -46,20 +47,21 @@ class CaseView:
 def case_view(kit: RoutingKit, read: UnitOfWork, case_id: int, *, now: datetime) -> CaseView:
     """The case, its messages and timeline, read in one transaction, and its card as of ``now``."""
     with read() as cases:
-        case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
+        case = cases.case_row(case_id)
+        linked_from = tuple(cases.related_cases(case_id))
         messages = with_delivery(cases.messages_of(case_id), cases.mail_deliveries(case_id))
         timeline = cases.timeline(case_id)
-        order = cases.order(case["order_number"]) if case["order_number"] else None
+        order = cases.order(case.order_number) if case.order_number else None
         evidence = case_evidence(cases, kit.specs, case)
         first = next((m for m in messages if m["direction"] == "inbound"), None)
         name = customer_first_name(cases, case, first) if first is not None else ""
     card = _card(kit, case, messages, order, evidence, now, name)
-    return CaseView(case, messages, timeline, evidence, card)
+    return CaseView(case, messages, timeline, evidence, card, linked_from)
 
 
 def _card(  # noqa: PLR0913  (the case's parts, read once by case_view)
     kit: RoutingKit,
-    case: Mapping[str, Any],
+    case: CaseRecord,
     messages: Sequence[Mapping[str, Any]],
     order: OrderFacts | None,
     evidence: EvidenceChecklist,
@@ -74,22 +76,22 @@ def _card(  # noqa: PLR0913  (the case's parts, read once by case_view)
     text = conversation_text(inbound)
     images = _attachments(inbound)
     routing, _, reading = read_text(kit, text, images, order=order)
-    same = routing.route.value == case["route"]
+    same = routing.route is case.route
     card = build_card(
         kit,
         text,
         now=now,
         order=order,
         attachments=images,
-        route=None if same else Route(case["route"]),
-        sender_is_buyer=SenderMark(case["sender_mark"] or "").trusts_order,
+        route=None if same else case.route,
+        sender_is_buyer=case.sender_mark.trusts_order,
         reading=reading if same else None,
         evidence=evidence,
         customer_first_name=first_name,
     )
     if same:
         return card
-    why = f"set on the case ({case['route']}); the text reads as {routing.route.value}"
+    why = f"set on the case ({case.route.value}); the text reads as {routing.route.value}"
     return dataclasses.replace(card, routing=dataclasses.replace(card.routing, decided_by=why))
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aftersales.domain.cases import CaseRecord
 from aftersales.domain.collisions import blocks, change_summary, changes_after
 from aftersales.domain.errors import AftersalesError
-from aftersales.ports import CaseRepository
+from aftersales.ports import CasesAndTimelines
 
 
 class CaseChanged(AftersalesError):
@@ -45,8 +46,8 @@ class CaseChanged(AftersalesError):
         }
 
 
-def lock_unchanged(cases: CaseRepository, case_id: int, seen_event_id: int | None) -> Mapping[str, Any]:
-    """The case row, locked for this unit of work; raises CaseChanged when an event the page
+def lock_unchanged(cases: CasesAndTimelines, case_id: int, seen_event_id: int | None) -> CaseRecord:
+    """The case, locked for this unit of work; raises CaseChanged when an event the page
     did not show alters what the writer would do. ``seen_event_id`` None: no check."""
     row = cases.locked_case_row(case_id)  # raises CaseNotFound
     if seen_event_id is None:

@@ -6,18 +6,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from aftersales.domain.cases import OPEN_STATUSES, CaseStatus, Event, check_transition
+from aftersales.domain.cases import (
+    OPEN_STATUSES,
+    CaseRecord,
+    CaseStatus,
+    Event,
+    check_transition,
+    record_to_dict,
+)
 from aftersales.domain.errors import AftersalesError, InputError
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Direction
 from aftersales.domain.outgoing import NOT_MAILED, Delivery
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import AutomationHolds, CaseTimeline, EvidenceStore, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
+
+
+class _EvidenceAndTimeline(CaseTimeline, EvidenceStore, Protocol):
+    """What marking evidence touches: the checklist and the event that says who marked it."""
 
 
 def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
@@ -25,7 +36,7 @@ def case_record(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
     with uow() as cases:
         # with the cases that name this one but were opened by someone not proven to be its
         # customer (a form post, a stranger's mail): linked, never merged
-        case = dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
+        case = record_to_dict(cases.case_row(case_id)) | {"linked_from": cases.related_cases(case_id)}
         case["assignee"] = (
             {"email": case["assignee_email"], "name": case["assignee_name"]}
             if case.get("assignee_email")
@@ -77,7 +88,7 @@ def change_status(  # noqa: PLR0913  (keyword-only after the status)
     with uow() as cases:
         lock_unchanged(cases, case_id, seen_event_id)
         row = cases.case_row(case_id)
-        current = CaseStatus(row["status"])
+        current = row.status
         check_transition(current, status)
         fields: dict[str, Any] = {"status": status.value, "updated_at": at}
         if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
@@ -92,13 +103,13 @@ def change_status(  # noqa: PLR0913  (keyword-only after the status)
         refresh_clocks(cases, kit, case_id, at)
 
 
-def _hold_again(cases: CaseRepository, row: Mapping[str, Any], at: datetime) -> None:
+def _hold_again(cases: AutomationHolds, row: CaseRecord, at: datetime) -> None:
     """A reopened case whose decision paused automation holds its buyer again, as intake did."""
-    decision = row["decision"] or {}
-    proven = row["sender_mark"] == SenderMark.NONE  # as intake: only a proven buyer's words hold
-    if decision.get("pause_automation") and row["customer_id"] is not None and proven:
-        reason = f"{row['route']}: {decision.get('segment', '')}"
-        cases.hold_automation(row["customer_id"], row["id"], reason, at)
+    decision = row.decision
+    proven = row.sender_mark == SenderMark.NONE  # as intake: only a proven buyer's words hold
+    if decision.get("pause_automation") and row.customer_id is not None and proven:
+        reason = f"{row.route.value}: {decision.get('segment', '')}"
+        cases.hold_automation(row.customer_id, row.id, reason, at)
 
 
 def assign_lead(uow: UnitOfWork, kit: RoutingKit, case_id: int, who: str, *, by: str, at: datetime) -> str:
@@ -118,7 +129,7 @@ def assign_lead(uow: UnitOfWork, kit: RoutingKit, case_id: int, who: str, *, by:
             fields["lead_role"] = role
         cases.update_case(case_id, fields)
         cases.add_event(
-            case_id, Event("lead_assigned", at, by, {"from": row["lead_name"], "to": name, "role": role})
+            case_id, Event("lead_assigned", at, by, {"from": row.lead_name, "to": name, "role": role})
         )
     return name
 
@@ -127,7 +138,7 @@ def escalate(uow: UnitOfWork, kit: RoutingKit, case_id: int, reason: str, *, by:
     """Hand the case to its route's lead now; meets a running escalation clock."""
     with uow() as cases:
         row = cases.case_row(case_id)
-        cases.add_event(case_id, Event("escalated", at, by, {"reason": reason, "lead": row["lead_name"]}))
+        cases.add_event(case_id, Event("escalated", at, by, {"reason": reason, "lead": row.lead_name}))
         cases.update_case(case_id, {"updated_at": at})
         refresh_clocks(cases, kit, case_id, at)
 
@@ -146,7 +157,7 @@ def mark_evidence(uow: UnitOfWork, case_id: int, mark: EvidenceMark) -> None:
         record_mark(cases, case_id, mark)
 
 
-def record_mark(cases: CaseRepository, case_id: int, mark: EvidenceMark) -> None:
+def record_mark(cases: _EvidenceAndTimeline, case_id: int, mark: EvidenceMark) -> None:
     """A person's tick or untick, inside the caller's unit of work: the checklist row and an
     ``evidence_marked`` event (the latest one decides: ``services/case_side.py``)."""
     items = {e["key"]: e for e in cases.evidence_of(case_id)}
@@ -172,7 +183,7 @@ def record_decision(
     money = str(amount) if amount is not None else None
     with uow() as cases:
         row = cases.case_row(case_id)
-        recorded = dict(row["decision"] or {}) | {
+        recorded = dict(row.decision) | {
             "recorded": decision,
             "recorded_amount": money,
             "recorded_by": by,

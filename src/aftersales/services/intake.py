@@ -19,7 +19,7 @@ from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route, risk_rank
 from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark, sender_mark, strongest
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseStore, IntakeGate, OrderStore, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
 from aftersales.services.routing import RoutingKit, message_card
 
@@ -137,7 +137,7 @@ def _receive_or_quarantine(
 
 
 def _quarantined(
-    cases: CaseRepository, incoming: Incoming, reason: str, now: datetime
+    cases: IntakeGate, incoming: Incoming, reason: str, now: datetime
 ) -> IntakeResult | Quarantined:
     """Quarantine a message that raised; one another writer stored meanwhile is a duplicate."""
     if cases.has_message(incoming.message.dedupe_key):
@@ -222,7 +222,7 @@ def _event_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 def _route(
-    cases: CaseRepository,
+    cases: OrderStore,
     kit: RoutingKit,
     message: InboundMessage,
     prepared: DecisionCard | None,
@@ -251,16 +251,14 @@ def _order_number(card: DecisionCard) -> str:
     return next((s.value for s in card.signals if s.kind == "order_number"), "")
 
 
-def _existing_case(
-    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str
-) -> int | None:
+def _existing_case(cases: CaseStore, message: InboundMessage, customer: int, order_number: str) -> int | None:
     hinted = int(message.case_hint) if message.case_hint.isdigit() else None
     # a "[case 42]" tag only threads the case's own customer's mail: anyone can type a tag
-    if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted)["customer_id"] == customer:
+    if hinted is not None and cases.case_exists(hinted) and cases.case_row(hinted).customer_id == customer:
         return hinted
     # so do reply headers: a Message-ID can be copied from a forwarded mail, or guessed
     threaded = cases.case_for_message_ids([message.in_reply_to, *message.references])
-    if threaded is not None and cases.case_row(threaded)["customer_id"] == customer:
+    if threaded is not None and cases.case_row(threaded).customer_id == customer:
         return threaded
     # Without an order number, or a sender, nothing says two messages are one problem:
     # a customer's question today and another next week are two cases.
@@ -270,7 +268,7 @@ def _existing_case(
 
 
 def _related_case(
-    cases: CaseRepository, message: InboundMessage, customer: int, order_number: str, mark: SenderMark
+    cases: CaseStore, message: InboundMessage, customer: int, order_number: str, mark: SenderMark
 ) -> int | None:
     """The case a new case is linked to, never changed: the case its reply headers name (of
     another customer, or it would have threaded), or, when its sender is not proven to be the
@@ -356,15 +354,15 @@ def _update(
     cases.add_message(case_id, message, Direction.INBOUND)
     events = [Event("message_received", at, "customer", {"channel": message.channel.value})]
     fields: dict[str, Any] = {"updated_at": at}
-    if (kept := strongest(row.get("sender_mark") or "", mark)).value != (row.get("sender_mark") or ""):
+    if (kept := strongest(row.sender_mark, mark)) is not row.sender_mark:
         fields["sender_mark"] = kept.value  # the customer now names an order that is not theirs
         events.extend(_trust_events(message, kept, None))
-    if CaseStatus(row["status"]) not in OPEN_STATUSES or row["status"] == CaseStatus.WAITING_ON_CUSTOMER:
+    if row.status not in OPEN_STATUSES or row.status is CaseStatus.WAITING_ON_CUSTOMER:
         fields |= {"status": CaseStatus.OPEN.value, "resolved_at": None}
-        events.append(Event("status_changed", at, "customer", {"from": row["status"], "to": "open"}))
-    if risk_rank(card.routing.route) < risk_rank(_route_of(row)):
+        events.append(Event("status_changed", at, "customer", {"from": row.status.value, "to": "open"}))
+    if risk_rank(card.routing.route) < risk_rank(row.route):
         fields |= _rerouted(card) | _dimensions(card, order)
-        events.append(Event("routed", at, "router", _routing_record(card) | {"from": row["route"]}))
+        events.append(Event("routed", at, "router", _routing_record(card) | {"from": row.route.value}))
         if card.decision.escalate:
             events.append(
                 Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason})
@@ -374,11 +372,11 @@ def _update(
         items = (*card.evidence.present, *card.evidence.suggested)
     cases.set_evidence(case_id, items, "router", at, keep_present=True)
     return CaseHistory(
-        Route(fields.get("route", row["route"])),
-        row["clocks"] or [],
+        Route(fields.get("route", row.route)),
+        row.clocks,
         cases.message_times(case_id),
         [*cases.timeline(case_id), *_event_rows(events)],
-        current=row,
+        current=row.queue_state(),
         changes=fields,
         new_events=events,
     )
@@ -412,10 +410,6 @@ def _dimensions(card: DecisionCard, order: OrderFacts | None) -> dict[str, str]:
         "carrier": (order.carrier if order is not None else "")[:100],
         "reason": card.decision.segment[:100],
     }
-
-
-def _route_of(row: Any) -> Route:
-    return Route(row["route"])
 
 
 def _decision(card: DecisionCard) -> dict[str, Any]:

@@ -9,13 +9,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from aftersales.domain.orders import ImportedOrder, OrderFacts, OrderProblem, linked_to_policy
 from aftersales.domain.shop_events import order_version, with_stored_refunds
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CustomerStore, OrderStore, UnitOfWork
 
 T = TypeVar("T")
+
+
+class _CustomersAndOrders(CustomerStore, OrderStore, Protocol):
+    """What an import batch touches: the orders and their buyers."""
 
 
 class ImportOutcome(StrEnum):
@@ -77,7 +81,9 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetime) -> list[ImportOutcome]:
+def _import_batch(
+    cases: _CustomersAndOrders, batch: list[ImportedOrder], at: datetime
+) -> list[ImportOutcome]:
     """Compare each order with the stored one and write only those that differ."""
     latest = {item.order.number: item for item in batch}  # an order named twice: the last wins
     versions = cases.policy_versions()
@@ -96,7 +102,7 @@ def _import_batch(cases: CaseRepository, batch: list[ImportedOrder], at: datetim
 
 
 def _without_id_conflicts(
-    cases: CaseRepository, batch: list[ImportedOrder]
+    cases: OrderStore, batch: list[ImportedOrder]
 ) -> tuple[list[ImportedOrder], list[OrderProblem]]:
     """The orders whose Shopify id is no other order's (stored, or earlier in this batch), and
     a problem for each that names another order's id: one id is one order in Shopify, so such

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from aftersales.domain.cases import Event
+from aftersales.domain.cases import CaseRecord, Event
 from aftersales.domain.greetings import first_name
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.outgoing import (
@@ -110,18 +110,18 @@ def _acknowledgement_id(kit: RoutingKit) -> str:
 
 
 def _acknowledgement(
-    kit: RoutingKit, row: Mapping[str, Any], message: InboundMessage, message_id: str
+    kit: RoutingKit, row: CaseRecord, message: InboundMessage, message_id: str
 ) -> OutgoingMail:
     in_reply_to, references = thread_headers(message)
     return OutgoingMail(
-        case_id=row["id"],
+        case_id=row.id,
         kind=MailKind.ACKNOWLEDGEMENT,
         message_id=message_id,
         to_address=message.from_address,
-        subject=reply_subject(message.subject or row["subject"], row["id"]),
+        subject=reply_subject(message.subject or row.subject, row.id),
         body=acknowledgement_text(
             kit.policy,
-            row["id"],
+            row.id,
             first_response_due(row),
             first_name(message.from_name, message.from_address),
         ),
@@ -130,9 +130,9 @@ def _acknowledgement(
     )
 
 
-def first_response_due(row: Mapping[str, Any]) -> datetime | None:
+def first_response_due(row: CaseRecord) -> datetime | None:
     """When the case's first-response clock is due, from its stored clocks (None: not running)."""
-    for clock in row["clocks"] or ():
+    for clock in row.clocks:
         running = clock["state"] in (ClockState.ON_TRACK.value, ClockState.AT_RISK.value)
         if clock["name"] == ClockName.FIRST_RESPONSE.value and running and clock.get("due_at"):
             return datetime.fromisoformat(clock["due_at"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.cases import CaseRecord, CaseStatus, Event
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.outgoing import (
@@ -34,7 +34,7 @@ from aftersales.domain.outgoing import (
 )
 from aftersales.domain.replies import ReplyCheck, ReplyProblem, check_reply
 from aftersales.domain.reply_promise import reply_languages
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseTimeline, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
@@ -83,7 +83,7 @@ def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | Non
             cases.queue_mail(_as_mail(reply.case_id, outbound), reply.at)
         data = {"promised_update_at": promise.isoformat() if promise else None, "forced": bool(problems)}
         cases.add_event(reply.case_id, Event("reply_sent", reply.at, reply.author, data))
-        if CaseStatus(row["status"]) is CaseStatus.NEW:
+        if row.status is CaseStatus.NEW:
             cases.update_case(reply.case_id, {"status": CaseStatus.OPEN.value})
             cases.add_event(
                 reply.case_id, Event("status_changed", reply.at, reply.author, {"from": "new", "to": "open"})
@@ -97,17 +97,15 @@ def _in_zone(moment: datetime | None, kit: RoutingKit) -> datetime | None:
     return moment.astimezone(kit.calendar.tz) if moment is not None else None
 
 
-def check_case_reply(
-    kit: RoutingKit, text: str, *, at: datetime, case: Mapping[str, Any] | None
-) -> ReplyCheck:
+def check_case_reply(kit: RoutingKit, text: str, *, at: datetime, case: CaseRecord | None) -> ReplyCheck:
     """The reply checks on a case's reply, and the next-update time it promises: what the
     composer and ``POST /api/reply-check`` show, and what ``send_reply`` stores.
 
     The promise is read in the case's language and the store's (every known language when
     the case's is unknown); the stop line is the case's decision's.
     """
-    decision = (case["decision"] if case else None) or {}
-    case_language = (case["language"] if case else "") or ""
+    decision = case.decision if case else {}
+    case_language = case.language if case else ""
     return check_reply(
         text,
         now=at,
@@ -118,7 +116,7 @@ def check_case_reply(
     )
 
 
-def _parent(cases: CaseRepository, case_id: int) -> Mapping[str, Any] | None:
+def _parent(cases: CaseTimeline, case_id: int) -> Mapping[str, Any] | None:
     """The customer's latest e-mail in the case: the reply threads under it."""
     inbound = [
         m
@@ -129,14 +127,14 @@ def _parent(cases: CaseRepository, case_id: int) -> Mapping[str, Any] | None:
 
 
 def _as_message(
-    reply: Reply, case: Mapping[str, Any], parent: Mapping[str, Any] | None, support_email: str
+    reply: Reply, case: CaseRecord, parent: Mapping[str, Any] | None, support_email: str
 ) -> InboundMessage:
     """The reply as the case records it: a Message-ID on the store's domain, threaded under
     the customer's latest e-mail, addressed to the customer when mail can reach them."""
     digest = hashlib.sha256(f"{reply.case_id}|{reply.at.isoformat()}|{reply.text}".encode()).hexdigest()
-    customer = case["customer"] or ""
+    customer = case.customer or ""
     in_reply_to, references = _threading(parent)
-    subject = (parent["subject"] if parent is not None else "") or case["subject"] or ""
+    subject = (parent["subject"] if parent is not None else "") or case.subject
     return InboundMessage(
         message_id=unguessable_message_id(mail_domain(support_email), "reply", secrets.token_hex(16)),
         dedupe_key=f"reply|{digest}",

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.domain.card import DecisionCard
-from aftersales.domain.cases import Event
+from aftersales.domain.cases import CaseRecord, Event
 from aftersales.domain.corrections import LabelSource, RouteLabel
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.greetings import first_name
@@ -25,7 +25,7 @@ from aftersales.domain.orders import OrderFacts
 from aftersales.domain.routes import Route
 from aftersales.domain.signals import Attachment
 from aftersales.domain.trust import SenderMark
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CaseTimeline, EvidenceStore, OrderStore, UnitOfWork
 from aftersales.services.clocks import CaseHistory, refresh_clocks
 
 # the records intake stores for a routed case: a re-routed case stores the same shapes
@@ -57,7 +57,7 @@ def reroute(uow: UnitOfWork, kit: RoutingKit, change: Reroute) -> DecisionCard:
         row = cases.case_row(change.case_id)  # raises CaseNotFound
         first = _opening_message(cases, change.case_id)
         text = routable_text(first["subject"], first["body"])
-        if row["route"] == change.route.value:
+        if row.route is change.route:
             _confirm(cases, row, text, by=change.by, at=change.at)
             return case_card(kit, cases, row, first, now=change.at)
         card = _card(kit, cases, row, first, change)
@@ -74,13 +74,13 @@ def confirm_route(uow: UnitOfWork, case_id: int, *, by: str, at: datetime) -> Ro
         row = cases.case_row(case_id)
         first = _opening_message(cases, case_id)
         _confirm(cases, row, routable_text(first["subject"], first["body"]), by=by, at=at)
-        return Route(row["route"])
+        return row.route
 
 
 def case_card(
     kit: RoutingKit,
-    cases: CaseRepository,
-    row: Mapping[str, Any],
+    cases: OrderStore,
+    row: CaseRecord,
     first: Mapping[str, Any],
     *,
     now: datetime,
@@ -88,8 +88,8 @@ def case_card(
     """The card of the case as it stands: its opening message routed again as of ``now``, with
     the order facts the store holds, on the case's route when a person or a later message
     changed it (the page never shows the card of a route the case left)."""
-    order = cases.order(row["order_number"]) if row["order_number"] else None
-    trusted = SenderMark(row["sender_mark"] or "").trusts_order
+    order = cases.order(row.order_number) if row.order_number else None
+    trusted = row.sender_mark.trusts_order
     text = routable_text(first["subject"], first["body"])
     images = _images(first)
     name = customer_first_name(cases, row, first)
@@ -102,7 +102,7 @@ def case_card(
         sender_is_buyer=trusted,
         customer_first_name=name,
     )
-    if card.routing.route.value == row["route"]:
+    if card.routing.route is row.route:
         return card
     forced = build_card(
         kit,
@@ -110,33 +110,33 @@ def case_card(
         now=now,
         order=order,
         attachments=images,
-        route=Route(row["route"]),
+        route=row.route,
         sender_is_buyer=trusted,
         customer_first_name=name,
     )
     return _decided_by(
-        forced, f"set on the case ({row['route']}); the text reads as {card.routing.route.value}"
+        forced, f"set on the case ({row.route.value}); the text reads as {card.routing.route.value}"
     )
 
 
-def customer_first_name(cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any]) -> str:
+def customer_first_name(cases: OrderStore, row: CaseRecord, first: Mapping[str, Any]) -> str:
     """The first name the customer gave in their opening message; else, when that message is
     proven to come from the order's buyer, the name the shop has for the buyer. Never a
     part of an e-mail address."""
     address = first.get("from_address") or ""
     name = first_name(first.get("author") or "", address)
-    if name or not row["order_number"] or not SenderMark(row["sender_mark"] or "").trusts_order:
+    if name or not row.order_number or not row.sender_mark.trusts_order:
         return name
-    buyer = cases.order_customer(row["order_number"])
+    buyer = cases.order_customer(row.order_number)
     if buyer is None or (address and buyer[0].lower() != address.lower()):
         return ""
     return first_name(buyer[1], buyer[0])
 
 
 def _card(
-    kit: RoutingKit, cases: CaseRepository, row: Mapping[str, Any], first: Mapping[str, Any], change: Reroute
+    kit: RoutingKit, cases: OrderStore, row: CaseRecord, first: Mapping[str, Any], change: Reroute
 ) -> DecisionCard:
-    order: OrderFacts | None = cases.order(row["order_number"]) if row["order_number"] else None
+    order: OrderFacts | None = cases.order(row.order_number) if row.order_number else None
     card = build_card(
         kit,
         routable_text(first["subject"], first["body"]),
@@ -144,7 +144,7 @@ def _card(
         order=order,
         attachments=_images(first),
         route=change.route,
-        sender_is_buyer=SenderMark(row["sender_mark"] or "").trusts_order,
+        sender_is_buyer=row.sender_mark.trusts_order,
         customer_first_name=customer_first_name(cases, row, first),
     )
     why = f"re-routed by {change.by}" + (f": {change.reason}" if change.reason else "")
@@ -152,10 +152,10 @@ def _card(
 
 
 def _replan(
-    cases: CaseRepository, kit: RoutingKit, row: Mapping[str, Any], card: DecisionCard, change: Reroute
+    cases: CaseRepository, kit: RoutingKit, row: CaseRecord, card: DecisionCard, change: Reroute
 ) -> None:
     case_id, at = change.case_id, change.at
-    kept = {k: v for k, v in (row["decision"] or {}).items() if k in _RECORDED_KEYS}
+    kept = {k: v for k, v in row.decision.items() if k in _RECORDED_KEYS}
     fields: dict[str, Any] = {
         "route": card.routing.route.value,
         "secondary_routes": [r.value for r in card.routing.secondary],
@@ -169,31 +169,27 @@ def _replan(
         "updated_at": at,
     }
     _replace_checklist(cases, case_id, card, change.by, at)
-    record = _routing_record(card) | {"from": row["route"], "to": change.route.value, "by": change.by}
+    record = _routing_record(card) | {"from": row.route.value, "to": change.route.value, "by": change.by}
     events = [Event("rerouted", at, change.by, record | {"reason": change.reason})]
     timeline = cases.timeline(case_id)
     if card.decision.escalate and not any(e["kind"] == "escalation_needed" for e in timeline):
         events.append(Event("escalation_needed", at, "router", {"reason": card.decision.escalation_reason}))
-    proven = (row["sender_mark"] or "") == SenderMark.NONE
-    if card.decision.pause_automation and proven and row["customer_id"] is not None:
-        cases.hold_automation(
-            row["customer_id"], case_id, f"{change.route.value}: {card.decision.segment}", at
-        )
+    proven = row.sender_mark == SenderMark.NONE
+    if card.decision.pause_automation and proven and row.customer_id is not None:
+        cases.hold_automation(row.customer_id, case_id, f"{change.route.value}: {card.decision.segment}", at)
     history = CaseHistory(
         change.route,
-        row["clocks"] or [],
+        row.clocks,
         cases.message_times(case_id),
         [*timeline, *({"kind": e.kind, "at": e.at, "actor": e.actor, "data": dict(e.data)} for e in events)],
-        current=row,
+        current=row.queue_state(),
         changes=fields,
         new_events=events,
     )
     refresh_clocks(cases, kit, case_id, at, history)
 
 
-def _replace_checklist(
-    cases: CaseRepository, case_id: int, card: DecisionCard, by: str, at: datetime
-) -> None:
+def _replace_checklist(cases: EvidenceStore, case_id: int, card: DecisionCard, by: str, at: datetime) -> None:
     """The new route's checklist; what is already in hand stays, whatever route asked for it."""
     stored = cases.evidence_of(case_id)
     wanted = {item.key for item in card.evidence.items}
@@ -201,14 +197,14 @@ def _replace_checklist(
     cases.set_evidence(case_id, card.evidence.items, by, at, keep_present=True)
 
 
-def _confirm(cases: CaseRepository, row: Mapping[str, Any], text: str, *, by: str, at: datetime) -> None:
-    route = Route(row["route"])
-    cases.add_route_label(_label(row["id"], text, route, LabelSource.CONFIRMATION, by, at))
-    cases.add_event(row["id"], Event("route_confirmed", at, by, {"route": route.value}))
-    cases.update_case(row["id"], {"route_check": "", "updated_at": at})
+def _confirm(cases: CaseRepository, row: CaseRecord, text: str, *, by: str, at: datetime) -> None:
+    route = row.route
+    cases.add_route_label(_label(row.id, text, route, LabelSource.CONFIRMATION, by, at))
+    cases.add_event(row.id, Event("route_confirmed", at, by, {"route": route.value}))
+    cases.update_case(row.id, {"route_check": "", "updated_at": at})
 
 
-def _opening_message(cases: CaseRepository, case_id: int) -> Mapping[str, Any]:
+def _opening_message(cases: CaseTimeline, case_id: int) -> Mapping[str, Any]:
     first = next((m for m in cases.messages_of(case_id) if m["direction"] == "inbound"), None)
     if first is None:
         raise CaseHasNoMessage(f"case {case_id} has no customer message to route")

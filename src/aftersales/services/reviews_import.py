@@ -36,7 +36,7 @@ from aftersales.domain.reviews import (
     review_subject,
 )
 from aftersales.domain.routes import Route
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, EvidenceStore, UnitOfWork
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.routing import RoutingKit
 
@@ -190,7 +190,7 @@ def _open_review_case(
     return case_id, result.outcome is Outcome.NEW_CASE, True
 
 
-def _mark_evidence(cases: CaseRepository, case_id: int, record: ReviewRecord, at: datetime) -> None:
+def _mark_evidence(cases: EvidenceStore, case_id: int, record: ReviewRecord, at: datetime) -> None:
     """The review itself, and the SKU it was matched to, are evidence the case already has."""
     shown = {"review_text": f"{_source_label(record)}: {record.rating} stars"}
     if record.sku:

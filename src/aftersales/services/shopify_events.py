@@ -15,7 +15,7 @@ import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aftersales.domain.cases import Event
 from aftersales.domain.messages import Channel, InboundMessage
@@ -41,10 +41,14 @@ from aftersales.domain.shop_events import (
     latest,
     with_stored_refunds,
 )
-from aftersales.ports import CaseRepository, UnitOfWork
+from aftersales.ports import CaseRepository, CustomerStore, OrderStore, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.intake import Incoming, receive
 from aftersales.services.routing import RoutingKit
+
+
+class _CustomersAndOrders(CustomerStore, OrderStore, Protocol):
+    """What saving a shop order touches: the order and its buyer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,7 @@ def apply_event(
             return _apply_dispute(cases, kit, event, now, shop)
 
 
-def _apply_order(cases: CaseRepository, shop_order: ShopOrder, now: datetime) -> str:
+def _apply_order(cases: _CustomersAndOrders, shop_order: ShopOrder, now: datetime) -> str:
     incoming = shop_order.order
     cases.lock_order(incoming.number)
     stored = cases.order(incoming.number)
@@ -136,7 +140,7 @@ def _apply_order(cases: CaseRepository, shop_order: ShopOrder, now: datetime) ->
     return f"order {order.number} {'saved' if stored is None else 'updated'}"
 
 
-def _refuse_conflicts(cases: CaseRepository, incoming: OrderFacts, stored: OrderFacts | None) -> None:
+def _refuse_conflicts(cases: OrderStore, incoming: OrderFacts, stored: OrderFacts | None) -> None:
     """An order keeps its number and its Admin API id: a payload pairing them otherwise is
     refused (storing it would merge two orders, or fail on their unique keys)."""
     number, shopify_id = incoming.number, incoming.shopify_id
@@ -149,7 +153,7 @@ def _refuse_conflicts(cases: CaseRepository, incoming: OrderFacts, stored: Order
         raise ConflictingOrder(f"order {number} has id {stored.shopify_id} here, not {shopify_id}", "id")
 
 
-def _stored_order(cases: CaseRepository, shopify_id: str, number: str | None = None) -> OrderFacts | None:
+def _stored_order(cases: OrderStore, shopify_id: str, number: str | None = None) -> OrderFacts | None:
     """The stored order, locked for the rest of the unit of work: it is about to change."""
     number = number or (cases.order_number_for(shopify_id) if shopify_id else None)
     if not number:
@@ -158,7 +162,7 @@ def _stored_order(cases: CaseRepository, shopify_id: str, number: str | None = N
     return cases.order(number)
 
 
-def _apply_fulfillment(cases: CaseRepository, update: FulfillmentUpdate, now: datetime) -> str:
+def _apply_fulfillment(cases: OrderStore, update: FulfillmentUpdate, now: datetime) -> str:
     order = _stored_order(cases, update.order_shopify_id)
     if order is None:
         return f"unknown order {update.order_shopify_id}: fulfilment not stored"
@@ -179,7 +183,7 @@ def _apply_fulfillment(cases: CaseRepository, update: FulfillmentUpdate, now: da
     return f"fulfilment of order {order.number} stored"
 
 
-def _apply_scan(cases: CaseRepository, report: ScanReport, now: datetime, number: str | None = None) -> str:
+def _apply_scan(cases: OrderStore, report: ScanReport, now: datetime, number: str | None = None) -> str:
     order = _stored_order(cases, report.order_shopify_id, number)
     if order is None:
         return f"unknown order {report.order_shopify_id}: scan not stored"
@@ -191,7 +195,7 @@ def _apply_scan(cases: CaseRepository, report: ScanReport, now: datetime, number
     return f"scan {report.scan.status.value} of order {order.number} stored"
 
 
-def _apply_refund(cases: CaseRepository, record: RefundRecord, now: datetime) -> str:
+def _apply_refund(cases: OrderStore, record: RefundRecord, now: datetime) -> str:
     order = _stored_order(cases, record.order_shopify_id)
     if order is None:
         return f"unknown order {record.order_shopify_id}: refund not stored"
@@ -245,7 +249,7 @@ def _apply_dispute(
 
 
 def _dispute_message(
-    cases: CaseRepository, dispute: Dispute, now: datetime, support_email: str
+    cases: OrderStore, dispute: Dispute, now: datetime, support_email: str
 ) -> InboundMessage:
     """The dispute as a message on the buyer's case, so it threads into the case they may
     already have open on the order and moves it to the chargeback route."""

@@ -18,7 +18,7 @@ from aftersales.adapters.message_files import MessageReader, message_from_record
 from aftersales.adapters.order_file import parse_order
 from aftersales.adapters.policy_file import PolicyError, parse_policy
 from aftersales.domain.card import card_to_dict
-from aftersales.domain.cases import CaseStatus, summary_to_dict
+from aftersales.domain.cases import CaseStatus, record_to_dict, summary_to_dict
 from aftersales.domain.queue import QueueOrder
 from aftersales.domain.routes import Route
 from aftersales.domain.sla.calendar import due_at
@@ -302,8 +302,9 @@ def _case_now(web: Web, case_id: int) -> dict[str, Any]:
     with web.desk.read() as cases:
         row = cases.case_row(case_id)
     fields = ("id", "route", "secondary_routes", "lead_role", "lead_name", "route_check", "status")
-    stop_line = (row["decision"] or {}).get("stop_line", "")
-    now: dict[str, Any] = work.jsonable({k: row[k] for k in fields} | {"stop_line": stop_line})
+    stop_line = row.decision.get("stop_line", "")
+    values = record_to_dict(row)
+    now: dict[str, Any] = work.jsonable({k: values[k] for k in fields} | {"stop_line": stop_line})
     return now
 
 

@@ -31,7 +31,7 @@ from aftersales.domain.messages import AttachmentMeta
 from aftersales.domain.permissions import ROLE_TABLE, Action, RefundLimit, may, may_refund, statuses_offered
 from aftersales.domain.presence import REFRESH_SECONDS, Viewer, presence_line
 from aftersales.domain.routes import Route
-from aftersales.domain.trust import SENDER_MARK_LABELS, SenderMark
+from aftersales.domain.trust import SENDER_MARK_LABELS
 from aftersales.domain.values import MAX_ID
 from aftersales.services.accounts import account_key, sign_in_attempt
 from aftersales.services.case_side import Upload, add_upload, case_side
@@ -195,6 +195,7 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
     context: dict[str, Any] = {
         "user": user,
         "case": case,
+        "linked_from": view.linked_from,
         "messages": [dict(m, safe_html=safe_email_html(m["html"])) for m in messages],
         "earlier": len(view.messages) - len(messages),
         "show_more": min(show + 200, MAX_SHOWN),
@@ -208,17 +209,17 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "draft": card["first_reply"] if card and not replied else "",
         "statuses": statuses_offered(
             user.role,
-            case["route"],
-            [s.value for s in CaseStatus if s in ALLOWED[CaseStatus(case["status"])]],
+            case.route,
+            [s.value for s in CaseStatus if s in ALLOWED[case.status]],
         ),
-        "may_decide": may(user.role, Action.DECIDE, case["route"]),
-        "may_refund": may_refund(user.role, case["route"]),
+        "may_decide": may(user.role, Action.DECIDE, case.route),
+        "may_refund": may_refund(user.role, case.route),
         "refund_cap": _refund_cap(web, user),
-        "may_reroute": may(user.role, Action.REROUTE, case["route"]),
+        "may_reroute": may(user.role, Action.REROUTE, case.route),
         "routes": [r.value for r in Route],
         "zone": web.kit.calendar.tz,
         "limit": web.kit.policy.frontline_refund_limit,
-        "sender_mark": SENDER_MARK_LABELS[SenderMark(case["sender_mark"])],
+        "sender_mark": SENDER_MARK_LABELS[case.sender_mark],
         "replied": replied,
         "seen_event_id": view.latest_event_id,
         "presence": presence_line(viewers),
@@ -255,7 +256,7 @@ def _card_dict(web: Web, view: CaseView) -> dict[str, Any] | None:
     if view.card is None:
         return None
     card = card_to_dict(view.card)
-    role, name = view.case["lead_role"], view.case["lead_name"]
+    role, name = view.case.lead_role, view.case.lead_name
     policy_lead = web.kit.policy.lead_for(role)
     email = policy_lead.email if policy_lead is not None and policy_lead.name == name else ""
     card["lead"] = {"role": role, "name": name, "email": email}

@@ -125,14 +125,13 @@ def refuse_unless_allowed(user: User, about: str, refusal: str | None) -> None:
 
 def _route_of(web: WebDesk, case_id: int) -> str:
     with web.desk.read() as cases:
-        route: str = cases.case_row(case_id)["route"]
-    return route
+        return cases.case_row(case_id).route
 
 
 def clocks_of(web: WebDesk, case_id: int) -> dict[str, Any]:
     with web.desk.read() as cases:
         row = cases.case_row(case_id)
-    return {"status": row["status"], "next_due_at": jsonable(row["next_due_at"]), "clocks": row["clocks"]}
+    return {"status": row.status.value, "next_due_at": jsonable(row.next_due_at), "clocks": row.clocks}
 
 
 def presence(web: WebDesk, user: User, case_id: int, seen_event_id: int | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,10 +14,11 @@ from sqlalchemy import Engine, func, select
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.migrate import HEAD_REVISION, head_revision, is_current
 from aftersales.adapters.db.repository import BatchedUnitOfWork, SqlUnitOfWork
-from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.cases import CaseStatus, Event, record_to_dict
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.orders import Address, LineItem, OrderFacts, Refund, ScanStatus
 from aftersales.domain.routes import Route
+from aftersales.domain.trust import SenderMark
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -72,7 +74,7 @@ def test_a_case_with_its_message_and_events_round_trips(uow: SqlUnitOfWork) -> N
 
     with uow() as cases:
         row = cases.case_row(case_id)
-        assert (row["route"], row["customer"], row["next_due_at"]) == (
+        assert (row.route, row.customer, row.next_due_at) == (
             "shipping_delay",
             "ana@example.com",
             AT,
@@ -82,6 +84,27 @@ def test_a_case_with_its_message_and_events_round_trips(uow: SqlUnitOfWork) -> N
         assert cases.open_case_for(customer, "1043") == case_id
         assert [e["kind"] for e in cases.timeline(case_id)] == ["case_opened"]
         assert cases.customer_id("ana@example.com", "", AT) == customer
+
+
+def test_a_case_reads_as_a_typed_record_locked_or_not(uow: SqlUnitOfWork) -> None:
+    with uow() as cases:
+        case_id = cases.open_case(_case_fields(cases.customer_id("ana@example.com", "Ana", AT)))
+
+    with uow() as cases:
+        record, locked = cases.case_row(case_id), cases.locked_case_row(case_id)
+    assert (record.route, record.status, record.sender_mark) == (
+        Route.SHIPPING_DELAY,
+        CaseStatus.NEW,
+        SenderMark.NONE,
+    )
+    assert (record.decision, record.write_back, record.assignee_email) == (
+        {"segment": "inside_promise_window"},
+        ["Shipping Policy"],
+        None,
+    )
+    # the lock reads the case alone: the same record without what the read joins in
+    assert locked == dataclasses.replace(record, customer=None)
+    assert record_to_dict(record)["route"] == "shipping_delay"
 
 
 def test_orders_keep_money_exact_and_times_aware(uow: SqlUnitOfWork) -> None:

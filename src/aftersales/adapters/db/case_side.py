@@ -19,6 +19,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, insert, select
 from aftersales.adapters.db import schema as t
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.messages import AttachmentMeta, Direction
+from aftersales.domain.order_side import OtherCase
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _A, _M = t.attachments, t.messages
@@ -77,10 +78,10 @@ def file_content(attachments_dir: Path, file: CaseFile) -> bytes | None:
     return content if hashlib.sha256(content).hexdigest() == file.sha256 else None
 
 
-def customer_cases(db: Connection, customer_id: int, except_case: int, limit: int) -> list[dict[str, Any]]:
+def customer_cases(db: Connection, customer_id: int, except_case: int, limit: int) -> list[OtherCase]:
     """The customer's other cases, newest first."""
     values = {"customer_id": customer_id, "except_case": except_case, "limit": limit}
-    return [dict(row) for row in db.execute(_OTHER_CASES, values).mappings()]
+    return [OtherCase(**row) for row in db.execute(_OTHER_CASES, values).mappings()]
 
 
 def _values(case_id: int, meta: AttachmentMeta, by: str, at: datetime) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import RowMapping
 
 from aftersales.adapters.db import case_side
 from aftersales.adapters.db import outbox as mail_queue
@@ -21,10 +22,11 @@ from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
-from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
+from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseRecord, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import RouteLabel
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.order_side import OtherCase
 from aftersales.domain.orders import (
     Address,
     Dispute,
@@ -39,6 +41,7 @@ from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.queue import QueueQuery, message_preview
 from aftersales.domain.routes import Route
 from aftersales.domain.shop_events import OrderWriteConflict
+from aftersales.domain.trust import SenderMark
 
 # Attachments larger than this keep their metadata but not their content.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -483,17 +486,17 @@ class SqlCaseRepository:
             fields = {**fields, **queue_fields(fields, current)}
         self.db.execute(_UPDATE_CASE, {**fields, "case_id_": case_id})
 
-    def case_row(self, case_id: int) -> Mapping[str, Any]:
+    def case_row(self, case_id: int) -> CaseRecord:
         row = self.db.execute(_CASE_ROW, {"case_id_": case_id}).mappings().first()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return dict(row)
+        return _case_record(row)
 
-    def locked_case_row(self, case_id: int) -> Mapping[str, Any]:
+    def locked_case_row(self, case_id: int) -> CaseRecord:
         row = self.db.execute(_LOCKED_CASE_ROW, {"case_id_": case_id}).mappings().first()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return dict(row)
+        return _case_record(row)
 
     def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
         found = self.db.execute(_EVENTS_AFTER, {"case_id_": case_id, "after": event_id}).mappings()
@@ -657,8 +660,8 @@ class SqlCaseRepository:
     def file_content(self, file: CaseFile) -> bytes | None:
         return case_side.file_content(self.attachments_dir, file)
 
-    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[Mapping[str, Any]]:
-        return list(case_side.customer_cases(self.db, customer_id, except_case, limit))
+    def customer_cases(self, customer_id: int, *, except_case: int, limit: int) -> list[OtherCase]:
+        return case_side.customer_cases(self.db, customer_id, except_case, limit)
 
     # ---------------------------------------------------------------- reading a case
     def remove_evidence(self, case_id: int, keys: Sequence[str]) -> None:
@@ -752,6 +755,27 @@ class SqlCaseRepository:
 
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         return mail_queue.deliveries(self.db, case_id)
+
+
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(CaseRecord))
+
+
+def _case_record(row: RowMapping) -> CaseRecord:
+    """The case's row as a record: its queue sort keys (``queue_order``, ``due_order``,
+    ``is_open``) stay in the adapter; JSON columns stored empty read as empty."""
+    values = {name: row[name] for name in _RECORD_FIELDS if name in row}
+    return CaseRecord(
+        **values
+        | {
+            "route": Route(row["route"]),
+            "status": CaseStatus(row["status"]),
+            "sender_mark": SenderMark(row["sender_mark"] or ""),
+            "secondary_routes": list(row["secondary_routes"] or []),
+            "decision": dict(row["decision"] or {}),
+            "write_back": list(row["write_back"] or []),
+            "clocks": list(row["clocks"] or []),
+        }
+    )
 
 
 def _source(item: EvidenceItem) -> str:
