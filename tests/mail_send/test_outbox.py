@@ -22,7 +22,7 @@ from aftersales.adapters.email_parse import dedupe_key
 from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage
 from aftersales.services.intake import Incoming, Outcome, take_in
-from aftersales.services.outbox import SendSummary, acknowledge, send_pending
+from aftersales.services.outbox import SendRules, SendSummary, acknowledge, send_pending
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 
@@ -292,7 +292,7 @@ def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_passwo
         Inbox(port).server(user=USER, password=PASSWORD), from_address=kit.policy.support_email, timeout=5
     )
 
-    first = send_pending(uow, down, now=at(24, 10, 31), max_attempts=2)
+    first = send_pending(uow, down, now=at(24, 10, 31), rules=SendRules(max_attempts=2))
 
     assert (first.sent, first.retrying, first.gave_up) == (0, 1, 0)
     (row,) = outbox(uow)
@@ -301,12 +301,12 @@ def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_passwo
     assert PASSWORD not in row["last_error"]
     assert PASSWORD not in str(first.errors)
 
-    second = send_pending(uow, down, now=at(24, 10, 41), max_attempts=2)
+    second = send_pending(uow, down, now=at(24, 10, 41), rules=SendRules(max_attempts=2))
 
     assert (second.sent, second.retrying, second.gave_up) == (0, 0, 1)
     (row,) = outbox(uow)
     assert (row["status"], row["attempts"]) == ("failed", 2)
-    assert send_pending(uow, down, now=at(24, 10, 51), max_attempts=2) == SendSummary()
+    assert send_pending(uow, down, now=at(24, 10, 51), rules=SendRules(max_attempts=2)) == SendSummary()
 
 
 def test_a_mail_that_failed_once_goes_out_on_the_next_run(uow: Any, kit: RoutingKit, smtp: Inbox) -> None:

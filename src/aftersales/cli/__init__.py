@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "reroute": "aftersales.cli.work:reroute_command",
     "sla": "aftersales.cli.sla:sla",
     "serve": "aftersales.cli.serve:serve",
+    "worker": "aftersales.cli.worker:worker",
+    "jobs": "aftersales.cli.worker:jobs",
     "user": "aftersales.cli.users:user",
     "token": "aftersales.cli.users:token",
     "shopify": "aftersales.cli.shopify:shopify",

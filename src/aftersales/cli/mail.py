@@ -1,26 +1,23 @@
-"""`aftersales mail`: the store's support mailbox (`aftersales mail poll`; `aftersales serve`
-polls on a timer with ``poll_in_background``)."""
+"""`aftersales mail`: the store's support mailbox (`aftersales mail poll`; the background
+jobs poll it and send the outbox on a timer: aftersales/jobs/desk_jobs.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 
 import click
 
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
 from aftersales.adapters.imap_mailbox import ImapMailbox, mail_parser, mailbox_key
-from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.cli.mail_send import send_command
 from aftersales.domain.errors import AftersalesError, ConfigError
 from aftersales.domain.messages import InboundMessage
 from aftersales.logs import log_failure, masked
 from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, Progress, poll_mailbox
-from aftersales.services.outbox import acknowledge, send_pending
+from aftersales.services.outbox import acknowledge
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings
 from aftersales.wiring import Desk, build_routing_kit, open_desk
@@ -87,20 +84,6 @@ def acknowledger(settings: Settings, desk: Desk, kit: RoutingKit) -> NewCaseHook
     return hook
 
 
-def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
-    """Send what the outbox holds, for the timer: failures are logged and retried next tick."""
-    if settings.smtp is None:
-        return
-    sender = SmtpSender.for_store(settings.smtp, kit.policy)
-    try:
-        summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
-    except Exception as error:  # a bug or the database: logged, tried again next tick
-        log_failure(log, f"sending mail failed; trying again in {settings.mail_poll_seconds:g} s", error)
-        return
-    for message_id, problem in summary.errors:
-        log.warning("mail %s not sent: %s", message_id, masked(str(problem)))
-
-
 def configured_imap(settings: Settings) -> MailServer:
     if settings.imap is None:
         raise ConfigError(_NOT_CONFIGURED)
@@ -156,23 +139,6 @@ def poll_and_log(
     if summary.fetched:
         log.info("mail poll: %s", _sentence(summary))
     return summary
-
-
-def poll_in_background(settings: Settings, desk: Desk, kit: RoutingKit) -> threading.Thread:
-    """Poll the inbox (when IMAP is configured, acknowledging new cases) and send the outbox
-    (when SMTP is), now and then every ``settings.mail_poll_seconds``, in a daemon thread."""
-    on_new_case = acknowledger(settings, desk, kit)
-
-    def run() -> None:
-        while True:
-            if settings.imap is not None:
-                poll_and_log(settings, desk, kit, on_new_case)
-            send_and_log(settings, desk, kit)
-            time.sleep(settings.mail_poll_seconds)
-
-    thread = threading.Thread(target=run, name="mail-poll", daemon=True)
-    thread.start()
-    return thread
 
 
 def describe(settings: Settings) -> str:

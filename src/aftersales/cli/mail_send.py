@@ -13,7 +13,8 @@ import click
 
 from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.domain.errors import ConfigError
-from aftersales.services.outbox import SendSummary, send_pending
+from aftersales.services.jobs import process_name
+from aftersales.services.outbox import SendRules, SendSummary, send_pending
 from aftersales.settings import Settings
 from aftersales.wiring import load_active_policy, open_desk
 
@@ -50,7 +51,12 @@ def send_command(settings: Settings, as_json: bool, max_attempts: int) -> None:
         raise ConfigError(NOT_CONFIGURED)
     policy = load_active_policy(settings)
     sender = SmtpSender.for_store(settings.smtp, policy)
-    summary = send_pending(open_desk(settings).uow, sender, now=datetime.now(UTC), max_attempts=max_attempts)
+    summary = send_pending(
+        open_desk(settings).uow,
+        sender,
+        now=datetime.now(UTC),
+        rules=SendRules(max_attempts=max_attempts, by=process_name()),
+    )
     _report(summary, as_json)
     if summary.errors:
         sys.exit(1)
