@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
 from procrastinate import jobs as procrastinate_jobs
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.manager import JobManager
 from procrastinate.retry import BaseRetryStrategy
 
 from aftersales.domain.jobs import JobName, Periodic, RetryPolicy, backoff_seconds, cron_for
@@ -94,6 +95,16 @@ async def _found(app: App) -> bool:
     return bool(found["found"])
 
 
+async def _take_over(manager: JobManager, job: procrastinate_jobs.Job) -> None:
+    """Queue a dead worker's job again; when the same periodic job is waiting already (its
+    queueing lock), that one will do the work: the dead one ends failed."""
+    try:
+        await manager.retry_job(job)
+    except UniqueViolation:
+        assert job.id is not None
+        await manager.finish_job_by_id_async(job.id, procrastinate_jobs.Status.FAILED, delete_job=False)
+
+
 class ProcrastinateQueue:
     """ports.JobQueue on procrastinate; ``run`` is a worker (blocks until SIGINT/SIGTERM)."""
 
@@ -149,7 +160,7 @@ class ProcrastinateQueue:
             manager = context.app.job_manager
             stalled = list(await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stalled_after))
             for job in stalled:
-                await manager.retry_job(job)
+                await _take_over(manager, job)
                 await asyncio.to_thread(attempts.abandon, str(job.id))
             if stalled:
                 summary = {"retried": [f"{job.task_name} #{job.id}" for job in stalled]}
