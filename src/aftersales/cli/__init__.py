@@ -98,6 +98,7 @@ def cli(ctx: click.Context) -> None:
       aftersales cases                     the queue, riskiest first
       aftersales case 42                   one case: clocks, evidence, decision, timeline
       aftersales serve                     the web desk on http://127.0.0.1:8000
+      aftersales worker / jobs             background jobs (PostgreSQL: several workers), their log
 
     \b
     Integrations and the write-back loop:
