@@ -121,6 +121,7 @@ def _start_jobs(web: WebDesk, tick_seconds: float, run_jobs: bool | None) -> Non
         click.echo("background jobs: left to `aftersales worker` (--run-jobs runs them here too)", err=True)
         return
     settings = web.settings
+    click.echo("background jobs: run in this process" + (" too" if postgres else ""), err=True)
     if settings.imap is not None:
         click.echo(f"polling the inbox {describe(settings)}", err=True)
     if settings.smtp is not None:
