@@ -119,6 +119,9 @@ def environment(url: str, data_dir: Path, smtp: CountingSmtp) -> dict[str, str]:
     return os.environ | {
         "AFTERSALES_DATABASE_URL": url,
         "AFTERSALES_DATA_DIR": str(data_dir),
+        # one key for both servers, as deploy/ sets it (two servers making the data folder's
+        # key at the same moment would race)
+        "AFTERSALES_SECRET_KEY": secrets.token_urlsafe(32),
         "AFTERSALES_SMTP_HOST": "127.0.0.1",
         "AFTERSALES_SMTP_PORT": str(smtp.port),
         "AFTERSALES_SMTP_SECURITY": "none",
@@ -147,6 +150,15 @@ def message(text: str, sender: str, sent: datetime) -> InboundMessage:
         full_body=text,
         html="",
     )
+
+
+def upgrade_twice(env: dict[str, str]) -> None:
+    """`aftersales db upgrade` on the fresh database, then again: nothing left to do."""
+    for _ in range(2):
+        upgraded = subprocess.run(
+            aftersales("db", "upgrade"), env=env, check=True, capture_output=True, text=True
+        )
+    assert "job queue tables present" in upgraded.stdout
 
 
 def seed(engine: Engine, data_dir: Path) -> list[int]:
@@ -206,18 +218,14 @@ def test_two_servers_and_two_workers_deliver_every_reply_once(
 ) -> None:
     until = time.monotonic() + DEADLINE
     env = environment(database, tmp_path, smtp)
-    for _ in range(2):  # a fresh database, then one already upgraded: nothing to do
-        upgraded = subprocess.run(
-            aftersales("db", "upgrade"), env=env, check=True, capture_output=True, text=True
-        )
-    assert "job queue tables present" in upgraded.stdout
+    upgrade_twice(env)
     engine = make_engine(database)
     case_ids = seed(engine, tmp_path)
     expected = {mail_id for (mail_id,) in engine.connect().execute(select(schema.outbox.c.message_id))}
 
     smtp.trap.set()  # the first mail handed over is held while its sender is killed
     ports = [free_port(), free_port()]
-    processes = [
+    servers = [
         subprocess.Popen(aftersales("serve", "--port", str(port)), env=env, stderr=subprocess.DEVNULL)
         for port in ports
     ]
@@ -225,7 +233,6 @@ def test_two_servers_and_two_workers_deliver_every_reply_once(
         subprocess.Popen(aftersales("worker", "--tick-seconds", "2", "--concurrency", "2"), env=env)
         for _ in range(2)
     ]
-    processes += workers
     try:
         for port in ports:
             wait_for(lambda port=port: _healthy(port), f"the server on {port}", until)
@@ -247,14 +254,7 @@ def test_two_servers_and_two_workers_deliver_every_reply_once(
         assert max(smtp.accepted.values()) == 1, [m for m, n in smtp.accepted.items() if n > 1][:5]
         assert all(_healthy(port) for port in ports)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop([*servers, *workers])
 
     assert breaches_per_case(engine) == Counter(dict.fromkeys(case_ids, 1))
     with engine.connect() as connection:
@@ -263,6 +263,17 @@ def test_two_servers_and_two_workers_deliver_every_reply_once(
         ).scalar_one()
     assert sent == REPLIES
     engine.dispose()
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _healthy(port: int) -> bool:

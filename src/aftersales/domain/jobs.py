@@ -59,6 +59,9 @@ class Periodic:
     name: JobName
     seconds: float
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # False: two runs never overlap. True for a job that claims its own work row by row (the
+    # outbox): a second run shares a long backlog, and a run that died blocks nothing.
+    may_overlap: bool = False
 
 
 def cron_for(seconds: float) -> str:

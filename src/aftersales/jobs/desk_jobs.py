@@ -74,7 +74,8 @@ class DeskJobs:
         if self.settings.imap is not None:
             jobs.append((Periodic(name=JobName.MAIL_POLL, seconds=mail, retry=_SOON), self.mail_poll))
         if self.settings.smtp is not None:
-            jobs.append((Periodic(name=JobName.SEND_OUTBOX, seconds=mail, retry=_SOON), self.send_outbox))
+            outbox = Periodic(name=JobName.SEND_OUTBOX, seconds=mail, retry=_SOON, may_overlap=True)
+            jobs.append((outbox, self.send_outbox))
         return jobs
 
     def sla_tick(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@ number of hosts) and by `aftersales serve --run-jobs`.
 
 - A periodic job is deferred once per period whatever the number of workers: procrastinate
   records each (task, period) it deferred under a unique key, and the ``queueing_lock`` keeps
-  one waiting at most; its ``lock`` keeps two runs of one job from overlapping.
+  one waiting at most; its ``lock`` keeps two runs of one job from overlapping (unless the
+  job claims its own work row by row, as the outbox does).
 - A failed attempt is retried after domain/jobs.py's backoff (``_Backoff``).
 - A worker killed halfway (SIGKILL, a lost host) stops its heartbeat; the ``retry_stalled``
   job, run by the workers left, puts its jobs back in the queue, and the log's run of it ends
@@ -126,7 +127,7 @@ class ProcrastinateQueue:
             queue=QUEUE,
             pass_context=True,
             retry=_Backoff(job.retry),
-            lock=job.name.value,  # two runs of one job never overlap
+            lock=None if job.may_overlap else job.name.value,  # else two runs never overlap
             queueing_lock=job.name.value,  # one waits at most
         )(task)
         self.app.periodic(cron=cron_for(job.seconds), periodic_id=job.name.value)(registered)
