@@ -45,14 +45,19 @@ def worker(settings: Settings, tick_seconds: int, concurrency: int) -> None:
       AFTERSALES_DATABASE_URL=postgresql://desk@db/desk aftersales worker
       aftersales worker --tick-seconds 30 --concurrency 2
     """
-    from aftersales.jobs.back_end import on_postgres, run_worker  # noqa: PLC0415 (only this command)
+    from aftersales.jobs.back_end import run_worker  # noqa: PLC0415 (only this command)
     from aftersales.jobs.desk_jobs import DeskJobs, KitHolder  # noqa: PLC0415
     from aftersales.wiring import build_routing_kit, open_desk  # noqa: PLC0415
 
     jobs = DeskJobs(settings, open_desk(settings), KitHolder(build_routing_kit(settings)))
-    where = "procrastinate on PostgreSQL" if on_postgres(settings) else "in this process (SQLite)"
-    click.echo(f"aftersales worker: running jobs {where} (Ctrl-C stops it)", err=True)
-    run_worker(jobs, tick_seconds or None, concurrency=concurrency)
+    run_worker(
+        jobs,
+        tick_seconds or None,
+        concurrency=concurrency,
+        on_start=lambda where: click.echo(
+            f"aftersales worker: running jobs {where} (Ctrl-C stops it)", err=True
+        ),
+    )
 
 
 @click.command()

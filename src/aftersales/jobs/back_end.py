@@ -4,6 +4,7 @@ procrastinate workers on PostgreSQL (adapters/jobs/)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -82,13 +83,19 @@ def start_worker_thread(jobs: DeskJobs, tick_seconds: float | None) -> threading
     return thread
 
 
-def run_worker(jobs: DeskJobs, tick_seconds: float | None, *, concurrency: int) -> None:
+def run_worker(
+    jobs: DeskJobs, tick_seconds: float | None, *, concurrency: int, on_start: Callable[[str], None]
+) -> None:
     """Run the jobs in this process until it is stopped: a procrastinate worker on
-    PostgreSQL, the in-process scheduler on SQLite."""
+    PostgreSQL, the in-process scheduler on SQLite. ``on_start`` is told which, once the
+    schedule is checked (a bad period is a ConfigError before anything runs)."""
     if on_postgres(jobs.settings):
-        procrastinate_queue(jobs, tick_seconds).run(concurrency=concurrency)
+        queue = procrastinate_queue(jobs, tick_seconds)
+        on_start("procrastinate on PostgreSQL")
+        queue.run(concurrency=concurrency)
         return
-    queue = InProcessQueue(job_runner(jobs.desk))
+    in_process = InProcessQueue(job_runner(jobs.desk))
     for job, body in jobs.schedule(tick_seconds):
-        queue.periodic(job, body, at_start=job.name in _AT_START)
-    queue.run()
+        in_process.periodic(job, body, at_start=job.name in _AT_START)
+    on_start("in this process (SQLite)")
+    in_process.run()

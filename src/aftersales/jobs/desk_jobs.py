@@ -27,6 +27,7 @@ from aftersales.wiring import Desk, builtin_examples, load_store_model, router_m
 
 log = logging.getLogger("aftersales.jobs")
 REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
+RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
 # A periodic job that fails is tried again soon, but never past its next period's run.
 _SOON = RetryPolicy(max_attempts=3, first_seconds=5.0, longest_seconds=30.0)
 
@@ -60,8 +61,8 @@ class DeskJobs:
         return datetime.now(UTC)
 
     def schedule(self, tick_seconds: float | None) -> list[tuple[Periodic, JobBody]]:
-        """The periodic jobs this desk runs: the tick and retraining every ``tick_seconds``
-        (None: neither), review requests hourly, the mail poll and the outbox every
+        """The periodic jobs this desk runs: the tick every ``tick_seconds`` and retraining
+        every ten minutes (None: neither), review requests hourly, the mail poll and the outbox every
         AFTERSALES_MAIL_POLL_SECONDS when IMAP and SMTP are configured."""
         mail = self.settings.mail_poll_seconds
         jobs: list[tuple[Periodic, JobBody]] = [
@@ -70,7 +71,8 @@ class DeskJobs:
         ]
         if tick_seconds:
             jobs.append((Periodic(name=JobName.SLA_TICK, seconds=tick_seconds, retry=_SOON), self.sla_tick))
-            jobs.append((Periodic(name=JobName.RETRAIN_ROUTER, seconds=tick_seconds), self.retrain_router))
+            retrain = max(tick_seconds, RETRAIN_SECONDS)
+            jobs.append((Periodic(name=JobName.RETRAIN_ROUTER, seconds=retrain), self.retrain_router))
         if self.settings.imap is not None:
             jobs.append((Periodic(name=JobName.MAIL_POLL, seconds=mail, retry=_SOON), self.mail_poll))
         if self.settings.smtp is not None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.job_log import job_log_unit_of_work
+from aftersales.adapters.db.migrate import _config, upgrade
 from aftersales.domain.jobs import JobStatus
 from aftersales.services.jobs import JobRunner
 
@@ -68,3 +72,17 @@ def test_a_dead_workers_runs_are_abandoned_and_old_runs_pruned(engine: Engine, u
         assert "stopped" in runs.recent(failed_only=True)[0].error
         assert runs.prune(START - timedelta(days=14)) == 1
         assert len(runs.recent()) == 1
+
+
+def test_downgrade_drops_the_job_log_and_upgrade_brings_it_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    upgrade(engine)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    assert not inspect(engine).has_table("job_runs")
+    assert "claimed_by" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
+    upgrade(engine)
+    assert inspect(engine).has_table("job_runs")
+    engine.dispose()
