@@ -107,6 +107,10 @@ def log_config() -> dict[str, Any]:
         "stream": "ext://sys.stderr",
     }
     config["loggers"]["aftersales"] = {"handlers": ["aftersales"], "level": "INFO", "propagate": False}
+    # the job queue's (`--run-jobs` on PostgreSQL): warnings and errors, a failure's type only
+    config["filters"] = {"type_only": {"()": "aftersales.jobs.back_end.TypeOnly"}}
+    config["handlers"]["jobs"] = {**config["handlers"]["aftersales"], "filters": ["type_only"]}
+    config["loggers"]["procrastinate"] = {"handlers": ["jobs"], "level": "WARNING", "propagate": False}
     return config
 
 

@@ -45,10 +45,11 @@ def worker(settings: Settings, tick_seconds: int, concurrency: int) -> None:
       AFTERSALES_DATABASE_URL=postgresql://desk@db/desk aftersales worker
       aftersales worker --tick-seconds 30 --concurrency 2
     """
-    from aftersales.jobs.back_end import run_worker  # noqa: PLC0415 (only this command)
+    from aftersales.jobs.back_end import log_to_stderr, run_worker  # noqa: PLC0415 (only this command)
     from aftersales.jobs.desk_jobs import DeskJobs, KitHolder  # noqa: PLC0415
     from aftersales.wiring import build_routing_kit, open_desk  # noqa: PLC0415
 
+    log_to_stderr()
     jobs = DeskJobs(settings, open_desk(settings), KitHolder(build_routing_kit(settings)))
     run_worker(
         jobs,

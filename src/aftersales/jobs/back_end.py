@@ -3,6 +3,7 @@ procrastinate workers on PostgreSQL (adapters/jobs/)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -69,6 +70,32 @@ def procrastinate_queue(jobs: DeskJobs, tick_seconds: float | None) -> Procrasti
         except ValueError as error:  # a period procrastinate's cron cannot say
             raise ConfigError(f"{job.name}: {error}") from None
     return queue
+
+
+class TypeOnly(logging.Filter):
+    """A failure's type in the message, never its text or traceback: they may quote a
+    customer's mail (the job log has the run, with where it failed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            record.msg, record.args = f"{record.getMessage()} ({type(error).__name__})", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def log_to_stderr() -> None:
+    """The desk's log (INFO) and procrastinate's (warnings and errors: a job that failed, a
+    lost database) on standard error, without customer data."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(TypeOnly())
+    for name, level in (("aftersales", logging.INFO), ("procrastinate", logging.WARNING)):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = False
 
 
 def start_worker_thread(jobs: DeskJobs, tick_seconds: float | None) -> threading.Thread:

@@ -8,6 +8,7 @@ and lets the failure go on to the back end, which retries it after a backoff.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -20,6 +21,8 @@ from typing import Any
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.jobs import JobStatus
 from aftersales.ports import JobBody, JobLogUnitOfWork
+
+log = logging.getLogger("aftersales.jobs")
 
 
 def process_name() -> str:
@@ -38,22 +41,24 @@ class JobRunner:
     def run(self, name: str, body: JobBody, *, attempt: int = 1, ref: str = "") -> Mapping[str, Any]:
         """Run ``body`` once as attempt ``attempt`` of job ``name``; its summary, or its
         exception raised again once the failure is logged."""
-        with self.log() as log:
-            run_id = log.start(name, attempt=attempt, worker=self.worker, at=self.now(), ref=ref)
+        with self.log() as job_log:
+            run_id = job_log.start(name, attempt=attempt, worker=self.worker, at=self.now(), ref=ref)
         try:
             summary = body()
         except Exception as error:
-            with self.log() as log:
-                log.finish(run_id, JobStatus.FAILED, at=self.now(), summary={}, error=failure_text(error))
+            said = failure_text(error)
+            with self.log() as job_log:
+                job_log.finish(run_id, JobStatus.FAILED, at=self.now(), summary={}, error=said)
+            log.warning("job %s failed (attempt %d): %s", name, attempt, said)
             raise
-        with self.log() as log:
-            log.finish(run_id, JobStatus.SUCCEEDED, at=self.now(), summary=summary)
+        with self.log() as job_log:
+            job_log.finish(run_id, JobStatus.SUCCEEDED, at=self.now(), summary=summary)
         return summary
 
     def abandon(self, ref: str) -> int:
         """The runs of back-end job ``ref`` whose process died end failed."""
-        with self.log() as log:
-            return log.abandon(
+        with self.log() as job_log:
+            return job_log.abandon(
                 ref, at=self.now(), error="the process running this job stopped; it runs again"
             )
 

@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, field
 
 from aftersales.domain.jobs import JobName, Periodic, backoff_seconds
-from aftersales.logs import log_failure
 from aftersales.ports import JobAttempts, JobBody
 
 log = logging.getLogger("aftersales.jobs")
@@ -78,11 +77,11 @@ class InProcessQueue:
         job = scheduled.job
         try:
             self.attempts.run(job.name.value, scheduled.body, attempt=attempt)
-        except Exception as error:  # logged without its text (it may quote customer data)
+        except Exception:  # logged, and written to the job log, by the runner
             retry_in = backoff_seconds(job.retry, attempt)
             if retry_in is None:
-                log_failure(log, f"job {job.name} failed {attempt} times; next in {job.seconds:g} s", error)
+                log.info("job %s failed %d times; next in %g s", job.name, attempt, job.seconds)
                 return job.seconds, 1
-            log_failure(log, f"job {job.name} failed; trying again in {retry_in:g} s", error)
+            log.info("job %s: trying again in %g s", job.name, retry_in)
             return retry_in, attempt + 1
         return job.seconds, 1
