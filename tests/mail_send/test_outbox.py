@@ -375,3 +375,40 @@ def test_a_mail_whose_sender_stopped_mid_send_goes_out_once_its_lease_ran_out(
     assert runs == [SendSummary(), SendSummary(sent=1)]
     (row,) = outbox(uow)
     assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 2, at(24, 10, 47))
+
+
+class _SlowServer:
+    """The first mail takes twenty minutes to hand over; while the second is handed over,
+    another sender starts a run of its own."""
+
+    def __init__(self, uow: Any, inner: SmtpSender, clock: list[datetime]) -> None:
+        self.uow, self.inner, self.clock = uow, inner, clock
+        self.sent = 0
+        self.other_runs: list[SendSummary] = []
+
+    def send(self, mail: Any, *, at: datetime) -> None:
+        self.sent += 1
+        if self.sent == 1:
+            self.clock[0] += timedelta(minutes=20)
+        else:
+            self.other_runs.append(
+                send_pending(self.uow, self.inner, now=self.clock[0] + timedelta(minutes=1))
+            )
+        self.inner.send(mail, at=at)
+
+
+def test_a_claim_is_dated_when_made_so_a_long_run_is_not_taken_for_a_stopped_one(
+    uow: Any, kit: RoutingKit, smtp: Inbox
+) -> None:
+    case_id = opened(uow, kit, message(WHERE_IS_1043))
+    for minute in (30, 32):
+        send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, minute)))
+    clock = [at(24, 10, 33)]
+    slow = _SlowServer(uow, sender_for(smtp, kit), clock)
+
+    outer = send_pending(uow, slow, now=clock[0], rules=SendRules(clock=lambda: clock[0]))
+
+    # the second mail was claimed at 10:53, not at the run's start (10:33, older than the
+    # lease at 10:54): the other run left it alone
+    assert (outer, slow.other_runs) == (SendSummary(sent=2), [SendSummary()])
+    assert len(smtp.received) == 2

@@ -55,7 +55,7 @@ def send_command(settings: Settings, as_json: bool, max_attempts: int) -> None:
         open_desk(settings).uow,
         sender,
         now=datetime.now(UTC),
-        rules=SendRules(max_attempts=max_attempts, by=process_name()),
+        rules=SendRules(max_attempts=max_attempts, by=process_name(), clock=lambda: datetime.now(UTC)),
     )
     _report(summary, as_json)
     if summary.errors:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +29,7 @@ from aftersales.wiring import Desk, builtin_examples, load_store_model, router_m
 
 log = logging.getLogger("aftersales.jobs")
 REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
+SEND_MINUTES = 5  # one run of the outbox job sends for this long at most
 RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
 # A periodic job that fails is tried again soon, but never past its next period's run.
 _SOON = RetryPolicy(max_attempts=3, first_seconds=5.0, longest_seconds=30.0)
@@ -91,14 +94,23 @@ class DeskJobs:
         return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
 
     def send_outbox(self) -> dict[str, Any]:
+        """Batch after batch while mail goes out, for SEND_MINUTES at most: a backlog is not
+        left for the next period, and another worker's run shares it (each mail is claimed)."""
         smtp = self.settings.smtp
         if smtp is None:
             return {"sent": 0}
-        rules = SendRules(by=process_name(), lease=timedelta(seconds=self.settings.send_lease_seconds))
-        summary = send_pending(
-            self.desk.uow, SmtpSender.for_store(smtp, self.kit.policy), now=self.now(), rules=rules
+        rules = SendRules(
+            by=process_name(), lease=timedelta(seconds=self.settings.send_lease_seconds), clock=self.now
         )
-        return {"sent": summary.sent, "retrying": summary.retrying, "gave_up": summary.gave_up}
+        sender = SmtpSender.for_store(smtp, self.kit.policy)
+        totals: Counter[str] = Counter()
+        started = time.monotonic()
+        while time.monotonic() - started < SEND_MINUTES * 60:
+            summary = send_pending(self.desk.uow, sender, now=self.now(), rules=rules)
+            totals.update(sent=summary.sent, retrying=summary.retrying, gave_up=summary.gave_up)
+            if summary.sent == 0:
+                break
+        return {key: totals[key] for key in ("sent", "retrying", "gave_up")}
 
     def review_requests(self) -> dict[str, Any]:
         summary = schedule_and_send(

@@ -17,7 +17,7 @@ sent (SMTP has no way to ask a server whether it took a Message-ID), when it may
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -145,12 +145,16 @@ def first_response_due(row: Mapping[str, Any]) -> datetime | None:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendRules:
     """How the outbox is sent: ``by`` names the sender in its claims (host:pid); a claim older
-    than ``lease`` is a sender that stopped."""
+    than ``lease`` is a sender that stopped. ``clock`` dates each claim when it is made (a run
+    of a hundred mails to a slow server outlasts a lease: a claim dated at the run's start
+    would look stale to another sender while its mail is still being sent); None: the run's
+    ``now``."""
 
     max_attempts: int = 5
     limit: int = SEND_BATCH
     lease: timedelta = SEND_LEASE
     by: str = ""
+    clock: Callable[[], datetime] | None = None
 
 
 def send_pending(
@@ -183,8 +187,9 @@ def _send_one(
     uow: UnitOfWork, sender: MailSender, mail_id: int, now: datetime, rules: SendRules
 ) -> _Attempt | None:
     """One try at one mail; None when another sender has taken it meanwhile."""
+    claimed_at = rules.clock() if rules.clock is not None else now
     with uow() as cases:
-        queued = cases.claim_mail(mail_id, now, rules.by)
+        queued = cases.claim_mail(mail_id, claimed_at, rules.by)
     if queued is None:
         return None
     try:
