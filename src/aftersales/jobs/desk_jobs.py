@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from aftersales.adapters.db.job_log import job_log_unit_of_work
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
 from aftersales.adapters.smtp_sender import SmtpSender
-from aftersales.cli.mail import acknowledger, poll_once
 from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy
 from aftersales.ports import JobBody
 from aftersales.services.jobs import process_name
@@ -88,6 +87,8 @@ class DeskJobs:
         return {"cases": result.cases, "breaches": result.breaches}
 
     def mail_poll(self) -> dict[str, Any]:
+        from aftersales.cli.mail import acknowledger, poll_once  # noqa: PLC0415 (the IMAP client: only when polled)
+
         summary = poll_once(
             self.settings, self.desk, self.kit, on_new_case=acknowledger(self.settings, self.desk, self.kit)
         )
