@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from aftersales.domain.cases import CaseRecord, CaseStatus, CaseSummary, Event
     from aftersales.domain.corrections import ModelVersion, RouteLabel
     from aftersales.domain.evidence import EvidenceItem
+    from aftersales.domain.jobs import JobName, JobRun, JobStatus, Periodic
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
     from aftersales.domain.order_side import OtherCase
     from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
@@ -225,8 +226,9 @@ class Outbox(Protocol):
         ...
 
     def pending_mails(self, limit: int = 100) -> list[QueuedMail]: ...
-    def claim_mail(self, mail_id: int, at: datetime) -> QueuedMail | None:
-        """Mark a pending mail as being sent since ``at``; None when it is not pending."""
+    def claim_mail(self, mail_id: int, at: datetime, by: str = "") -> QueuedMail | None:
+        """Mark a pending mail as being sent since ``at`` by ``by`` (host:pid); None when it is
+        not pending (another sender took it)."""
         ...
 
     def mark_mail_sent(self, mail_id: int, at: datetime) -> None: ...
@@ -403,3 +405,66 @@ class ShopOrders(Protocol):
 
     def order_snapshot(self, number_or_gid: str) -> OrderSnapshot | None: ...
     def orders_updated_since(self, when: datetime) -> Iterator[OrderSnapshot]: ...
+
+
+class JobLog(Protocol):
+    """The job log (domain/jobs.py::JobRun), in one unit of work."""
+
+    def start(self, name: str, *, attempt: int, worker: str, at: datetime, ref: str = "") -> int:
+        """A new run, marked running; its id. ``ref`` is the back end's id of the job."""
+        ...
+
+    def finish(
+        self, run_id: int, status: JobStatus, *, at: datetime, summary: Mapping[str, Any], error: str = ""
+    ) -> None: ...
+    def abandon(self, ref: str, *, at: datetime, error: str) -> int:
+        """Runs of back-end job ``ref`` still marked running end failed: their process died."""
+        ...
+
+    def recent(self, limit: int = 50, *, failed_only: bool = False, name: str | None = None) -> list[JobRun]:
+        """The newest runs first."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Forget runs started before ``before``; how many."""
+        ...
+
+
+class JobLogUnitOfWork(Protocol):
+    def __call__(self) -> AbstractContextManager[JobLog]: ...
+
+
+class JobBody(Protocol):
+    """The work of one job; returns a summary for the job log, raises when it failed."""
+
+    def __call__(self) -> Mapping[str, Any]: ...
+
+
+class JobAttempts(Protocol):
+    """Runs attempts at jobs and writes them to the job log (services/jobs.py::JobRunner)."""
+
+    def run(self, name: str, body: JobBody, *, attempt: int = 1, ref: str = "") -> Mapping[str, Any]:
+        """One attempt; its summary, or what the job raised, raised again once logged."""
+        ...
+
+    def abandon(self, ref: str) -> int:
+        """The logged runs of back-end job ``ref`` whose process died end failed."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Runs the desk's jobs: periodic ones once per period however many processes run it,
+    enqueued ones soon; a failed attempt is tried again after a backoff (RetryPolicy), and
+    every attempt is written to the job log."""
+
+    def periodic(self, job: Periodic, body: JobBody) -> None:
+        """Run ``body`` every ``job.seconds`` (register before ``run``/``start``)."""
+        ...
+
+    def enqueue(self, name: JobName) -> None:
+        """Run the periodic job ``name`` soon, once, besides its schedule."""
+        ...
+
+    def run(self) -> None:
+        """Run the jobs in this process until it is stopped (a signal, Ctrl-C)."""
+        ...

@@ -84,6 +84,8 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024  # one evidence file uploaded on a case page
     max_message_bytes: int = 25 * 1024 * 1024  # one message taken in; a larger one is quarantined
     llm: LlmSettings | None = None  # the language-model reader's endpoint; None: local reader only
+    send_lease_seconds: float = 900.0  # a mail claimed longer ago than this: its sender stopped
+    worker_heartbeat_seconds: float = 10.0  # PostgreSQL workers; silent 3x this long: dead
 
     @property
     def database(self) -> str:
@@ -185,6 +187,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_upload_bytes=_megabytes(environ, "AFTERSALES_MAX_UPLOAD_MB", 20),
         max_message_bytes=_megabytes(environ, "AFTERSALES_MAX_MESSAGE_MB", 25),
         llm=_llm(environ),
+        send_lease_seconds=_number(environ, "AFTERSALES_SEND_LEASE_SECONDS", 900.0),
+        worker_heartbeat_seconds=_number(environ, "AFTERSALES_WORKER_HEARTBEAT_SECONDS", 10.0),
     )
 
 

@@ -42,7 +42,15 @@ from aftersales.domain.routing.model import NaiveBayes, model_from_dict
 from aftersales.domain.routing.specs import with_overrides
 from aftersales.domain.signals import CatalogueItem
 from aftersales.domain.sla.calendar import BusinessCalendar
-from aftersales.ports import PasswordHasher, Reader, ReadingCache, RouterModels, UnitOfWork, UserRepository
+from aftersales.ports import (
+    JobLog,
+    PasswordHasher,
+    Reader,
+    ReadingCache,
+    RouterModels,
+    UnitOfWork,
+    UserRepository,
+)
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings, ShopifySettings
 
@@ -261,6 +269,17 @@ class Desk:
 
         return users_unit_of_work(self.engine, writes=False)()
 
+    def job_log(self) -> AbstractContextManager[JobLog]:
+        """The background jobs' runs (``aftersales jobs``, the /jobs page)."""
+        from aftersales.adapters.db.job_log import job_log_unit_of_work
+
+        return job_log_unit_of_work(self.engine)()
+
+    def read_job_log(self) -> AbstractContextManager[JobLog]:
+        from aftersales.adapters.db.job_log import job_log_unit_of_work
+
+        return job_log_unit_of_work(self.engine, writes=False)()
+
     def tasks(self) -> AbstractContextManager[SqlTaskRepository]:
         """Write-back tasks (the weekly review's and the feed audit's)."""
         from aftersales.adapters.db.writeback_tasks import tasks_unit_of_work
@@ -404,6 +423,19 @@ def upgrade_database(settings: Settings) -> SchemaChange:
         engine.dispose()
 
 
+def upgrade_job_queue(settings: Settings) -> bool | None:
+    """On PostgreSQL, create the job queue's tables (procrastinate's) when missing: whether it
+    made them; None on SQLite, where the jobs run in the server's process and need no tables."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database)
+    if url.get_backend_name() != "postgresql":
+        return None
+    from aftersales.adapters.jobs.procrastinate_queue import apply_schema
+
+    return apply_schema(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
 def storage_error() -> type[Exception]:
     """The base class of what the database layer raises, for the few handlers that must tell a
     storage failure apart (``except storage_error() as error:``); imported only when one is
@@ -422,9 +454,9 @@ def session_secret(settings: Settings) -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     private_folder(path.parent)
-    key = secrets.token_urlsafe(48)
-    write_atomically(path, key.encode("utf-8"), private=True)  # a secret: 0600 from the start
-    return key
+    # a secret: 0600 from the start; two servers starting at once keep the first one's key
+    made = write_atomically(path, secrets.token_urlsafe(48).encode("utf-8"), private=True, replace=False)
+    return made.decode("utf-8").strip()
 
 
 def _keep_private(settings: Settings) -> None:

@@ -79,3 +79,25 @@ def test_the_session_key_is_made_once_and_stays_0600(tmp_path: Path) -> None:
     key_file = tmp_path / "data" / "secret_key"
     assert mode_of(key_file) == 0o600
     assert first.secret_key == again.secret_key == key_file.read_text(encoding="utf-8")
+
+
+def test_a_file_made_once_keeps_the_first_writer_s_content(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+
+    first = write_atomically(path, b"first", private=True, replace=False)
+    second = write_atomically(path, b"second", private=True, replace=False)
+
+    assert first == second == path.read_bytes() == b"first"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary file left
+
+
+def test_servers_starting_at_once_share_one_session_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aftersales.wiring import session_secret
+
+    settings = Settings(data_dir=tmp_path, policy_file=None)
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: session_secret(settings), range(16)))
+
+    assert keys == {(tmp_path / "secret_key").read_text(encoding="utf-8").strip()}

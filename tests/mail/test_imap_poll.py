@@ -32,9 +32,9 @@ from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox, message_url
 from aftersales.adapters.message_files import mail_parser
 from aftersales.cli import cli, main
-from aftersales.cli.mail import poll_and_log
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.messages import InboundMessage
+from aftersales.jobs.mail_poll import poll_and_log
 from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, poll_mailbox
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailSecurity, MailServer, Settings

@@ -23,7 +23,7 @@ from aftersales.adapters.email_parse import dedupe_key
 from aftersales.adapters.smtp_sender import SmtpSender
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage
 from aftersales.services.intake import Incoming, Outcome, take_in
-from aftersales.services.outbox import SendSummary, acknowledge, send_pending
+from aftersales.services.outbox import SendRules, SendSummary, acknowledge, send_pending
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 
@@ -293,7 +293,7 @@ def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_passwo
         Inbox(port).server(user=USER, password=PASSWORD), from_address=kit.policy.support_email, timeout=5
     )
 
-    first = send_pending(uow, down, now=at(24, 10, 31), max_attempts=2)
+    first = send_pending(uow, down, now=at(24, 10, 31), rules=SendRules(max_attempts=2))
 
     assert (first.sent, first.retrying, first.gave_up) == (0, 1, 0)
     (row,) = outbox(uow)
@@ -302,12 +302,12 @@ def test_a_failing_server_leaves_the_mail_pending_then_failed_without_the_passwo
     assert PASSWORD not in row["last_error"]
     assert PASSWORD not in str(first.errors)
 
-    second = send_pending(uow, down, now=at(24, 10, 41), max_attempts=2)
+    second = send_pending(uow, down, now=at(24, 10, 41), rules=SendRules(max_attempts=2))
 
     assert (second.sent, second.retrying, second.gave_up) == (0, 0, 1)
     (row,) = outbox(uow)
     assert (row["status"], row["attempts"]) == ("failed", 2)
-    assert send_pending(uow, down, now=at(24, 10, 51), max_attempts=2) == SendSummary()
+    assert send_pending(uow, down, now=at(24, 10, 51), rules=SendRules(max_attempts=2)) == SendSummary()
 
 
 def test_a_mail_that_failed_once_goes_out_on_the_next_run(
@@ -378,3 +378,40 @@ def test_a_mail_whose_sender_stopped_mid_send_goes_out_once_its_lease_ran_out(
     assert runs == [SendSummary(), SendSummary(sent=1)]
     (row,) = outbox(uow)
     assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 2, at(24, 10, 47))
+
+
+class _SlowServer:
+    """The first mail takes twenty minutes to hand over; while the second is handed over,
+    another sender starts a run of its own."""
+
+    def __init__(self, uow: Any, inner: SmtpSender, clock: list[datetime]) -> None:
+        self.uow, self.inner, self.clock = uow, inner, clock
+        self.sent = 0
+        self.other_runs: list[SendSummary] = []
+
+    def send(self, mail: Any, *, at: datetime) -> None:
+        self.sent += 1
+        if self.sent == 1:
+            self.clock[0] += timedelta(minutes=20)
+        else:
+            self.other_runs.append(
+                send_pending(self.uow, self.inner, now=self.clock[0] + timedelta(minutes=1))
+            )
+        self.inner.send(mail, at=at)
+
+
+def test_a_claim_is_dated_when_made_so_a_long_run_is_not_taken_for_a_stopped_one(
+    uow: Any, kit: RoutingKit, smtp: Inbox
+) -> None:
+    case_id = opened(uow, kit, message(WHERE_IS_1043))
+    for minute in (30, 32):
+        send_reply(uow, kit, Reply(case_id=case_id, text=PROMISE, author="Marcus Lee", at=at(24, 10, minute)))
+    clock = [at(24, 10, 33)]
+    slow = _SlowServer(uow, sender_for(smtp, kit), clock)
+
+    outer = send_pending(uow, slow, now=clock[0], rules=SendRules(clock=lambda: clock[0]))
+
+    # the second mail was claimed at 10:53, not at the run's start (10:33, older than the
+    # lease at 10:54): the other run left it alone
+    assert (outer, slow.other_runs) == (SendSummary(sent=2), [SendSummary()])
+    assert len(smtp.received) == 2

@@ -19,7 +19,7 @@ from aftersales.domain.messages import Channel
 from aftersales.domain.outgoing import MailNotSent, OutgoingMail
 from aftersales.services.desk import case_record
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.outbox import send_pending
+from aftersales.services.outbox import SendRules, send_pending
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.routing import RoutingKit
 from support.messages import at, case_of, message
@@ -78,7 +78,7 @@ def test_a_reply_shows_what_became_of_its_mail(
 ) -> None:
     case_id = _replied(uow, kit)
     if refuse is not None:
-        send_pending(uow, MailServer(refuse), now=at(24, 11), max_attempts=max_attempts)
+        send_pending(uow, MailServer(refuse), now=at(24, 11), rules=SendRules(max_attempts=max_attempts))
 
     found = _deliveries(uow, case_id)
 

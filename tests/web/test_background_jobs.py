@@ -1,4 +1,4 @@
-"""The server's timer: the SLA tick every time, the review-request job once an hour."""
+"""The server's jobs: review requests hourly, the tick on its timer, retraining every ten minutes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from aftersales.adapters.db import schema
+from aftersales.domain.jobs import JobName
 from aftersales.domain.orders import OrderFacts
-from aftersales.web.app import REVIEW_REQUEST_SECONDS, _Jobs
+from aftersales.jobs.desk_jobs import RETRAIN_SECONDS, REVIEW_REQUEST_SECONDS
+from aftersales.web.app import web_jobs
 
 
 def deliver(app: FastAPI, number: str) -> None:
@@ -25,15 +27,18 @@ def requests(app: FastAPI) -> int:
         return int(connection.execute(select(func.count()).select_from(schema.review_requests)).scalar_one())
 
 
-def test_review_requests_run_on_the_first_tick_then_hourly(app: FastAPI) -> None:
-    jobs = _Jobs(app.state.web, 60)
+def test_the_review_request_job_schedules_newly_delivered_orders(app: FastAPI) -> None:
+    jobs = web_jobs(app.state.web)
     deliver(app, "1043")
-    jobs.run_once()
+    assert jobs.review_requests()["scheduled"] == 1
     assert requests(app) == 1
     deliver(app, "1044")
-    jobs.run_once()  # a minute later: the hour is not up
-    assert requests(app) == 1
-    assert jobs.review_requests_ran is not None
-    jobs.review_requests_ran -= REVIEW_REQUEST_SECONDS
-    jobs.run_once()
+    jobs.review_requests()
     assert requests(app) == 2
+
+
+def test_review_requests_run_hourly_and_the_tick_on_its_timer(app: FastAPI) -> None:
+    periods = {job.name: job.seconds for job, _body in web_jobs(app.state.web).schedule(60)}
+    assert periods[JobName.REVIEW_REQUESTS] == REVIEW_REQUEST_SECONDS
+    assert (periods[JobName.SLA_TICK], periods[JobName.RETRAIN_ROUTER]) == (60, RETRAIN_SECONDS)
+    assert JobName.SLA_TICK not in {job.name for job, _body in web_jobs(app.state.web).schedule(None)}

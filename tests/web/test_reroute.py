@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from aftersales.domain.accounts import Role
 from aftersales.domain.routes import Route
-from aftersales.web.app import _Jobs
+from aftersales.web.app import web_jobs
 
 from .test_web_desk import WHERE_IS, assert_error, new_case, row_counts
 
@@ -214,11 +214,11 @@ def test_the_server_retrains_on_its_timer_after_enough_labels(
         client.post(f"/api/cases/{case_id}/route", json={"route": route}, headers=headers)
     builtin = web.kit.model
 
-    _Jobs(web, 60).run_once()
+    web_jobs(web).retrain_router()
 
     index = json.loads((tmp_path / "models" / "index.json").read_text(encoding="utf-8"))
     [version] = index["versions"]
     assert (version["version"], version["labels"], version["source"]) == (1, len(labels(app)), "desk")
     assert (web.kit.model is not builtin) is version["promoted"]
-    _Jobs(web, 60).run_once()  # no new labels: no new version
+    web_jobs(web).retrain_router()  # no new labels: no new version
     assert len(json.loads((tmp_path / "models" / "index.json").read_text(encoding="utf-8"))["versions"]) == 1

@@ -10,6 +10,7 @@ permissions, as the umask allows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -29,11 +30,13 @@ def private_folder(path: Path) -> Path:
     return path
 
 
-def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
+def write_atomically(path: Path, data: bytes, *, private: bool = False, replace: bool = True) -> bytes:
     """Write ``data`` to ``path`` through a temporary file beside it: written, fsynced, given
     its permissions, then renamed over ``path``. ``private=True`` (anything in the data folder,
     secrets above all) makes it 0600; otherwise it gets an ordinary new file's permissions
-    (what the umask allows). The folder must exist; an OSError leaves no temporary file behind."""
+    (what the umask allows). ``replace=False`` keeps a file already there (two processes making
+    the same file at once agree on the first one's); returns what the file now holds. The folder
+    must exist; an OSError leaves no temporary file behind."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
@@ -41,11 +44,22 @@ def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, PRIVATE_FILE if private else _ordinary_mode())
-        os.replace(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            _link_unless_there(Path(temporary), path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    Path(temporary).unlink(missing_ok=True)
     _sync_folder(path.parent)
+    return data if replace else path.read_bytes()
+
+
+def _link_unless_there(temporary: Path, path: Path) -> None:
+    """A hard link is made whole or not at all, and never over a file that is there."""
+    with contextlib.suppress(FileExistsError):
+        os.link(temporary, path)
 
 
 def hand_off_file(folder: Path, data: bytes) -> Path:

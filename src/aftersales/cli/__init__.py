@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "reroute": "aftersales.cli.work:reroute_command",
     "sla": "aftersales.cli.sla:sla",
     "serve": "aftersales.cli.serve:serve",
+    "worker": "aftersales.cli.worker:worker",
+    "jobs": "aftersales.cli.worker:jobs",
     "user": "aftersales.cli.users:user",
     "token": "aftersales.cli.users:token",
     "shopify": "aftersales.cli.shopify:shopify",
@@ -95,6 +97,7 @@ def cli(ctx: click.Context) -> None:
       aftersales cases                     the queue, riskiest first
       aftersales case 42                   one case: clocks, evidence, decision, timeline
       aftersales serve                     the web desk on http://127.0.0.1:8000
+      aftersales worker / jobs             background jobs (PostgreSQL: several workers), their log
 
     \b
     Integrations and the write-back loop:

@@ -1,34 +1,18 @@
-"""`aftersales mail`: the store's support mailbox (`aftersales mail poll`; `aftersales serve`
-polls on a timer with ``poll_in_background``)."""
+"""`aftersales mail`: the store's support mailbox (`aftersales mail poll`; the background
+jobs poll it and send the outbox on a timer: aftersales/jobs/desk_jobs.py)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import threading
-import time
-from datetime import UTC, datetime
 
 import click
 
-from aftersales.adapters.message_files import mail_parser
 from aftersales.cli.mail_send import send_command
-from aftersales.domain.errors import AftersalesError, ConfigError
-from aftersales.domain.messages import InboundMessage
-from aftersales.logs import log_failure, masked
-from aftersales.services.mail_poll import MailIntake, NewCaseHook, PollSummary, Progress, poll_mailbox
-from aftersales.services.outbox import acknowledge, send_pending
-from aftersales.services.routing import RoutingKit
-from aftersales.settings import MailServer, Settings
-from aftersales.wiring import Desk, build_routing_kit, inbox, mail_sender, open_desk
-
-log = logging.getLogger("aftersales.mail")
-_NOT_CONFIGURED = (
-    "IMAP is not configured: set AFTERSALES_IMAP_HOST, AFTERSALES_IMAP_USER and "
-    "AFTERSALES_IMAP_PASSWORD (and AFTERSALES_IMAP_SECURITY, AFTERSALES_IMAP_PORT when the "
-    "server is not IMAPS on 993); see docs/integrations.md"
-)
+from aftersales.jobs.mail_poll import acknowledger, configured_imap, poll_once, poll_sentence
+from aftersales.services.mail_poll import PollSummary
+from aftersales.settings import Settings
+from aftersales.wiring import build_routing_kit, inbox, open_desk
 
 
 @click.group()
@@ -73,106 +57,6 @@ def poll(settings: Settings, *, as_json: bool) -> None:
     _report(summary, settings, as_json=as_json)
 
 
-def acknowledger(settings: Settings, desk: Desk, kit: RoutingKit) -> NewCaseHook | None:
-    """Queue the automatic acknowledgement of each new case opened by mail, when mail can be
-    sent (SMTP configured): an acknowledgement queued with no way out would go late."""
-    if settings.smtp is None:
-        return None
-
-    def hook(case_id: int, message: InboundMessage) -> None:
-        acknowledge(desk.uow, kit, case_id, message, now=datetime.now(UTC))
-
-    return hook
-
-
-def send_and_log(settings: Settings, desk: Desk, kit: RoutingKit) -> None:
-    """Send what the outbox holds, for the timer: failures are logged and retried next tick."""
-    if settings.smtp is None:
-        return
-    sender = mail_sender(settings.smtp, kit.policy)
-    try:
-        summary = send_pending(desk.uow, sender, now=datetime.now(UTC))
-    except Exception as error:  # a bug or the database: logged, tried again next tick
-        log_failure(log, f"sending mail failed; trying again in {settings.mail_poll_seconds:g} s", error)
-        return
-    for message_id, problem in summary.errors:
-        log.warning("mail %s not sent: %s", message_id, masked(str(problem)))
-
-
-def configured_imap(settings: Settings) -> MailServer:
-    if settings.imap is None:
-        raise ConfigError(_NOT_CONFIGURED)
-    return settings.imap
-
-
-def own_addresses(kit: RoutingKit, server: MailServer) -> list[str]:
-    """The store's own addresses, whose mail is screened out (no case from our own mail)."""
-    addresses = [kit.policy.support_email]
-    if "@" in server.user:
-        addresses.append(server.user)
-    return [address for address in addresses if address]
-
-
-def poll_once(
-    settings: Settings,
-    desk: Desk,
-    kit: RoutingKit,
-    *,
-    on_new_case: NewCaseHook | None = None,
-    progress: Progress | None = None,
-) -> PollSummary:
-    """One poll of the configured inbox into ``desk``."""
-    server = configured_imap(settings)
-    now = datetime.now(UTC)
-    intake = MailIntake(
-        desk.uow,
-        desk.mailbox_states,
-        kit,
-        mail_parser(now, own_addresses(kit, server), settings.max_message_bytes),
-        progress=progress,
-    )
-    with inbox(server, settings.imap_folder) as box:
-        return poll_mailbox(
-            box, intake, now=now, backfill_days=settings.mail_backfill_days, on_new_case=on_new_case
-        )
-
-
-def poll_and_log(
-    settings: Settings, desk: Desk, kit: RoutingKit, on_new_case: NewCaseHook | None = None
-) -> PollSummary | None:
-    """One poll for the timer: a failure is logged (never with the password) and None returned,
-    so the next tick simply tries again."""
-    seconds = settings.mail_poll_seconds
-    try:
-        summary = poll_once(settings, desk, kit, on_new_case=on_new_case)
-    except AftersalesError as error:  # the server is down, the login refused: said plainly
-        log.warning("mail poll failed: %s; trying again in %g s", masked(str(error)), seconds)
-        return None
-    except Exception as error:  # a bug: where it happened, without the customer data it may quote
-        log_failure(log, f"mail poll failed; trying again in {seconds:g} s", error)
-        return None
-    if summary.fetched:
-        log.info("mail poll: %s", _sentence(summary))
-    return summary
-
-
-def poll_in_background(settings: Settings, desk: Desk, kit: RoutingKit) -> threading.Thread:
-    """Poll the inbox (when IMAP is configured, acknowledging new cases) and send the outbox
-    (when SMTP is), now and then every ``settings.mail_poll_seconds``, in a daemon thread."""
-    on_new_case = acknowledger(settings, desk, kit)
-
-    def run() -> None:
-        while True:
-            if settings.imap is not None:
-                poll_and_log(settings, desk, kit, on_new_case)
-            send_and_log(settings, desk, kit)
-            time.sleep(settings.mail_poll_seconds)
-
-    thread = threading.Thread(target=run, name="mail-poll", daemon=True)
-    thread.start()
-    return thread
-
-
 def describe(settings: Settings) -> str:
     """The polled mailbox as a startup line can name it (no password)."""
     server = configured_imap(settings)
@@ -181,14 +65,6 @@ def describe(settings: Settings) -> str:
 
 def _progress(done: int, total: int) -> None:
     click.echo(f"\r{done}/{total} messages fetched", err=True, nl=False)
-
-
-def _sentence(summary: PollSummary) -> str:
-    return (
-        f"{summary.fetched} fetched: {summary.new_cases} new cases, {summary.updated_cases} updated, "
-        f"{summary.duplicates} duplicates skipped, {summary.screened} screened "
-        f"(auto-replies, lists, delivery reports), {summary.quarantined} quarantined"
-    )
 
 
 def _report(summary: PollSummary, settings: Settings, *, as_json: bool) -> None:
@@ -200,7 +76,7 @@ def _report(summary: PollSummary, settings: Settings, *, as_json: bool) -> None:
         if summary.backfill
         else "mail since the last poll"
     )
-    click.echo(f"{summary.mailbox} ({how}): {_sentence(summary)}")
+    click.echo(f"{summary.mailbox} ({how}): {poll_sentence(summary)}")
     for failure in summary.failures:
         click.echo(f"  quarantined {failure}")
     if summary.quarantined > len(summary.failures):

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import click
 
 from aftersales.domain.errors import ConfigError
-from aftersales.services.outbox import SendSummary, send_pending
+from aftersales.services.jobs import process_name
+from aftersales.services.outbox import SendRules, SendSummary, send_pending
 from aftersales.settings import Settings
 from aftersales.wiring import load_active_policy, mail_sender, open_desk
 
@@ -49,7 +50,12 @@ def send_command(settings: Settings, *, as_json: bool, max_attempts: int) -> Non
         raise ConfigError(NOT_CONFIGURED)
     policy = load_active_policy(settings)
     sender = mail_sender(settings.smtp, policy)
-    summary = send_pending(open_desk(settings).uow, sender, now=datetime.now(UTC), max_attempts=max_attempts)
+    summary = send_pending(
+        open_desk(settings).uow,
+        sender,
+        now=datetime.now(UTC),
+        rules=SendRules(max_attempts=max_attempts, by=process_name(), clock=lambda: datetime.now(UTC)),
+    )
     _report(summary, as_json=as_json)
     if summary.errors:
         sys.exit(1)

@@ -5,16 +5,19 @@ and sent later, each mail in its own transaction: a mail server that is down del
 mail, never the reply or the intake. A failed send stays pending and is tried again on the
 next run, up to ``max_attempts``; then it is left ``failed`` with the server's error.
 
-Delivery is at least once: a mail is claimed ("sending") before it goes to the server and
-marked sent after; if the sender dies in between, the mail is pending again once its lease
-(``SEND_LEASE``) has run out, and is sent again. Two senders running at once never take the
-same mail.
+Two senders (two workers, two servers) never send the same mail: a mail is claimed in the
+database ("sending", with the sender's host:pid) by one conditional update before it goes to
+the server, and marked sent after. Its Message-ID is its idempotency key: it is queued once
+per Message-ID and keeps it on every attempt. If the sender dies while it holds a claim, the
+mail is pending again once its lease (``SEND_LEASE``) has run out, and sent again: once, unless
+the sender died in the instant between the mail server's "250 OK" and the commit that marks it
+sent (SMTP has no way to ask a server whether it took a Message-ID), when it may arrive twice.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -139,15 +142,31 @@ def first_response_due(row: CaseRecord) -> datetime | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendRules:
+    """How the outbox is sent: ``by`` names the sender in its claims (host:pid); a claim older
+    than ``lease`` is a sender that stopped. ``clock`` dates each claim when it is made (a run
+    of a hundred mails to a slow server outlasts a lease: a claim dated at the run's start
+    would look stale to another sender while its mail is still being sent); None: the run's
+    ``now``."""
+
+    max_attempts: int = 5
+    limit: int = SEND_BATCH
+    lease: timedelta = SEND_LEASE
+    by: str = ""
+    clock: Callable[[], datetime] | None = None
+
+
 def send_pending(
-    uow: UnitOfWork, sender: MailSender, *, now: datetime, max_attempts: int = 5, limit: int = SEND_BATCH
+    uow: UnitOfWork, sender: MailSender, *, now: datetime, rules: SendRules | None = None
 ) -> SendSummary:
     """Send the queued mail, oldest first. Each mail is claimed, sent and recorded in short
     transactions of its own: no database lock is held while the mail server talks."""
+    rules = rules or SendRules()
     with uow() as cases:
-        cases.release_stale_mails(now - SEND_LEASE, _STOPPED)
-        ids = [queued.id for queued in cases.pending_mails(limit)]
-    attempts = [attempt for mail_id in ids if (attempt := _send_one(uow, sender, mail_id, now, max_attempts))]
+        cases.release_stale_mails(now - rules.lease, _STOPPED)
+        ids = [queued.id for queued in cases.pending_mails(rules.limit)]
+    attempts = [attempt for mail_id in ids if (attempt := _send_one(uow, sender, mail_id, now, rules))]
     failed = [a for a in attempts if a.error]
     return SendSummary(
         sent=len(attempts) - len(failed),
@@ -165,17 +184,18 @@ class _Attempt:
 
 
 def _send_one(
-    uow: UnitOfWork, sender: MailSender, mail_id: int, now: datetime, max_attempts: int
+    uow: UnitOfWork, sender: MailSender, mail_id: int, now: datetime, rules: SendRules
 ) -> _Attempt | None:
     """One try at one mail; None when another sender has taken it meanwhile."""
+    claimed_at = rules.clock() if rules.clock is not None else now
     with uow() as cases:
-        queued = cases.claim_mail(mail_id, now)
+        queued = cases.claim_mail(mail_id, claimed_at, rules.by)
     if queued is None:
         return None
     try:
         sender.send(queued.mail, at=now)
     except MailNotSent as error:
-        gave_up = queued.attempts + 1 >= max_attempts
+        gave_up = queued.attempts + 1 >= rules.max_attempts
         with uow() as cases:
             cases.mark_mail_failed(mail_id, str(error), final=gave_up)
         return _Attempt(queued.mail.message_id, str(error), gave_up)

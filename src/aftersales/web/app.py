@@ -1,22 +1,17 @@
 """The web desk: an ASGI app (FastAPI) with server-rendered pages and a JSON API.
 
 ``create_app`` builds everything once: the desk's database, the routing kit, the accounts.
-While it runs, a background task advances the SLA clocks (`aftersales sla tick`) on a timer
-and runs the review-request job (`aftersales review-requests run`) once an hour, and retrains
-the store's router model once the policy's ``[learning] retrain_every`` new route labels came.
+With ``tick_seconds``, it runs the desk's background jobs in this process while it runs
+(aftersales/jobs/: the SLA tick, review requests, retraining, and the mail poll and outbox
+when IMAP and SMTP are configured); `aftersales serve` decides where jobs run instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -29,25 +24,22 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.jobs.back_end import start_in_process
+from aftersales.jobs.desk_jobs import DeskJobs
 from aftersales.ports import PasswordHasher
-from aftersales.services.learning import retrain_if_due
-from aftersales.services.review_requests import schedule_and_send
-from aftersales.services.sla import tick
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, errors, pages, queue_pages, review_pages, user_pages, webhooks
+from aftersales.web import api, errors, job_pages, pages, queue_pages, review_pages, user_pages, webhooks
 from aftersales.web.access_log import AccessLog
 from aftersales.web.attachment_pages import router as attachment_router
 from aftersales.web.body_limit import BodyLimit, body_caps
 from aftersales.web.context import WebDesk, build_web_desk
 from aftersales.web.packet_pages import router as packet_router
 from aftersales.web.sanitize import FRAME_CSP, PAGE_CSP
-from aftersales.wiring import builtin_examples, load_store_model, router_models
 
 log = logging.getLogger("aftersales.web")
 _HERE = resources.files("aftersales.web")
 FORM_COOKIE = "aftersales_form"  # the anonymous CSRF token of the sign-in and contact forms
 HANDLER_THREADS = 4  # below the connection pool's 5
-REVIEW_REQUEST_SECONDS = 3600.0  # review requests are due by the day: hourly is soon enough
 _SESSION_DAYS = 14
 
 
@@ -88,6 +80,7 @@ def create_app(
     app.include_router(attachment_router)
     app.include_router(review_pages.router)
     app.include_router(user_pages.router)
+    app.include_router(job_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
@@ -100,19 +93,9 @@ def create_app_from_environment() -> FastAPI:
     return create_app(load_settings(os.environ), tick_seconds=None)
 
 
-def tick_in_background(web: WebDesk, seconds: float) -> threading.Thread:
-    """`aftersales sla tick` every ``seconds`` in a daemon thread of this process."""
-
-    jobs = _Jobs(web, seconds)
-
-    def run() -> None:
-        while True:
-            time.sleep(seconds)
-            jobs.run_once()
-
-    thread = threading.Thread(target=run, name="sla-tick", daemon=True)
-    thread.start()
-    return thread
+def web_jobs(web: WebDesk) -> DeskJobs:
+    """The desk's jobs, reading the web desk's kit (a promoted model replaces it there)."""
+    return DeskJobs(web.settings, web.desk, web)
 
 
 def _health() -> dict[str, str]:
@@ -160,76 +143,12 @@ def _lifespan(web: WebDesk, tick_seconds: float | None) -> Callable[[FastAPI], A
         # more threads only queue on the GIL and the connection pool: a few at a time
         # finish sooner (measured in docs/benchmarks.md).
         anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
-        task = asyncio.create_task(_tick_forever(web, tick_seconds)) if tick_seconds else None
+        jobs = start_in_process(web_jobs(web), tick_seconds) if tick_seconds else None
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if jobs is not None:
+                jobs.stop()
             web.desk.close()
 
     return lifespan
-
-
-async def _tick_forever(web: WebDesk, seconds: float) -> None:
-    """`aftersales sla tick` every ``seconds``: clocks move and breaches are recorded even when
-    nobody opens a page."""
-    jobs = _Jobs(web, seconds)
-    while True:
-        await asyncio.sleep(seconds)
-        await asyncio.to_thread(jobs.run_once)
-
-
-@dataclass(slots=True)
-class _Jobs:
-    """What the server does on its timer: the SLA tick every time, and the review-request job
-    (`aftersales review-requests run`) once an hour. A failed job is logged and tried again."""
-
-    web: WebDesk
-    seconds: float
-    review_requests_ran: float | None = None  # time.monotonic() of the last run
-
-    def run_once(self) -> None:
-        try:
-            tick(self.web.desk.uow, self.web.kit, self.web.now())
-        except Exception as error:  # logged without its text, which may quote customer data
-            errors.log_failure(f"the SLA tick failed; trying again in {self.seconds} s", error)
-        self.retrain()
-        started = time.monotonic()
-        if (
-            self.review_requests_ran is not None
-            and started - self.review_requests_ran < REVIEW_REQUEST_SECONDS
-        ):
-            return
-        self.review_requests_ran = started
-        try:
-            schedule_and_send(
-                self.web.desk.review_requests,
-                usage_days=self.web.kit.policy.review_request_days,
-                now=self.web.now(),
-            )
-        except Exception as error:
-            errors.log_failure("the review-request job failed; trying again in an hour", error)
-
-    def retrain(self) -> None:
-        """Retrain the store's router model from the desk's labels once the policy's
-        ``[learning] retrain_every`` new ones came; a promoted model is used from then on."""
-        web = self.web
-        try:
-            learned = retrain_if_due(
-                web.desk.read,
-                web.kit,
-                router_models(web.settings),
-                builtin_examples(),
-                every=web.kit.policy.retrain_every,
-                at=web.now(),
-            )
-            if learned is None:
-                return
-            log.info("router model retrained: %s", learned.as_dict())
-            if learned.version.promoted:
-                web.kit = dataclasses.replace(web.kit, model=load_store_model(web.settings.model_file))
-        except Exception as error:
-            errors.log_failure("retraining the router model failed; trying again on the next tick", error)

@@ -82,14 +82,14 @@ def pending_mails(db: Connection, limit: int) -> list[QueuedMail]:
     return [_queued(dict(row)) for row in db.execute(_PENDING, {"limit_": limit}).mappings()]
 
 
-def claim_mail(db: Connection, mail_id: int, at: datetime) -> QueuedMail | None:
+def claim_mail(db: Connection, mail_id: int, at: datetime, by: str = "") -> QueuedMail | None:
     """Mark a pending mail as being sent since ``at`` and return it; None when it is not
     pending (sent, failed, or taken by another sender a moment ago). One conditional update,
     so two senders never both take it, and no lock is held once the transaction ends."""
     claim = (
         update(t.outbox)
         .where(t.outbox.c.id == mail_id, t.outbox.c.status == MailStatus.PENDING.value)
-        .values(status=MailStatus.SENDING.value, sent_at=at)
+        .values(status=MailStatus.SENDING.value, sent_at=at, claimed_by=by[:200])
         .returning(*t.outbox.c)
     )
     row = db.execute(claim).mappings().first()
@@ -122,6 +122,7 @@ def release_stale(db: Connection, before: datetime, error: str) -> int:
         .values(
             status=MailStatus.PENDING.value,
             sent_at=None,
+            claimed_by="",
             attempts=t.outbox.c.attempts + 1,
             last_error=error[:_ERROR_LENGTH],
         )

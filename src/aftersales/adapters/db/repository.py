@@ -738,8 +738,8 @@ class SqlCaseRepository:
     def pending_mails(self, limit: int = 100) -> list[QueuedMail]:
         return mail_queue.pending_mails(self.db, limit)
 
-    def claim_mail(self, mail_id: int, at: datetime) -> QueuedMail | None:
-        return mail_queue.claim_mail(self.db, mail_id, at)
+    def claim_mail(self, mail_id: int, at: datetime, by: str = "") -> QueuedMail | None:
+        return mail_queue.claim_mail(self.db, mail_id, at, by)
 
     def mark_mail_sent(self, mail_id: int, at: datetime) -> None:
         mail_queue.mark_sent(self.db, mail_id, at)

@@ -419,7 +419,8 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(1000), nullable=False, default=""),
     Column("queued_at", UtcDateTime, nullable=False),
-    Column("sent_at", UtcDateTime),
+    Column("sent_at", UtcDateTime),  # while "sending": when it was claimed (its lease runs from then)
+    Column("claimed_by", String(200), nullable=False, default=""),  # host:pid sending it (migration 0016)
 )
 
 reviews = Table(
@@ -534,4 +535,22 @@ case_presence = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("seen_at", UtcDateTime, nullable=False, index=True),
     UniqueConstraint("case_id", "user_id", name="uq_case_presence_case_id_user_id"),
+)
+
+# The job log (migration 0016): one row per attempt at a background job (domain/jobs.py),
+# written by whichever process ran it: `aftersales serve`, `aftersales worker`.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),  # domain/jobs.py::JobName
+    Column("status", String(16), nullable=False),  # running | succeeded | failed
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("worker", String(200), nullable=False, default=""),  # host:pid
+    Column("job_ref", String(64), nullable=False, default=""),  # the back end's job id (procrastinate's)
+    Column("started_at", UtcDateTime, nullable=False, index=True),
+    Column("finished_at", UtcDateTime),
+    Column("summary", JSON, nullable=False, default=dict),
+    Column("error", String(1000), nullable=False, default=""),
+    Index("ix_job_runs_status_started_at", "status", "started_at"),
 )

@@ -1,0 +1,146 @@
+"""What each background job does: the SLA tick, the mail poll, the outbox, review requests,
+retraining the router model, pruning the job log. Each returns a summary for the job log and
+raises when it failed (the back end retries it after a backoff)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from aftersales.adapters.db.job_log import job_log_unit_of_work
+from aftersales.adapters.db.review_requests import review_requests_unit_of_work
+from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy
+from aftersales.ports import JobBody
+from aftersales.services.jobs import process_name
+from aftersales.services.learning import retrain_if_due
+from aftersales.services.outbox import SendRules, send_pending
+from aftersales.services.review_requests import schedule_and_send
+from aftersales.services.routing import RoutingKit
+from aftersales.services.sla import tick
+from aftersales.settings import Settings
+from aftersales.wiring import Desk, builtin_examples, load_store_model, router_models
+
+log = logging.getLogger("aftersales.jobs")
+REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
+SEND_MINUTES = 5  # one run of the outbox job sends for this long at most
+RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
+# A periodic job that fails is tried again soon, but never past its next period's run.
+_SOON = RetryPolicy(max_attempts=3, first_seconds=5.0, longest_seconds=30.0)
+
+
+class HoldsKit(Protocol):
+    """Where the routing kit in use is kept (the web desk, or a worker's ``KitHolder``): a
+    job reads it at every run and replaces it when a retrained model is promoted."""
+
+    kit: RoutingKit
+
+
+@dataclass(slots=True)
+class KitHolder:
+    kit: RoutingKit
+
+
+@dataclass(frozen=True, slots=True)
+class DeskJobs:
+    """The jobs of one desk in this process."""
+
+    settings: Settings
+    desk: Desk
+    holder: HoldsKit
+
+    @property
+    def kit(self) -> RoutingKit:
+        return self.holder.kit
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    def schedule(self, tick_seconds: float | None) -> list[tuple[Periodic, JobBody]]:
+        """The periodic jobs this desk runs: the tick every ``tick_seconds`` and retraining
+        every ten minutes (None: neither), review requests hourly, the mail poll and the outbox every
+        AFTERSALES_MAIL_POLL_SECONDS when IMAP and SMTP are configured."""
+        mail = self.settings.mail_poll_seconds
+        jobs: list[tuple[Periodic, JobBody]] = [
+            (Periodic(name=JobName.REVIEW_REQUESTS, seconds=REVIEW_REQUEST_SECONDS), self.review_requests),
+            (Periodic(name=JobName.PRUNE_JOB_LOG, seconds=3600), self.prune_job_log),
+        ]
+        if tick_seconds:
+            jobs.append((Periodic(name=JobName.SLA_TICK, seconds=tick_seconds, retry=_SOON), self.sla_tick))
+            retrain = max(tick_seconds, RETRAIN_SECONDS)
+            jobs.append((Periodic(name=JobName.RETRAIN_ROUTER, seconds=retrain), self.retrain_router))
+        if self.settings.imap is not None:
+            jobs.append((Periodic(name=JobName.MAIL_POLL, seconds=mail, retry=_SOON), self.mail_poll))
+        if self.settings.smtp is not None:
+            outbox = Periodic(name=JobName.SEND_OUTBOX, seconds=mail, retry=_SOON, may_overlap=True)
+            jobs.append((outbox, self.send_outbox))
+        return jobs
+
+    def sla_tick(self) -> dict[str, Any]:
+        result = tick(self.desk.uow, self.kit, self.now())
+        return {"cases": result.cases, "breaches": result.breaches}
+
+    def mail_poll(self) -> dict[str, Any]:
+        from aftersales.jobs.mail_poll import acknowledger, poll_once  # noqa: PLC0415 (the IMAP client: only when polled)
+
+        summary = poll_once(
+            self.settings, self.desk, self.kit, on_new_case=acknowledger(self.settings, self.desk, self.kit)
+        )
+        return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
+
+    def send_outbox(self) -> dict[str, Any]:
+        """Batch after batch while mail goes out, for SEND_MINUTES at most: a backlog is not
+        left for the next period, and another worker's run shares it (each mail is claimed)."""
+        smtp = self.settings.smtp
+        if smtp is None:
+            return {"sent": 0}
+        rules = SendRules(
+            by=process_name(), lease=timedelta(seconds=self.settings.send_lease_seconds), clock=self.now
+        )
+        sender = SmtpSender.for_store(smtp, self.kit.policy)
+        totals: Counter[str] = Counter()
+        started = time.monotonic()
+        while time.monotonic() - started < SEND_MINUTES * 60:
+            summary = send_pending(self.desk.uow, sender, now=self.now(), rules=rules)
+            totals.update(sent=summary.sent, retrying=summary.retrying, gave_up=summary.gave_up)
+            if summary.sent == 0:
+                break
+        return {key: totals[key] for key in ("sent", "retrying", "gave_up")}
+
+    def review_requests(self) -> dict[str, Any]:
+        summary = schedule_and_send(
+            review_requests_unit_of_work(self.desk.engine),
+            usage_days=self.kit.policy.review_request_days,
+            now=self.now(),
+        )
+        return {"scheduled": summary.scheduled, "deferred": summary.deferred, "sent": summary.sent}
+
+    def retrain_router(self) -> dict[str, Any]:
+        """Retrain once the policy's ``[learning] retrain_every`` new route labels came; a
+        promoted model is used from then on."""
+        learned = retrain_if_due(
+            self.desk.read,
+            self.kit,
+            router_models(self.settings),
+            builtin_examples(),
+            every=self.kit.policy.retrain_every,
+            at=self.now(),
+        )
+        if learned is None:
+            return {"retrained": False}
+        log.info("router model retrained: %s", learned.as_dict())
+        if learned.version.promoted:
+            # one assignment: a request sees the old kit or the new one
+            self.holder.kit = dataclasses.replace(self.kit, model=load_store_model(self.settings.model_file))
+        return {"retrained": True, "version": learned.version.version, "promoted": learned.version.promoted}
+
+    def prune_job_log(self) -> dict[str, Any]:
+        with job_log_unit_of_work(self.desk.engine)() as job_log:
+            forgotten = job_log.prune(self.now() - timedelta(days=JOB_LOG_DAYS))
+        return {"forgotten": forgotten}
