@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from aftersales.domain.accounts import DeskSession, Role, User
 from aftersales.domain.attachments import CaseFile
@@ -19,6 +19,15 @@ from aftersales.domain.presence import Viewer
 from aftersales.domain.queue import QueueQuery
 from aftersales.domain.reading import MessageToRead, Reading
 from aftersales.domain.routes import Route
+
+
+class ClockInputs(NamedTuple):
+    """What a case's clocks are computed from, as ``case_row`` (its id, route, status, stored
+    clocks, risk and next due time), ``message_times`` and ``timeline`` give it."""
+
+    row: Mapping[str, Any]
+    messages: list[Mapping[str, Any]]
+    events: list[Mapping[str, Any]]
 
 
 class CaseRepository(Protocol):
@@ -154,6 +163,14 @@ class CaseRepository(Protocol):
     def messages_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
     def message_times(self, case_id: int) -> list[Mapping[str, Any]]: ...
     def evidence_of(self, case_id: int) -> list[Mapping[str, Any]]: ...
+    def open_case_ids(self) -> list[int]:
+        """Every case still open (new, open or waiting on the customer), by id."""
+        ...
+
+    def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
+        """Each of ``case_ids``' clock inputs, in three statements whatever their number."""
+        ...
+
     def list_cases(
         self,
         statuses: Sequence[CaseStatus],
