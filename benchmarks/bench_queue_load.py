@@ -2,15 +2,18 @@
 
     .venv/bin/python benchmarks/bench_queue_load.py [--cases 100000] [--open-share 0.2]
                                                     [--database sqlite|postgresql|both]
-                                                    [--clients 10] [--seconds 20] [--tick-seconds 5]
-                                                    [--serve-workers 1] [--python-client]
+                                                    [--clients 10] [--seconds 20] [--tick-seconds 5 [0]]
+                                                    [--serve-workers 1 [2]] [--rounds 1]
+                                                    [--python-client]
 
 Each database gets --cases cases (--open-share of them open), bulk-inserted as bench_web.py
 and bench_intake.py preload them, and an admin account (production password hasher) with an
 API token. The preloaded clocks are made up, so `aftersales sla tick` runs once to settle
 them as a live desk would have them, then once more (a steady tick, what every later tick
-costs); both are timed, as their own processes. Then `aftersales serve --tick-seconds S
---workers W` runs as its own process, and for --seconds, at the same time:
+costs); both are timed, as their own processes. Then, for each --serve-workers W and
+--tick-seconds S (every combination, --rounds times in turn, on the one preloaded database),
+`aftersales serve --tick-seconds S --workers W` runs as its own process, and for --seconds,
+at the same time:
 
 - half the clients fetch the queue page, GET /cases (HTML, the session cookie of one sign-in);
 - the other half fetch the queue as JSON, GET /api/cases (Bearer token);
@@ -227,23 +230,39 @@ def run_database(kind: str, args: argparse.Namespace, script: Path | None) -> No
             f"  `aftersales sla tick`: {settle:.1f} s settling the made-up clocks, then {steady:.1f} s "
             f"a steady tick ({load_average()})"
         )
-        with served(db, token, args.cases, args.serve_workers, args.tick_seconds) as server:
-            shares = {QUEUE_LOADS[0]: (args.clients + 1) // 2, QUEUE_LOADS[1]: args.clients // 2}
-            for load in shares:
-                warm_up(load, server, _warm_options())
-            before, cpu_before = load_average(), cpu_seconds(server.pid)
-            started = time.perf_counter()
-            if script is not None:
-                found = run_wrk_together(server, shares, args.seconds, script)
-            else:
-                found = run_python_together(server, shares, args.seconds)
-            cores = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - started)
-            print(
-                f"  {args.clients} clients for {args.seconds:g} s, the SLA tick every {args.tick_seconds:g} s "
-                f"(before: {before}; after: {load_average()}); server CPU {cores:.2f} cores:"
-            )
-            for load, measured in found.items():
-                show(load, measured)
+        for round_no in range(1, args.rounds + 1):
+            for workers in args.serve_workers:
+                for tick_seconds in args.tick_seconds:
+                    if args.rounds > 1:
+                        print(f"  round {round_no}:")
+                    load_run(db, token, args, workers, tick_seconds, script)
+
+
+def load_run(
+    db: Scratch, token: str, args: argparse.Namespace, workers: int, tick_seconds: float, script: Path | None
+) -> None:
+    """One server, both kinds of request at once for --seconds."""
+    with served(db, token, args.cases, workers, tick_seconds) as server:
+        shares = {QUEUE_LOADS[0]: (args.clients + 1) // 2, QUEUE_LOADS[1]: args.clients // 2}
+        for load in shares:
+            warm_up(load, server, _warm_options())
+        before, cpu_before = load_average(), cpu_seconds(server.pid)
+        started = time.perf_counter()
+        if script is not None:
+            found = run_wrk_together(server, shares, args.seconds, script)
+        else:
+            found = run_python_together(server, shares, args.seconds)
+        cores = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - started)
+        tick = f"the SLA tick every {tick_seconds:g} s" if tick_seconds else "no SLA tick"
+        # what a busy machine moves least: the server's CPU time per answered request
+        per_request = 1000 * cores / sum(m.result.rate for m in found.values())
+        print(
+            f"  {args.clients} clients for {args.seconds:g} s, {tick}, {workers} server process(es) "
+            f"(before: {before}; after: {load_average()}); server CPU {cores:.2f} cores, "
+            f"{per_request:.1f} ms CPU per request (the tick's included):"
+        )
+        for load, measured in found.items():
+            show(load, measured)
 
 
 def _warm_options() -> Options:
@@ -264,11 +283,19 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument(
         "--tick-seconds",
         type=float,
-        default=5.0,
-        help="`aftersales serve --tick-seconds` (default 5; 0: no tick)",
+        nargs="+",
+        default=[5.0],
+        help="`aftersales serve --tick-seconds` (default 5; 0: no tick); several: a run each",
     )
     parser.add_argument(
-        "--serve-workers", type=int, default=1, help="`aftersales serve --workers N` (default 1)"
+        "--serve-workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="`aftersales serve --workers N` (default 1); several: a run each",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of every combination, in turn (A B A B), on one preload"
     )
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator, not wrk")
     args = parser.parse_args(argv)
@@ -276,7 +303,8 @@ def main(argv: Sequence[str]) -> None:
     print(
         f"command: .venv/bin/python benchmarks/bench_queue_load.py --cases {args.cases} "
         f"--open-share {args.open_share:g} --database {args.database} --clients {args.clients} "
-        f"--seconds {args.seconds:g} --tick-seconds {args.tick_seconds:g} --serve-workers {args.serve_workers}"
+        f"--seconds {args.seconds:g} --tick-seconds {' '.join(f'{t:g}' for t in args.tick_seconds)} "
+        f"--serve-workers {' '.join(map(str, args.serve_workers))} --rounds {args.rounds}"
         + (" --python-client" if args.python_client else "")
     )
     print(
