@@ -176,7 +176,9 @@ def wait_healthy(port: int, running: Callable[[], bool], timeout: float = 120.0)
 
 
 @contextmanager
-def served(db: Scratch, token: str, cases: int, workers: int = 1) -> Iterator[Server]:
+def served(
+    db: Scratch, token: str, cases: int, workers: int = 1, tick_seconds: float = 0
+) -> Iterator[Server]:
     port = free_port()
     command = [
         CLI,
@@ -186,7 +188,7 @@ def served(db: Scratch, token: str, cases: int, workers: int = 1) -> Iterator[Se
         "--port",
         str(port),
         "--tick-seconds",
-        "0",
+        f"{tick_seconds:g}",
         "--workers",
         str(workers),
     ]
@@ -200,7 +202,7 @@ def served(db: Scratch, token: str, cases: int, workers: int = 1) -> Iterator[Se
     try:
         up = wait_healthy(port, lambda: process.poll() is None)
         print(
-            f"  `aftersales serve --tick-seconds 0 --workers {workers}` (pid {process.pid}) "
+            f"  `aftersales serve --tick-seconds {tick_seconds:g} --workers {workers}` (pid {process.pid}) "
             f"answered /healthz after {up:.1f} s"
         )
         tag = f"{int(time.time())}"

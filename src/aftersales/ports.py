@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 # Only the annotations name the domain's types: importing ports (every use case does) loads
 # no domain module a command does not otherwise need.
@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from aftersales.domain.queue import QueueQuery
     from aftersales.domain.reading import MessageToRead, Reading
     from aftersales.domain.routes import Route
+
+
+class ClockInputs(NamedTuple):
+    """What a case's clocks are computed from, as ``case_row`` (its id, route, status, stored
+    clocks, risk and next due time), ``message_times`` and ``timeline`` give it."""
+
+    row: Mapping[str, Any]
+    messages: list[Mapping[str, Any]]
+    events: list[Mapping[str, Any]]
 
 
 class CaseStore(Protocol):
@@ -68,6 +77,14 @@ class CaseStore(Protocol):
         ...
 
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
+
+    def open_case_ids(self) -> list[int]:
+        """Every case still open (new, open or waiting on the customer), by id."""
+        ...
+
+    def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
+        """Each of ``case_ids``' clock inputs, in three statements whatever their number."""
+        ...
 
 
 class CaseTimeline(Protocol):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
-from aftersales.adapters.db.repository import SqlUnitOfWork
+from aftersales.adapters.db.repository import SqlUnitOfWork, unit_of_work
 from aftersales.domain.cases import CaseNotFound, CaseStatus, InvalidTransition
 from aftersales.services.desk import add_note, case_record, change_status
 from aftersales.services.intake import Incoming, take_in
@@ -378,4 +381,26 @@ def test_tick_sets_the_queue_sort_keys(uow: SqlUnitOfWork, kit: RoutingKit, case
     case = case_row(uow, case_id)
     assert (case.risk, case.next_due_at) == (2, at(25, 11))
     assert clocks(uow, case_id)["first_response"] == ("breached", iso(25, 11))
+    assert kinds(uow, case_id) == ["case_opened", "routed", "clock_breached"]
+
+
+def test_a_tick_writes_only_the_cases_whose_clocks_moved(
+    engine: Engine, uow: Any, kit: RoutingKit, case_id: int
+) -> None:
+    """Between two ticks most clocks stand as stored: reading them is enough."""
+    tick(uow, kit, at(25, 12))  # the first response breached at 11:00: written
+    writes: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = tick(uow, kit, at(25, 13), read=unit_of_work(engine, Path("unused"), writes=False))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert again == TickResult(1, 0)
+    assert writes == []
     assert kinds(uow, case_id) == ["case_opened", "routed", "clock_breached"]

@@ -31,7 +31,8 @@ def tick_command(settings: Settings, now_text: str | None) -> None:
     run it on a timer.
     """
     now = parse_now(now_text).astimezone(UTC)
-    result = tick(open_desk(settings).uow, build_routing_kit(settings), now)
+    desk = open_desk(settings)
+    result = tick(desk.uow, build_routing_kit(settings), now, read=desk.read)
     click.echo(f"{result.cases} open cases: {result.breaches} new breaches recorded")
 
 

@@ -83,7 +83,7 @@ class DeskJobs:
         return jobs
 
     def sla_tick(self) -> dict[str, Any]:
-        result = tick(self.desk.uow, self.kit, self.now())
+        result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read)
         return {"cases": result.cases, "breaches": result.breaches}
 
     def mail_poll(self) -> dict[str, Any]:

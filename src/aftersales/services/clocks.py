@@ -156,6 +156,38 @@ def refresh_clocks(
             cases.timeline(case_id),
             current=row.queue_state(),
         )
+    refresh = plan_refresh(kit, history, now)
+    cases.add_events(case_id, [*history.new_events, *refresh.events])
+    cases.update_case(
+        case_id,
+        {**history.changes, **refresh.fields},
+        current=history.current or None,
+    )
+    return refresh.breached
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """What refreshing a case's clocks at a moment writes: the clocks, the queue's sort keys
+    and the at-risk and breach events not recorded yet."""
+
+    clocks: tuple[Clock, ...]
+    breached: list[Clock]
+    events: list[Event]
+    fields: Mapping[str, Any]  # clocks, next_due_at and risk, as stored
+
+    def changes(self, history: CaseHistory) -> bool:
+        """Whether storing it would change anything of the case ``history`` was read from:
+        with no new entry, only the passing of time (a clock turning at risk or breached)."""
+        current = history.current
+        return bool(self.events) or any(
+            (history.stored_clocks if name == "clocks" else current.get(name)) != value
+            for name, value in self.fields.items()
+        )
+
+
+def plan_refresh(kit: RoutingKit, history: CaseHistory, now: datetime) -> Refresh:
+    """The clocks of the case in ``history`` at ``now``, and what storing them writes."""
     clocks = clocks_for(kit, history.route, history.messages, history.events, now)
     recorded = [_clock_from(e["data"]) for e in history.events if e["kind"] == "clock_breached"]
     breached = new_breaches([*_stored(history.stored_clocks), *recorded], clocks)
@@ -163,24 +195,18 @@ def refresh_clocks(
         Event("clock_breached", c.breached_at or now, "system", _clock_data(c)) for c in breached
     ]
     at_risk_events = _at_risk_events(history.stored_clocks, clocks, now)
-    cases.add_events(case_id, [*history.new_events, *breach_events, *at_risk_events])
     status = history.changes.get("status", history.current.get("status"))
     owed = urgency(
         clocks,
         waiting=status == CaseStatus.WAITING_ON_CUSTOMER.value,
         answered=_answered(history.messages, now),
     )
-    cases.update_case(
-        case_id,
-        {
-            **history.changes,
-            "clocks": [_clock_data(c) for c in clocks],
-            "next_due_at": owed.next_due_at,
-            "risk": owed.risk,
-        },
-        current=history.current or None,
-    )
-    return breached
+    fields = {
+        "clocks": [_clock_data(c) for c in clocks],
+        "next_due_at": owed.next_due_at,
+        "risk": owed.risk,
+    }
+    return Refresh(clocks, breached, [*breach_events, *at_risk_events], fields)
 
 
 def _answered(messages: Sequence[Mapping[str, Any]], now: datetime) -> bool:

@@ -9,6 +9,7 @@ when IMAP and SMTP are configured); `aftersales serve` decides where jobs run in
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -116,6 +117,8 @@ async def _security_headers(
 
 def _templates(web: WebDesk) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    # the templates ship with the package: no need to look at their files' times on every page
+    templates.env.auto_reload = False
     zone = web.kit.calendar.tz
     templates.env.filters["local"] = lambda moment: _local(moment, zone)
     templates.env.globals.update(store=web.kit.policy.store_name, version=__version__, frame_csp=FRAME_CSP)
@@ -132,6 +135,13 @@ def _local(moment: Any, zone: ZoneInfo) -> str:
         moment = datetime.fromisoformat(moment)
     if not isinstance(moment, datetime):
         return "-"
+    return _local_text(moment, zone)
+
+
+@functools.lru_cache(maxsize=8192)
+def _local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """Cached: a queue page shows the same cases' times on every refresh, and formatting them
+    was a twentieth of the page's time."""
     local = moment.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname() or ''}".strip()
 

@@ -92,7 +92,9 @@ def list_queue(db: Connection, query: QueueQuery) -> list[CaseSummary]:
         .outerjoin(t.users, t.users.c.id == rows.c.assignee_user_id)
         .order_by(rows.c.queue_order if query.order is QueueOrder.RISK else rows.c.due_order, rows.c.id)
     )
-    return [summary(dict(row)) for row in db.execute(listed).mappings()]
+    # fetched at once, each row as a dict by _asdict(): a mapping row's dict() asks for its
+    # keys anew each time, and fetching one by one crosses the driver per row
+    return [summary(row._asdict()) for row in db.execute(listed).all()]
 
 
 def _by_status(page: Select[Any], statuses: frozenset[CaseStatus], order: QueueOrder) -> Select[Any]:

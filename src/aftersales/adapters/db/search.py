@@ -11,6 +11,12 @@ transaction that writes the row (migration 0013):
   no stemming, as the store writes in several languages); accents are kept.
 
 Only letters and digits of the search reach either query language (``queue.search_words``).
+
+A word in nearly every message (a store's "order") would make a search sort nearly every
+case: 92,000 hits at 100,000 cases took 0.2 s on SQLite and 0.8 s on PostgreSQL. So the words
+are looked up in the newest ``MESSAGE_HITS`` matching messages only (both indexes hand out
+their newest hits first, and stop there): a search whose words are in fewer messages finds
+them all, one in more lists the cases of the newest of them.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ PG_CUSTOMER_TEXT = (
     "to_tsvector('simple'::regconfig, customers.name || ' ' || translate(customers.email, '@.', '  '))"
 )
 _MESSAGES_SEARCH = table("messages_search", column("rowid"))
+# Matching messages looked at, newest first: more than a queue page's worth of cases, few
+# enough that sorting their cases into the queue's order stays short.
+MESSAGE_HITS = 5_000
 _CUSTOMERS_SEARCH = table("customers_search", column("rowid"))
 
 
@@ -57,16 +66,26 @@ def matching(dialect: str, term: str) -> ColumnElement[bool] | None:
 
 
 def _message_hits(dialect: str, words: Sequence[str]) -> Select[tuple[int]]:
+    """The cases of the newest ``MESSAGE_HITS`` messages with every word (message ids grow
+    with time)."""
     if dialect == "postgresql":
         query = text(f"{PG_MESSAGE_TEXT} @@ to_tsquery('simple'::regconfig, :message_words)")
-        return select(t.messages.c.case_id).where(query.bindparams(message_words=_pg_query(words)))
+        newest = (
+            select(t.messages.c.case_id)
+            .where(query.bindparams(message_words=_pg_query(words)))
+            .order_by(t.messages.c.id.desc())
+            .limit(MESSAGE_HITS)
+        )
+        return select(newest.subquery().c.case_id)
     match = literal_column("messages_search").op("MATCH")(_fts5_query(words))
-    return (
-        select(t.messages.c.case_id)
-        .select_from(_MESSAGES_SEARCH)
-        .join(t.messages, t.messages.c.id == _MESSAGES_SEARCH.c.rowid)
+    hits = (
+        select(_MESSAGES_SEARCH.c.rowid)
         .where(match)
+        .order_by(_MESSAGES_SEARCH.c.rowid.desc())
+        .limit(MESSAGE_HITS)
+        .subquery()
     )
+    return select(t.messages.c.case_id).join(hits, t.messages.c.id == hits.c.rowid)
 
 
 def _customer_hits(dialect: str, words: Sequence[str]) -> Select[tuple[int]]:
