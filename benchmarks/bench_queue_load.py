@@ -274,7 +274,9 @@ def load_run(
 
 
 def _warm_options() -> Options:
-    return Options(clients=1, seconds=0.5, baseline_seconds=0, use_wrk=False, script=None, texts=intake_texts())
+    return Options(
+        clients=1, seconds=0.5, baseline_seconds=0, use_wrk=False, script=None, texts=intake_texts()
+    )
 
 
 def main(argv: Sequence[str]) -> None:
