@@ -18,6 +18,7 @@ from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
+from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
@@ -199,6 +200,10 @@ class SqlCaseRepository:
     def __init__(self, connection: Connection, attachments_dir: Path) -> None:
         self.db = connection
         self.attachments_dir = attachments_dir
+
+    def intake_batch(self, messages: Sequence[InboundMessage], order_numbers: Collection[str]) -> IntakeBatch:
+        """A chunk of messages taken in over lookups made once (adapters/db/intake_batch.py)."""
+        return IntakeBatch(self, messages, order_numbers)
 
     # ---------------------------------------------------------------- lookups
     def has_message(self, dedupe_key: str) -> bool:
