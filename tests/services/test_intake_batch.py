@@ -217,3 +217,18 @@ def test_a_message_that_raises_leaves_its_chunk_to_be_taken_in_one_at_a_time(
     with engine.connect() as connection:
         assert connection.execute(select(t.messages.c.message_id)).scalars().all() == ["g1@x"]
         assert connection.execute(select(t.quarantine.c.source)).scalars().all() == ["bad"]
+
+
+def test_a_subject_longer_than_its_column_is_cut_where_the_case_is_written(
+    uow: Any, engine: Engine, kit: RoutingKit
+) -> None:
+    subject = "Where is my order #1043? " * 30  # 750 characters; the column holds 500
+    alone = message("Where is it?", subject=subject, message_id="w1@x")
+    chunked = message("Where is it now?", sender="ben@example.com", subject=subject, message_id="w2@x")
+
+    take_in(uow, kit, Incoming(alone, "alone"), now=NOW)
+    take_in_few(uow, kit, [Incoming(chunked, "chunked")], now=NOW)
+
+    with engine.connect() as connection:
+        subjects = connection.execute(select(t.cases.c.subject).order_by(t.cases.c.id)).scalars().all()
+    assert subjects == [subject[:500], subject[:500]]

@@ -50,6 +50,9 @@ class Incoming:
     # the sender's address was typed into the public contact form, never proven: the message
     # opens a case of its own (linked to the case it names), and holds no one's automation
     typed_sender: bool = False
+    # why the buyer's automation is held when the message holds it, instead of the router's
+    # route and segment (an imported review: "review: 1 star (judgeme)")
+    hold_reason: str = ""
 
 
 def take_in(uow: UnitOfWork, kit: RoutingKit, incoming: Incoming, *, now: datetime) -> IntakeResult:
@@ -193,20 +196,13 @@ def receive(cases: IntakeStore, kit: RoutingKit, incoming: Incoming, *, now: dat
         cases.save_attachment(meta, content)
     if cases.has_message(message.dedupe_key):
         return IntakeResult(Outcome.DUPLICATE)
-    return _thread(cases, kit, message, now, incoming.card, typed_sender=incoming.typed_sender)
+    return _thread(cases, kit, incoming, now)
 
 
-def _thread(
-    cases: IntakeStore,
-    kit: RoutingKit,
-    message: InboundMessage,
-    now: datetime,
-    prepared: DecisionCard | None,
-    *,
-    typed_sender: bool = False,
-) -> IntakeResult:
+def _thread(cases: IntakeStore, kit: RoutingKit, incoming: Incoming, now: datetime) -> IntakeResult:
+    message, typed_sender = incoming.message, incoming.typed_sender
     customer = cases.customer_id(message.from_address, message.from_name, message.sent_at)
-    card, order, mark = _route(cases, kit, message, prepared, typed_sender)
+    card, order, mark = _route(cases, kit, message, incoming.card, typed_sender)
     order_number = message.order_hint or _order_number(card)
     case_id = None if typed_sender else _existing_case(cases, message, customer, order_number)
     if case_id is None:
@@ -220,9 +216,8 @@ def _thread(
     # only a proven buyer's words hold their review requests and marketing: on a typed
     # address's or a stranger's, anyone could pause anyone's (the agent can hold by hand)
     if card.decision.pause_automation and mark is SenderMark.NONE:
-        cases.hold_automation(
-            customer, case_id, f"{card.routing.route}: {card.decision.segment}", message.sent_at
-        )
+        reason = incoming.hold_reason or f"{card.routing.route}: {card.decision.segment}"
+        cases.hold_automation(customer, case_id, reason, message.sent_at)
     refresh_clocks(cases, kit, case_id, now, history)
     return IntakeResult(outcome, case_id)
 
@@ -335,7 +330,7 @@ def _open(  # noqa: PLR0913  (the trust pair is keyword-only)
             "related_case_id": trust[1],
             "customer_id": customer,
             "order_number": order_number,
-            "subject": (message.subject or message.body[:80])[:500],
+            "subject": message.subject or message.body[:80],
             "route": card.routing.route.value,
             "secondary_routes": [r.value for r in card.routing.secondary],
             "confidence": card.routing.confidence,
@@ -433,10 +428,10 @@ def _dimensions(card: DecisionCard, order: OrderFacts | None) -> dict[str, str]:
     if line is None and not named and items:
         line = items[0]
     return {
-        "sku": (named or (line.sku if line else ""))[:100],
-        "variant": (line.variant if line else "")[:200],
-        "carrier": (order.carrier if order is not None else "")[:100],
-        "reason": card.decision.segment[:100],
+        "sku": named or (line.sku if line else ""),
+        "variant": line.variant if line else "",
+        "carrier": order.carrier if order is not None else "",
+        "reason": card.decision.segment,
     }
 
 

@@ -42,6 +42,7 @@ from aftersales.adapters.db import case_side
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.queue import QUEUE_KEYS, queue_fields
 from aftersales.adapters.db.types import UtcDateTime
+from aftersales.adapters.db.widths import fitted
 from aftersales.domain.cases import OPEN_STATUSES, Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -394,7 +395,7 @@ class IntakeBatch:
     def open_case(self, fields: Mapping[str, Any]) -> int:
         case_id = -(len(self._opened) + 1)
         self._opened.append(case_id)
-        row = _new_case_row() | dict(fields)
+        row = _new_case_row() | fitted(fields)
         email = next((e for e, c in self._customers.items() if c == row["customer_id"]), None)
         self._cases[case_id] = _Case(
             row | {"id": case_id, "customer": email, "assignee_email": None, "assignee_name": None}, new=True
@@ -405,6 +406,7 @@ class IntakeBatch:
         self, case_id: int, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None
     ) -> None:
         case = self._case(case_id)
+        fields = fitted(fields)
         case.row.update(fields)
         case.changes.update(fields)
 

@@ -20,6 +20,7 @@ from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
+from aftersales.adapters.db.widths import fitted
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseStatus, CaseSummary, Event
@@ -472,7 +473,8 @@ class SqlCaseRepository:
             self.db.execute(insert(t.disputes).values(values | {"shopify_id": dispute.dispute_id}))
 
     def open_case(self, fields: Mapping[str, Any]) -> int:
-        fields = {**fields, **queue_fields(fields, fields)}
+        fields = fitted(fields)
+        fields |= queue_fields(fields, fields)
         # parameters passed apart from the statement keep its compiled form cached
         return int(self.db.execute(_OPEN_CASE, dict(fields)).scalar_one())
 
@@ -481,6 +483,7 @@ class SqlCaseRepository:
     ) -> None:
         """Store ``fields``; ``current`` (the case's status, risk and due time before the
         change, when the caller has them) saves reading them back for the queue's sort keys."""
+        fields = fitted(fields)
         if QUEUE_KEYS & fields.keys():
             if current is None or not current.keys() | fields.keys() >= QUEUE_KEYS:
                 found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
