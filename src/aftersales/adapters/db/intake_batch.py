@@ -33,17 +33,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from aftersales.adapters.db import case_side
+from aftersales.adapters.db import intake_statements as q
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.queue import QUEUE_KEYS, queue_fields
-from aftersales.adapters.db.types import UtcDateTime
 from aftersales.adapters.db.widths import fitted
-from aftersales.domain.cases import OPEN_STATUSES, Event
+from aftersales.domain.cases import Event
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.orders import OrderFacts
@@ -53,94 +51,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.repository import SqlCaseRepository
 
 UNKNOWN_SENDER = "unknown@invalid"
-_OPEN = frozenset(s.value for s in OPEN_STATUSES)
-_M, _C, _E = t.messages, t.cases, t.events
-
-_STORED_KEYS = select(_M.c.dedupe_key).where(_M.c.dedupe_key.in_(bindparam("keys", expanding=True)))
-_THREADS = select(_M.c.message_id, _M.c.case_id, _M.c.id).where(
-    _M.c.message_id.in_(bindparam("ids", expanding=True))
-)
-_OPEN_OF = select(_C.c.id, _C.c.customer_id, _C.c.order_number).where(
-    _C.c.customer_id.in_(bindparam("customers", expanding=True)),
-    _C.c.order_number.in_(bindparam("orders", expanding=True)),
-    _C.c.status.in_(sorted(_OPEN)),
-)
-_CASE_ROWS = (
-    select(
-        _C,
-        t.customers.c.email.label("customer"),
-        t.users.c.email.label("assignee_email"),
-        t.users.c.name.label("assignee_name"),
-        exists()
-        .where(t.automation_holds.c.case_id == _C.c.id, t.automation_holds.c.until.is_(None))
-        .label("held_"),
-    )
-    .outerjoin(t.customers, t.customers.c.id == _C.c.customer_id)
-    .outerjoin(t.users, t.users.c.id == _C.c.assignee_user_id)
-    .where(_C.c.id.in_(bindparam("ids", expanding=True)))
-)
-_TIMES = (
-    select(_M.c.case_id, _M.c.sent_at, _M.c.direction, _M.c.promised_update_at)
-    .where(_M.c.case_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_M.c.sent_at, _M.c.id)
-)
-_EVENTS = select(_E).where(_E.c.case_id.in_(bindparam("ids", expanding=True))).order_by(_E.c.at, _E.c.id)
-_EVIDENCE = (
-    select(t.evidence_items)
-    .where(t.evidence_items.c.case_id.in_(bindparam("ids", expanding=True)))
-    .order_by(t.evidence_items.c.id)
-)
-_BUYERS = (
-    select(t.orders.c.number, t.customers.c.email, t.customers.c.name)
-    .join(t.customers, t.customers.c.id == t.orders.c.customer_id)
-    .where(t.orders.c.number.in_(bindparam("numbers", expanding=True)))
-)
-_CUSTOMERS = select(t.customers.c.email, t.customers.c.id).where(
-    t.customers.c.email.in_(bindparam("emails", expanding=True))
-)
-_LAST_CASE_ID = select(func.max(_C.c.id))
-# a message's files name it by its key: the message needs no id back from its insert
-_ADD_MESSAGE_FILES = insert(t.attachments).values(
-    message_id=select(_M.c.id).where(_M.c.dedupe_key == bindparam("dedupe_key_")).scalar_subquery()
-)
-_UPDATE_CASE = update(_C).where(_C.c.id == bindparam("case_id_"))
-_UPDATE_EVIDENCE = update(t.evidence_items).where(
-    t.evidence_items.c.case_id == bindparam("case_id_"), t.evidence_items.c.key == bindparam("key_")
-)
-_LAST_MESSAGE = (
-    update(_C)
-    .where(
-        _C.c.id == bindparam("case_id_"),
-        (_C.c.last_message_at.is_(None)) | (_C.c.last_message_at <= bindparam("sent_at_")),
-    )
-    .values(
-        last_message_preview=bindparam("preview_"),
-        last_message_direction=bindparam("direction_"),
-        last_message_at=bindparam("sent_at_"),
-    )
-)
-
-
-# PostgreSQL: the chunk's customers made or locked, one statement of fixed text (a statement
-# that grows with its rows is parsed again by the driver each time). Setting the name to
-# itself changes nothing, but locks the row (as an update of no key: other writers' foreign
-# keys to it do not wait) and returns its id.
-_LOCK_CUSTOMERS = text(
-    "INSERT INTO customers (email, name, created_at) "
-    "SELECT * FROM unnest(CAST(:emails AS varchar[]), CAST(:names AS varchar[]), "
-    "CAST(:ats AS timestamptz[])) "
-    "ON CONFLICT (email) DO UPDATE SET name = customers.name RETURNING email, id"
-)
-# PostgreSQL: ids for the cases about to be inserted, taken from the sequence in order
-_MOMENT = UtcDateTime()  # the column type's checks, for the moments the text statement sends
-_NEXT_CASE_IDS = text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)")
-_ADD_CUSTOMERS = sqlite_insert(t.customers).on_conflict_do_nothing(index_elements=[t.customers.c.email])
-_SCREEN = {
-    name: dialect_insert(t.screened).on_conflict_do_nothing(index_elements=[t.screened.c.dedupe_key])
-    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-
-
+_C, _M = t.cases, t.messages
 _CASE_COLUMNS = tuple(column.name for column in _C.columns if column.name != "id")
 
 
@@ -223,13 +134,13 @@ class IntakeBatch:
         keys = sorted({m.dedupe_key for m in messages if m.auto_kind is None})
         self._asked_keys = set(keys)
         if keys:
-            self._stored_keys = set(self.db.execute(_STORED_KEYS, {"keys": keys}).scalars())
+            self._stored_keys = set(self.db.execute(q.STORED_KEYS, {"keys": keys}).scalars())
         numbers = sorted({n for n in order_numbers if n} | {m.order_hint for m in messages if m.order_hint})
         self._order_numbers = set(numbers)
         if numbers:
             self._orders = self.repo.orders(numbers)
             if self._orders:
-                found = self.db.execute(_BUYERS, {"numbers": list(self._orders)})
+                found = self.db.execute(q.BUYERS, {"numbers": list(self._orders)})
                 self._buyers = {row.number: (row.email, row.name) for row in found}
         candidates = self._thread_cases(messages) | self._open_cases(numbers)
         candidates |= {int(m.case_hint) for m in messages if m.case_hint.isdigit()}
@@ -244,15 +155,15 @@ class IntakeBatch:
             columns = {
                 "emails": emails,
                 "names": [senders[e][0] for e in emails],
-                "ats": [_MOMENT.process_bind_param(senders[e][1], self.db.dialect) for e in emails],
+                "ats": [q.MOMENT.process_bind_param(senders[e][1], self.db.dialect) for e in emails],
             }
-            return {row.email: int(row.id) for row in self.db.execute(_LOCK_CUSTOMERS, columns)}
-        found = {row.email: int(row.id) for row in self.db.execute(_CUSTOMERS, {"emails": emails})}
+            return {row.email: int(row.id) for row in self.db.execute(q.LOCK_CUSTOMERS, columns)}
+        found = {row.email: int(row.id) for row in self.db.execute(q.CUSTOMERS, {"emails": emails})}
         missing = [e for e in emails if e not in found]
         if missing:
             rows = [{"email": e, "name": senders[e][0], "created_at": senders[e][1]} for e in missing]
-            self.db.execute(_ADD_CUSTOMERS, rows)
-            found |= {row.email: int(row.id) for row in self.db.execute(_CUSTOMERS, {"emails": missing})}
+            self.db.execute(q.ADD_CUSTOMERS, rows)
+            found |= {row.email: int(row.id) for row in self.db.execute(q.CUSTOMERS, {"emails": missing})}
         return found
 
     def _thread_cases(self, messages: Sequence[InboundMessage]) -> set[int]:
@@ -260,7 +171,7 @@ class IntakeBatch:
         self._asked_threads = set(ids)
         if not ids:
             return set()
-        for row in self.db.execute(_THREADS, {"ids": ids}):
+        for row in self.db.execute(q.THREADS, {"ids": ids}):
             known = self._threads.get(row.message_id)
             if known is None or row.id > known[0]:
                 self._threads[row.message_id] = (row.id, row.case_id)
@@ -271,25 +182,25 @@ class IntakeBatch:
         self._open_pairs = {(c, n) for c in customers for n in numbers}
         if not customers or not numbers:
             return set()
-        found = self.db.execute(_OPEN_OF, {"customers": customers, "orders": list(numbers)})
+        found = self.db.execute(q.OPEN_OF, {"customers": customers, "orders": list(numbers)})
         return {row.id for row in found}
 
     def _load_cases(self, ids: list[int]) -> None:
         known = []
-        for row in self.db.execute(_CASE_ROWS, {"ids": ids}).mappings():
+        for row in self.db.execute(q.CASE_ROWS, {"ids": ids}).mappings():
             values = dict(row)
             held = bool(values.pop("held_"))
             self._cases[row["id"]] = _Case(values, new=False, held=held)
             known.append(row["id"])
         if not known:
             return
-        for row in self.db.execute(_TIMES, {"ids": known}).mappings():
+        for row in self.db.execute(q.TIMES, {"ids": known}).mappings():
             self._cases[row["case_id"]].times.append(
                 {k: row[k] for k in ("sent_at", "direction", "promised_update_at")}
             )
-        for row in self.db.execute(_EVENTS, {"ids": known}).mappings():
+        for row in self.db.execute(q.EVENTS, {"ids": known}).mappings():
             self._cases[row["case_id"]].events.append(dict(row))
-        for row in self.db.execute(_EVIDENCE, {"ids": known}).mappings():
+        for row in self.db.execute(q.EVIDENCE, {"ids": known}).mappings():
             case = self._cases[row["case_id"]]
             case.evidence[row["key"]] = dict(row)
             case.stored_evidence.add(row["key"])
@@ -354,7 +265,7 @@ class IntakeBatch:
         return self._newest_open(matches, stored)
 
     def _newest_open(self, matches: Callable[[Mapping[str, Any]], bool], stored: int | None) -> int | None:
-        found = [i for i, case in self._cases.items() if case.row["status"] in _OPEN and matches(case.row)]
+        found = [i for i, case in self._cases.items() if case.row["status"] in q.OPEN and matches(case.row)]
         if stored is not None:
             found.append(int(stored))
         return max(found, key=newness) if found else None
@@ -515,7 +426,7 @@ class IntakeBatch:
         self._insert(t.automation_holds, [row | {"case_id": real(row["case_id"])} for row in self._new_holds])
         self._update_cases(real)
         if self._screened:
-            self.db.execute(_SCREEN[self.db.dialect.name], self._screened)
+            self.db.execute(q.SCREEN[self.db.dialect.name], self._screened)
         return ids
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -525,13 +436,13 @@ class IntakeBatch:
     def _inserted_case_ids(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert the new cases in one executemany (pipelined by psycopg); their ids, in order."""
         if self.db.dialect.name == "postgresql":
-            ids = sorted(int(i) for i in self.db.execute(_NEXT_CASE_IDS, {"n": len(rows)}).scalars())
+            ids = sorted(int(i) for i in self.db.execute(q.NEXT_CASE_IDS, {"n": len(rows)}).scalars())
             self.db.execute(insert(_C), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
             return ids
         # SQLite returns ids in order only a statement a row; one insert of all the rows takes
         # consecutive ids after the largest (the write lock is held: no other writer is between)
         self.db.execute(insert(_C), rows)
-        last = int(self.db.execute(_LAST_CASE_ID).scalar_one())
+        last = int(self.db.execute(q.LAST_CASE_ID).scalar_one())
         return list(range(last - len(rows) + 1, last + 1))
 
     def _insert_cases(self) -> dict[int, int]:
@@ -559,7 +470,7 @@ class IntakeBatch:
             if (self._cases[c].row["related_case_id"] or 0) < 0
         ]
         if links:
-            self.db.execute(_UPDATE_CASE, links)
+            self.db.execute(q.UPDATE_CASE, links)
         return ids
 
     def _insert_messages(self, real: Callable[[int], int]) -> None:
@@ -573,7 +484,7 @@ class IntakeBatch:
             for file in rows_of
         ]
         if files:
-            self.db.execute(_ADD_MESSAGE_FILES, files)
+            self.db.execute(q.ADD_MESSAGE_FILES, files)
 
     def _write_evidence(self, real: Callable[[int], int]) -> None:
         added = [
@@ -588,7 +499,7 @@ class IntakeBatch:
             for key in sorted(case.changed_evidence)
         ]
         if changed:
-            self.db.execute(_UPDATE_EVIDENCE, changed)
+            self.db.execute(q.UPDATE_EVIDENCE, changed)
 
     def _update_cases(self, real: Callable[[int], int]) -> None:
         by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
@@ -604,9 +515,9 @@ class IntakeBatch:
             if case.last is not None:
                 last.append(case.last | {"case_id_": case_id})
         for rows in by_columns.values():
-            self.db.execute(_UPDATE_CASE, rows)
+            self.db.execute(q.UPDATE_CASE, rows)
         if last:
-            self.db.execute(_LAST_MESSAGE, last)
+            self.db.execute(q.LAST_MESSAGE, last)
 
 
 def _first_senders(messages: Iterable[InboundMessage]) -> dict[str, tuple[str, datetime]]:
