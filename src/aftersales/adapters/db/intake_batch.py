@@ -17,12 +17,13 @@ Why it stays right:
   what the batch holds.
 * Cases opened here get provisional ids (-1, -2, ... in the order opened, newer than any
   stored case) and their stored ids at ``flush``, which returns the mapping.
-* On PostgreSQL the chunk's customer rows are locked first (an upsert that rewrites nothing,
-  in one order for every writer, so two writers cannot deadlock on them): a second intake
-  process taking mail of the same sender waits for the first to commit, then sees its cases
-  and messages. Everything intake threads on (reply headers, case tags, the sender's open
-  case on an order, duplicates) belongs to one customer. On SQLite the write lock already
-  serialises writers.
+* On PostgreSQL the chunk's customer rows are locked first, by an upsert that rewrites
+  nothing, in the order of their addresses for every writer (so two writers cannot deadlock
+  on them; new customers are numbered in that order, not in the order of their first mail):
+  a second intake process taking mail of the same sender waits for the first to commit, then
+  sees its cases and messages. Everything intake threads on (reply headers, case tags, the
+  sender's open case on an order, duplicates) belongs to one customer. On SQLite the write
+  lock already serialises writers, and customers are made in the order they wrote.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class IntakeBatch:
             }
             return {row.email: int(row.id) for row in self.db.execute(q.LOCK_CUSTOMERS, columns)}
         found = {row.email: int(row.id) for row in self.db.execute(q.CUSTOMERS, {"emails": emails})}
-        missing = [e for e in emails if e not in found]
+        missing = [e for e in senders if e not in found]  # made in the order they wrote
         if missing:
             rows = [{"email": e, "name": senders[e][0], "created_at": senders[e][1]} for e in missing]
             self.db.execute(q.ADD_CUSTOMERS, rows)
