@@ -6,12 +6,14 @@ sender writing again about the same order, a reply to a case opened earlier in t
 chunk, a stranger naming another buyer's order, mail without a sender, auto-replies, the
 same mail twice, a photo), when it is taken in by ``take_in_few`` in chunks and, on an emptied
 database, by ``take_in`` one message at a time, then every table holds the same rows in the
-same order; and the chunks cost a few statements each, not ten a message.
+same order; and the chunks cost a few statements each, not ten a message. A second writer
+taking the same mail while the first holds its chunk waits, then finds it stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,14 +22,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.repository import unit_of_work
 from aftersales.domain.messages import AttachmentMeta, AutoKind, InboundMessage
 from aftersales.domain.orders import LineItem, OrderFacts
-from aftersales.services.intake import Incoming, IntakeResult, Outcome, Quarantined, take_in, take_in_few
-from aftersales.services.routing import RoutingKit
+from aftersales.services.intake import (
+    Incoming,
+    IntakeResult,
+    Outcome,
+    Quarantined,
+    receive,
+    take_in,
+    take_in_few,
+)
+from aftersales.services.routing import RoutingKit, message_card
 
 from .support import at, message
 
@@ -232,3 +242,28 @@ def test_a_subject_longer_than_its_column_is_cut_where_the_case_is_written(
     with engine.connect() as connection:
         subjects = connection.execute(select(t.cases.c.subject).order_by(t.cases.c.id)).scalars().all()
     assert subjects == [subject[:500], subject[:500]]
+
+
+def test_a_second_writer_taking_the_same_mail_waits_and_finds_it_stored(
+    uow: Any, engine: Engine, kit: RoutingKit
+) -> None:
+    mail = message("Where is my order #1043? Tracking has not moved.", message_id="same@x")
+    incoming = replace(Incoming(mail, "first"), card=message_card(kit, mail))
+    second: list[Any] = []
+    with uow() as cases:  # the first writer: its chunk's lookups made, the sender's row held
+        batch = cases.intake_batch([mail], ["1043"])
+        writer = threading.Thread(
+            target=lambda: second.extend(take_in_few(uow, kit, [Incoming(mail, "second")], now=NOW))
+        )
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive()  # waiting for the first writer's sender (or write lock)
+        first = receive(batch, kit, incoming, now=NOW)
+        batch.flush()
+    writer.join(30)
+
+    assert first.outcome is Outcome.NEW_CASE
+    assert [r.outcome for r in second] == [Outcome.DUPLICATE]
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(t.messages)).scalar_one() == 1
+        assert connection.execute(select(func.count()).select_from(t.cases)).scalar_one() == 1
