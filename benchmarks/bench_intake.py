@@ -7,7 +7,7 @@ The mbox is generated in a temporary folder: N customer mails from about N/3 sen
 from 30 templates over all ten routes (order numbers, names, products and tracking numbers in
 slots), some with an HTML part or a photo attached, and about a third of them replies
 (In-Reply-To and References to the sender's previous mail, quoted text below) so threading is
-exercised. Timed: `read_messages` + `take_in_few` for every 25 messages, one unit of work each,
+exercised. Timed: `read_messages` + `take_in_few` for every 100 messages, one unit of work each,
 exactly as `aftersales intake` runs them, with a fresh routing kit each run (its first-pass cost, which
 a new CLI process pays, is in the figure). The process is warmed up first on 500 other mails.
 
@@ -74,7 +74,7 @@ NOW = datetime.fromisoformat("2026-11-24T10:00:00-05:00")
 CLI = str(Path(sys.executable).parent / "aftersales")
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHUNK = 2_000
-INTAKE_CHUNK = 25  # messages per transaction, as `aftersales intake` stores them (cli/intake.py)
+INTAKE_CHUNK = 100  # messages per transaction, as `aftersales intake` stores them (cli/intake.py)
 
 # ---------------------------------------------------------------- the mail
 
