@@ -1,21 +1,24 @@
 """Intake throughput: an mbox of customer mail to routed, threaded, persisted cases.
 
     .venv/bin/python benchmarks/bench_intake.py [--messages 3000] [--database sqlite|postgresql|both]
-                                                [--preload 100000] [--preload-messages N]
+                                                [--preload 100000] [--preload-messages N] [--processes]
 
 The mbox is generated in a temporary folder: N customer mails from about N/3 senders, written
 from 30 templates over all ten routes (order numbers, names, products and tracking numbers in
 slots), some with an HTML part or a photo attached, and about a third of them replies
 (In-Reply-To and References to the sender's previous mail, quoted text below) so threading is
-exercised. Timed: `read_messages` + `take_in` for every message, one unit of work each, exactly
-as `aftersales intake` runs them, with a fresh routing kit each run (its first-pass cost, which
+exercised. Timed: `read_messages` + `take_in_few` for every 100 messages, one unit of work each,
+exactly as `aftersales intake` runs them, with a fresh routing kit each run (its first-pass cost, which
 a new CLI process pays, is in the figure). The process is warmed up first on 500 other mails.
 
 Each database is timed (a) empty and (b) already holding --preload cases, bulk-inserted with
 SQLAlchemy Core into customers, cases and messages (realistic rows, distinct customers and
 message ids; 80% of them resolved or closed), with the automation holds intake would have
 opened for them. On SQLite, (c) is the CLI itself, `aftersales intake MBOX --json`, as a new
-process on an empty database. SQLite is a file in a temporary folder; PostgreSQL is a fresh
+process on an empty database. With --processes, on PostgreSQL, (e) is the CLI as one process,
+as two processes at once on the two halves of the mbox (split by sender), and as two processes
+at once on the same whole mbox, whose stored cases, messages and customers must be exactly one
+process's. SQLite is a file in a temporary folder; PostgreSQL is a fresh
 database created on the server named by AFTERSALES_TEST_DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres, as the tests use) and dropped at the end.
 After (b), every distinct SELECT of the run is explained, and any that reads a whole table is
@@ -48,20 +51,20 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine, sqlite_url
 from aftersales.adapters.db.migrate import upgrade
 from aftersales.adapters.db.queue import queue_fields
-from aftersales.adapters.db.repository import BatchedUnitOfWork, unit_of_work
+from aftersales.adapters.db.repository import unit_of_work
 from aftersales.adapters.message_files import MessageReader, read_messages
 from aftersales.bulk_intake import prepared_messages
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
 from aftersales.domain.queue import message_preview
-from aftersales.services.intake import Incoming, take_in
+from aftersales.services.intake import Incoming, Quarantined, take_in, take_in_few
 from aftersales.services.routing import message_card
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
@@ -71,7 +74,7 @@ NOW = datetime.fromisoformat("2026-11-24T10:00:00-05:00")
 CLI = str(Path(sys.executable).parent / "aftersales")
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHUNK = 2_000
-INTAKE_BATCH = 100  # messages per transaction, as `aftersales intake` commits them
+INTAKE_CHUNK = 100  # messages per transaction, as `aftersales intake` stores them (cli/intake.py)
 
 # ---------------------------------------------------------------- the mail
 
@@ -679,16 +682,27 @@ def preload(engine: Engine, protos: Sequence[Prototype], count: int, *, open_sha
 
 
 class StatementLog:
-    """Every statement the engine sends while attached: a count per kind, and each distinct
-    SELECT with its first parameters (to explain afterwards)."""
+    """Every statement the engine sends while attached: a count per kind (an executemany is
+    one statement, its parameter sets counted apart as rows), and each distinct SELECT with
+    its first parameters (to explain afterwards)."""
 
     def __init__(self) -> None:
         self.kinds: Counter[str] = Counter()
+        self.rows = 0
         self.selects: dict[str, Any] = {}
 
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    def __call__(
+        self,
+        _conn: Any,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        many: bool,  # noqa: FBT001 (SQLAlchemy passes it by position)
+    ) -> None:
         verb = statement.lstrip().split(None, 1)[0].upper()
         self.kinds[verb] += 1
+        self.rows += len(parameters) if many else 1
         if verb == "SELECT":
             self.selects.setdefault(statement, parameters)
 
@@ -706,7 +720,7 @@ class Run:
     messages: int
     seconds: float
     outcomes: Counter[str]
-    take_in_ms: tuple[float, float]  # p50, p99 of take_in alone
+    chunk_ms: tuple[float, float]  # p50, p99 of take_in_few alone, a chunk of INTAKE_CHUNK
     log: StatementLog
 
     @property
@@ -717,30 +731,38 @@ class Run:
 def intake(db: Scratch, mbox: Path, workers: int) -> Run:
     """`aftersales intake MBOX --workers N`, timed: a fresh routing kit (the first-pass cost a new CLI
     process pays is in the figure), worker processes started, then every message parsed, routed
-    and taken in, committed every INTAKE_BATCH messages."""
+    and taken in INTAKE_CHUNK at a time (``take_in_few``, one transaction each)."""
     settings = Settings(data_dir=db.data_dir, policy_file=None)
     outcomes: Counter[str] = Counter()
     samples = []
     with StatementLog().attached(db.engine) as log:
         started = time.perf_counter()
         kit = build_routing_kit(settings)
-        batch = BatchedUnitOfWork(db.engine, db.data_dir / "attachments", INTAKE_BATCH)
+        uow = unit_of_work(db.engine, db.data_dir / "attachments")
         reader = MessageReader.of(NOW, [kit.policy.support_email])
+        chunk: list[Incoming] = []
+
+        def store() -> None:
+            before = time.perf_counter()
+            results = take_in_few(uow, kit, chunk, now=NOW)
+            samples.append((time.perf_counter() - before) * 1000)
+            outcomes.update("failed" if isinstance(r, Quarantined) else r.outcome.value for r in results)
+            chunk.clear()
+
         for prepared in prepared_messages(mbox, kit, reader, settings=settings, workers=workers):
             item = prepared.item
             if isinstance(item.result, ParseProblem):
                 outcomes["failed"] += 1
                 continue
             message, attachments = item.result
-            before = time.perf_counter()
-            incoming = Incoming(message, item.source, attachments, prepared.card)
-            result = take_in(batch, kit, incoming, now=NOW)
-            samples.append((time.perf_counter() - before) * 1000)
-            outcomes[result.outcome.value] += 1
-        batch.flush()
+            chunk.append(Incoming(message, item.source, attachments, prepared.card))
+            if len(chunk) >= INTAKE_CHUNK:
+                store()
+        if chunk:
+            store()
         seconds = time.perf_counter() - started
     cuts = statistics.quantiles(samples, n=100)
-    return Run(len(samples) + outcomes["failed"], seconds, outcomes, (cuts[49], cuts[98]), log)
+    return Run(sum(outcomes.values()), seconds, outcomes, (cuts[49], cuts[98]), log)
 
 
 def storing_only(db: Scratch, mbox: Path) -> float:
@@ -755,11 +777,10 @@ def storing_only(db: Scratch, mbox: Path) -> float:
             message, attachments = item.result
             card = message_card(kit, message) if message.auto_kind is None else None
             ready.append(Incoming(message, item.source, attachments, card))
-    batch = BatchedUnitOfWork(db.engine, db.data_dir / "attachments", INTAKE_BATCH)
+    uow = unit_of_work(db.engine, db.data_dir / "attachments")
     started = time.perf_counter()
-    for incoming in ready:
-        take_in(batch, kit, incoming, now=NOW)
-    batch.flush()
+    for start in range(0, len(ready), INTAKE_CHUNK):
+        take_in_few(uow, kit, ready[start : start + INTAKE_CHUNK], now=NOW)
     return len(ready) / (time.perf_counter() - started)
 
 
@@ -773,12 +794,17 @@ def show(label: str, run: Run, target: int) -> None:
     verdict = "meets" if run.rate >= target else "BELOW"
     counts = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in sorted(run.outcomes.items()))
     statements = ", ".join(f"{n / run.messages:.1f} {k}" for k, n in run.log.kinds.most_common())
+    total = sum(run.log.kinds.values())
     print(
         f"  {label}: {run.rate:,.0f} msg/s ({run.messages:,} in {run.seconds:.1f} s; {verdict} the "
-        f"{target} msg/s target); take_in p50 {run.take_in_ms[0]:.2f} ms, p99 {run.take_in_ms[1]:.2f} ms"
+        f"{target} msg/s target); a chunk of {INTAKE_CHUNK} stored in p50 {run.chunk_ms[0]:.1f} ms, "
+        f"p99 {run.chunk_ms[1]:.1f} ms"
     )
     print(f"    outcomes: {counts}")
-    print(f"    statements per message: {statements}")
+    print(
+        f"    statements per message: {total / run.messages:.2f} ({statements}); "
+        f"parameter sets per message: {run.log.rows / run.messages:.1f}"
+    )
 
 
 # ---------------------------------------------------------------- which queries scan
@@ -839,6 +865,77 @@ def cli_intake(mbox: Path, workers: int) -> tuple[float, dict[str, Any]]:
         return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def _cli_processes(db: Scratch, mboxes: Sequence[Path], workers: int) -> float:
+    """Wall seconds of one `aftersales intake MBOX --json` process per mbox, all at once,
+    into ``db`` (on PostgreSQL)."""
+    env = {**os.environ, "AFTERSALES_DATA_DIR": str(db.data_dir), "AFTERSALES_DATABASE_URL": db.url}
+    env.pop("AFTERSALES_POLICY", None)
+    command = [CLI, "intake", "--json", "--workers", str(workers)]
+    started = time.perf_counter()
+    running = [subprocess.Popen([*command, str(m)], env=env, stdout=subprocess.DEVNULL) for m in mboxes]
+    if any(process.wait() for process in running):
+        raise SystemExit("an intake process failed")
+    return time.perf_counter() - started
+
+
+def _halves(mbox: Path) -> tuple[Path, Path]:
+    """The mbox split in two by sender (each sender's mail, replies included, in one half)."""
+    halves = (mbox.with_name("half-1.mbox"), mbox.with_name("half-2.mbox"))
+    boxes = [mailbox.mbox(half, create=True) for half in halves]
+    source = mailbox.mbox(mbox, create=False)
+    try:
+        for message in source:
+            boxes[int(secrets_free_hash(str(message["From"]))) % 2].add(message)
+    finally:
+        source.close()
+        for box in boxes:
+            box.close()
+    return halves
+
+
+def secrets_free_hash(text: str) -> int:
+    """A hash that is the same in every run (``hash`` of a str is salted per process)."""
+    return sum(text.encode("utf-8")) * 31 + len(text)
+
+
+def _stored_counts(db: Scratch) -> tuple[int, int, int]:
+    with db.engine.connect() as connection:
+        counts = [
+            connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (schema.cases, schema.messages, schema.customers)
+        ]
+    return counts[0], counts[1], counts[2]
+
+
+def processes(args: argparse.Namespace, mbox: Path) -> None:
+    """(e) `aftersales intake` as one process, as two processes on the two halves of the mbox
+    (by sender), and as two processes on the same whole mbox (every thread taken by both at
+    once): then what is stored must be what one process stores."""
+    messages = args.messages
+    with scratch_database("postgresql") as db:
+        assert db is not None
+        one = _cli_processes(db, [mbox], args.workers)
+        alone = _stored_counts(db)
+    with scratch_database("postgresql") as db:
+        assert db is not None
+        two = _cli_processes(db, _halves(mbox), args.workers)
+        split = _stored_counts(db)
+    with scratch_database("postgresql") as db:
+        assert db is not None
+        both = _cli_processes(db, [mbox, mbox], args.workers)
+        twice = _stored_counts(db)
+    print(
+        f"  (e) CLI processes, --workers {args.workers} each: one process {messages / one:,.0f} msg/s "
+        f"({one:.1f} s); two on the halves {messages / two:,.0f} msg/s ({two:.1f} s)"
+    )
+    verdict = "the same" if twice == alone else "NOT the same"
+    print(
+        f"      two on the same whole mbox at once ({both:.1f} s) stored {twice[0]:,} cases, {twice[1]:,} "
+        f"messages, {twice[2]:,} customers: {verdict} as one process ({alone[0]:,}, {alone[1]:,}, "
+        f"{alone[2]:,}); the halves: {split[0]:,}, {split[1]:,}, {split[2]:,}"
+    )
+
+
 def run_database(kind: str, args: argparse.Namespace, mbox: Path, preload_mbox: Path) -> None:
     print(f"{kind}:")
     with scratch_database(kind) as db:
@@ -848,6 +945,8 @@ def run_database(kind: str, args: argparse.Namespace, mbox: Path, preload_mbox: 
     with scratch_database(kind) as db:
         assert db is not None
         print(f"  (d) the storing process alone, cards made beforehand: {storing_only(db, mbox):,.0f} msg/s")
+    if kind == "postgresql" and args.processes:
+        processes(args, mbox)
     if kind == "sqlite":
         wall, summary = cli_intake(mbox, args.workers)
         print(
@@ -881,6 +980,11 @@ def main(argv: Sequence[str]) -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: the CPUs)"
     )
     parser.add_argument("--preload-messages", type=int, help="mails taken in for (b) (default: --messages)")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="PostgreSQL: also (e), the CLI as one process and as two at once (halves, and the same mbox)",
+    )
     args = parser.parse_args(argv)
     preload_messages = args.preload_messages or args.messages
     command = (
@@ -889,6 +993,8 @@ def main(argv: Sequence[str]) -> None:
     )
     if args.preload_messages:
         command += f" --preload-messages {args.preload_messages}"
+    if args.processes:
+        command += " --processes"
     print("command:", command)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="aftersales-mbox-") as folder:

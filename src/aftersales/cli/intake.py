@@ -25,8 +25,9 @@ from aftersales.wiring import Desk, build_routing_kit, open_desk
 _SHOWN_FAILURES = 20
 # Messages parsed and routed, then stored in one short transaction: at most this many, and at
 # most this many bytes of them. The write lock is held only while they are stored (tens of
-# milliseconds), and a commit per message would double intake's time.
-_FEW = 25
+# milliseconds: a chunk is a couple of dozen statements, services/intake.py::take_in_few),
+# and a commit per message would double intake's time.
+_FEW = 100
 _FEW_BYTES = 8 * 1024 * 1024
 
 

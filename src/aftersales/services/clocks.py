@@ -24,7 +24,7 @@ from aftersales.domain.sla.clocks import (
     deadline_clock,
     new_breaches,
 )
-from aftersales.ports import CasesAndTimelines
+from aftersales.ports import ClockStore
 from aftersales.services.routing import RoutingKit
 
 _ENTRY_OF_DIRECTION = {
@@ -141,7 +141,7 @@ def _targets(kit: RoutingKit, route: Route, events: Sequence[Mapping[str, Any]])
 
 
 def refresh_clocks(
-    cases: CasesAndTimelines, kit: RoutingKit, case_id: int, now: datetime, history: CaseHistory | None = None
+    cases: ClockStore, kit: RoutingKit, case_id: int, now: datetime, history: CaseHistory | None = None
 ) -> list[Clock]:
     """Recompute, store the clocks and the queue's sort keys (the risk and next due time of
     the clocks that ask something of us now, domain/queue.py::urgency); record new at-risk and

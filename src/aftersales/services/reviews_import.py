@@ -14,12 +14,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Channel, InboundMessage
@@ -36,7 +36,7 @@ from aftersales.domain.reviews import (
     review_subject,
 )
 from aftersales.domain.routes import Route
-from aftersales.ports import CaseRepository, EvidenceStore, UnitOfWork
+from aftersales.ports import EvidenceStore, UnitOfWork
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.routing import RoutingKit
 
@@ -174,8 +174,9 @@ def _open_review_case(
     and whether the buyer's automation is on hold."""
     message = review_message(record, order, now)
     reason = hold_reason(record)
-    intake = _WithHoldReason(desk.cases, reason)
-    result = take_in(intake, desk.kit, Incoming(message, _source_label(record)), now=now)
+    # intake holds a review's buyer itself, with the review's reason, not the router's
+    incoming = Incoming(message, _source_label(record), hold_reason=reason)
+    result = take_in(desk.cases, desk.kit, incoming, now=now)
     case_id = result.case_id
     with desk.cases() as cases:
         if case_id is None:  # taken in by a run that stopped before the review was stored
@@ -203,32 +204,6 @@ def _mark_evidence(cases: EvidenceStore, case_id: int, record: ReviewRecord, at:
     ]
     if items:
         cases.set_evidence(case_id, items, "review import", at, keep_present=True)
-
-
-class _WithHoldReason:
-    """The case desk's unit of work, whose automation holds give the review's reason ("review:
-    1 star (judgeme)") instead of the router's: intake holds a review's buyer itself."""
-
-    def __init__(self, cases: UnitOfWork, reason: str) -> None:
-        self.cases = cases
-        self.reason = reason
-
-    @contextmanager
-    def __call__(self) -> Iterator[CaseRepository]:
-        with self.cases() as repository:
-            yield _HoldReasonRepository(repository, self.reason)
-
-
-class _HoldReasonRepository:
-    def __init__(self, repository: CaseRepository, reason: str) -> None:
-        self._repository = repository
-        self._reason = reason
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repository, name)
-
-    def hold_automation(self, customer_id: int, case_id: int, reason: str, since: datetime) -> None:
-        self._repository.hold_automation(customer_id, case_id, self._reason, since)
 
 
 def review_message(record: ReviewRecord, order: OrderMatch | None, now: datetime) -> InboundMessage:

@@ -45,9 +45,16 @@ _OTHER_CASES = (
 def add_message_files(
     db: Connection, case_id: int, message_id: int, files: Sequence[AttachmentMeta], by: str, at: datetime
 ) -> None:
-    rows = [_values(case_id, meta, by, at) | {"message_id": message_id} for meta in files]
+    rows = [row | {"message_id": message_id} for row in message_file_rows(case_id, files, by, at)]
     if rows:
         db.execute(insert(_A), rows)
+
+
+def message_file_rows(
+    case_id: int, files: Sequence[AttachmentMeta], by: str, at: datetime
+) -> list[dict[str, Any]]:
+    """The ``attachments`` rows of a message's files, without the message's id."""
+    return [_values(case_id, meta, by, at) for meta in files]
 
 
 def add_upload(

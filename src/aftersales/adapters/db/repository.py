@@ -12,14 +12,16 @@ from typing import Any, TypeAlias
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import RowMapping
 
 from aftersales.adapters.db import case_side
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
+from aftersales.adapters.db.case_records import case_record
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
+from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
+from aftersales.adapters.db.widths import fitted
 from aftersales.adapters.files import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseRecord, CaseStatus, CaseSummary, Event
@@ -41,7 +43,6 @@ from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.queue import QueueQuery, message_preview
 from aftersales.domain.routes import Route
 from aftersales.domain.shop_events import OrderWriteConflict
-from aftersales.domain.trust import SenderMark
 from aftersales.ports import ClockInputs
 
 # Attachments larger than this keep their metadata but not their content.
@@ -222,6 +223,10 @@ class SqlCaseRepository:
     def __init__(self, connection: Connection, attachments_dir: Path) -> None:
         self.db = connection
         self.attachments_dir = attachments_dir
+
+    def intake_batch(self, messages: Sequence[InboundMessage], order_numbers: Collection[str]) -> IntakeBatch:
+        """A chunk of messages taken in over lookups made once (adapters/db/intake_batch.py)."""
+        return IntakeBatch(self, messages, order_numbers)
 
     # ---------------------------------------------------------------- lookups
     def has_message(self, dedupe_key: str) -> bool:
@@ -490,7 +495,8 @@ class SqlCaseRepository:
             self.db.execute(insert(t.disputes).values(values | {"shopify_id": dispute.dispute_id}))
 
     def open_case(self, fields: Mapping[str, Any]) -> int:
-        fields = {**fields, **queue_fields(fields, fields)}
+        fields = fitted(fields)
+        fields |= queue_fields(fields, fields)
         # parameters passed apart from the statement keep its compiled form cached
         return int(self.db.execute(_OPEN_CASE, dict(fields)).scalar_one())
 
@@ -499,6 +505,7 @@ class SqlCaseRepository:
     ) -> None:
         """Store ``fields``; ``current`` (the case's status, risk and due time before the
         change, when the caller has them) saves reading them back for the queue's sort keys."""
+        fields = fitted(fields)
         if QUEUE_KEYS & fields.keys():
             if current is None or not current.keys() | fields.keys() >= QUEUE_KEYS:
                 found = self.db.execute(_QUEUE_STATE, {"case_id_": case_id}).mappings().first()
@@ -510,13 +517,13 @@ class SqlCaseRepository:
         row = self.db.execute(_CASE_ROW, {"case_id_": case_id}).mappings().first()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return _case_record(row)
+        return case_record(row)
 
     def locked_case_row(self, case_id: int) -> CaseRecord:
         row = self.db.execute(_LOCKED_CASE_ROW, {"case_id_": case_id}).mappings().first()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return _case_record(row)
+        return case_record(row)
 
     def events_after(self, case_id: int, event_id: int) -> list[Mapping[str, Any]]:
         found = self.db.execute(_EVENTS_AFTER, {"case_id_": case_id, "after": event_id}).mappings()
@@ -789,27 +796,6 @@ class SqlCaseRepository:
 
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         return mail_queue.deliveries(self.db, case_id)
-
-
-_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(CaseRecord))
-
-
-def _case_record(row: RowMapping) -> CaseRecord:
-    """The case's row as a record: its queue sort keys (``queue_order``, ``due_order``,
-    ``is_open``) stay in the adapter; JSON columns stored empty read as empty."""
-    values = {name: row[name] for name in _RECORD_FIELDS if name in row}
-    return CaseRecord(
-        **values
-        | {
-            "route": Route(row["route"]),
-            "status": CaseStatus(row["status"]),
-            "sender_mark": SenderMark(row["sender_mark"] or ""),
-            "secondary_routes": list(row["secondary_routes"] or []),
-            "decision": dict(row["decision"] or {}),
-            "write_back": list(row["write_back"] or []),
-            "clocks": list(row["clocks"] or []),
-        }
-    )
 
 
 def _source(item: EvidenceItem) -> str:
