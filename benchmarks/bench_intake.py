@@ -59,11 +59,11 @@ from aftersales.adapters.db.engine import make_engine, sqlite_url
 from aftersales.adapters.db.migrate import upgrade
 from aftersales.adapters.db.queue import queue_fields
 from aftersales.adapters.db.repository import unit_of_work
-from aftersales.adapters.message_files import MessageReader, read_messages
-from aftersales.bulk_intake import prepared_messages
+from aftersales.adapters.mail.message_files import MessageReader, read_messages
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
 from aftersales.domain.queue import message_preview
+from aftersales.jobs.bulk_intake import prepared_messages
 from aftersales.services.intake import Incoming, Quarantined, take_in, take_in_few
 from aftersales.services.routing import message_card
 from aftersales.settings import Settings

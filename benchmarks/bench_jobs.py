@@ -35,7 +35,7 @@ from sqlalchemy import text
 
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.repository import unit_of_work
-from aftersales.adapters.email_parse import dedupe_key
+from aftersales.adapters.mail.parse import dedupe_key
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.domain.outgoing import MailKind, OutgoingMail
 from aftersales.services.intake import Incoming, take_in

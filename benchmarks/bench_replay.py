@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aftersales.adapters.message_files import MessageReader, message_from_record
+from aftersales.adapters.mail.message_files import MessageReader, message_from_record
 from aftersales.domain.routes import Route
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.learning import learn_from_desk

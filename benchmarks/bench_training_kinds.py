@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aftersales.adapters.packaged import builtin_examples, training_files
+from aftersales.adapters.files.packaged import builtin_examples, training_files
 from aftersales.domain.routing.model import features, train
 from aftersales.domain.text import normalise
 from bench_routing_quality import MIN_SUPPORT, REAL_DEV, real_rows, score

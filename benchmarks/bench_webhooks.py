@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from aftersales.adapters.db import schema
-from aftersales.adapters.shopify_webhooks import sign
+from aftersales.adapters.shopify.webhooks import sign
 from bench_intake import Scratch, scratch_database
 from bench_web import CLI, HOST, free_port, wait_healthy
 

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 from aftersales.adapters.db import schema
-from aftersales.adapters.db.review_queries import review_unit_of_work
+from aftersales.adapters.db.weekly_review_queries import review_unit_of_work
 from aftersales.services.weekly_review import run_review
 from bench_intake import kinds, scratch_database
 from common import REPO, scratch_kit

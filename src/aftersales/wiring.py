@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aftersales.adapters.files import PRIVATE_FOLDER, make_private, private_folder, write_atomically
-from aftersales.adapters.holidays_calendar import calendar_for
-from aftersales.adapters.language import detect_language
-from aftersales.adapters.packaged import (
+from aftersales.adapters.business_calendar.holidays import calendar_for
+from aftersales.adapters.files.atomic import PRIVATE_FOLDER, make_private, private_folder, write_atomically
+from aftersales.adapters.files.packaged import (
     builtin_cue_book,
     builtin_examples,
     builtin_model,
     builtin_route_specs,
 )
-from aftersales.adapters.policy_file import default_policy, load_policy
-from aftersales.adapters.tracking_formats import load_courier_formats
+from aftersales.adapters.files.tracking_formats import load_courier_formats
+from aftersales.adapters.policy.file import default_policy, load_policy
+from aftersales.adapters.reader.language import detect_language
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import ReaderUse, StorePolicy
 from aftersales.domain.reading import ReadingExample
@@ -65,14 +65,14 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.packet_queries import SqlPacketQueries
     from aftersales.adapters.db.policy_texts import SqlPolicyTextRepository
     from aftersales.adapters.db.presence import SqlPresenceLog
+    from aftersales.adapters.db.product_reviews import SqlReviewRepository
     from aftersales.adapters.db.repository import BatchedUnitOfWork
-    from aftersales.adapters.db.review_queries import ReviewStore
     from aftersales.adapters.db.review_requests import SqlReviewRequestRepository
-    from aftersales.adapters.db.reviews import SqlReviewRepository
+    from aftersales.adapters.db.weekly_review_queries import ReviewStore
     from aftersales.adapters.db.writeback_tasks import SqlTaskRepository
-    from aftersales.adapters.imap_mailbox import ImapMailbox
-    from aftersales.adapters.shopify_admin import ShopifyAdmin
-    from aftersales.adapters.smtp_sender import SmtpSender
+    from aftersales.adapters.mail.imap import ImapMailbox
+    from aftersales.adapters.mail.smtp import SmtpSender
+    from aftersales.adapters.shopify.admin import ShopifyAdmin
 
 __all__ = [
     "Desk",
@@ -153,7 +153,7 @@ def business_calendar(settings: Settings) -> BusinessCalendar:
 
 def router_models(settings: Settings) -> RouterModels:
     """The store's model versions: DATA_DIR/models/, the current one at DATA_DIR/router-model.json."""
-    from aftersales.adapters.model_versions import FileModelVersions
+    from aftersales.adapters.reader.model_versions import FileModelVersions
 
     return FileModelVersions(settings.data_dir / "models", settings.model_file)
 
@@ -167,7 +167,7 @@ def build_reader(
     """The language-model reader, when AFTERSALES_LLM_BASE_URL names a server."""
     if settings.llm is None:
         return None
-    from aftersales.adapters.llm_reader import LlmReader
+    from aftersales.adapters.reader.llm import LlmReader
 
     reader_policy = policy.reader if use is None else dataclasses.replace(policy.reader, use=use)
     return LlmReader(
@@ -296,7 +296,7 @@ class Desk:
 
     def reviews(self) -> AbstractContextManager[SqlReviewRepository]:
         """Imported product reviews."""
-        from aftersales.adapters.db.reviews import reviews_unit_of_work
+        from aftersales.adapters.db.product_reviews import reviews_unit_of_work
 
         return reviews_unit_of_work(self.engine)()
 
@@ -345,7 +345,7 @@ class Desk:
 
     def weekly_review(self) -> AbstractContextManager[ReviewStore]:
         """The weekly review's counts and the tasks it files, on one connection."""
-        from aftersales.adapters.db.review_queries import review_unit_of_work
+        from aftersales.adapters.db.weekly_review_queries import review_unit_of_work
 
         review: Callable[[], AbstractContextManager[ReviewStore]] = review_unit_of_work(self.engine)
         return review()
@@ -472,14 +472,14 @@ def _keep_private(settings: Settings) -> None:
 
 def inbox(server: MailServer, folder: str, *, timeout: float | None = None) -> ImapMailbox:
     """The support inbox over IMAP, read-only; opened by ``with inbox(...) as box:``."""
-    from aftersales.adapters.imap_mailbox import ImapMailbox
+    from aftersales.adapters.mail.imap import ImapMailbox
 
     return ImapMailbox(server, folder) if timeout is None else ImapMailbox(server, folder, timeout=timeout)
 
 
 def mail_sender(server: MailServer, policy: StorePolicy, *, timeout: float | None = None) -> SmtpSender:
     """Mail from the store (its support address, under its name) through the SMTP server."""
-    from aftersales.adapters.smtp_sender import SmtpSender
+    from aftersales.adapters.mail.smtp import SmtpSender
 
     if timeout is None:
         return SmtpSender.for_store(server, policy)
@@ -489,7 +489,7 @@ def mail_sender(server: MailServer, policy: StorePolicy, *, timeout: float | Non
 def shop_admin(shopify: ShopifySettings) -> ShopifyAdmin:
     """The shop's Admin GraphQL API client (``with shop_admin(...) as admin:``); a
     `ConfigError` names the missing setting."""
-    from aftersales.adapters.shopify_admin import ShopifyAdmin
+    from aftersales.adapters.shopify.admin import ShopifyAdmin
 
     return ShopifyAdmin.from_settings(shopify)
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.email_parse import ParsedMessage, decode_bytes, html_to_text, parse_email
-from aftersales.adapters.email_screen import case_hint_of
+from aftersales.adapters.mail.parse import ParsedMessage, decode_bytes, html_to_text, parse_email
+from aftersales.adapters.mail.screen import case_hint_of
 from aftersales.domain.messages import AutoKind, Channel, ParseProblem
 
 FIXTURES = Path(__file__).parent / "email" / "fixtures"

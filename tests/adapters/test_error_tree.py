@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from aftersales.adapters.policy_file import PolicyError, Problem
+from aftersales.adapters.policy.file import PolicyError, Problem
 from aftersales.domain.errors import AftersalesError, ConfigError, InputError, headed
 from aftersales.domain.routing.cues import CueError
 from aftersales.domain.routing.specs import RouteSpecError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.adapters.files import write_atomically
+from aftersales.adapters.files.atomic import write_atomically
 from aftersales.settings import Settings
 from aftersales.web.app import create_app
 

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.adapters.holiday_cache import country_codes, public_holidays, subdivision_codes
-from aftersales.adapters.holidays_calendar import calendar_for
-from aftersales.adapters.policy_file import default_policy
+from aftersales.adapters.business_calendar.holiday_cache import (
+    country_codes,
+    public_holidays,
+    subdivision_codes,
+)
+from aftersales.adapters.business_calendar.holidays import calendar_for
+from aftersales.adapters.policy.file import default_policy
 
 
 def _cache_file(folder: Path) -> Path:

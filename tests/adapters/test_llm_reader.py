@@ -21,8 +21,8 @@ from sqlalchemy import Engine, delete
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.reader_cache import SqlReadingCache
-from aftersales.adapters.llm_reader import LlmReader
-from aftersales.adapters.policy_file import default_policy_text, parse_policy
+from aftersales.adapters.policy.file import default_policy_text, parse_policy
+from aftersales.adapters.reader.llm import LlmReader
 from aftersales.domain.card import DecisionCard, card_to_dict
 from aftersales.domain.corrections import LabelSource, RouteLabel, route_check
 from aftersales.domain.policy import ReaderPolicy

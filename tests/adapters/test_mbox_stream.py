@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.mbox_stream import mbox_messages
+from aftersales.adapters.mail.mbox import mbox_messages
 
 _LINES = st.lists(
     st.sampled_from(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.adapters.merchant_feed import read_feed
+from aftersales.adapters.files.merchant_feed import read_feed
 from aftersales.domain.errors import InputError
 from aftersales.domain.feed_audit import FeedItem, FeedProblem
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.adapters.message_files import IntakeItem, read_messages
+from aftersales.adapters.mail.message_files import IntakeItem, read_messages
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
 
 FIXTURES = Path(__file__).parent / "email" / "fixtures"

@@ -10,8 +10,8 @@ from email.policy import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.email_parse import parse_email
-from aftersales.adapters.mime_scan import LIFT_BYTES, lift_large_bodies, mime_part_count
+from aftersales.adapters.mail.mime_scan import LIFT_BYTES, lift_large_bodies, mime_part_count
+from aftersales.adapters.mail.parse import parse_email
 from aftersales.domain.messages import ParseProblem
 
 RECEIVED = datetime(2026, 11, 27, 12, tzinfo=UTC)

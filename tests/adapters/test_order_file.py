@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aftersales.adapters.order_file import parse_order
+from aftersales.adapters.files.order_json import parse_order
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import Address
 

@@ -9,7 +9,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from aftersales.adapters.packet_render import STYLE_CSP, packet_html, packet_json, packet_pdf
+from aftersales.adapters.reports.packet import STYLE_CSP, packet_html, packet_json, packet_pdf
 from aftersales.domain.orders import Address, Dispute, OrderFacts
 from aftersales.domain.packet import Packet, PacketData, PacketMessage, build_packet
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aftersales.adapters.packaged import builtin_cue_book
-from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.adapters.files.packaged import builtin_cue_book
+from aftersales.adapters.policy.file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.routes import Route
 from aftersales.domain.routing.cues import with_cues
 from aftersales.domain.routing.router import score_routes

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.policy_file import (
+from aftersales.adapters.policy.file import (
     LEAD_ROLES,
     PolicyError,
     Problem,

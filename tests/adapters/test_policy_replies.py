@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from aftersales.adapters.policy_file import PolicyError, default_policy, default_policy_text, parse_policy
+from aftersales.adapters.policy.file import PolicyError, default_policy, default_policy_text, parse_policy
 from aftersales.domain.routes import Route
 from aftersales.domain.saved_replies import template_problems
 

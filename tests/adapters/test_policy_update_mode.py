@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.adapters.policy.file import PolicyError, default_policy_text, parse_policy
 
 DEFAULT_LINE = 'update_mode = "between_replies"'
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftersales.adapters.review_exports import JUDGEME, YOTPO, parse_row, read_reviews
+from aftersales.adapters.files.product_review_exports import JUDGEME, YOTPO, parse_row, read_reviews
 from aftersales.domain.errors import InputError
-from aftersales.domain.reviews import ExportedReview, ReviewProblem, ReviewSource
+from aftersales.domain.product_reviews import ExportedReview, ReviewProblem, ReviewSource
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reviews"
 

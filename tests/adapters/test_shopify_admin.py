@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftersales.adapters.shopify_admin import ShopifyAdmin, ShopifyApiError, ShopifyThrottled
-from aftersales.adapters.shopify_graphql import read_order_snapshot
+from aftersales.adapters.shopify.admin import ShopifyAdmin, ShopifyApiError, ShopifyThrottled
+from aftersales.adapters.shopify.graphql import read_order_snapshot
 from aftersales.domain.errors import ConfigError, InputError
 from aftersales.domain.orders import Address, Dispute, LineItem, Refund, ScanStatus, TrackingEvent
 from aftersales.settings import ShopifySettings

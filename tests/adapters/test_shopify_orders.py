@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.adapters.shopify_orders import read_orders
+from aftersales.adapters.shopify.orders_csv import read_orders
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import Address, ImportedOrder, LineItem, OrderProblem, Refund
 

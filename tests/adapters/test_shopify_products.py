@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.shopify_products import read_products
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.domain.catalogue import ProductVariant
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import OrderProblem

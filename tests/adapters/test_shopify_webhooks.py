@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftersales.adapters.shopify_webhooks import (
+from aftersales.adapters.shopify.webhooks import (
     HANDLED_TOPICS,
     WebhookPayloadError,
     read_payload,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from aftersales.adapters.email_parse import dedupe_key
+from aftersales.adapters.mail.parse import dedupe_key
 from aftersales.cli.automation import export, holds, review_requests
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import Channel, InboundMessage

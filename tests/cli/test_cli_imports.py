@@ -40,14 +40,14 @@ _NOT_FOR_A_QUICK_ANSWER = (
     "uvicorn",
     # PDF and packet rendering
     "fpdf",
-    "aftersales.adapters.packet_render",
+    "aftersales.adapters.reports.packet",
     # mail, the shop, the language model, passwords
     "imap_tools",
-    "aftersales.adapters.imap_mailbox",
-    "aftersales.adapters.smtp_sender",
+    "aftersales.adapters.mail.imap",
+    "aftersales.adapters.mail.smtp",
     "httpx2",
-    "aftersales.adapters.shopify_admin",
-    "aftersales.adapters.llm_reader",
+    "aftersales.adapters.shopify.admin",
+    "aftersales.adapters.reader.llm",
     "argon2",
 )
 _QUICK_COMMANDS = {

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aftersales.adapters.packaged import read_packaged_text
-from aftersales.adapters.policy_file import default_policy_text
+from aftersales.adapters.files.packaged import read_packaged_text
+from aftersales.adapters.policy.file import default_policy_text
 from aftersales.cli import cli
 from aftersales.domain.evidence import DETECTED_BY
 

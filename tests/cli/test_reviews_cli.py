@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from aftersales.cli.reviews import reviews_command
+from aftersales.cli.product_reviews import reviews_command
 from aftersales.domain.errors import InputError
 from aftersales.settings import load_settings
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from aftersales.adapters.policy_file import default_policy_text
+from aftersales.adapters.policy.file import default_policy_text
 from aftersales.cli import cli
 from aftersales.domain.errors import InputError
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from aftersales.adapters.packaged import builtin_cue_book
+from aftersales.adapters.files.packaged import builtin_cue_book
 from aftersales.domain.routing.cues import Cue, check_cue, example_matches
 from aftersales.domain.routing.router import HOLD_SCORE, choose, score_routes
 from aftersales.domain.text import normalise

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.packaged import builtin_route_specs
-from aftersales.adapters.policy_file import default_policy
+from aftersales.adapters.files.packaged import builtin_route_specs
+from aftersales.adapters.policy.file import default_policy
 from aftersales.domain.decisions import Decision, Situation, decide
 from aftersales.domain.evidence import check_evidence
 from aftersales.domain.orders import LineItem, OrderFacts, ScanStatus

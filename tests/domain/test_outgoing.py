@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftersales.adapters.email_screen import case_hint_of
-from aftersales.adapters.policy_file import default_policy
+from aftersales.adapters.mail.screen import case_hint_of
+from aftersales.adapters.policy.file import default_policy
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage
 from aftersales.domain.outgoing import (
     REFERENCES_KEPT,

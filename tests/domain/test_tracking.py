@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.adapters.tracking_formats import load_courier_formats
+from aftersales.adapters.files.tracking_formats import load_courier_formats
 from aftersales.domain.tracking import TrackingMatch, find_tracking_numbers, parse_formats
 
 FORMATS = load_courier_formats()

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.email_parse import parse_email
+from aftersales.adapters.mail.parse import parse_email
 from aftersales.adapters.passwords import Argon2Hasher
 from aftersales.cli.intake import intake
 from aftersales.domain.accounts import Role

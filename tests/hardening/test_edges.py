@@ -33,8 +33,8 @@ import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.imap_mailbox import ImapMailbox
-from aftersales.adapters.message_files import mail_parser
+from aftersales.adapters.mail.imap import ImapMailbox
+from aftersales.adapters.mail.message_files import mail_parser
 from aftersales.cli import cli
 from aftersales.domain.accounts import Role
 from aftersales.services.intake import Incoming, Outcome, take_in

@@ -31,15 +31,15 @@ import aftersales.cli
 import web.conftest as web_desk
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.message_files import MessageReader
-from aftersales.adapters.review_exports import read_reviews
-from aftersales.adapters.shopify_orders import read_orders
-from aftersales.adapters.shopify_products import read_products
-from aftersales.bulk_intake import prepared_messages
+from aftersales.adapters.files.product_review_exports import read_reviews
+from aftersales.adapters.mail.message_files import MessageReader
+from aftersales.adapters.shopify.orders_csv import read_orders
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.domain.accounts import Role
 from aftersales.domain.catalogue import ProductVariant
 from aftersales.domain.orders import ImportedOrder, OrderProblem
-from aftersales.domain.reviews import ExportedReview, ReviewProblem
+from aftersales.domain.product_reviews import ExportedReview, ReviewProblem
+from aftersales.jobs.bulk_intake import prepared_messages
 from aftersales.services.orders_import import import_orders
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings

@@ -31,8 +31,8 @@ from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.files import write_atomically
-from aftersales.adapters.shopify_webhooks import sign
+from aftersales.adapters.files.atomic import write_atomically
+from aftersales.adapters.shopify.webhooks import sign
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
 from aftersales.domain.orders import ImportedOrder, Refund
 from aftersales.services.intake import Incoming, take_in
@@ -432,7 +432,7 @@ def test_finding_07_one_atomic_writer_for_attachments_packets_exports_and_caches
             r"os\.replace|\.replace\(path\)|mkstemp|NamedTemporaryFile", path.read_text(encoding="utf-8")
         )
     ]
-    assert writers == ["adapters/files.py"]
+    assert writers == ["adapters/files/atomic.py"]
 
 
 def test_finding_07_a_full_disk_leaves_neither_a_temporary_nor_a_final_file(

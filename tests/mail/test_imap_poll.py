@@ -29,8 +29,8 @@ from sqlalchemy import Engine, func, select
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.mailbox_state import mailbox_state_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.imap_mailbox import ImapError, ImapMailbox, message_url
-from aftersales.adapters.message_files import mail_parser
+from aftersales.adapters.mail.imap import ImapError, ImapMailbox, message_url
+from aftersales.adapters.mail.message_files import mail_parser
 from aftersales.cli import cli, main
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.messages import InboundMessage

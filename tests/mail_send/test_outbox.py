@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.email_parse import dedupe_key
-from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.adapters.mail.parse import dedupe_key
+from aftersales.adapters.mail.smtp import SmtpSender
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage
 from aftersales.services.intake import Incoming, Outcome, take_in
 from aftersales.services.outbox import SendRules, SendSummary, acknowledge, send_pending

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.adapters.mail.smtp import SmtpSender
 from aftersales.domain.outgoing import MailKind, MailNotSent, OutgoingMail
 from aftersales.settings import MailSecurity
 

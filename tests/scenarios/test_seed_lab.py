@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aftersales.adapters.order_file import parse_order
+from aftersales.adapters.files.order_json import parse_order
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.signals import Attachment
 from aftersales.services.routing import RoutingKit, build_card

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pytest
 
-from aftersales.adapters.holidays_calendar import calendar_for, holiday_name
+from aftersales.adapters.business_calendar.holidays import calendar_for, holiday_name
 from aftersales.domain.policy import Interval, StorePolicy
 from aftersales.domain.sla.calendar import business_minutes, due_at
 

@@ -22,9 +22,9 @@ from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.repository import BatchedUnitOfWork, SqlUnitOfWork
-from aftersales.adapters.message_files import MessageReader
-from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
+from aftersales.adapters.mail.message_files import MessageReader
 from aftersales.domain.messages import ParseProblem
+from aftersales.jobs.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
@@ -141,7 +141,7 @@ def test_a_card_from_a_worker_carries_the_kit_s_own_route_spec(kit: RoutingKit, 
 
 
 def test_files_in_transit_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
-    from aftersales.bulk_intake import STALE_SPOOL_SECONDS, _spool_folder
+    from aftersales.jobs.bulk_intake import STALE_SPOOL_SECONDS, _spool_folder
 
     settings = Settings(data_dir=tmp_path, policy_file=None)
     stale, fresh = tmp_path / "tmp" / "intake-killed", tmp_path / "tmp" / "intake-running"

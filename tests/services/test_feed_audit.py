@@ -15,9 +15,9 @@ from aftersales.adapters.db import schema
 from aftersales.adapters.db.feed_links import feed_links_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.writeback_tasks import tasks_unit_of_work
-from aftersales.adapters.merchant_feed import read_feed
-from aftersales.adapters.order_file import parse_order
-from aftersales.adapters.shopify_products import read_products
+from aftersales.adapters.files.merchant_feed import read_feed
+from aftersales.adapters.files.order_json import parse_order
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.domain.writeback import Target, TaskSource
 from aftersales.services.feed_audit import AuditInputs, FeedAudit, audit_feed
 from aftersales.services.intake import Incoming, take_in

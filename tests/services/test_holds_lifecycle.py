@@ -9,14 +9,14 @@ from sqlalchemy import Engine, update
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.holds import holds_unit_of_work
+from aftersales.adapters.db.product_reviews import reviews_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.db.reviews import reviews_unit_of_work
 from aftersales.domain.cases import CaseStatus
-from aftersales.domain.reviews import ExportedReview, ReviewSource
+from aftersales.domain.product_reviews import ExportedReview, ReviewSource
 from aftersales.services.desk import change_status
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.marketing_exports import held_buyers
-from aftersales.services.reviews_import import ReviewDesk, import_reviews
+from aftersales.services.product_reviews_import import ReviewDesk, import_reviews
 from aftersales.services.routing import RoutingKit
 from support.messages import at, case_of, holds, message
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.message_files import IntakeItem, read_messages
+from aftersales.adapters.mail.message_files import IntakeItem, read_messages
 from aftersales.domain.messages import ParseProblem
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.model_versions import FileModelVersions
+from aftersales.adapters.reader.model_versions import FileModelVersions
 from aftersales.domain.corrections import ModelVersion, held_out_score, promotes
 from aftersales.domain.routes import Route
 from aftersales.services.intake import Incoming, take_in

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from aftersales.adapters.db.holds import holds_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
-from aftersales.adapters.marketing_exports import (
+from aftersales.adapters.reports.marketing_exports import (
     KLAVIYO_JOB_LIMIT,
     judgeme_csv,
     judgeme_json,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.shopify_orders import read_orders
+from aftersales.adapters.shopify.orders_csv import read_orders
 from aftersales.domain.orders import Address, ImportedOrder, OrderFacts, OrderProblem
 from aftersales.services.orders_import import ImportSummary, import_orders
 from support.messages import at, dump

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.catalogue import SqlCatalogueRepository, catalogue_unit_of_work
-from aftersales.adapters.shopify_products import read_products
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.domain.catalogue import ProductVariant
 from aftersales.domain.orders import OrderProblem
 from aftersales.services.orders_import import ImportSummary

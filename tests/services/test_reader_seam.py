@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.llm_reader import LlmReader
-from aftersales.adapters.message_files import MessageReader
-from aftersales.bulk_intake import prepared_messages
+from aftersales.adapters.mail.message_files import MessageReader
+from aftersales.adapters.reader.llm import LlmReader
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import ReaderPolicy
+from aftersales.jobs.bulk_intake import prepared_messages
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.adapters.policy.file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.replies import format_moment, template_for
 from aftersales.domain.routes import Route
 from aftersales.services.routing import RoutingKit, build_card

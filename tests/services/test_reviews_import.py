@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from aftersales.adapters.db import schema
+from aftersales.adapters.db.product_reviews import reviews_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.db.reviews import reviews_unit_of_work
-from aftersales.adapters.review_exports import read_reviews
+from aftersales.adapters.files.product_review_exports import read_reviews
 from aftersales.domain.orders import LineItem, OrderFacts
-from aftersales.domain.reviews import ReviewProblem
-from aftersales.services.reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
+from aftersales.domain.product_reviews import ReviewProblem
+from aftersales.services.product_reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
 from aftersales.services.routing import RoutingKit
 from support.messages import at, dump, holds
 

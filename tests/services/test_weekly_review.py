@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.db.review_queries import review_unit_of_work
+from aftersales.adapters.db.weekly_review_queries import review_unit_of_work
 from aftersales.domain.errors import InputError
 from aftersales.domain.orders import LineItem, OrderFacts
 from aftersales.domain.writeback import TaskStatus

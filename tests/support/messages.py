@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.email_parse import dedupe_key
+from aftersales.adapters.mail.parse import dedupe_key
 from aftersales.domain.cases import CaseRecord
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import IntakeResult

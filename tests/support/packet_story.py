@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from aftersales.adapters.email_parse import dedupe_key
+from aftersales.adapters.mail.parse import dedupe_key
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage
 from aftersales.domain.orders import Dispute, LineItem, OrderFacts, ScanStatus, TrackingEvent
 from aftersales.domain.shop_events import ScanReport, ShopOrder

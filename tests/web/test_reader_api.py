@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.passwords import Argon2Hasher
-from aftersales.adapters.policy_file import default_policy_text
+from aftersales.adapters.policy.file import default_policy_text
 from aftersales.domain.accounts import Role
 from aftersales.settings import LlmSettings, Settings
 from aftersales.web.app import create_app

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
-from aftersales.adapters.shopify_webhooks import sign
+from aftersales.adapters.shopify.webhooks import sign
 from aftersales.domain.cases import CaseRecord
 from aftersales.domain.messages import Channel, InboundMessage
 from aftersales.services.intake import Incoming, take_in

@@ -49,8 +49,8 @@ COMMANDS: dict[str, str] = {
     "check": "aftersales.cli.check:check",
     "packet": "aftersales.cli.packet:packet",
     "audit-feed": "aftersales.cli.audit:audit_feed_command",
-    "review": "aftersales.cli.review:review",
-    "tasks": "aftersales.cli.review:tasks",
+    "review": "aftersales.cli.weekly_review:review",
+    "tasks": "aftersales.cli.weekly_review:tasks",
 }
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.merchant_feed import read_feed
-from aftersales.adapters.packaged import read_packaged_text
-from aftersales.adapters.shopify_products import read_products
+from aftersales.adapters.files.merchant_feed import read_feed
+from aftersales.adapters.files.packaged import read_packaged_text
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.domain.feed_audit import OWNER_ROLES, FindingKind
 from aftersales.services.feed_audit import AuditedFinding, AuditInputs, FeedAudit, audit_feed
 from aftersales.settings import Settings

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.files import write_atomically
-from aftersales.adapters.marketing_exports import (
+from aftersales.adapters.files.atomic import write_atomically
+from aftersales.adapters.reports.marketing_exports import (
     as_json_text,
     judgeme_csv,
     judgeme_json,

@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.message_files import read_messages
-from aftersales.adapters.order_file import parse_order
-from aftersales.adapters.packaged import read_packaged_text
-from aftersales.adapters.shopify_products import read_products
+from aftersales.adapters.files.order_json import parse_order
+from aftersales.adapters.files.packaged import read_packaged_text
+from aftersales.adapters.mail.message_files import read_messages
+from aftersales.adapters.shopify.products_csv import read_products
 from aftersales.cli.audit import write_demo_files
 from aftersales.cli.cases import cases as cases_command
 from aftersales.cli.demo_disputes import seed_demo_disputes

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aftersales.adapters.packaged import read_packaged_text
+from aftersales.adapters.files.packaged import read_packaged_text
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.orders import Dispute, ScanStatus, TrackingEvent
 from aftersales.domain.shop_events import ScanReport, ShopOrder

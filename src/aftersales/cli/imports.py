@@ -1,5 +1,5 @@
 """`aftersales import`: shop exports into the desk (`aftersales import orders FILE`,
-`aftersales import products FILE`; `aftersales import reviews FILE` lives in cli/reviews.py)."""
+`aftersales import products FILE`; `aftersales import reviews FILE` lives in cli/product_reviews.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.shopify_orders import read_orders
-from aftersales.adapters.shopify_products import read_products
-from aftersales.cli.reviews import reviews_command
+from aftersales.adapters.shopify.orders_csv import read_orders
+from aftersales.adapters.shopify.products_csv import read_products
+from aftersales.cli.product_reviews import reviews_command
 from aftersales.services.orders_import import ImportSummary, import_orders
 from aftersales.services.products_import import import_products
 from aftersales.settings import Settings

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.message_files import MessageReader
-from aftersales.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
+from aftersales.adapters.mail.message_files import MessageReader
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.messages import ParseProblem
+from aftersales.jobs.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.ports import UnitOfWork
 from aftersales.services.intake import Incoming, Quarantined, take_in_few
 from aftersales.services.routing import RoutingKit

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from aftersales.adapters.files import write_atomically
-from aftersales.adapters.packet_render import packet_html, packet_json, packet_pdf
+from aftersales.adapters.files.atomic import write_atomically
+from aftersales.adapters.reports.packet import packet_html, packet_json, packet_pdf
 from aftersales.domain.errors import InputError
 from aftersales.domain.packet import Packet
 from aftersales.services.packet import evidence_packet

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from aftersales.adapters.holidays_calendar import calendar_for
-from aftersales.adapters.policy_file import PolicyError, default_policy_text, load_policy
+from aftersales.adapters.business_calendar.holidays import calendar_for
+from aftersales.adapters.policy.file import PolicyError, default_policy_text, load_policy
 from aftersales.domain.errors import ConfigError, InputError
 from aftersales.domain.policy_texts import PolicyKind, PolicyVersion, checked_text
 from aftersales.domain.routes import Route

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import click
 
-from aftersales.adapters.order_file import load_order, parse_order
+from aftersales.adapters.files.order_json import load_order, parse_order
 from aftersales.cli.options import now_option, parse_now, policy_option, read_catalogue, with_policy
 from aftersales.cli.render import render_card
 from aftersales.domain.card import card_to_dict

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from aftersales.adapters.files import private_folder
+from aftersales.adapters.files.atomic import private_folder
 from aftersales.domain.corrections import ModelVersion, version_to_dict
 from aftersales.domain.errors import InputError
 from aftersales.domain.routes import Route

@@ -2,7 +2,7 @@
 AftersalesError
 ├── InputError        a message, order file or batch line that cannot be used  → CLI exit 2
 └── ConfigError       a setting, policy, cue or model file that cannot be used → CLI exit 2
-    ├── PolicyError       the policy file, every problem with its line (adapters/policy_file.py)
+    ├── PolicyError       the policy file, every problem with its line (adapters/policy/file.py)
     ├── CueError          the cue book (domain/routing/cues.py)
     └── RouteSpecError    the route specs or a policy's override of one (domain/routing/specs.py)
 

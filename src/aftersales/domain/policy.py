@@ -1,6 +1,6 @@
 """A store's policy: the facts the router, the clocks and the decisions read.
 
-Built from the store's policy file (see ``adapters/policy_file.py``); the domain only sees
+Built from the store's policy file (see ``adapters/policy/file.py``); the domain only sees
 this validated value, never the file.
 """
 

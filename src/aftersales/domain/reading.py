@@ -2,7 +2,7 @@
 
 Two readers produce one: the local reader (the cue book, signals and learned model, always
 on and offline) and, when a store configures one, a language model (see
-``adapters/llm_reader.py``). The card, intake and the desk take the route from the reading.
+``adapters/reader/llm.py``). The card, intake and the desk take the route from the reading.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from aftersales.adapters.db.job_log import job_log_unit_of_work
 from aftersales.adapters.db.review_requests import review_requests_unit_of_work
-from aftersales.adapters.smtp_sender import SmtpSender
+from aftersales.adapters.mail.smtp import SmtpSender
 from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy
 from aftersales.ports import JobBody
 from aftersales.services.jobs import process_name

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from aftersales.adapters.message_files import mail_parser
+from aftersales.adapters.mail.message_files import mail_parser
 from aftersales.domain.errors import AftersalesError, ConfigError
 from aftersales.domain.messages import InboundMessage
 from aftersales.logs import log_failure, masked

@@ -46,7 +46,7 @@ Progress = Callable[[int, int], None]  # (messages done, messages to fetch)
 
 
 class Mailbox(Protocol):
-    """One folder, open for reading (``adapters/imap_mailbox.py``)."""
+    """One folder, open for reading (``adapters/mail/imap.py``)."""
 
     key: str  # "support@store.example@imap.example.com/INBOX"
     uidvalidity: int

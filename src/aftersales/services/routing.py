@@ -94,7 +94,7 @@ class RoutingKit:
     tracking_formats: Sequence[CourierFormat]
     catalogue: Sequence[CatalogueItem] = ()
     model: NaiveBayes | None = None
-    # a second reader (a language model, see adapters/llm_reader.py); None: the local reader only
+    # a second reader (a language model, see adapters/reader/llm.py); None: the local reader only
     reader: Reader | None = None
     # text -> ISO 639-1 code ("" when unknown); None reads every message as undetected
     detect_language: Callable[[str], str] | None = None

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from aftersales.adapters.message_files import MessageReader, message_from_record
-from aftersales.adapters.order_file import parse_order
-from aftersales.adapters.policy_file import PolicyError, parse_policy
+from aftersales.adapters.files.order_json import parse_order
+from aftersales.adapters.mail.message_files import MessageReader, message_from_record
+from aftersales.adapters.policy.file import PolicyError, parse_policy
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.cases import CaseStatus, record_to_dict, summary_to_dict
 from aftersales.domain.queue import QueueOrder

@@ -29,7 +29,16 @@ from aftersales.jobs.back_end import start_in_process
 from aftersales.jobs.desk_jobs import DeskJobs
 from aftersales.ports import PasswordHasher
 from aftersales.settings import Settings, load_settings
-from aftersales.web import api, errors, job_pages, pages, queue_pages, review_pages, user_pages, webhooks
+from aftersales.web import (
+    api,
+    errors,
+    job_pages,
+    pages,
+    queue_pages,
+    user_pages,
+    webhooks,
+    weekly_review_pages,
+)
 from aftersales.web.access_log import AccessLog
 from aftersales.web.attachment_pages import router as attachment_router
 from aftersales.web.body_limit import BodyLimit, body_caps
@@ -79,7 +88,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(packet_router)
     app.include_router(attachment_router)
-    app.include_router(review_pages.router)
+    app.include_router(weekly_review_pages.router)
     app.include_router(user_pages.router)
     app.include_router(job_pages.router)
     app.include_router(webhooks.router)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from aftersales.adapters.image_sniff import image_type
+from aftersales.adapters.files.image_sniff import image_type
 from aftersales.domain.attachments import download_name, file_id
 from aftersales.services.case_side import FileNotFound, case_file
 from aftersales.web.context import WebDesk

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from aftersales.adapters.packet_render import STYLE_CSP_HEADER, packet_html, packet_json, packet_pdf
+from aftersales.adapters.reports.packet import STYLE_CSP_HEADER, packet_html, packet_json, packet_pdf
 from aftersales.domain.packet import Packet
 from aftersales.services.packet import evidence_packet
 from aftersales.web.context import WebDesk

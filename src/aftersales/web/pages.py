@@ -18,9 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aftersales.adapters.message_files import MessageReader, message_from_record
-from aftersales.adapters.order_file import parse_order
-from aftersales.adapters.policy_file import PolicyError, default_policy_text, parse_policy
+from aftersales.adapters.files.order_json import parse_order
+from aftersales.adapters.mail.message_files import MessageReader, message_from_record
+from aftersales.adapters.policy.file import PolicyError, default_policy_text, parse_policy
 from aftersales.domain.accounts import User
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.card import card_to_dict

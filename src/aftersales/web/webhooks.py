@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from aftersales.adapters.shopify_webhooks import WebhookPayloadError, read_payload, signature_is_valid
+from aftersales.adapters.shopify.webhooks import WebhookPayloadError, read_payload, signature_is_valid
 from aftersales.domain.shop_events import ConflictingOrder
 from aftersales.services.shopify_events import Delivery, DeliveryResult, handle_delivery
 from aftersales.web.context import WebDesk

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from aftersales.adapters.files import PRIVATE_FILE, make_private, private_folder
+from aftersales.adapters.files.atomic import PRIVATE_FILE, make_private, private_folder
 from aftersales.domain.errors import ConfigError
 
 # Execution option of a connection whose transactions will write (see _sqlite_engine).

@@ -22,7 +22,7 @@ from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
 from aftersales.adapters.db.widths import fitted
-from aftersales.adapters.files import holds, private_folder, write_atomically
+from aftersales.adapters.files.atomic import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseRecord, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import RouteLabel

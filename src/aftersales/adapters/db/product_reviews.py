@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import transactions
-from aftersales.domain.reviews import OrderMatch, ReviewRecord, ReviewSource
+from aftersales.domain.product_reviews import OrderMatch, ReviewRecord, ReviewSource
 
 _RECORD_COLUMNS = (
     "rating",

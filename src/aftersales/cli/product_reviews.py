@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.review_exports import read_reviews
-from aftersales.services.reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
+from aftersales.adapters.files.product_review_exports import read_reviews
+from aftersales.services.product_reviews_import import ReviewDesk, ReviewImportSummary, import_reviews
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aftersales import __version__
-from aftersales.adapters.files import private_folder, write_atomically
+from aftersales.adapters.files.atomic import private_folder, write_atomically
 from aftersales.domain.routes import Route, RouteSpec
 from aftersales.domain.routing.cues import CueBook, parse_cue_book
 from aftersales.domain.routing.model import NaiveBayes, features, model_from_dict, model_to_dict, train

@@ -23,11 +23,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from aftersales.adapters import policy_cues, policy_replies
-from aftersales.adapters import policy_rules as rules
-from aftersales.adapters.holiday_cache import country_codes, subdivision_codes
-from aftersales.adapters.policy_rules import SCHEMA_VERSION
-from aftersales.adapters.toml_locator import Locator, join_key
+from aftersales.adapters.business_calendar.holiday_cache import country_codes, subdivision_codes
+from aftersales.adapters.policy import cues as policy_cues
+from aftersales.adapters.policy import replies as policy_replies
+from aftersales.adapters.policy import rules
+from aftersales.adapters.policy.rules import SCHEMA_VERSION
+from aftersales.adapters.policy.toml_locator import Locator, join_key
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import (
     RETRAIN_EVERY,
@@ -148,7 +149,7 @@ class PolicyError(ConfigError):
 
 def parse_policy(text: str, source: str = "<string>", *, cache_dir: Path | None = None) -> StorePolicy:
     """Parse and validate policy file text; raise PolicyError listing every problem.
-    ``cache_dir`` keeps the holidays package's subdivision codes (adapters/holiday_cache.py)."""
+    ``cache_dir`` keeps the holidays package's subdivision codes (adapters/business_calendar/holiday_cache.py)."""
     root = _load_toml(text, source)
     check = _Checker(source, text, cache_dir)
     policy = _build(check, root)

@@ -94,7 +94,7 @@ def time_zone_hint(value: object) -> str:
 
 
 def country_rule(known: Collection[str]) -> Rule[str]:
-    """A country code among ``known`` (the holidays package's, adapters/holiday_cache.py)."""
+    """A country code among ``known`` (the holidays package's, adapters/business_calendar/holiday_cache.py)."""
 
     def convert(value: object) -> str | None:
         return value if isinstance(value, str) and value in known else None

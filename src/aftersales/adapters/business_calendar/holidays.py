@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aftersales.adapters.holiday_cache import public_holidays
+from aftersales.adapters.business_calendar.holiday_cache import public_holidays
 from aftersales.domain.policy import StorePolicy
 from aftersales.domain.sla.calendar import BusinessCalendar
 
@@ -44,7 +44,7 @@ def _zone(name: str) -> ZoneInfo:
 def calendar_for(policy: StorePolicy, cache_dir: Path | None = None) -> BusinessCalendar:
     """The business calendar of ``policy``: its zone, weekly hours, holidays and closures.
     With ``cache_dir`` (the data folder's cache) the public holidays are read from there
-    once the package has been asked (adapters/holiday_cache.py).
+    once the package has been asked (adapters/business_calendar/holiday_cache.py).
 
     Raises ``ValueError`` for an unknown time zone, country or subdivision, or invalid
     opening intervals.

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Channel, InboundMessage
-from aftersales.domain.reviews import (
+from aftersales.domain.product_reviews import (
     ExportedReview,
     OrderMatch,
     ReviewProblem,

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from aftersales.adapters.review_report import review_charts, review_html
+from aftersales.adapters.reports.weekly_review import review_charts, review_html
 from aftersales.domain.errors import InputError
 from aftersales.domain.values import MAX_ID
 from aftersales.domain.weekly_review import WeeklyReview

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from aftersales.adapters import policy_rules as rules
+from aftersales.adapters.policy import rules
 from aftersales.domain.faq import FaqEntry
 from aftersales.domain.routes import Route
 from aftersales.domain.saved_replies import ANY_ROUTE, SavedReply, template_problems
 
 if TYPE_CHECKING:
-    from aftersales.adapters.policy_file import _Checker
+    from aftersales.adapters.policy.file import _Checker
 
 _Table = Mapping[str, object]
 SAVED_REPLY_KEYS = ("name", "route", "language", "text")

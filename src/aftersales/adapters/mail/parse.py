@@ -24,8 +24,8 @@ from typing import Any, TypeAlias
 
 from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[import-untyped]
 
-from aftersales.adapters.email_screen import auto_kind_of, case_hint_of, leaf_parts
-from aftersales.adapters.mime_scan import Lifted, lift_large_bodies, mime_part_count
+from aftersales.adapters.mail.mime_scan import Lifted, lift_large_bodies, mime_part_count
+from aftersales.adapters.mail.screen import auto_kind_of, case_hint_of, leaf_parts
 from aftersales.domain.messages import AttachmentMeta, Channel, InboundMessage, ParseProblem
 from aftersales.domain.values import BadValue, id_or_none, mail_date_or_none
 

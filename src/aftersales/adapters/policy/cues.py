@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from aftersales.adapters import policy_rules as rules
-from aftersales.adapters.packaged import builtin_cue_book
+from aftersales.adapters.files.packaged import builtin_cue_book
+from aftersales.adapters.policy import rules
 from aftersales.domain.routes import Route
 from aftersales.domain.routing.cues import MAX_WEIGHT, MIN_WEIGHT, Cue, check_cue
 
 if TYPE_CHECKING:
-    from aftersales.adapters.policy_file import _Checker
+    from aftersales.adapters.policy.file import _Checker
 
 _Table = Mapping[str, object]
 _ROUTES = tuple(route.value for route in Route)

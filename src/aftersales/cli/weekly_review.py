@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from aftersales.adapters.files import write_atomically
-from aftersales.adapters.review_report import review_html, review_json, review_markdown, review_text
+from aftersales.adapters.files.atomic import write_atomically
+from aftersales.adapters.reports.weekly_review import review_html, review_json, review_markdown, review_text
 from aftersales.cli.options import now_option, parse_now
 from aftersales.domain.errors import InputError
 from aftersales.domain.writeback import Task, task_to_dict

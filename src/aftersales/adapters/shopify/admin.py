@@ -5,7 +5,7 @@ Hand-written GraphQL documents are POSTed to ``/admin/api/{version}/graphql.json
 items, fulfilments and their carrier scans, refunds and dispute summaries; pages of line items
 and scans past the first are fetched until the last, and each dispute's details (reason,
 amount, evidence deadline) come from ``dispute(id:)``. The documents, and the reading of their
-answers into domain values, are in `adapters/shopify_graphql.py`.
+answers into domain values, are in `adapters/shopify/graphql.py`.
 
 Throttling follows Shopify's leaky bucket: every answer reports the bucket
 (``extensions.cost.throttleStatus``) and what the query asked for (``requestedQueryCost``).
@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx2
 
-from aftersales.adapters.shopify_graphql import (
+from aftersales.adapters.shopify.graphql import (
     DISPUTE_BY_ID,
     EVENTS_PER_PAGE,
     FULFILLMENT_EVENTS,

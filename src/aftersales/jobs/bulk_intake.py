@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
-from aftersales.adapters.files import hand_off_file
-from aftersales.adapters.message_files import IntakeItem, MessageReader, RawMessage, read_raw
+from aftersales.adapters.files.atomic import hand_off_file
+from aftersales.adapters.mail.message_files import IntakeItem, MessageReader, RawMessage, read_raw
 from aftersales.domain.card import DecisionCard
 from aftersales.domain.messages import AttachmentMeta, ParseProblem
 from aftersales.domain.routes import Route, RouteSpec

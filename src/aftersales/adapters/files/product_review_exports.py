@@ -24,7 +24,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aftersales.domain.errors import InputError
-from aftersales.domain.reviews import MAX_RATING, MIN_RATING, ExportedReview, ReviewProblem, ReviewSource
+from aftersales.domain.product_reviews import (
+    MAX_RATING,
+    MIN_RATING,
+    ExportedReview,
+    ReviewProblem,
+    ReviewSource,
+)
 from aftersales.domain.values import BadValue, in_window, read_amount
 
 # the widest values the reviews table takes (see adapters/db/schema.py)

@@ -18,14 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypeAlias
 
-from aftersales.adapters.email_parse import (
+from aftersales.adapters.mail.mbox import mbox_messages, starts_like_mbox
+from aftersales.adapters.mail.parse import (
     ParsedMessage,
     clean_text,
     dedupe_key,
     generated_message_id,
     parse_email,
 )
-from aftersales.adapters.mbox_stream import mbox_messages, starts_like_mbox
 from aftersales.domain.errors import InputError
 from aftersales.domain.messages import AutoKind, Channel, InboundMessage, ParseProblem
 from aftersales.domain.values import BadValue, read_id, read_iso_datetime, read_text

@@ -3,7 +3,7 @@
 The documents select only what the desk uses, in the shapes Shopify documents for ``Order``,
 ``LineItem``, ``Fulfillment``, ``FulfillmentEvent``, ``Refund``, ``OrderDisputeSummary`` and
 ``ShopifyPaymentsDispute``. Connections are read through ``nodes`` and ``pageInfo``; the
-client (`adapters/shopify_admin.py`) fetches the pages after the first. A field that is not
+client (`adapters/shopify/admin.py`) fetches the pages after the first. A field that is not
 the documented shape raises `MalformedAnswer` with its path.
 
 Ids are kept as the numbers webhooks use (``gid://shopify/Order/5501234567`` is

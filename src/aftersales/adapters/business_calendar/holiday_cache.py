@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aftersales import __version__
-from aftersales.adapters.files import private_folder, write_atomically
+from aftersales.adapters.files.atomic import private_folder, write_atomically
 
 T = TypeVar("T")
 

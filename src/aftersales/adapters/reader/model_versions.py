@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aftersales.adapters.files import private_folder, write_atomically
+from aftersales.adapters.files.atomic import private_folder, write_atomically
 from aftersales.domain.corrections import ModelVersion, version_to_dict
 from aftersales.domain.errors import ConfigError, InputError
 
