@@ -191,6 +191,9 @@ def served(
         f"{tick_seconds:g}",
         "--workers",
         str(workers),
+        # the tick runs in the server on either database (on PostgreSQL a server leaves its
+        # jobs to `aftersales worker` unless told): the load the issue measures
+        "--run-jobs" if tick_seconds else "--no-run-jobs",
     ]
     process = subprocess.Popen(
         command,

@@ -406,7 +406,7 @@ def test_finding_07_truncated_attachment_is_repaired_by_the_next_intake(
 _KILLED_MID_WRITE = """
 import os, signal, sys
 from pathlib import Path
-from aftersales.adapters import files
+from aftersales.adapters.files import atomic as files
 os.fsync = lambda descriptor: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
 files.write_atomically(Path(sys.argv[1]), b"new content" * 1000)
 """
