@@ -59,6 +59,7 @@ from aftersales.adapters.db.engine import make_engine, sqlite_url
 from aftersales.adapters.db.migrate import upgrade
 from aftersales.adapters.db.queue import queue_fields
 from aftersales.adapters.db.repository import unit_of_work
+from aftersales.adapters.jobs.procrastinate_queue import apply_schema
 from aftersales.adapters.mail.message_files import MessageReader, read_messages
 from aftersales.domain.cases import CaseStatus
 from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
@@ -458,6 +459,9 @@ def _postgres_database(data_dir: Path) -> Iterator[Scratch | None]:
     engine = make_engine(url)
     try:
         upgrade(engine)
+        # the job queue's tables too, as `aftersales db upgrade` makes them: a server run with
+        # --run-jobs (bench_queue_load.py) needs them
+        apply_schema(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
         yield Scratch("postgresql", engine, url, data_dir)
     finally:
         engine.dispose()
