@@ -1,14 +1,16 @@
-"""A case's stored row as the domain's typed record."""
+"""A case's stored row as the domain's typed record, and a message as the row it is stored as."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
 
 from aftersales.domain.cases import CaseRecord, CaseStatus
+from aftersales.domain.messages import Direction, InboundMessage
 from aftersales.domain.routes import Route
 from aftersales.domain.trust import SenderMark
 
@@ -31,3 +33,27 @@ def case_record(row: Mapping[str, Any] | RowMapping) -> CaseRecord:
             "clocks": list(row["clocks"] or []),
         }
     )
+
+
+def message_row(
+    case_id: int, message: InboundMessage, direction: Direction, promised_update_at: datetime | None
+) -> dict[str, Any]:
+    """The ``messages`` row of one message of a case (stored one at a time or in a batch)."""
+    return {
+        "case_id": case_id,
+        "direction": direction.value,
+        "channel": message.channel.value,
+        "message_id": message.message_id,
+        "dedupe_key": message.dedupe_key,
+        "in_reply_to": message.in_reply_to,
+        "references": list(message.references),
+        "from_address": message.from_address,
+        "author": message.from_name,
+        "subject": message.subject,
+        "sent_at": message.sent_at,
+        "body": message.body,
+        "full_body": message.full_body,
+        "html": message.html,
+        "attachments": [dataclasses.asdict(a) for a in message.attachments],
+        "promised_update_at": promised_update_at,
+    }

@@ -40,7 +40,7 @@ from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefa
 from aftersales.adapters.db import case_side
 from aftersales.adapters.db import intake_statements as q
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.case_records import case_record
+from aftersales.adapters.db.case_records import case_record, message_row
 from aftersales.adapters.db.queue import QUEUE_KEYS, queue_fields
 from aftersales.adapters.db.widths import fitted
 from aftersales.domain.cases import CaseRecord, Event
@@ -331,24 +331,7 @@ class IntakeBatch:
         promised_update_at: datetime | None = None,
     ) -> int:
         case = self._case(case_id)
-        values = {
-            "case_id": case_id,
-            "direction": direction.value,
-            "channel": message.channel.value,
-            "message_id": message.message_id,
-            "dedupe_key": message.dedupe_key,
-            "in_reply_to": message.in_reply_to,
-            "references": list(message.references),
-            "from_address": message.from_address,
-            "author": message.from_name,
-            "subject": message.subject,
-            "sent_at": message.sent_at,
-            "body": message.body,
-            "full_body": message.full_body,
-            "html": message.html,
-            "attachments": [dataclasses.asdict(a) for a in message.attachments],
-            "promised_update_at": promised_update_at,
-        }
+        values = message_row(case_id, message, direction, promised_update_at)
         self._new_messages.append(values)
         self._new_keys.add(message.dedupe_key)
         case.times.append(

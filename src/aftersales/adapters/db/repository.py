@@ -17,7 +17,7 @@ from aftersales.adapters.db import case_side
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.case_records import case_record
+from aftersales.adapters.db.case_records import case_record, message_row
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
@@ -536,24 +536,7 @@ class SqlCaseRepository:
         direction: Direction,
         promised_update_at: datetime | None = None,
     ) -> int:
-        values = {
-            "case_id": case_id,
-            "direction": direction.value,
-            "channel": message.channel.value,
-            "message_id": message.message_id,
-            "dedupe_key": message.dedupe_key,
-            "in_reply_to": message.in_reply_to,
-            "references": list(message.references),
-            "from_address": message.from_address,
-            "author": message.from_name,
-            "subject": message.subject,
-            "sent_at": message.sent_at,
-            "body": message.body,
-            "full_body": message.full_body,
-            "html": message.html,
-            "attachments": [dataclasses.asdict(a) for a in message.attachments],
-            "promised_update_at": promised_update_at,
-        }
+        values = message_row(case_id, message, direction, promised_update_at)
         message_id = int(self.db.execute(_ADD_MESSAGE, values).scalar_one())
         by = message.from_name or message.from_address
         case_side.add_message_files(self.db, case_id, message_id, message.attachments, by, message.sent_at)
