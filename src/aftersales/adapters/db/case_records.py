@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from aftersales.domain.cases import CaseRecord, CaseStatus
+from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import Direction, InboundMessage
 from aftersales.domain.routes import Route
 from aftersales.domain.trust import SenderMark
@@ -56,4 +57,18 @@ def message_row(
         "html": message.html,
         "attachments": [dataclasses.asdict(a) for a in message.attachments],
         "promised_update_at": promised_update_at,
+    }
+
+
+def evidence_row(case_id: int, item: EvidenceItem, by: str, at: datetime) -> dict[str, Any]:
+    """An ``evidence_items`` row's values for one checklist item, its key apart (the key is a
+    column to insert, or a condition to update by): what it says is the fact that shows the
+    item, else the words that suggest it."""
+    return {
+        "case_id": case_id,
+        "label": item.label,
+        "present": item.present,
+        "source": (item.source or item.suggestion)[:500],
+        "marked_by": by,
+        "marked_at": at if item.present else None,
     }

@@ -40,7 +40,7 @@ from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefa
 from aftersales.adapters.db import case_side
 from aftersales.adapters.db import intake_statements as q
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.case_records import case_record, message_row
+from aftersales.adapters.db.case_records import case_record, evidence_row, message_row
 from aftersales.adapters.db.queue import QUEUE_KEYS, queue_fields
 from aftersales.adapters.db.widths import fitted
 from aftersales.domain.cases import CaseRecord, Event
@@ -364,7 +364,7 @@ class IntakeBatch:
     def add_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
         case = self._case(case_id)
         for item in items:
-            case.evidence[item.key] = _evidence_row(case_id, item, by, at) | {"key": item.key}
+            case.evidence[item.key] = evidence_row(case_id, item, by, at) | {"key": item.key}
             self._new_evidence.append((case_id, item.key))
 
     def set_evidence(
@@ -384,7 +384,7 @@ class IntakeBatch:
             if stored is None:
                 self._new_evidence.append((case_id, item.key))
                 case.evidence[item.key] = {"case_id": case_id, "key": item.key}
-            case.evidence[item.key].update(_evidence_row(case_id, item, by, at))
+            case.evidence[item.key].update(evidence_row(case_id, item, by, at))
             if item.key in case.stored_evidence:
                 case.changed_evidence.add(item.key)
 
@@ -515,17 +515,6 @@ def _first_senders(messages: Iterable[InboundMessage]) -> dict[str, tuple[str, d
             address = message.from_address.lower() or UNKNOWN_SENDER
             senders.setdefault(address, (message.from_name, message.sent_at))
     return senders
-
-
-def _evidence_row(case_id: int, item: EvidenceItem, by: str, at: datetime) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "label": item.label,
-        "present": item.present,
-        "source": (item.source or item.suggestion)[:500],
-        "marked_by": by,
-        "marked_at": at if item.present else None,
-    }
 
 
 _EVIDENCE_COLUMNS = ("case_id", "key", "label", "present", "source", "marked_by", "marked_at")

@@ -17,7 +17,7 @@ from aftersales.adapters.db import case_side
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
-from aftersales.adapters.db.case_records import case_record, message_row
+from aftersales.adapters.db.case_records import case_record, evidence_row, message_row
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
@@ -562,18 +562,7 @@ class SqlCaseRepository:
 
     def add_evidence(self, case_id: int, items: Sequence[EvidenceItem], by: str, at: datetime) -> None:
         """The first checklist of a new case, in one statement."""
-        rows = [
-            {
-                "case_id": case_id,
-                "key": item.key,
-                "label": item.label,
-                "present": item.present,
-                "source": _source(item),
-                "marked_by": by,
-                "marked_at": at if item.present else None,
-            }
-            for item in items
-        ]
+        rows = [evidence_row(case_id, item, by, at) | {"key": item.key} for item in items]
         if rows:
             self.db.execute(_ADD_EVIDENCE, rows)
 
@@ -593,17 +582,12 @@ class SqlCaseRepository:
         for item in items:
             if keep_present and stored.get(item.key):
                 continue
-            values = {
-                "present": item.present,
-                "source": _source(item),
-                "marked_by": by,
-                "marked_at": at if item.present else None,
-                "label": item.label,
-            }
+            values = evidence_row(case_id, item, by, at)
             if item.key in stored:
+                del values["case_id"]  # the row to update is named by case_id_ and key_
                 changed.append(values | {"case_id_": case_id, "key_": item.key})
             else:
-                added.append(values | {"case_id": case_id, "key": item.key})
+                added.append(values | {"key": item.key})
         if changed:
             self.db.execute(_UPDATE_EVIDENCE, changed)
         if added:
@@ -779,11 +763,6 @@ class SqlCaseRepository:
 
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         return mail_queue.deliveries(self.db, case_id)
-
-
-def _source(item: EvidenceItem) -> str:
-    """What a checklist row says: the fact that shows the item, else what suggests it."""
-    return (item.source or item.suggestion)[:500]
 
 
 def policy_version_label(version: int) -> str:
