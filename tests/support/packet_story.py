@@ -27,12 +27,13 @@ PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg"
 DECISION = "reship with signature confirmation"
 
 
-def order_1043() -> OrderFacts:
+def order_1043(placed: datetime = PLACED) -> OrderFacts:
+    """Order #1043: one black tumbler, shipped by UPS the day after it was placed."""
     return OrderFacts(
         number="1043",
         shopify_id="5550001043",
-        placed_at=PLACED,
-        fulfilled_at=PLACED + timedelta(days=1),
+        placed_at=placed,
+        fulfilled_at=placed + timedelta(days=1),
         carrier="UPS",
         tracking_numbers=("1Z999AA10123456784",),
         destination="US",

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from aftersales.domain.accounts import Role
-from aftersales.domain.orders import LineItem, OrderFacts, ScanStatus, TrackingEvent
+from aftersales.domain.orders import ScanStatus, TrackingEvent
 from aftersales.domain.shop_events import ScanReport, ShopOrder
 from aftersales.services.shopify_events import apply_event
+from support.packet_story import order_1043
 
 from .case_page import CasePage
 from .test_web_desk import new_case
@@ -46,19 +46,7 @@ def store_the_order(app: FastAPI) -> None:
     web = app.state.web
     now = web.now()
     placed = now - timedelta(days=40)
-    order = OrderFacts(
-        number="1043",
-        shopify_id="5550001043",
-        placed_at=placed,
-        fulfilled_at=placed + timedelta(days=1),
-        carrier="UPS",
-        tracking_numbers=("1Z999AA10123456784",),
-        destination="US",
-        items=(LineItem("TMB-20-BLK", "20oz tumbler", "Black", 1, Decimal("34.00")),),
-        currency="USD",
-        total=Decimal("34.00"),
-        financial_status="paid",
-    )
+    order = order_1043(placed)
     scan = TrackingEvent(
         event_id="scan-1",
         status=ScanStatus.IN_TRANSIT,
