@@ -423,17 +423,27 @@ def upgrade_database(settings: Settings) -> SchemaChange:
         engine.dispose()
 
 
+def on_postgres(settings: Settings) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database).get_backend_name() == "postgresql"
+
+
+def libpq_url(settings: Settings) -> str:
+    """The database URL as psycopg reads it (SQLAlchemy's has a +driver part)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def upgrade_job_queue(settings: Settings) -> bool | None:
     """On PostgreSQL, create the job queue's tables (procrastinate's) when missing: whether it
     made them; None on SQLite, where the jobs run in the server's process and need no tables."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database)
-    if url.get_backend_name() != "postgresql":
+    if not on_postgres(settings):
         return None
     from aftersales.adapters.jobs.procrastinate_queue import apply_schema
 
-    return apply_schema(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    return apply_schema(libpq_url(settings))
 
 
 def storage_error() -> type[Exception]:

@@ -117,8 +117,9 @@ def log_config() -> dict[str, Any]:
 def _start_jobs(web: WebDesk, tick_seconds: float, *, run_jobs: bool | None) -> None:
     """Run the background jobs in this process: in threads on SQLite, as a procrastinate
     worker on PostgreSQL (only with --run-jobs there)."""
-    from aftersales.jobs.back_end import on_postgres, start_in_process, start_worker_thread  # noqa: PLC0415
+    from aftersales.jobs.back_end import start_in_process, start_worker_thread  # noqa: PLC0415
     from aftersales.web.app import web_jobs  # noqa: PLC0415
+    from aftersales.wiring import on_postgres  # noqa: PLC0415
 
     postgres = on_postgres(web.settings)
     if not (run_jobs if run_jobs is not None else not postgres):

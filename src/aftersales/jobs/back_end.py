@@ -9,16 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from aftersales.adapters.db.job_log import job_log_unit_of_work
 from aftersales.adapters.jobs.in_process import InProcessQueue
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.jobs import JobName
 from aftersales.jobs.desk_jobs import DeskJobs
 from aftersales.services.jobs import JobRunner, process_name
-from aftersales.settings import Settings
-from aftersales.wiring import Desk
+from aftersales.wiring import Desk, libpq_url, on_postgres
 
 if TYPE_CHECKING:
     from aftersales.adapters.jobs.procrastinate_queue import ProcrastinateQueue
@@ -26,17 +22,8 @@ if TYPE_CHECKING:
 _AT_START = (JobName.MAIL_POLL, JobName.SEND_OUTBOX)  # mail moves as soon as the server is up
 
 
-def on_postgres(settings: Settings) -> bool:
-    return make_url(settings.database).get_backend_name() == "postgresql"
-
-
-def libpq_url(settings: Settings) -> str:
-    """The database URL as psycopg reads it (SQLAlchemy's has a +driver part)."""
-    return make_url(settings.database).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def job_runner(desk: Desk) -> JobRunner:
-    return JobRunner(job_log_unit_of_work(desk.engine), lambda: datetime.now(UTC), process_name())
+    return JobRunner(desk.job_log, lambda: datetime.now(UTC), process_name())
 
 
 def start_in_process(jobs: DeskJobs, tick_seconds: float | None) -> InProcessQueue:

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from aftersales.adapters.db.job_log import job_log_unit_of_work
-from aftersales.adapters.db.review_requests import review_requests_unit_of_work
-from aftersales.adapters.mail.smtp import SmtpSender
 from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy
 from aftersales.ports import JobBody
 from aftersales.services.jobs import process_name
@@ -24,7 +21,7 @@ from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, builtin_examples, load_store_model, router_models
+from aftersales.wiring import Desk, builtin_examples, load_store_model, mail_sender, router_models
 
 log = logging.getLogger("aftersales.jobs")
 REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
@@ -103,7 +100,7 @@ class DeskJobs:
         rules = SendRules(
             by=process_name(), lease=timedelta(seconds=self.settings.send_lease_seconds), clock=self.now
         )
-        sender = SmtpSender.for_store(smtp, self.kit.policy)
+        sender = mail_sender(smtp, self.kit.policy)
         totals: Counter[str] = Counter()
         started = time.monotonic()
         while time.monotonic() - started < SEND_MINUTES * 60:
@@ -115,7 +112,7 @@ class DeskJobs:
 
     def review_requests(self) -> dict[str, Any]:
         summary = schedule_and_send(
-            review_requests_unit_of_work(self.desk.engine),
+            self.desk.review_requests,
             usage_days=self.kit.policy.review_request_days,
             now=self.now(),
         )
@@ -141,6 +138,6 @@ class DeskJobs:
         return {"retrained": True, "version": learned.version.version, "promoted": learned.version.promoted}
 
     def prune_job_log(self) -> dict[str, Any]:
-        with job_log_unit_of_work(self.desk.engine)() as job_log:
+        with self.desk.job_log() as job_log:
             forgotten = job_log.prune(self.now() - timedelta(days=JOB_LOG_DAYS))
         return {"forgotten": forgotten}
