@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from aftersales.domain.attachments import CaseFile
     from aftersales.domain.cases import CaseRecord, CaseStatus, CaseSummary, Event
     from aftersales.domain.corrections import ModelVersion, RouteLabel
+    from aftersales.domain.event_feed import FeedConsumer, FeedEvent
     from aftersales.domain.evidence import EvidenceItem
     from aftersales.domain.jobs import JobName, JobRun, JobStatus, Periodic
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
@@ -322,6 +323,15 @@ class Outbox(Protocol):
         ...
 
 
+class EventFeed(Protocol):
+    """The case timeline as a feed (domain/event_feed.py): the events after a consumer's
+    cursor, locked for it until the transaction ends, and its cursor moved on. Events of
+    imported cases are left out."""
+
+    def feed_events(self, consumer: FeedConsumer, *, limit: int = 500) -> list[FeedEvent]: ...
+    def advance_feed(self, consumer: FeedConsumer, last_event_id: int) -> None: ...
+
+
 class CaseRepository(  # noqa: PLR0904 - the roles above, one object per unit of work
     CaseStore,
     CaseTimeline,
@@ -335,6 +345,7 @@ class CaseRepository(  # noqa: PLR0904 - the roles above, one object per unit of
     AutomationHolds,
     RouteLabels,
     Outbox,
+    EventFeed,
     Protocol,
 ):
     """Every role of one unit of work (one transaction): what ``UnitOfWork`` yields. A use

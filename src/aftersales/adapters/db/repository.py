@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.db import case_side
+from aftersales.adapters.db import event_feed as feed
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
@@ -26,6 +27,7 @@ from aftersales.adapters.files.atomic import holds, private_folder, write_atomic
 from aftersales.domain.attachments import CaseFile
 from aftersales.domain.cases import OPEN_STATUSES, CaseNotFound, CaseRecord, CaseStatus, CaseSummary, Event
 from aftersales.domain.corrections import RouteLabel
+from aftersales.domain.event_feed import FeedConsumer, FeedEvent
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
 from aftersales.domain.order_side import OtherCase
@@ -676,6 +678,12 @@ class SqlCaseRepository:
 
     def route_label_count(self, after_id: int = 0) -> int:
         return labels_table.label_count(self.db, after_id)
+
+    def feed_events(self, consumer: FeedConsumer, *, limit: int = 500) -> list[FeedEvent]:
+        return feed.events_after_cursor(self.db, consumer, limit=limit)
+
+    def advance_feed(self, consumer: FeedConsumer, last_event_id: int) -> None:
+        feed.advance(self.db, consumer, last_event_id)
 
     def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
         return [dict(r) for r in self.db.execute(_TIMELINE, {"case_id_": case_id}).mappings()]

@@ -145,6 +145,9 @@ cases = Table(
     Column("last_message_preview", String(200), nullable=False, server_default="", default=""),
     Column("last_message_direction", String(16), nullable=False, server_default="", default=""),
     Column("last_message_at", UtcDateTime, nullable=True),
+    # migration 0018: the tool a case was imported from ("" a case of this desk): its
+    # events are history, never relayed to webhooks or notifications
+    Column("imported_from", String(32), nullable=False, server_default="", default=""),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
     # the queue's listings, each one walk of an index in its order (adapters/db/queue.py)
@@ -553,4 +556,13 @@ job_runs = Table(
     Column("summary", JSON, nullable=False, default=dict),
     Column("error", String(1000), nullable=False, default=""),
     Index("ix_job_runs_status_started_at", "status", "started_at"),
+)
+
+# Where each consumer of the case timeline has read up to (migration 0018): the outbound
+# webhooks and the notifications read ``events`` after their cursor (adapters/db/event_feed.py)
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("last_event_id", BigInteger, nullable=False),
 )

@@ -1,0 +1,56 @@
+"""The case timeline as a feed: a consumer starts at the newest event, reads what came after
+its cursor (never an imported case's events), and moves its cursor in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from aftersales.adapters.db import schema
+from aftersales.adapters.db.repository import SqlUnitOfWork
+from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.event_feed import FeedConsumer
+from aftersales.domain.routes import Route
+
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def _open(uow: SqlUnitOfWork, email: str) -> int:
+    with uow() as cases:
+        fields = {
+            "customer_id": cases.customer_id(email, "", AT),
+            "order_number": "1043",
+            "route": Route.CHARGEBACK_RISK.value,
+            "status": CaseStatus.NEW.value,
+            "lead_role": "finance",
+            "opened_at": AT,
+            "updated_at": AT,
+        }
+        case_id = cases.open_case(fields)
+        cases.add_event(case_id, Event("case_opened", AT, "customer", {"channel": "email"}))
+        return case_id
+
+
+def test_a_consumer_reads_each_event_once_and_never_an_imported_cases(uow: SqlUnitOfWork) -> None:
+    _open(uow, "before@example.com")
+    with uow() as cases:  # a new consumer starts at the newest event: the past is not told
+        assert cases.feed_events(FeedConsumer.WEBHOOKS) == []
+
+    told = _open(uow, "ana@example.com")
+    imported = _open(uow, "old@example.com")
+    with uow() as cases:
+        cases.db.execute(
+            update(schema.cases).where(schema.cases.c.id == imported).values(imported_from="zendesk")
+        )
+    with uow() as cases:
+        events = cases.feed_events(FeedConsumer.WEBHOOKS)
+        assert [(e.case_id, e.kind, e.data) for e in events] == [(told, "case_opened", {"channel": "email"})]
+        cases.advance_feed(FeedConsumer.WEBHOOKS, events[-1].id)
+    with uow() as cases:
+        assert cases.feed_events(FeedConsumer.WEBHOOKS) == []
+        # each consumer has its own cursor
+        assert cases.feed_events(FeedConsumer.NOTIFICATIONS) == []
+        cases.add_event(told, Event("status_changed", AT, "Ana", {"from": "new", "to": "open"}))
+    with uow() as cases:
+        assert [e.kind for e in cases.feed_events(FeedConsumer.NOTIFICATIONS)] == ["status_changed"]
