@@ -383,7 +383,14 @@ DOUBTS = [
         _scored(shipping_delay=5.0),
         None,
         "fr",
-        ("written in French ('fr'), which the cue book does not cover",),
+        ("written in French ('fr'), which the cue book covers only in part",),
+        id="a language the cue book knows a little",
+    ),
+    pytest.param(
+        _scored(shipping_delay=5.0),
+        None,
+        "it",
+        ("written in Italian ('it'), which the cue book does not cover",),
         id="another language",
     ),
 ]

@@ -41,6 +41,9 @@ WEAK_SCORE = 2.0
 UNSURE_BELOW = 0.4
 # The languages the cue book is written in; in any other only the learned model reads words.
 CUE_LANGUAGES = frozenset({"en"})
+# Languages whose commonest words for damage, delay, a wrong item, a return, a cancellation and
+# a dispute the cue book knows (data/cues.toml): their messages route, but are still doubted.
+PARTLY_CUED_LANGUAGES = frozenset({"fr", "de", "es"})
 # A runner-up within this share of the primary route's score makes the route a close call.
 CLOSE_CALL_SHARE = 0.75
 # A primary route scoring this much has clear wording behind it: no learned lean or close
@@ -206,7 +209,8 @@ def _doubts(routing: Routing, language: str) -> list[str]:
     doubts = []
     if language and language not in CUE_LANGUAGES:
         name = LANGUAGE_NAMES.get(language, "another language")
-        doubts.append(f"written in {name} ('{language}'), which the cue book does not cover")
+        coverage = "covers only in part" if language in PARTLY_CUED_LANGUAGES else "does not cover"
+        doubts.append(f"written in {name} ('{language}'), which the cue book {coverage}")
     own = routing.scores.get(routing.route, 0.0)
     leans = [t.route for t in routing.trace if t.reason == "model" and t.weight >= MODEL_LEAN_WEIGHT]
     if leans and leans[0] is not routing.route and own < DOUBT_BELOW_SCORE:
