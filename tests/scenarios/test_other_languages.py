@@ -16,7 +16,9 @@ CASES = tomllib.loads((Path(__file__).parent / "routing" / "other_languages.toml
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["text"][:40])
-def test_a_plain_message_in_another_language_routes_and_is_doubted(case: dict[str, Any], kit: RoutingKit) -> None:
+def test_a_plain_message_in_another_language_routes_and_is_doubted(
+    case: dict[str, Any], kit: RoutingKit
+) -> None:
     routing, _ = route_text(kit, case["text"])
 
     assert (routing.route, routing.language) == (Route(case["route"]), case["language"]), routing.decided_by
