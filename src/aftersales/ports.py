@@ -134,6 +134,10 @@ class CaseStore(Protocol):
         ...
 
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]: ...
+    def search_is_capped(self, term: str) -> bool:
+        """Whether the search's words are in more messages than a search looks at (its
+        listing then holds the cases of the newest of them: adapters/db/search.py)."""
+        ...
 
     def open_case_ids(self) -> list[int]:
         """Every case still open (new, open or waiting on the customer), by id."""

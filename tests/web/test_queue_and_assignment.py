@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from aftersales.adapters.db import search
 from aftersales.domain.accounts import Role
 from aftersales.services.accounts import add_user, disable_user
 from support.web import PASSWORD
@@ -241,3 +242,19 @@ def test_the_queue_page_lists_views_filters_and_refreshes_its_rows(
     assert unknown.status_code == 200
     assert "is not an active user of the desk" in unknown.text
     assert 'id="search-closed"' in nothing  # the closed case is one click away
+
+
+def test_the_queue_page_says_when_a_search_looked_at_the_newest_messages_only(
+    client: TestClient,
+    signed_in: Callable[[Role], str],
+    listed: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signed_in(Role.OPERATIONS)
+    assert 'id="search-capped"' not in client.get("/cases", params={"q": "dented"}).text
+
+    monkeypatch.setattr(search, "MESSAGE_HITS", 0)  # every word is now in "too many" messages
+    rows = client.get("/cases", params={"part": "rows", "q": "dented"}).text
+
+    assert 'id="search-capped"' in rows
+    assert f"/cases/{listed['dented']}" in rows

@@ -38,6 +38,10 @@ NEVER_PAUSED = frozenset({ClockName.ESCALATION, ClockName.DISPUTE_EVIDENCE})
 OWED_AFTER_ANSWER = NEVER_PAUSED | {ClockName.NEXT_UPDATE}
 PREVIEW_WIDTH = 160
 MAX_SEARCH_WORDS = 8
+# A search looks at the newest this many messages with its words: more than a queue page's
+# worth of cases, few enough that sorting their cases into the queue's order stays short
+# (adapters/db/search.py); the queue page says when a search reached it.
+SEARCH_MESSAGE_CAP = 5_000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 

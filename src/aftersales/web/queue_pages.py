@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from aftersales.domain.accounts import User
 from aftersales.domain.cases import OPEN_STATUSES, RISK_LABELS, SLA_LABELS, CaseStatus
-from aftersales.domain.queue import QueueOrder, QueueQuery
+from aftersales.domain.queue import SEARCH_MESSAGE_CAP, QueueOrder, QueueQuery
 from aftersales.domain.routes import Route
 from aftersales.services.assignment import UnknownAssignee, active_users, desk_user
 from aftersales.web.context import WebDesk
@@ -137,11 +137,12 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
         order=order,
         limit=limit,
     )
-    problem, rows = "", []
+    problem, rows, capped = "", [], False
     try:
         query = queue_query(web, user, filters)
         with web.desk.read() as cases:
             rows = cases.queue(query)
+            capped = bool(rows) and bool(query.search.strip()) and cases.search_is_capped(query.search)
     except ApiError as error:  # a hand-typed address: the page says what is wrong
         problem = error.message
     with web.users_read() as users:
@@ -150,6 +151,8 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
         "user": user,
         "rows": rows,
         "problem": problem,
+        "search_capped": capped,
+        "search_cap": SEARCH_MESSAGE_CAP,
         "filters": filters,
         "people": people,
         "statuses": [s.value for s in CaseStatus],

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from aftersales.adapters.db import search
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.domain.accounts import Role
 from aftersales.domain.cases import CaseStatus
@@ -243,3 +244,12 @@ def test_a_waiting_case_is_not_red_for_a_breach_from_before_the_wait(
 
     assert (rows[queue["waiting"]].sla.value, rows[queue["late_damage"]].sla.value) == ("waiting", "breached")
     assert replace(rows[queue["waiting"]], risk=2).sla.value == "breached"
+
+
+def test_a_search_says_when_its_words_are_in_more_messages_than_it_looks_at(
+    uow: SqlUnitOfWork, queue: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MESSAGE_HITS", 2)  # four messages have "the"; one has "dented"
+    with uow() as cases:
+        assert (cases.search_is_capped("the"), cases.search_is_capped("dented")) == (True, False)
+        assert cases.search_is_capped("?!") is False

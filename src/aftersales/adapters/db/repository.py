@@ -22,6 +22,7 @@ from aftersales.adapters.db.case_records import case_record, evidence_row, messa
 from aftersales.adapters.db.engine import WRITE_OPTION, transactions
 from aftersales.adapters.db.intake_batch import IntakeBatch
 from aftersales.adapters.db.queue import QUEUE_KEYS, SUMMARY_COLUMNS, list_queue, queue_fields, summary
+from aftersales.adapters.db.search import reaches_message_cap
 from aftersales.adapters.db.widths import fitted
 from aftersales.adapters.files.atomic import holds, private_folder, write_atomically
 from aftersales.domain.attachments import CaseFile
@@ -730,6 +731,9 @@ class SqlCaseRepository:
     def queue(self, query: QueueQuery) -> list[CaseSummary]:
         """The queue as ``query`` asks for it (adapters/db/queue.py)."""
         return list_queue(self.db, query)
+
+    def search_is_capped(self, term: str) -> bool:
+        return reaches_message_cap(self.db, term)
 
     def find_cases(self, term: str, limit: int = 200) -> list[CaseSummary]:
         """Cases of a customer (an e-mail address) or of an order number ("1043" or "#1043"),

@@ -23,9 +23,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, column, literal_column, or_, select, table, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 
 from aftersales.adapters.db import schema as t
+from aftersales.domain.queue import SEARCH_MESSAGE_CAP as MESSAGE_HITS
 from aftersales.domain.queue import order_number_in, search_words
 
 # the text of migration 0013's expression indexes: the planner uses an index only for the
@@ -35,9 +48,6 @@ PG_CUSTOMER_TEXT = (
     "to_tsvector('simple'::regconfig, customers.name || ' ' || translate(customers.email, '@.', '  '))"
 )
 _MESSAGES_SEARCH = table("messages_search", column("rowid"))
-# Matching messages looked at, newest first: more than a queue page's worth of cases, few
-# enough that sorting their cases into the queue's order stays short.
-MESSAGE_HITS = 5_000
 _CUSTOMERS_SEARCH = table("customers_search", column("rowid"))
 
 
@@ -65,7 +75,17 @@ def matching(dialect: str, term: str) -> ColumnElement[bool] | None:
     return or_(*found)
 
 
-def _message_hits(dialect: str, words: Sequence[str]) -> Select[tuple[int]]:
+def reaches_message_cap(db: Connection, term: str) -> bool:
+    """Whether more than ``MESSAGE_HITS`` messages have every word of the search: then the
+    listing holds the cases of the newest of them only, and the page says so."""
+    words = search_words(term)
+    if not words:
+        return False
+    hits = _message_hits(db.dialect.name, words, limit=MESSAGE_HITS + 1).subquery()
+    return int(db.execute(select(func.count()).select_from(hits)).scalar_one()) > MESSAGE_HITS
+
+
+def _message_hits(dialect: str, words: Sequence[str], *, limit: int = MESSAGE_HITS) -> Select[tuple[int]]:
     """The cases of the newest ``MESSAGE_HITS`` messages with every word (message ids grow
     with time)."""
     if dialect == "postgresql":
@@ -74,7 +94,7 @@ def _message_hits(dialect: str, words: Sequence[str]) -> Select[tuple[int]]:
             select(t.messages.c.case_id)
             .where(query.bindparams(message_words=_pg_query(words)))
             .order_by(t.messages.c.id.desc())
-            .limit(MESSAGE_HITS)
+            .limit(limit)
         )
         return select(newest.subquery().c.case_id)
     match = literal_column("messages_search").op("MATCH")(_fts5_query(words))
@@ -82,7 +102,7 @@ def _message_hits(dialect: str, words: Sequence[str]) -> Select[tuple[int]]:
         select(_MESSAGES_SEARCH.c.rowid)
         .where(match)
         .order_by(_MESSAGES_SEARCH.c.rowid.desc())
-        .limit(MESSAGE_HITS)
+        .limit(limit)
         .subquery()
     )
     return select(t.messages.c.case_id).join(hits, t.messages.c.id == hits.c.rowid)
