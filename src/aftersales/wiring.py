@@ -126,6 +126,11 @@ def load_store_model(path: Path) -> NaiveBayes | None:
         ) from None
 
 
+def current_router_model(settings: Settings) -> NaiveBayes:
+    """The store's router model when it has one in use, else the built-in one."""
+    return load_store_model(settings.model_file) or builtin_model(settings.cache_dir)
+
+
 def build_routing_kit(
     settings: Settings, catalogue: tuple[CatalogueItem, ...] = (), *, reader_use: ReaderUse | None = None
 ) -> RoutingKit:
@@ -139,7 +144,7 @@ def build_routing_kit(
         calendar=calendar_for(policy, settings.cache_dir),
         tracking_formats=load_courier_formats(),
         catalogue=catalogue,
-        model=load_store_model(settings.model_file) or builtin_model(settings.cache_dir),
+        model=current_router_model(settings),
         reader=build_reader(settings, policy, specs, reader_use),
         detect_language=detect_language,
     )

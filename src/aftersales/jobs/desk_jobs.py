@@ -21,7 +21,7 @@ from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, builtin_examples, load_store_model, mail_sender, router_models
+from aftersales.wiring import Desk, builtin_examples, current_router_model, mail_sender, router_models
 
 log = logging.getLogger("aftersales.jobs")
 REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
@@ -134,7 +134,7 @@ class DeskJobs:
         log.info("router model retrained: %s", learned.as_dict())
         if learned.version.promoted:
             # one assignment: a request sees the old kit or the new one
-            self.holder.kit = dataclasses.replace(self.kit, model=load_store_model(self.settings.model_file))
+            self.holder.kit = dataclasses.replace(self.kit, model=current_router_model(self.settings))
         return {"retrained": True, "version": learned.version.version, "promoted": learned.version.promoted}
 
     def prune_job_log(self) -> dict[str, Any]:

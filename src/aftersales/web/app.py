@@ -78,6 +78,7 @@ def create_app(
     )
     app.add_middleware(errors.LastResort)  # a 500 answered and logged without customer data
     app.middleware("http")(_security_headers)
+    app.middleware("http")(_fresh_model)  # a model another process promoted is used here too
     # an oversize body is refused before sessions, sign-in or parsing (only the access log
     # is outside it, so a 413 is logged too)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, caps=body_caps(settings))
@@ -111,6 +112,11 @@ def web_jobs(web: WebDesk) -> DeskJobs:
 def _health() -> dict[str, str]:
     """Public: the server is up."""
     return {"status": "ok", "version": __version__}
+
+
+async def _fresh_model(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    request.app.state.web.refresh_model()
+    return await call_next(request)
 
 
 async def _security_headers(
