@@ -11,6 +11,9 @@ number of hosts) and by `aftersales serve --run-jobs`.
   job, run by the workers left, puts its jobs back in the queue, and the log's run of it ends
   failed ("the process ... stopped"). Jobs are written so that running one again finishes it
   (the outbox claims each mail in the database; the SLA tick records each breach once).
+- A succeeded job's row is deleted as it ends (the job log keeps the history); a failed,
+  cancelled or aborted one is kept JOB_LOG_DAYS, as long as the job log keeps its runs, and
+  then deleted by the hourly ``prune_job_queue`` job.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.manager import JobManager
 from procrastinate.retry import BaseRetryStrategy
 
-from aftersales.domain.jobs import JobName, Periodic, RetryPolicy, backoff_seconds, cron_for
+from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy, backoff_seconds, cron_for
 from aftersales.ports import JobAttempts, JobBody
 
 log = logging.getLogger("aftersales.jobs")
@@ -114,6 +117,7 @@ class ProcrastinateQueue:
         self.attempts = attempts
         self.heartbeat = heartbeat or Heartbeat()
         self._add_retry_stalled()
+        self._add_prune()
 
     def periodic(self, job: Periodic, body: JobBody) -> None:
         attempts = self.attempts
@@ -175,3 +179,31 @@ class ProcrastinateQueue:
         )(retry_stalled)
         period = max(1, round(self.heartbeat.seconds))
         self.app.periodic(cron=cron_for(period), periodic_id=JobName.RETRY_STALLED.value)(registered)
+
+    def _add_prune(self) -> None:
+        attempts = self.attempts
+
+        async def prune_job_queue(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
+            forgotten = await forget_finished_jobs(context.app.job_manager, hours=JOB_LOG_DAYS * 24)
+            await asyncio.to_thread(
+                attempts.run, JobName.PRUNE_JOB_QUEUE.value, lambda: {"forgotten": forgotten}
+            )
+
+        registered = self.app.task(
+            name=JobName.PRUNE_JOB_QUEUE.value,
+            queue=QUEUE,
+            pass_context=True,
+            queueing_lock=JobName.PRUNE_JOB_QUEUE.value,
+        )(prune_job_queue)
+        self.app.periodic(cron=cron_for(3600), periodic_id=JobName.PRUNE_JOB_QUEUE.value)(registered)
+
+
+async def forget_finished_jobs(manager: JobManager, *, hours: int) -> int:
+    """Delete the queue's jobs that ended (failed, cancelled or aborted; succeeded ones are
+    deleted as they end) more than ``hours`` ago; how many there were."""
+    before = await manager.list_jobs_async(queue=QUEUE)
+    await manager.delete_old_jobs(
+        nb_hours=hours, queue=QUEUE, include_failed=True, include_cancelled=True, include_aborted=True
+    )
+    after = await manager.list_jobs_async(queue=QUEUE)
+    return len(list(before)) - len(list(after))
