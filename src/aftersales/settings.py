@@ -86,6 +86,9 @@ class Settings:
     llm: LlmSettings | None = None  # the language-model reader's endpoint; None: local reader only
     send_lease_seconds: float = 900.0  # a mail claimed longer ago than this: its sender stopped
     worker_heartbeat_seconds: float = 10.0  # PostgreSQL workers; silent 3x this long: dead
+    # the proxies whose X-Forwarded-For/-Proto the server believes ("" none: the peer is the
+    # client), as uvicorn's forwarded_allow_ips: addresses or networks, comma-separated, or *
+    forwarded_allow_ips: str = ""
 
     @property
     def database(self) -> str:
@@ -189,6 +192,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         llm=_llm(environ),
         send_lease_seconds=_number(environ, "AFTERSALES_SEND_LEASE_SECONDS", 900.0),
         worker_heartbeat_seconds=_number(environ, "AFTERSALES_WORKER_HEARTBEAT_SECONDS", 10.0),
+        forwarded_allow_ips=(environ.get("AFTERSALES_FORWARDED_ALLOW_IPS") or "").strip(),
     )
 
 

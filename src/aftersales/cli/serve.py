@@ -75,7 +75,7 @@ def serve(  # noqa: PLR0913  (one per option)
             log_level="warning",
             log_config=log_config(),
             access_log=False,
-            proxy_headers=False,
+            **proxy_options(settings),
         )
         return
     # This process migrates the embedded database and makes the session key before the
@@ -90,8 +90,17 @@ def serve(  # noqa: PLR0913  (one per option)
         log_level="warning",
         log_config=log_config(),
         access_log=False,  # ours (aftersales.access) leaves out query strings
-        proxy_headers=False,
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy options: behind a proxy named in AFTERSALES_FORWARDED_ALLOW_IPS the
+    client's address (sign-in limits, the access log) and scheme (Secure cookies) are read
+    from X-Forwarded-For and X-Forwarded-Proto; without one those headers are ignored, so a
+    client cannot claim another address."""
+    allowed = settings.forwarded_allow_ips
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
 
 
 def log_config() -> dict[str, Any]:
