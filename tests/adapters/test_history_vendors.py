@@ -110,6 +110,28 @@ def test_zendesk_comment_events_of_the_incremental_event_export(tmp_path: Path) 
     ]
 
 
+def test_zendesk_comments_in_one_list_naming_their_tickets(tmp_path: Path) -> None:
+    export = tmp_path / "dump.json"
+    export.write_text(
+        '{"tickets": [{"id": 8, "status": "closed", "requester_id": 1, "submitter_id": 1,'
+        ' "assignee_email": "Sam@Northwind.example", "updated_at": "2026-01-02T10:00:00+01:00"}],'
+        ' "comments": [{"id": 81, "ticket_id": 8, "author_id": 1, "body": "Hi",'
+        ' "created_at": "2026-01-01T10:00:00Z"}, {"id": 99, "ticket_id": 9, "author_id": 1, "body": "other",'
+        ' "created_at": "2026-01-01T10:00:00Z"}]}'
+    )
+
+    [conversation] = list(zendesk.read(export))
+
+    assert isinstance(conversation, HistoryConversation)
+    assert [m.id for m in conversation.messages] == ["81"]
+    assert (conversation.assignee, conversation.status) == ("sam@northwind.example", "closed")
+    # no creation time on the ticket: its first comment's; closed at its last update, in UTC
+    assert (conversation.created_at, conversation.closed_at) == (
+        _at("2026-01-01T10:00:00"),
+        _at("2026-01-02T09:00:00"),
+    )
+
+
 # ----------------------------------------------------------------------------- Gorgias
 
 
@@ -123,8 +145,10 @@ def test_gorgias_tickets_come_with_their_messages_notes_and_utc_times() -> None:
         "Clara Diaz",
         "sam@northwind.example",
     )
-    # Gorgias writes UTC times without an offset
-    assert (mug.created_at, mug.closed_at) == (_at("2026-02-10T08:00:00"), _at("2026-02-11T10:30:00"))
+    assert (mug.created_at, mug.closed_at) == (
+        _at("2026-02-10T08:00:00.367230"),
+        _at("2026-02-11T10:30:00.120000"),
+    )
     assert _directions(mug) == [
         ("61001", IN, "clara@example.com"),
         ("61002", NOTE, "sam@northwind.example"),
@@ -135,6 +159,8 @@ def test_gorgias_tickets_come_with_their_messages_notes_and_utc_times() -> None:
 
     chat = conversations["4522"]
     assert (chat.status, chat.closed_at, chat.assignee, chat.customer_name) == ("open", None, "", "Dev Patel")
+    # a time without an offset is UTC, as Gorgias documents its times
+    assert chat.created_at == _at("2026-02-12T14:00:00")
     assert _directions(chat) == [("61010", IN, "dev@example.org")]
 
     assert bad == [

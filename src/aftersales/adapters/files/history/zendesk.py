@@ -6,7 +6,8 @@ Read as the Zendesk Support API writes them (docs/history-formats.md names the c
 inside each ticket (``"comments": [...]``, as the full JSON export writes a ticket a line),
 beside the tickets as ``"comments": {"<ticket id>": [...]}`` (one List Comments response per
 ticket), or as ``"ticket_events"`` of the incremental ticket event export with
-``include=comment_events``. ``ticket_fields`` (List Ticket Fields) names the custom fields, so
+``include=comment_events``, or as one ``"comments"`` list whose comments name their
+``ticket_id``. ``ticket_fields`` (List Ticket Fields) names the custom fields, so
 an "Order number" field gives the order.
 
 A private comment (``public: false``) is a note; a public one is from the customer when its
@@ -121,6 +122,8 @@ def _side_comments(document: Record) -> dict[str, list[object]]:
     side = document.get("comments")
     if isinstance(side, dict):
         found = {str(key): _list(value) for key, value in side.items()}
+    for raw in _list(side):  # one list of every comment, each naming its ticket (as ETL tools dump them)
+        found.setdefault(text(optional_record(raw).get("ticket_id")), []).append(raw)
     for raw in _list(document.get("ticket_events")):
         event = optional_record(raw)
         for child in map(optional_record, _list(event.get("child_events"))):
@@ -160,7 +163,7 @@ def _conversation(raw: object, tables: _Tables) -> HistoryConversation:
         customer_email=customer_email,
         customer_name=customer_name,
         order=order_field(ticket.get("custom_fields"), tables.field_names),
-        assignee=assignee.email if assignee else "",
+        assignee=(assignee.email if assignee else "") or address(ticket.get("assignee_email")),
         messages=messages,
     )
 
