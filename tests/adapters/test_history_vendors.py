@@ -319,7 +319,7 @@ def test_a_broken_json_line_is_reported_by_its_line_and_the_rest_read(
     tmp_path: Path, reader: Reader, first_record: str
 ) -> None:
     export = tmp_path / "tickets.jsonl"
-    export.write_text(first_record + "}\n{not json\n\n" + first_record + ', "subject": "x"}\n')
+    export.write_text(first_record + "}\n\n{not json\n" + first_record + ', "subject": "x"}\n')
 
     found = list(reader(export))
     bad = [item for item in found if isinstance(item, BadRecord)]
@@ -327,7 +327,7 @@ def test_a_broken_json_line_is_reported_by_its_line_and_the_rest_read(
     assert len(bad) == len(found)
     assert [item.where for item in bad] == [
         "tickets.jsonl line 1 (id 1)",
-        "tickets.jsonl line 2",
+        "tickets.jsonl line 3",
         "tickets.jsonl line 4 (id 1)",
     ]
     assert bad[1].problem.startswith("not JSON: ")

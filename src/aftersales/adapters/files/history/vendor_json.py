@@ -56,7 +56,9 @@ def read_export(path: Path, *, lists: Sequence[Sequence[str]], label: str) -> Ex
     try:
         with path.open("rb") as handle:
             first = handle.readline()
-            rest = handle.read(1)
+            rest = handle.read(SNIFF_BYTES)
+            while rest and not rest.strip():  # blank lines between JSON lines
+                rest = handle.read(SNIFF_BYTES)
     except OSError as error:
         return Export(
             {}, iter([BadRecord(where=path.name, problem=f"cannot read the file: {error.strerror}")])
