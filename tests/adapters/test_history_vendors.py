@@ -3,6 +3,7 @@ customers, assignees, tags, order numbers, and the records that cannot be read."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -351,3 +352,56 @@ def test_a_missing_file_is_one_bad_record(tmp_path: Path, reader: Reader) -> Non
     [found] = list(reader(tmp_path / "gone.json"))
 
     assert found == BadRecord(where="gone.json", problem="cannot read the file: No such file or directory")
+
+
+@pytest.mark.parametrize(
+    ("reader", "status", "expected"),
+    [
+        (zendesk.read, "new", "open"),
+        (zendesk.read, "open", "open"),
+        (zendesk.read, "pending", "open"),
+        (zendesk.read, "hold", "open"),
+        (zendesk.read, "solved", "closed"),
+        (zendesk.read, "closed", "closed"),
+        (zendesk.read, "deleted", "the ticket was deleted in Zendesk, so it is not imported"),
+        (gorgias.read, "open", "open"),
+        (gorgias.read, "closed", "closed"),
+        (gorgias.read, "snoozed", "status 'snoozed' is neither open nor closed"),
+        (helpscout.read, "active", "open"),
+        (helpscout.read, "pending", "open"),
+        (helpscout.read, "closed", "closed"),
+        (helpscout.read, "spam", "closed"),
+        (helpscout.read, "", "status 'missing' is none of active, pending, closed, spam"),
+    ],
+)
+def test_statuses_become_open_or_closed(tmp_path: Path, reader: Reader, status: str, expected: str) -> None:
+    message = {
+        "id": 1,
+        "public": True,
+        "body": "Hi",
+        "body_text": "Hi",
+        "type": "customer",
+        "created_at": "2026-01-01T10:00:00Z",
+        "created_datetime": "2026-01-01T10:00:00Z",
+        "createdAt": "2026-01-01T10:00:00Z",
+    }
+    export = tmp_path / "one.json"
+    export.write_text(
+        json.dumps(
+            {
+                "id": 5,
+                "status": status,
+                "comments": [message],
+                "messages": [message],
+                "_embedded": {"threads": [message]},
+            }
+        )
+    )
+
+    [found] = list(reader(export))
+
+    if isinstance(found, BadRecord):
+        assert found.problem == expected
+    else:
+        assert found.status == expected
+        assert found.closed_at == (_at("2026-01-01T10:00:00") if expected == "closed" else None)

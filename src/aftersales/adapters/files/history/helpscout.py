@@ -144,9 +144,11 @@ def _message(raw: object, number: int) -> HistoryMessage:
     if direction is None:  # chat, phone, beaconchat: whoever wrote it
         direction = HistoryDirection.IN if text(author.get("type")) == "customer" else HistoryDirection.OUT
     attachments = optional_record(thread.get("_embedded")).get("attachments")
+    customer = optional_record(thread.get("customer")) if direction == HistoryDirection.IN else {}
     return HistoryMessage(
         id=text(thread.get("id")).strip() or str(number),
         sender=address(author.get("email"))
+        or address(customer.get("email"))
         or name(author.get("first"), author.get("last"))
         or ("help scout customer" if direction == HistoryDirection.IN else "help scout user"),
         at=moment(thread.get("createdAt"), f"{what} createdAt"),

@@ -170,6 +170,8 @@ def _conversation(raw: object, tables: _Tables) -> HistoryConversation:
 
 def _status(value: object) -> str:
     status = text(value).strip().lower()
+    if status == "deleted":  # the incremental export lists deleted tickets too
+        raise BadValue("the ticket was deleted in Zendesk, so it is not imported")
     if status in _CLOSED:
         return "closed"
     if status in _OPEN:
