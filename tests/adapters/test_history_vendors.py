@@ -12,6 +12,7 @@ from typing import TypeAlias
 import pytest
 
 from aftersales.adapters.files.history import freshdesk, gorgias, helpscout, zendesk
+from aftersales.adapters.files.history.vendor_json import order_field
 from aftersales.domain.history import BadRecord, HistoryConversation, HistoryDirection
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "history"
@@ -405,3 +406,21 @@ def test_statuses_become_open_or_closed(tmp_path: Path, reader: Reader, status: 
     else:
         assert found.status == expected
         assert found.closed_at == (_at("2026-01-01T10:00:00") if expected == "closed" else None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"cf_order_number": "#1045"}, "1045"),
+        ({"cf_order_status": "shipped", "cf_shopify_order": "NW-1046"}, "NW-1046"),
+        ({"cf_order_date": "2026-01-01", "cf_reorder": "1047"}, ""),
+        ({"cf_order_number": "none given"}, ""),
+        ([{"name": "Order Number", "value": 1048}], "1048"),
+        ([{"name": "Order", "value": None, "text": "#1049"}], "1049"),
+        ([{"id": 360001, "value": "1050"}], "1050"),  # named by the ticket fields
+        ([{"id": 360002, "value": "1051"}], ""),
+        ("1052", ""),
+    ],
+)
+def test_order_numbers_from_custom_fields(fields: object, expected: str) -> None:
+    assert order_field(fields, {"360001": "Order number", "360002": "Reason"}) == expected

@@ -32,7 +32,10 @@ Located: TypeAlias = tuple[str, object]  # where a record is ("tickets.json tick
 # an address longer than RFC 5321 allows is no address at all
 ADDRESS_WIDTH, NAME_WIDTH, SUBJECT_WIDTH, ORDER_WIDTH = 320, 200, 998, 64
 SNIFF_BYTES = 64 * 1024
-_ORDER_FIELD = re.compile(r"(?:^|[^a-z])order(?:$|[^a-z])")
+# "Order status" and "Order date" are about an order but hold no order number
+_NOT_ORDER_NUMBERS = frozenset(
+    {"status", "date", "time", "type", "reason", "total", "amount", "count", "tracking"}
+)
 _LABELS = ("name", "title", "label", "key")
 
 
@@ -237,13 +240,19 @@ def tag_names(values: list[object], key: str = "name") -> tuple[str, ...]:
 
 
 def order_field(fields: object, names: Mapping[str, str] | None = None) -> str:
-    """The order number from custom fields whose name has the word "order" in it: an object of
-    name → value (Freshdesk), a list of objects with a name and a value (Help Scout), or a list
-    of id and value whose names ``names`` gives by id (Zendesk's ticket fields)."""
+    """The order number (with a digit in it) of the first custom field whose name has the word
+    "order" and no word such as "status" or "date". Fields are an object of name → value
+    (Freshdesk), a list of objects with a name and a value (Help Scout), or a list of id and
+    value whose names ``names`` gives by id (Zendesk's ticket fields)."""
     for label, value in _named_values(fields, names or {}):
-        spelled = " ".join(re.split(r"[^a-z0-9]+", label.lower()))
+        words = set(re.split(r"[^a-z0-9]+", label.lower()))
         number = text(value.get("value") if isinstance(value, dict) else value).strip().lstrip("#").strip()
-        if _ORDER_FIELD.search(spelled) and number and len(number) <= ORDER_WIDTH:
+        if (
+            "order" in words
+            and not words & _NOT_ORDER_NUMBERS
+            and len(number) <= ORDER_WIDTH
+            and any(character.isdigit() for character in number)
+        ):
             return number
     return ""
 
