@@ -100,3 +100,31 @@ def test_text_that_is_not_mail_is_reported(tmp_path: Path) -> None:
 )
 def test_normalised_subjects(subject: str, expected: str) -> None:
     assert mbox_threads.normalised_subject(subject) == expected
+
+
+def _mail(sender: str, to: str, subject: str, day: int, message_id: str, references: str = "") -> str:
+    threading = f"References: {references}\n" if references else ""
+    return (
+        f"From {sender} Mon Mar  2 09:15:00 2026\nFrom: {sender}\nTo: {to}\nSubject: {subject}\n"
+        f"Date: Mon, {day:02d} Mar 2026 10:00:00 +0000\nMessage-ID: <{message_id}>\n{threading}\nText {message_id}\n\n"
+    )
+
+
+def test_threads_by_references_to_a_message_not_in_the_file_and_by_subject_per_customer(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox.mbox"
+    inbox.write_text(
+        # two replies to a first message the file does not hold: one thread
+        _mail("help@northwind.example", "ann@example.com", "Re: Question", 3, "r1", "<gone@example.com>")
+        + _mail("ann@example.com", "help@northwind.example", "Re: Question", 4, "a2", "<gone@example.com>")
+        # the same subject from two customers, without threading headers: a thread each
+        + _mail("ben@example.com", "help@northwind.example", "Question", 5, "b1")
+        + _mail("cat@example.com", "help@northwind.example", "Question", 6, "c1")
+        + _mail("ben@example.com", "help@northwind.example", "Re: Question", 7, "b2")
+        + _mail("help@northwind.example", "cat@example.com", "RE: question", 8, "c2")
+    )
+
+    threads = [[m.id for m in c.messages] for c in _conversations(_read(inbox))]
+
+    assert threads == [["r1", "a2"], ["b1", "b2"], ["c1", "c2"]]
