@@ -20,6 +20,7 @@ class JobName(StrEnum):
     RETRAIN_ROUTER = "retrain_router"  # retrain the router model once enough labels came
     PRUNE_JOB_LOG = "prune_job_log"  # forget job runs older than JOB_LOG_DAYS
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
+    OUTBOUND_WEBHOOKS = "outbound_webhooks"  # relay timeline events to webhooks, send due deliveries
 
 
 JOB_LOG_DAYS = 14  # how long the job log keeps a run
