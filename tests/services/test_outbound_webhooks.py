@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
@@ -256,3 +257,26 @@ def test_a_test_delivery_reaches_the_receiver_and_a_dead_one_is_logged(
     assert failed.status is SendStatus.PENDING  # tried again later
     assert failed.last_status_code is None
     assert "ConnectError" in failed.last_error
+
+
+def test_workers_relaying_and_sending_at_once_deliver_each_event_once(
+    hooks: Hooks, uow: SqlUnitOfWork, receiver: Receiver, poster: HttpWebhookPoster
+) -> None:
+    relay_events(hooks, now=AT)
+    add_endpoint(hooks, receiver.url, ["case.opened", "case.routed"], by="admin@example.com", at=AT)
+    for n in range(6):
+        _open(uow, f"buyer{n}@example.com")  # 12 events told: opened and routed, six times
+
+    def relay() -> int:
+        return sum(relay_events(hooks, now=AT, limit=2).queued for _ in range(8))
+
+    def send(worker: str) -> int:
+        rules = SendRules(by=worker, limit=3)
+        return sum(send_due(hooks, poster, now=AT, rules=rules).sent for _ in range(6))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert sum(pool.map(lambda _: relay(), range(3))) == 12
+        assert sum(pool.map(send, ["host:1", "host:2", "host:3"])) == 12
+    bodies = [json.loads(r.body)["id"] for r in receiver.received]
+    assert len(bodies) == 12
+    assert len(set(bodies)) == 12
