@@ -34,6 +34,7 @@ def test_an_admin_adds_sees_replays_and_removes(
         secret = re.search(r"<code>(whsec_[^<]+)</code>", added.text)
         assert secret is not None
         assert "not shown again" in added.text
+        assert added.headers["cache-control"] == "private, no-store"
         page = client.get(PAGE).text
         assert receiver.url in page
         assert "case.opened, case.rated" in page

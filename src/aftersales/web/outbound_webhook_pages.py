@@ -83,7 +83,9 @@ def add(
         )
     except InputError as error:
         return _back(problem=str(error))
-    return _page(request, web, user, secret=secret, added=endpoint, done=f"endpoint {endpoint.id} added")
+    page = _page(request, web, user, secret=secret, added=endpoint, done=f"endpoint {endpoint.id} added")
+    page.headers["Cache-Control"] = "private, no-store"  # the secret: never kept by a cache
+    return page
 
 
 @router.post(PAGE + "/{endpoint_id}/remove")
