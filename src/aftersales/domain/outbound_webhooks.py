@@ -212,7 +212,7 @@ def public_data(kind: str, data: Mapping[str, Any], actor: str) -> dict[str, Any
         return {
             "from": data.get("from"),
             "to": data.get("to"),
-            "by": "customer" if actor == "customer" else actor,
+            "by": actor,
         }
     if kind == "clock_breached":
         return {
