@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
     from aftersales.domain.order_side import OtherCase
     from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
+    from aftersales.domain.outbound_webhooks import (
+        CaseFacts,
+        Endpoint,
+        SendAttempt,
+        WebhookEvent,
+        WebhookSend,
+    )
     from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
     from aftersales.domain.presence import Viewer
     from aftersales.domain.queue import QueueQuery
@@ -560,3 +567,77 @@ class JobQueue(Protocol):
     def run(self) -> None:
         """Run the jobs in this process until it is stopped (a signal, Ctrl-C)."""
         ...
+
+
+class WebhookStore(EventFeed, Protocol):
+    """Outbound webhooks (domain/outbound_webhooks.py) in one unit of work: the endpoints, the
+    deliveries relayed from the event feed with its cursor, and each attempt's log."""
+
+    def add_endpoint(  # noqa: PLR0913
+        self, url: str, events: Sequence[WebhookEvent], secret: str, by: str, at: datetime
+    ) -> Endpoint: ...
+    def endpoints(self, *, active_only: bool = True) -> list[Endpoint]: ...
+    def endpoint(self, endpoint_id: int) -> Endpoint | None: ...
+    def endpoint_secret(self, endpoint_id: int) -> str: ...
+    def remove_endpoint(self, endpoint_id: int, at: datetime) -> bool:
+        """Stop sending to it (its deliveries stay in the log); False: no such active endpoint."""
+        ...
+
+    def case_facts(self, case_ids: Collection[int]) -> dict[int, CaseFacts]: ...
+    def add_send(
+        self, endpoint_id: int, event_id: int | None, event: str, body: str, at: datetime
+    ) -> int | None:
+        """Queue a delivery due at ``at``; None when this endpoint has this event already."""
+        ...
+
+    def due_sends(self, now: datetime, limit: int) -> list[int]:
+        """Pending deliveries due at ``now``, oldest first."""
+        ...
+
+    def claim_send(self, send_id: int, at: datetime, by: str) -> WebhookSend | None:
+        """Mark a due pending delivery as being sent by ``by`` since ``at``; None when another
+        worker took it (one conditional update)."""
+        ...
+
+    def record_attempt(self, attempt: SendAttempt) -> None: ...
+    def finish_send(self, send_id: int, attempt: SendAttempt, next_attempt_at: datetime | None) -> None:
+        """After an attempt: sent (2xx), pending again at ``next_attempt_at``, or failed (None)."""
+        ...
+
+    def release_stale_sends(self, before: datetime, error: str) -> int:
+        """Deliveries claimed before ``before`` (their worker stopped) are pending again."""
+        ...
+
+    def sends(
+        self, limit: int = 50, *, endpoint_id: int | None = None, failed_only: bool = False
+    ) -> list[WebhookSend]:
+        """The newest deliveries first."""
+        ...
+
+    def send(self, send_id: int) -> WebhookSend | None: ...
+    def attempts_of(self, send_ids: Collection[int]) -> dict[int, list[SendAttempt]]: ...
+    def replay(self, send_id: int, at: datetime) -> bool:
+        """Send it again from ``at`` (a new round of attempts); False: no such delivery."""
+        ...
+
+
+class WebhookUnitOfWork(Protocol):
+    """``with webhooks() as store:`` runs one transaction."""
+
+    def __call__(self) -> AbstractContextManager[WebhookStore]: ...
+
+
+class PostAnswer(NamedTuple):
+    """What one POST got: the status code (None when no answer came), the answer's first
+    bytes, and what went wrong on the way ("" when an answer came)."""
+
+    status_code: int | None
+    body: bytes
+    error: str
+    seconds: float
+
+
+class WebhookPoster(Protocol):
+    """POSTs a delivery; never raises for a receiver that is down, slow or refuses."""
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> PostAnswer: ...

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.feed_links import SqlFeedLinks
     from aftersales.adapters.db.holds import SqlHoldRepository
     from aftersales.adapters.db.mailbox_state import SqlMailboxStates
+    from aftersales.adapters.db.outbound_webhooks import SqlWebhookStore
     from aftersales.adapters.db.packet_queries import SqlPacketQueries
     from aftersales.adapters.db.policy_texts import SqlPolicyTextRepository
     from aftersales.adapters.db.presence import SqlPresenceLog
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.mail.imap import ImapMailbox
     from aftersales.adapters.mail.smtp import SmtpSender
     from aftersales.adapters.shopify.admin import ShopifyAdmin
+    from aftersales.adapters.webhook_poster import HttpWebhookPoster
 
 __all__ = [
     "Desk",
@@ -93,6 +95,7 @@ __all__ = [
     "storage_error",
     "store_specs",
     "upgrade_database",
+    "webhook_poster",
 ]
 
 
@@ -378,6 +381,17 @@ class Desk:
 
         return presence_unit_of_work(self.engine, writes=False)()
 
+    def webhooks(self) -> AbstractContextManager[SqlWebhookStore]:
+        """Outbound webhooks: endpoints, deliveries, their attempts, the feed they relay."""
+        from aftersales.adapters.db.outbound_webhooks import webhooks_unit_of_work
+
+        return webhooks_unit_of_work(self.engine)()
+
+    def read_webhooks(self) -> AbstractContextManager[SqlWebhookStore]:
+        from aftersales.adapters.db.outbound_webhooks import webhooks_unit_of_work
+
+        return webhooks_unit_of_work(self.engine, writes=False)()
+
 
 def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:
     """The database in force; the embedded SQLite file is migrated on first use, a database
@@ -507,6 +521,13 @@ def shop_admin(shopify: ShopifySettings) -> ShopifyAdmin:
     from aftersales.adapters.shopify.admin import ShopifyAdmin
 
     return ShopifyAdmin.from_settings(shopify)
+
+
+def webhook_poster() -> HttpWebhookPoster:
+    """Outbound webhook deliveries over HTTP (a timeout, no redirects followed); ``close()`` it."""
+    from aftersales.adapters.webhook_poster import HttpWebhookPoster
+
+    return HttpWebhookPoster()
 
 
 def password_hasher() -> PasswordHasher:

@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "audit-feed": "aftersales.cli.audit:audit_feed_command",
     "review": "aftersales.cli.weekly_review:review",
     "tasks": "aftersales.cli.weekly_review:tasks",
+    "webhooks": "aftersales.cli.webhooks:webhooks",
 }
 
 
@@ -98,6 +99,7 @@ def cli(ctx: click.Context) -> None:
       aftersales case 42                   one case: clocks, evidence, decision, timeline
       aftersales serve                     the web desk on http://127.0.0.1:8000
       aftersales worker / jobs             background jobs (PostgreSQL: several workers), their log
+      aftersales webhooks add URL -e case.opened   tell outside tools of new cases, breaches, ratings
 
     \b
     Integrations and the write-back loop:

@@ -21,6 +21,7 @@ class JobName(StrEnum):
     PRUNE_JOB_LOG = "prune_job_log"  # forget job runs older than JOB_LOG_DAYS
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
     PRUNE_JOB_QUEUE = "prune_job_queue"  # PostgreSQL: forget failed jobs older than JOB_LOG_DAYS
+    OUTBOUND_WEBHOOKS = "outbound_webhooks"  # relay timeline events to webhooks, send due deliveries
 
 
 JOB_LOG_DAYS = 14  # how long the job log keeps a run

@@ -1,5 +1,5 @@
 """What each background job does: the SLA tick, the mail poll, the outbox, review requests,
-retraining the router model, pruning the job log. Each returns a summary for the job log and
+retraining the router model, pruning the job log, outbound webhooks. Each returns a summary for the job log and
 raises when it failed (the back end retries it after a backoff)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from aftersales.domain.jobs import JOB_LOG_DAYS, JobName, Periodic, RetryPolicy
 from aftersales.ports import JobBody
+from aftersales.services import outbound_webhooks as webhooks
 from aftersales.services.jobs import process_name
 from aftersales.services.learning import retrain_if_due
 from aftersales.services.outbox import SendRules, send_pending
@@ -21,12 +22,20 @@ from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import tick
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, builtin_examples, current_router_model, mail_sender, router_models
+from aftersales.wiring import (
+    Desk,
+    builtin_examples,
+    current_router_model,
+    mail_sender,
+    router_models,
+    webhook_poster,
+)
 
 log = logging.getLogger("aftersales.jobs")
 REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is soon enough
 SEND_MINUTES = 5  # one run of the outbox job sends for this long at most
 RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
+WEBHOOK_SECONDS = 10  # an outside tool hears of a new case or a breach within seconds
 # A periodic job that fails is tried again soon, but never past its next period's run.
 _SOON = RetryPolicy(max_attempts=3, first_seconds=5.0, longest_seconds=30.0)
 
@@ -61,12 +70,20 @@ class DeskJobs:
 
     def schedule(self, tick_seconds: float | None) -> list[tuple[Periodic, JobBody]]:
         """The periodic jobs this desk runs: the tick every ``tick_seconds`` and retraining
-        every ten minutes (None: neither), review requests hourly, the mail poll and the outbox every
-        AFTERSALES_MAIL_POLL_SECONDS when IMAP and SMTP are configured."""
+        every ten minutes (None: neither), review requests hourly, outbound webhooks every
+        WEBHOOK_SECONDS, the mail poll and the outbox every AFTERSALES_MAIL_POLL_SECONDS when
+        IMAP and SMTP are configured."""
         mail = self.settings.mail_poll_seconds
         jobs: list[tuple[Periodic, JobBody]] = [
             (Periodic(name=JobName.REVIEW_REQUESTS, seconds=REVIEW_REQUEST_SECONDS), self.review_requests),
             (Periodic(name=JobName.PRUNE_JOB_LOG, seconds=3600), self.prune_job_log),
+            # each delivery is claimed and the feed's cursor locked: two runs share the work
+            (
+                Periodic(
+                    name=JobName.OUTBOUND_WEBHOOKS, seconds=WEBHOOK_SECONDS, retry=_SOON, may_overlap=True
+                ),
+                self.outbound_webhooks,
+            ),
         ]
         if tick_seconds:
             jobs.append((Periodic(name=JobName.SLA_TICK, seconds=tick_seconds, retry=_SOON), self.sla_tick))
@@ -109,6 +126,30 @@ class DeskJobs:
             if summary.sent == 0:
                 break
         return {key: totals[key] for key in ("sent", "retrying", "gave_up")}
+
+    def outbound_webhooks(self) -> dict[str, Any]:
+        """Relay the new timeline events into deliveries, then post the due ones, batch after
+        batch for SEND_MINUTES at most (a failed post is retried by the delivery's own
+        backoff, not by failing the job)."""
+        relayed = 0
+        while True:  # a backlog (the worker was down) is relayed batch after batch
+            relay = webhooks.relay_events(self.desk.webhooks, now=self.now())
+            relayed += relay.queued
+            if relay.read < webhooks.RELAY_BATCH:
+                break
+        rules = webhooks.SendRules(by=process_name(), clock=self.now)
+        totals: Counter[str] = Counter()
+        poster = webhook_poster()
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < SEND_MINUTES * 60:
+                summary = webhooks.send_due(self.desk.webhooks, poster, now=self.now(), rules=rules)
+                totals.update(summary.as_dict())
+                if summary.sent + summary.retrying + summary.failed == 0:
+                    break
+        finally:
+            poster.close()
+        return {"relayed": relayed} | {key: totals[key] for key in ("sent", "retrying", "failed")}
 
     def review_requests(self) -> dict[str, Any]:
         summary = schedule_and_send(

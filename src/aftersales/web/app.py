@@ -33,6 +33,7 @@ from aftersales.web import (
     api,
     errors,
     job_pages,
+    outbound_webhook_pages,
     pages,
     queue_pages,
     user_pages,
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(weekly_review_pages.router)
     app.include_router(user_pages.router)
     app.include_router(job_pages.router)
+    app.include_router(outbound_webhook_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])

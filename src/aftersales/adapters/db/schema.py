@@ -566,3 +566,53 @@ event_cursors = Table(
     Column("consumer", String(64), primary_key=True),
     Column("last_event_id", BigInteger, nullable=False),
 )
+
+# Outbound webhooks (migration 0021, domain/outbound_webhooks.py): the receivers an admin
+# registered, one delivery per event and receiver (``webhook_sends``; the inbound Shopify
+# deliveries are ``webhook_deliveries``), and every HTTP attempt at one.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", JSON, nullable=False, default=list),  # ["case.opened", ...]
+    Column("secret", String(200), nullable=False),  # signs its deliveries; shown once
+    Column("active", Boolean, nullable=False, default=True),  # False: removed (its log stays)
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(320), nullable=False, default=""),
+    Column("removed_at", UtcDateTime),
+)
+
+webhook_sends = Table(
+    "webhook_sends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("endpoint_id", ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", BigInteger),  # the timeline event told; NULL for a test delivery
+    Column("event", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the exact JSON sent, the same on every attempt
+    Column("status", String(16), nullable=False),  # pending | sending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),  # since queued or last replayed
+    Column("next_attempt_at", UtcDateTime),
+    Column("claimed_at", UtcDateTime),  # while "sending": its lease runs from then
+    Column("claimed_by", String(200), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("last_status_code", Integer),
+    Column("last_error", String(1000), nullable=False, default=""),
+    # one delivery per event and endpoint however many workers relay the feed
+    UniqueConstraint("endpoint_id", "event_id"),
+    Index("ix_webhook_sends_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+webhook_send_attempts = Table(
+    "webhook_send_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("send_id", ForeignKey("webhook_sends.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status_code", Integer),  # None: no answer (refused, timed out)
+    Column("excerpt", String(200), nullable=False, default=""),
+    Column("error", String(1000), nullable=False, default=""),
+    Column("milliseconds", Integer, nullable=False, default=0),
+)
