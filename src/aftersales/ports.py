@@ -573,6 +573,10 @@ class WebhookStore(EventFeed, Protocol):
     """Outbound webhooks (domain/outbound_webhooks.py) in one unit of work: the endpoints, the
     deliveries relayed from the event feed with its cursor, and each attempt's log."""
 
+    def forget_sends(self, before: datetime) -> int:
+        """Delete the deliveries that ended before ``before``, with their attempts."""
+        ...
+
     def add_endpoint(  # noqa: PLR0913
         self, url: str, events: Sequence[WebhookEvent], secret: str, by: str, at: datetime
     ) -> Endpoint: ...

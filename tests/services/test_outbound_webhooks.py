@@ -31,6 +31,7 @@ from aftersales.domain.routes import Route
 from aftersales.services.outbound_webhooks import (
     SendRules,
     add_endpoint,
+    forget_old_deliveries,
     queue_test,
     relay_events,
     remove_endpoint,
@@ -280,3 +281,17 @@ def test_workers_relaying_and_sending_at_once_deliver_each_event_once(
     bodies = [json.loads(r.body)["id"] for r in receiver.received]
     assert len(bodies) == 12
     assert len(set(bodies)) == 12
+
+
+def test_ended_deliveries_are_forgotten_after_thirty_days_and_pending_ones_kept(
+    hooks: Hooks, receiver: Receiver, poster: HttpWebhookPoster
+) -> None:
+    endpoint, _ = add_endpoint(hooks, receiver.url, ["case.opened"], by="a", at=AT)
+    sent = send_now(hooks, poster, queue_test(hooks, endpoint.id, now=AT).id, now=AT)
+    waiting = queue_test(hooks, endpoint.id, now=AT)
+
+    assert forget_old_deliveries(hooks, now=AT + timedelta(days=29)) == 0
+    assert forget_old_deliveries(hooks, now=AT + timedelta(days=31)) == 1
+    with hooks() as store:
+        assert (store.send(sent.id), store.send(waiting.id) is not None) == (None, True)
+        assert store.attempts_of([sent.id]) == {sent.id: []}

@@ -18,7 +18,7 @@ class JobName(StrEnum):
     SEND_OUTBOX = "send_outbox"  # send queued replies and acknowledgements (SMTP)
     REVIEW_REQUESTS = "review_requests"  # schedule and send review requests
     RETRAIN_ROUTER = "retrain_router"  # retrain the router model once enough labels came
-    PRUNE_JOB_LOG = "prune_job_log"  # forget job runs older than JOB_LOG_DAYS
+    PRUNE_JOB_LOG = "prune_job_log"  # forget old job runs and ended webhook deliveries
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
     PRUNE_JOB_QUEUE = "prune_job_queue"  # PostgreSQL: forget failed jobs older than JOB_LOG_DAYS
     OUTBOUND_WEBHOOKS = "outbound_webhooks"  # relay timeline events to webhooks, send due deliveries

@@ -51,6 +51,7 @@ EVENT_HEADER = "Aftersales-Event"
 DELIVERY_HEADER = "Aftersales-Delivery"
 TOLERANCE_SECONDS = 300  # a receiver refuses a signature older (or further ahead) than this
 TIMEOUT_SECONDS = 10.0  # one attempt waits this long for an answer at most
+DELIVERY_LOG_DAYS = 30  # how long an ended delivery and its attempts are kept (and replayable)
 EXCERPT_LENGTH = 200  # characters of a receiver's answer kept in the delivery log
 MAX_URL_LENGTH = 2000
 # Attempts spread over about nine hours: a receiver down for a deploy or a night gets its

@@ -179,6 +179,9 @@ class DeskJobs:
         return {"retrained": True, "version": learned.version.version, "promoted": learned.version.promoted}
 
     def prune_job_log(self) -> dict[str, Any]:
+        """Forget job runs older than JOB_LOG_DAYS and webhook deliveries that ended more
+        than DELIVERY_LOG_DAYS ago."""
         with self.desk.job_log() as job_log:
             forgotten = job_log.prune(self.now() - timedelta(days=JOB_LOG_DAYS))
-        return {"forgotten": forgotten}
+        deliveries = webhooks.forget_old_deliveries(self.desk.webhooks, now=self.now())
+        return {"forgotten": forgotten, "webhook_deliveries_forgotten": deliveries}

@@ -22,6 +22,7 @@ from aftersales.domain.event_feed import FeedConsumer
 from aftersales.domain.jobs import RetryPolicy
 from aftersales.domain.outbound_webhooks import (
     DELIVERY_HEADER,
+    DELIVERY_LOG_DAYS,
     EVENT_HEADER,
     EVENT_OF_KIND,
     RETRY,
@@ -245,3 +246,9 @@ def send_now(
         send = store.send(send_id)
     assert send is not None  # noqa: S101
     return send
+
+
+def forget_old_deliveries(webhooks: WebhookUnitOfWork, *, now: datetime) -> int:
+    """Forget the deliveries that ended more than DELIVERY_LOG_DAYS ago (the log stays short)."""
+    with webhooks() as store:
+        return store.forget_sends(now - timedelta(days=DELIVERY_LOG_DAYS))

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -147,6 +147,15 @@ class SqlWebhookStore:
         )
         found = self.db.execute(statement).first()
         return int(found.id) if found is not None else None
+
+    def forget_sends(self, before: datetime) -> int:
+        """Delete the deliveries that ended (sent, or failed for good) and were queued before
+        ``before``, with their attempts; how many."""
+        ended = select(_S.c.id).where(
+            _S.c.status.in_((SendStatus.SENT.value, SendStatus.FAILED.value)), _S.c.created_at < before
+        )
+        self.db.execute(delete(_A).where(_A.c.send_id.in_(ended)))
+        return int(self.db.execute(delete(_S).where(_S.c.id.in_(ended))).rowcount)
 
     def due_sends(self, now: datetime, limit: int) -> list[int]:
         statement = (
