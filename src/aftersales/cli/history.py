@@ -98,6 +98,9 @@ def history_command(  # noqa: PLR0913  (one keyword per option)
     if show_progress:
         click.echo("", err=True)
     _report(path, summary, as_json=as_json)
+    if summary.bad and not (summary.imported or summary.already or summary.extended or summary.older):
+        # not one record was a conversation: most likely the wrong file or --format
+        raise click.ClickException(f"nothing imported: all {summary.skipped} records of {path} are bad")
 
 
 def _since(value: str | None) -> datetime | None:
@@ -126,8 +129,8 @@ def _report(path: Path, summary: HistorySummary, *, as_json: bool) -> None:
         return
     head = "dry run, nothing written: would import" if summary.dry_run else "imported"
     click.echo(
-        f"{path}: {head} {summary.imported} conversations ({summary.messages} messages, "
-        f"{summary.notes} notes); {summary.already} already there"
+        f"{path}: {head} {_count(summary.imported, 'conversation')} ({_count(summary.messages, 'message')}, "
+        f"{_count(summary.notes, 'note')}); {summary.already} already there"
         + (f", {summary.extended} with new messages added" if summary.extended else "")
         + (f", {summary.older} older than --since" if summary.older else "")
         + f"; {summary.skipped} skipped"
@@ -138,11 +141,16 @@ def _report(path: Path, summary: HistorySummary, *, as_json: bool) -> None:
             "(`aftersales train --from-desk` learns from them)"
         )
     if summary.bad:
-        click.echo(f"skipped {summary.skipped} bad records (the rest was imported):")
+        rest = "the others would be imported" if summary.dry_run else "the others are imported"
+        click.echo(f"skipped {_count(summary.skipped, 'bad record')} ({rest}):")
         for record in summary.bad[:_SHOWN_BAD]:
             click.echo(f"  {record.where}: {record.problem}")
         if summary.skipped > _SHOWN_BAD:
             click.echo(f"  ... and {summary.skipped - _SHOWN_BAD} more (--json lists them all)")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _print_suggestions(suggestions: list[TagSuggestion], read: HistorySummary, *, as_json: bool) -> None:
