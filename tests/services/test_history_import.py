@@ -107,7 +107,9 @@ def test_a_file_is_imported_once_and_its_bad_lines_are_reported_by_line(
     # the demo policy's hours (Mon-Fri 9-17 New York): Monday 09:00 UTC is before opening, so
     # the reply at 11:30 UTC (06:30 local) came before the store opened: 0 business hours
     assert hours["T-2"] == (None, None)
-    assert hours["T-1"][0] == 0.0 and hours["T-1"][1] is not None and hours["T-1"][1] > 0
+    assert hours["T-1"][0] == 0.0
+    assert hours["T-1"][1] is not None
+    assert hours["T-1"][1] > 0
 
     before = dump(uow)
     again = run(history, kit, path, now=datetime(2026, 11, 25, tzinfo=UTC))
@@ -128,7 +130,9 @@ def test_no_mail_no_review_request_and_no_breach_for_imported_cases(
     assert (ticked.cases, ticked.breaches) == (1, 0)  # the open one is ticked, and nothing is late
     assert (requests.scheduled, requests.sent) == (0, 0)
     assert dump(uow) == before
-    assert rows(uow, "outbox") == [] and rows(uow, "review_requests") == [] and rows(uow, "orders") == []
+    assert rows(uow, "outbox") == []
+    assert rows(uow, "review_requests") == []
+    assert rows(uow, "orders") == []
 
 
 def test_a_customer_writing_again_after_the_import_starts_the_clocks_then_and_gets_no_receipt(

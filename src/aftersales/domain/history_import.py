@@ -231,11 +231,16 @@ def tag_routes_toml(suggestions: Sequence[TagSuggestion]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _toml_escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _toml_key(tag: str) -> str:
     if tag and all(c.isascii() and (c.isalnum() or c in "-_") for c in tag):
         return tag
     escaped = tag.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped)
+    escaped = "".join(c if c.isprintable() else _toml_escape(c) for c in escaped)
     return f'"{escaped}"'
 
 
