@@ -144,9 +144,9 @@ def test_a_customer_writing_again_after_the_import_starts_the_clocks_then_and_ge
     mail = message("Any news on the cracked mug of order 1044?", sender="bob@example.com", sent=later)
 
     result = take_in(uow, kit, Incoming(mail, "t"), now=later)
-    acknowledge(uow, kit, case_id, mail, now=later)
+    acknowledged = acknowledge(uow, kit, case_id, mail, now=later)
 
-    assert (result.outcome, result.case_id) == (Outcome.UPDATED_CASE, case_id)
+    assert (result.outcome, result.case_id, acknowledged) == (Outcome.UPDATED_CASE, case_id, False)
     with uow() as cases:
         row = cases.case_row(case_id)
         timeline = [e["kind"] for e in cases.timeline(case_id)]

@@ -143,28 +143,35 @@ class _Importer:
         self._dry_seen: set[tuple[str, str]] = set()
 
     def run(self, conversations: Sequence[HistoryConversation]) -> None:
+        """Import a chunk: the conversations are routed outside any transaction (on SQLite a
+        writer holds the one write lock, and routing 500 conversations takes a while), then
+        looked up again and written in one."""
         if not conversations:
             return
         with self.uow() as store:
-            known = self._known(store, conversations)
-            fresh = [c for c in conversations if (c.source.value, c.id) not in known]
-            again = [c for c in conversations if (c.source.value, c.id) in known]
+            before = self._known(store, conversations)
+        planned = [self._plan(c) for c in conversations if _key(c) not in before]
+        with self.uow() as store:
+            known = self._known(store, conversations)  # another import may have stored some since
+            planned = [p for p in planned if _key(p.conversation) not in known]
+            again = [c for c in conversations if _key(c) in known]
             additions = self._additions(store, again, known)
-            planned = [self._plan(c) for c in fresh]
             if not self.dry_run:
                 store.store_cases(planned, self.now)
                 store.add_history_messages(additions, self.now)
-            self._dry_seen.update((c.source.value, c.id) for c in fresh if self.dry_run)
+        if self.dry_run:
+            self._dry_seen.update(_key(p.conversation) for p in planned)
         self._count(planned, again, additions)
 
     def _known(
         self, store: HistoryStore, conversations: Sequence[HistoryConversation]
     ) -> dict[tuple[str, str], int]:
+        """The case of each conversation imported before (0: one this dry run would import)."""
         known: dict[tuple[str, str], int] = {}
         for source in sorted({c.source.value for c in conversations}):
             ids = [c.id for c in conversations if c.source.value == source]
             known |= {(source, i): case for i, case in store.imported_cases(source, ids).items()}
-        known |= {key: 0 for key in self._dry_seen if key in {(c.source.value, c.id) for c in conversations}}
+        known |= {_key(c): 0 for c in conversations if _key(c) in self._dry_seen}
         return known
 
     def _additions(
@@ -245,6 +252,10 @@ class _Importer:
         ]
         summary.notes += sum(1 for m in said if m.direction is HistoryDirection.NOTE)
         summary.messages += sum(1 for m in said if m.direction is not HistoryDirection.NOTE)
+
+
+def _key(conversation: HistoryConversation) -> tuple[str, str]:
+    return (conversation.source.value, conversation.id)
 
 
 _DIRECTION = {HistoryDirection.IN: "inbound", HistoryDirection.OUT: "outbound", HistoryDirection.NOTE: "note"}
