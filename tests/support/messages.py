@@ -69,7 +69,8 @@ def case_of(result: IntakeResult) -> int:
 
 
 def dump(uow: SqlUnitOfWork) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, by id: two dumps are equal exactly when nothing changed."""
+    """Every row of every table, by its primary key: two dumps are equal exactly when nothing
+    changed."""
     with uow() as cases:
         return {
             table.name: [

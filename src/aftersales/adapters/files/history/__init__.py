@@ -1,3 +1,2 @@
-"""Readers of another tool's history: one module per format, each reading its file into the
-conversations of ``domain/history.py`` (and a ``BadRecord`` for each record it skips);
-``readers.py`` names them and finds a file's format."""
+"""Readers of conversation history files: ours and other help desks' exports (see
+docs/history-formats.md)."""

@@ -53,7 +53,7 @@ def read_history(
     """Every conversation of a file or folder (``None``: each file's format found by
     ``detect_format``). Every file's format is settled before the first is read, so an
     unknown one stops the import before anything is written. A bad record of a folder's file
-    names the file. Raises InputError for a file that cannot be read or whose format is
+    names the file (the vendor readers' do already). Raises InputError for a file that cannot be read or whose format is
     unknown."""
     planned = []
     for file in history_files(path):
@@ -71,7 +71,7 @@ def _records(
     for file, reader in planned:
         try:
             for record in reader(file):
-                if in_folder and isinstance(record, BadRecord):
+                if in_folder and isinstance(record, BadRecord) and not record.where.startswith(file.name):
                     yield BadRecord(where=f"{file.name} {record.where}", problem=record.problem)
                 else:
                     yield record
