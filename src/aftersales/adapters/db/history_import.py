@@ -31,6 +31,7 @@ from aftersales.domain.history_import import (
     HistoryAddition,
     HistoryCase,
     customer_email,
+    first_inbound,
     last_at,
     message_header_id,
     message_key,
@@ -246,7 +247,7 @@ def _case_row(case: HistoryCase, customers: dict[str, int], users: dict[str, int
         {
             "customer_id": customers.get(customer_email(conversation)),
             "order_number": conversation.order,
-            "subject": conversation.subject or (last.body[:80] if last else ""),
+            "subject": conversation.subject or _untitled(conversation),
             "route": case.route.value,
             "secondary_routes": [],
             "confidence": case.confidence,
@@ -277,6 +278,13 @@ def _case_row(case: HistoryCase, customers: dict[str, int], users: dict[str, int
         }
     )
     return row | queue_fields(row, row)
+
+
+def _untitled(conversation: HistoryConversation) -> str:
+    """A subject for a conversation without one: the start of its first message, as intake
+    names a case from a message without a subject."""
+    opening = first_inbound(conversation) or min(conversation.messages, key=lambda m: m.at)
+    return " ".join(opening.body.split())[:80]
 
 
 def _last_said(messages: Sequence[HistoryMessage]) -> HistoryMessage | None:
