@@ -283,8 +283,8 @@ def _case_row(case: HistoryCase, customers: dict[str, int], users: dict[str, int
 def _untitled(conversation: HistoryConversation) -> str:
     """A subject for a conversation without one: the start of its first message, as intake
     names a case from a message without a subject."""
-    opening = first_inbound(conversation) or min(conversation.messages, key=lambda m: m.at)
-    return " ".join(opening.body.split())[:80]
+    opening = first_inbound(conversation) or min(conversation.messages, key=lambda m: m.at, default=None)
+    return " ".join(opening.body.split())[:80] if opening else ""
 
 
 def _last_said(messages: Sequence[HistoryMessage]) -> HistoryMessage | None:
