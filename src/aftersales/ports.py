@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from aftersales.domain.corrections import ModelVersion, RouteLabel
     from aftersales.domain.event_feed import FeedConsumer, FeedEvent
     from aftersales.domain.evidence import EvidenceItem
+    from aftersales.domain.history_import import HistoryAddition, HistoryCase
     from aftersales.domain.jobs import JobName, JobRun, JobStatus, Periodic
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
     from aftersales.domain.order_side import OtherCase
@@ -645,3 +646,31 @@ class WebhookPoster(Protocol):
     """POSTs a delivery; never raises for a receiver that is down, slow or refuses."""
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> PostAnswer: ...
+
+
+class HistoryStore(Protocol):
+    """What the history import reads and writes (services/history_import.py), a chunk of
+    conversations at a time."""
+
+    def imported_cases(self, source: str, conversation_ids: Collection[str]) -> dict[str, int]:
+        """The case of each of these conversations of ``source`` imported before, by id."""
+        ...
+
+    def stored_message_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of the message keys (``dedupe_key``) already stored."""
+        ...
+
+    def store_cases(self, cases: Sequence[HistoryCase], at: datetime) -> None:
+        """Store each conversation as a case: its customer, messages, timeline, label and
+        its (source, id), so a second import finds it."""
+        ...
+
+    def add_history_messages(self, additions: Sequence[HistoryAddition], at: datetime) -> None:
+        """Add a re-exported conversation's new messages to its case."""
+        ...
+
+
+class HistoryUnitOfWork(Protocol):
+    """``with history() as store:`` is one transaction, committed when the block ends."""
+
+    def __call__(self) -> AbstractContextManager[HistoryStore]: ...

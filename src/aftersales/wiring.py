@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.catalogue import SqlCatalogueRepository
     from aftersales.adapters.db.contact_posts import SqlContactPosts
     from aftersales.adapters.db.feed_links import SqlFeedLinks
+    from aftersales.adapters.db.history_import import SqlHistoryStore
     from aftersales.adapters.db.holds import SqlHoldRepository
     from aftersales.adapters.db.mailbox_state import SqlMailboxStates
     from aftersales.adapters.db.outbound_webhooks import SqlWebhookStore
@@ -391,6 +392,18 @@ class Desk:
         from aftersales.adapters.db.outbound_webhooks import webhooks_unit_of_work
 
         return webhooks_unit_of_work(self.engine, writes=False)()
+
+    def history(self) -> AbstractContextManager[SqlHistoryStore]:
+        """The history import's cases (`aftersales import history`)."""
+        from aftersales.adapters.db.history_import import history_unit_of_work
+
+        return history_unit_of_work(self.engine)()
+
+    def read_history(self) -> AbstractContextManager[SqlHistoryStore]:
+        """The same, for a dry run: reads, never waits for a writer on SQLite, writes nothing."""
+        from aftersales.adapters.db.history_import import history_unit_of_work
+
+        return history_unit_of_work(self.engine, writes=False)()
 
 
 def open_desk(settings: Settings, *, upgrade_embedded: bool = True) -> Desk:

@@ -35,6 +35,7 @@ def test_the_default_shows_an_example_of_each_optional_table() -> None:
     headers = sorted(block.split("\n", 1)[0] for block in EXAMPLES)
     assert headers == [
         "# [cues.wrong_item]",
+        "# [history.tag_routes]",
         "# [replies.fr]",
         "# [routes.wrong_item]",
         "# [sla.chargeback_risk]",
@@ -46,7 +47,7 @@ def test_each_commented_example_uncommented_passes_policy_check(tmp_path: Path, 
     code, output = _check(tmp_path, DEFAULT.replace(block, _uncommented(block)))
 
     assert code == 0, output
-    assert "(overridden:" in output or block.startswith(("# [replies.", "# [cues.")), output
+    assert "(overridden:" in output or block.startswith(("# [replies.", "# [cues.", "# [history.")), output
 
 
 def test_all_examples_uncommented_together_pass_policy_check(tmp_path: Path) -> None:

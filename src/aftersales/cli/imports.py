@@ -1,5 +1,6 @@
 """`aftersales import`: shop exports into the desk (`aftersales import orders FILE`,
-`aftersales import products FILE`; `aftersales import reviews FILE` lives in cli/product_reviews.py)."""
+`aftersales import products FILE`; `aftersales import reviews FILE` lives in cli/product_reviews.py,
+`aftersales import history FILE_OR_FOLDER` in cli/history.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 
 from aftersales.adapters.shopify.orders_csv import read_orders
 from aftersales.adapters.shopify.products_csv import read_products
+from aftersales.cli.history import history_command
 from aftersales.cli.product_reviews import reviews_command
 from aftersales.services.orders_import import ImportSummary, import_orders
 from aftersales.services.products_import import import_products
@@ -111,3 +113,4 @@ def _as_dict(file: Path, summary: ImportSummary) -> dict[str, object]:
 
 
 import_group.add_command(reviews_command)
+import_group.add_command(history_command)

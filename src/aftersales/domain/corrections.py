@@ -16,6 +16,7 @@ from aftersales.domain.routes import Route
 class LabelSource(StrEnum):
     CORRECTION = "correction"  # a person re-routed the case
     CONFIRMATION = "confirmation"  # a person confirmed the route the router chose
+    HISTORY = "history"  # an imported conversation whose tag [history.tag_routes] maps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -127,6 +127,9 @@ class StorePolicy:
     faq: tuple[FaqEntry, ...] = ()
     # the store's own routing cues ([cues.<route>]), merged over the built-in cue book
     custom_cues: tuple[Cue, ...] = ()
+    # the history import: the old tool's tags (compared without case) and the route each means
+    # ([history.tag_routes]); a mapped conversation is routed so and kept as a labelled example
+    tag_routes: Mapping[str, Route] = field(default_factory=dict)
 
     def promise_for(self, destination: str | None) -> ShippingPromise | None:
         """The promise window for a destination, falling back to the "*" entry."""

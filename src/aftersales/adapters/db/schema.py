@@ -616,3 +616,19 @@ webhook_send_attempts = Table(
     Column("error", String(1000), nullable=False, default=""),
     Column("milliseconds", Integer, nullable=False, default=0),
 )
+
+# Each conversation the history import made a case of (migration 0019), once per source and
+# id: a second import finds it. Its history's first-response and resolution times in business
+# hours (None: never answered, or not closed) are kept here for the reports.
+imported_conversations = Table(
+    "imported_conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),  # domain/history.py::HistoryFormat
+    Column("conversation_id", String(200), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("first_response_hours", Float, nullable=True),
+    Column("resolution_hours", Float, nullable=True),
+    UniqueConstraint("source", "conversation_id", name="uq_imported_conversations_source_conversation_id"),
+)

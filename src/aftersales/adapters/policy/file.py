@@ -84,6 +84,7 @@ _TOP_KEYS = (
     "saved_replies",
     "faq",
     "cues",
+    "history",
 )
 _STORE_KEYS = (
     "name",
@@ -408,6 +409,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         saved_replies=policy_replies.saved_replies(check, root, store.language),
         faq=policy_replies.faq(check, root, store.language),
         custom_cues=policy_cues.store_cues(check, root),
+        tag_routes=_tag_routes(check, root),
     )
 
 
@@ -622,6 +624,31 @@ def _retrain_every(check: _Checker, root: _Table) -> int:
     return RETRAIN_EVERY if every is None else every
 
 
+def _tag_routes(check: _Checker, root: _Table) -> Mapping[str, Route]:
+    """The optional [history.tag_routes] table: the old tool's tag and the route it means,
+    e.g. ``"Where is my order" = "shipping_delay"``; tags are compared without case."""
+    history = check.table(root, "", "history", "a [history.tag_routes] table", required=False)
+    if history is None:
+        return _NO_TAG_ROUTES
+    check.unknown_keys(history, "history", ("tag_routes",))
+    contents = 'one line per tag of the old tool: "tag" = "route"'
+    table = check.table(history, "history", "tag_routes", contents, required=False)
+    if table is None:
+        return _NO_TAG_ROUTES
+    found: dict[str, Route] = {}
+    for tag, route in table.items():
+        path = join_key("history.tag_routes", tag)
+        if not tag.strip():
+            check.report(path, "a tag cannot be empty")
+        elif not isinstance(route, str) or route not in _ROUTES:
+            check.wrong(path, f"a route name ({', '.join(_ROUTES)})", route)
+        elif tag.strip().casefold() in found:
+            check.report(path, f"repeats the tag {tag!r} (tags are compared without case)")
+        else:
+            found[tag.strip().casefold()] = Route(route)
+    return MappingProxyType(found)
+
+
 def _reader(check: _Checker, root: _Table) -> ReaderPolicy:
     """The optional [reader] table (the language-model reader); absent: the defaults."""
     table = root.get("reader")
@@ -690,6 +717,9 @@ def _replies(check: _Checker, root: _Table) -> Mapping[str, Mapping[Route, str]]
         templates = {route: check.optional(replies, path, route, rules.TEXT) for route in _ROUTES}
         found[language] = MappingProxyType({Route(r): t for r, t in templates.items() if t})
     return MappingProxyType(found)
+
+
+_NO_TAG_ROUTES: Mapping[str, Route] = MappingProxyType({})
 
 
 def _routes(check: _Checker, root: _Table) -> Mapping[Route, Mapping[str, object]]:
