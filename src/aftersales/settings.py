@@ -86,6 +86,9 @@ class Settings:
     llm: LlmSettings | None = None  # the language-model reader's endpoint; None: local reader only
     send_lease_seconds: float = 900.0  # a mail claimed longer ago than this: its sender stopped
     worker_heartbeat_seconds: float = 10.0  # PostgreSQL workers; silent 3x this long: dead
+    # the web desk's address as people reach it (https://desk.example.com): links in mail (the
+    # satisfaction survey's, notifications'); None: no rating links, case links as paths only
+    public_url: str | None = None
 
     @property
     def database(self) -> str:
@@ -189,7 +192,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         llm=_llm(environ),
         send_lease_seconds=_number(environ, "AFTERSALES_SEND_LEASE_SECONDS", 900.0),
         worker_heartbeat_seconds=_number(environ, "AFTERSALES_WORKER_HEARTBEAT_SECONDS", 10.0),
+        public_url=_public_url(environ),
     )
+
+
+def _public_url(environ: Mapping[str, str]) -> str | None:
+    raw = (environ.get("AFTERSALES_PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")) or " " in raw:
+        raise ConfigError(
+            f"AFTERSALES_PUBLIC_URL={raw!r}: give the web desk's address as people reach it, "
+            "e.g. https://desk.example.com"
+        )
+    return raw.rstrip("/")
 
 
 def _llm(environ: Mapping[str, str]) -> LlmSettings | None:

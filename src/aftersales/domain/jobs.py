@@ -20,6 +20,8 @@ class JobName(StrEnum):
     RETRAIN_ROUTER = "retrain_router"  # retrain the router model once enough labels came
     PRUNE_JOB_LOG = "prune_job_log"  # forget job runs older than JOB_LOG_DAYS
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
+    NOTIFY = "notify"  # desk users told of the feed's events (at once, or kept for the digest)
+    NOTIFICATION_DIGEST = "notification_digest"  # each desk user's digest of the day before
 
 
 JOB_LOG_DAYS = 14  # how long the job log keeps a run

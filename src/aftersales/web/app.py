@@ -35,6 +35,7 @@ from aftersales.web import (
     job_pages,
     pages,
     queue_pages,
+    rating_pages,
     user_pages,
     webhooks,
     weekly_review_pages,
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(attachment_router)
     app.include_router(weekly_review_pages.router)
     app.include_router(user_pages.router)
+    app.include_router(rating_pages.router)
     app.include_router(job_pages.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")

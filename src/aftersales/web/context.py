@@ -8,10 +8,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from aftersales.adapters.links import SignedLinks
 from aftersales.ports import PasswordHasher, UserRepository
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
-from aftersales.wiring import Desk, build_routing_kit, open_desk, password_hasher, session_secret
+from aftersales.wiring import Desk, build_routing_kit, mail_links, open_desk, password_hasher, session_secret
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class WebDesk:
     users_read: Callable[[], AbstractContextManager[UserRepository]]  # the session's user on every page
     hasher: PasswordHasher
     secret_key: str
+    links: SignedLinks  # links put in mail: the rating links' signatures are checked with it
 
     @staticmethod
     def now() -> datetime:
@@ -42,4 +44,5 @@ def build_web_desk(settings: Settings, hasher: PasswordHasher | None = None) -> 
         users_read=desk.read_users,
         hasher=hasher or password_hasher(),
         secret_key=session_secret(settings),
+        links=mail_links(settings),
     )

@@ -137,11 +137,12 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
         order=order,
         limit=limit,
     )
-    problem, rows = "", []
+    problem, rows, flagged = "", [], {}
     try:
         query = queue_query(web, user, filters)
         with web.desk.read() as cases:
             rows = cases.queue(query)
+            flagged = cases.flagged_cases([row.id for row in rows])  # bad ratings for the lead
     except ApiError as error:  # a hand-typed address: the page says what is wrong
         problem = error.message
     with web.users_read() as users:
@@ -149,6 +150,7 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
     context = {
         "user": user,
         "rows": rows,
+        "rating_flags": flagged,
         "problem": problem,
         "filters": filters,
         "people": people,
