@@ -72,7 +72,10 @@ def dump(uow: SqlUnitOfWork) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, by id: two dumps are equal exactly when nothing changed."""
     with uow() as cases:
         return {
-            table.name: [dict(row) for row in cases.db.execute(select(table).order_by(table.c.id)).mappings()]
+            table.name: [
+                dict(row)
+                for row in cases.db.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+            ]
             for table in schema.metadata.sorted_tables
         }
 

@@ -182,7 +182,8 @@ def digest_text(day: date, lines: Sequence[DigestLine], case_url: Mapping[int, s
     ordered = sorted(lines, key=lambda line: (list(Topic).index(line.topic), line.at))
     for topic, group in groupby(ordered, key=lambda line: line.topic):
         items = list(group)
-        parts.append(f"\n{TOPIC_LABELS[topic].capitalize()} ({len(items)}):")
+        label = TOPIC_LABELS[topic]
+        parts.append(f"\n{label[0].upper()}{label[1:]} ({len(items)}):")
         parts.extend(f"- {line.summary}\n  {case_url[line.case_id]}" for line in items)
     parts.append("\nChange what you hear of, and when, on your account page.\n")
     return "\n".join(parts)

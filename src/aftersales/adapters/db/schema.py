@@ -591,9 +591,11 @@ case_ratings = Table(
 notification_choices = Table(
     "notification_choices",
     metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("topic", String(32), primary_key=True),  # domain/notifications.py::Topic
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", String(32), nullable=False),  # domain/notifications.py::Topic
     Column("delivery", String(16), nullable=False),  # immediate | digest
+    UniqueConstraint("user_id", "topic", name="uq_notification_choices_user_id_topic"),
 )
 
 notification_digest_items = Table(

@@ -42,13 +42,15 @@ def upgrade() -> None:
     op.create_index("ix_case_ratings_case_id", "case_ratings", ["case_id"])
     op.create_table(
         "notification_choices",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("topic", sa.String(32), nullable=False),
         sa.Column("delivery", sa.String(16), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_notification_choices_user_id_users", ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("user_id", "topic", name="pk_notification_choices"),
+        sa.PrimaryKeyConstraint("id", name="pk_notification_choices"),
+        sa.UniqueConstraint("user_id", "topic", name="uq_notification_choices_user_id_topic"),
     )
     op.create_table(
         "notification_digest_items",
