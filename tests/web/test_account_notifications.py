@@ -56,6 +56,7 @@ def test_choices_on_the_account_page_drive_the_notify_job_once(
 
     assert before == {"chargeback_risk": "off", "breach": "off", "bad_rating": "off"}
     assert (saved.status_code, wrong.status_code) == (303, 422)
+    assert "is not one of off, immediate, digest." in wrong.text
     assert after == {"chargeback_risk": "immediate", "breach": "digest", "bad_rating": "off"}
     assert (first["mailed"], second["mailed"]) == (1, 0)
     with app.state.web.desk.engine.connect() as connection:

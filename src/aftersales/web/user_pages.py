@@ -118,26 +118,33 @@ _TIMINGS = {_OFF: "never", Timing.IMMEDIATE.value: "at once", Timing.DIGEST.valu
 @router.get("/account")
 def account_page(request: Request, web: Web, user: PageUser, done: str = "") -> HTMLResponse:
     chosen = choices_of(web.desk.read, user.id)
+    shown = {topic.value: timing.value for topic, timing in chosen.items()}
+    return _account(request, user, shown, done=done[:300])
+
+
+def _account(
+    request: Request, user: User, chosen: dict[str, str], *, done: str = "", problem: str = ""
+) -> HTMLResponse:
     context = {
         "user": user,
         "topics": [(topic.value, TOPIC_LABELS[topic]) for topic in Topic],
         "timings": _TIMINGS,
-        "chosen": {topic.value: timing.value for topic, timing in chosen.items()},
-        "done": done[:300],
+        "chosen": chosen,
+        "done": done,
+        "problem": problem,
     }
-    return render(request, "account.html", context)
+    return render(request, "account.html", context, 422 if problem else 200)
 
 
 @router.post("/account/notifications")
 async def save_notifications(request: Request, web: Web, user: FormUser) -> Response:
     """One select per topic (``off``, ``immediate``, ``digest``); a topic not sent is off."""
     form = await request.form()
-    chosen: dict[Topic, Timing] = {}
-    for topic in Topic:
-        value = str(form.get(topic.value, _OFF))
-        if value not in _TIMINGS:
-            return HTMLResponse(f"{topic.value}: choose one of {', '.join(_TIMINGS)}, not {value!r}", 422)
-        if value != _OFF:
-            chosen[topic] = Timing(value)
+    typed = {topic.value: str(form.get(topic.value, _OFF))[:40] for topic in Topic}
+    wrong = [f"{name}: {value!r}" for name, value in typed.items() if value not in _TIMINGS]
+    if wrong:
+        problem = f"Not saved: {'; '.join(wrong)} is not one of {', '.join(_TIMINGS)}."
+        return _account(request, user, typed, problem=problem)
+    chosen = {Topic(name): Timing(value) for name, value in typed.items() if value != _OFF}
     choose(web.desk.uow, user.id, chosen)
     return RedirectResponse("/account?done=saved", status_code=303)
