@@ -38,7 +38,7 @@ from aftersales.web.app import create_app
 from support.web import csrf_of
 
 from .case_page import CasePage
-from .test_web_desk import new_case
+from .test_web_desk import CHARGEBACK, new_case
 
 DESK = "https://desk.northwind.example"
 RESOLVING = "Your replacement tumbler was delivered this morning; thank you for your patience."
@@ -186,3 +186,19 @@ def test_a_reply_that_does_not_resolve_carries_no_link(
     assert sent.status_code == 303
     assert [("/rate/" in r.body) for r in _rows(app, schema.outbox)] == [False]
     assert _rows(app, schema.case_ratings) == []
+
+
+def test_the_api_resolves_with_a_reply_where_the_role_may_resolve(
+    app: FastAPI, client: TestClient, token: Callable[[Role], dict[str, str]]
+) -> None:
+    lead, frontline = token(Role.OPERATIONS), token(Role.FRONTLINE)
+    threat = new_case(client, lead, CHARGEBACK)
+    where_is = new_case(client, lead)
+    body = {"text": RESOLVING, "resolve": True}
+
+    refused = client.post(f"/api/cases/{threat}/reply", json=body, headers=frontline)
+    resolved = client.post(f"/api/cases/{where_is}/reply", json=body, headers=frontline)
+
+    assert refused.status_code == 403
+    assert (resolved.status_code, resolved.json()["status"]) == (200, "resolved")
+    assert [r.case_id for r in _rows(app, schema.case_ratings)] == [where_is]
