@@ -15,6 +15,8 @@ who chose every topic, Ada is an admin, Del chose nothing.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
@@ -180,3 +182,25 @@ def test_a_disabled_user_and_a_user_who_chose_nothing_hear_nothing(
     notify(uow, kit, LINKS)
 
     assert [who for who, _kind, _subject in _outbox(uow)] == ["ada"]
+
+
+def test_two_workers_running_the_job_at_once_mail_each_notice_once(
+    engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
+    ids = _people(engine, uow)
+    notify(uow, kit, LINKS)
+    case_id = _case(uow, "ana@example.com", Route.SHIPPING_DELAY, ids["sam"])
+    chargeback = _case(uow, "bo@example.com", Route.CHARGEBACK_RISK, None)
+    _events(uow, case_id, chargeback, AT)
+    start = threading.Barrier(4)
+
+    def worker() -> int:
+        start.wait()
+        return notify(uow, kit, LINKS, limit=2).mailed + notify(uow, kit, LINKS, limit=2).mailed
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        mailed = sum(pool.map(lambda _: worker(), range(4)))
+    mailed += notify(uow, kit, LINKS).mailed  # whatever the small batches left
+
+    assert mailed == 4
+    assert len(_outbox(uow)) == 4

@@ -12,6 +12,8 @@ link, a rating recorded once, and what a refused link writes (nothing).
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,3 +166,26 @@ def test_a_signed_link_names_its_token_and_an_altered_one_nothing() -> None:
     assert KNOWN.token_from(signed) == "abc"
     assert KNOWN.token_from(signed[:-1] + ("A" if signed[-1] != "A" else "B")) is None
     assert SignedLinks("another secret", "").token_from(signed) is None
+
+
+def test_two_posts_of_one_link_at_once_record_one_rating(
+    uow: SqlUnitOfWork, kit: RoutingKit, case_id: int
+) -> None:
+    reply = Reply(case_id=case_id, text=DONE, author="Sam", at=at(24, 11), resolve=True)
+    send_reply(uow, kit, reply, links=KNOWN)
+    (token,) = _tokens(uow)
+    start = threading.Barrier(4)
+
+    def post(rating: Rating) -> str:
+        start.wait()
+        try:
+            rate(uow, token, rating, rating.value, now=at(25, 9))
+        except LinkRefused as refused:
+            return str(refused.state)
+        return "recorded"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(post, [Rating.GOOD, Rating.BAD, Rating.GOOD, Rating.BAD]))
+
+    assert outcomes == ["recorded", "used", "used", "used"]
+    assert len([e for e in events(uow, case_id) if e[0] == "rated"]) == 1
