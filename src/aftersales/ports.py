@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from aftersales.domain.history_import import HistoryAddition, HistoryCase
     from aftersales.domain.jobs import JobName, JobRun, JobStatus, Periodic
     from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+    from aftersales.domain.notifications import DigestLine, Notice, NoticeCase, Subscriber, Timing, Topic
     from aftersales.domain.order_side import OtherCase
     from aftersales.domain.orders import Dispute, OrderFacts, OrderSnapshot, TrackingEvent
     from aftersales.domain.outbound_webhooks import (
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from aftersales.domain.queue import QueueQuery
     from aftersales.domain.reading import MessageToRead, Reading
     from aftersales.domain.routes import Route
+    from aftersales.domain.satisfaction import Rating, RatingLink
 
 
 class ClockInputs(NamedTuple):
@@ -344,6 +346,63 @@ class EventFeed(Protocol):
     def advance_feed(self, consumer: FeedConsumer, last_event_id: int) -> None: ...
 
 
+class Ratings(Protocol):
+    """The satisfaction survey's rating links (domain/satisfaction.py), and a bad rating's flag."""
+
+    def add_rating_link(self, link: RatingLink) -> None: ...
+    def rating_link(self, token: str, *, lock: bool = False) -> RatingLink | None:
+        """The link named by ``token``; ``lock``: held until the transaction ends."""
+        ...
+
+    def record_rating(self, token: str, rating: Rating, comment: str, at: datetime) -> bool:
+        """Use the link; False when it was used already (a link rates once)."""
+        ...
+
+    def flagged_cases(self, case_ids: Collection[int]) -> dict[int, str]:
+        """Of ``case_ids``, those with an uncleared bad rating: case id → the rating's comment."""
+        ...
+
+    def clear_rating_flag(self, case_id: int, by: str, at: datetime) -> int: ...
+    def ratings_of(self, case_id: int) -> list[RatingLink]: ...
+
+
+class Notifications(Protocol):
+    """What desk users chose to hear of, the facts that decide who is told of a case's event,
+    and what waits for their daily digest (domain/notifications.py)."""
+
+    def notification_choices(self, user_id: int) -> dict[Topic, Timing]: ...
+    def set_notification_choices(self, user_id: int, chosen: dict[Topic, Timing]) -> None: ...
+    def subscribers(self) -> list[Subscriber]:
+        """Active users who chose at least one topic."""
+        ...
+
+    def notice_cases(self, case_ids: Collection[int]) -> dict[int, NoticeCase]: ...
+    def keep_for_digest(self, items: Sequence[Notice]) -> None:
+        """Keep items for their users' digests, once per user, event and topic."""
+        ...
+
+    def waiting_digest_items(self, before: datetime) -> dict[int, list[tuple[int, DigestLine]]]:
+        """Unsent items older than ``before`` by user: (item id, line), locked for this run."""
+        ...
+
+    def mark_digested(self, item_ids: Collection[int], at: datetime) -> None: ...
+    def user_emails(self, user_ids: Collection[int]) -> dict[int, str]:
+        """Active users' addresses."""
+        ...
+
+
+class MailLinks(Protocol):
+    """Links put in mail, on the web desk's public address (adapters/links.py)."""
+
+    @property
+    def can_link(self) -> bool:
+        """Whether the desk's public address is known: a rating link needs it."""
+        ...
+
+    def rating_url(self, token: str, rating: Rating) -> str: ...
+    def case_url(self, case_id: int) -> str: ...
+
+
 class CaseRepository(  # noqa: PLR0904 - the roles above, one object per unit of work
     CaseStore,
     CaseTimeline,
@@ -358,6 +417,8 @@ class CaseRepository(  # noqa: PLR0904 - the roles above, one object per unit of
     RouteLabels,
     Outbox,
     EventFeed,
+    Ratings,
+    Notifications,
     Protocol,
 ):
     """Every role of one unit of work (one transaction): what ``UnitOfWork`` yields. A use

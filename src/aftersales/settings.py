@@ -89,6 +89,9 @@ class Settings:
     # the proxies whose X-Forwarded-For/-Proto the server believes ("" none: the peer is the
     # client), as uvicorn's forwarded_allow_ips: addresses or networks, comma-separated, or *
     forwarded_allow_ips: str = ""
+    # the web desk's address as people reach it (https://desk.example.com): links in mail (the
+    # satisfaction survey's, notifications'); None: no rating links, case links as paths only
+    public_url: str | None = None
 
     @property
     def database(self) -> str:
@@ -193,7 +196,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         send_lease_seconds=_number(environ, "AFTERSALES_SEND_LEASE_SECONDS", 900.0),
         worker_heartbeat_seconds=_number(environ, "AFTERSALES_WORKER_HEARTBEAT_SECONDS", 10.0),
         forwarded_allow_ips=(environ.get("AFTERSALES_FORWARDED_ALLOW_IPS") or "").strip(),
+        public_url=_public_url(environ),
     )
+
+
+def _public_url(environ: Mapping[str, str]) -> str | None:
+    raw = (environ.get("AFTERSALES_PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")) or " " in raw:
+        raise ConfigError(
+            f"AFTERSALES_PUBLIC_URL={raw!r}: give the web desk's address as people reach it, "
+            "e.g. https://desk.example.com"
+        )
+    return raw.rstrip("/")
 
 
 def _llm(environ: Mapping[str, str]) -> LlmSettings | None:

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.review_requests import SqlReviewRequestRepository
     from aftersales.adapters.db.weekly_review_queries import ReviewStore
     from aftersales.adapters.db.writeback_tasks import SqlTaskRepository
+    from aftersales.adapters.links import SignedLinks
     from aftersales.adapters.mail.imap import ImapMailbox
     from aftersales.adapters.mail.smtp import SmtpSender
     from aftersales.adapters.shopify.admin import ShopifyAdmin
@@ -87,6 +88,7 @@ __all__ = [
     "inbox",
     "load_active_policy",
     "load_store_model",
+    "mail_links",
     "mail_sender",
     "open_desk",
     "password_hasher",
@@ -499,6 +501,14 @@ def session_secret(settings: Settings) -> str:
     # a secret: 0600 from the start; two servers starting at once keep the first one's key
     made = write_atomically(path, secrets.token_urlsafe(48).encode("utf-8"), private=True, replace=False)
     return made.decode("utf-8").strip()
+
+
+def mail_links(settings: Settings) -> SignedLinks:
+    """The links put in mail (rating links, case links) on AFTERSALES_PUBLIC_URL, rating links
+    signed with a key derived from the web desk's secret."""
+    from aftersales.adapters.links import SignedLinks
+
+    return SignedLinks(session_secret(settings), settings.public_url or "")
 
 
 def _keep_private(settings: Settings) -> None:

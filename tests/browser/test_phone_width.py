@@ -15,7 +15,7 @@ from aftersales.domain.sla.calendar import BusinessCalendar
 from .conftest import LiveDesk, new_context
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
-SIGNED_OUT_PAGES = ["/login", "/contact"]
+SIGNED_OUT_PAGES = ["/login", "/contact", "/rate/a-forged-link"]
 SIGNED_IN_PAGES = [
     "/cases",
     "/cases?assignee=me",
@@ -24,6 +24,7 @@ SIGNED_IN_PAGES = [
     "/lab",
     "/policy",
     "/users",
+    "/account",
 ]
 
 

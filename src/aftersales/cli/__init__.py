@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "evidence": "aftersales.cli.work:evidence",
     "decide": "aftersales.cli.work:decide",
     "reroute": "aftersales.cli.work:reroute_command",
+    "clear-rating-flag": "aftersales.cli.work:clear_rating_flag",
     "sla": "aftersales.cli.sla:sla",
     "serve": "aftersales.cli.serve:serve",
     "worker": "aftersales.cli.worker:worker",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, normalised_email
+from aftersales.domain.notifications import Timing, Topic
 from aftersales.ports import UserRepository
 from aftersales.services.accounts import (
     add_user,
@@ -20,6 +21,7 @@ from aftersales.services.accounts import (
     set_role,
     user_with_email,
 )
+from aftersales.services.notifications import choices_of, choose
 from aftersales.settings import Settings
 from aftersales.wiring import open_desk, password_hasher
 
@@ -212,6 +214,59 @@ def revoke_token_command(settings: Settings, email: str) -> None:
         holder = user_with_email(users, email)
         users.revoke_tokens(holder.id, datetime.now(UTC))
     click.echo(f"revoked every API token of {holder.email}")
+
+
+_TIMING = click.Choice([*(t.value for t in Timing), "off"])
+
+
+@user.command("notify")
+@click.argument("email")
+@click.option("--chargeback-risk", "chargeback_risk", type=_TIMING, help="A new chargeback-risk case.")
+@click.option("--breach", type=_TIMING, help="A breach on a case they lead or are assigned.")
+@click.option(
+    "--bad-rating", "bad_rating", type=_TIMING, help="A bad rating on such a case (admins: on any case)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the choices as a JSON object.")
+@click.pass_obj
+def notify_command(  # noqa: PLR0913  (click passes each option)
+    settings: Settings,
+    *,
+    email: str,
+    chargeback_risk: str | None,
+    breach: str | None,
+    bad_rating: str | None,
+    as_json: bool,
+) -> None:
+    """Which notifications a user gets by e-mail: each topic "immediate" (within minutes),
+    "digest" (in the next morning's daily digest) or "off". Topics not given keep their
+    choice; with none given, the choices are printed. The user sets the same on their
+    account page (/account).
+
+    \b
+    Examples:
+      aftersales user notify priya@northwind.example --chargeback-risk immediate --breach digest
+      aftersales user notify priya@northwind.example --bad-rating off
+      aftersales user notify priya@northwind.example --json
+    """
+    desk = open_desk(settings)
+    with desk.read_users() as users:
+        found = user_with_email(users, email)
+    chosen = choices_of(desk.read, found.id)
+    given = {Topic.CHARGEBACK_RISK: chargeback_risk, Topic.BREACH: breach, Topic.BAD_RATING: bad_rating}
+    if any(value is not None for value in given.values()):
+        for topic, value in given.items():
+            if value == "off":
+                chosen.pop(topic, None)
+            elif value is not None:
+                chosen[topic] = Timing(value)
+        choose(desk.uow, found.id, chosen)
+    shown = {topic.value: chosen[topic].value if topic in chosen else "off" for topic in Topic}
+    if as_json:
+        click.echo(json.dumps({"email": found.email, "notifications": shown}, indent=2))
+        return
+    click.echo(f"{found.email}:")
+    for name, value in shown.items():
+        click.echo(f"  {name:<16} {value}")
 
 
 def _accounts(settings: Settings) -> AbstractContextManager[UserRepository]:

@@ -23,8 +23,9 @@ from aftersales.services.desk import (
 from aftersales.services.replies import Reply, send_reply
 from aftersales.services.rerouting import Reroute, reroute
 from aftersales.services.routing import format_moment
+from aftersales.services.satisfaction import clear_flag
 from aftersales.settings import Settings
-from aftersales.wiring import build_routing_kit, open_desk
+from aftersales.wiring import build_routing_kit, mail_links, open_desk
 
 _AUTHOR = click.option(
     "--by", "author", default="support", show_default=True, help="Who is acting (for the timeline)."
@@ -58,10 +59,15 @@ def _text(text: str | None, text_file: Path | None) -> str:
     help="The promised next update (ISO 8601 with offset), if the text does not say it.",
 )
 @click.option("--force", is_flag=True, help="Send even if the reply checks fail (the timeline records it).")
+@click.option(
+    "--resolve",
+    is_flag=True,
+    help="The reply resolves the case: no next-update time needed; its mail ends with the rating link.",
+)
 @click.option("--at", "at_text", metavar="ISO8601", help="When it was sent (default: now).")
 @_AUTHOR
 @click.pass_obj
-def reply(
+def reply(  # noqa: PLR0913  (click passes each option)
     settings: Settings,
     *,
     case_id: int,
@@ -69,6 +75,7 @@ def reply(
     text_file: Path | None,
     next_update: str | None,
     force: bool,
+    resolve: bool,
     at_text: str | None,
     author: str,
 ) -> None:
@@ -76,16 +83,50 @@ def reply(
     tomorrow 3 pm"): the promised time becomes the next-update due time. A reply without a
     time, with defensive wording, or promising a refund before the stop line clears is
     refused with the reason, unless --force.
+
+    With --resolve the reply resolves the case, and its mail ends with the satisfaction
+    survey's one-click rating link (policy [satisfaction], AFTERSALES_PUBLIC_URL).
+
+    \b
+    Examples:
+      aftersales reply 12 --text "Your refund is on its way; it shows in 3-5 days." --resolve
+      aftersales reply 12 --file answer.txt --next-update 2026-03-04T15:00+01:00
     """
     kit = build_routing_kit(settings)
     at = parse_now(at_text).astimezone(UTC)
     promise = parse_now(next_update) if next_update else None
     request = Reply(
-        case_id=case_id, text=_text(text, text_file), author=author, at=at, next_update=promise, force=force
+        case_id=case_id,
+        text=_text(text, text_file),
+        author=author,
+        at=at,
+        next_update=promise,
+        force=force,
+        resolve=resolve,
     )
-    promised = send_reply(open_desk(settings).uow, kit, request)
+    promised = send_reply(open_desk(settings).uow, kit, request, links=mail_links(settings))
+    if resolve:
+        click.echo(f"case {case_id}: reply recorded; the case is resolved")
+        return
     when = format_moment(promised.astimezone(kit.calendar.tz)) if promised else "no time found"
     click.echo(f"case {case_id}: reply recorded; next update due {when}")
+
+
+@click.command("clear-rating-flag")
+@click.argument("case_id", type=int)
+@_AUTHOR
+@click.pass_obj
+def clear_rating_flag(settings: Settings, case_id: int, author: str) -> None:
+    """Clear a case's bad-rating flag once its lead has seen it (the timeline keeps who).
+
+    \b
+    Example:
+      aftersales clear-rating-flag 12 --by "Priya (operations)"
+    """
+    cleared = clear_flag(open_desk(settings).uow, case_id, by=author, at=datetime.now(UTC))
+    click.echo(
+        f"case {case_id}: " + ("bad-rating flag cleared" if cleared else "no bad-rating flag to clear")
+    )
 
 
 @click.command()

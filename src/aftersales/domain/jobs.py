@@ -22,6 +22,8 @@ class JobName(StrEnum):
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
     PRUNE_JOB_QUEUE = "prune_job_queue"  # PostgreSQL: forget failed jobs older than JOB_LOG_DAYS
     OUTBOUND_WEBHOOKS = "outbound_webhooks"  # relay timeline events to webhooks, send due deliveries
+    NOTIFY = "notify"  # desk users told of the feed's events (at once, or kept for the digest)
+    NOTIFICATION_DIGEST = "notification_digest"  # each desk user's digest of the day before
 
 
 JOB_LOG_DAYS = 14  # how long the job log keeps a run

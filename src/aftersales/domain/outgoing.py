@@ -42,6 +42,8 @@ _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 class MailKind(StrEnum):
     REPLY = "reply"  # an agent's public reply
     ACKNOWLEDGEMENT = "acknowledgement"  # the automatic receipt for a new case
+    NOTIFICATION = "notification"  # a desk user told of one event (domain/notifications.py)
+    DIGEST = "digest"  # a desk user's daily digest: about many cases, so no case of its own
 
 
 class MailStatus(StrEnum):
@@ -61,7 +63,7 @@ class MailNotSent(AftersalesError):
 class OutgoingMail:
     """One mail to send; ids are without angle brackets, as messages store them."""
 
-    case_id: int
+    case_id: int | None  # None: about no one case (a digest)
     kind: MailKind
     message_id: str
     to_address: str

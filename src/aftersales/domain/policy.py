@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from aftersales.domain.routes import Route
+from aftersales.domain.satisfaction import SurveyPolicy
 
 if TYPE_CHECKING:  # saved replies read the reply check, which reads the calendar, which reads this
     from aftersales.domain.faq import FaqEntry
@@ -112,6 +113,8 @@ class StorePolicy:
     # the server retrains the store's router model after this many new route labels (a
     # re-route or a "confirm route" each); 0: only `aftersales train --from-desk`
     retrain_every: int = RETRAIN_EVERY
+    # the satisfaction survey ([satisfaction]): the resolving reply's rating link, on by default
+    satisfaction: SurveyPolicy = field(default_factory=SurveyPolicy)
     source: str = "<built-in default>"  # the file it came from, for messages
     # how the next-update clock runs: "between_replies" (every N business hours between public
     # replies) or "after_customer" (N business hours after each unanswered customer message)

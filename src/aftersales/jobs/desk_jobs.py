@@ -17,6 +17,7 @@ from aftersales.ports import JobBody
 from aftersales.services import outbound_webhooks as webhooks
 from aftersales.services.jobs import process_name
 from aftersales.services.learning import retrain_if_due
+from aftersales.services.notifications import notify, send_digests
 from aftersales.services.outbox import SendRules, send_pending
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
@@ -26,6 +27,7 @@ from aftersales.wiring import (
     Desk,
     builtin_examples,
     current_router_model,
+    mail_links,
     mail_sender,
     router_models,
     webhook_poster,
@@ -36,6 +38,8 @@ REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is s
 SEND_MINUTES = 5  # one run of the outbox job sends for this long at most
 RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
 WEBHOOK_SECONDS = 10  # an outside tool hears of a new case or a breach within seconds
+NOTIFY_SECONDS = 60  # "at once" for a desk user: within a minute (plus the outbox's period)
+DIGEST_SECONDS = 3600  # a day's digest goes within the hour after the store's midnight
 # A periodic job that fails is tried again soon, but never past its next period's run.
 _SOON = RetryPolicy(max_attempts=3, first_seconds=5.0, longest_seconds=30.0)
 
@@ -72,7 +76,8 @@ class DeskJobs:
         """The periodic jobs this desk runs: the tick every ``tick_seconds`` and retraining
         every ten minutes (None: neither), review requests hourly, outbound webhooks every
         WEBHOOK_SECONDS, the mail poll and the outbox every AFTERSALES_MAIL_POLL_SECONDS when
-        IMAP and SMTP are configured."""
+        IMAP and SMTP are configured; notifications every minute and their digests hourly
+        (both only queue mail)."""
         mail = self.settings.mail_poll_seconds
         jobs: list[tuple[Periodic, JobBody]] = [
             (Periodic(name=JobName.REVIEW_REQUESTS, seconds=REVIEW_REQUEST_SECONDS), self.review_requests),
@@ -84,6 +89,8 @@ class DeskJobs:
                 ),
                 self.outbound_webhooks,
             ),
+            (Periodic(name=JobName.NOTIFY, seconds=NOTIFY_SECONDS, retry=_SOON), self.notify),
+            (Periodic(name=JobName.NOTIFICATION_DIGEST, seconds=DIGEST_SECONDS), self.notification_digest),
         ]
         if tick_seconds:
             jobs.append((Periodic(name=JobName.SLA_TICK, seconds=tick_seconds, retry=_SOON), self.sla_tick))
@@ -150,6 +157,15 @@ class DeskJobs:
         finally:
             poster.close()
         return {"relayed": relayed} | {key: totals[key] for key in ("sent", "retrying", "failed")}
+
+    def notify(self) -> dict[str, Any]:
+        """Desk users told of the feed's new events, as each chose (services/notifications.py)."""
+        summary = notify(self.desk.uow, self.kit, mail_links(self.settings))
+        return {"events": summary.events, "mailed": summary.mailed, "kept": summary.kept}
+
+    def notification_digest(self) -> dict[str, Any]:
+        summary = send_digests(self.desk.uow, self.kit, mail_links(self.settings), now=self.now())
+        return {"digests": summary.digests, "items": summary.items}
 
     def review_requests(self) -> dict[str, Any]:
         summary = schedule_and_send(

@@ -8,6 +8,10 @@ is the one ``check_case_reply`` reads, the same reading the composer shows.
 A reply to a customer with an e-mail address is queued in the outbox in the same unit of
 work, with a Message-ID on the store's domain and threaded under the customer's latest
 e-mail; `aftersales mail send` (services/outbox.py) sends it.
+
+A reply may resolve the case (``resolve``): it needs no next-update time, the case moves to
+resolved with it, and its mail ends with the satisfaction survey's rating link
+(services/satisfaction.py) when the policy's ``[satisfaction] survey`` is on.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aftersales.domain.cases import CaseRecord, CaseStatus, Event
+from aftersales.domain.cases import CaseRecord, CaseStatus, Event, check_transition
 from aftersales.domain.errors import AftersalesError
 from aftersales.domain.messages import Channel, Direction, InboundMessage
 from aftersales.domain.outgoing import (
@@ -34,10 +38,11 @@ from aftersales.domain.outgoing import (
 )
 from aftersales.domain.replies import ReplyCheck, ReplyProblem, check_reply
 from aftersales.domain.reply_promise import reply_languages
-from aftersales.ports import CaseTimeline, UnitOfWork
+from aftersales.ports import CaseRepository, CaseTimeline, MailLinks, UnitOfWork
 from aftersales.services.clocks import refresh_clocks
 from aftersales.services.collisions import lock_unchanged
 from aftersales.services.routing import RoutingKit
+from aftersales.services.satisfaction import survey_for
 
 
 class ReplyRefused(AftersalesError):
@@ -62,28 +67,41 @@ class Reply:
     # the highest timeline event id the agent saw; a newer change refuses the reply
     # (services/collisions.py); None: not checked
     seen_event_id: int | None = None
+    resolve: bool = False  # the reply resolves the case (and may carry the rating link)
 
 
-def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | None:
+def send_reply(
+    uow: UnitOfWork, kit: RoutingKit, reply: Reply, *, links: MailLinks | None = None
+) -> datetime | None:
     """Record the reply and return the promised next-update time in the store's zone (None if
-    the reply promises none: a closing reply, or one sent with ``force``)."""
+    the reply promises none: a closing reply, or one sent with ``force``). ``links``: where
+    the rating link of a resolving reply points (None: no rating link)."""
     with uow() as cases:
         lock_unchanged(cases, reply.case_id, reply.seen_event_id)  # raises CaseChanged
         row = cases.case_row(reply.case_id)
+        if reply.resolve:
+            check_transition(row.status, CaseStatus.RESOLVED)  # raises InvalidTransition
         check = check_case_reply(kit, reply.text, at=reply.at, case=row)
-        promise = _in_zone(reply.next_update or check.promised_at, kit)
-        problems = tuple(
-            p for p in check.problems if not (p.check == "no_next_step_time" and reply.next_update)
-        )
+        # a resolving reply promises no update: the case's clocks stop with it
+        promise = None if reply.resolve else _in_zone(reply.next_update or check.promised_at, kit)
+        needs_no_time = bool(reply.next_update) or reply.resolve
+        problems = tuple(p for p in check.problems if not (p.check == "no_next_step_time" and needs_no_time))
         if problems and not reply.force:
             raise ReplyRefused(problems)
         outbound = _as_message(reply, row, _parent(cases, reply.case_id), kit.policy.support_email)
         cases.add_message(reply.case_id, outbound, Direction.OUTBOUND, promise)
         if outbound.to_addresses:
-            cases.queue_mail(_as_mail(reply.case_id, outbound), reply.at)
+            footer = (
+                survey_for(cases, links, kit.policy.satisfaction, reply.case_id, reply.at)
+                if reply.resolve
+                else ""
+            )
+            cases.queue_mail(_as_mail(reply.case_id, outbound, footer), reply.at)
         data = {"promised_update_at": promise.isoformat() if promise else None, "forced": bool(problems)}
         cases.add_event(reply.case_id, Event("reply_sent", reply.at, reply.author, data))
-        if row.status is CaseStatus.NEW:
+        if reply.resolve:
+            _resolve(cases, row, reply)
+        elif row.status is CaseStatus.NEW:
             cases.update_case(reply.case_id, {"status": CaseStatus.OPEN.value})
             cases.add_event(
                 reply.case_id, Event("status_changed", reply.at, reply.author, {"from": "new", "to": "open"})
@@ -91,6 +109,16 @@ def send_reply(uow: UnitOfWork, kit: RoutingKit, reply: Reply) -> datetime | Non
         cases.update_case(reply.case_id, {"updated_at": reply.at})
         refresh_clocks(cases, kit, reply.case_id, reply.at)
         return promise
+
+
+def _resolve(cases: CaseRepository, row: CaseRecord, reply: Reply) -> None:
+    """The reply resolves the case, as a status move to resolved would (services/desk.py)."""
+    fields = {"status": CaseStatus.RESOLVED.value, "resolved_at": reply.at}
+    cases.update_case(reply.case_id, fields)
+    # lifts this case's hold only: the buyer's other held cases keep them on hold
+    cases.release_automation(reply.case_id, reply.at)
+    moved = {"from": row.status.value, "to": CaseStatus.RESOLVED.value}
+    cases.add_event(reply.case_id, Event("status_changed", reply.at, reply.author, moved))
 
 
 def _in_zone(moment: datetime | None, kit: RoutingKit) -> datetime | None:
@@ -160,14 +188,16 @@ def _threading(parent: Mapping[str, Any] | None) -> tuple[str, tuple[str, ...]]:
     )
 
 
-def _as_mail(case_id: int, outbound: InboundMessage) -> OutgoingMail:
+def _as_mail(case_id: int, outbound: InboundMessage, footer: str = "") -> OutgoingMail:
+    """The reply's mail; ``footer`` (the rating link) is in the mail only, never in the
+    case's conversation: the link is the customer's to use."""
     return OutgoingMail(
         case_id=case_id,
         kind=MailKind.REPLY,
         message_id=outbound.message_id,
         to_address=outbound.to_addresses[0],
         subject=outbound.subject,
-        body=outbound.body,
+        body=outbound.body + footer,
         in_reply_to=outbound.in_reply_to,
         references=outbound.references,
     )

@@ -80,6 +80,10 @@ class ReplyIn(TextIn):
     next_update: datetime | None = Field(default=None, description="overrides the time the text promises")
     force: bool = False
     seen_event_id: int | None = Field(default=None, ge=0, le=MAX_ID, description=_SEEN)
+    resolve: bool = Field(
+        default=False,
+        description="the reply resolves the case; its mail ends with the satisfaction survey's link",
+    )
 
 
 class PresenceIn(BaseModel):
@@ -212,7 +216,14 @@ def reply(case_id: CaseId, body: ReplyIn, web: Web, user: ApiUser) -> dict[str, 
     """A public reply; refused (422, with the failed checks) when it names no next-update time,
     and (409, with what changed) when the case changed after ``seen_event_id``."""
     promised = work.reply(
-        web, user, case_id, body.text, body.next_update, force=body.force, seen_event_id=body.seen_event_id
+        web,
+        user,
+        case_id,
+        body.text,
+        body.next_update,
+        force=body.force,
+        seen_event_id=body.seen_event_id,
+        resolve=body.resolve,
     )
     return {"promised_update_at": promised.isoformat() if promised else None, **work.clocks_of(web, case_id)}
 

@@ -36,6 +36,7 @@ from aftersales.web import (
     outbound_webhook_pages,
     pages,
     queue_pages,
+    rating_pages,
     user_pages,
     webhooks,
     weekly_review_pages,
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(attachment_router)
     app.include_router(weekly_review_pages.router)
     app.include_router(user_pages.router)
+    app.include_router(rating_pages.router)
     app.include_router(job_pages.router)
     app.include_router(outbound_webhook_pages.router)
     app.include_router(webhooks.router)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aftersales.adapters.links import SignedLinks
 from aftersales.domain.errors import ConfigError
 from aftersales.ports import PasswordHasher, UserRepository
 from aftersales.services.routing import RoutingKit
@@ -20,6 +21,7 @@ from aftersales.wiring import (
     Desk,
     build_routing_kit,
     current_router_model,
+    mail_links,
     open_desk,
     password_hasher,
     session_secret,
@@ -71,6 +73,7 @@ class WebDesk:
     users_read: Callable[[], AbstractContextManager[UserRepository]]  # the session's user on every page
     hasher: PasswordHasher
     secret_key: str
+    links: SignedLinks  # links put in mail: the rating links' signatures are checked with it
     model_watch: ModelWatch | None = field(default=None)
 
     def refresh_model(self) -> None:
@@ -105,4 +108,5 @@ def build_web_desk(settings: Settings, hasher: PasswordHasher | None = None) -> 
         users_read=desk.read_users,
         hasher=hasher or password_hasher(),
         secret_key=session_secret(settings),
+        links=mail_links(settings),
     )

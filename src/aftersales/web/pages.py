@@ -41,6 +41,7 @@ from aftersales.services.desk import EvidenceMark, add_note, mark_evidence
 from aftersales.services.intake import Incoming, take_in
 from aftersales.services.presence import note_viewer, others_viewing
 from aftersales.services.routing import build_card, message_card
+from aftersales.services.satisfaction import clear_flag, rating_flags
 from aftersales.web import composer, work
 from aftersales.web.assign import assign, assignees
 from aftersales.web.case_forms import Retry, retry_for
@@ -226,6 +227,11 @@ def _case_context(  # noqa: PLR0913  (keyword-only after the case)
         "presence_seconds": REFRESH_SECONDS,
         "retry": retry or Retry(form="", status=200, problem=""),
         "people": assignees(web),  # _assign.html
+        # a bad satisfaction rating not yet cleared: its comment ("" none given); None: no flag
+        "rating_flag": rating_flags(web.desk.read, [case_id]).get(case_id),
+        "survey": web.kit.policy.satisfaction.survey and web.links.can_link,
+        "may_resolve": CaseStatus.RESOLVED.value
+        in statuses_offered(user.role, case.route, [s.value for s in ALLOWED[case.status]]),
     }
     return context | composer.composer_context(web, case_id, context["draft"], saved_reply)
 
@@ -292,17 +298,33 @@ def post_reply(
     text: Annotated[str, Form()] = "",
     next_update: Annotated[str, Form(max_length=40)] = "",
     force: Annotated[bool, Form()] = False,
+    resolve: Annotated[bool, Form()] = False,
     seen_event_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
 ) -> Response:
-    typed = {"text": text, "next_update": next_update, "force": "true" if force else ""}
+    typed = {
+        "text": text,
+        "next_update": next_update,
+        "force": "true" if force else "",
+        "resolve": "true" if resolve else "",
+    }
     try:
         try:
             when = datetime.fromisoformat(next_update) if next_update else None
         except ValueError as error:
             raise InputError(f"the next-update time {next_update!r} is not a date and time") from error
-        work.reply(web, user, case_id, _typed(text, "reply"), when, force=force, seen_event_id=seen_event_id)
+        typed_text = _typed(text, "reply")
+        work.reply(
+            web, user, case_id, typed_text, when, force=force, seen_event_id=seen_event_id, resolve=resolve
+        )
     except (ApiError, AftersalesError) as error:
         return _case_again(request, web, user, case_id, retry_for("reply", typed, error))
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/rating-flag/clear")
+def post_clear_rating_flag(case_id: CaseId, web: Web, user: FormUser) -> RedirectResponse:
+    """A person has seen the bad rating: the flag goes (the timeline keeps who cleared it)."""
+    clear_flag(web.desk.uow, case_id, by=work.author(user), at=web.now())
     return _back(case_id)
 
 

@@ -137,12 +137,13 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
         order=order,
         limit=limit,
     )
-    problem, rows, capped = "", [], False
+    problem, rows, capped, flagged = "", [], False, {}
     try:
         query = queue_query(web, user, filters)
         with web.desk.read() as cases:
             rows = cases.queue(query)
             capped = bool(rows) and bool(query.search.strip()) and cases.search_is_capped(query.search)
+            flagged = cases.flagged_cases([row.id for row in rows])  # bad ratings for the lead
     except ApiError as error:  # a hand-typed address: the page says what is wrong
         problem = error.message
     with web.users_read() as users:
@@ -150,6 +151,7 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
     context = {
         "user": user,
         "rows": rows,
+        "rating_flags": flagged,
         "problem": problem,
         "search_capped": capped,
         "search_cap": SEARCH_MESSAGE_CAP,

@@ -3,6 +3,9 @@ forms to disable, enable, change a role or set a password (the `aftersales user`
 
 Each change ends the user's sessions the way the command does; only an admin sees the page or
 posts its forms (403 for anyone else).
+
+The account page is every user's own: which notifications they get by e-mail, and whether at
+once or in the daily digest (`aftersales user notify`).
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aftersales.domain.accounts import MIN_PASSWORD_LENGTH, Role, User, refusal_to_manage_users
 from aftersales.domain.errors import InputError
+from aftersales.domain.notifications import TOPIC_LABELS, Timing, Topic
 from aftersales.domain.values import MAX_ID
 from aftersales.ports import UserRepository
 from aftersales.services.accounts import disable_user, enable_user, set_password, set_role
+from aftersales.services.notifications import choices_of, choose
 from aftersales.web.context import WebDesk
 from aftersales.web.pages import render
 from aftersales.web.security import FormUser, PageUser, Web
@@ -102,3 +107,44 @@ def reset_password(
         return set_password(users, web.hasher, email, password)
 
     return _change(web, user, user_id, change, "new password set, signed out everywhere")
+
+
+# ---------------------------------------------------------------- the account page: notifications
+
+_OFF = "off"
+_TIMINGS = {_OFF: "never", Timing.IMMEDIATE.value: "at once", Timing.DIGEST.value: "in the daily digest"}
+
+
+@router.get("/account")
+def account_page(request: Request, web: Web, user: PageUser, done: str = "") -> HTMLResponse:
+    chosen = choices_of(web.desk.read, user.id)
+    shown = {topic.value: timing.value for topic, timing in chosen.items()}
+    return _account(request, user, shown, done=done[:300])
+
+
+def _account(
+    request: Request, user: User, chosen: dict[str, str], *, done: str = "", problem: str = ""
+) -> HTMLResponse:
+    context = {
+        "user": user,
+        "topics": [(topic.value, TOPIC_LABELS[topic]) for topic in Topic],
+        "timings": _TIMINGS,
+        "chosen": chosen,
+        "done": done,
+        "problem": problem,
+    }
+    return render(request, "account.html", context, 422 if problem else 200)
+
+
+@router.post("/account/notifications")
+async def save_notifications(request: Request, web: Web, user: FormUser) -> Response:
+    """One select per topic (``off``, ``immediate``, ``digest``); a topic not sent is off."""
+    form = await request.form()
+    typed = {topic.value: str(form.get(topic.value, _OFF))[:40] for topic in Topic}
+    wrong = [f"{name}: {value!r}" for name, value in typed.items() if value not in _TIMINGS]
+    if wrong:
+        problem = f"Not saved: {'; '.join(wrong)} is not one of {', '.join(_TIMINGS)}."
+        return _account(request, user, typed, problem=problem)
+    chosen = {Topic(name): Timing(value) for name, value in typed.items() if value != _OFF}
+    choose(web.desk.uow, user.id, chosen)
+    return RedirectResponse("/account?done=saved", status_code=303)

@@ -57,7 +57,13 @@ def reply(  # noqa: PLR0913  (keyword-only after the text's promise)
     *,
     force: bool,
     seen_event_id: int | None = None,
+    resolve: bool = False,
 ) -> datetime | None:
+    """Send the reply; ``resolve``: it resolves the case (the role must be allowed to), and
+    its mail carries the satisfaction survey's rating link."""
+    if resolve:
+        refusal = refusal_to_change_status(user.role, _route_of(web, case_id), CaseStatus.RESOLVED)
+        refuse_unless_allowed(user, f"case {case_id}", refusal)
     if next_update is not None and next_update.utcoffset() is None:
         next_update = next_update.replace(tzinfo=web.kit.calendar.tz)
     draft = Reply(
@@ -68,8 +74,9 @@ def reply(  # noqa: PLR0913  (keyword-only after the text's promise)
         next_update=next_update,
         force=force,
         seen_event_id=seen_event_id,
+        resolve=resolve,
     )
-    return send_reply(web.desk.uow, web.kit, draft)
+    return send_reply(web.desk.uow, web.kit, draft, links=web.links)
 
 
 def change_status(

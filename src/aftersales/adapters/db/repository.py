@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, inse
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from aftersales.adapters.db import case_side
+from aftersales.adapters.db import case_side, ratings
 from aftersales.adapters.db import event_feed as feed
+from aftersales.adapters.db import notifications as notices
 from aftersales.adapters.db import outbox as mail_queue
 from aftersales.adapters.db import route_labels as labels_table
 from aftersales.adapters.db import schema as t
@@ -31,6 +32,7 @@ from aftersales.domain.corrections import RouteLabel
 from aftersales.domain.event_feed import FeedConsumer, FeedEvent
 from aftersales.domain.evidence import EvidenceItem
 from aftersales.domain.messages import AttachmentMeta, Direction, InboundMessage
+from aftersales.domain.notifications import DigestLine, Notice, NoticeCase, Subscriber, Timing, Topic
 from aftersales.domain.order_side import OtherCase
 from aftersales.domain.orders import (
     Address,
@@ -45,6 +47,7 @@ from aftersales.domain.orders import (
 from aftersales.domain.outgoing import Delivery, OutgoingMail, QueuedMail
 from aftersales.domain.queue import QueueQuery, message_preview
 from aftersales.domain.routes import Route
+from aftersales.domain.satisfaction import Rating, RatingLink
 from aftersales.domain.shop_events import OrderWriteConflict
 from aftersales.ports import ClockInputs
 
@@ -775,6 +778,50 @@ class SqlCaseRepository:
 
     def mail_deliveries(self, case_id: int) -> dict[str, Delivery]:
         return mail_queue.deliveries(self.db, case_id)
+
+    # ---------------------------------------------------------------- ratings (adapters/db/ratings.py)
+    def add_rating_link(self, link: RatingLink) -> None:
+        ratings.add_link(self.db, link)
+
+    def rating_link(self, token: str, *, lock: bool = False) -> RatingLink | None:
+        return ratings.link_for_update(self.db, token) if lock else ratings.link(self.db, token)
+
+    def record_rating(self, token: str, rating: Rating, comment: str, at: datetime) -> bool:
+        return ratings.record(self.db, token, rating, comment, at)
+
+    def flagged_cases(self, case_ids: Collection[int]) -> dict[int, str]:
+        return ratings.flagged(self.db, case_ids)
+
+    def clear_rating_flag(self, case_id: int, by: str, at: datetime) -> int:
+        return ratings.clear_flag(self.db, case_id, by, at)
+
+    def ratings_of(self, case_id: int) -> list[RatingLink]:
+        return ratings.ratings_of(self.db, case_id)
+
+    # ---------------------------------------------------------------- notifications (adapters/db/notifications.py)
+    def notification_choices(self, user_id: int) -> dict[Topic, Timing]:
+        return notices.choices(self.db, user_id)
+
+    def set_notification_choices(self, user_id: int, chosen: dict[Topic, Timing]) -> None:
+        notices.set_choices(self.db, user_id, chosen)
+
+    def subscribers(self) -> list[Subscriber]:
+        return notices.subscribers(self.db)
+
+    def notice_cases(self, case_ids: Collection[int]) -> dict[int, NoticeCase]:
+        return notices.notice_cases(self.db, case_ids)
+
+    def keep_for_digest(self, items: Sequence[Notice]) -> None:
+        notices.keep_for_digest(self.db, items)
+
+    def waiting_digest_items(self, before: datetime) -> dict[int, list[tuple[int, DigestLine]]]:
+        return notices.waiting_digest_items(self.db, before)
+
+    def mark_digested(self, item_ids: Collection[int], at: datetime) -> None:
+        notices.mark_digested(self.db, item_ids, at)
+
+    def user_emails(self, user_ids: Collection[int]) -> dict[int, str]:
+        return notices.user_emails(self.db, user_ids)
 
 
 def policy_version_label(version: int) -> str:

@@ -410,8 +410,9 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("kind", String(32), nullable=False),  # reply | acknowledgement
+    # NULL (migration 0020): a mail about no one case, a desk user's daily digest
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("kind", String(32), nullable=False),  # reply | acknowledgement | notification | digest
     Column("message_id", String(998), nullable=False, unique=True),
     Column("to_address", String(320), nullable=False),
     Column("subject", String(998), nullable=False, default=""),
@@ -631,4 +632,51 @@ imported_conversations = Table(
     Column("first_response_hours", Float, nullable=True),
     Column("resolution_hours", Float, nullable=True),
     UniqueConstraint("source", "conversation_id", name="uq_imported_conversations_source_conversation_id"),
+)
+
+# The satisfaction survey (migration 0020): one row per rating link sent with the reply that
+# resolved a case; its random token is what the signed link carries, used once. The rating
+# and comment are the case's; a bad one flags the case for its lead until a person clears it.
+case_ratings = Table(
+    "case_ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("rated_at", UtcDateTime),  # NULL: not used yet
+    Column("rating", String(8), nullable=False, default=""),  # good | bad; "" not rated
+    Column("comment", Text, nullable=False, default=""),
+    Column("flag_cleared_at", UtcDateTime),  # a bad rating's flag, cleared by a person
+    Column("flag_cleared_by", String(200), nullable=False, default=""),
+)
+
+# Notifications (migration 0020): what each desk user chose to hear of, and how (at once or
+# in the daily digest); absent row: not told. Digest items wait here for the day's mail.
+notification_choices = Table(
+    "notification_choices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", String(32), nullable=False),  # domain/notifications.py::Topic
+    Column("delivery", String(16), nullable=False),  # immediate | digest
+    UniqueConstraint("user_id", "topic", name="uq_notification_choices_user_id_topic"),
+)
+
+notification_digest_items = Table(
+    "notification_digest_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("topic", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("summary", String(500), nullable=False, default=""),
+    Column("sent_at", UtcDateTime),  # NULL: still to go in a digest
+    UniqueConstraint(
+        "user_id", "event_id", "topic", name="uq_notification_digest_items_user_id_event_id_topic"
+    ),
+    Index("ix_notification_digest_items_sent_at_user_id", "sent_at", "user_id"),
 )

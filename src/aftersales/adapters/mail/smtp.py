@@ -3,7 +3,8 @@
 One connection per mail: the outbox is small and sent on a timer, and a fresh connection
 never trips over a server that dropped an idle one. Acknowledgements are marked as
 automatic (RFC 3834 ``Auto-Submitted: auto-replied``; Exchange's
-``X-Auto-Response-Suppress``) so that other desks and out-of-office replies stay quiet.
+``X-Auto-Response-Suppress``) so that other desks and out-of-office replies stay quiet; so are
+desk users' notifications and digests (``auto-generated``: no one answers them).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def build_message(mail: OutgoingMail, *, sender: Address, at: datetime) -> Email
         message["References"] = " ".join(f"<{i}>" for i in mail.references)
     if mail.kind is MailKind.ACKNOWLEDGEMENT:
         message["Auto-Submitted"] = "auto-replied"
+        message["X-Auto-Response-Suppress"] = "All"
+    elif mail.kind in {MailKind.NOTIFICATION, MailKind.DIGEST}:
+        message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
     message.set_content(mail.body)
     return message

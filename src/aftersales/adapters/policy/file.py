@@ -41,6 +41,7 @@ from aftersales.domain.policy import (
     StorePolicy,
 )
 from aftersales.domain.routes import LEAD_ROLES, EvidenceSpec, Route, RouteSpec, SlaTargets
+from aftersales.domain.satisfaction import SurveyPolicy
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -79,6 +80,7 @@ _TOP_KEYS = (
     "leads",
     "routes",
     "learning",
+    "satisfaction",
     "reader",
     "replies",
     "saved_replies",
@@ -102,6 +104,7 @@ _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
 _REVIEW_KEYS = ("repeat_threshold", "repeat_window_days", "request_after_delivery_days")
 _READER_KEYS = ("use", "timeout_seconds", "redact", "per_minute")
+_SATISFACTION_KEYS = ("survey", "link_days")
 _LEAD_KEYS = ("name", "email")
 _EVIDENCE_KEYS = ("key", "label", "detected_by")
 
@@ -403,6 +406,7 @@ def _build(check: _Checker, root: _Table) -> StorePolicy:
         repeat_window_days=review.repeat_window_days,
         review_request_days=review.request_days,
         retrain_every=_retrain_every(check, root),
+        satisfaction=_satisfaction(check, root),
         reader=_reader(check, root),
         language=store.language,
         reply_templates=_replies(check, root),
@@ -647,6 +651,24 @@ def _tag_routes(check: _Checker, root: _Table) -> Mapping[str, Route]:
         else:
             found[tag.strip().casefold()] = Route(route)
     return MappingProxyType(found)
+
+
+def _satisfaction(check: _Checker, root: _Table) -> SurveyPolicy:
+    """The optional [satisfaction] table: whether the reply that resolves a case carries the
+    rating link (on by default), and how many days the link works."""
+    table = root.get("satisfaction")
+    defaults = SurveyPolicy()
+    if not isinstance(table, Mapping):
+        if table is not None:
+            check.wrong("satisfaction", "a [satisfaction] table", table)
+        return defaults
+    check.unknown_keys(table, "satisfaction", _SATISFACTION_KEYS)
+    survey = check.optional(table, "satisfaction", "survey", rules.FLAG)
+    days = check.optional(table, "satisfaction", "link_days", rules.whole(1, "days"))
+    return SurveyPolicy(
+        survey=defaults.survey if survey is None else survey,
+        link_days=defaults.link_days if days is None else days,
+    )
 
 
 def _reader(check: _Checker, root: _Table) -> ReaderPolicy:

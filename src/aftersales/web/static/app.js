@@ -12,6 +12,7 @@
   const hours = document.getElementById("next-update-hours");
   const picker = document.getElementById("next-update");
   const due = document.getElementById("next-update-due");
+  const resolves = document.getElementById("reply-resolves");
 
   async function post(url, body) {
     const response = await fetch(url, {
@@ -34,18 +35,21 @@
     if (!text.value.trim()) { checks.replaceChildren(); return; }
     const result = await post("/api/reply-check", { text: text.value, case_id: caseId });
     if (!result) return;
-    const rows = result.problems.map((p) => item("fail", p.fix + (p.sentence ? " (\u201c" + p.sentence + "\u201d)" : "")));
+    // a reply that resolves the case owes no next update (services/replies.py)
+    const problems = result.problems.filter((p) => !(resolves && resolves.checked && p.check === "no_next_step_time"));
+    const rows = problems.map((p) => item("fail", p.fix + (p.sentence ? " (\u201c" + p.sentence + "\u201d)" : "")));
     // the server formats the time in the store's zone: the browser's zone may differ
     if (result.promised_update_text && !picker.value) {
       rows.unshift(item("pass", "Next update promised: " + result.promised_update_text + " (store time)"));
-    } else if (result.closing && result.ok) {
+    } else if (result.closing && problems.length === 0) {
       rows.unshift(item("pass", "A closing reply: no next update is owed."));
-    } else if (result.ok) {
+    } else if (problems.length === 0) {
       rows.unshift(item("pass", "The reply passes its checks."));
     }
     checks.replaceChildren(...rows);
   }
   text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 300); });
+  if (resolves) resolves.addEventListener("change", check);
 
   function localValue(iso) {
     // "2026-11-30T12:00:00-05:00" -> the wall time the store reads, as datetime-local wants it

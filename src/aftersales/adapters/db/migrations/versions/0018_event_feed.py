@@ -29,6 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("imported_from")
+    # dropped in place (SQLite 3.35+): a batch copy of ``cases`` would have to drop and remake
+    # the search triggers of migration 0013 around it
+    op.execute("ALTER TABLE cases DROP COLUMN imported_from")
     op.drop_table("event_cursors")
