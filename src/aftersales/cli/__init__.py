@@ -105,6 +105,8 @@ def cli(ctx: click.Context) -> None:
     \b
     Integrations and the write-back loop:
       aftersales import orders|products|reviews FILE   Shopify and review exports
+      aftersales import history past.jsonl your old help desk's conversations (Zendesk, Gorgias, ...)
+      aftersales user notify you@store.example --breach immediate   mail me when a case breaches
       aftersales shopify sync 1043         an order from the Admin API (webhooks: serve)
       aftersales mail poll / mail send     the support inbox over IMAP, replies over SMTP
       aftersales review                    the weekly review: repeats become write-back tasks
