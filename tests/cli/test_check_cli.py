@@ -80,6 +80,7 @@ def test_the_demo_policy_without_texts_fails_the_return_policy_with_its_fix(tmp_
         "return_policy": "fail",
         "route_leads": "pass",
         "holidays": "pass",
+        "rating_links": "fail",  # the survey is on by default; no AFTERSALES_PUBLIC_URL here
     }
     assert (items["return_policy"]["detail"], items["return_policy"]["fix"]) == (
         "no policy texts are stored",
@@ -89,7 +90,13 @@ def test_the_demo_policy_without_texts_fails_the_return_policy_with_its_fix(tmp_
 
 
 def test_with_the_return_policy_stored_and_no_network_the_desk_is_ready(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, policy_file=None, imap=_server(993), smtp=_server(25))
+    settings = Settings(
+        data_dir=tmp_path,
+        policy_file=None,
+        imap=_server(993),
+        smtp=_server(25),
+        public_url="https://desk.northwind.example",
+    )
     returns = tmp_path / "returns.md"
     returns.write_text(RETURNS, encoding="utf-8")
     added = CliRunner().invoke(policy, ["texts", "add", "--return", str(returns)], obj=settings)
@@ -100,6 +107,7 @@ def test_with_the_return_policy_stored_and_no_network_the_desk_is_ready(tmp_path
     assert code == 0
     assert (items["inbox_login"]["detail"], items["smtp_send"]["detail"]) == ("--no-network", "--no-network")
     assert items["return_policy"]["detail"] == "v1 states all three"
+    assert items["rating_links"]["detail"] == "links start with https://desk.northwind.example"
 
 
 def test_without_imap_settings_the_inbox_item_fails_with_what_to_set(tmp_path: Path) -> None:
@@ -134,4 +142,4 @@ def test_the_text_report_gives_each_item_and_the_fix(tmp_path: Path) -> None:
         "FAIL  The return policy states the window, who pays return shipping and the proof required" in lines
     )
     assert "      fix: add it with `aftersales policy texts add --return FILE`" in lines
-    assert lines[-1] == "4 passed, 2 failed, 1 skipped: not ready"
+    assert lines[-1] == "4 passed, 3 failed, 1 skipped: not ready"

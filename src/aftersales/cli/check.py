@@ -55,6 +55,7 @@ def check(settings: Settings, *, as_json: bool, no_network: bool) -> None:
         policy_texts=open_desk(settings).read_policy_texts,
         mail=_probes(settings, kit.policy, offline=no_network),
         now=datetime.now(UTC),
+        public_url=settings.public_url,
     )
     _report(results, as_json=as_json)
     sys.exit(0 if all_pass(results) else 1)

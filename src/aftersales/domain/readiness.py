@@ -256,3 +256,25 @@ def holidays(*, closed_days: int, where: str) -> CheckResult:
         status=Status.PASS,
         detail=f"{closed_days} holidays and closures in the next 365 days ({where})",
     )
+
+
+def rating_links(*, survey: bool, public_url: str | None) -> CheckResult:
+    """The satisfaction survey's links need the desk's public address: without it a resolving
+    reply carries no rating link, and nobody would notice."""
+    title = "Rating links reach the desk"
+    if not survey:
+        return CheckResult(
+            key="rating_links", title=title, status=Status.PASS, detail="the satisfaction survey is off"
+        )
+    if not public_url:
+        return CheckResult(
+            key="rating_links",
+            title=title,
+            status=Status.FAIL,
+            detail="the survey is on, but AFTERSALES_PUBLIC_URL is not set: resolving replies carry no rating link",
+            fix="set AFTERSALES_PUBLIC_URL to the address customers reach the desk at "
+            "(https://desk.store.example), or turn the survey off: [satisfaction] survey = false",
+        )
+    return CheckResult(
+        key="rating_links", title=title, status=Status.PASS, detail=f"links start with {public_url}"
+    )

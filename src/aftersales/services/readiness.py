@@ -51,6 +51,7 @@ def check_readiness(
     policy_texts: PolicyTextUnitOfWork,
     mail: MailProbes,
     now: datetime,
+    public_url: str | None = None,
 ) -> list[CheckResult]:
     """Every readiness item in the order the report shows them."""
     return [
@@ -61,6 +62,7 @@ def check_readiness(
         _return_policy(policy_texts, now),
         _leads(kit),
         _holidays(kit, now),
+        readiness.rating_links(survey=kit.policy.satisfaction.survey, public_url=public_url),
     ]
 
 
