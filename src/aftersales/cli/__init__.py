@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "audit-feed": "aftersales.cli.audit:audit_feed_command",
     "review": "aftersales.cli.weekly_review:review",
     "tasks": "aftersales.cli.weekly_review:tasks",
+    "report": "aftersales.cli.report:report",
 }
 
 
@@ -105,6 +106,7 @@ def cli(ctx: click.Context) -> None:
       aftersales shopify sync 1043         an order from the Admin API (webhooks: serve)
       aftersales mail poll / mail send     the support inbox over IMAP, replies over SMTP
       aftersales review                    the weekly review: repeats become write-back tasks
+      aftersales report --weeks 12         trends: volume, response and resolution hours, SLA, per agent
       aftersales audit-feed --products P --feed F   the Merchant Center feed vs the shop
       aftersales packet 1043               a dispute's evidence packet
       aftersales check                     launch readiness

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from aftersales.adapters.reports.trends import trend_html
 from aftersales.adapters.reports.weekly_review import review_charts, review_html
 from aftersales.domain.errors import InputError
 from aftersales.domain.values import MAX_ID
@@ -57,6 +58,8 @@ def review_page(
         "user": user,
         "review": result,
         "charts": charts,
+        # the trend's charts and tables, drawn and escaped by the same code as the report's
+        "trend": Markup(trend_html(result.trend)) if result.trend is not None else "",
         "week": week.isoformat() if week else "",
         "problem": problem[:300],
         "done": done[:300],

@@ -1,0 +1,392 @@
+"""Trends over weeks and figures per agent: how fast the desk answers and resolves, in the
+store's business time, whether it kept its targets, and whether customers were pleased.
+
+Plain data in (one ``CaseFacts`` per case, read by the database in a few grouped scans),
+plain data out. The rules, written out in docs/reports.md:
+
+* A case belongs to the week (Monday 00:00 to Monday 00:00, store time) it **opened** in
+  (``opened_at``); a week still running counts up to now.
+* Its **opening** is its first inbound message (``opened_at`` when it has none).
+* **First response**: business hours from the opening to the first outbound message at or
+  after it (notes are not replies). A case with no such reply has no first-response hours.
+* **Resolution**: business hours from the opening to ``resolved_at`` (the last time it was
+  resolved or closed); a case not resolved now has no resolution hours.
+* Business hours are the store's calendar (opening hours, public holidays, closures);
+  waiting on the customer is *not* taken out: this is the time the customer saw, in the
+  hours the desk was open.
+* **Attainment**: a clock is met when its business hours are within the target of the
+  route the case opened on (a target of 0 means by the end of the business day it started);
+  missed when they are over, or when the case is still waiting and already over; otherwise
+  pending. A case meets its SLA when both clocks are met, misses it when either is missed;
+  the share is met / (met + missed): pending cases are not judged yet.
+* **Satisfaction**: among the cases of the week with a rating, the share whose latest
+  rating is "good".
+* **Agent**: the case's assignee, else the author of its first reply, else nobody
+  ("(unassigned)"). **Reopen rate**: among the agent's cases resolved or closed at least
+  once, the share that came back (a status change from resolved/closed to an open status,
+  as a person or a new customer message makes it).
+* **Percentiles** interpolate linearly between the two nearest ranks (the "inclusive"
+  method: Excel's PERCENTILE.INC, numpy's default): the median of 1, 2, 3, 4 is 2.5.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from aftersales.domain.routes import SlaTargets
+from aftersales.domain.sla.calendar import BusinessCalendar, business_minutes, end_of_business_day
+
+# How many weeks a trend may span: two years is more than any review reads.
+MAX_WEEKS = 104
+UNASSIGNED = "(unassigned)"
+
+
+# ------------------------------------------------------------------------------ weeks
+
+
+@dataclass(frozen=True, slots=True)
+class TrendWeek:
+    """Monday 00:00 to the next Monday 00:00 in the store's zone; cases count up to ``until``
+    (the week's end, or now for the week still running)."""
+
+    start: datetime
+    end: datetime
+    until: datetime
+
+    @property
+    def label(self) -> str:
+        year, week, _ = self.start.date().isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.until >= self.end
+
+
+def monday_of(moment: datetime, zone: ZoneInfo) -> date:
+    """The local Monday of the week ``moment`` falls in."""
+    day = moment.astimezone(zone).date()
+    return day - timedelta(days=day.weekday())
+
+
+def trend_weeks(last_day: date, count: int, *, zone: str, now: datetime) -> tuple[TrendWeek, ...]:
+    """``count`` weeks, oldest first, the last one containing ``last_day``."""
+    if not 1 <= count <= MAX_WEEKS:
+        raise ValueError(f"a trend spans 1 to {MAX_WEEKS} weeks, not {count}")
+    tz = ZoneInfo(zone)
+    last_monday = last_day - timedelta(days=last_day.weekday())
+    weeks = []
+    for back in range(count - 1, -1, -1):
+        monday = last_monday - timedelta(weeks=back)
+        start = datetime.combine(monday, time(0), tzinfo=tz)
+        end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+        weeks.append(TrendWeek(start, end, max(start, min(end, now.astimezone(tz)))))
+    return tuple(weeks)
+
+
+def week_index(moment: datetime, weeks: Sequence[TrendWeek]) -> int | None:
+    """Which of ``weeks`` (consecutive, oldest first) ``moment`` counts in, or None."""
+    if not weeks or moment < weeks[0].start or moment >= weeks[-1].until:
+        return None
+    zone = weeks[0].start.tzinfo
+    if not isinstance(zone, ZoneInfo):
+        raise TypeError("trend weeks are made by trend_weeks, in a ZoneInfo zone")
+    index = (monday_of(moment, zone) - weeks[0].start.date()).days // 7
+    return index if moment < weeks[index].until else None
+
+
+# ------------------------------------------------------------------------------ percentiles
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The ``share`` (0 to 1) quantile, interpolated between the two nearest ranks; None
+    when there are no values."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"a percentile share is between 0 and 1, not {share}")
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * share
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (position - below) * (ordered[above] - ordered[below])
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Median and 90th percentile of some hours, and how many cases they are over."""
+
+    median: float | None
+    p90: float | None
+    count: int
+
+
+def spread(values: Sequence[float]) -> Spread:
+    return Spread(percentile(values, 0.5), percentile(values, 0.9), len(values))
+
+
+# ------------------------------------------------------------------------------ one case
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseFacts:
+    """What the trend needs of one case (every moment aware)."""
+
+    case_id: int
+    route: str  # the route it is on now (volume)
+    opening_route: str  # the route it opened on: its first-response and resolution targets
+    opened_at: datetime
+    first_inbound_at: datetime | None
+    first_reply_at: datetime | None  # the first outbound message at or after the opening
+    first_reply_author: str = ""
+    resolved_at: datetime | None = None
+    assignee: str = ""
+    reopened: bool = False
+    rating: str = ""  # the latest rating: "good", "bad", or "" for none
+    imported_from: str = ""
+
+    @property
+    def opening(self) -> datetime:
+        return self.first_inbound_at or self.opened_at
+
+    @property
+    def agent(self) -> str:
+        return self.assignee or self.first_reply_author or UNASSIGNED
+
+    @property
+    def was_resolved(self) -> bool:
+        """Resolved or closed at least once: now, or before it came back."""
+        return self.resolved_at is not None or self.reopened
+
+
+def first_reply_after(
+    opening: datetime, replies: Iterable[tuple[datetime, str]]
+) -> tuple[datetime, str] | None:
+    """The earliest (time, author) at or after ``opening``; replies before the customer
+    wrote (the store writing first) answer nothing."""
+    return min((reply for reply in replies if reply[0] >= opening), key=lambda reply: reply[0], default=None)
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    MISSED = "missed"
+    PENDING = "pending"  # still running and within its target
+
+
+def business_hours(start: datetime, end: datetime, calendar: BusinessCalendar) -> float:
+    """Business hours from ``start`` to ``end`` (0 when ``end`` is not after ``start``)."""
+    return business_minutes(start, end, calendar) / 60
+
+
+def allowance_hours(start: datetime, target_hours: float, calendar: BusinessCalendar) -> float:
+    """The business hours a clock started at ``start`` may use: its target, or for a target
+    of 0 the rest of the business day it started in."""
+    if target_hours > 0 or not calendar.has_opening_hours():
+        return target_hours
+    return business_hours(start, end_of_business_day(start, calendar), calendar)
+
+
+def verdict(
+    start: datetime, end: datetime | None, target_hours: float, calendar: BusinessCalendar, now: datetime
+) -> Verdict:
+    """Whether a clock from ``start`` that ended at ``end`` (None: still running at ``now``)
+    kept ``target_hours`` business hours."""
+    allowed = allowance_hours(start, target_hours, calendar)
+    if end is not None:
+        return Verdict.MET if business_hours(start, end, calendar) <= allowed else Verdict.MISSED
+    return Verdict.MISSED if business_hours(start, now, calendar) > allowed else Verdict.PENDING
+
+
+def both(*verdicts: Verdict) -> Verdict:
+    if Verdict.MISSED in verdicts:
+        return Verdict.MISSED
+    return Verdict.MET if all(v is Verdict.MET for v in verdicts) else Verdict.PENDING
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseMeasure:
+    facts: CaseFacts
+    first_response_hours: float | None
+    resolution_hours: float | None
+    first_response: Verdict | None  # None: no target known for its route
+    resolution: Verdict | None
+
+    @property
+    def sla(self) -> Verdict | None:
+        if self.first_response is None or self.resolution is None:
+            return None
+        return both(self.first_response, self.resolution)
+
+
+def measure(
+    facts: CaseFacts, calendar: BusinessCalendar, targets: Mapping[str, SlaTargets], now: datetime
+) -> CaseMeasure:
+    """One case's hours and verdicts as they stand at ``now``."""
+    start = facts.opening
+    replied, resolved = facts.first_reply_at, facts.resolved_at
+    target = targets.get(facts.opening_route) or targets.get(facts.route)
+    return CaseMeasure(
+        facts=facts,
+        first_response_hours=None if replied is None else business_hours(start, replied, calendar),
+        resolution_hours=None if resolved is None else business_hours(start, resolved, calendar),
+        first_response=None
+        if target is None
+        else verdict(start, replied, target.first_response_hours, calendar, now),
+        resolution=None
+        if target is None
+        else verdict(start, resolved, target.resolution_hours, calendar, now),
+    )
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Verdicts counted: the share met among those judged (None when none is)."""
+
+    met: int = 0
+    missed: int = 0
+    pending: int = 0
+
+    @property
+    def share(self) -> float | None:
+        judged = self.met + self.missed
+        return self.met / judged if judged else None
+
+
+def tally(verdicts: Iterable[Verdict | None]) -> Tally:
+    counts = dict.fromkeys(Verdict, 0)
+    for found in verdicts:
+        if found is not None:
+            counts[found] += 1
+    return Tally(counts[Verdict.MET], counts[Verdict.MISSED], counts[Verdict.PENDING])
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfaction:
+    good: int = 0
+    bad: int = 0
+
+    @property
+    def share(self) -> float | None:
+        rated = self.good + self.bad
+        return self.good / rated if rated else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentFigures:
+    agent: str
+    cases: int
+    first_response: Spread
+    resolved: int  # cases resolved or closed at least once
+    reopened: int
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self.reopened / self.resolved if self.resolved else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekFigures:
+    week: TrendWeek
+    cases: int
+    by_route: Mapping[str, int]
+    first_response: Spread
+    resolution: Spread
+    first_response_sla: Tally
+    resolution_sla: Tally
+    sla: Tally  # both clocks
+    satisfaction: Satisfaction
+    agents: Sequence[AgentFigures]
+    imported: int  # of ``cases``, those imported from another tool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trend:
+    weeks: Sequence[WeekFigures]
+    routes: Sequence[str]  # every route seen, most cases first
+    agents: Sequence[AgentFigures]  # over every week
+    generated_at: datetime
+
+    @property
+    def start(self) -> datetime:
+        return self.weeks[0].week.start
+
+    @property
+    def end(self) -> datetime:
+        return self.weeks[-1].week.end
+
+
+def agent_figures(measures: Iterable[CaseMeasure]) -> list[AgentFigures]:
+    """One row per agent, most cases first."""
+    grouped: dict[str, list[CaseMeasure]] = {}
+    for case in measures:
+        grouped.setdefault(case.facts.agent, []).append(case)
+    rows = [
+        AgentFigures(
+            agent=agent,
+            cases=len(cases),
+            first_response=spread(
+                [c.first_response_hours for c in cases if c.first_response_hours is not None]
+            ),
+            resolved=sum(1 for c in cases if c.facts.was_resolved),
+            reopened=sum(1 for c in cases if c.facts.reopened),
+        )
+        for agent, cases in grouped.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.cases, row.agent == UNASSIGNED, row.agent))
+
+
+def week_figures(week: TrendWeek, measures: Sequence[CaseMeasure]) -> WeekFigures:
+    by_route: dict[str, int] = {}
+    for case in measures:
+        by_route[case.facts.route] = by_route.get(case.facts.route, 0) + 1
+    ratings = [case.facts.rating for case in measures]
+    return WeekFigures(
+        week=week,
+        cases=len(measures),
+        by_route=dict(sorted(by_route.items(), key=lambda item: (-item[1], item[0]))),
+        first_response=spread(
+            [c.first_response_hours for c in measures if c.first_response_hours is not None]
+        ),
+        resolution=spread([c.resolution_hours for c in measures if c.resolution_hours is not None]),
+        first_response_sla=tally(c.first_response for c in measures),
+        resolution_sla=tally(c.resolution for c in measures),
+        sla=tally(c.sla for c in measures),
+        satisfaction=Satisfaction(good=ratings.count("good"), bad=ratings.count("bad")),
+        agents=agent_figures(measures),
+        imported=sum(1 for c in measures if c.facts.imported_from),
+    )
+
+
+def trend(
+    weeks: Sequence[TrendWeek],
+    cases: Iterable[CaseFacts],
+    *,
+    calendar: BusinessCalendar,
+    targets: Mapping[str, SlaTargets],
+    now: datetime,
+) -> Trend:
+    """The figures of each week and of each agent over all of them. Cases outside the
+    weeks are left out."""
+    placed: list[list[CaseMeasure]] = [[] for _ in weeks]
+    for facts in cases:
+        index = week_index(facts.opened_at, weeks)
+        if index is not None:
+            placed[index].append(measure(facts, calendar, targets, now))
+    routes: dict[str, int] = {}
+    for week_cases in placed:
+        for case in week_cases:
+            routes[case.facts.route] = routes.get(case.facts.route, 0) + 1
+    return Trend(
+        weeks=[week_figures(week, found) for week, found in zip(weeks, placed, strict=True)],
+        routes=[route for route, _ in sorted(routes.items(), key=lambda item: (-item[1], item[0]))],
+        agents=agent_figures(case for found in placed for case in found),
+        generated_at=now,
+    )
