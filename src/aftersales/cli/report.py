@@ -73,9 +73,11 @@ def report(  # noqa: PLR0913  (one parameter per option)
     now = parse_now(now_text)
     kit = build_routing_kit(settings)
     day = week_day.date() if week_day is not None else now.astimezone(kit.calendar.tz).date()
-    trend = run_trend(
-        open_desk(settings).read_trends, kit, last_day=day, weeks=weeks, now=now.astimezone(UTC)
-    )
+    desk = open_desk(settings)
+    try:
+        trend = run_trend(desk.read_trends, kit, last_day=day, weeks=weeks, now=now.astimezone(UTC))
+    finally:
+        desk.close()  # a command that ends leaves no connection to a database server behind
     render = trend_json if as_json else trend_csv if as_csv else trend_markdown if as_markdown else trend_text
     text = render(trend)
     if output is None:
