@@ -98,7 +98,9 @@ def reference_weeks(kit: RoutingKit, cases: list[PlantedCase]) -> list[dict[str,
         weeks.append(
             {
                 "cases": len(mine),
-                "routes": {route: sum(1 for c in mine if c.route == route) for route in {c.route for c in mine}},
+                "routes": {
+                    route: sum(1 for c in mine if c.route == route) for route in {c.route for c in mine}
+                },
                 "first_response": reference_spread(first_response),
                 "resolution": reference_spread(resolution),
                 "satisfaction": latest.count("good") / len(latest) if latest else None,
@@ -154,7 +156,9 @@ def test_csv_and_text_carry_the_same_figures(planted: list[PlantedCase], env: En
     report = json.loads(run(env, "--json").output)
     rows = list(csv.DictReader(io.StringIO(run(env, "--csv").output)))
     medians = {
-        r["week"]: r["value"] for r in rows if r["scope"] == "week" and r["metric"] == "first_response_hours_median"
+        r["week"]: r["value"]
+        for r in rows
+        if r["scope"] == "week" and r["metric"] == "first_response_hours_median"
     }
     for week in report["weeks"]:
         median = week["first_response_hours"]["median"]

@@ -83,8 +83,16 @@ def insert_cases(engine: Engine, cases: list[PlantedCase]) -> None:
     with engine.begin() as db:
         users = {}
         for email, name in AGENTS.items():
-            values = {"email": email, "name": name, "role": "support", "password_hash": "x", "created_at": now}
-            users[email] = db.execute(insert(schema.users).values(values).returning(schema.users.c.id)).scalar_one()
+            values = {
+                "email": email,
+                "name": name,
+                "role": "support",
+                "password_hash": "x",
+                "created_at": now,
+            }
+            users[email] = db.execute(
+                insert(schema.users).values(values).returning(schema.users.c.id)
+            ).scalar_one()
         for case in cases:
             values = {
                 "route": case.route,
@@ -97,7 +105,9 @@ def insert_cases(engine: Engine, cases: list[PlantedCase]) -> None:
                 "imported_from": case.imported_from,
                 "assignee_user_id": users.get(case.assignee),
             }
-            case.id = db.execute(insert(schema.cases).values(values).returning(schema.cases.c.id)).scalar_one()
+            case.id = db.execute(
+                insert(schema.cases).values(values).returning(schema.cases.c.id)
+            ).scalar_one()
             _messages(db, case)
             _events(db, case)
 

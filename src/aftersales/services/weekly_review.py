@@ -105,7 +105,9 @@ def run_review(
             carried_over=[task for task in store.tasks.tasks(TaskStatus.OPEN) if task.id not in seen],
             generated_at=now,
             filed=file_tasks,
-            trend=trend_of(store.trends, kit, last_day=day, weeks=trend_weeks, now=now) if trend_weeks else None,
+            trend=trend_of(store.trends, kit, last_day=day, weeks=trend_weeks, now=now)
+            if trend_weeks
+            else None,
         )
 
 
