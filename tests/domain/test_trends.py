@@ -17,14 +17,15 @@ from aftersales.domain.routes import SlaTargets
 from aftersales.domain.sla.calendar import BusinessCalendar
 from aftersales.domain.trends import (
     UNASSIGNED,
+    BusinessTime,
     CaseFacts,
     Verdict,
     business_hours,
+    clock_verdict,
     first_reply_after,
     percentile,
     trend,
     trend_weeks,
-    verdict,
     week_index,
 )
 
@@ -34,6 +35,14 @@ OFFICE = BusinessCalendar(
     NEW_YORK,
     dict.fromkeys(range(5), (Interval(time(9), time(17)),)),
     is_closed_day={THANKSGIVING}.__contains__,
+)
+LUNCH_OFFICE = BusinessCalendar(
+    NEW_YORK,
+    {
+        **dict.fromkeys(range(5), (Interval(time(9), time(12)), Interval(time(13), time(17)))),
+        5: (Interval(time(10), time(13)),),
+    },
+    is_closed_day={THANKSGIVING, date(2025, 12, 25)}.__contains__,
 )
 ALWAYS_OPEN = BusinessCalendar(ZoneInfo("UTC"), dict.fromkeys(range(7), (Interval(time(0), time(0)),)))
 TARGETS = {"wrong_item": SlaTargets(8, 8, 8, 40), "chargeback_risk": SlaTargets(0, 2, 2, 16)}
@@ -168,6 +177,19 @@ def test_an_always_open_desk_counts_wall_hours(start: datetime, minutes: int) ->
     assert business_hours(start, end, ALWAYS_OPEN) == pytest.approx(minutes / 60)
 
 
+@given(moments, st.integers(0, 60 * 24 * 60), st.integers(0, 60 * 24 * 60), st.integers(-20, 80))
+def test_the_indexed_hours_are_the_calendars_hours(
+    first: datetime, one: int, other: int, index_from_day: int
+) -> None:
+    """Inside its index or reaching out of it, ``BusinessTime`` measures what
+    ``business_minutes`` does (on a calendar with a holiday and a lunch break)."""
+    start = first + timedelta(minutes=min(one, other))
+    end = first + timedelta(minutes=max(one, other))
+    index_start = first + timedelta(days=index_from_day)
+    indexed = BusinessTime(LUNCH_OFFICE, index_start, index_start + timedelta(days=45))
+    assert indexed.hours(start, end) == pytest.approx(business_hours(start, end, LUNCH_OFFICE), abs=1e-6)
+
+
 # ------------------------------------------------------------------------------ verdicts
 
 
@@ -186,14 +208,16 @@ def test_an_always_open_desk_counts_wall_hours(start: datetime, minutes: int) ->
 def test_a_clock_meets_its_target_in_business_hours(
     start: datetime, end: datetime | None, target: float, expected: Verdict
 ) -> None:
-    assert verdict(start, end, target, OFFICE, NOW) is expected
+    indexed = BusinessTime(OFFICE, ny(11, 1), ny(12, 10))
+    assert clock_verdict(indexed, start, end, target, NOW) is expected
 
 
 @given(moments, st.integers(0, 30 * 24 * 60), st.integers(0, 30 * 24 * 60), st.sampled_from([0, 2, 8, 40]))
 def test_an_earlier_reply_never_does_worse(start: datetime, sooner: int, later: int, target: int) -> None:
     sooner, later = min(sooner, later), max(sooner, later)
-    early = verdict(start, start + timedelta(minutes=sooner), target, OFFICE, NOW)
-    late = verdict(start, start + timedelta(minutes=later), target, OFFICE, NOW)
+    indexed = BusinessTime(OFFICE, start, start + timedelta(days=10))  # later ones reach past it
+    early = clock_verdict(indexed, start, start + timedelta(minutes=sooner), target, NOW)
+    late = clock_verdict(indexed, start, start + timedelta(minutes=later), target, NOW)
     assert not (early is Verdict.MISSED and late is Verdict.MET)
     if target and late is Verdict.MET:
         assert business_hours(start, start + timedelta(minutes=later), OFFICE) <= target
