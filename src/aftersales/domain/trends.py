@@ -70,12 +70,6 @@ class TrendWeek:
         return self.until >= self.end
 
 
-def monday_of(moment: datetime, zone: ZoneInfo) -> date:
-    """The local Monday of the week ``moment`` falls in."""
-    day = moment.astimezone(zone).date()
-    return day - timedelta(days=day.weekday())
-
-
 def trend_weeks(last_day: date, count: int, *, zone: str, now: datetime) -> tuple[TrendWeek, ...]:
     """``count`` weeks, oldest first, the last one containing ``last_day``."""
     if not 1 <= count <= MAX_WEEKS:
@@ -93,13 +87,16 @@ def trend_weeks(last_day: date, count: int, *, zone: str, now: datetime) -> tupl
 
 def week_index(moment: datetime, weeks: Sequence[TrendWeek]) -> int | None:
     """Which of ``weeks`` (consecutive, oldest first) ``moment`` counts in, or None."""
-    if not weeks or moment < weeks[0].start or moment >= weeks[-1].until:
-        return None
-    zone = weeks[0].start.tzinfo
-    if not isinstance(zone, ZoneInfo):
-        raise TypeError("trend weeks are made by trend_weeks, in a ZoneInfo zone")
-    index = (monday_of(moment, zone) - weeks[0].start.date()).days // 7
-    return index if moment < weeks[index].until else None
+    return _week_of(moment.timestamp(), *_bounds(weeks))
+
+
+def _bounds(weeks: Sequence[TrendWeek]) -> tuple[list[float], list[float]]:
+    return [w.start.timestamp() for w in weeks], [w.until.timestamp() for w in weeks]
+
+
+def _week_of(moment: float, starts: Sequence[float], untils: Sequence[float]) -> int | None:
+    index = bisect_right(starts, moment) - 1
+    return index if index >= 0 and moment < untils[index] else None
 
 
 # ------------------------------------------------------------------------------ percentiles
@@ -223,12 +220,19 @@ class BusinessTime:
 
 
 def clock_verdict(
-    open_time: BusinessTime, start: datetime, end: datetime | None, target_hours: float, now: datetime
+    open_time: BusinessTime,
+    start: datetime,
+    end: datetime | None,
+    target_hours: float,
+    now: datetime,
+    *,
+    used_hours: float | None = None,
 ) -> Verdict:
     """Whether a clock from ``start`` that ended at ``end`` (None: still running at ``now``)
-    kept ``target_hours`` business hours."""
-    used = open_time.hours(start, end if end is not None else now)
-    return verdict(used, open_time.allowance(start, target_hours), ended=end is not None)
+    kept ``target_hours`` business hours; ``used_hours``: its hours when already measured."""
+    if used_hours is None:
+        used_hours = open_time.hours(start, end if end is not None else now)
+    return verdict(used_hours, open_time.allowance(start, target_hours), ended=end is not None)
 
 
 def verdict(used_hours: float, allowed_hours: float, *, ended: bool) -> Verdict:
@@ -264,17 +268,23 @@ def measure(
     """One case's hours and verdicts as they stand at ``now``."""
     start = facts.opening
     replied, resolved = facts.first_reply_at, facts.resolved_at
+    first_hours = None if replied is None else open_time.hours(start, replied)
+    resolution_hours = None if resolved is None else open_time.hours(start, resolved)
     target = targets.get(facts.opening_route) or targets.get(facts.route)
+    first = resolution = None
+    if target is not None:
+        first = clock_verdict(
+            open_time, start, replied, target.first_response_hours, now, used_hours=first_hours
+        )
+        resolution = clock_verdict(
+            open_time, start, resolved, target.resolution_hours, now, used_hours=resolution_hours
+        )
     return CaseMeasure(
         facts=facts,
-        first_response_hours=None if replied is None else open_time.hours(start, replied),
-        resolution_hours=None if resolved is None else open_time.hours(start, resolved),
-        first_response=None
-        if target is None
-        else clock_verdict(open_time, start, replied, target.first_response_hours, now),
-        resolution=None
-        if target is None
-        else clock_verdict(open_time, start, resolved, target.resolution_hours, now),
+        first_response_hours=first_hours,
+        resolution_hours=resolution_hours,
+        first_response=first,
+        resolution=resolution,
     )
 
 
@@ -416,8 +426,9 @@ def trend(
     open_time = BusinessTime(
         calendar, weeks[0].start - timedelta(days=7), max(now, weeks[-1].end) + timedelta(days=1)
     )
+    starts, untils = _bounds(weeks)
     for facts in cases:
-        index = week_index(facts.opened_at, weeks)
+        index = _week_of(facts.opened_at.timestamp(), starts, untils)
         if index is not None:
             placed[index].append(measure(facts, open_time, targets, now))
     routes: dict[str, int] = {}
