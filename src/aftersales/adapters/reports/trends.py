@@ -234,8 +234,9 @@ def trend_markdown(trend: Trend) -> str:
 
 # ------------------------------------------------------------------------------ SVG charts
 
-_WIDTH, _HEIGHT = 640, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 12, 28  # the plot's margins: axis labels sit in them
+# a small canvas with large type: scaled down to a phone's width, its words stay readable
+_WIDTH, _HEIGHT = 480, 220
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 8, 12, 30  # the plot's margins: axis labels sit in them
 _PALETTE = (
     "#3b6ea5", "#d9822b", "#3d9970", "#b8463c", "#7a5ca8",
     "#8c6d46", "#c75d9e", "#6b6b6b", "#a8a832", "#2ba3b8",
@@ -251,7 +252,7 @@ def _frame(title: str, desc: str, body: str, *, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{ident} {ident}-desc" '
         f'width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}" '
-        f'font-family="sans-serif" font-size="11">'
+        f'font-family="sans-serif" font-size="13">'
         f'<title id="{ident}">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>{body}</svg>'
     )
 
@@ -280,27 +281,28 @@ def _axes(weeks: Sequence[WeekFigures], top: float, unit: str) -> tuple[str, Cal
             f'<line x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ccd"/>'
             f'<text x="{_LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{text}</text>'
         )
+    parts.append(f'<text x="{_LEFT - 4}" y="{_HEIGHT - _BOTTOM + 16}" text-anchor="end">week</text>')
     for index, figures in enumerate(weeks):
         x = _LEFT + slot * (index + 0.5)
         parts.append(
-            f'<text x="{x:.1f}" y="{_HEIGHT - _BOTTOM + 14}" text-anchor="middle">{figures.week.label[-3:]}</text>'
+            f'<text x="{x:.1f}" y="{_HEIGHT - _BOTTOM + 16}" text-anchor="middle">{figures.week.label[-2:]}</text>'
         )
     return "".join(parts), y, slot
 
 
 def _legend(entries: Sequence[tuple[str, str, str]], top: int) -> tuple[str, int]:
-    """(colour, dash, label) entries in rows of three below the plot; returns its height."""
-    parts, per_row, width = [], 3, (_WIDTH - _LEFT) / 3
+    """(colour, dash, label) entries in rows of two below the plot; returns its height."""
+    parts, per_row, width = [], 2, (_WIDTH - _LEFT) / 2
     for index, (colour, dash, label) in enumerate(entries):
         x = _LEFT + (index % per_row) * width
-        y = top + (index // per_row) * 16
+        y = top + (index // per_row) * 18
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
             f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y + 6}" y2="{y + 6}" stroke="{colour}" stroke-width="6"{dashes}/>'
-            f'<text x="{x + 24:.1f}" y="{y + 10}">{escape(label)}</text>'
+            f'<text x="{x + 24:.1f}" y="{y + 11}">{escape(label)}</text>'
         )
     rows = (len(entries) + per_row - 1) // per_row
-    return "".join(parts), rows * 16 + 4
+    return "".join(parts), rows * 18 + 6
 
 
 def volume_chart_svg(trend: Trend) -> str:
