@@ -23,6 +23,7 @@ from aftersales.adapters.reports.weekly_review import review_charts, review_html
 from aftersales.domain.errors import InputError
 from aftersales.domain.values import MAX_ID
 from aftersales.domain.weekly_review import WeeklyReview
+from aftersales.services.trends import DEFAULT_WEEKS
 from aftersales.services.weekly_review import MAX_NOTE_CHARS, close_task, run_review
 from aftersales.web import work
 from aftersales.web.context import WebDesk
@@ -39,7 +40,11 @@ TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def _review(web: WebDesk, week: date | None, *, file_tasks: bool) -> WeeklyReview:
     now = web.now()
     day = week or now.astimezone(web.kit.calendar.tz).date()
-    return run_review(web.desk.weekly_review, web.kit, day=day, now=now, file_tasks=file_tasks)
+    # filing shows no page: the trend is drawn by the page the form redirects to
+    trend_weeks = 0 if file_tasks else DEFAULT_WEEKS
+    return run_review(
+        web.desk.weekly_review, web.kit, day=day, now=now, file_tasks=file_tasks, trend_weeks=trend_weeks
+    )
 
 
 def _back(week: str, problem: str = "", done: str = "") -> RedirectResponse:

@@ -165,7 +165,7 @@ def trend_text(trend: Trend) -> str:
         f"Trend {first.label} to {last.label} ({len(trend.weeks)} weeks, Monday to Monday, store time;"
         " hours are business hours)",
         "",
-        f"{'week':<10} {'cases':>5}  {'1st resp med/p90':>16}  {'resolution med/p90':>18}  {'SLA':>5}  {'happy':>5}",
+        f"{'week':<10} {'cases':>5}  {'1st resp med/p90':>16}  {'resolution med/p90':>18}  {'SLA':>5}  {'satisfied':>9}",
     ]
     for figures in trend.weeks:
         running = "" if figures.week.is_complete else " (so far)"
@@ -173,7 +173,7 @@ def trend_text(trend: Trend) -> str:
             f"{figures.week.label:<10} {figures.cases:>5}  "
             f"{_num(figures.first_response.median):>7} / {_num(figures.first_response.p90):>6}  "
             f"{_num(figures.resolution.median):>8} / {_num(figures.resolution.p90):>7}  "
-            f"{_pct(figures.sla.share):>5}  {_pct(figures.satisfaction.share):>5}{running}"
+            f"{_pct(figures.sla.share):>5}  {_pct(figures.satisfaction.share):>9}{running}"
         )
     lines += ["", "Cases by route and week:"]
     lines.append(f"  {'route':<18}" + "".join(f"{f.week.label[-3:]:>5}" for f in trend.weeks))
