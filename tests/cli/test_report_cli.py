@@ -175,6 +175,22 @@ def test_a_report_file_is_written_whole(planted: list[PlantedCase], env: Env, tm
     assert "| Agent | Cases |" in out.read_text(encoding="utf-8")
 
 
+def test_the_weekly_review_ends_with_the_same_trend(planted: list[PlantedCase], env: Env) -> None:
+    def review(*args: str) -> dict[str, Any]:
+        command = ["review", "--week", LAST_DAY, "--now", NOW, "--format", "json", *args]
+        result = CliRunner().invoke(cli, command, env=env)
+        assert result.exit_code == 0, (result.output, result.exception)
+        parsed: dict[str, Any] = json.loads(result.output)
+        return parsed
+
+    report = json.loads(run(env, "--json").output)
+    trend = review()["trend"]
+    assert [w["first_response_hours"] for w in trend["weeks"]] == [
+        w["first_response_hours"] for w in report["weeks"]
+    ]
+    assert review("--trend-weeks", "0")["trend"] is None
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
