@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.db.product_reviews import SqlReviewRepository
     from aftersales.adapters.db.repository import BatchedUnitOfWork
     from aftersales.adapters.db.review_requests import SqlReviewRequestRepository
+    from aftersales.adapters.db.trend_queries import TrendStore
     from aftersales.adapters.db.weekly_review_queries import ReviewStore
     from aftersales.adapters.db.writeback_tasks import SqlTaskRepository
     from aftersales.adapters.links import SignedLinks
@@ -360,6 +361,13 @@ class Desk:
 
         review: Callable[[], AbstractContextManager[ReviewStore]] = review_unit_of_work(self.engine)
         return review()
+
+    def read_trends(self) -> AbstractContextManager[TrendStore]:
+        """What the trend report reads (`aftersales report`), in one transaction that writes
+        nothing."""
+        from aftersales.adapters.db.trend_queries import trends_unit_of_work
+
+        return trends_unit_of_work(self.engine)()
 
     def feed_links(self) -> AbstractContextManager[SqlFeedLinks]:
         """The cases on each SKU, for the feed audit (reading only)."""

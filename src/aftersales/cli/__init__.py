@@ -53,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "review": "aftersales.cli.weekly_review:review",
     "tasks": "aftersales.cli.weekly_review:tasks",
     "webhooks": "aftersales.cli.webhooks:webhooks",
+    "report": "aftersales.cli.report:report",
 }
 
 
@@ -110,6 +111,7 @@ def cli(ctx: click.Context) -> None:
       aftersales shopify sync 1043         an order from the Admin API (webhooks: serve)
       aftersales mail poll / mail send     the support inbox over IMAP, replies over SMTP
       aftersales review                    the weekly review: repeats become write-back tasks
+      aftersales report --weeks 12         trends: volume, response and resolution hours, SLA, per agent
       aftersales audit-feed --products P --feed F   the Merchant Center feed vs the shop
       aftersales packet 1043               a dispute's evidence packet
       aftersales check                     launch readiness

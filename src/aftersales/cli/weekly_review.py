@@ -12,7 +12,9 @@ from aftersales.adapters.files.atomic import write_atomically
 from aftersales.adapters.reports.weekly_review import review_html, review_json, review_markdown, review_text
 from aftersales.cli.options import now_option, parse_now
 from aftersales.domain.errors import InputError
+from aftersales.domain.trends import MAX_WEEKS
 from aftersales.domain.writeback import Task, task_to_dict
+from aftersales.services.trends import DEFAULT_WEEKS
 from aftersales.services.weekly_review import close_task, open_tasks, run_review
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, open_desk
@@ -41,17 +43,26 @@ _RENDER = {"text": review_text, "markdown": review_markdown, "json": review_json
     type=click.Path(path_type=Path, dir_okay=False, writable=True),
     help="Write the report to this file instead of the terminal.",
 )
+@click.option(
+    "--trend-weeks",
+    type=click.IntRange(0, MAX_WEEKS),
+    default=DEFAULT_WEEKS,
+    show_default=True,
+    help="Weeks of the trend that ends the review (0: none); `aftersales report` prints it alone.",
+)
 @now_option
 @click.pass_obj
-def review(
+def review(  # noqa: PLR0913  (one parameter per option)
     settings: Settings,
     week_day: datetime | None,
     output_format: str,
     output: Path | None,
+    trend_weeks: int,
     now_text: str | None,
 ) -> None:
     """The weekly review: cases by route, SKU, carrier and reason, SLA attainment, and the
-    repeats, each filed as a write-back task (a rerun files nothing twice).
+    repeats, each filed as a write-back task (a rerun files nothing twice); then the trend
+    of the last 12 weeks (docs/reports.md).
 
     \b
     Examples:
@@ -62,7 +73,13 @@ def review(
     now = parse_now(now_text)
     kit = build_routing_kit(settings)
     day = week_day.date() if week_day is not None else now.astimezone(kit.calendar.tz).date()
-    result = run_review(open_desk(settings).weekly_review, kit, day=day, now=now.astimezone(UTC))
+    desk = open_desk(settings)
+    try:
+        result = run_review(
+            desk.weekly_review, kit, day=day, now=now.astimezone(UTC), trend_weeks=trend_weeks
+        )
+    finally:
+        desk.close()  # a command that ends leaves no connection to a database server behind
     report = _RENDER[output_format](result)
     if output is None:
         click.echo(report, nl=False)

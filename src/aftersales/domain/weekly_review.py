@@ -18,6 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from aftersales.domain.sla.calendar import BusinessCalendar, end_of_business_day
+from aftersales.domain.trends import Trend
 from aftersales.domain.writeback import Target, Task, TaskDraft, TaskSource
 
 # How many business days after the review a task is due (the review's own cadence is a
@@ -375,6 +376,7 @@ class WeeklyReview:
     carried_over: Sequence[Task]  # open tasks this review did not file or see again
     generated_at: datetime
     filed: bool  # False for a preview: nothing was written
+    trend: Trend | None = None  # the weeks that end with this one (domain/trends.py)
 
 
 # ------------------------------------------------------------------------------ SLA

@@ -32,6 +32,7 @@ from aftersales.domain.weekly_review import (
 )
 from aftersales.domain.writeback import Task, TaskDraft, TaskSource, TaskStatus
 from aftersales.services.routing import RoutingKit
+from aftersales.services.trends import DEFAULT_WEEKS, TrendFacts, trend_of
 
 MAX_NOTE_CHARS = 5000
 
@@ -63,15 +64,24 @@ class ReviewStore(Protocol):
     def cases(self) -> ReviewCounts: ...
     @property
     def tasks(self) -> TaskRepository: ...
+    @property
+    def trends(self) -> TrendFacts: ...
 
 
 ReviewUnitOfWork = Callable[[], AbstractContextManager[ReviewStore]]
 
 
 def run_review(
-    uow: ReviewUnitOfWork, kit: RoutingKit, *, day: date, now: datetime, file_tasks: bool = True
+    uow: ReviewUnitOfWork,
+    kit: RoutingKit,
+    *,
+    day: date,
+    now: datetime,
+    file_tasks: bool = True,
+    trend_weeks: int = DEFAULT_WEEKS,
 ) -> WeeklyReview:
-    """Review the week containing ``day`` (up to ``now`` if it is still running)."""
+    """Review the week containing ``day`` (up to ``now`` if it is still running), with the
+    trend of the ``trend_weeks`` weeks that end with it (0: no trend)."""
     policy = kit.policy
     week = review_week(day, now=now, zone=policy.time_zone, repeat_window_days=policy.repeat_window_days)
     if week.start > now:
@@ -95,6 +105,9 @@ def run_review(
             carried_over=[task for task in store.tasks.tasks(TaskStatus.OPEN) if task.id not in seen],
             generated_at=now,
             filed=file_tasks,
+            trend=trend_of(store.trends, kit, last_day=day, weeks=trend_weeks, now=now)
+            if trend_weeks
+            else None,
         )
 
 

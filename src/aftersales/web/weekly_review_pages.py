@@ -18,10 +18,12 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from aftersales.adapters.reports.trends import trend_html
 from aftersales.adapters.reports.weekly_review import review_charts, review_html
 from aftersales.domain.errors import InputError
 from aftersales.domain.values import MAX_ID
 from aftersales.domain.weekly_review import WeeklyReview
+from aftersales.services.trends import DEFAULT_WEEKS
 from aftersales.services.weekly_review import MAX_NOTE_CHARS, close_task, run_review
 from aftersales.web import work
 from aftersales.web.context import WebDesk
@@ -38,7 +40,11 @@ TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def _review(web: WebDesk, week: date | None, *, file_tasks: bool) -> WeeklyReview:
     now = web.now()
     day = week or now.astimezone(web.kit.calendar.tz).date()
-    return run_review(web.desk.weekly_review, web.kit, day=day, now=now, file_tasks=file_tasks)
+    # filing shows no page: the trend is drawn by the page the form redirects to
+    trend_weeks = 0 if file_tasks else DEFAULT_WEEKS
+    return run_review(
+        web.desk.weekly_review, web.kit, day=day, now=now, file_tasks=file_tasks, trend_weeks=trend_weeks
+    )
 
 
 def _back(week: str, problem: str = "", done: str = "") -> RedirectResponse:
@@ -57,6 +63,8 @@ def review_page(
         "user": user,
         "review": result,
         "charts": charts,
+        # the trend's charts and tables, drawn and escaped by the same code as the report's
+        "trend": Markup(trend_html(result.trend)) if result.trend is not None else "",
         "week": week.isoformat() if week else "",
         "problem": problem[:300],
         "done": done[:300],

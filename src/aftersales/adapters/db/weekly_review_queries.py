@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.engine import transactions
+from aftersales.adapters.db.trend_queries import SqlTrendFacts
 from aftersales.adapters.db.types import UtcDateTime
 
 # the row shapes ``file`` writes and reads, shared so both ways of filing store the same task
@@ -211,6 +212,7 @@ class ReviewStore:
 
     cases: SqlReviewCounts
     tasks: SqlTaskRepository
+    trends: SqlTrendFacts
 
 
 def review_unit_of_work(
@@ -220,6 +222,8 @@ def review_unit_of_work(
 
     return transactions(
         engine,
-        lambda connection: ReviewStore(SqlReviewCounts(connection), SqlTaskRepository(connection)),
+        lambda connection: ReviewStore(
+            SqlReviewCounts(connection), SqlTaskRepository(connection), SqlTrendFacts(connection)
+        ),
         writes=writes,
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from aftersales.adapters.reports.trends import trend_html, trend_markdown, trend_text, trend_to_dict
 from aftersales.domain.weekly_review import (
     Attainment,
     Dimension,
@@ -51,6 +52,7 @@ def review_to_dict(review: WeeklyReview) -> dict[str, Any]:
         "carried_over": [task_to_dict(t) for t in review.carried_over],
         "generated_at": review.generated_at.isoformat(),
         "tasks_filed": review.filed,
+        "trend": trend_to_dict(review.trend) if review.trend is not None else None,
     }
 
 
@@ -155,6 +157,8 @@ def review_text(review: WeeklyReview) -> str:
     )
     lines += ["", "Open tasks carried over:" if review.carried_over else "Open tasks carried over: none"]
     lines.extend(f"  - {_task_line(task)}" for task in review.carried_over)
+    if review.trend is not None:
+        lines += ["", trend_text(review.trend).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -210,6 +214,8 @@ def review_markdown(review: WeeklyReview) -> str:
     )
     out += ["", "## Open tasks carried over", ""]
     out.extend([f"- {_md(_task_line(t))}" for t in review.carried_over] or ["None."])
+    if review.trend is not None:
+        out += ["", trend_markdown(review.trend).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
@@ -277,7 +283,8 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #1d2430; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; } td, th { border: 1px solid #ccd; padding: .25rem .5rem; }
 th { background: #eef1f6; text-align: left; } .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; } figcaption { font-weight: 600; }
+figure { margin: 0; } figcaption { font-weight: 600; } svg { max-width: 100%; height: auto; }
+.table-box { max-width: 100%; overflow-x: auto; }
 """
 
 
@@ -308,6 +315,8 @@ def review_html(review: WeeklyReview) -> str:
     body.append("<h2>Open tasks carried over</h2>")
     items = [f"<li>{escape(_task_line(t))}</li>" for t in review.carried_over]
     body.append(f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>")
+    if review.trend is not None:
+        body.append(trend_html(review.trend))
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Weekly review {escape(week.label)}</title><style>{_STYLE}</style></head>"

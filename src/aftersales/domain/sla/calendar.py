@@ -45,6 +45,7 @@ __all__ = [
     "end_of_business_day",
     "is_open",
     "next_open",
+    "open_spans",
 ]
 
 Span = tuple[datetime, datetime]  # [start, end) as UTC instants
@@ -322,6 +323,19 @@ def business_minutes(
             break
         total += min(span_end, finish) - span_start
     return total / timedelta(minutes=1)
+
+
+def open_spans(calendar: BusinessCalendar, start: datetime, end: datetime) -> Iterator[Span]:
+    """The opening spans (UTC instants, in order) between ``start`` and ``end``, clipped to
+    them: what ``business_minutes`` adds up, for a caller that measures many spans of the
+    same stretch of days (domain/trends.py indexes them once)."""
+    origin, finish = _require_aware(start, "start"), _require_aware(end, "end")
+    if finish <= origin or not calendar.has_opening_hours():
+        return
+    for span_start, span_end in _open_spans(calendar, origin, until=finish):
+        if span_start >= finish:
+            return
+        yield span_start, min(span_end, finish)
 
 
 def is_open(moment: datetime, calendar: BusinessCalendar) -> bool:
