@@ -128,7 +128,8 @@ class SqlTrendFacts:
     def _replies(self, window: ColumnElement[bool], cases: dict[int, _Case]) -> None:
         m = _messages.c
         query = (
-            select(m.case_id, self._when(m.sent_at), m.author)
+            # an imported reply may name only its address: then that is its author
+            select(m.case_id, self._when(m.sent_at), func.coalesce(func.nullif(m.author, ""), m.from_address))
             .select_from(_messages.join(_cases, _cases.c.id == m.case_id))
             .where(window, m.direction == "outbound")
         )
