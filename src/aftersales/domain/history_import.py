@@ -226,7 +226,7 @@ def tag_routes_toml(suggestions: Sequence[TagSuggestion]) -> str:
     lines = ["[history.tag_routes]"]
     for s in suggestions:
         lines.append(
-            f'{_toml_key(s.tag)} = "{s.route.value}"  # {s.conversations} conversations, {s.share:.0%}'
+            f'{_toml_key(s.tag)} = "{s.route.value}"  # {s.conversations} conversation{"" if s.conversations == 1 else "s"}, {s.share:.0%}'
         )
     return "\n".join(lines) + "\n"
 
