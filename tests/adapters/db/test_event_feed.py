@@ -4,11 +4,14 @@ its cursor (never an imported case's events), and moves its cursor in the same t
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import update
 
 from aftersales.adapters.db import schema
-from aftersales.adapters.db.repository import SqlUnitOfWork
+from aftersales.adapters.db.engine import make_engine
+from aftersales.adapters.db.migrate import upgrade
+from aftersales.adapters.db.repository import SqlUnitOfWork, unit_of_work
 from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.event_feed import FeedConsumer
 from aftersales.domain.routes import Route
@@ -54,3 +57,17 @@ def test_a_consumer_reads_each_event_once_and_never_an_imported_cases(uow: SqlUn
         cases.add_event(told, Event("status_changed", AT, "Ana", {"from": "new", "to": "open"}))
     with uow() as cases:
         assert [e.kind for e in cases.feed_events(FeedConsumer.NOTIFICATIONS)] == ["status_changed"]
+
+
+def test_the_upgrade_starts_every_consumer_so_the_first_run_misses_nothing(tmp_path: Path) -> None:
+    # a webhook registered (or a notification chosen) before any job ran hears of the next case
+    engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    upgrade(engine)
+    desk = unit_of_work(engine, tmp_path / "attachments")
+    case_id = _open(desk, "ana@example.com")
+    with desk() as cases:
+        assert [(e.case_id, e.kind) for e in cases.feed_events(FeedConsumer.WEBHOOKS)] == [
+            (case_id, "case_opened")
+        ]
+        assert [e.kind for e in cases.feed_events(FeedConsumer.NOTIFICATIONS)] == ["case_opened"]
+    engine.dispose()

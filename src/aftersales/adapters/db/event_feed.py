@@ -45,8 +45,9 @@ _EVENTS = (
 
 
 def _start_cursor(db: Connection, consumer: FeedConsumer) -> None:
-    """A new consumer starts at the newest event: it is told of what happens from now on, not
-    of the desk's whole past."""
+    """A consumer without a cursor starts at the newest event: it is told of what happens from
+    now on, not of the desk's whole past. (Migration 0018 starts the known consumers' cursors
+    when the desk is upgraded; this covers a consumer added later, and emptied tables.)"""
     newest = select(func.coalesce(func.max(t.events.c.id), 0)).scalar_subquery()
     dialect_insert = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
     statement = (

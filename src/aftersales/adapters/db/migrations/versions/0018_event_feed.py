@@ -26,6 +26,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("imported_from", sa.String(32), nullable=False, server_default=""))
+    # the feed starts here for every consumer: a webhook registered or a notification chosen
+    # before the first job run still hears of the next case (a desk's past is not told)
+    for consumer in ("webhooks", "notifications"):
+        op.execute(
+            sa.text(
+                "INSERT INTO event_cursors (consumer, last_event_id) "
+                "SELECT :consumer, COALESCE(MAX(id), 0) FROM events"
+            ).bindparams(consumer=consumer)
+        )
 
 
 def downgrade() -> None:
