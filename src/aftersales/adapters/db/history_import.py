@@ -99,7 +99,7 @@ class SqlHistoryStore:
         customers = self._customers(cases, at)
         users = self._users({c.conversation.assignee for c in cases if c.conversation.assignee})
         rows = [_case_row(c, customers, users) for c in cases]
-        ids = self._insert_cases(rows)
+        ids = q.insert_cases(self.db, rows)
         messages: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         imported: list[dict[str, Any]] = []
@@ -214,18 +214,6 @@ class SqlHistoryStore:
         if not emails:
             return {}
         return {row.email: int(row.id) for row in self.db.execute(_USERS, {"emails": sorted(emails)})}
-
-    def _insert_cases(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert the cases in one executemany; their ids, in order (as the intake batch does)."""
-        if self.db.dialect.name == "postgresql":
-            ids = sorted(int(i) for i in self.db.execute(q.NEXT_CASE_IDS, {"n": len(rows)}).scalars())
-            self.db.execute(insert(_C), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
-            return ids
-        # one insert of all the rows takes consecutive ids after the largest (the write lock
-        # is held: no other writer is between)
-        self.db.execute(insert(_C), rows)
-        last = int(self.db.execute(q.LAST_CASE_ID).scalar_one())
-        return list(range(last - len(rows) + 1, last + 1))
 
 
 def history_unit_of_work(

@@ -418,18 +418,6 @@ class IntakeBatch:
         if rows:
             self.db.execute(insert(table), rows)
 
-    def _inserted_case_ids(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert the new cases in one executemany (pipelined by psycopg); their ids, in order."""
-        if self.db.dialect.name == "postgresql":
-            ids = sorted(int(i) for i in self.db.execute(q.NEXT_CASE_IDS, {"n": len(rows)}).scalars())
-            self.db.execute(insert(_C), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
-            return ids
-        # SQLite returns ids in order only a statement a row; one insert of all the rows takes
-        # consecutive ids after the largest (the write lock is held: no other writer is between)
-        self.db.execute(insert(_C), rows)
-        last = int(self.db.execute(q.LAST_CASE_ID).scalar_one())
-        return list(range(last - len(rows) + 1, last + 1))
-
     def _insert_cases(self) -> dict[int, int]:
         if not self._opened:
             return {}
@@ -446,7 +434,7 @@ class IntakeBatch:
             related = row["related_case_id"]
             row["related_case_id"] = related if related is None or related > 0 else None
             rows.append(row | queue_fields(row, row))
-        made = self._inserted_case_ids(rows)
+        made = q.insert_cases(self.db, rows)
         ids = dict(zip(self._opened, made, strict=True))
         # a case linked to one opened earlier in the chunk: its link, now that both have ids
         links = [

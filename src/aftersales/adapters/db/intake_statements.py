@@ -3,7 +3,9 @@ object reused with new parameters hits SQLAlchemy's compiled cache directly."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, func, insert, select, text, update
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -97,3 +99,16 @@ SCREEN = {
     name: dialect_insert(t.screened).on_conflict_do_nothing(index_elements=[t.screened.c.dedupe_key])
     for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+
+
+def insert_cases(db: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert new cases in one executemany (pipelined by psycopg); their ids, in order."""
+    if db.dialect.name == "postgresql":
+        ids = sorted(int(i) for i in db.execute(NEXT_CASE_IDS, {"n": len(rows)}).scalars())
+        db.execute(insert(t.cases), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
+    # SQLite returns ids in order only a statement a row; one insert of all the rows takes
+    # consecutive ids after the largest (the write lock is held: no other writer is between)
+    db.execute(insert(t.cases), rows)
+    last = int(db.execute(LAST_CASE_ID).scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
