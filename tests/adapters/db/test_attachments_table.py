@@ -7,35 +7,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, Table, insert, inspect, select
+from sqlalchemy import Column, MetaData, Table, insert, inspect, select
 
 from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine
-from aftersales.adapters.db.migrate import _config, upgrade
+from aftersales.adapters.db.migrate import downgrade, upgrade
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-
-
-def test_the_migration_matches_the_schema(engine: Engine) -> None:
-    with engine.connect() as connection:
-        found = compare_metadata(MigrationContext.configure(connection), schema.metadata)
-    assert [d for d in found if "attachments" in repr(d)] == []
-
-
-def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def test_the_files_of_stored_messages_are_listed_and_the_downgrade_drops_the_table(tmp_path: Path) -> None:
     # given a desk at 0014 with two messages, one of them carrying two files
     engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
-    _to(engine, "0014")
+    upgrade(engine, "0014")
     files = [
         {"filename": "dent.jpg", "content_type": "image/jpeg", "size": 10, "sha256": "a" * 64},
         {"filename": "box.png", "content_type": "image/png", "size": 20, "sha256": "b" * 64},
@@ -73,7 +57,7 @@ def test_the_files_of_stored_messages_are_listed_and_the_downgrade_drops_the_tab
     ]
 
     # and the downgrade drops the table, the messages keep their files
-    _to(engine, "0014", down=True)
+    downgrade(engine, "0014")
     assert not inspect(engine).has_table("attachments")
     upgrade(engine)
     assert inspect(engine).has_table("attachments")

@@ -36,6 +36,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo the migrations after ``revision`` (tests of each migration's downgrade)."""
+    from alembic import command  # lazily: see the module docstring
+
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, read from Alembic's version table; None when empty."""
     with engine.connect() as connection:
