@@ -12,15 +12,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from aftersales.cli import cli
-from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.errors import InputError
 from aftersales.domain.jobs import JobName
 from aftersales.domain.outbound_webhooks import SIGNATURE_HEADER, signature_problem
-from aftersales.domain.routes import Route
 from aftersales.jobs.desk_jobs import DeskJobs, KitHolder
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import load_settings
 from aftersales.wiring import open_desk
+from support.feed import open_told_case
 from support.webhook_receiver import Receiver, receiving
 
 Env = dict[str, str | None]
@@ -54,19 +53,7 @@ def _jobs(env: Env, kit: RoutingKit) -> DeskJobs:
 
 
 def _open_case(jobs: DeskJobs) -> int:
-    with jobs.desk.uow() as cases:
-        fields = {
-            "customer_id": cases.customer_id("ana@example.com", "", AT),
-            "order_number": "1043",
-            "route": Route.CHARGEBACK_RISK.value,
-            "status": CaseStatus.NEW.value,
-            "lead_role": "finance",
-            "opened_at": AT,
-            "updated_at": AT,
-        }
-        case_id = cases.open_case(fields)
-        cases.add_event(case_id, Event("case_opened", AT, "customer", {"channel": "email"}))
-        return case_id
+    return open_told_case(jobs.desk.uow, "ana@example.com", at=AT)
 
 
 def test_an_admin_registers_a_receiver_the_job_sends_and_a_delivery_is_replayed(

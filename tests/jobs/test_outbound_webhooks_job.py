@@ -9,7 +9,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aftersales.domain.cases import CaseStatus, Event
 from aftersales.domain.jobs import JobName, JobStatus
 from aftersales.domain.outbound_webhooks import SIGNATURE_HEADER, signature_problem
 from aftersales.domain.routes import Route
@@ -19,6 +18,7 @@ from aftersales.services.outbound_webhooks import add_endpoint
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
 from aftersales.wiring import open_desk
+from support.feed import open_told_case
 from support.webhook_receiver import receiving
 
 
@@ -30,18 +30,14 @@ def test_the_server_s_jobs_send_a_new_case_to_the_receiver(tmp_path: Path, kit: 
     with receiving() as receiver:
         now = datetime.now(UTC)
         _, secret = add_endpoint(desk.webhooks, receiver.url, ["case.opened"], by="admin", at=now)
-        with desk.uow() as cases:
-            fields = {
-                "customer_id": cases.customer_id("ana@example.com", "", now),
-                "order_number": "1043",
-                "route": Route.DAMAGED_ITEM.value,
-                "status": CaseStatus.NEW.value,
-                "lead_role": "operations",
-                "opened_at": now,
-                "updated_at": now,
-            }
-            case_id = cases.open_case(fields)
-            cases.add_event(case_id, Event("case_opened", now, "customer", {"channel": "form"}))
+        case_id = open_told_case(
+            desk.uow,
+            "ana@example.com",
+            at=now,
+            route=Route.DAMAGED_ITEM,
+            lead_role="operations",
+            channel="form",
+        )
 
         queue = start_in_process(jobs, None)
         queue.enqueue(JobName.OUTBOUND_WEBHOOKS)

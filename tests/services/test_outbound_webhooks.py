@@ -17,7 +17,7 @@ from aftersales.adapters.db import schema
 from aftersales.adapters.db.outbound_webhooks import SqlWebhookStore, webhooks_unit_of_work
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.webhook_poster import HttpWebhookPoster
-from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.cases import Event
 from aftersales.domain.errors import InputError
 from aftersales.domain.jobs import RetryPolicy
 from aftersales.domain.outbound_webhooks import (
@@ -27,7 +27,6 @@ from aftersales.domain.outbound_webhooks import (
     SendStatus,
     signature_problem,
 )
-from aftersales.domain.routes import Route
 from aftersales.services.outbound_webhooks import (
     SendRules,
     add_endpoint,
@@ -39,6 +38,7 @@ from aftersales.services.outbound_webhooks import (
     send_due,
     send_now,
 )
+from support.feed import open_told_case
 from support.webhook_receiver import Received, Receiver, receiving
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -64,22 +64,7 @@ def poster() -> Iterator[HttpWebhookPoster]:
 
 
 def _open(uow: SqlUnitOfWork, email: str, *, at: datetime = AT) -> int:
-    with uow() as cases:
-        fields = {
-            "customer_id": cases.customer_id(email, "", at),
-            "order_number": "1043",
-            "route": Route.CHARGEBACK_RISK.value,
-            "status": CaseStatus.NEW.value,
-            "lead_role": "finance",
-            "opened_at": at,
-            "updated_at": at,
-        }
-        case_id = cases.open_case(fields)
-        cases.add_event(case_id, Event("case_opened", at, "customer", {"channel": "email"}))
-        cases.add_event(
-            case_id, Event("routed", at, "router", {"route": "chargeback_risk", "confidence": 0.9})
-        )
-        return case_id
+    return open_told_case(uow, email, at=at, routed=True)
 
 
 def _verified(secret: str, request: Received) -> dict[str, object]:

@@ -12,27 +12,15 @@ from aftersales.adapters.db import schema
 from aftersales.adapters.db.engine import make_engine
 from aftersales.adapters.db.migrate import upgrade
 from aftersales.adapters.db.repository import SqlUnitOfWork, unit_of_work
-from aftersales.domain.cases import CaseStatus, Event
+from aftersales.domain.cases import Event
 from aftersales.domain.event_feed import FeedConsumer
-from aftersales.domain.routes import Route
+from support.feed import open_told_case
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
 def _open(uow: SqlUnitOfWork, email: str) -> int:
-    with uow() as cases:
-        fields = {
-            "customer_id": cases.customer_id(email, "", AT),
-            "order_number": "1043",
-            "route": Route.CHARGEBACK_RISK.value,
-            "status": CaseStatus.NEW.value,
-            "lead_role": "finance",
-            "opened_at": AT,
-            "updated_at": AT,
-        }
-        case_id = cases.open_case(fields)
-        cases.add_event(case_id, Event("case_opened", AT, "customer", {"channel": "email"}))
-        return case_id
+    return open_told_case(uow, email, at=AT)
 
 
 def test_a_consumer_reads_each_event_once_and_never_an_imported_cases(uow: SqlUnitOfWork) -> None:
