@@ -18,7 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from aftersales.domain.sla.calendar import BusinessCalendar, end_of_business_day
-from aftersales.domain.trends import Trend
+from aftersales.domain.trends import Trend, TrendWeek
 from aftersales.domain.writeback import Target, Task, TaskDraft, TaskSource
 
 # How many business days after the review a task is due (the review's own cadence is a
@@ -40,24 +40,12 @@ class Dimension(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewWeek:
-    """Monday 00:00 to the next Monday 00:00 in the store's zone; ``until`` is where the
-    review stops (the week's end, or now for the week still running); repeats are counted
-    from ``repeat_since`` (``repeat_window_days`` before ``until``) to ``until``."""
+class ReviewWeek(TrendWeek):
+    """A trend's week (``until`` is where the review stops: the week's end, or now for the
+    week still running); repeats are counted from ``repeat_since`` (``repeat_window_days``
+    before ``until``) to ``until``."""
 
-    start: datetime
-    end: datetime
-    until: datetime
     repeat_since: datetime
-
-    @property
-    def label(self) -> str:
-        year, week, _ = self.start.date().isocalendar()
-        return f"{year}-W{week:02d}"
-
-    @property
-    def is_complete(self) -> bool:
-        return self.until >= self.end
 
     @property
     def next_review_at(self) -> datetime:
