@@ -51,7 +51,6 @@ from aftersales.ports import (
     UnitOfWork,
     UserRepository,
 )
-from aftersales.services.routing import RoutingKit
 from aftersales.settings import MailServer, Settings, ShopifySettings
 
 if TYPE_CHECKING:
@@ -78,6 +77,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.mail.smtp import SmtpSender
     from aftersales.adapters.shopify.admin import ShopifyAdmin
     from aftersales.adapters.webhook_poster import HttpWebhookPoster
+    from aftersales.services.routing import RoutingKit
 
 __all__ = [
     "Desk",
@@ -142,6 +142,8 @@ def build_routing_kit(
     settings: Settings, catalogue: tuple[CatalogueItem, ...] = (), *, reader_use: ReaderUse | None = None
 ) -> RoutingKit:
     """``reader_use`` overrides the policy's [reader] use (`eval routing --reader llm`: always)."""
+    from aftersales.services.routing import RoutingKit  # noqa: PLC0415 (`sla due` needs only the calendar)
+
     policy = load_active_policy(settings)
     specs = store_specs(policy)
     return RoutingKit(

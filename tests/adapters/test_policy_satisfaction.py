@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aftersales.adapters.policy.file import PolicyError, default_policy_text, parse_policy
-from aftersales.domain.satisfaction import SurveyPolicy
+from aftersales.domain.policy import SurveyPolicy
 
 SURVEY_LINE = "survey = true"
 DAYS_LINE = "link_days = 14"

@@ -25,12 +25,12 @@ from aftersales.adapters.db import schema
 from aftersales.adapters.db.repository import SqlUnitOfWork
 from aftersales.adapters.links import SignedLinks
 from aftersales.domain.cases import CaseStatus, InvalidTransition
+from aftersales.domain.policy import SurveyPolicy
 from aftersales.domain.satisfaction import (
     LinkRefused,
     LinkState,
     Rating,
     RatingLink,
-    SurveyPolicy,
     link_expiry,
 )
 from aftersales.services.desk import change_status

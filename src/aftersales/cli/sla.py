@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 
 from aftersales.cli.options import now_option, parse_now, policy_option, with_policy
+from aftersales.domain.replies import format_moment
 from aftersales.domain.sla.calendar import due_at
-from aftersales.services.routing import format_moment
-from aftersales.services.sla import tick
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit, business_calendar, open_desk
 
@@ -32,6 +31,8 @@ def tick_command(settings: Settings, now_text: str | None) -> None:
     """
     now = parse_now(now_text).astimezone(UTC)
     desk = open_desk(settings)
+    from aftersales.services.sla import tick  # noqa: PLC0415 (`sla due` answers without the tick's imports)
+
     result = tick(desk.uow, build_routing_kit(settings), now, read=desk.read)
     click.echo(f"{result.cases} open cases: {result.breaches} new breaches recorded")
 

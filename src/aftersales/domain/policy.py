@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from aftersales.domain.routes import Route
-from aftersales.domain.satisfaction import SurveyPolicy
 
 if TYPE_CHECKING:  # saved replies read the reply check, which reads the calendar, which reads this
     from aftersales.domain.faq import FaqEntry
@@ -78,6 +77,18 @@ class ShippingPromise:
 
 # the server retrains the store's router model after this many new route labels by default
 RETRAIN_EVERY = 50
+
+
+LINK_DAYS = 14  # a rating link works this many days after the reply that carries it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyPolicy:
+    """``[satisfaction]``: whether a resolving reply carries the rating link (the
+    satisfaction survey, domain/satisfaction.py), and how many days the link works."""
+
+    survey: bool = True
+    link_days: int = LINK_DAYS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

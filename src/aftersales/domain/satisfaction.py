@@ -15,24 +15,15 @@ from enum import StrEnum
 
 from aftersales.domain.cases import Event
 from aftersales.domain.errors import AftersalesError
+from aftersales.domain.policy import SurveyPolicy
 
 RATING_EVENT = "rated"  # the timeline event: Event("rated", at, "customer", {"rating", "comment"})
 MAX_COMMENT = 2000  # characters kept of a comment
-LINK_DAYS = 14  # a rating link works this many days after the reply that carries it
 
 
 class Rating(StrEnum):
     GOOD = "good"
     BAD = "bad"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SurveyPolicy:
-    """``[satisfaction]`` in the policy: whether a resolving reply carries the rating link,
-    and how many days the link works."""
-
-    survey: bool = True
-    link_days: int = LINK_DAYS
 
 
 class LinkState(StrEnum):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aftersales.domain.cases import Event
+from aftersales.domain.policy import SurveyPolicy
 from aftersales.domain.satisfaction import (
     LinkState,
     Rating,
     RatingLink,
-    SurveyPolicy,
     clean_comment,
     link_expiry,
     rating_event,

@@ -39,9 +39,9 @@ from aftersales.domain.policy import (
     ReturnReason,
     ShippingPromise,
     StorePolicy,
+    SurveyPolicy,
 )
 from aftersales.domain.routes import LEAD_ROLES, EvidenceSpec, Route, RouteSpec, SlaTargets
-from aftersales.domain.satisfaction import SurveyPolicy
 
 __all__ = [
     "DEFAULT_SOURCE",
