@@ -285,6 +285,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; } td, th { border: 1px 
 th { background: #eef1f6; text-align: left; } .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; } figcaption { font-weight: 600; } svg { max-width: 100%; height: auto; }
 .table-box { max-width: 100%; overflow-x: auto; }
+.trend td, .trend th { white-space: nowrap; }
 """
 
 
