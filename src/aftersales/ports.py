@@ -153,6 +153,11 @@ class CaseStore(Protocol):
         """Every case still open (new, open or waiting on the customer), by id."""
         ...
 
+    def case_ids_to_check(self, now: datetime) -> list[int]:
+        """The open cases the SLA tick must look at by ``now``: their ``next_check_at`` has
+        come, or is not set (a case stored before migration 0023, or never refreshed)."""
+        ...
+
     def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
         """Each of ``case_ids``' clock inputs, in three statements whatever their number."""
         ...

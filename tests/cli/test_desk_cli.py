@@ -102,7 +102,7 @@ def desk(env: Env, inbox: Path) -> Env:
     """Given: the JSONL taken in (ana #1043 shipping_delay = case 1, bo #3001 chargeback_risk = 2,
     cy #2001 damaged_item = 3), clocks pinned at Tuesday 12:00."""
     ok(env, "intake", str(inbox))
-    ok(env, "sla", "tick", "--now", TUESDAY_NOON)
+    ok(env, "sla", "tick", "--now", TUESDAY_NOON, "--all")  # back in time: every case
     return env
 
 
@@ -491,8 +491,10 @@ def test_sla_tick_twice_records_each_breach_once(desk: Env) -> None:
     breaches = _breaches(desk)
     second = ok(desk, "sla", "tick", "--now", late)
 
-    assert re.fullmatch(r"3 open cases: \d+ new breaches recorded\n", first)
-    assert second == "3 open cases: 0 new breaches recorded\n"
+    assert re.fullmatch(r"3 open cases due a look: \d+ new breaches recorded\n", first)
+    # every clock has breached: none turns again, so the second tick looks at no case
+    assert second == "0 open cases due a look: 0 new breaches recorded\n"
+    assert ok(desk, "sla", "tick", "--now", late, "--all") == "3 open cases: 0 new breaches recorded\n"
     assert _breaches(desk) == breaches
     assert len(breaches) == len(set(breaches))
     # by the end of December every case has breached its first response and its resolution

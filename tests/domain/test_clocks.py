@@ -19,12 +19,15 @@ from aftersales.domain.sla.clocks import (
     ClockName,
     ClockPolicy,
     ClockState,
+    Deadline,
     EntryKind,
     TimelineEntry,
     UpdateMode,
     compute_clocks,
+    deadline_clock,
     new_breaches,
     next_due,
+    next_turn,
     worst_state,
 )
 
@@ -232,6 +235,64 @@ def test_breaches_reported_later_were_not_breached_earlier(
         assert clock.breached_at <= later_now
         old = by_name(earlier)[clock.name]
         assert old.state is not ClockState.BREACHED or old.started_at != clock.started_at
+
+
+# --- when a clock next turns (what the SLA tick waits for) ---------------------------------
+
+
+def states(clocks: tuple[Clock, ...]) -> list[ClockState]:
+    return [clock.state for clock in clocks]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), policy=policies, fraction=st.floats(0, 0.999))
+def test_no_clock_changes_before_its_turn_and_one_does_at_it(
+    data: st.DataObject, policy: ClockPolicy, fraction: float
+) -> None:
+    # The SLA tick leaves a case alone until its clocks' next turn: so before it nothing of
+    # the clocks may change, and at it something must (else the tick would look for nothing).
+    timeline_beats, now = data.draw(beats())
+    timeline = entries(timeline_beats)
+    clocks = compute_clocks(timeline, policy, now)
+    turn = next_turn(clocks)
+    if turn is None:  # nothing runs: a week later the clocks stand as they are
+        assert compute_clocks(timeline, policy, now + timedelta(days=7)) == clocks
+        return
+    assert turn > now
+    before = now + (turn - now) * fraction
+    assert compute_clocks(timeline, policy, before) == clocks
+    assert states(compute_clocks(timeline, policy, turn)) != states(clocks)
+
+
+TURNS = [
+    # (first response asked at Monday 10:00, 4 business hours, at-risk share 0.75)
+    pytest.param(
+        ny(15, 11), ClockState.ON_TRACK, ny(15, 13), id="on track: turns at risk after 3 of 4 hours"
+    ),
+    pytest.param(
+        ny(15, 13),
+        ClockState.AT_RISK,
+        ny(15, 14) + timedelta(microseconds=1),
+        id="at risk: turns breached just after due",
+    ),
+    pytest.param(ny(15, 15), ClockState.BREACHED, None, id="breached: never turns again"),
+]
+
+
+@pytest.mark.parametrize(("now", "state", "turn"), TURNS)
+def test_the_first_response_clock_turns(now: datetime, state: ClockState, turn: datetime | None) -> None:
+    first = compute_clocks([message(ny(15, 10))], POLICY, now)[0]
+
+    assert (first.state, first.turns_at) == (state, turn)
+
+
+def test_a_deadline_turns_at_risk_then_breached_in_calendar_time() -> None:
+    deadline = Deadline(started_at=ny(15, 10), due=ny(25, 10))  # ten days; at risk after 7.5
+    clock = deadline_clock(ClockName.DISPUTE_EVIDENCE, deadline, ny(16, 10), 0.75, NEW_YORK)
+    later = deadline_clock(ClockName.DISPUTE_EVIDENCE, deadline, ny(23, 10), 0.75, NEW_YORK)
+
+    assert (clock.state, clock.turns_at) == (ClockState.ON_TRACK, ny(22, 22))
+    assert (later.state, later.turns_at) == (ClockState.AT_RISK, ny(25, 10) + timedelta(microseconds=1))
 
 
 # --- recording breaches ---------------------------------------------------------------------

@@ -306,17 +306,18 @@ def test_case_record_gives_messages_evidence_and_timeline_in_order(
 class Ticks:
     given: str  # "new", "waiting" (since Tuesday 11:00) or "resolved" (Tuesday 11:00)
     ticks: list[datetime]
-    results: list[TickResult]
+    results: list[TickResult]  # (cases looked at: only those with a clock turning by then, breaches)
     clock_events: list[tuple[str, datetime, str]]  # (kind, at, clock name)
 
 
 TICKS = [
     pytest.param(
-        # first response due Wednesday 11:00; noticed at 12:00, recorded at 11:00; not again at 13:00
+        # first response due Wednesday 11:00; noticed at 12:00, recorded at 11:00; not again at
+        # 13:00, when no clock turns (resolution is due Friday): the case is not even read
         Ticks(
             "new",
             [at(25, 12), at(25, 13)],
-            [TickResult(1, 1), TickResult(1, 0)],
+            [TickResult(1, 1), TickResult(0, 0)],
             [("clock_breached", at(25, 11), "first_response")],
         ),
         id="a breach is recorded once, at the moment it happened",
@@ -326,7 +327,7 @@ TICKS = [
         Ticks(
             "new",
             [at(24, 17), at(25, 9, 30)],
-            [TickResult(1, 0), TickResult(1, 0)],
+            [TickResult(1, 0), TickResult(0, 0)],
             [("clock_at_risk", at(24, 17), "first_response")],
         ),
         id="at risk is recorded once",
@@ -335,7 +336,7 @@ TICKS = [
         Ticks(
             "new",
             [at(24, 17), at(25, 12), at(25, 13)],
-            [TickResult(1, 0), TickResult(1, 1), TickResult(1, 0)],
+            [TickResult(1, 0), TickResult(1, 1), TickResult(0, 0)],
             [
                 ("clock_at_risk", at(24, 17), "first_response"),
                 ("clock_breached", at(25, 11), "first_response"),
@@ -344,7 +345,7 @@ TICKS = [
         id="at risk, then breached: one event each",
     ),
     pytest.param(
-        Ticks("waiting", [at(30, 12), at(30, 13)], [TickResult(1, 0), TickResult(1, 0)], []),
+        Ticks("waiting", [at(30, 12), at(30, 13)], [TickResult(0, 0), TickResult(0, 0)], []),
         id="waiting on the customer: paused clocks never breach",
     ),
     pytest.param(
@@ -389,6 +390,7 @@ def test_a_tick_writes_only_the_cases_whose_clocks_moved(
 ) -> None:
     """Between two ticks most clocks stand as stored: reading them is enough."""
     tick(uow, kit, at(25, 12))  # the first response breached at 11:00: written
+    assert tick(uow, kit, at(25, 13)) == TickResult(0, 0)  # no clock turns before Friday: not read
     writes: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -397,7 +399,7 @@ def test_a_tick_writes_only_the_cases_whose_clocks_moved(
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        again = tick(uow, kit, at(25, 13), read=unit_of_work(engine, Path("unused"), writes=False))
+        again = tick(uow, kit, at(25, 13), read=unit_of_work(engine, Path("unused"), writes=False), full=True)
     finally:
         event.remove(engine, "before_cursor_execute", count)
 

@@ -22,19 +22,38 @@ def sla() -> None:
 
 @sla.command("tick")
 @now_option
+@click.option(
+    "--all",
+    "every_case",
+    is_flag=True,
+    help="Look at every open case, not only those whose clocks turn by now (the job layer sweeps hourly).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {cases, breaches, all}.")
 @click.pass_obj
-def tick_command(settings: Settings, now_text: str | None) -> None:
-    """Recompute every open case's clocks; record at-risk and breach events once each.
+def tick_command(settings: Settings, now_text: str | None, *, every_case: bool, as_json: bool) -> None:
+    """Advance the open cases' clocks; record at-risk and breach events once each.
 
-    Safe to run as often as you like (e.g. every minute from cron); `aftersales serve` will
-    run it on a timer.
+    Each case keeps when one of its clocks next turns at risk or breached, so a tick looks
+    only at the cases whose moment has come (`--all`: at every open case). Safe to run as
+    often as you like (e.g. every minute from cron); `aftersales serve` and `aftersales
+    worker` run it on a timer.
+
+    \b
+    Examples:
+      aftersales sla tick                      the cases due a look now
+      aftersales sla tick --all --json         every open case, as JSON
+      aftersales sla tick --now 2026-12-01T09:00:00-05:00
     """
     now = parse_now(now_text).astimezone(UTC)
     desk = open_desk(settings)
     from aftersales.services.sla import tick  # noqa: PLC0415 (`sla due` answers without the tick's imports)
 
-    result = tick(desk.uow, build_routing_kit(settings), now, read=desk.read)
-    click.echo(f"{result.cases} open cases: {result.breaches} new breaches recorded")
+    result = tick(desk.uow, build_routing_kit(settings), now, read=desk.read, full=every_case)
+    if as_json:
+        click.echo(json.dumps({"cases": result.cases, "breaches": result.breaches, "all": every_case}))
+        return
+    looked_at = "open cases" if every_case else "open cases due a look"
+    click.echo(f"{result.cases} {looked_at}: {result.breaches} new breaches recorded")
 
 
 @sla.command("due")

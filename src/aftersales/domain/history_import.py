@@ -264,6 +264,7 @@ class HistoryCase:
     hours: HistoryHours
     events: tuple[Event, ...]
     label: tuple[str, str] | None  # (the opening text, who labelled it) when a tag named the route
+    next_check_at: datetime | None = None  # when the SLA tick must look (None: at its next run)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

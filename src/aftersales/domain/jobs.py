@@ -13,7 +13,8 @@ from typing import Any
 class JobName(StrEnum):
     """The desk's jobs; the values are stable: they name rows of the job log."""
 
-    SLA_TICK = "sla_tick"  # advance every open case's clocks, record breaches
+    SLA_TICK = "sla_tick"  # advance the clocks of the open cases due a look, record breaches
+    SLA_SWEEP = "sla_sweep"  # the same over every open case, hourly: nothing missed for long
     MAIL_POLL = "mail_poll"  # take in new mail from the support inbox (IMAP)
     SEND_OUTBOX = "send_outbox"  # send queued replies and acknowledgements (SMTP)
     REVIEW_REQUESTS = "review_requests"  # schedule and send review requests

@@ -38,6 +38,9 @@ REVIEW_REQUEST_SECONDS = 3600  # review requests are due by the day: hourly is s
 SEND_MINUTES = 5  # one run of the outbox job sends for this long at most
 RETRAIN_SECONDS = 600  # labels come by the dozen a day: whether enough came is asked every 10 min
 WEBHOOK_SECONDS = 10  # an outside tool hears of a new case or a breach within seconds
+# The tick reads only the cases due a look (services/sla.py); the sweep reads every open case,
+# so a case whose timeline changed without its clocks being refreshed waits an hour at most.
+SWEEP_SECONDS = 3600
 NOTIFY_SECONDS = 60  # "at once" for a desk user: within a minute (plus the outbox's period)
 DIGEST_SECONDS = 3600  # a day's digest goes within the hour after the store's midnight
 # A periodic job that fails is tried again soon, but never past its next period's run.
@@ -73,7 +76,7 @@ class DeskJobs:
         return datetime.now(UTC)
 
     def schedule(self, tick_seconds: float | None) -> list[tuple[Periodic, JobBody]]:
-        """The periodic jobs this desk runs: the tick every ``tick_seconds`` and retraining
+        """The periodic jobs this desk runs: the tick every ``tick_seconds``, its sweep hourly and retraining
         every ten minutes (None: neither), review requests hourly, outbound webhooks every
         WEBHOOK_SECONDS, the mail poll and the outbox every AFTERSALES_MAIL_POLL_SECONDS when
         IMAP and SMTP are configured; notifications every minute and their digests hourly
@@ -94,6 +97,8 @@ class DeskJobs:
         ]
         if tick_seconds:
             jobs.append((Periodic(name=JobName.SLA_TICK, seconds=tick_seconds, retry=_SOON), self.sla_tick))
+            sweep = max(tick_seconds, SWEEP_SECONDS)
+            jobs.append((Periodic(name=JobName.SLA_SWEEP, seconds=sweep, retry=_SOON), self.sla_sweep))
             retrain = max(tick_seconds, RETRAIN_SECONDS)
             jobs.append((Periodic(name=JobName.RETRAIN_ROUTER, seconds=retrain), self.retrain_router))
         if self.settings.imap is not None:
@@ -105,6 +110,10 @@ class DeskJobs:
 
     def sla_tick(self) -> dict[str, Any]:
         result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read)
+        return {"cases": result.cases, "breaches": result.breaches}
+
+    def sla_sweep(self) -> dict[str, Any]:
+        result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read, full=True)
         return {"cases": result.cases, "breaches": result.breaches}
 
     def mail_poll(self) -> dict[str, Any]:

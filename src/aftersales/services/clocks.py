@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aftersales.domain.cases import CaseStatus, Event
@@ -24,6 +24,7 @@ from aftersales.domain.sla.clocks import (
     compute_clocks,
     deadline_clock,
     new_breaches,
+    next_turn,
 )
 from aftersales.ports import ClockStore
 from aftersales.services.routing import RoutingKit
@@ -216,8 +217,25 @@ def plan_refresh(kit: RoutingKit, history: CaseHistory, now: datetime) -> Refres
         "clocks": [_clock_data(c) for c in clocks],
         "next_due_at": owed.next_due_at,
         "risk": owed.risk,
+        "next_check_at": next_check(clocks, history, now),
     }
     return Refresh(clocks, breached, [*breach_events, *at_risk_events], fields)
+
+
+# Stored as a case's next look when nothing changes with time alone until the case itself
+# does (every clock met, stopped, paused or already breached). Not NULL: NULL is "not known
+# yet, look at the next tick" (a case stored before migration 0023).
+NO_TURN = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def next_check(clocks: Sequence[Clock], history: CaseHistory, now: datetime) -> datetime:
+    """When the SLA tick must look at the case again: a clock turning at risk or breached, or
+    an entry dated after ``now`` (a reply sent later, an escalation trigger still to come)
+    starting to count; ``NO_TURN`` when nothing will."""
+    later = [m["sent_at"] for m in history.messages if m["sent_at"] > now]
+    later += [e["at"] for e in history.events if e["at"] > now]
+    turn = next_turn(clocks)
+    return min([*later, *([turn] if turn is not None else [])], default=NO_TURN)
 
 
 def _answered(messages: Sequence[Mapping[str, Any]], now: datetime) -> bool:

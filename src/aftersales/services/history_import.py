@@ -214,6 +214,7 @@ class _Importer:
             clocks=clocks["clocks"],
             risk=clocks["risk"],
             next_due_at=clocks["next_due_at"],
+            next_check_at=clocks["next_check_at"],
             hours=hours,
             events=tuple(events),
             label=(text, f"{source} tag {mapped[0]}") if mapped is not None and text.strip() else None,

@@ -1,4 +1,10 @@
-"""The SLA tick: recompute every open case's clocks and record new breaches, idempotently.
+"""The SLA tick: advance the open cases' clocks and record new breaches, idempotently.
+
+A case's clocks change with the passing of time alone only when one turns at risk or
+breached, and every refresh stores when that next happens (``cases.next_check_at``). So a
+tick reads only the cases whose moment has come; a sweep (``full``, hourly in the job
+layer) reads every open case, in case anything changed a case's timeline without
+refreshing its clocks.
 
 Two ticks may run at once (`aftersales sla tick` from cron beside a worker's): each case is
 refreshed with its row locked (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers take
@@ -24,11 +30,14 @@ class TickResult:
     breaches: int
 
 
-def tick(uow: UnitOfWork, kit: RoutingKit, now: datetime, *, read: UnitOfWork | None = None) -> TickResult:
-    """Advance the clocks of every open case to ``now``.
+def tick(
+    uow: UnitOfWork, kit: RoutingKit, now: datetime, *, read: UnitOfWork | None = None, full: bool = False
+) -> TickResult:
+    """Advance the clocks of the open cases due a look by ``now`` (``full``: of every open
+    case) to ``now``.
 
     Between two ticks most cases' clocks stand as stored: only a clock turning at risk or
-    breached changes anything. So the open cases are read a chunk at a time (three
+    breached changes anything. So the cases are read a chunk at a time (three
     statements a chunk, in ``read``'s read-only transactions when given: on SQLite those
     never queue for the write lock) and their clocks computed; only a case whose clocks,
     sort keys or events would change is refreshed, in a transaction of its own that reads it
@@ -36,7 +45,7 @@ def tick(uow: UnitOfWork, kit: RoutingKit, now: datetime, *, read: UnitOfWork | 
     """
     reader = read or uow
     with reader() as cases:
-        ids = cases.open_case_ids()
+        ids = cases.open_case_ids() if full else cases.case_ids_to_check(now)
     breaches = 0
     for start in range(0, len(ids), CHUNK):
         with reader() as cases:

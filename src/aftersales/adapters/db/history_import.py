@@ -246,6 +246,7 @@ def _case_row(case: HistoryCase, customers: dict[str, int], users: dict[str, int
             "write_back": [],
             "clocks": case.clocks,
             "next_due_at": case.next_due_at,
+            "next_check_at": case.next_check_at,
             "risk": case.risk,
             "opened_at": opened,
             "updated_at": last_at(conversation),

@@ -205,8 +205,23 @@ _OPEN_CASE_IDS = (
     .where(t.cases.c.status.in_([status.value for status in OPEN_STATUSES]))
     .order_by(t.cases.c.id)
 )
+_CASE_IDS_TO_CHECK = (
+    select(t.cases.c.id)
+    .where(
+        t.cases.c.is_open.is_(True),
+        or_(t.cases.c.next_check_at.is_(None), t.cases.c.next_check_at <= bindparam("now")),
+        t.cases.c.status.in_([status.value for status in OPEN_STATUSES]),
+    )
+    .order_by(t.cases.c.id)
+)
 _CLOCK_ROWS = select(
-    t.cases.c.id, t.cases.c.route, t.cases.c.status, t.cases.c.clocks, t.cases.c.risk, t.cases.c.next_due_at
+    t.cases.c.id,
+    t.cases.c.route,
+    t.cases.c.status,
+    t.cases.c.clocks,
+    t.cases.c.risk,
+    t.cases.c.next_due_at,
+    t.cases.c.next_check_at,
 ).where(t.cases.c.id.in_(bindparam("ids", expanding=True)))
 _CLOCK_MESSAGE_TIMES = (
     select(t.messages.c.case_id, *_MESSAGE_TIMES.selected_columns)
@@ -701,6 +716,9 @@ class SqlCaseRepository:
 
     def open_case_ids(self) -> list[int]:
         return list(self.db.execute(_OPEN_CASE_IDS).scalars())
+
+    def case_ids_to_check(self, now: datetime) -> list[int]:
+        return list(self.db.execute(_CASE_IDS_TO_CHECK, {"now": now}).scalars())
 
     def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
         ids = {"ids": list(case_ids)}

@@ -148,6 +148,9 @@ cases = Table(
     # migration 0018: the tool a case was imported from ("" a case of this desk): its
     # events are history, never relayed to webhooks or notifications
     Column("imported_from", String(32), nullable=False, server_default="", default=""),
+    # migration 0023: when the SLA tick must look at the case again (a clock turning at risk
+    # or breached); NULL: at the next tick. The tick reads only the open cases due a look.
+    Column("next_check_at", UtcDateTime, nullable=True),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
     # the queue's listings, each one walk of an index in its order (adapters/db/queue.py)
@@ -160,6 +163,7 @@ cases = Table(
     Index("ix_cases_lead_queue", "lead_name", "queue_order"),
     Index("ix_cases_lead_role_queue", "lead_role", "queue_order"),
     Index("ix_cases_order_number", "order_number"),
+    Index("ix_cases_open_next_check", "is_open", "next_check_at"),
 )
 # Full-text search of messages and customers is not described here: it differs by database
 # (SQLite FTS5 tables kept by triggers, PostgreSQL GIN indexes over tsvector expressions).

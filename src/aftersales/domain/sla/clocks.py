@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from aftersales.domain.routes import SlaTargets
@@ -56,6 +56,7 @@ __all__ = [
     "deadline_clock",
     "new_breaches",
     "next_due",
+    "next_turn",
     "worst_state",
 ]
 
@@ -157,6 +158,15 @@ class Clock:
     due_at: datetime | None = None  # set exactly while the clock runs
     met_at: datetime | None = None
     breached_at: datetime | None = None  # the due time that passed, never the moment noticed
+    # when the passing of time alone next changes this clock (on track -> at risk -> breached),
+    # None when it never will: the SLA tick need not look at the case before then. Not stored
+    # with the clock nor compared: it follows from the rest.
+    turns_at: datetime | None = field(default=None, compare=False)
+
+
+# A clock breaches strictly after its due time (now > due): a look at the very moment would
+# find nothing to do, so the turn is taken a microsecond later (the databases keep microseconds).
+_AFTER = timedelta(microseconds=1)
 
 
 # --- reading the timeline ----------------------------------------------------------------
@@ -371,8 +381,12 @@ def _settle(
     used = business_minutes(leg.start, now, calendar, pauses)
     budget = business_minutes(leg.start, due, calendar, pauses)
     # A zero budget (a promise for when the store is closed) is all used from the start.
-    state = ClockState.AT_RISK if used >= policy.at_risk_share * budget else ClockState.ON_TRACK
-    return Clock(name=name, state=state, started_at=started, due_at=due)
+    if used >= policy.at_risk_share * budget:
+        return Clock(
+            name=name, state=ClockState.AT_RISK, started_at=started, due_at=due, turns_at=due + _AFTER
+        )
+    at_risk = due_at(leg.start, policy.at_risk_share * budget, calendar, pauses)
+    return Clock(name=name, state=ClockState.ON_TRACK, started_at=started, due_at=due, turns_at=at_risk)
 
 
 def compute_clocks(
@@ -430,8 +444,12 @@ def deadline_clock(
     if now > due:
         return Clock(name=name, state=ClockState.BREACHED, started_at=started, due_at=due, breached_at=due)
     used, budget = (now - started).total_seconds(), (due - started).total_seconds()
-    state = ClockState.AT_RISK if used >= at_risk_share * budget else ClockState.ON_TRACK
-    return Clock(name=name, state=state, started_at=started, due_at=due)
+    if used >= at_risk_share * budget:
+        return Clock(
+            name=name, state=ClockState.AT_RISK, started_at=started, due_at=due, turns_at=due + _AFTER
+        )
+    at_risk = started + timedelta(seconds=at_risk_share * budget)
+    return Clock(name=name, state=ClockState.ON_TRACK, started_at=started, due_at=due, turns_at=at_risk)
 
 
 # --- reading clocks ----------------------------------------------------------------------
@@ -498,3 +516,8 @@ def worst_state(clocks: Iterable[Clock]) -> ClockState:
 def next_due(clocks: Iterable[Clock]) -> datetime | None:
     """The earliest due time among running clocks (overdue ones included), else None."""
     return min((c.due_at for c in clocks if c.due_at is not None), default=None)
+
+
+def next_turn(clocks: Iterable[Clock]) -> datetime | None:
+    """The earliest moment the passing of time alone changes one of ``clocks``, else None."""
+    return min((c.turns_at for c in clocks if c.turns_at is not None), default=None)
