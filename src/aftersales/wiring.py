@@ -77,6 +77,8 @@ if TYPE_CHECKING:
     from aftersales.adapters.mail.smtp import SmtpSender
     from aftersales.adapters.shopify.admin import ShopifyAdmin
     from aftersales.adapters.webhook_poster import HttpWebhookPoster
+    from aftersales.domain.cases import CaseSummary
+    from aftersales.domain.queue import QueueQuery
     from aftersales.services.routing import RoutingKit
 
 __all__ = [
@@ -259,6 +261,13 @@ class Desk:
         from aftersales.adapters.db.repository import BatchedUnitOfWork
 
         return BatchedUnitOfWork(self.engine, self.attachments_dir, size)
+
+    def recent_listings(self) -> Callable[[QueueQuery], list[CaseSummary]]:
+        """The queue's listings, each kept a second in this process for the next request
+        asking the same (adapters/db/recent_listings.py): the web desk's queue."""
+        from aftersales.adapters.db.recent_listings import RecentListings  # noqa: PLC0415 (CLI start)
+
+        return RecentListings(self.engine, self.read)
 
     def close(self) -> None:
         """Close the desk's pooled connections (a command that ends, a process about to fork)."""

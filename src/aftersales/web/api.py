@@ -179,10 +179,7 @@ def list_cases(
         order=order,
         limit=limit,
     )
-    query = queue_query(web, user, filters)
-    with web.desk.read() as cases:
-        rows = cases.queue(query)
-    return [summary_to_dict(row) for row in rows]
+    return [summary_to_dict(row) for row in web.listings(queue_query(web, user, filters))]
 
 
 @router.get("/cases/{case_id}", responses=_ERRORS)

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aftersales.adapters.links import SignedLinks
+from aftersales.domain.cases import CaseSummary
 from aftersales.domain.errors import ConfigError
+from aftersales.domain.queue import QueueQuery
 from aftersales.ports import PasswordHasher, UserRepository
 from aftersales.services.routing import RoutingKit
 from aftersales.settings import Settings
@@ -74,6 +76,8 @@ class WebDesk:
     hasher: PasswordHasher
     secret_key: str
     links: SignedLinks  # links put in mail: the rating links' signatures are checked with it
+    # the queue's listings, each kept a second for the next request asking the same
+    listings: Callable[[QueueQuery], list[CaseSummary]]
     model_watch: ModelWatch | None = field(default=None)
 
     def refresh_model(self) -> None:
@@ -109,4 +113,5 @@ def build_web_desk(settings: Settings, hasher: PasswordHasher | None = None) -> 
         hasher=hasher or password_hasher(),
         secret_key=session_secret(settings),
         links=mail_links(settings),
+        listings=desk.recent_listings(),
     )

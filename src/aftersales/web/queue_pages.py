@@ -140,8 +140,8 @@ def queue(  # noqa: PLR0913  (FastAPI passes each query parameter as an argument
     problem, rows, capped, flagged = "", [], False, {}
     try:
         query = queue_query(web, user, filters)
+        rows = web.listings(query)
         with web.desk.read() as cases:
-            rows = cases.queue(query)
             capped = bool(rows) and bool(query.search.strip()) and cases.search_is_capped(query.search)
             flagged = cases.flagged_cases([row.id for row in rows])  # bad ratings for the lead
     except ApiError as error:  # a hand-typed address: the page says what is wrong

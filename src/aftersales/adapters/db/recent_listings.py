@@ -1,0 +1,73 @@
+"""The queue's listings of the last second, kept per query in this process.
+
+Ten agents polling the queue ask for the same first page many times a second; each listing
+is an index walk, 50 to 200 rows fetched and decoded (their clocks are JSON), which is most
+of what a queue request costs. So a listing is kept for ``LISTING_SECONDS`` and handed out
+again, until a transaction of this process that may have written commits: an agent's own
+reply, move or assignment shows on their next queue at once. A write by another process
+(a second server, a worker, `aftersales intake`) shows within ``LISTING_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from aftersales.adapters.db.engine import WRITE_OPTION
+from aftersales.domain.cases import CaseSummary
+from aftersales.domain.queue import QueueQuery
+from aftersales.ports import UnitOfWork
+
+LISTING_SECONDS = 1.0
+# listings kept at most: the first pages of a busy desk's few filters, not every search typed
+MAX_KEPT = 256
+
+
+class RecentListings:
+    """``listings(query)``: the queue ``query`` asks for, read through ``read`` or kept from
+    a listing read less than ``seconds`` ago with no write of this process since."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        read: UnitOfWork,
+        seconds: float = LISTING_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._read = read
+        self._seconds = seconds
+        self._clock = clock
+        self._writes = 0  # commits of this process's transactions that may have written
+        self._kept: dict[QueueQuery, tuple[float, int, list[CaseSummary]]] = {}
+        self._lock = threading.Lock()
+        event.listen(engine, "commit", self._on_commit)
+
+    def close(self) -> None:
+        """Stop counting the engine's commits (the engine outlives this, as in tests)."""
+        event.remove(self._engine, "commit", self._on_commit)
+
+    def _on_commit(self, connection: Any) -> None:
+        # a transaction that did not say it only reads may have written
+        if connection.get_execution_options().get(WRITE_OPTION, True):
+            with self._lock:
+                self._writes += 1
+
+    def __call__(self, query: QueueQuery) -> list[CaseSummary]:
+        now = self._clock()
+        with self._lock:
+            writes = self._writes
+            kept = self._kept.get(query)
+        if kept is not None and kept[1] == writes and now - kept[0] < self._seconds:
+            return list(kept[2])  # a copy: the kept list is never handed out to be changed
+        with self._read() as cases:
+            rows = cases.queue(query)
+        with self._lock:  # kept under the count read before the listing: a write meanwhile voids it
+            if len(self._kept) >= MAX_KEPT:
+                self._kept.clear()
+            self._kept[query] = (now, writes, rows)
+        return rows
