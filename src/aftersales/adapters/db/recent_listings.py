@@ -3,13 +3,16 @@
 Ten agents polling the queue ask for the same first page many times a second; each listing
 is an index walk, 50 to 200 rows fetched and decoded (their clocks are JSON), which is most
 of what a queue request costs. So a listing is kept for ``LISTING_SECONDS`` and handed out
-again, until a transaction of this process that may have written commits: an agent's own
-reply, move or assignment shows on their next queue at once. A write by another process
-(a second server, a worker, `aftersales intake`) shows within ``LISTING_SECONDS``.
+again, until a transaction of this process that wrote to a table the listing reads (cases,
+customers, users) commits: an agent's own reply, move or assignment shows on their next
+queue at once. A write by another process (a second server, a worker, `aftersales intake`)
+shows within ``LISTING_SECONDS``. Writes elsewhere (sessions, presence, the job log) keep
+the listings.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from aftersales.adapters.db.engine import WRITE_OPTION
 from aftersales.domain.cases import CaseSummary
 from aftersales.domain.queue import QueueQuery
 from aftersales.ports import UnitOfWork
@@ -25,6 +27,10 @@ from aftersales.ports import UnitOfWork
 LISTING_SECONDS = 1.0
 # listings kept at most: the first pages of a busy desk's few filters, not every search typed
 MAX_KEPT = 256
+# the tables a listing reads; a statement writing one of them voids the listings at commit
+LISTED_TABLES = frozenset({"cases", "customers", "users"})
+_WRITTEN_TABLE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_CHANGED = "aftersales_listed_table_written"  # a flag in the connection's info, until its commit
 
 
 class RecentListings:
@@ -45,17 +51,33 @@ class RecentListings:
         self._writes = 0  # commits of this process's transactions that may have written
         self._kept: dict[QueueQuery, tuple[float, int, list[CaseSummary]]] = {}
         self._lock = threading.Lock()
-        event.listen(engine, "commit", self._on_commit)
+        self._listeners = (
+            ("before_cursor_execute", self._on_statement),
+            ("commit", self._on_commit),
+            ("rollback", self._on_rollback),
+        )
+        for name, listener in self._listeners:
+            event.listen(engine, name, listener)
 
     def close(self) -> None:
-        """Stop counting the engine's commits (the engine outlives this, as in tests)."""
-        event.remove(self._engine, "commit", self._on_commit)
+        """Stop watching the engine's writes (the engine outlives this, as in tests)."""
+        for name, listener in self._listeners:
+            event.remove(self._engine, name, listener)
+
+    @staticmethod
+    def _on_statement(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        written = _WRITTEN_TABLE.match(statement)
+        if written is not None and written.group(1).lower() in LISTED_TABLES:
+            connection.info[_CHANGED] = True
 
     def _on_commit(self, connection: Any) -> None:
-        # a transaction that did not say it only reads may have written
-        if connection.get_execution_options().get(WRITE_OPTION, True):
+        if connection.info.pop(_CHANGED, False):
             with self._lock:
                 self._writes += 1
+
+    @staticmethod
+    def _on_rollback(connection: Any) -> None:
+        connection.info.pop(_CHANGED, None)
 
     def __call__(self, query: QueueQuery) -> list[CaseSummary]:
         now = self._clock()
