@@ -3,7 +3,12 @@ the second."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -21,7 +26,10 @@ OPEN_QUEUE = QueueQuery()
 
 
 def open_case(uow: SqlUnitOfWork, kit: RoutingKit, text: str, message_id: str) -> int:
-    return case_of(take_in(uow, kit, Incoming(message(text, message_id=message_id), "t"), now=at(24, 10)))
+    opened: int = case_of(
+        take_in(uow, kit, Incoming(message(text, message_id=message_id), "t"), now=at(24, 10))
+    )
+    return opened
 
 
 def test_a_listing_is_kept_a_second_and_a_write_here_drops_it(
@@ -60,5 +68,29 @@ def test_each_query_is_kept_apart(
         resolved = QueueQuery(statuses=frozenset({CaseStatus.RESOLVED}))
 
         assert ([r.id for r in listings(everything)], listings(resolved)) == ([case], [])
+    finally:
+        listings.close()
+
+
+def test_ten_requests_at_once_read_a_stale_listing_once(
+    engine: Engine, uow: SqlUnitOfWork, kit: RoutingKit, tmp_path: Path
+) -> None:
+    open_case(uow, kit, "Where is my order #1043?", "a@cust.example")
+    read = unit_of_work(engine, tmp_path, writes=False)
+    reads: list[int] = []
+
+    @contextmanager
+    def counted() -> Iterator[Any]:
+        reads.append(1)
+        time.sleep(0.05)  # a listing that takes a while, as at 100,000 cases
+        with read() as cases:
+            yield cases
+
+    listings = RecentListings(engine, counted)
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            found = list(pool.map(lambda _: listings(OPEN_QUEUE), range(10)))
+
+        assert (len(reads), {len(rows) for rows in found}) == (1, {1})
     finally:
         listings.close()

@@ -51,6 +51,7 @@ class RecentListings:
         self._writes = 0  # commits of this process's transactions that may have written
         self._kept: dict[QueueQuery, tuple[float, int, list[CaseSummary]]] = {}
         self._lock = threading.Lock()
+        self._loading: dict[QueueQuery, threading.Lock] = {}  # one reader per stale listing
         self._listeners = (
             ("before_cursor_execute", self._on_statement),
             ("commit", self._on_commit),
@@ -80,16 +81,35 @@ class RecentListings:
         connection.info.pop(_CHANGED, None)
 
     def __call__(self, query: QueueQuery) -> list[CaseSummary]:
-        now = self._clock()
+        found = self._fresh(query)
+        if found is not None:
+            return found
+        # One request reads a listing gone stale; the others asking the same meanwhile wait
+        # for it rather than all reading it at once (ten clients right after a write).
         with self._lock:
-            writes = self._writes
+            loading = self._loading.setdefault(query, threading.Lock())
+        with loading:
+            found = self._fresh(query)
+            if found is not None:
+                return found
+            now = self._clock()
+            with self._lock:
+                writes = self._writes
+            with self._read() as cases:
+                rows = cases.queue(query)
+            with self._lock:  # kept under the count read before the listing: a write meanwhile voids it
+                if len(self._kept) >= MAX_KEPT:
+                    self._kept.clear()
+                    self._loading = {query: loading}
+                self._kept[query] = (now, writes, rows)
+        return list(rows)
+
+    def _fresh(self, query: QueueQuery) -> list[CaseSummary] | None:
+        """A copy of the kept listing of ``query`` (never the kept list itself, to be changed),
+        while it is younger than the limit and no write voided it; else None."""
+        with self._lock:
             kept = self._kept.get(query)
-        if kept is not None and kept[1] == writes and now - kept[0] < self._seconds:
-            return list(kept[2])  # a copy: the kept list is never handed out to be changed
-        with self._read() as cases:
-            rows = cases.queue(query)
-        with self._lock:  # kept under the count read before the listing: a write meanwhile voids it
-            if len(self._kept) >= MAX_KEPT:
-                self._kept.clear()
-            self._kept[query] = (now, writes, rows)
-        return rows
+            writes = self._writes
+        if kept is not None and kept[1] == writes and self._clock() - kept[0] < self._seconds:
+            return list(kept[2])
+        return None
