@@ -28,6 +28,7 @@ from aftersales.domain.outbound_webhooks import (
     signature_problem,
 )
 from aftersales.services.outbound_webhooks import (
+    Relayed,
     SendRules,
     add_endpoint,
     forget_old_deliveries,
@@ -280,3 +281,18 @@ def test_ended_deliveries_are_forgotten_after_thirty_days_and_pending_ones_kept(
     with hooks() as store:
         assert (store.send(sent.id), store.send(waiting.id) is not None) == (None, True)
         assert store.attempts_of([sent.id]) == {sent.id: []}
+
+
+def test_with_no_endpoint_the_feed_is_skipped_unread(
+    hooks: Hooks, uow: SqlUnitOfWork, engine: Engine
+) -> None:
+    for number in range(3):
+        _open(uow, f"early{number}@example.com")  # a backlog nobody is told of (a big import)
+
+    assert relay_events(hooks, now=AT) == Relayed(0, 0)
+    with engine.connect() as db:
+        newest = db.execute(select(schema.events.c.id).order_by(schema.events.c.id.desc())).scalars().first()
+        cursor = db.execute(
+            select(schema.event_cursors.c.last_event_id).where(schema.event_cursors.c.consumer == "webhooks")
+        ).scalar_one()
+    assert cursor == newest

@@ -74,5 +74,20 @@ def events_after_cursor(db: Connection, consumer: FeedConsumer, *, limit: int = 
     ]
 
 
+def skip_to_newest(db: Connection, consumer: FeedConsumer) -> None:
+    """Move ``consumer``'s cursor past every event ``events_after_cursor`` would hand out now
+    (on PostgreSQL, the settled ones), reading none: its cursor is locked as a read locks it."""
+    _start_cursor(db, consumer)
+    after = int(db.execute(_CURSOR, {"consumer_": consumer.value}).scalar_one())
+    newest = select(func.max(t.events.c.id)).where(t.events.c.id > bindparam("after"))
+    if db.dialect.name == "postgresql":
+        newest = newest.where(
+            t.events.c.at <= func.now() - func.make_interval(0, 0, 0, 0, 0, 0, SETTLE_SECONDS)
+        )
+    last = db.execute(newest, {"after": after}).scalar_one_or_none()
+    if last is not None:
+        advance(db, consumer, int(last))
+
+
 def advance(db: Connection, consumer: FeedConsumer, last_event_id: int) -> None:
     db.execute(_ADVANCE, {"consumer_": consumer.value, "last_event_id_": last_event_id})

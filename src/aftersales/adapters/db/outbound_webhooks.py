@@ -52,6 +52,9 @@ class SqlWebhookStore:
     def advance_feed(self, consumer: FeedConsumer, last_event_id: int) -> None:
         event_feed.advance(self.db, consumer, last_event_id)
 
+    def skip_feed(self, consumer: FeedConsumer) -> None:
+        event_feed.skip_to_newest(self.db, consumer)
+
     # --- endpoints ---------------------------------------------------------------------------
 
     def add_endpoint(

@@ -704,6 +704,9 @@ class SqlCaseRepository:
     def advance_feed(self, consumer: FeedConsumer, last_event_id: int) -> None:
         feed.advance(self.db, consumer, last_event_id)
 
+    def skip_feed(self, consumer: FeedConsumer) -> None:
+        feed.skip_to_newest(self.db, consumer)
+
     def timeline(self, case_id: int) -> list[Mapping[str, Any]]:
         return [dict(r) for r in self.db.execute(_TIMELINE, {"case_id_": case_id}).mappings()]
 
