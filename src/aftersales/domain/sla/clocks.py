@@ -165,7 +165,9 @@ class Clock:
 
 
 # A clock breaches strictly after its due time (now > due): a look at the very moment would
-# find nothing to do, so the turn is taken a microsecond later (the databases keep microseconds).
+# find nothing to do, so that turn is taken a microsecond later (the databases keep
+# microseconds). The at-risk moment is worked out in float minutes and may come out within a
+# microsecond of the true one: a look a hair early finds nothing and looks again next tick.
 _AFTER = timedelta(microseconds=1)
 
 
