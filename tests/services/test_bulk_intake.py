@@ -26,7 +26,7 @@ from aftersales.adapters.mail.message_files import MessageReader
 from aftersales.domain.messages import ParseProblem
 from aftersales.jobs.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.routing import RoutingKit
+from aftersales.services.routing import RoutingKit, message_card
 from aftersales.settings import Settings
 from support.messages import at
 
@@ -138,6 +138,11 @@ def test_a_card_from_a_worker_carries_the_kit_s_own_route_spec(kit: RoutingKit, 
 
     assert len(cards) == MAILS - len(range(0, MAILS, 37))  # auto-replies are screened, not routed
     assert all(card.spec is kit.specs[card.routing.route] for card in cards)
+    # and each is the card this process makes, every part of it (their slotted dataclasses
+    # travel as tuples of values: jobs/bulk_intake.py::_CardPickler.reducer_override)
+    here = prepared_messages(mbox, kit, reader, settings=settings, workers=0)
+    messages = [p.item.result[0] for p in here if not isinstance(p.item.result, ParseProblem)]
+    assert cards == [message_card(kit, m) for m in messages if m.auto_kind is None]
 
 
 def test_files_in_transit_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:

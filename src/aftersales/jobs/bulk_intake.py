@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeAlias
+from typing import Any, BinaryIO, TypeAlias, TypeVar
 
 from aftersales.adapters.files.atomic import hand_off_file
 from aftersales.adapters.mail.message_files import IntakeItem, MessageReader, RawMessage, read_raw
@@ -41,6 +41,8 @@ from aftersales.domain.routes import Route, RouteSpec
 from aftersales.services.routing import RoutingKit, message_card
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
+
+T = TypeVar("T")
 
 # Messages per task: large enough that sending a task costs little next to its work.
 CHUNK = 50
@@ -254,6 +256,34 @@ class _CardPickler(pickle.Pickler):
 
     def persistent_id(self, obj: object) -> str | None:
         return self.spec_routes.get(id(obj))
+
+    def reducer_override(self, obj: object) -> Any:
+        # A card is a tree of small slotted dataclasses (trace items, signals, clocks), and
+        # pickle's way with those asks ``dataclasses.fields`` anew for every object: a tenth
+        # of a worker's time. Their values go as a tuple instead, rebuilt by ``_rebuilt``.
+        names = _slot_fields(type(obj))
+        if not names:
+            return NotImplemented
+        return _rebuilt, (type(obj), tuple(getattr(obj, name) for name in names))
+
+
+_SLOT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a slotted dataclass (no ``__dict__`` to pickle), else ()."""
+    names = _SLOT_FIELDS.get(cls)
+    if names is None:
+        slotted = dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__
+        names = _SLOT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)) if slotted else ()
+    return names
+
+
+def _rebuilt(cls: type[T], values: tuple[Any, ...]) -> T:
+    made = cls.__new__(cls)
+    for name, value in zip(_slot_fields(cls), values, strict=True):
+        object.__setattr__(made, name, value)  # frozen ones too, as pickle itself does
+    return made
 
 
 class _CardUnpickler(pickle.Unpickler):
