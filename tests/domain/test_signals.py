@@ -220,6 +220,22 @@ HIDDEN_FLAGS = [
         id="buyer protection",
     ),
     pytest.param("Can I pay with PayPal?", "threatens_dispute", False, id="paying with paypal"),
+    pytest.param(
+        "Still nothing. I'm contacting my bank.", "threatens_dispute", True, id="contacting my bank"
+    ),
+    pytest.param(
+        "I've claimed it back from my card company under Section 75.",
+        "threatens_dispute",
+        True,
+        id="section 75",
+    ),
+    pytest.param(
+        "I lodged a complaint with my bank this morning.",
+        "threatens_dispute",
+        True,
+        id="complaint with my bank",
+    ),
+    pytest.param("My bank card expired, can I update it?", "threatens_dispute", False, id="a bank card"),
 ]
 
 
