@@ -108,13 +108,12 @@ class DeskJobs:
             jobs.append((outbox, self.send_outbox))
         return jobs
 
-    def sla_tick(self) -> dict[str, Any]:
-        result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read)
+    def sla_tick(self, *, full: bool = False) -> dict[str, Any]:
+        result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read, full=full)
         return {"cases": result.cases, "breaches": result.breaches}
 
     def sla_sweep(self) -> dict[str, Any]:
-        result = tick(self.desk.uow, self.kit, self.now(), read=self.desk.read, full=True)
-        return {"cases": result.cases, "breaches": result.breaches}
+        return self.sla_tick(full=True)
 
     def mail_poll(self) -> dict[str, Any]:
         from aftersales.jobs.mail_poll import acknowledger, poll_once  # noqa: PLC0415 (the IMAP client: only when polled)

@@ -13,7 +13,9 @@ younger one was read, can still be passed over; the desk's events are stamped wh
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,6 +44,7 @@ _EVENTS = (
     .order_by(t.events.c.id)
     .limit(bindparam("limit"))
 )
+_NEWEST = select(func.max(t.events.c.id)).where(t.events.c.id > bindparam("after"))
 
 
 def _start_cursor(db: Connection, consumer: FeedConsumer) -> None:
@@ -61,13 +64,8 @@ def _start_cursor(db: Connection, consumer: FeedConsumer) -> None:
 def events_after_cursor(db: Connection, consumer: FeedConsumer, *, limit: int = 500) -> list[FeedEvent]:
     """The next events for ``consumer``, oldest first, with its cursor locked until the
     transaction ends. Call ``advance`` with the last one acted on before committing."""
-    _start_cursor(db, consumer)
-    after = int(db.execute(_CURSOR, {"consumer_": consumer.value}).scalar_one())
-    statement = _EVENTS
-    if db.dialect.name == "postgresql":
-        settled = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, SETTLE_SECONDS)
-        statement = statement.where(t.events.c.at <= settled)
-    rows = db.execute(statement, {"after": after, "limit": limit})
+    after = _locked_cursor(db, consumer)
+    rows = db.execute(_settled(db, _EVENTS), {"after": after, "limit": limit})
     return [
         FeedEvent(id=r.id, case_id=r.case_id, kind=r.kind, at=r.at, actor=r.actor, data=r.data or {})
         for r in rows
@@ -77,16 +75,23 @@ def events_after_cursor(db: Connection, consumer: FeedConsumer, *, limit: int = 
 def skip_to_newest(db: Connection, consumer: FeedConsumer) -> None:
     """Move ``consumer``'s cursor past every event ``events_after_cursor`` would hand out now
     (on PostgreSQL, the settled ones), reading none: its cursor is locked as a read locks it."""
-    _start_cursor(db, consumer)
-    after = int(db.execute(_CURSOR, {"consumer_": consumer.value}).scalar_one())
-    newest = select(func.max(t.events.c.id)).where(t.events.c.id > bindparam("after"))
-    if db.dialect.name == "postgresql":
-        newest = newest.where(
-            t.events.c.at <= func.now() - func.make_interval(0, 0, 0, 0, 0, 0, SETTLE_SECONDS)
-        )
-    last = db.execute(newest, {"after": after}).scalar_one_or_none()
+    after = _locked_cursor(db, consumer)
+    last = db.execute(_settled(db, _NEWEST), {"after": after}).scalar_one_or_none()
     if last is not None:
         advance(db, consumer, int(last))
+
+
+def _locked_cursor(db: Connection, consumer: FeedConsumer) -> int:
+    """``consumer``'s cursor (started if new), locked until the transaction ends."""
+    _start_cursor(db, consumer)
+    return int(db.execute(_CURSOR, {"consumer_": consumer.value}).scalar_one())
+
+
+def _settled(db: Connection, statement: Select[Any]) -> Select[Any]:
+    """``statement`` over the events, on PostgreSQL short of those younger than SETTLE_SECONDS."""
+    if db.dialect.name != "postgresql":
+        return statement
+    return statement.where(t.events.c.at <= func.now() - func.make_interval(0, 0, 0, 0, 0, 0, SETTLE_SECONDS))
 
 
 def advance(db: Connection, consumer: FeedConsumer, last_event_id: int) -> None:

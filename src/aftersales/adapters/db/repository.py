@@ -208,9 +208,8 @@ _OPEN_CASE_IDS = (
 _CASE_IDS_TO_CHECK = (
     select(t.cases.c.id)
     .where(
-        t.cases.c.is_open.is_(True),
+        t.cases.c.is_open.is_(True),  # kept with the status by queue_fields
         or_(t.cases.c.next_check_at.is_(None), t.cases.c.next_check_at <= bindparam("now")),
-        t.cases.c.status.in_([status.value for status in OPEN_STATUSES]),
     )
     .order_by(t.cases.c.id)
 )
