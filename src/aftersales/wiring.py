@@ -33,6 +33,7 @@ from aftersales.adapters.files.packaged import (
 from aftersales.adapters.files.tracking_formats import load_courier_formats
 from aftersales.adapters.policy.file import default_policy, load_policy
 from aftersales.adapters.reader.language import detect_language
+from aftersales.adapters.reader.semantic import semantic_reader
 from aftersales.domain.errors import ConfigError
 from aftersales.domain.policy import ReaderUse, StorePolicy
 from aftersales.domain.reading import ReadingExample
@@ -158,6 +159,7 @@ def build_routing_kit(
         model=current_router_model(settings),
         reader=build_reader(settings, policy, specs, reader_use),
         detect_language=detect_language,
+        semantic=semantic_reader() if policy.reader.semantic else None,
     )
 
 

@@ -17,9 +17,10 @@ from aftersales.adapters.mail.message_files import MessageReader
 from aftersales.adapters.reader.llm import LlmReader
 from aftersales.domain.orders import OrderFacts
 from aftersales.domain.policy import ReaderPolicy
+from aftersales.domain.routes import Route
 from aftersales.jobs.bulk_intake import prepared_messages
 from aftersales.services.intake import Incoming, take_in
-from aftersales.services.routing import RoutingKit
+from aftersales.services.routing import RoutingKit, route_text
 from aftersales.settings import Settings
 from support.chat_server import ChatServer, error, reading, serving
 from support.messages import case_of, case_row, events, message
@@ -101,3 +102,64 @@ def test_worker_processes_each_ask_the_server_with_their_own_connection(
     assert len(cards) == MAILS - len(range(0, MAILS, 37))
     assert {c.read_by for c in cards} == {"llm"}
     assert len(server.requests) == len(cards)
+
+
+# ---------------------------------------------------------------- the semantic reader's seam
+CANADA = "Hello, do you ship to Canada and roughly how long does it take to get there? Order #1043"
+
+
+class CountingMeaning:
+    """A stand-in semantic reader (our own seam, not an outside service): counts what it reads."""
+
+    def __init__(self, route: Route = Route.PRE_PURCHASE) -> None:
+        self.route = route
+        self.read: list[str] = []
+
+    def __call__(self, text: str) -> dict[Route, float]:
+        self.read.append(text)
+        return {route: 0.9 if route is self.route else 0.1 / 9 for route in Route}
+
+
+@pytest.mark.parametrize(
+    ("text", "forced", "asked"),
+    [
+        pytest.param(CANADA, None, True, id="unsure: asked"),
+        pytest.param("The mug arrived in pieces, photo attached.", None, False, id="sure: not asked"),
+        pytest.param(CANADA, Route.REVIEW, False, id="a route the source gives: not asked"),
+        pytest.param(
+            "Bonjour, j'ai choisi la mauvaise couleur, pouvez-vous la changer ?",
+            None,
+            False,
+            id="French: not asked",
+        ),
+    ],
+)
+def test_the_semantic_reader_is_asked_only_when_the_router_is_unsure_of_english(
+    kit: RoutingKit, text: str, forced: Route | None, asked: bool
+) -> None:
+    meaning = CountingMeaning()
+    routing, _ = route_text(dataclasses.replace(kit, semantic=meaning), text, forced=forced)
+    assert (meaning.read == [text]) is asked
+    assert (routing.probabilities != {}) is asked
+
+
+def test_a_meaning_read_before_is_not_asked_again(kit: RoutingKit) -> None:
+    meaning = CountingMeaning()
+    semantic_kit = dataclasses.replace(kit, semantic=meaning)
+    first, _ = route_text(semantic_kit, CANADA)
+    again, _ = route_text(semantic_kit, CANADA, meaning=first.probabilities)
+    assert (len(meaning.read), again) == (1, first)
+
+
+def test_intake_asks_the_semantic_reader_once_even_when_the_order_is_stored(
+    uow: SqlUnitOfWork, kit: RoutingKit
+) -> None:
+    msg = message(CANADA)
+    with uow() as cases:
+        cases.save_order(OrderFacts(number="1043", placed_at=msg.sent_at), None, msg.sent_at)
+    meaning = CountingMeaning()
+    case_id = case_of(
+        take_in(uow, dataclasses.replace(kit, semantic=meaning), Incoming(msg, "test"), now=msg.sent_at)
+    )
+    assert (case_row(uow, case_id).route, case_row(uow, case_id).order_number) == ("pre_purchase", "1043")
+    assert len(meaning.read) == 1

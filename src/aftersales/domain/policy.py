@@ -43,12 +43,14 @@ READER_USES: tuple[ReaderUse, ...] = ("when_unsure", "always", "never")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReaderPolicy:
-    """The [reader] section: when a configured language model reads messages, and how."""
+    """The [reader] section: when a configured language model reads messages, and how; whether
+    the semantic reader (when installed) reads the messages the router is unsure of."""
 
     use: ReaderUse = "when_unsure"  # when the local reader is unsure; "always"; "never"
     timeout_seconds: float = 10.0  # one request; a fallback comes within 2 x this + 2 s
     redact: bool = True  # mask e-mail addresses, phones, street addresses, card numbers
     per_minute: int = 30  # requests a minute at most, per process; beyond: the local reading
+    semantic: bool = True
 
 
 @dataclass(frozen=True, slots=True)

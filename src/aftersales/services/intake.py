@@ -265,8 +265,11 @@ def _route(
     buyer = cases.order_customer(order.number)
     buyer_email = buyer[0] if buyer else None
     mark = sender_mark(message.from_address, buyer_email, typed=typed_sender, order_named=True)
-    read = prepared.reading if prepared is not None else None  # the model is not asked twice
-    return message_card(kit, message, order, sender_is_buyer=mark.trusts_order, reading=read), order, mark
+    # the models are not asked twice: the language model's reading and the semantic reader's
+    read = prepared.reading if prepared is not None else None
+    meaning = prepared.routing.probabilities if prepared is not None else None
+    card = message_card(kit, message, order, sender_is_buyer=mark.trusts_order, reading=read, meaning=meaning)
+    return card, order, mark
 
 
 def _order_number(card: DecisionCard) -> str:

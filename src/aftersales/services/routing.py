@@ -32,6 +32,7 @@ from aftersales.domain.routing.router import (
     confidence_label,
     score_routes,
     with_doubts,
+    with_meaning,
 )
 from aftersales.domain.signals import (
     Attachment,
@@ -62,6 +63,9 @@ MAX_MESSAGE_CHARS = 50_000
 MODEL_WEIGHT_WHEN_UNSURE = 2.5
 MODEL_WEIGHT_WHEN_HELD = 1.0
 MODEL_MIN_PROBABILITY = 0.5
+# The semantic reader's model (all-MiniLM-L6-v2) was trained on English: on another language
+# it would be confidently wrong, so those messages keep the router's reading and its doubt.
+SEMANTIC_LANGUAGES = frozenset({"en", ""})
 # What the first reply says about the delivery promise, by decision segment.
 PROMISE_STATUS: Mapping[str, str] = {
     "": "If the delivery window is missed, we will review a reship, compensation or refund with you.",
@@ -98,6 +102,9 @@ class RoutingKit:
     reader: Reader | None = None
     # text -> ISO 639-1 code ("" when unknown); None reads every message as undetected
     detect_language: Callable[[str], str] | None = None
+    # text -> each route's probability by its meaning (adapters/reader/semantic.py), asked only
+    # when the router is unsure of an English message; None: the words alone decide
+    semantic: Callable[[str], Mapping[Route, float]] | None = None
     # (moment, business hours) -> due time: a batch shares one "now", so each target is
     # walked through the calendar once, not once per message
     due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
@@ -144,8 +151,15 @@ def extract_signals(
 
 
 def route_text(
-    kit: RoutingKit, text: str, attachments: Sequence[Attachment] = (), forced: Route | None = None
+    kit: RoutingKit,
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    forced: Route | None = None,
+    *,
+    meaning: Mapping[Route, float] | None = None,
 ) -> tuple[Routing, tuple[Signal, ...]]:
+    """``meaning``: the semantic reader's probabilities for this text found before (a worker's
+    routing of the same text, see ``Routing.probabilities``), so it is not asked twice."""
     normalised = normalise(usable_text(text), kit.book.repair)
     signals = extract_signals(kit, normalised, attachments)
     scores, trace = score_routes(normalised, kit.book, signals)
@@ -156,7 +170,11 @@ def route_text(
             scores[item.route] += item.weight
     language = kit.detect_language(text) if kit.detect_language is not None else ""
     routing = with_doubts(choose(scores, trace), language)
-    return (routing if forced is None else _forced(routing, forced)), signals
+    if forced is not None:
+        return _forced(routing, forced), signals
+    if routing.unsure and kit.semantic is not None and language in SEMANTIC_LANGUAGES:
+        routing = with_meaning(routing, kit.semantic(text) if meaning is None else meaning)
+    return routing, signals
 
 
 def _forced(routing: Routing, route: Route) -> Routing:
@@ -183,6 +201,7 @@ def read_text(  # noqa: PLR0913  (keyword-only: every call names each part)
     channel: str = "",
     order: OrderFacts | None = None,
     read: Reading | None = None,
+    meaning: Mapping[Route, float] | None = None,
 ) -> tuple[Routing, tuple[Signal, ...], Reading]:
     """The routing the card follows, its signals and the reading behind it.
 
@@ -190,9 +209,10 @@ def read_text(  # noqa: PLR0913  (keyword-only: every call names each part)
     again, and its route then leads. A route the message's source gives (``forced``) is not
     read again: the source knows. ``read``: the second reader's reading of this text made
     before (intake reads before its transaction opens, and routes again inside with the
-    order's facts without waiting on the model while it holds the write lock).
+    order's facts without waiting on the model while it holds the write lock). ``meaning``:
+    the semantic reader's probabilities found before, see ``route_text``.
     """
-    routing, signals = route_text(kit, text, attachments, forced)
+    routing, signals = route_text(kit, text, attachments, forced, meaning=meaning)
     local = local_reading(routing, signals)
     if kit.reader is None or forced is not None:
         return routing, signals, local
@@ -267,6 +287,7 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     subject: str = "",
     channel: str = "",
     reading: Reading | None = None,
+    meaning: Mapping[Route, float] | None = None,
     customer_first_name: str = "",
     evidence: EvidenceChecklist | None = None,
 ) -> DecisionCard:
@@ -281,7 +302,15 @@ def build_card(  # noqa: PLR0913  (keyword-only: every call names each field)
     says nothing the order told us (last scan, delivery, promise window), as if unknown.
     """
     routing, signals, reading = read_text(
-        kit, text, attachments, forced=route, subject=subject, channel=channel, order=order, read=reading
+        kit,
+        text,
+        attachments,
+        forced=route,
+        subject=subject,
+        channel=channel,
+        order=order,
+        read=reading,
+        meaning=meaning,
     )
     signals = _with_read_flags(signals, reading)
     spec = kit.specs[routing.route]
@@ -343,9 +372,10 @@ def message_card(
     *,
     sender_is_buyer: bool = True,
     reading: Reading | None = None,
+    meaning: Mapping[Route, float] | None = None,
 ) -> DecisionCard:
     """The card of a customer message: its subject and new text, as of when it was sent
-    (``sender_is_buyer``, ``reading``: see ``build_card`` and ``read_text``).
+    (``sender_is_buyer``, ``reading``, ``meaning``: see ``build_card`` and ``read_text``).
 
     Unlike pasted text, a stored message is never refused: the router reads its first
     MAX_MESSAGE_CHARS characters with control characters blanked out (the message itself is
@@ -364,6 +394,7 @@ def message_card(
         subject=message.subject,
         channel=str(message.channel),
         reading=reading,
+        meaning=meaning,
         customer_first_name=first_name(message.from_name, message.from_address),
     )
 

@@ -103,7 +103,7 @@ _SHIPPING_KEYS = ("stalled_scan_days", "promise")
 _PROMISE_KEYS = ("destination", "min_days", "max_days")
 _RETURNS_KEYS = ("window_days", "frontline_refund_limit", "shipping_payer")
 _REVIEW_KEYS = ("repeat_threshold", "repeat_window_days", "request_after_delivery_days")
-_READER_KEYS = ("use", "timeout_seconds", "redact", "per_minute")
+_READER_KEYS = ("use", "timeout_seconds", "redact", "per_minute", "semantic")
 _SATISFACTION_KEYS = ("survey", "link_days")
 _LEAD_KEYS = ("name", "email")
 _EVIDENCE_KEYS = ("key", "label", "detected_by")
@@ -672,7 +672,7 @@ def _satisfaction(check: _Checker, root: _Table) -> SurveyPolicy:
 
 
 def _reader(check: _Checker, root: _Table) -> ReaderPolicy:
-    """The optional [reader] table (the language-model reader); absent: the defaults."""
+    """The optional [reader] table (the language-model and semantic readers); absent: the defaults."""
     table = root.get("reader")
     defaults = ReaderPolicy()
     if not isinstance(table, Mapping):
@@ -684,11 +684,13 @@ def _reader(check: _Checker, root: _Table) -> ReaderPolicy:
     timeout = check.optional(table, "reader", "timeout_seconds", rules.SECONDS)
     redact = check.optional(table, "reader", "redact", rules.FLAG)
     per_minute = check.optional(table, "reader", "per_minute", rules.whole(1, "requests a minute"))
+    semantic = check.optional(table, "reader", "semantic", rules.FLAG)
     return ReaderPolicy(
         use=defaults.use if use is None else use,
         timeout_seconds=defaults.timeout_seconds if timeout is None else timeout,
         redact=defaults.redact if redact is None else redact,
         per_minute=defaults.per_minute if per_minute is None else per_minute,
+        semantic=defaults.semantic if semantic is None else semantic,
     )
 
 

@@ -53,13 +53,20 @@ DOUBT_BELOW_SCORE = 3.5
 # a cue holds, the model adds its probability: a lean of 0.8 is an 80 % sure model). Weaker
 # leans were mostly wrong on plain requests (Bitext: 1,843 doubted, all routed right).
 MODEL_LEAN_WEIGHT = 0.8
+# When the router is unsure, the semantic reader (adapters/reader/semantic.py) decides with it:
+# the route with the most of ROUTER_SHARE x the router's scores as a softmax plus the rest x
+# the semantic reader's probabilities. Picked on the project's own holdout and evaluation sets
+# among 0.3, 0.5 and 0.7 (0.5 was best on both); real-dev was only measured (docs/benchmarks.md).
+ROUTER_SHARE = 0.5
+# Problems whose evidence comes first: meaning never demotes them once their words hold.
+EVIDENCE_FIRST = frozenset({Route.CHARGEBACK_RISK, Route.WRONG_ITEM, Route.DAMAGED_ITEM})
 
 
 @dataclass(frozen=True, slots=True)
 class TraceItem:
     route: Route
     weight: float
-    reason: str  # "cue", "signal" or "flag"
+    reason: str  # "cue", "signal", "flag", "model" (learned words), "reader" or "meaning"
     evidence: str  # the pattern or signal name
     quote: str  # the customer's own words
     start: int
@@ -75,6 +82,8 @@ class Routing:
     confidence_label: str
     trace: tuple[TraceItem, ...]
     decided_by: str  # one sentence on why this route leads
+    # each route's probability as the semantic reader read the message; empty when it did not
+    # (the router was sure, or no semantic reader is installed)
     probabilities: Mapping[Route, float] = field(default_factory=dict)
     language: str = ""  # ISO 639-1 code of the message's language, "" when not detected
     doubts: tuple[str, ...] = ()  # why the router is unsure, when it is
@@ -137,7 +146,7 @@ def choose(scores: Mapping[Route, float], trace: Sequence[TraceItem]) -> Routing
         scores=dict(scores),
         confidence=confidence,
         confidence_label=confidence_label(confidence),
-        trace=tuple(sorted(trace, key=lambda t: (risk_rank(t.route), -t.weight, t.start))),
+        trace=tuple(sorted(trace, key=_trace_order)),
         decided_by=_explain(primary, strongest, holding, scores),
     )
 
@@ -219,3 +228,65 @@ def _doubts(routing: Routing, language: str) -> list[str]:
     if 0 < own < DOUBT_BELOW_SCORE and rival >= CLOSE_CALL_SHARE * own:
         doubts.append(f"the runner-up scores {rival:g} against {own:g}")
     return doubts
+
+
+def with_meaning(routing: Routing, meaning: Mapping[Route, float]) -> Routing:
+    """The unsure ``routing`` decided again with the semantic reader's probabilities. It stays
+    unsure (a person should still check it); ``decided_by`` says what the semantic reader read."""
+    if not meaning or not routing.unsure:
+        return routing
+    router = _softmax({route: max(routing.scores.get(route, 0.0), 0.0) for route in RISK_ORDER})
+    blended = {r: ROUTER_SHARE * router[r] + (1 - ROUTER_SHARE) * meaning.get(r, 0.0) for r in RISK_ORDER}
+    route = max(RISK_ORDER, key=blended.__getitem__)
+    if _demotes(routing, route) or meaning.get(route, 0.0) <= meaning.get(routing.route, 0.0):
+        route = routing.route
+    favourite = max(RISK_ORDER, key=lambda r: meaning.get(r, 0.0))
+    item = TraceItem(
+        favourite, 0.0, "meaning", f"semantic reader: {favourite} at {meaning[favourite]:.0%}", "", -1, -1
+    )
+    read = dataclasses.replace(
+        routing, probabilities=dict(meaning), trace=tuple(sorted((*routing.trace, item), key=_trace_order))
+    )
+    if route is routing.route:
+        return dataclasses.replace(
+            read, decided_by=f"{routing.decided_by}; {_second_opinion(routing, favourite, meaning)}"
+        )
+    held = [r for r in (routing.route, *routing.secondary) if routing.scores.get(r, 0.0) >= HOLD_SCORE]
+    return dataclasses.replace(
+        read,
+        route=route,
+        secondary=tuple(r for r in held if r is not route),
+        decided_by=(
+            f"the semantic reader reads {route} ({meaning.get(route, 0.0):.0%}) where the words alone "
+            f"were unsure ({routing.route}: {routing.decided_by})"
+        ),
+    )
+
+
+def _second_opinion(routing: Routing, favourite: Route, meaning: Mapping[Route, float]) -> str:
+    said = f"{favourite} ({meaning[favourite]:.0%})"
+    if favourite is routing.route:
+        return f"the semantic reader reads it the same way ({meaning[favourite]:.0%})"
+    if _demotes(routing, favourite):
+        return f"the semantic reader reads {said}, but {routing.route} needs its evidence first"
+    return f"the semantic reader leans to {said}, not enough to change it"
+
+
+def _trace_order(item: TraceItem) -> tuple[int, float, int]:
+    return risk_rank(item.route), -item.weight, item.start
+
+
+def _demotes(routing: Routing, route: Route) -> bool:
+    """Whether ``route`` would take the lead from a riskier problem whose words hold. A dispute,
+    a wrong item and damage need their evidence first whatever else the message asks (a refund
+    for a dented bottle is a damage case), so meaning never outranks those words; it may still
+    read the message as `other` (spam, a review of something else)."""
+    guarded = routing.route in EVIDENCE_FIRST and routing.scores.get(routing.route, 0.0) >= HOLD_SCORE
+    return guarded and route is not Route.OTHER and risk_rank(route) > risk_rank(routing.route)
+
+
+def _softmax(scores: Mapping[Route, float]) -> dict[Route, float]:
+    top = max(scores.values())
+    exp = {route: math.exp(score - top) for route, score in scores.items()}
+    total = sum(exp.values())
+    return {route: value / total for route, value in exp.items()}

@@ -1,0 +1,101 @@
+"""The semantic reader's say on an unsure routing (``with_meaning``): plain data in, route out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from aftersales.domain.routes import Route
+from aftersales.domain.routing.router import Routing, choose, with_doubts, with_meaning
+
+R = Route
+
+
+def routing(scores: Mapping[Route, float]) -> Routing:
+    """What the router decides from these scores alone, with its doubts."""
+    return with_doubts(choose({route: scores.get(route, 0.0) for route in Route}, []), "en")
+
+
+CASES = [
+    # scores from the words, the semantic reader's probabilities -> route, how decided_by opens
+    pytest.param(
+        {R.REVIEW: 2.5, R.REFUND_RETURN: 2.0},
+        {R.SHIPPING_DELAY: 0.8, R.REVIEW: 0.1},
+        R.SHIPPING_DELAY,
+        "the semantic reader reads shipping_delay (80%) where the words alone were unsure",
+        id="a weak route read by its meaning",
+    ),
+    pytest.param(
+        {R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0},
+        {R.REFUND_RETURN: 0.9, R.DAMAGED_ITEM: 0.05},
+        R.DAMAGED_ITEM,
+        "damaged_item (3) outranks refund_return (7) by the risk order",
+        id="damage keeps the lead: its evidence comes first",
+    ),
+    pytest.param(
+        {R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 3.5},
+        {R.OTHER: 0.95},
+        R.OTHER,
+        "the semantic reader reads other (95%)",
+        id="words of damage in a message about something else",
+    ),
+    pytest.param(
+        {R.SHIPPING_DELAY: 3.0, R.REFUND_RETURN: 2.5},
+        {R.SHIPPING_DELAY: 0.7, R.REFUND_RETURN: 0.2},
+        R.SHIPPING_DELAY,
+        "shipping_delay scored highest (3)",
+        id="the same reading",
+    ),
+    pytest.param(
+        {R.SHIPPING_DELAY: 3.0, R.CANCEL_OR_CHANGE: 2.5},
+        {R.REVIEW: 0.4, R.SHIPPING_DELAY: 0.3},
+        R.SHIPPING_DELAY,
+        "shipping_delay scored highest (3)",
+        id="a lean too slight to change it",
+    ),
+    pytest.param(
+        {R.CANCEL_OR_CHANGE: 2.4, R.REFUND_RETURN: 2.2},
+        {R.REFUND_RETURN: 0.3, R.CANCEL_OR_CHANGE: 0.45},
+        R.CANCEL_OR_CHANGE,
+        "cancel_or_change scored highest",
+        id="never to a route the semantic reader likes less",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scores", "meaning", "route", "why"), CASES)
+def test_an_unsure_routing_decided_with_its_meaning(
+    scores: Mapping[Route, float], meaning: Mapping[Route, float], route: Route, why: str
+) -> None:
+    before = routing(scores)
+    assert before.unsure
+
+    after = with_meaning(before, meaning)
+
+    assert after.route is route
+    assert why in after.decided_by
+    assert after.unsure, "a person still checks the route"
+    assert after.probabilities == meaning
+    read = [t for t in after.trace if t.reason == "meaning"]
+    assert len(read) == 1
+    assert read[0].evidence.startswith("semantic reader: ")
+
+
+def test_the_second_opinion_is_said_in_words() -> None:
+    kept = with_meaning(routing({R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0}), {R.REFUND_RETURN: 0.9})
+    slight = with_meaning(routing({R.SHIPPING_DELAY: 3.0, R.CANCEL_OR_CHANGE: 2.5}), {R.REVIEW: 0.4})
+    same = with_meaning(routing({R.SHIPPING_DELAY: 3.0, R.REFUND_RETURN: 2.5}), {R.SHIPPING_DELAY: 0.7})
+
+    assert kept.decided_by.endswith("reads refund_return (90%), but damaged_item needs its evidence first")
+    assert slight.decided_by.endswith("leans to review (40%), not enough to change it")
+    assert same.decided_by.endswith("the semantic reader reads it the same way (70%)")
+
+
+def test_a_sure_routing_or_no_reading_changes_nothing() -> None:
+    sure = routing({R.WRONG_ITEM: 6.0})
+    unsure = routing({R.REVIEW: 2.5, R.REFUND_RETURN: 2.0})
+
+    assert not sure.unsure
+    assert with_meaning(sure, {R.OTHER: 1.0}) == sure
+    assert with_meaning(unsure, {}) == unsure
