@@ -29,6 +29,7 @@ reads smaller ones whole even when an index would serve).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import mailbox
 import os
@@ -66,7 +67,7 @@ from aftersales.domain.messages import Channel, InboundMessage, ParseProblem
 from aftersales.domain.queue import message_preview
 from aftersales.jobs.bulk_intake import prepared_messages
 from aftersales.services.intake import Incoming, Quarantined, take_in, take_in_few
-from aftersales.services.routing import message_card
+from aftersales.services.routing import RoutingKit, message_card
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
 from common import REPO
@@ -741,7 +742,7 @@ def intake(db: Scratch, mbox: Path, workers: int) -> Run:
     samples = []
     with StatementLog().attached(db.engine) as log:
         started = time.perf_counter()
-        kit = build_routing_kit(settings)
+        kit = intake_kit(build_routing_kit(settings))
         uow = unit_of_work(db.engine, db.data_dir / "attachments")
         reader = MessageReader.of(NOW, [kit.policy.support_email])
         chunk: list[Incoming] = []
@@ -774,7 +775,7 @@ def storing_only(db: Scratch, mbox: Path) -> float:
     beforehand (not timed), as the workers hand them over. With enough cores for the workers,
     intake runs at this rate."""
     settings = Settings(data_dir=db.data_dir, policy_file=None)
-    kit = build_routing_kit(settings)
+    kit = intake_kit(build_routing_kit(settings))
     ready = []
     for item in read_messages(mbox, received_at=NOW, own_addresses=[kit.policy.support_email]):
         if not isinstance(item.result, ParseProblem):
@@ -853,6 +854,15 @@ def warm_up(folder: Path) -> None:
         intake(db, write_mbox(folder / "warm-up.mbox", 500, seed=8), workers=0)
 
 
+# --semantic: the semantic reader reads the unsure messages too, as `aftersales intake --semantic`
+SEMANTIC: list[str] = []
+
+
+def intake_kit(kit: RoutingKit) -> RoutingKit:
+    """The kit `aftersales intake` routes with: by default the words alone (cli/intake.py)."""
+    return kit if SEMANTIC else dataclasses.replace(kit, semantic=None)
+
+
 def cli_intake(mbox: Path, workers: int) -> tuple[float, dict[str, Any]]:
     """Wall seconds and summary of `aftersales intake MBOX --json` into an empty SQLite file."""
     with tempfile.TemporaryDirectory(prefix="aftersales-cli-") as data_dir:
@@ -861,7 +871,7 @@ def cli_intake(mbox: Path, workers: int) -> tuple[float, dict[str, Any]]:
             env.pop(name, None)
         started = time.perf_counter()
         done = subprocess.run(
-            [CLI, "intake", str(mbox), "--json", "--workers", str(workers)],
+            [CLI, "intake", str(mbox), "--json", "--workers", str(workers), *SEMANTIC],
             env=env,
             check=True,
             capture_output=True,
@@ -874,7 +884,7 @@ def _cli_processes(db: Scratch, mboxes: Sequence[Path], workers: int) -> float:
     into ``db`` (on PostgreSQL)."""
     env = {**os.environ, "AFTERSALES_DATA_DIR": str(db.data_dir), "AFTERSALES_DATABASE_URL": db.url}
     env.pop("AFTERSALES_POLICY", None)
-    command = [CLI, "intake", "--json", "--workers", str(workers)]
+    command = [CLI, "intake", "--json", "--workers", str(workers), *SEMANTIC]
     started = time.perf_counter()
     running = [subprocess.Popen([*command, str(m)], env=env, stdout=subprocess.DEVNULL) for m in mboxes]
     if any(process.wait() for process in running):
@@ -989,7 +999,14 @@ def main(argv: Sequence[str]) -> None:
         action="store_true",
         help="PostgreSQL: also (e), the CLI as one process and as two at once (halves, and the same mbox)",
     )
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="as `aftersales intake --semantic`: the semantic reader reads the unsure messages too",
+    )
     args = parser.parse_args(argv)
+    if args.semantic:
+        SEMANTIC.append("--semantic")
     preload_messages = args.preload_messages or args.messages
     command = (
         f".venv/bin/python benchmarks/bench_intake.py --messages {args.messages} "
@@ -999,6 +1016,8 @@ def main(argv: Sequence[str]) -> None:
         command += f" --preload-messages {args.preload_messages}"
     if args.processes:
         command += " --processes"
+    if args.semantic:
+        command += " --semantic"
     print("command:", command)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="aftersales-mbox-") as folder:

@@ -87,3 +87,18 @@ def test_a_configured_session_key_wins(settings: Settings) -> None:
 
 def test_the_storage_error_is_what_the_database_layer_raises(settings: Settings) -> None:
     assert issubclass(OperationalError, storage_error())
+
+
+def test_the_policy_turns_the_semantic_reader_off(tmp_path: Path) -> None:
+    from aftersales.adapters.policy.file import default_policy_text  # noqa: PLC0415
+    from aftersales.adapters.reader.sentence_model import libraries_present, weights_folder  # noqa: PLC0415
+    from aftersales.wiring import build_routing_kit  # noqa: PLC0415
+
+    policy = tmp_path / "store-policy.toml"
+    policy.write_text(default_policy_text().replace("semantic = true", "semantic = false", 1))
+    installed = weights_folder() is not None and libraries_present()
+
+    on = build_routing_kit(Settings(data_dir=tmp_path / "on", policy_file=None))
+    off = build_routing_kit(Settings(data_dir=tmp_path / "off", policy_file=policy))
+
+    assert (on.semantic is not None, off.semantic) == (installed, None)

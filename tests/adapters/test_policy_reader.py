@@ -8,7 +8,7 @@ from aftersales.adapters.policy.file import PolicyError, default_policy_text, pa
 from aftersales.domain.policy import ReaderPolicy
 
 DEFAULT = default_policy_text()
-SECTION = DEFAULT[DEFAULT.index("[reader]") : DEFAULT.index("per_minute = 30")] + "per_minute = 30"
+SECTION = DEFAULT[DEFAULT.index("[reader]") : DEFAULT.index("semantic = true")] + "semantic = true"
 
 
 def with_reader(body: str) -> str:
@@ -17,15 +17,17 @@ def with_reader(body: str) -> str:
 
 def test_the_default_reads_when_unsure_masks_and_waits_ten_seconds() -> None:
     assert parse_policy(DEFAULT).reader == ReaderPolicy(
-        use="when_unsure", timeout_seconds=10.0, redact=True, per_minute=30
+        use="when_unsure", timeout_seconds=10.0, redact=True, per_minute=30, semantic=True
     )
     assert parse_policy(with_reader("")).reader == ReaderPolicy()
 
 
 def test_a_store_sets_each_key() -> None:
-    text = with_reader('use = "always"\ntimeout_seconds = 2.5\nredact = false\nper_minute = 5\n')
+    text = with_reader(
+        'use = "always"\ntimeout_seconds = 2.5\nredact = false\nper_minute = 5\nsemantic = false\n'
+    )
     assert parse_policy(text).reader == ReaderPolicy(
-        use="always", timeout_seconds=2.5, redact=False, per_minute=5
+        use="always", timeout_seconds=2.5, redact=False, per_minute=5, semantic=False
     )
 
 
@@ -42,7 +44,11 @@ def test_a_store_sets_each_key() -> None:
             "per_minute = 0",
             "reader.per_minute: must be a whole number of requests a minute, 1 or more, got 0",
         ),
-        ("retries = 3", "reader.retries: unknown key; allowed: use, timeout_seconds, redact, per_minute"),
+        ("semantic = 1", "reader.semantic: must be true or false, got 1"),
+        (
+            "retries = 3",
+            "reader.retries: unknown key; allowed: use, timeout_seconds, redact, per_minute, semantic",
+        ),
     ],
 )
 def test_a_wrong_value_is_reported_with_its_line_and_what_is_allowed(body: str, problem: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,12 @@ def test_weights_that_are_not_the_measured_model_turn_it_off(
         f"semantic reader off: {tmp_path} is not the measured model "
         "(sha256 9165d8b6a043…, expected 53aa51172d14…)"
     ]
+
+
+def test_a_reader_crosses_to_a_spawned_process_without_its_model(tmp_path: Path) -> None:
+    reader = SemanticReader(tmp_path)
+    assert reader("hello") == {}  # tried to load: no model here
+
+    copy = pickle.loads(pickle.dumps(reader))
+
+    assert (copy.folder, copy._loaded, copy._broken) == (tmp_path, None, False)

@@ -3,6 +3,7 @@ as imported cases (docs/history-import.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import UTC, date, datetime, time
@@ -89,7 +90,8 @@ def history_command(  # noqa: PLR0913  (one keyword per option)
     """
     chosen = None if history_format == "auto" else HistoryFormat(history_format)
     since_at = _since(since)
-    kit = build_routing_kit(settings)
+    # closed cases of the past: their routes feed the trends, so the words alone (fast) read them
+    kit = dataclasses.replace(build_routing_kit(settings), semantic=None)
     show_progress = sys.stderr.isatty() and not as_json
     records = read_history(path, chosen, store_addresses=store_addresses or _own_addresses(settings, kit))
     if suggest_tag_routes:

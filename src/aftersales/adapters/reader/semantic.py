@@ -121,6 +121,10 @@ class SemanticReader:
         self._loaded: tuple[MiniLM, SemanticHead, Any] | None = None
         self._broken = False
 
+    def __reduce__(self) -> tuple[type[SemanticReader], tuple[Path]]:
+        # a worker process (spawned, not forked) loads its own: the lock and model stay here
+        return SemanticReader, (self.folder,)
+
     def __call__(self, text: str) -> dict[Route, float]:
         return self.read_many([text])[0]
 
@@ -142,7 +146,14 @@ class SemanticReader:
                     log.warning("semantic reader off: %s", problem)
                     self._broken = True
                     return None
-                encoder = MiniLM(self.folder)
+                try:
+                    encoder = MiniLM(self.folder)
+                # a damaged tokenizer or weights file: tokenizers and safetensors raise their
+                # own kinds; the router reads alone rather than the inbox stopping
+                except Exception as error:  # noqa: BLE001
+                    log.warning("semantic reader off: cannot load the model: %s", error)
+                    self._broken = True
+                    return None
                 head = shipped_head()
                 self._loaded = (encoder, head, encoder.np.array(head.weights, dtype=encoder.np.float32))
             return self._loaded
@@ -158,7 +169,10 @@ def semantic_reader() -> SemanticReader | None:
 def _problem(folder: Path) -> str:
     if shipped_head().fingerprint != training_fingerprint():
         return f"data/{HEAD_FILE} was fitted on other training text; run `aftersales train --semantic-head`"
-    found = file_sha256(folder / "model.safetensors")
+    try:
+        found = file_sha256(folder / "model.safetensors")
+    except OSError as error:
+        return f"cannot read the model: {error}"
     if found != WEIGHTS_SHA256:
         return f"{folder} is not the measured model (sha256 {found[:12]}…, expected {WEIGHTS_SHA256[:12]}…)"
     return ""
