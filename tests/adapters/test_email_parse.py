@@ -7,13 +7,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from email import policy
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mailparser_reply.parser import EmailMessage as ReplyText  # type: ignore[import-untyped]
 
-from aftersales.adapters.mail.parse import ParsedMessage, decode_bytes, html_to_text, parse_email
+from aftersales.adapters.mail.parse import (
+    ParsedMessage,
+    decode_bytes,
+    html_to_text,
+    parse_email,
+    plain_mailbox,
+    reply_patterns,
+)
 from aftersales.adapters.mail.screen import case_hint_of
 from aftersales.domain.messages import AutoKind, Channel, ParseProblem
 
@@ -460,3 +469,64 @@ def _mutated_fixtures(draw: st.DrawFn) -> bytes:
 @given(_mutated_fixtures())
 def test_never_raises_on_mutated_fixtures(data: bytes) -> None:
     _check_never_raises(data)
+
+
+# ----------------------------------------------------------------------------- plain mailboxes
+
+_ADDRESS_PIECES = ["a", "Z", "0", "ana", "Silva", ".", "..", " ", "  ", "@", "<", ">", ",", '"', "(", ")"]
+_ATOM_CHARACTERS = "aZ09!#$%&'*+/^_`{|}~-"
+_ADDRESS_PIECES += ["=?utf-8?q?Ana?=", *"=?'-+_~!#é\t\\:;[]"]
+
+
+@st.composite
+def _address_values(draw: st.DrawFn) -> str:
+    """Header values near the plain "Name <local@domain>" shape, and many that only look like it."""
+
+    def word() -> str:
+        if draw(st.integers(0, 3)):  # mostly a plain atom, so the plain shape is met often
+            return draw(st.text(alphabet=_ATOM_CHARACTERS, min_size=1, max_size=6))
+        return "".join(draw(st.lists(st.sampled_from(_ADDRESS_PIECES), min_size=1, max_size=4)))
+
+    name = " ".join(word() for _ in range(draw(st.integers(0, 3))))
+    address = f"{word()}@{word()}.{word()}" if draw(st.booleans()) else word()
+    shape = draw(st.sampled_from(["{name} <{address}>", "<{address}>", "{address}", "{name}<{address}>"]))
+    return shape.format(name=name, address=address)
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(_address_values())
+def test_a_plain_mailbox_reads_as_the_header_registry_reads_it(value: str) -> None:
+    plain = plain_mailbox(value)
+    if plain is None:
+        return
+    addresses = policy.default.header_factory("from", value).addresses  # the standard registry
+    assert [(str(a.display_name), str(a.addr_spec)) for a in addresses] == [plain]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Ana Silva <ana.silva@example.com>", ("Ana Silva", "ana.silva@example.com")),
+        ("<Ana@Example.com>", ("", "Ana@Example.com")),
+        ("ana@example.com", ("", "ana@example.com")),
+        ("=?utf-8?q?Ana?= <ana@example.com>", None),  # an encoded word: the registry decodes it
+        ('"Silva, Ana" <ana@example.com>', None),
+        ("Ana <ana@example.com>, Ben <ben@example.com>", None),
+        ("A. Silva <ana@example.com>", None),
+    ],
+)
+def test_plain_mailbox(value: str, expected: tuple[str, str] | None) -> None:
+    assert plain_mailbox(value) == expected
+
+
+def test_the_reply_patterns_made_once_are_those_mail_parser_reply_makes_for_each_message() -> None:
+    languages = ["en", "de", "fr", "es", "it", "nl"]
+    fresh = ReplyText(text="Hi\n\nOn Monday, Ana wrote:\n> x", languages=languages, keep_hyphen_lists=True)
+    made = {
+        "_header_regex": fresh.HEADER_REGEX,
+        "_disclaimers_regex": fresh.DISCLAIMERS_REGEX,
+        "_signature_regex": fresh.SIGNATURE_REGEX,
+    }
+    assert {name: (p.pattern, p.flags) for name, p in reply_patterns().items()} == {
+        name: (p.pattern, p.flags) for name, p in made.items()
+    }

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aftersales.domain.policy import Interval
-from aftersales.domain.replies import ReplyCheck, check_reply, render_reply, sentences
+from aftersales.domain.replies import PREMATURE_PROMISE, ReplyCheck, check_reply, render_reply, sentences
 from aftersales.domain.sla.calendar import BusinessCalendar
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -273,3 +273,25 @@ _TEMPLATE_PIECES = st.one_of(
 @given(st.lists(_TEMPLATE_PIECES, max_size=10).map("".join))
 def test_render_reply_never_raises(template: str) -> None:
     assert isinstance(render_reply(template, {"name": "Ann"}), str)
+
+
+_PROMISE_PIECES = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(
+        [" ", "\n", ". ", "!\n", "?  ", "\u2028", "_", "x", "We", "we", "I", "'ll", " will", "'ve"]
+    ),
+    st.sampled_from([" refund", " now ", "refunded", " send you a new", " issue a full refund", "Refunds"]),
+    st.sampled_from([" has been", " is being", " issued", " on its way", "replacement", "reship", "\u0130"]),
+    st.sampled_from(
+        ["We'll refund", "I will reship", "we have refunded", "refund has been issued", "we are going to"]
+    ),
+)
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(st.lists(_PROMISE_PIECES, max_size=14).map("".join))
+def test_a_premature_promise_is_found_in_the_sentences_it_is_in(draft: str) -> None:
+    # check_reply searches the whole draft before its sentences: that must change nothing
+    in_sentences = [s for s in sentences(draft) if PREMATURE_PROMISE.search(s)]
+    problems = check_reply_now(draft, stop_line_clear=False).problems
+    assert [p.sentence for p in problems if p.check == "premature_promise"] == in_sentences

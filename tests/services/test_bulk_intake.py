@@ -9,6 +9,7 @@ the pool in the order they were read. Runs on SQLite, and on PostgreSQL when con
 
 from __future__ import annotations
 
+import gc
 import mailbox
 import os
 import time
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, select
 
 from aftersales.adapters.db import schema as t
 from aftersales.adapters.db.repository import BatchedUnitOfWork, SqlUnitOfWork
-from aftersales.adapters.mail.message_files import MessageReader
+from aftersales.adapters.mail.message_files import MessageReader, read_raw
 from aftersales.domain.messages import ParseProblem
 from aftersales.jobs.bulk_intake import POOL_MIN_MESSAGES, Prepared, prepared_messages
 from aftersales.services.intake import Incoming, take_in
@@ -143,6 +144,27 @@ def test_a_card_from_a_worker_carries_the_kit_s_own_route_spec(kit: RoutingKit, 
     here = prepared_messages(mbox, kit, reader, settings=settings, workers=0)
     messages = [p.item.result[0] for p in here if not isinstance(p.item.result, ParseProblem)]
     assert cards == [message_card(kit, m) for m in messages if m.auto_kind is None]
+
+
+def test_a_worker_s_results_are_let_go_of_without_the_garbage_collector(
+    kit: RoutingKit, tmp_path: Path
+) -> None:
+    # the unpickler keeps what it loads: nothing it loads may lead back to it (a cycle), or
+    # every chunk would stay in memory until the collector ran
+    from aftersales.jobs.bulk_intake import _dumps, _loads, _prepare, _spool_attachments
+
+    reader = MessageReader.of(NOW, [kit.policy.support_email])
+    raws = list(read_raw(_mbox(tmp_path / "inbox.mbox")))[:20]
+    data = _dumps([_spool_attachments(_prepare(reader, kit, raw), tmp_path) for raw in raws], kit)
+    gc.collect()
+    gc.disable()
+    try:
+        loaded = _loads(data, kit)
+        assert [done.prepared.card.spec for done in loaded if done.prepared.card]
+        del loaded
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_files_in_transit_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:

@@ -96,7 +96,11 @@ def check_reply(  # noqa: PLR0913  (keyword-only: every call names each field)
     if promise.at is None and not problems and not promise.closing:
         problems.append(NO_NEXT_STEP_TIME)
     problems.extend(_defensive(parts))
-    if not stop_line_clear:
+    # One search of the whole draft first, since most drafts promise nothing: it finds a promise
+    # wherever a sentence holds one, because a sentence is a stretch of the draft cut at
+    # whitespace and the pattern looks at nothing around its words but a word boundary at its
+    # start, which is the same in the sentence as in the draft.
+    if not stop_line_clear and PREMATURE_PROMISE.search(draft):
         problems.extend(_premature(parts, stop_line))
     if not promise.promising and _is_tracking_link_only(draft):
         problems.append(

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,16 +248,19 @@ def _unspooled(done: list[_Done]) -> Iterator[Prepared]:
 
 
 # A card's route spec is the kit's own, the same in every process: it travels as its route
-# name rather than as a copy, which halves the time spent unpickling results.
+# name rather than as a copy, which halves the time spent unpickling results. It is named
+# through ``reducer_override``, not ``persistent_id``: pickle asks ``persistent_id`` about every
+# object, strings and numbers too (hundreds a card), but ``reducer_override`` only about the few
+# objects that are not of a built-in type.
 class _CardPickler(pickle.Pickler):
     def __init__(self, file: BinaryIO, kit: RoutingKit) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.spec_routes = {id(spec): route.value for route, spec in kit.specs.items()}
 
-    def persistent_id(self, obj: object) -> str | None:
-        return self.spec_routes.get(id(obj))
-
     def reducer_override(self, obj: object) -> Any:
+        route = self.spec_routes.get(id(obj))
+        if route is not None:
+            return _kit_spec, (route,)
         # A card is a tree of small slotted dataclasses (trace items, signals, clocks), and
         # pickle's way with those asks ``dataclasses.fields`` anew for every object: a tenth
         # of a worker's time. Their values go as a tuple instead, rebuilt by ``_rebuilt``.
@@ -286,13 +289,28 @@ def _rebuilt(cls: type[T], values: tuple[Any, ...]) -> T:
     return made
 
 
+def _kit_spec(route: str) -> RouteSpec:
+    """A route spec in a pickled result, by its route name: ``_CardUnpickler`` reads this name
+    as its own kit's spec of that route, and nothing else ever calls it."""
+    raise RuntimeError(f"the spec of {route} is read by _CardUnpickler only")
+
+
+def _spec_of(specs: Mapping[Route, RouteSpec], route: str) -> RouteSpec:
+    return specs[Route(route)]
+
+
 class _CardUnpickler(pickle.Unpickler):
     def __init__(self, file: BinaryIO, kit: RoutingKit) -> None:
         super().__init__(file)
-        self.kit = kit
+        # Not a method of this unpickler: the unpickler keeps what it loads, this too, and a
+        # method would tie it to itself, so that it and every message it loaded would wait
+        # for the garbage collector instead of going as soon as they are let go of.
+        self.spec_of = functools.partial(_spec_of, kit.specs)
 
-    def persistent_load(self, pid: object) -> RouteSpec:
-        return self.kit.specs[Route(str(pid))]
+    def find_class(self, module_name: str, global_name: str) -> Any:
+        if module_name == __name__ and global_name == _kit_spec.__name__:
+            return self.spec_of
+        return super().find_class(module_name, global_name)
 
 
 def _dumps(done: list[_Done], kit: RoutingKit) -> bytes:

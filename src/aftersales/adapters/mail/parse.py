@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from email import policy
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -61,6 +61,18 @@ _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 _ANY_TAG = re.compile(r"<[^<>]*>")
 _DANGLING_LT = re.compile(r"<(?=[^<>]*(?:<|$))")
 _MARKED_SECTION = re.compile(r"<!\[[^<>]*>")
+# The shape nearly every From and To takes: plain words and a plain address in angle brackets
+# ("Ana Silva <ana.silva@example.com>"), the bracketed address alone, or the bare address. The
+# header registry reads such a value back as exactly those words and that address, but its
+# RFC 5322 parser cost a tenth of a bulk-intake worker's time, and a From is new for nearly
+# every sender, so no cache helps. Anything else (quotes, comments, encoded words, groups,
+# lists, folded or 8-bit text) still goes to the registry. Atoms here leave out "=" and "?",
+# which could start an encoded word the registry would decode.
+_PLAIN_ATOM = r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+"
+_PLAIN_ADDRESS = rf"{_PLAIN_ATOM}(?:\.{_PLAIN_ATOM})*@{_PLAIN_ATOM}(?:\.{_PLAIN_ATOM})*"
+_PLAIN_MAILBOX = re.compile(
+    rf"(?:(?P<name>{_PLAIN_ATOM}(?: {_PLAIN_ATOM})*) )?<(?P<angled>{_PLAIN_ADDRESS})>|(?P<bare>{_PLAIN_ADDRESS})"
+)
 
 _REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 # mail-parser-reply's header patterns take time quadratic in a line's length (a 40 kB line starting
@@ -70,7 +82,25 @@ _LINE_CAP = 300
 _SCAN_CAP = 32_000
 _SPLIT_MARK = "\ue000"
 
-_REGISTRY = HeaderRegistry()
+
+class _OneClassPerName(HeaderRegistry):
+    """The standard header registry, but it makes each header name's class once: the standard
+    one makes a new class for every header it parses, which cost as much as parsing a short
+    header. Those classes keep nothing of their own, so one per name serves every header."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(key)
+        return made
+
+
+_REGISTRY = _OneClassPerName()
 _CACHED_HEADER_LIMIT = 998  # the longest line RFC 5322 allows; longer values are rare, not worth keeping
 # The header parser is superlinear (a 1 MB subject of encoded words took 42 s); no header a person
 # writes is longer than this, so longer ones are cut before parsing.
@@ -153,7 +183,10 @@ def new_text(text: str) -> str:
     whole = text.strip()
     head = text[:_SCAN_CAP]
     reply = ReplyText(
-        text=_split_long_lines(head), languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True
+        text=_split_long_lines(head),
+        languages=list(_REPLY_LANGUAGES),
+        keep_hyphen_lists=True,
+        **reply_patterns(),
     ).read()
     if not reply.replies:
         return whole
@@ -163,6 +196,21 @@ def new_text(text: str) -> str:
     if not body or (len(head) < len(text) and not cut):
         return whole
     return body
+
+
+@functools.cache
+def reply_patterns() -> dict[str, re.Pattern[str]]:
+    """mail-parser-reply's three patterns for ``_REPLY_LANGUAGES``, made as it makes them.
+
+    It joins and looks them up anew for every message it reads (a third of its time), unless
+    they are given to it through these fields, so they are made once and given to each message.
+    """
+    sample = ReplyText(text="", languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True)
+    return {
+        "_header_regex": sample.HEADER_REGEX,
+        "_disclaimers_regex": sample.DISCLAIMERS_REGEX,
+        "_signature_regex": sample.SIGNATURE_REGEX,
+    }
 
 
 def html_to_text(html: str) -> str:
@@ -317,12 +365,24 @@ def _addresses(msg: EmailMessage, name: str) -> list[tuple[str, str]]:
         return []
     if len(raw) > _HEADER_CAP:
         raw = raw[:_HEADER_CAP].rsplit(",", 1)[0]  # whole addresses only
+    plain = plain_mailbox(raw)
+    if plain is not None:
+        return [(plain[0], plain[1].lower())]
     try:
         header = _POLICY.header_factory(name, raw)
         pairs = [(str(a.display_name), str(a.addr_spec)) for a in header.addresses]
     except Exception:
         pairs = getaddresses([raw])
     return [(clean_text(shown).strip(), clean_text(address).strip().lower()) for shown, address in pairs]
+
+
+def plain_mailbox(value: str) -> tuple[str, str] | None:
+    """(display name, address) of an address header holding one plain mailbox, as the header
+    registry reads it; None for any other value (see ``_PLAIN_MAILBOX``)."""
+    found = _PLAIN_MAILBOX.fullmatch(value)
+    if found is None:
+        return None
+    return found.group("name") or "", found.group("angled") or found.group("bare")
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str]:
