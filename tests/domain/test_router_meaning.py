@@ -55,6 +55,20 @@ CASES = [
         id="a lean too slight to change it",
     ),
     pytest.param(
+        {R.CANCEL_OR_CHANGE: 2.4, R.REFUND_RETURN: 2.0, R.CHARGEBACK_RISK: 1.0},
+        {R.CHARGEBACK_RISK: 0.8, R.CANCEL_OR_CHANGE: 0.1},
+        R.CANCEL_OR_CHANGE,
+        "no words of a dispute back it",
+        id="no dispute on meaning alone",
+    ),
+    pytest.param(
+        {R.CANCEL_OR_CHANGE: 2.4, R.REFUND_RETURN: 2.0, R.CHARGEBACK_RISK: 2.0},
+        {R.CHARGEBACK_RISK: 0.8, R.CANCEL_OR_CHANGE: 0.1},
+        R.CHARGEBACK_RISK,
+        "the semantic reader reads chargeback_risk (80%)",
+        id="a dispute its words begin to say",
+    ),
+    pytest.param(
         {R.CANCEL_OR_CHANGE: 2.4, R.REFUND_RETURN: 2.2},
         {R.REFUND_RETURN: 0.3, R.CANCEL_OR_CHANGE: 0.45},
         R.CANCEL_OR_CHANGE,

@@ -238,7 +238,11 @@ def with_meaning(routing: Routing, meaning: Mapping[Route, float]) -> Routing:
     router = _softmax({route: max(routing.scores.get(route, 0.0), 0.0) for route in RISK_ORDER})
     blended = {r: ROUTER_SHARE * router[r] + (1 - ROUTER_SHARE) * meaning.get(r, 0.0) for r in RISK_ORDER}
     route = max(RISK_ORDER, key=blended.__getitem__)
-    if _demotes(routing, route) or meaning.get(route, 0.0) <= meaning.get(routing.route, 0.0):
+    if (
+        _demotes(routing, route)
+        or _dispute_without_words(routing, route)
+        or meaning.get(route, 0.0) <= meaning.get(routing.route, 0.0)
+    ):
         route = routing.route
     favourite = max(RISK_ORDER, key=lambda r: meaning.get(r, 0.0))
     item = TraceItem(
@@ -269,6 +273,8 @@ def _second_opinion(routing: Routing, favourite: Route, meaning: Mapping[Route, 
         return f"the semantic reader reads it the same way ({meaning[favourite]:.0%})"
     if _demotes(routing, favourite):
         return f"the semantic reader reads {said}, but {routing.route} needs its evidence first"
+    if _dispute_without_words(routing, favourite):
+        return f"the semantic reader reads {said}, but no words of a dispute back it"
     return f"the semantic reader leans to {said}, not enough to change it"
 
 
@@ -283,6 +289,14 @@ def _demotes(routing: Routing, route: Route) -> bool:
     read the message as `other` (spam, a review of something else)."""
     guarded = routing.route in EVIDENCE_FIRST and routing.scores.get(routing.route, 0.0) >= HOLD_SCORE
     return guarded and route is not Route.OTHER and risk_rank(route) > risk_rank(routing.route)
+
+
+def _dispute_without_words(routing: Routing, route: Route) -> bool:
+    """A chargeback-risk case escalates to its lead and pauses automation, so meaning alone
+    never opens one: its words must count at least WEAK_SCORE. On Bitext, "I want to report an
+    issue with payments" read by meaning alone as a dispute 150 times (accuracy 0.950 against
+    0.973 with this rule; real-dev 0.558 against 0.554)."""
+    return route is Route.CHARGEBACK_RISK and routing.scores.get(route, 0.0) < WEAK_SCORE
 
 
 def _softmax(scores: Mapping[Route, float]) -> dict[Route, float]:
