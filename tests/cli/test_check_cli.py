@@ -15,10 +15,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from aftersales.adapters.reader.sentence_model import libraries_present, weights_folder
 from aftersales.cli.check import check
 from aftersales.cli.policy import policy
 from aftersales.settings import MailSecurity, MailServer, Settings
 
+# ./dev installs the semantic reader; an environment without it fails that item
+SEMANTIC_INSTALLED = weights_folder() is not None and libraries_present()
 RETURNS = (
     "Return unused items in their original packaging within 30 days of delivery. "
     "The buyer pays return shipping unless the item arrived damaged. Include your order number."
@@ -81,6 +84,7 @@ def test_the_demo_policy_without_texts_fails_the_return_policy_with_its_fix(tmp_
         "route_leads": "pass",
         "holidays": "pass",
         "rating_links": "fail",  # the survey is on by default; no AFTERSALES_PUBLIC_URL here
+        "semantic_reader": "pass" if SEMANTIC_INSTALLED else "fail",
     }
     assert (items["return_policy"]["detail"], items["return_policy"]["fix"]) == (
         "no policy texts are stored",
@@ -104,7 +108,7 @@ def test_with_the_return_policy_stored_and_no_network_the_desk_is_ready(tmp_path
 
     code, items = _check(settings, "--no-network")
 
-    assert code == 0
+    assert code == (0 if SEMANTIC_INSTALLED else 1)
     assert (items["inbox_login"]["detail"], items["smtp_send"]["detail"]) == ("--no-network", "--no-network")
     assert items["return_policy"]["detail"] == "v1 states all three"
     assert items["rating_links"]["detail"] == "links start with https://desk.northwind.example"
@@ -142,4 +146,5 @@ def test_the_text_report_gives_each_item_and_the_fix(tmp_path: Path) -> None:
         "FAIL  The return policy states the window, who pays return shipping and the proof required" in lines
     )
     assert "      fix: add it with `aftersales policy texts add --return FILE`" in lines
-    assert lines[-1] == "4 passed, 3 failed, 1 skipped: not ready"
+    expected = "5 passed, 3 failed" if SEMANTIC_INSTALLED else "4 passed, 4 failed"
+    assert lines[-1] == f"{expected}, 1 skipped: not ready"

@@ -17,6 +17,7 @@ from aftersales.domain.readiness import (
     inbox_login,
     return_policy,
     route_leads,
+    semantic_reader,
     smtp_self_send,
 )
 
@@ -167,3 +168,26 @@ def test_skipped_items_do_not_fail_the_check() -> None:
     assert all_pass([passed, skipped]) is True
     assert all_pass([passed, failed]) is False
     assert failed.to_dict() == {"key": "c", "title": "C", "status": "fail", "detail": "", "fix": "do it"}
+
+
+@pytest.mark.parametrize(
+    ("enabled", "installed", "reads", "status", "detail"),
+    [
+        (True, True, True, Status.PASS, "all-MiniLM-L6-v2 read a sample message"),
+        (
+            False,
+            False,
+            False,
+            Status.PASS,
+            "off in the policy ([reader] semantic = false): the words alone route",
+        ),
+        (True, False, False, Status.FAIL, "not installed: unsure messages are routed by their words alone"),
+        (True, True, False, Status.FAIL, "installed, but its model cannot be read (the log says why)"),
+    ],
+)
+def test_the_semantic_reader_is_installed_and_reads_unless_the_policy_turns_it_off(
+    enabled: bool, installed: bool, reads: bool, status: Status, detail: str
+) -> None:
+    found = semantic_reader(enabled=enabled, installed=installed, reads=reads)
+    assert (found.status, found.detail) == (status, detail)
+    assert bool(found.fix) is (status is Status.FAIL)

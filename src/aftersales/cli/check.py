@@ -37,7 +37,8 @@ def check(settings: Settings, *, as_json: bool, no_network: bool) -> None:
     support address (only when AFTERSALES_SMTP_HOST is set); the automatic acknowledgement
     states a first-response time; the contact form asks for the order number and the issue
     type; the return policy text in force states the window, who pays return shipping and the
-    proof required; every route has a lead; holidays are configured.
+    proof required; every route has a lead; holidays are configured; rating links reach the
+    desk; the semantic reader is installed and reads (or the policy turns it off).
     Exits 0 when nothing failed, 1 when an item failed.
 
     \b

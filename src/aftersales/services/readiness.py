@@ -20,6 +20,8 @@ from aftersales.services.routing import RoutingKit, build_card
 # A where-is-my-order message: the most common first message, on the route every store has.
 SAMPLE_MESSAGE = "Hello, where is my order #1001? It has not arrived yet."
 SAMPLE_CASE = 1001
+# What the semantic reader is asked to read, to show it can.
+SAMPLE_UNSURE = "Hello, do you ship to Canada and how long does it take to get there?"
 
 # A probe tries one thing on a server: None when it worked, else what went wrong (no secrets).
 Probe = Callable[[], str | None]
@@ -63,7 +65,15 @@ def check_readiness(
         _leads(kit),
         _holidays(kit, now),
         readiness.rating_links(survey=kit.policy.satisfaction.survey, public_url=public_url),
+        _semantic(kit),
     ]
+
+
+def _semantic(kit: RoutingKit) -> CheckResult:
+    reads = kit.semantic is not None and bool(kit.semantic(SAMPLE_UNSURE))
+    return readiness.semantic_reader(
+        enabled=kit.policy.reader.semantic, installed=kit.semantic is not None, reads=reads
+    )
 
 
 def _inbox(mail: MailProbes) -> CheckResult:
