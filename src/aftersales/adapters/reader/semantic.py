@@ -5,8 +5,8 @@ A softmax regression (the "head") over all-MiniLM-L6-v2 embeddings of the projec
 training text (``data/examples.csv`` and ``data/training/*.csv``, never real-dev). The head is
 shipped fitted in ``data/semantic_head.json``, because fitting it means embedding every
 training example (minutes on two cores); the file records the fingerprint of the text it was
-fitted on, a test fails when that text changes, and ``aftersales train --semantic-head``
-fits it again. Measured in ``docs/benchmarks.md`` (`bench_semantic_blend.py`).
+fitted on, a test fails when that text changes, and ``scripts/fit_semantic_head.py`` fits
+it again. Measured in ``docs/benchmarks.md`` (`bench_semantic_blend.py`).
 
 Nothing here loads until a message needs it: `aftersales route` on a clear message stays fast.
 """
@@ -91,8 +91,7 @@ def fit_head(encoder: MiniLM, examples: Sequence[tuple[str, Route]]) -> Semantic
     """The regression fitted on ``examples``: a multinomial logistic regression, L2 of 1/n."""
     np = encoder.np
     routes = tuple(Route)
-    x = encoder.embed([text for text, _ in examples])
-    x = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
+    x = _with_bias(np, encoder.embed([text for text, _ in examples]))
     onehot = np.eye(len(routes))[[routes.index(route) for _, route in examples]]
     weights = np.zeros((x.shape[1], len(routes)))
     velocity = np.zeros_like(weights)
@@ -101,6 +100,12 @@ def fit_head(encoder: MiniLM, examples: Sequence[tuple[str, Route]]) -> Semantic
         velocity = FIT_MOMENTUM * velocity - FIT_RATE * gradient
         weights += velocity
     return SemanticHead(routes, weights.tolist(), training_fingerprint())
+
+
+def _with_bias(np: Any, x: NDArray[Any]) -> NDArray[Any]:
+    """The embeddings with a last column of ones: the head's last row is its bias."""
+    result: NDArray[Any] = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])
+    return result
 
 
 def _softmax(np: Any, logits: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -134,28 +139,19 @@ class SemanticReader:
             return [{} for _ in texts]
         encoder, head, weights = loaded
         np = encoder.np
-        x = encoder.embed(texts)
-        probabilities = _softmax(np, np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]) @ weights)
+        probabilities = _softmax(np, _with_bias(np, encoder.embed(texts)) @ weights)
         return [dict(zip(head.routes, map(float, row), strict=True)) for row in probabilities]
 
     def _load(self) -> tuple[MiniLM, SemanticHead, Any] | None:
         with self._lock:
             if self._loaded is None and not self._broken:
-                problem = _problem(self.folder)
-                if problem:
-                    log.warning("semantic reader off: %s", problem)
-                    self._broken = True
-                    return None
-                try:
-                    encoder = MiniLM(self.folder)
-                # a damaged tokenizer or weights file: tokenizers and safetensors raise their
-                # own kinds; the router reads alone rather than the inbox stopping
-                except Exception as error:  # noqa: BLE001
-                    log.warning("semantic reader off: cannot load the model: %s", error)
-                    self._broken = True
-                    return None
                 head = shipped_head()
-                self._loaded = (encoder, head, encoder.np.array(head.weights, dtype=encoder.np.float32))
+                found = _usable_encoder(self.folder, head)
+                if isinstance(found, str):
+                    log.warning("semantic reader off: %s", found)
+                    self._broken = True
+                else:
+                    self._loaded = (found, head, found.np.array(head.weights, dtype=found.np.float32))
             return self._loaded
 
 
@@ -166,13 +162,19 @@ def semantic_reader() -> SemanticReader | None:
     return SemanticReader(folder) if folder is not None and libraries_present() else None
 
 
-def _problem(folder: Path) -> str:
-    if shipped_head().fingerprint != training_fingerprint():
-        return f"data/{HEAD_FILE} was fitted on other training text; run `aftersales train --semantic-head`"
+def _usable_encoder(folder: Path, head: SemanticHead) -> MiniLM | str:
+    """The loaded encoder, or why the reader cannot read."""
+    if head.fingerprint != training_fingerprint():
+        return f"data/{HEAD_FILE} was fitted on other training text; run scripts/fit_semantic_head.py"
     try:
         found = file_sha256(folder / "model.safetensors")
     except OSError as error:
         return f"cannot read the model: {error}"
     if found != WEIGHTS_SHA256:
         return f"{folder} is not the measured model (sha256 {found[:12]}…, expected {WEIGHTS_SHA256[:12]}…)"
-    return ""
+    try:
+        return MiniLM(folder)
+    # a damaged tokenizer or weights file: tokenizers and safetensors raise their own kinds;
+    # the router reads alone rather than the inbox stopping
+    except Exception as error:  # noqa: BLE001
+        return f"cannot load the model: {error}"
