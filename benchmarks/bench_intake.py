@@ -816,6 +816,8 @@ def show(label: str, run: Run, target: int) -> None:
 
 
 _SMALL = 1_000
+# issue 14: PostgreSQL at least 600 msg/s; SQLite not slower than its 656 before that issue
+EMPTY_TARGET = {"sqlite": 656, "postgresql": 600}
 _SCANS = {
     "sqlite": re.compile(r"\bSCAN (?!CONSTANT ROW)(\w+)\b(?! USING (?:COVERING )?INDEX)"),
     "postgresql": re.compile(r"Seq Scan on (\w+)"),
@@ -829,6 +831,11 @@ def full_scans(db: Scratch, log: StatementLog) -> list[tuple[str, int, str]]:
     prefix = "EXPLAIN QUERY PLAN " if db.kind == "sqlite" else "EXPLAIN "
     found = []
     with db.engine.connect() as connection:
+        if db.kind == "postgresql":
+            # a running server's autovacuum would have analysed the bulk-loaded tables; without
+            # statistics the planner reads a freshly filled table whole
+            connection.execute(text("ANALYZE"))
+            connection.commit()
         raw = connection.connection.dbapi_connection
         assert raw is not None
         for statement, parameters in log.selects.items():
@@ -955,7 +962,7 @@ def run_database(kind: str, args: argparse.Namespace, mbox: Path, preload_mbox: 
     with scratch_database(kind) as db:
         if db is None:
             return
-        show("(a) empty database", intake(db, mbox, args.workers), 300)
+        show("(a) empty database", intake(db, mbox, args.workers), EMPTY_TARGET[kind])
     with scratch_database(kind) as db:
         assert db is not None
         print(f"  (d) the storing process alone, cards made beforehand: {storing_only(db, mbox):,.0f} msg/s")
