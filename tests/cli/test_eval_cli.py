@@ -132,6 +132,45 @@ def test_a_file_without_one_usable_line_is_an_input_error(env: Env, tmp_path: Pa
     assert "no usable line (2 bad)" in str(result.exception)
 
 
+def test_flags_labelled_as_a_list_or_one_by_one_get_recall_and_precision(env: Env, tmp_path: Path) -> None:
+    path = labelled_file(
+        tmp_path / "flags.jsonl",
+        [
+            json.dumps(
+                {
+                    "text": "Tracking hasn't moved in 5 days. This is RIDICULOUS",
+                    "route": "shipping_delay",
+                    "angry": True,
+                }
+            ),
+            json.dumps({"text": "Do you ship to Canada?", "route": "pre_purchase", "angry": False}),
+            json.dumps(
+                {
+                    "text": "I will dispute it with my bank today",
+                    "route": "chargeback_risk",
+                    "flags": ["threatens_dispute"],
+                }
+            ),
+            json.dumps({"text": "Love it, five stars", "route": "review"}),
+            json.dumps({"text": "hi", "route": "other", "angry": "yes"}),
+            json.dumps({"text": "hi", "route": "other", "flags": ["cross"]}),
+        ],
+    )
+    result = invoke(env, "eval", "routing", str(path), "--json")
+    data = json.loads(result.stdout)
+    # "angry" is labelled on three lines: two one by one and the list (which labels every flag)
+    assert data["flags"]["angry"] == {"labelled": 3, "set": 1, "raised": 1, "recall": 1.0, "precision": 1.0}
+    assert data["flags"]["threatens_dispute"]["labelled"] == 1
+    assert data["flags"]["threatens_dispute"]["recall"] == 1.0
+    assert data["bad_lines"] == [
+        'line 5: "angry" must be true or false',
+        "line 6: \"flags\" names 'cross', not a flag; use angry, asks_refund, mentions_photo, threatens_dispute, "
+        "asks_human",
+    ]
+    text = invoke(env, "eval", "routing", str(path)).stdout
+    assert "angry (3)                          1       1   1.000      1.000" in text.splitlines()
+
+
 def test_eval_with_the_language_model_reports_latency_and_fallbacks(
     env: Env, labelled: Path, server: ChatServer
 ) -> None:

@@ -16,14 +16,24 @@ import click
 
 from aftersales.cli.options import policy_option, with_policy
 from aftersales.domain.errors import ConfigError, InputError
-from aftersales.domain.evaluation import MIN_SUPPORT, RoutingScores, percentile, score_routing
+from aftersales.domain.evaluation import (
+    MIN_SUPPORT,
+    FlagLabel,
+    FlagScore,
+    RoutingScores,
+    percentile,
+    score_flags,
+    score_routing,
+)
 from aftersales.domain.routes import Route
+from aftersales.domain.signals import FLAG_NAMES
 from aftersales.services.routing import RoutingKit, read_text, usable_text
 from aftersales.settings import Settings
 from aftersales.wiring import build_routing_kit
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _ROUTE_NAMES = ", ".join(r.value for r in Route)
+_FLAG_NAMES = ", ".join(FLAG_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +42,14 @@ class Labelled:
     id: str
     text: str
     route: Route
+    flags_stated: frozenset[str] = frozenset()  # the flags the line says are set or not
+    flags: frozenset[str] = frozenset()  # the flags it says are set
 
 
 @dataclass
 class Run:
     pairs: list[tuple[Route, Route]] = field(default_factory=list)
+    flags: list[FlagLabel] = field(default_factory=list)
     read_by: Counter[str] = field(default_factory=Counter)
     fallbacks: Counter[str] = field(default_factory=Counter)
     seconds: list[float] = field(default_factory=list)  # per message the second reader read
@@ -62,6 +75,10 @@ def eval_group() -> None:
 def routing(settings: Settings, *, file: Path, reader: str, as_json: bool, policy_file: Path | None) -> None:
     """Route every line of FILE ({"text", "route", "id"?} per line) and compare with its label:
     macro-F1, accuracy, per-route precision and recall, the confusion matrix.
+
+    A line may label flags too, as a list of the flags set ("flags": ["angry"]: every other
+    flag is labelled not set) or one by one ("angry": true, "threatens_dispute": false); each
+    flag a line labels gets its recall and precision over the lines that label it.
 
     \b
     Examples:
@@ -125,7 +142,25 @@ def _labelled(number: int, line: str) -> Labelled:
         raise ValueError(error.problem) from None
     if route not in {r.value for r in Route}:
         raise ValueError(f'"route" {route!r} is not a route; use one of {_ROUTE_NAMES}')
-    return Labelled(number, str(data.get("id", number)), text, Route(route))
+    stated, flags = _flags(data)
+    return Labelled(number, str(data.get("id", number)), text, Route(route), stated, flags)
+
+
+def _flags(data: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """(the flags the line labels, the flags it labels set), from a "flags" list or one key a flag."""
+    listed = data.get("flags")
+    if listed is not None:
+        if not isinstance(listed, list) or not all(isinstance(flag, str) for flag in listed):
+            raise ValueError('"flags" must be a list of flag names')
+        unknown = sorted(set(listed) - set(FLAG_NAMES))
+        if unknown:
+            raise ValueError(f'"flags" names {unknown[0]!r}, not a flag; use {_FLAG_NAMES}')
+        return frozenset(FLAG_NAMES), frozenset(listed)
+    stated = {name: data[name] for name in FLAG_NAMES if name in data}
+    for name, value in stated.items():
+        if not isinstance(value, bool):
+            raise ValueError(f'"{name}" must be true or false')
+    return frozenset(stated), frozenset(name for name, value in stated.items() if value)
 
 
 def _route_all(kit: RoutingKit, items: list[Labelled]) -> Run:
@@ -136,6 +171,7 @@ def _route_all(kit: RoutingKit, items: list[Labelled]) -> Run:
         if kit.reader is not None:
             run.seconds.append(time.perf_counter() - started)
         run.pairs.append((item.route, routing.route))
+        run.flags.append(FlagLabel(item.flags_stated, item.flags, reading.flags))
         run.read_by[reading.read_by] += 1
         if reading.read_by == "local_fallback":
             run.fallbacks[_reason(reading.note)] += 1
@@ -180,6 +216,16 @@ def _as_dict(file: Path, reader: str, scores: RoutingScores, run: Run, bad: list
             for labelled in (r.route for r in scores.routes)
             if any(want is labelled for want, _ in scores.confusion)
         },
+        "flags": {
+            f.flag: {
+                "labelled": f.stated,
+                "set": f.labelled,
+                "raised": f.raised,
+                "recall": round(f.recall, 4),
+                "precision": round(f.precision, 4),
+            }
+            for f in score_flags(run.flags)
+        },
         "read_by": dict(run.read_by),
     }
     if reader == "llm":
@@ -206,6 +252,7 @@ def _as_text(file: Path, reader: str, scores: RoutingScores, run: Run, bad: int)
         ),
         "",
         *_confusion_lines(scores),
+        *_flag_lines(score_flags(run.flags)),
     ]
     if reader == "llm":
         latency = _latency(run)
@@ -216,6 +263,15 @@ def _as_text(file: Path, reader: str, scores: RoutingScores, run: Run, bad: int)
             *(f"fallback x{n}: {reason}" for reason, n in run.fallbacks.most_common()),
         ]
     return "\n".join(lines)
+
+
+def _flag_lines(flags: tuple[FlagScore, ...]) -> Iterator[str]:
+    if not flags:
+        return
+    yield ""
+    yield f"{'flag (lines labelling it)':<30}{'set':>6}{'raised':>8}{'recall':>8}{'precision':>11}"
+    for f in flags:
+        yield f"{f'{f.flag} ({f.stated})':<30}{f.labelled:>6}{f.raised:>8}{f.recall:>8.3f}{f.precision:>11.3f}"
 
 
 def _confusion_lines(scores: RoutingScores) -> Iterator[str]:

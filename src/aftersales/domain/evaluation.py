@@ -1,5 +1,6 @@
 """How well a reader routes a labelled set: accuracy, per-route precision and recall, macro-F1,
-the confusion matrix (what `aftersales eval routing` prints)."""
+the confusion matrix, and the flags' recall and precision where the set labels them (what
+`aftersales eval routing` prints)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,50 @@ def score_routing(pairs: Sequence[tuple[Route, Route]]) -> RoutingScores:
         correct=sum(n for (expected, got), n in confusion.items() if expected is got),
         routes=routes,
         confusion=dict(confusion),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FlagLabel:
+    """One message's flags as its label states them: ``stated`` names the flags the label speaks
+    of (set or not), ``labelled`` those it sets; ``raised`` those the reader raised."""
+
+    stated: frozenset[str]
+    labelled: frozenset[str]
+    raised: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagScore:
+    flag: str
+    stated: int  # messages whose label says whether this flag is set
+    labelled: int  # of those, the ones it is set on
+    raised: int  # of those, the ones the reader raised it on
+    correct: int  # set and raised
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.raised if self.raised else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.labelled if self.labelled else 0.0
+
+
+def score_flags(labels: Sequence[FlagLabel]) -> tuple[FlagScore, ...]:
+    """Each flag some label speaks of, scored only on the messages whose label speaks of it
+    (a set labelled for routes alone says nothing of anger)."""
+    flags = sorted({flag for label in labels for flag in label.stated})
+    return tuple(_flag_score(flag, [label for label in labels if flag in label.stated]) for flag in flags)
+
+
+def _flag_score(flag: str, labels: Sequence[FlagLabel]) -> FlagScore:
+    return FlagScore(
+        flag=flag,
+        stated=len(labels),
+        labelled=sum(1 for label in labels if flag in label.labelled),
+        raised=sum(1 for label in labels if flag in label.raised),
+        correct=sum(1 for label in labels if flag in label.labelled and flag in label.raised),
     )
 
 
