@@ -124,7 +124,7 @@ MIXED = [
         "Tracking hasn't moved in 6 days and the box will probably be smashed anyway, I'm calling my bank.",
         Route.CHARGEBACK_RISK,
         (Route.DAMAGED_ITEM, Route.SHIPPING_DELAY),
-        {"threatens_dispute"},
+        {"threatens_dispute", "angry"},  # a buyer who calls the bank is unhappy
         id="shipping + damage + bank -> chargeback, the rest in risk order",
     ),
     pytest.param(
@@ -153,7 +153,7 @@ MIXED = [
         "I asked for a refund three times and nobody answers, I'll leave a one star review.",
         Route.REFUND_RETURN,
         (Route.REVIEW,),
-        {"asks_refund"},
+        {"asks_refund", "angry"},
         id="refund outranks the review threat",
     ),
 ]

@@ -157,22 +157,33 @@ FLAGS = [
     pytest.param("This is absolutely unacceptable.", [("angry", "unacceptable")], id="angry: a word"),
     pytest.param("I'm furious with this shop", [("angry", "furious")], id="angry: furious"),
     pytest.param(
-        "WHERE IS MY PARCEL, NOBODY ANSWERS",
-        [("angry", "WHERE IS MY PARCEL, NOBODY ANSWERS")],
+        "WHERE IS MY PARCEL, WHY IS THERE NO NEWS",
+        [("angry", "WHERE IS MY PARCEL, WHY IS THERE NO NEWS")],
         id="angry: shouting",
     ),
+    pytest.param(
+        "I'm really disappointed", [("angry", "I'm really disappointed")], id="angry: plain frustration"
+    ),
+    pytest.param("three emails and nobody answers", [("angry", "three emails")], id="angry: ignored"),
+    pytest.param("This is NOT what I ordered", [("angry", "NOT")], id="angry: one short shouted word"),
     pytest.param("why is nothing happening!!!", [("angry", "!!!")], id="angry: exclamation marks"),
     pytest.param("please refund me for the lamp", [("asks_refund", "refund")], id="refund: refund me"),
     pytest.param("I want my money back", [("asks_refund", "my money")], id="refund: money back"),
     pytest.param("I took a picture of the scratch", [("mentions_photo", "picture")], id="photo: picture"),
     pytest.param("here is a video of it leaking", [("mentions_photo", "video")], id="photo: video"),
-    pytest.param("I will dispute this", [("threatens_dispute", "dispute")], id="dispute: dispute"),
+    pytest.param(
+        "I will dispute this", [("threatens_dispute", "dispute"), ("angry", "dispute")], id="dispute: dispute"
+    ),
     pytest.param(
         "I am going to report this to my bank",
-        [("threatens_dispute", "report this to my bank")],
+        [("threatens_dispute", "report this to my bank"), ("angry", "report this to my bank")],
         id="dispute: the bank",
     ),
-    pytest.param("I'll open a PayPal claim", [("threatens_dispute", "PayPal claim")], id="dispute: paypal"),
+    pytest.param(
+        "I'll open a PayPal claim",
+        [("threatens_dispute", "open a PayPal claim"), ("angry", "open a PayPal claim")],
+        id="dispute: paypal",
+    ),
     pytest.param("can I speak to a real person", [("asks_human", "speak to")], id="human: speak to"),
     pytest.param("is there a human I can chat with", [("asks_human", "human")], id="human: a human"),
     pytest.param("The lid is scratched, what now?", [], id="no flags"),
@@ -206,6 +217,16 @@ HIDDEN_FLAGS = [
     pytest.param("Why is my order STILL not here", "angry", True, id="a shouted word mid-sentence"),
     pytest.param("Sent with USPS, tracking number please", "angry", False, id="a carrier in capitals"),
     pytest.param("Love the colour, arrived fast, thank you!", "angry", False, id="real praise"),
+    pytest.param(
+        "Hey!! I'd love to feature your candles \U0001f495", "angry", False, id="excited, not angry"
+    ),
+    pytest.param(
+        "I can see 'NORTHBOUND COFFEE £12.00' on my statement, what is it?",
+        "angry",
+        False,
+        id="quoted capitals",
+    ),
+    pytest.param("Under GDPR, please delete my data.", "angry", False, id="an acronym"),
     pytest.param(
         "If nobody answers I'll just ask PayPal to sort it out.", "threatens_dispute", True, id="ask paypal"
     ),

@@ -105,9 +105,16 @@ _CURRENCY_WORDS: Mapping[str, str] = {
 }
 # Shouting is a tone signal that the normalised text no longer shows.
 _SHOUTING = re.compile(r"!{2,}|\?!|\b[A-Z]{4,}\b(?:\W+\b[A-Z]{2,}\b){2,}")
-# One shouted word ("still NOTHING", "AGAIN") is anger too, unless it is a name written in
-# capitals: carriers, codes, the usual acronyms.
-_SHOUTED_WORD = re.compile(r"(?<![\w@#/.-])[A-Z]{4,}(?![\w/.-])")
+# "Hey!! I'd love to feature your candles 💕": exclamations among warm emoji are excitement
+_WARM_EMOJI = re.compile("[\u2764\u263a\U0001f495\U0001f496\U0001f60a\U0001f60d\U0001f970\U0001f64f\U0001f600\U0001f601\U0001f917\u2728\U0001f389]")
+# One shouted word ("still NOTHING", "AGAIN", "This is NOT what I ordered") is anger too,
+# unless it is a name written in capitals: carriers, codes, the usual acronyms.
+_SHOUTED_WORD = re.compile(r"(?<![\w@#/.-])(?:[A-Z]{4,}|NOT|WHY|NOW|YOU|DID)(?![\w/.-])")
+# capitals quoted from a statement or a label ("'NORTHBOUND COFFEE £12.00'") are not shouted
+_QUOTED = re.compile(r"(?<!\w)['‘\"“][^'’\"”\n]{1,80}['’\"”](?!\w)")
+# A buyer who threatens a dispute or the law is unhappy, whatever words carry it: the flags
+# that raise another with them.
+IMPLIED_FLAGS: Mapping[str, str] = {"threatens_dispute": "angry"}
 _CAPITAL_NAMES = frozenset(
     [
         "USPS",
@@ -169,6 +176,11 @@ _CAPITAL_NAMES = frozenset(
         "DEAL",
         "DEALS",
         "INFO",
+        "GDPR",
+        "CCPA",
+        "HMRC",
+        "UPS",
+        "DHL",
     ]
 )
 # The eye-roll and its kin (upside-down face, clapping): "really loving the fast shipping 🙄".
@@ -279,15 +291,32 @@ def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
         shout = _shouting(normalised.original)
         if shout:
             found.append(Signal("flag", "angry", shout.start(), shout.end()))
+    raised = {s.value for s in found}
+    for flag, implied in IMPLIED_FLAGS.items():
+        if flag in raised and implied not in raised:
+            cause = next(s for s in found if s.value == flag)
+            found.append(Signal("flag", implied, cause.start, cause.end))
     return found
 
 
 def _shouting(text: str) -> re.Match[str] | None:
-    """Exclamations, a run of capitals, one shouted word that is no name, or an eye-roll."""
-    found = _SHOUTING.search(text) or _SARCASM_EMOJI.search(text)
+    """Exclamations (among no warm emoji), a run of capitals, one shouted word that is no name
+    and not quoted, or an eye-roll."""
+    shouted = _SHOUTING.search(text)
+    if shouted and shouted.group().startswith("!") and _WARM_EMOJI.search(text):
+        shouted = None
+    found = shouted or _SARCASM_EMOJI.search(text)
     if found:
         return found
-    word = next((m for m in _SHOUTED_WORD.finditer(text) if m.group() not in _CAPITAL_NAMES), None)
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    word = next(
+        (
+            m
+            for m in _SHOUTED_WORD.finditer(text)
+            if m.group() not in _CAPITAL_NAMES and not any(a <= m.start() < b for a, b in quoted)
+        ),
+        None,
+    )
     if word is None:
         return None
     # all in capitals is an old phone or a habit, not one shouted word
