@@ -148,7 +148,7 @@ def test_flags_labelled_as_a_list_or_one_by_one_get_recall_and_precision(env: En
                 {
                     "text": "I will dispute it with my bank today",
                     "route": "chargeback_risk",
-                    "flags": ["threatens_dispute"],
+                    "flags": ["threatens_dispute", "angry"],
                 }
             ),
             json.dumps({"text": "Love it, five stars", "route": "review"}),
@@ -159,7 +159,7 @@ def test_flags_labelled_as_a_list_or_one_by_one_get_recall_and_precision(env: En
     result = invoke(env, "eval", "routing", str(path), "--json")
     data = json.loads(result.stdout)
     # "angry" is labelled on three lines: two one by one and the list (which labels every flag)
-    assert data["flags"]["angry"] == {"labelled": 3, "set": 1, "raised": 1, "recall": 1.0, "precision": 1.0}
+    assert data["flags"]["angry"] == {"labelled": 3, "set": 2, "raised": 2, "recall": 1.0, "precision": 1.0}
     assert data["flags"]["threatens_dispute"]["labelled"] == 1
     assert data["flags"]["threatens_dispute"]["recall"] == 1.0
     assert data["bad_lines"] == [
@@ -168,7 +168,7 @@ def test_flags_labelled_as_a_list_or_one_by_one_get_recall_and_precision(env: En
         "asks_human",
     ]
     text = invoke(env, "eval", "routing", str(path)).stdout
-    assert "angry (3)                          1       1   1.000      1.000" in text.splitlines()
+    assert "angry (3)                          2       2   1.000      1.000" in text.splitlines()
 
 
 def test_eval_with_the_language_model_reports_latency_and_fallbacks(

@@ -568,3 +568,30 @@ def test_demo_fills_an_empty_desk_once_and_prints_the_queue(env: Env) -> None:
     assert "chargeback_risk" in first.stdout
     assert again.exit_code == 0, again.output
     assert "already has cases" in again.stdout
+
+
+# --------------------------------------------------------------------------- a pasted reply
+# A customer's answer pasted with the store's own mail quoted below it: read as intake reads
+# it, by what the customer wrote (the quote speaks of a refund; the customer of a thank-you).
+PASTED_REPLY = (
+    "Lovely, thank you, all sorted now.\n\n"
+    "On Wed, 22 Nov 2026 at 10:02, Harbor Tea Co. <hello@harbortea.example> wrote:\n"
+    "> Hi Ana,\n"
+    "> Your refund of $45.00 for order #5598 has been processed.\n"
+)
+
+
+def test_route_reads_what_the_sender_wrote_above_a_quoted_reply(env: Env) -> None:
+    card = json.loads(invoke(env, "route", "--json", PASTED_REPLY).stdout)
+    assert card["route"] != "refund_return", card["trace"]["decided_by"]
+    quoted = json.loads(
+        invoke(env, "route", "--json", "Your refund for order #5598 has been processed.").stdout
+    )
+    assert quoted["route"] == "refund_return"
+
+
+def test_eval_routing_reads_what_the_sender_wrote(env: Env, tmp_path: Path) -> None:
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text(json.dumps({"text": PASTED_REPLY, "route": "other"}) + "\n", encoding="utf-8")
+    data = json.loads(invoke(env, "eval", "routing", str(labelled), "--json").stdout)
+    assert data["routes"].get("refund_return", {"predicted": 0})["predicted"] == 0

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from aftersales.cli.options import policy_option, with_policy
+from aftersales.cli.pasted import sender_text
 from aftersales.domain.errors import ConfigError, InputError
 from aftersales.domain.evaluation import (
     MIN_SUPPORT,
@@ -167,7 +168,7 @@ def _route_all(kit: RoutingKit, items: list[Labelled]) -> Run:
     run = Run()
     for item in items:
         started = time.perf_counter()
-        routing, _, reading = read_text(kit, item.text)
+        routing, _, reading = read_text(kit, sender_text(item.text))
         if kit.reader is not None:
             run.seconds.append(time.perf_counter() - started)
         run.pairs.append((item.route, routing.route))

@@ -13,6 +13,7 @@ import click
 
 from aftersales.adapters.files.order_json import load_order, parse_order
 from aftersales.cli.options import now_option, parse_now, policy_option, read_catalogue, with_policy
+from aftersales.cli.pasted import sender_text
 from aftersales.cli.render import render_card
 from aftersales.domain.card import card_to_dict
 from aftersales.domain.errors import InputError
@@ -86,7 +87,7 @@ def route(
         return
     message = _message_text(text)
     order = load_order(order_file) if order_file else None
-    card = build_card(kit, message, now=now, order=order, attachments=_attachments(attachments))
+    card = build_card(kit, sender_text(message), now=now, order=order, attachments=_attachments(attachments))
     if as_json:
         payload = card_to_dict(card)
         if notes:
@@ -182,7 +183,7 @@ def _route_item(kit: RoutingKit, item: dict[str, Any], now: Any) -> dict[str, An
         return {**base, "error": f'line {line}: "text" must be a string'}
     try:
         order = parse_order(item["order"], f"line {line}: order") if item.get("order") else None
-        card = build_card(kit, text, now=now, order=order)
+        card = build_card(kit, sender_text(text), now=now, order=order)
     except InputError as error:
         problem = error.problem if error.where else str(error)
         where = error.where or f"line {line}"
