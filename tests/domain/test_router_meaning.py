@@ -28,10 +28,17 @@ CASES = [
     ),
     pytest.param(
         {R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0},
-        {R.REFUND_RETURN: 0.9, R.DAMAGED_ITEM: 0.05},
+        {R.REFUND_RETURN: 0.8, R.DAMAGED_ITEM: 0.15},
         R.DAMAGED_ITEM,
         "damaged_item (3) outranks refund_return (7) by the risk order",
         id="damage keeps the lead: its evidence comes first",
+    ),
+    pytest.param(
+        {R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0},
+        {R.REFUND_RETURN: 0.9, R.DAMAGED_ITEM: 0.05},
+        R.REFUND_RETURN,
+        "the semantic reader reads refund_return (90%) where the words alone were unsure",
+        id="damage the semantic reader all but rules out: the words misread",
     ),
     pytest.param(
         {R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 3.5},
@@ -97,11 +104,13 @@ def test_an_unsure_routing_decided_with_its_meaning(
 
 
 def test_the_second_opinion_is_said_in_words() -> None:
-    kept = with_meaning(routing({R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0}), {R.REFUND_RETURN: 0.9})
+    kept = with_meaning(
+        routing({R.DAMAGED_ITEM: 3.0, R.REFUND_RETURN: 7.0}), {R.REFUND_RETURN: 0.8, R.DAMAGED_ITEM: 0.15}
+    )
     slight = with_meaning(routing({R.SHIPPING_DELAY: 3.0, R.CANCEL_OR_CHANGE: 2.5}), {R.REVIEW: 0.4})
     same = with_meaning(routing({R.SHIPPING_DELAY: 3.0, R.REFUND_RETURN: 2.5}), {R.SHIPPING_DELAY: 0.7})
 
-    assert kept.decided_by.endswith("reads refund_return (90%), but damaged_item needs its evidence first")
+    assert kept.decided_by.endswith("reads refund_return (80%), but damaged_item needs its evidence first")
     assert slight.decided_by.endswith("leans to review (40%), not enough to change it")
     assert same.decided_by.endswith("the semantic reader reads it the same way (70%)")
 
