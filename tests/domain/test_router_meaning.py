@@ -122,3 +122,20 @@ def test_a_sure_routing_or_no_reading_changes_nothing() -> None:
     assert not sure.unsure
     assert with_meaning(sure, {R.OTHER: 1.0}) == sure
     assert with_meaning(unsure, {}) == unsure
+
+
+def test_the_band_above_unsure_is_read_too_and_a_changed_route_is_doubted() -> None:
+    fairly_sure = routing({R.REVIEW: 2.0, R.OTHER: 0.5})
+    assert not fairly_sure.unsure
+    assert fairly_sure.confidence < 0.6
+
+    after = with_meaning(fairly_sure, {R.SHIPPING_DELAY: 0.8, R.REVIEW: 0.05})
+
+    assert after.route is R.SHIPPING_DELAY
+    assert after.unsure, "the words and the meaning disagree: a person checks the route"
+
+
+def test_a_sure_routing_is_not_read_by_meaning() -> None:
+    sure = routing({R.SHIPPING_DELAY: 6.0})
+    assert sure.confidence >= 0.6
+    assert with_meaning(sure, {R.REVIEW: 1.0}) == sure

@@ -31,6 +31,7 @@ from aftersales.domain.routing.router import (
     choose,
     confidence_label,
     score_routes,
+    wants_meaning,
     with_doubts,
     with_meaning,
 )
@@ -172,7 +173,7 @@ def route_text(
     routing = with_doubts(choose(scores, trace), language)
     if forced is not None:
         return _forced(routing, forced), signals
-    if routing.unsure and kit.semantic is not None and language in SEMANTIC_LANGUAGES:
+    if wants_meaning(routing) and kit.semantic is not None and language in SEMANTIC_LANGUAGES:
         routing = with_meaning(routing, kit.semantic(text) if meaning is None else meaning)
     return routing, signals
 
