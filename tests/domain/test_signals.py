@@ -227,6 +227,17 @@ HIDDEN_FLAGS = [
         id="quoted capitals",
     ),
     pytest.param("Under GDPR, please delete my data.", "angry", False, id="an acronym"),
+    pytest.param("The wedding is on SATURDAY.", "angry", True, id="a shouted word ending a sentence"),
+    pytest.param("I paid for three and got ONE.", "angry", True, id="a short shouted number"),
+    pytest.param("Is this shop a scam? You took my money a month ago.", "angry", True, id="a scam suspected"),
+    pytest.param("It was for her birthday and I'm panicking now.", "angry", True, id="upset"),
+    pytest.param(
+        "Two left shoes in the box. Great quality control.", "angry", True, id="sarcastic praise of work"
+    ),
+    pytest.param(
+        "Congratulations on the slowest delivery I have seen.", "angry", True, id="sarcastic congratulations"
+    ),
+    pytest.param("Great, thanks, that answers it.", "angry", False, id="plain thanks"),
     pytest.param(
         "If nobody answers I'll just ask PayPal to sort it out.", "threatens_dispute", True, id="ask paypal"
     ),
