@@ -111,7 +111,9 @@ _WARM_EMOJI = re.compile(
 )
 # One shouted word ("still NOTHING", "AGAIN", "This is NOT what I ordered") is anger too,
 # unless it is a name written in capitals: carriers, codes, the usual acronyms.
-_SHOUTED_WORD = re.compile(r"(?<![\w@#/.-])(?:[A-Z]{4,}|NOT|WHY|NOW|YOU|DID|AND|ONE|TWO|TEN|HOW)(?![\w/-]|\.\w)")
+_SHOUTED_WORD = re.compile(
+    r"(?<![\w@#/.-])(?:[A-Z]{4,}|NOT|WHY|NOW|YOU|DID|AND|ONE|TWO|TEN|HOW)(?![\w/-]|\.\w)"
+)
 # capitals quoted from a statement or a label ("'NORTHBOUND COFFEE £12.00'") are not shouted
 _QUOTED = re.compile(r"(?<!\w)['‘\"“][^'’\"”\n]{1,80}['’\"”](?!\w)")
 # A buyer who threatens a dispute or the law is unhappy, whatever words carry it: the flags

@@ -305,13 +305,13 @@ def _demotes(routing: Routing, route: Route, meaning: Mapping[Route, float]) -> 
     """Whether ``route`` would take the lead from a riskier problem whose words hold. A dispute,
     a wrong item and damage need their evidence first whatever else the message asks (a refund
     for a dented bottle is a damage case), so meaning does not outrank those words; it may still
-    read the message as `other` (spam, a review of something else), and it may when it gives
+    read a wrong item or damage as `other` (spam, a review of something else), and it may when it gives
     the problem less than EVIDENCE_FLOOR (the words misread: "split the payment" is no damage)."""
     guarded = routing.route in EVIDENCE_FIRST and routing.scores.get(routing.route, 0.0) >= HOLD_SCORE
     ruled_out = meaning.get(routing.route, 0.0) < EVIDENCE_FLOOR
-    return (
-        guarded and not ruled_out and route is not Route.OTHER and risk_rank(route) > risk_rank(routing.route)
-    )
+    # spam or a review of something else may name damage, never a dispute worth missing
+    excused = route is Route.OTHER and routing.route is not Route.CHARGEBACK_RISK
+    return guarded and not ruled_out and not excused and risk_rank(route) > risk_rank(routing.route)
 
 
 def _dispute_without_words(routing: Routing, route: Route) -> bool:
