@@ -66,7 +66,8 @@ SINGLE = {
         "Someone used my card to buy from you, I never placed this order.",
     ],
     Route.REVIEW: [
-        "Two stars. Slow shipping and the paint chipped, I wouldn't recommend this shop.",
+        # (paint that chipped would be damage: a review that says the product broke is damaged_item)
+        "Two stars. Slow shipping and the colour is duller than the photos, I wouldn't recommend this shop.",
         "I left a review on Trustpilot about my terrible experience.",
         "Honestly the worst store I have bought from, one star.",
         "I posted an honest review on Google and would like you to read it.",

@@ -239,6 +239,10 @@ HIDDEN_FLAGS = [
     ),
     pytest.param("Great, thanks, that answers it.", "angry", False, id="plain thanks"),
     pytest.param(
+        "Parcel came today, all fine, thanks! Sue", "threatens_dispute", False, id="a name signing the mail"
+    ),
+    pytest.param("If this isn't fixed I will sue you.", "threatens_dispute", True, id="a lawsuit threatened"),
+    pytest.param(
         "If nobody answers I'll just ask PayPal to sort it out.", "threatens_dispute", True, id="ask paypal"
     ),
     pytest.param(
