@@ -238,10 +238,20 @@ HIDDEN_FLAGS = [
         "Congratulations on the slowest delivery I have seen.", "angry", True, id="sarcastic congratulations"
     ),
     pytest.param("Great, thanks, that answers it.", "angry", False, id="plain thanks"),
+    pytest.param("Honestly disappointed, the handle wobbles already.", "angry", True, id="disappointed"),
+    pytest.param("Not impressed. Two weeks and no update.", "angry", True, id="not impressed"),
+    pytest.param("Is it coming by donkey? 19 days now.", "angry", True, id="sarcasm about the speed"),
+    pytest.param("perfect, thanks!! \U0001f44d", "angry", False, id="thanks with a thumbs up"),
+    pytest.param(
+        "Someone on Instagram is copying you, looks like a scam.", "angry", False, id="a scam by others"
+    ),
     pytest.param(
         "Parcel came today, all fine, thanks! Sue", "threatens_dispute", False, id="a name signing the mail"
     ),
     pytest.param("If this isn't fixed I will sue you.", "threatens_dispute", True, id="a lawsuit threatened"),
+    pytest.param(
+        "Fine, I'll let Amex decide who's right.", "threatens_dispute", True, id="the card company to decide"
+    ),
     pytest.param(
         "If nobody answers I'll just ask PayPal to sort it out.", "threatens_dispute", True, id="ask paypal"
     ),

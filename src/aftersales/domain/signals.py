@@ -107,7 +107,7 @@ _CURRENCY_WORDS: Mapping[str, str] = {
 _SHOUTING = re.compile(r"!{2,}|\?!|\b[A-Z]{4,}\b(?:\W+\b[A-Z]{2,}\b){2,}")
 # "Hey!! I'd love to feature your candles 💕": exclamations among warm emoji are excitement
 _WARM_EMOJI = re.compile(
-    "[\u2764\u263a\U0001f495\U0001f496\U0001f60a\U0001f60d\U0001f970\U0001f64f\U0001f600\U0001f601\U0001f917\u2728\U0001f389]"
+    "[\u2764\u263a\U0001f495\U0001f496\U0001f60a\U0001f60d\U0001f970\U0001f64f\U0001f600\U0001f601\U0001f917\u2728\U0001f389\U0001f44d]"
 )
 # One shouted word ("still NOTHING", "AGAIN", "This is NOT what I ordered") is anger too,
 # unless it is a name written in capitals: carriers, codes, the usual acronyms.
