@@ -248,6 +248,16 @@ HIDDEN_FLAGS = [
     pytest.param(
         "Parcel came today, all fine, thanks! Sue", "threatens_dispute", False, id="a name signing the mail"
     ),
+    pytest.param(
+        "Three weeks for my refund. I'm tired of chasing this.", "angry", True, id="tired of chasing"
+    ),
+    pytest.param(
+        "It still says pre-shipment. Feels like I'm being fobbed off.", "angry", True, id="fobbed off"
+    ),
+    pytest.param("Best delivery ever, said no one ever.", "angry", True, id="said no one ever"),
+    pytest.param(
+        "My bank will be hearing from me on Monday.", "threatens_dispute", True, id="the bank will hear of it"
+    ),
     pytest.param("If this isn't fixed I will sue you.", "threatens_dispute", True, id="a lawsuit threatened"),
     pytest.param(
         "Fine, I'll let Amex decide who's right.", "threatens_dispute", True, id="the card company to decide"
