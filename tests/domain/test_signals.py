@@ -258,6 +258,27 @@ HIDDEN_FLAGS = [
     pytest.param(
         "My bank will be hearing from me on Monday.", "threatens_dispute", True, id="the bank will hear of it"
     ),
+    pytest.param(
+        "Refund me by Friday, then it goes to PayPal.", "threatens_dispute", True, id="it goes to paypal"
+    ),
+    pytest.param(
+        "I'd rather the money came from you than from my card company.",
+        "threatens_dispute",
+        True,
+        id="rather than the card company",
+    ),
+    pytest.param(
+        "Otherwise I will have to escalate it with Klarna.",
+        "threatens_dispute",
+        True,
+        id="escalated with klarna",
+    ),
+    pytest.param(
+        "Will my PayPal refund go to my card or my balance?",
+        "threatens_dispute",
+        False,
+        id="a calm paypal question",
+    ),
     pytest.param("If this isn't fixed I will sue you.", "threatens_dispute", True, id="a lawsuit threatened"),
     pytest.param(
         "Fine, I'll let Amex decide who's right.", "threatens_dispute", True, id="the card company to decide"
