@@ -39,6 +39,8 @@ FLAG_WEIGHTS: Mapping[str, tuple[Route, float]] = {
 WEAK_SCORE = 2.0
 # Below this confidence the router says it is unsure: a person should check the route.
 UNSURE_BELOW = 0.4
+# What a doubted routing's confidence is held to: just below sure.
+DOUBTED_CONFIDENCE = round(UNSURE_BELOW - 0.01, 3)
 # The languages the cue book is written in; in any other only the learned model reads words.
 CUE_LANGUAGES = frozenset({"en"})
 # Languages whose commonest words for damage, delay, a wrong item, a return, a cancellation and
@@ -214,7 +216,7 @@ def with_doubts(routing: Routing, language: str) -> Routing:
     doubts = tuple(_doubts(routing, language))
     if not doubts or routing.unsure:
         return dataclasses.replace(routing, language=language)
-    confidence = round(UNSURE_BELOW - 0.01, 3)
+    confidence = DOUBTED_CONFIDENCE
     return dataclasses.replace(
         routing,
         language=language,
@@ -272,7 +274,7 @@ def with_meaning(routing: Routing, meaning: Mapping[Route, float]) -> Routing:
             read, decided_by=f"{routing.decided_by}; {_second_opinion(routing, favourite, meaning)}"
         )
     held = [r for r in (routing.route, *routing.secondary) if routing.scores.get(r, 0.0) >= HOLD_SCORE]
-    doubted = min(routing.confidence, round(UNSURE_BELOW - 0.01, 3))
+    doubted = min(routing.confidence, DOUBTED_CONFIDENCE)
     return dataclasses.replace(
         read,
         route=route,
