@@ -158,6 +158,15 @@ class CaseStore(Protocol):
         come, or is not set (a case stored before migration 0023, or never refreshed)."""
         ...
 
+    def case_ids_due_meaning(self, limit: int) -> list[int]:
+        """Up to ``limit`` cases routed by their words alone that the semantic reader should
+        read again (``meaning_due``), oldest first."""
+        ...
+
+    def meaning_due_count(self) -> int:
+        """How many cases wait for the semantic reader (``case_ids_due_meaning``)."""
+        ...
+
     def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
         """Each of ``case_ids``' clock inputs, in three statements whatever their number."""
         ...

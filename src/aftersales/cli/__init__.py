@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "evidence": "aftersales.cli.work:evidence",
     "decide": "aftersales.cli.work:decide",
     "reroute": "aftersales.cli.work:reroute_command",
+    "reread": "aftersales.cli.reread:reread_command",
     "clear-rating-flag": "aftersales.cli.work:clear_rating_flag",
     "sla": "aftersales.cli.sla:sla",
     "serve": "aftersales.cli.serve:serve",
@@ -97,6 +98,7 @@ def cli(ctx: click.Context) -> None:
     \b
     The case desk:
       aftersales intake inbox.mbox         take in messages: cases are opened, routed, clocked
+      aftersales reread                    the cases intake routed by words alone, read by meaning
       aftersales cases                     the queue, riskiest first
       aftersales case 42                   one case: clocks, evidence, decision, timeline
       aftersales serve                     the web desk on http://127.0.0.1:8000

@@ -46,9 +46,10 @@ _FEW_BYTES = 8 * 1024 * 1024
 @click.option(
     "--semantic",
     is_flag=True,
-    help="Let the semantic reader read the messages whose words leave the router unsure "
-    "(about 40 ms each: a mailbox imports at less than half the speed). Without it they are "
-    "routed by their words and marked 'check the route'.",
+    help="Let the semantic reader read the messages whose words leave the router unsure, "
+    "now (about 40 ms each: a mailbox imports at less than half the speed). Without it they "
+    "are routed by their words, and their cases are read again by meaning afterwards: by "
+    "`aftersales worker` or `serve` in the background, or by `aftersales reread`.",
 )
 @policy_option
 @click.pass_obj
@@ -70,8 +71,8 @@ def intake(  # noqa: PLR0913  (each option is a keyword)
     """
     settings = with_policy(settings, policy_file)
     kit = build_routing_kit(settings)
-    if not semantic:  # a file is often a backlog: speed first, the unsure cases say so
-        kit = dataclasses.replace(kit, semantic=None)
+    if not semantic:  # a file is often a backlog: speed first, meaning later (services/rereading.py)
+        kit = dataclasses.replace(kit, semantic=None, meaning_later=kit.semantic is not None)
     desk = open_desk(settings)
     now = datetime.now(UTC)
     counts: Counter[str] = Counter()
@@ -90,6 +91,8 @@ def intake(  # noqa: PLR0913  (each option is a keyword)
             if show_progress and number % 100 == 0:
                 click.echo(f"\r{number} messages read", err=True, nl=False)
         _store(desk.uow, kit, batch, now, counts, failures)
+        with desk.uow() as cases:
+            counts["meaning_due"] = cases.meaning_due_count()
     finally:
         desk.close()
     if show_progress:
@@ -146,6 +149,7 @@ def _summary(path: Path, counts: Counter[str], failures: list[str], *, as_json: 
         "screened": counts["screened"],
         "failed": counts["failed"],
         "failures": failures,
+        "meaning_due": counts["meaning_due"],
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -155,6 +159,16 @@ def _summary(path: Path, counts: Counter[str], failures: list[str], *, as_json: 
         f"{summary['duplicates']} duplicates skipped, {summary['screened']} screened "
         f"(auto-replies, lists, delivery reports), {summary['failed']} quarantined"
     )
+    if waiting := counts["meaning_due"]:
+        cases = (
+            "1 case routed by its words alone waits"
+            if waiting == 1
+            else f"{waiting} cases routed by their words alone wait"
+        )
+        click.echo(
+            f"  {cases} for the semantic reader: `aftersales reread` reads them now, "
+            "`aftersales worker` in the background (--semantic: read as they come in)"
+        )
     for failure in failures[:_SHOWN_FAILURES]:
         click.echo(f"  quarantined {failure}")
     if len(failures) > _SHOWN_FAILURES:

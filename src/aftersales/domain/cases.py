@@ -91,6 +91,8 @@ class CaseRecord:
     related_case_id: int | None  # the case of another customer this one names
     route_check: str  # why a person should check the route; "" when it needs no check
     language: str
+    # routed by its words alone where the semantic reader would have read it: read again later
+    meaning_due: bool
     assignee_user_id: int | None
     last_message_preview: str
     last_message_direction: str

@@ -19,6 +19,7 @@ class JobName(StrEnum):
     SEND_OUTBOX = "send_outbox"  # send queued replies and acknowledgements (SMTP)
     REVIEW_REQUESTS = "review_requests"  # schedule and send review requests
     RETRAIN_ROUTER = "retrain_router"  # retrain the router model once enough labels came
+    READ_BY_MEANING = "read_by_meaning"  # the semantic reader reads the cases intake routed by words
     PRUNE_JOB_LOG = "prune_job_log"  # forget old job runs and ended webhook deliveries
     RETRY_STALLED = "retry_stalled"  # PostgreSQL: jobs of a worker that died run again
     PRUNE_JOB_QUEUE = "prune_job_queue"  # PostgreSQL: forget failed jobs older than JOB_LOG_DAYS

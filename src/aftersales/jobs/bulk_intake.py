@@ -178,8 +178,14 @@ class _Done:
 
 def _in_workers(raw: Iterator[RawMessage], tools: _Tools, workers: int, spool: Path) -> Iterator[Prepared]:
     method = _start_method()
-    # a forked worker inherits the caller's kit; a spawned one builds its own from the settings
-    start = (tools.reader, tools.kit if method == "fork" else None, tools.settings, str(spool))
+    # a forked worker inherits the caller's kit; a spawned one builds its own from the settings,
+    # with or without the semantic reader as the caller's
+    kit = (
+        tools.kit
+        if method == "fork"
+        else _SpawnedKit(tools.kit.semantic is not None, tools.kit.meaning_later)
+    )
+    start = (tools.reader, kit, tools.settings, str(spool))
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=start) as pool:
         pending: deque[Future[bytes]] = deque()
@@ -330,8 +336,25 @@ def _loads(data: bytes, kit: RoutingKit) -> list[_Done]:
 _worker: dict[str, tuple[MessageReader, RoutingKit, Path]] = {}
 
 
-def _start_worker(reader: MessageReader, kit: RoutingKit | None, settings: Settings, spool: str) -> None:
-    _worker["tools"] = (reader, kit if kit is not None else build_routing_kit(settings), Path(spool))
+@dataclass(frozen=True, slots=True)
+class _SpawnedKit:
+    """What a spawned worker's kit, built anew from the settings, takes from the caller's."""
+
+    semantic: bool
+    meaning_later: bool
+
+    def built(self, settings: Settings) -> RoutingKit:
+        kit = build_routing_kit(settings)
+        if self.semantic:
+            return kit
+        return dataclasses.replace(kit, semantic=None, meaning_later=self.meaning_later)
+
+
+def _start_worker(
+    reader: MessageReader, kit: RoutingKit | _SpawnedKit, settings: Settings, spool: str
+) -> None:
+    built = kit.built(settings) if isinstance(kit, _SpawnedKit) else kit
+    _worker["tools"] = (reader, built, Path(spool))
 
 
 def _prepare_chunk(chunk: Sequence[_Task]) -> bytes:

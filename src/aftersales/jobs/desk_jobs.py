@@ -19,6 +19,7 @@ from aftersales.services.jobs import process_name
 from aftersales.services.learning import retrain_if_due
 from aftersales.services.notifications import notify, send_digests
 from aftersales.services.outbox import SendRules, send_pending
+from aftersales.services.rereading import reread
 from aftersales.services.review_requests import schedule_and_send
 from aftersales.services.routing import RoutingKit
 from aftersales.services.sla import tick
@@ -41,6 +42,11 @@ WEBHOOK_SECONDS = 10  # an outside tool hears of a new case or a breach within s
 # The tick reads only the cases due a look (services/sla.py); the sweep reads every open case,
 # so a case whose timeline changed without its clocks being refreshed waits an hour at most.
 SWEEP_SECONDS = 3600
+# The cases a file's intake routed by words alone are read by meaning soon after (about 40 ms
+# each): a run reads for REREAD_RUN_SECONDS at most, so a backlog goes in steps that leave the
+# worker's other jobs their turn.
+REREAD_SECONDS = 60
+REREAD_RUN_SECONDS = 30.0
 NOTIFY_SECONDS = 60  # "at once" for a desk user: within a minute (plus the outbox's period)
 DIGEST_SECONDS = 3600  # a day's digest goes within the hour after the store's midnight
 # A periodic job that fails is tried again soon, but never past its next period's run.
@@ -77,7 +83,8 @@ class DeskJobs:
 
     def schedule(self, tick_seconds: float | None) -> list[tuple[Periodic, JobBody]]:
         """The periodic jobs this desk runs: the tick every ``tick_seconds``, its sweep hourly and retraining
-        every ten minutes (None: neither), review requests hourly, outbound webhooks every
+        every ten minutes (None: neither), the cases intake routed by words alone read by
+        meaning every minute (with a semantic reader), review requests hourly, outbound webhooks every
         WEBHOOK_SECONDS, the mail poll and the outbox every AFTERSALES_MAIL_POLL_SECONDS when
         IMAP and SMTP are configured; notifications every minute and their digests hourly
         (both only queue mail)."""
@@ -101,6 +108,10 @@ class DeskJobs:
             jobs.append((Periodic(name=JobName.SLA_SWEEP, seconds=sweep, retry=_SOON), self.sla_sweep))
             retrain = max(tick_seconds, RETRAIN_SECONDS)
             jobs.append((Periodic(name=JobName.RETRAIN_ROUTER, seconds=retrain), self.retrain_router))
+        if self.kit.semantic is not None:
+            jobs.append(
+                (Periodic(name=JobName.READ_BY_MEANING, seconds=REREAD_SECONDS), self.read_by_meaning)
+            )
         if self.settings.imap is not None:
             jobs.append((Periodic(name=JobName.MAIL_POLL, seconds=mail, retry=_SOON), self.mail_poll))
         if self.settings.smtp is not None:
@@ -182,6 +193,11 @@ class DeskJobs:
             now=self.now(),
         )
         return {"scheduled": summary.scheduled, "deferred": summary.deferred, "sent": summary.sent}
+
+    def read_by_meaning(self) -> dict[str, Any]:
+        """Read again by meaning the cases intake routed by their words alone (services/rereading.py)."""
+        result = reread(self.desk.uow, self.kit, now=self.now(), seconds=REREAD_RUN_SECONDS)
+        return {"read": result.read, "rerouted": result.rerouted, "left": result.left}
 
     def retrain_router(self) -> dict[str, Any]:
         """Retrain once the policy's ``[learning] retrain_every`` new route labels came; a

@@ -339,6 +339,7 @@ def _open(  # noqa: PLR0913  (the trust pair is keyword-only)
             "secondary_routes": [r.value for r in card.routing.secondary],
             "confidence": card.routing.confidence,
             "route_check": route_check(card),
+            "meaning_due": card.routing.meaning_due,
             "language": card_language(card),
             "status": CaseStatus.NEW.value,
             "lead_role": card.spec.lead,
@@ -416,6 +417,7 @@ def _rerouted(card: DecisionCard) -> dict[str, Any]:
         "lead_name": card.lead.name if card.lead else "",
         "decision": _decision(card),
         "route_check": route_check(card),
+        "meaning_due": False,  # a later message's route leads: the opening one is not read again
     }
 
 

@@ -55,13 +55,13 @@ def reroute(uow: UnitOfWork, kit: RoutingKit, change: Reroute) -> DecisionCard:
     case's new card."""
     with uow() as cases:
         row = cases.case_row(change.case_id)  # raises CaseNotFound
-        first = _opening_message(cases, change.case_id)
+        first = opening_message(cases, change.case_id)
         text = routable_text(first["subject"], first["body"])
         if row.route is change.route:
             _confirm(cases, row, text, by=change.by, at=change.at)
             return case_card(kit, cases, row, first, now=change.at)
         card = _card(kit, cases, row, first, change)
-        _replan(cases, kit, row, card, change)
+        replan(cases, kit, row, card, change)
         label = _label(change.case_id, text, change.route, LabelSource.CORRECTION, change.by, change.at)
         cases.add_route_label(label)
         return card
@@ -72,7 +72,7 @@ def confirm_route(uow: UnitOfWork, case_id: int, *, by: str, at: datetime) -> Ro
     route". Returns the route confirmed."""
     with uow() as cases:
         row = cases.case_row(case_id)
-        first = _opening_message(cases, case_id)
+        first = opening_message(cases, case_id)
         _confirm(cases, row, routable_text(first["subject"], first["body"]), by=by, at=at)
         return row.route
 
@@ -88,34 +88,48 @@ def case_card(
     """The card of the case as it stands: its opening message routed again as of ``now``, with
     the order facts the store holds, on the case's route when a person or a later message
     changed it (the page never shows the card of a route the case left)."""
-    order = cases.order(row.order_number) if row.order_number else None
-    trusted = row.sender_mark.trusts_order
-    text = routable_text(first["subject"], first["body"])
-    images = _images(first)
-    name = customer_first_name(cases, row, first)
-    card = build_card(
-        kit,
-        text,
-        now=now,
-        order=order,
-        attachments=images,
-        sender_is_buyer=trusted,
-        customer_first_name=name,
-    )
+    facts = case_facts(cases, row, first)
+    card = facts.card(kit, now=now)
     if card.routing.route is row.route:
         return card
-    forced = build_card(
-        kit,
-        text,
-        now=now,
-        order=order,
-        attachments=images,
-        route=row.route,
-        sender_is_buyer=trusted,
-        customer_first_name=name,
-    )
+    forced = facts.card(kit, now=now, route=row.route)
     return _decided_by(
         forced, f"set on the case ({row.route.value}); the text reads as {card.routing.route.value}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What a case's card is built from, read from the store: its opening message and the
+    order's facts. The card itself is built apart (the semantic reader may take tens of
+    milliseconds, which a transaction should not wait on)."""
+
+    text: str
+    order: OrderFacts | None
+    images: list[Attachment]
+    sender_is_buyer: bool
+    customer_first_name: str
+
+    def card(self, kit: RoutingKit, *, now: datetime, route: Route | None = None) -> DecisionCard:
+        return build_card(
+            kit,
+            self.text,
+            now=now,
+            order=self.order,
+            attachments=self.images,
+            route=route,
+            sender_is_buyer=self.sender_is_buyer,
+            customer_first_name=self.customer_first_name,
+        )
+
+
+def case_facts(cases: OrderStore, row: CaseRecord, first: Mapping[str, Any]) -> CaseFacts:
+    return CaseFacts(
+        text=routable_text(first["subject"], first["body"]),
+        order=cases.order(row.order_number) if row.order_number else None,
+        images=_images(first),
+        sender_is_buyer=row.sender_mark.trusts_order,
+        customer_first_name=customer_first_name(cases, row, first),
     )
 
 
@@ -136,24 +150,22 @@ def customer_first_name(cases: OrderStore, row: CaseRecord, first: Mapping[str, 
 def _card(
     kit: RoutingKit, cases: OrderStore, row: CaseRecord, first: Mapping[str, Any], change: Reroute
 ) -> DecisionCard:
-    order: OrderFacts | None = cases.order(row.order_number) if row.order_number else None
-    card = build_card(
-        kit,
-        routable_text(first["subject"], first["body"]),
-        now=change.at,
-        order=order,
-        attachments=_images(first),
-        route=change.route,
-        sender_is_buyer=row.sender_mark.trusts_order,
-        customer_first_name=customer_first_name(cases, row, first),
-    )
+    card = case_facts(cases, row, first).card(kit, now=change.at, route=change.route)
     why = f"re-routed by {change.by}" + (f": {change.reason}" if change.reason else "")
     return _decided_by(card, why)
 
 
-def _replan(
-    cases: CaseRepository, kit: RoutingKit, row: CaseRecord, card: DecisionCard, change: Reroute
+def replan(  # noqa: PLR0913  (the check is keyword-only)
+    cases: CaseRepository,
+    kit: RoutingKit,
+    row: CaseRecord,
+    card: DecisionCard,
+    change: Reroute,
+    *,
+    route_check: str = "",
 ) -> None:
+    """Put the case on ``card``'s route and plan everything that follows from it again.
+    ``route_check``: why a person should still check the route ("" after a person's word)."""
     case_id, at = change.case_id, change.at
     kept = {k: v for k, v in row.decision.items() if k in _RECORDED_KEYS}
     fields: dict[str, Any] = {
@@ -165,7 +177,8 @@ def _replan(
         "decision": _decision(card) | kept,
         "write_back": list(card.spec.write_back),
         "reason": card.decision.segment[:100],
-        "route_check": "",
+        "route_check": route_check,
+        "meaning_due": False,
         "updated_at": at,
     }
     _replace_checklist(cases, case_id, card, change.by, at)
@@ -201,10 +214,10 @@ def _confirm(cases: CaseRepository, row: CaseRecord, text: str, *, by: str, at: 
     route = row.route
     cases.add_route_label(_label(row.id, text, route, LabelSource.CONFIRMATION, by, at))
     cases.add_event(row.id, Event("route_confirmed", at, by, {"route": route.value}))
-    cases.update_case(row.id, {"route_check": "", "updated_at": at})
+    cases.update_case(row.id, {"route_check": "", "meaning_due": False, "updated_at": at})
 
 
-def _opening_message(cases: CaseTimeline, case_id: int) -> Mapping[str, Any]:
+def opening_message(cases: CaseTimeline, case_id: int) -> Mapping[str, Any]:
     first = next((m for m in cases.messages_of(case_id) if m["direction"] == "inbound"), None)
     if first is None:
         raise CaseHasNoMessage(f"case {case_id} has no customer message to route")

@@ -106,6 +106,9 @@ class RoutingKit:
     # text -> each route's probability by its meaning (adapters/reader/semantic.py), asked only
     # when the router is unsure of an English message; None: the words alone decide
     semantic: Callable[[str], Mapping[Route, float]] | None = None
+    # the semantic reader is left out for speed (a file's intake): the messages it would have
+    # read are marked ``meaning_due`` and read again by meaning later (services/rereading.py)
+    meaning_later: bool = False
     # (moment, business hours) -> due time: a batch shares one "now", so each target is
     # walked through the calendar once, not once per message
     due_times: dict[tuple[datetime, float], datetime] = field(default_factory=dict, compare=False, repr=False)
@@ -173,8 +176,11 @@ def route_text(
     routing = with_doubts(choose(scores, trace), language)
     if forced is not None:
         return _forced(routing, forced), signals
-    if wants_meaning(routing) and kit.semantic is not None and language in SEMANTIC_LANGUAGES:
-        routing = with_meaning(routing, kit.semantic(text) if meaning is None else meaning)
+    if wants_meaning(routing) and language in SEMANTIC_LANGUAGES:
+        if kit.semantic is not None:
+            routing = with_meaning(routing, kit.semantic(text) if meaning is None else meaning)
+        elif kit.meaning_later:
+            routing = dataclasses.replace(routing, meaning_due=True)
     return routing, signals
 
 
@@ -246,15 +252,18 @@ def _as_read(routing: Routing, reading: Reading) -> Routing:
         TraceItem(reading.route, 0.0, "reader", "language model", q.text, q.start, q.end)
         for q in reading.quotes
     )
+    # the language model has read it: nothing is left for the semantic reader
     if reading.route is routing.route:
         return dataclasses.replace(
             routing,
+            meaning_due=False,
             trace=routing.trace + quotes,
             decided_by=f"{routing.decided_by}; the language model reads it the same way",
         )
     read = (*reading.secondary, routing.route, *routing.secondary)
     return dataclasses.replace(
         routing,
+        meaning_due=False,
         route=reading.route,
         secondary=tuple(dict.fromkeys(r for r in read if r not in (reading.route, Route.OTHER))),
         confidence=reading.confidence,

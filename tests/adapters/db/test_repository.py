@@ -61,7 +61,7 @@ def _case_fields(customer_id: int) -> dict[str, Any]:
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
-    assert head_revision() == HEAD_REVISION == "0023"
+    assert head_revision() == HEAD_REVISION == "0024"
     assert is_current(engine)
 
 

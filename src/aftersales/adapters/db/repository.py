@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -213,6 +213,13 @@ _CASE_IDS_TO_CHECK = (
     )
     .order_by(t.cases.c.id)
 )
+_DUE_MEANING = (
+    select(t.cases.c.id)
+    .where(t.cases.c.meaning_due.is_(True))
+    .order_by(t.cases.c.id)
+    .limit(bindparam("limit"))
+)
+_MEANING_DUE_COUNT = select(func.count()).select_from(t.cases).where(t.cases.c.meaning_due.is_(True))
 _CLOCK_ROWS = select(
     t.cases.c.id,
     t.cases.c.route,
@@ -721,6 +728,12 @@ class SqlCaseRepository:
 
     def case_ids_to_check(self, now: datetime) -> list[int]:
         return list(self.db.execute(_CASE_IDS_TO_CHECK, {"now": now}).scalars())
+
+    def case_ids_due_meaning(self, limit: int) -> list[int]:
+        return list(self.db.execute(_DUE_MEANING, {"limit": limit}).scalars())
+
+    def meaning_due_count(self) -> int:
+        return int(self.db.execute(_MEANING_DUE_COUNT).scalar_one())
 
     def clock_inputs(self, case_ids: Sequence[int]) -> dict[int, ClockInputs]:
         ids = {"ids": list(case_ids)}

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from aftersales.adapters.db.types import Money, UtcDateTime
@@ -151,6 +152,9 @@ cases = Table(
     # migration 0023: when the SLA tick must look at the case again (a clock turning at risk
     # or breached); NULL: at the next tick. The tick reads only the open cases due a look.
     Column("next_check_at", UtcDateTime, nullable=True),
+    # migration 0024: routed by its words alone where the semantic reader would have read it
+    # (bulk intake leaves it out for speed); the re-read job reads it again (services/rereading.py)
+    Column("meaning_due", Boolean, nullable=False, server_default=false(), default=False),
     Index("ix_cases_customer_order_open", "customer_id", "order_number", "status"),
     Index("ix_cases_opened_at", "opened_at"),
     # the queue's listings, each one walk of an index in its order (adapters/db/queue.py)
@@ -164,6 +168,7 @@ cases = Table(
     Index("ix_cases_lead_role_queue", "lead_role", "queue_order"),
     Index("ix_cases_order_number", "order_number"),
     Index("ix_cases_open_next_check", "is_open", "next_check_at"),
+    Index("ix_cases_meaning_due", "meaning_due"),
 )
 # Full-text search of messages and customers is not described here: it differs by database
 # (SQLite FTS5 tables kept by triggers, PostgreSQL GIN indexes over tsvector expressions).

@@ -99,6 +99,9 @@ class Routing:
     probabilities: Mapping[Route, float] = field(default_factory=dict)
     language: str = ""  # ISO 639-1 code of the message's language, "" when not detected
     doubts: tuple[str, ...] = ()  # why the router is unsure, when it is
+    # the semantic reader would have read it but was left out for speed (bulk intake): the
+    # case is read again by meaning later (services/rereading.py)
+    meaning_due: bool = False
 
     @property
     def unsure(self) -> bool:
