@@ -50,7 +50,7 @@ BROKEN = [
     pytest.param(
         '[cues.damaged_item]\npatterns = [{ pattern = "\\\\bdent\\\\b", weight = 9, example = "a dent" }]',
         "cues.damaged_item.patterns[0].weight",
-        "must be a number from -4 to 4, not 0",
+        "must be a number from -12 to 4, not 0",
         id="weight-range",
     ),
     pytest.param(

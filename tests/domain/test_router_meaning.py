@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
 from aftersales.domain.routes import Route
-from aftersales.domain.routing.router import Routing, choose, with_doubts, with_meaning
+from aftersales.domain.routing.router import Routing, TraceItem, choose, with_doubts, with_meaning
 
 R = Route
 
@@ -139,3 +140,21 @@ def test_a_sure_routing_is_not_read_by_meaning() -> None:
     sure = routing({R.SHIPPING_DELAY: 6.0})
     assert sure.confidence >= 0.6
     assert with_meaning(sure, {R.REVIEW: 1.0}) == sure
+
+
+def test_a_route_the_words_veto_is_not_chosen_by_meaning() -> None:
+    # "the box was battered but nothing was broken": damage's words matched, and were vetoed
+    trace = [
+        TraceItem(R.DAMAGED_ITEM, 3.0, "cue", "broken", "broken", 0, 6),
+        TraceItem(R.DAMAGED_ITEM, -4.0, "cue", "{unharmed}", "nothing was broken", 0, 18),
+        TraceItem(R.REVIEW, 3.0, "cue", "{unharmed}", "nothing was broken", 0, 18),
+    ]
+    words = with_doubts(
+        choose({route: 0.0 for route in Route} | {R.DAMAGED_ITEM: -1.0, R.REVIEW: 3.0}, trace), "en"
+    )
+    unsure = replace(words, confidence=0.45)
+
+    after = with_meaning(unsure, {R.DAMAGED_ITEM: 0.93, R.REVIEW: 0.04})
+
+    assert after.route is R.REVIEW
+    assert after.decided_by.endswith("reads damaged_item (93%), but the words say it only looks like one")

@@ -313,6 +313,72 @@ HIDDEN_FLAGS = [
         id="complaint with my bank",
     ),
     pytest.param("My bank card expired, can I update it?", "threatens_dispute", False, id="a bank card"),
+    # written for this table: what four more annotators' sets taught (2026-12-06)
+    pytest.param(
+        "Eleven days and the lid is cracked in half. Brilliant.",
+        "angry",
+        True,
+        id="a curt word after a fault",
+    ),
+    pytest.param(
+        "Arrived in two days and it's gorgeous. Brilliant.", "angry", False, id="a curt word after praise"
+    ),
+    pytest.param("Ordered on the 3rd. It's the 20th. Nothing.", "angry", True, id="nothing, as a sentence"),
+    pytest.param("Honestly, the password reset loop is driving me mad.", "angry", True, id="driving me mad"),
+    pytest.param("I'd rather not keep chasing you for my own money.", "angry", True, id="chasing"),
+    pytest.param("When is it actually going to ship?", "angry", True, id="actually, in a doubting question"),
+    pytest.param(
+        "Is the oat glaze actually the same as the mugs?", "angry", False, id="actually, in a plain question"
+    ),
+    pytest.param("After this I won't be ordering again.", "angry", True, id="won't be back"),
+    pytest.param("Thank you so much!! The mugs are perfect.", "angry", False, id="exclamations among thanks"),
+    pytest.param("Thanks a lot,\nSimon", "angry", False, id="thanks a lot as a sign-off"),
+    pytest.param(
+        "Well done to whoever packed it, not a scratch.", "angry", False, id="well done to the packer"
+    ),
+    pytest.param(
+        "If I have no refund by Friday I'll be lodging a complaint with the ACCC.",
+        "threatens_dispute",
+        True,
+        id="a consumer authority by name",
+    ),
+    pytest.param(
+        "I read the ACCC's page on warranties before writing.",
+        "threatens_dispute",
+        False,
+        id="an authority read about",
+    ),
+    pytest.param("Then you'll be hearing from Visa.", "threatens_dispute", True, id="hearing from visa"),
+    pytest.param(
+        "I'd rather not involve Klarna, but I will if I must.",
+        "threatens_dispute",
+        True,
+        id="a reluctant dispute",
+    ),
+    pytest.param(
+        "I'm not going to do anything silly like a chargeback, I just want my parcel.",
+        "threatens_dispute",
+        False,
+        id="a chargeback ruled out",
+    ),
+    pytest.param(
+        "The PayPal case from last year is closed and all fine, I'd like to order again.",
+        "threatens_dispute",
+        False,
+        id="a closed case",
+    ),
+    pytest.param(
+        "Another shop once made me go through a PayPal claim, so: are you based in the UK?",
+        "threatens_dispute",
+        False,
+        id="a claim with another shop",
+    ),
+    pytest.param(
+        "Another shop would have refunded me by now. I'm filing a chargeback.",
+        "threatens_dispute",
+        True,
+        id="another shop compared, and a chargeback filed",
+    ),
 ]
 
 

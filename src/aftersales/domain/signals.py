@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from aftersales.domain.text import NormalisedText
@@ -188,6 +188,32 @@ _CAPITAL_NAMES = frozenset(
     ]
 )
 # The eye-roll and its kin (upside-down face, clapping): "really loving the fast shipping 🙄".
+# A curt word standing as a sentence ("...cracked clean in two. Brilliant.", "Ordered on the
+# 11th. Nothing."): sarcasm or exasperation. A word of praise counts so only in a message that
+# tells of a fault; "Nothing.", "Again.", "Typical." count anywhere.
+_CURT_SENTENCE = r"(?:^|(?<=[.!?…])[ \t]+|\n)(?:{})[ \t]*\.{{1,3}}(?=\s|$)"
+_CURT_PRAISE = re.compile(
+    _CURT_SENTENCE.format(
+        "lovely|brilliant|great|perfect|fantastic|marvell?ous|wonderful|super|terrific|splendid|"
+        "charming|cheers for that|thanks for that|really helpful|very helpful|great feature|"
+        "good times|nice one|awesome|amazing|incredible|really on brand"
+    ),
+    re.IGNORECASE,
+)
+_CURT_EXASPERATED = re.compile(
+    _CURT_SENTENCE.format("nothing|again|seriously|shocking|typical|classic"), re.IGNORECASE
+)
+_FAULT_TOLD = re.compile(
+    r"\b(?:not|never|no|\w+n't|still|again|wrong|missing|empty|broken|crack\w*|late|instead|"
+    r"apparently|chip\w*|leak\w*|smash\w*|died|dead|fee|plastic)\b",
+    re.IGNORECASE,
+)
+# Exclamations among thanks and delight are excitement ("Thank you!!", "10/10 mugs!!")
+_WARM_WORDS = re.compile(
+    r"\b(?:thank you|thanks|love|loved|lovely|gorgeous|amazing|beautiful|happy|excited|yay|omg|"
+    r"haha|lol|xx|birthday|congrat\w*)\b",
+    re.IGNORECASE,
+)
 _SARCASM_EMOJI = re.compile(
     "[\U0001f44f\U0001f644\U0001f643\U0001f612\U0001f621\U0001f620\U0001f624\U0001f92c\U0001f47f]"
 )
@@ -277,14 +303,18 @@ def _catalogue_needles(item: CatalogueItem) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class FlagPatterns:
-    """The compiled patterns behind each flag (from the router's cue data)."""
+    """The compiled patterns behind each flag (from the router's cue data), and the wording
+    that reads like a flag but is not: a dispute ruled out, closed, or with another shop."""
 
     patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+    vetoes: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
 
 def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
     found: list[Signal] = []
     for name in FLAG_NAMES:
+        if any(veto.search(normalised.text) for veto in patterns.vetoes.get(name, ())):
+            continue
         for pattern in patterns.patterns.get(name, ()):
             match = pattern.search(normalised.text)
             if match:
@@ -307,9 +337,9 @@ def _shouting(text: str) -> re.Match[str] | None:
     """Exclamations (among no warm emoji), a run of capitals, one shouted word that is no name
     and not quoted, or an eye-roll."""
     shouted = _SHOUTING.search(text)
-    if shouted and shouted.group().startswith("!") and _WARM_EMOJI.search(text):
+    if shouted and shouted.group().startswith("!") and (_WARM_EMOJI.search(text) or _WARM_WORDS.search(text)):
         shouted = None
-    found = shouted or _SARCASM_EMOJI.search(text)
+    found = shouted or _SARCASM_EMOJI.search(text) or _curt(text)
     if found:
         return found
     quoted = [m.span() for m in _QUOTED.finditer(text)]
@@ -326,6 +356,11 @@ def _shouting(text: str) -> re.Match[str] | None:
     # all in capitals is an old phone or a habit, not one shouted word
     letters = sum(map(str.isalpha, text))
     return None if sum(map(str.isupper, text)) > 0.6 * letters else word
+
+
+def _curt(text: str) -> re.Match[str] | None:
+    praise = _CURT_PRAISE.search(text)
+    return _CURT_EXASPERATED.search(text) or (praise if praise and _FAULT_TOLD.search(text) else None)
 
 
 def photo_mentions(found_flags: Sequence[Signal]) -> list[Signal]:

@@ -25,8 +25,10 @@ _MACRO = re.compile(r"\{(\w+)\}")
 # out is tried after every one of them.
 _ANY_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'")
 # A cue weighs between these (never 0): 3 or more holds a route on its own (the router's
-# HOLD_SCORE), 2 is strong, 1 supports, and a negative weight vetoes (takes score away).
-MIN_WEIGHT = -4.0
+# HOLD_SCORE), 2 is strong, 1 supports, and a negative weight vetoes (takes score away): down
+# to -12, since a dispute ruled out in so many words ("I'm not going to raise a PayPal claim")
+# still matches two or three of the route's decisive cues.
+MIN_WEIGHT = -12.0
 MAX_WEIGHT = 4.0
 
 
@@ -112,11 +114,19 @@ def parse_cue_book(data: Mapping[str, Any], dispatch: Dispatch | None = None) ->
     unknown = set(flag_data) - set(FLAG_NAMES)
     if unknown:
         raise CueError(f"flags: unknown flag {sorted(unknown)}; allowed: {', '.join(FLAG_NAMES)}")
+    veto_data = data.get("flag_vetoes", {})
+    unknown = set(veto_data) - set(FLAG_NAMES)
+    if unknown:
+        raise CueError(f"flag_vetoes: unknown flag {sorted(unknown)}; allowed: {', '.join(FLAG_NAMES)}")
     flag_patterns = FlagPatterns(
         {
             name: tuple(_compile(p, macros, f"flags.{name}") for p in flag_data.get(name, []))
             for name in FLAG_NAMES
-        }
+        },
+        {
+            name: tuple(_compile(p, macros, f"flag_vetoes.{name}") for p in veto_data.get(name, []))
+            for name in FLAG_NAMES
+        },
     )
     return CueBook(tuple(cues), dispatch, flag_patterns, repair, macros)
 

@@ -262,6 +262,7 @@ def with_meaning(routing: Routing, meaning: Mapping[Route, float]) -> Routing:
     if (
         _demotes(routing, route, meaning)
         or _dispute_without_words(routing, route)
+        or _vetoed(routing, route)
         or meaning.get(route, 0.0) <= meaning.get(routing.route, 0.0)
     ):
         route = routing.route
@@ -299,6 +300,8 @@ def _second_opinion(routing: Routing, favourite: Route, meaning: Mapping[Route, 
         return f"the semantic reader reads {said}, but {routing.route} needs its evidence first"
     if _dispute_without_words(routing, favourite):
         return f"the semantic reader reads {said}, but no words of a dispute back it"
+    if _vetoed(routing, favourite):
+        return f"the semantic reader reads {said}, but the words say it only looks like one"
     return f"the semantic reader leans to {said}, not enough to change it"
 
 
@@ -317,6 +320,12 @@ def _demotes(routing: Routing, route: Route, meaning: Mapping[Route, float]) -> 
     # spam or a review of something else may name damage, never a dispute worth missing
     excused = route is Route.OTHER and routing.route is not Route.CHARGEBACK_RISK
     return guarded and not ruled_out and not excused and risk_rank(route) > risk_rank(routing.route)
+
+
+def _vetoed(routing: Routing, route: Route) -> bool:
+    """The words say the message only looks like ``route`` ("nothing was broken", "I'm not going
+    to raise a PayPal claim"): the semantic reader, which reads the look, may not choose it."""
+    return any(item.route is route and item.weight < 0 for item in routing.trace)
 
 
 def _dispute_without_words(routing: Routing, route: Route) -> bool:
