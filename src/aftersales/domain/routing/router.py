@@ -72,6 +72,9 @@ MEANING_BELOW = 0.6
 # (docs/benchmarks.md).
 EVIDENCE_FIRST = frozenset({Route.CHARGEBACK_RISK, Route.WRONG_ITEM, Route.DAMAGED_ITEM})
 EVIDENCE_FLOOR = 0.10
+# A veto this strong says the message only looks like the route ("nothing was broken"): the
+# semantic reader, which reads the look, may not choose it. Weaker vetoes only weigh.
+STRONG_VETO = -4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,16 +319,23 @@ def _demotes(routing: Routing, route: Route, meaning: Mapping[Route, float]) -> 
     read a wrong item or damage as `other` (spam, a review of something else), and it may when it gives
     the problem less than EVIDENCE_FLOOR (the words misread: "split the payment" is no damage)."""
     guarded = routing.route in EVIDENCE_FIRST and routing.scores.get(routing.route, 0.0) >= HOLD_SCORE
-    ruled_out = meaning.get(routing.route, 0.0) < EVIDENCE_FLOOR
+    # a dispute threatened in so many words is never ruled out by how the rest of it reads
+    ruled_out = meaning.get(routing.route, 0.0) < EVIDENCE_FLOOR and not _dispute_threatened(routing)
     # spam or a review of something else may name damage, never a dispute worth missing
     excused = route is Route.OTHER and routing.route is not Route.CHARGEBACK_RISK
     return guarded and not ruled_out and not excused and risk_rank(route) > risk_rank(routing.route)
 
 
+def _dispute_threatened(routing: Routing) -> bool:
+    return routing.route is Route.CHARGEBACK_RISK and any(
+        item.reason == "flag" and item.evidence == "threatens_dispute" for item in routing.trace
+    )
+
+
 def _vetoed(routing: Routing, route: Route) -> bool:
     """The words say the message only looks like ``route`` ("nothing was broken", "I'm not going
     to raise a PayPal claim"): the semantic reader, which reads the look, may not choose it."""
-    return any(item.route is route and item.weight < 0 for item in routing.trace)
+    return any(item.route is route and item.weight <= STRONG_VETO for item in routing.trace)
 
 
 def _dispute_without_words(routing: Routing, route: Route) -> bool:
