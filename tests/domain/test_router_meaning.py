@@ -158,3 +158,19 @@ def test_a_route_the_words_veto_is_not_chosen_by_meaning() -> None:
 
     assert after.route is R.REVIEW
     assert after.decided_by.endswith("reads damaged_item (93%), but the words say it only looks like one")
+
+
+def test_a_dispute_threatened_in_words_is_never_ruled_out_by_meaning() -> None:
+    # "Wrong shade again ... or I'm disputing the whole order with Visa"
+    trace = [
+        TraceItem(R.CHARGEBACK_RISK, 3.0, "cue", "dispute", "disputing", 0, 9),
+        TraceItem(R.CHARGEBACK_RISK, 2.0, "flag", "threatens_dispute", "disputing", 0, 9),
+        TraceItem(R.WRONG_ITEM, 8.0, "cue", "wrong shade", "Wrong shade", 0, 11),
+    ]
+    scores = {route: 0.0 for route in Route} | {R.CHARGEBACK_RISK: 5.0, R.WRONG_ITEM: 8.0}
+    words = replace(with_doubts(choose(scores, trace), "en"), confidence=0.45)
+    assert words.route is R.CHARGEBACK_RISK
+
+    after = with_meaning(words, {R.REFUND_RETURN: 0.69, R.WRONG_ITEM: 0.25, R.CHARGEBACK_RISK: 0.02})
+
+    assert after.route is R.CHARGEBACK_RISK
