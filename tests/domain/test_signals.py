@@ -157,8 +157,8 @@ FLAGS = [
     pytest.param("This is absolutely unacceptable.", [("angry", "unacceptable")], id="angry: a word"),
     pytest.param("I'm furious with this shop", [("angry", "furious")], id="angry: furious"),
     pytest.param(
-        "WHERE IS MY PARCEL, WHY IS THERE NO NEWS",
-        [("angry", "WHERE IS MY PARCEL, WHY IS THERE NO NEWS")],
+        "WHERE IS MY PARCEL, I PAID FOR EXPRESS",
+        [("angry", "WHERE IS MY PARCEL")],
         id="angry: shouting",
     ),
     pytest.param(

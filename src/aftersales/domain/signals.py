@@ -196,12 +196,15 @@ _CURT_PRAISE = re.compile(
     _CURT_SENTENCE.format(
         "lovely|brilliant|great|perfect|fantastic|marvell?ous|wonderful|super|terrific|splendid|"
         "charming|cheers for that|thanks for that|really helpful|very helpful|great feature|"
-        "good times|nice one|awesome|amazing|incredible|really on brand"
+        "good times|nice one|awesome|amazing|incredible|really on brand|cool|impressive"
     ),
     re.IGNORECASE,
 )
 _CURT_EXASPERATED = re.compile(
-    _CURT_SENTENCE.format("nothing|again|seriously|shocking|typical|classic"), re.IGNORECASE
+    _CURT_SENTENCE.format(
+        "nothing|again|seriously|shocking|typical|classic|honestly|just saying|wow|unbelievable"
+    ),
+    re.IGNORECASE,
 )
 _FAULT_TOLD = re.compile(
     r"\b(?:not|never|no|\w+n't|still|again|wrong|missing|empty|broken|crack\w*|late|instead|"
