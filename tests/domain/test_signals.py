@@ -374,6 +374,39 @@ HIDDEN_FLAGS = [
         id="a claim with another shop",
     ),
     pytest.param(
+        "The points expired the day before I used them. Love that for me.",
+        "angry",
+        True,
+        id="love that for me",
+    ),
+    pytest.param(
+        "The labels were meant to be there for the first day. They weren't.",
+        "angry",
+        True,
+        id="they weren't, as a sentence",
+    ),
+    pytest.param(
+        "The tracking hasn't moved in a week. I'm starting to wonder.", "angry", True, id="starting to wonder"
+    ),
+    pytest.param(
+        "I'll make a claim to PayPal if nobody answers today.",
+        "threatens_dispute",
+        True,
+        id="a claim to paypal",
+    ),
+    pytest.param(
+        "My credit card company will be in touch with you instead.",
+        "threatens_dispute",
+        True,
+        id="the card company in touch",
+    ),
+    pytest.param(
+        "I'm not one to call my bank over this, I'd just like it fixed.",
+        "threatens_dispute",
+        False,
+        id="not one to call the bank",
+    ),
+    pytest.param(
         "Another shop would have refunded me by now. I'm filing a chargeback.",
         "threatens_dispute",
         True,
