@@ -203,7 +203,7 @@ _CURT_PRAISE = re.compile(
 _CURT_EXASPERATED = re.compile(
     _CURT_SENTENCE.format(
         "nothing|again|seriously|shocking|typical|classic|honestly|just saying|wow|unbelievable|"
-        "they weren't|it wasn't|it didn't|they didn't|i'm not|still nothing"
+        "they weren't|it wasn't|it didn't|they didn't|i'm not|still nothing|gross|not ideal"
     ),
     re.IGNORECASE,
 )
