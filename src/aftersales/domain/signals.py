@@ -312,11 +312,25 @@ class FlagPatterns:
 
     patterns: Mapping[str, tuple[re.Pattern[str], ...]]
     vetoes: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    # each flag's patterns as one alternation: one scan says whether any of them matches (most
+    # messages raise no flag), before the patterns are tried in order for the one to quote
+    any_of: Mapping[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        joined = {
+            name: re.compile("|".join(f"(?:{p.pattern})" for p in pats))
+            for name, pats in self.patterns.items()
+            if pats
+        }
+        object.__setattr__(self, "any_of", joined)
 
 
 def flags(normalised: NormalisedText, patterns: FlagPatterns) -> list[Signal]:
     found: list[Signal] = []
     for name in FLAG_NAMES:
+        any_of = patterns.any_of.get(name)
+        if any_of is None or not any_of.search(normalised.text):
+            continue
         if any(veto.search(normalised.text) for veto in patterns.vetoes.get(name, ())):
             continue
         for pattern in patterns.patterns.get(name, ()):
