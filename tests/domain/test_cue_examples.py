@@ -8,7 +8,7 @@ import re
 import pytest
 
 from aftersales.adapters.files.packaged import builtin_cue_book
-from aftersales.domain.routing.cues import Cue, check_cue, example_matches
+from aftersales.domain.routing.cues import Cue, check_cue, example_matches, top_level_branches
 from aftersales.domain.routing.router import HOLD_SCORE, choose, score_routes
 from aftersales.domain.text import normalise
 
@@ -42,3 +42,18 @@ def test_a_decisive_cues_example_routes_to_its_route(cue: Cue) -> None:
 def test_an_example_is_read_as_the_router_reads_it(example: str, matches: bool) -> None:
     pattern = re.compile(r"\bparcel has not arrived\b")
     assert example_matches(example, pattern, BOOK.repair) is matches
+
+
+@pytest.mark.parametrize(
+    ("pattern", "branches"),
+    [
+        ("a|b", ["a", "b"]),
+        ("(?:a|b)c|d", ["(?:a|b)c", "d"]),
+        (r"\|x|y", [r"\|x", "y"]),
+        ("[|]a|b", ["[|]a", "b"]),
+        ("[]|]a|b", ["[]|]a", "b"]),
+        ("(?<!a|b)c", ["(?<!a|b)c"]),
+    ],
+)
+def test_a_pattern_splits_into_its_top_level_alternatives(pattern: str, branches: list[str]) -> None:
+    assert top_level_branches(pattern) == branches

@@ -206,6 +206,36 @@ def _compile(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern[
         raise CueError(f"{where}: bad pattern {pattern!r}: {error}") from None
 
 
+def top_level_branches(pattern: str) -> list[str]:
+    """The pattern's alternatives at its top level ("a|(?:b|c)" -> ["a", "(?:b|c)"]): a match of
+    the pattern is a match of one of them at the same place."""
+    branches: list[str] = []
+    depth, start, position, in_class = 0, 0, 0, False
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[position + 1 : position + 2] == "^":
+                position += 1
+            if pattern[position + 1 : position + 2] == "]":  # a leading "]" is a literal
+                position += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:position])
+            start = position + 1
+        position += 1
+    branches.append(pattern[start:])
+    return branches
+
+
 def _dispatch(cues: Sequence[Cue], macros: Mapping[str, str]) -> Dispatch:
     """Per leading string of a word, the patterns to try there.
 
@@ -220,11 +250,15 @@ def _dispatch(cues: Sequence[Cue], macros: Mapping[str, str]) -> Dispatch:
         where = f"routes.{cue.route}.cues[{cue.pattern!r}]"
         body = _expand(cue.pattern, macros, where)
         try:
-            keys = leading_strings(body)  # also checks the pattern's syntax
+            leading_strings(body)  # checks the pattern's syntax
         except PatternError as error:
             raise CueError(f"{where}: bad pattern: {error}") from None
-        for key in keys or _ANY_FIRST:
-            table.setdefault((key, cue.route, cue.weight < 0), []).append((index, body))
+        # Each top-level alternative is keyed on its own leading strings: a cue written as
+        # many alternatives (a macro of twenty phrasings) is then tried, at a word, only in
+        # the phrasings that can start there.
+        for branch in top_level_branches(body):
+            for key in leading_strings(branch) or _ANY_FIRST:
+                table.setdefault((key, cue.route, cue.weight < 0), []).append((index, branch))
     dispatch: dict[str, list[tuple[str, dict[str, int]]]] = {}
     for (key, _route, _negative), entries in table.items():
         groups = {f"g{n}": index for n, (index, _body) in enumerate(entries)}
