@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import pytest
@@ -13,9 +13,9 @@ from aftersales.domain.routing.router import Routing, TraceItem, choose, with_do
 R = Route
 
 
-def routing(scores: Mapping[Route, float]) -> Routing:
-    """What the router decides from these scores alone, with its doubts."""
-    return with_doubts(choose({route: scores.get(route, 0.0) for route in Route}, []), "en")
+def routing(scores: Mapping[Route, float], trace: Sequence[TraceItem] = ()) -> Routing:
+    """What the router decides from these scores (and the words behind them), with its doubts."""
+    return with_doubts(choose({route: scores.get(route, 0.0) for route in Route}, trace), "en")
 
 
 CASES = [
@@ -149,10 +149,7 @@ def test_a_route_the_words_veto_is_not_chosen_by_meaning() -> None:
         TraceItem(R.DAMAGED_ITEM, -4.0, "cue", "{unharmed}", "nothing was broken", 0, 18),
         TraceItem(R.REVIEW, 3.0, "cue", "{unharmed}", "nothing was broken", 0, 18),
     ]
-    words = with_doubts(
-        choose({route: 0.0 for route in Route} | {R.DAMAGED_ITEM: -1.0, R.REVIEW: 3.0}, trace), "en"
-    )
-    unsure = replace(words, confidence=0.45)
+    unsure = replace(routing({R.DAMAGED_ITEM: -1.0, R.REVIEW: 3.0}, trace), confidence=0.45)
 
     after = with_meaning(unsure, {R.DAMAGED_ITEM: 0.93, R.REVIEW: 0.04})
 
@@ -167,8 +164,7 @@ def test_a_dispute_threatened_in_words_is_never_ruled_out_by_meaning() -> None:
         TraceItem(R.CHARGEBACK_RISK, 2.0, "flag", "threatens_dispute", "disputing", 0, 9),
         TraceItem(R.WRONG_ITEM, 8.0, "cue", "wrong shade", "Wrong shade", 0, 11),
     ]
-    scores = {route: 0.0 for route in Route} | {R.CHARGEBACK_RISK: 5.0, R.WRONG_ITEM: 8.0}
-    words = replace(with_doubts(choose(scores, trace), "en"), confidence=0.45)
+    words = replace(routing({R.CHARGEBACK_RISK: 5.0, R.WRONG_ITEM: 8.0}, trace), confidence=0.45)
     assert words.route is R.CHARGEBACK_RISK
 
     after = with_meaning(words, {R.REFUND_RETURN: 0.69, R.WRONG_ITEM: 0.25, R.CHARGEBACK_RISK: 0.02})

@@ -117,7 +117,7 @@ def _apply(
 ) -> None:
     if card.routing.route is row.route:
         cases.update_case(row.id, {"meaning_due": False})
-        cases.add_event(row.id, Event("route_read_again", now, READ_BY, _reading(card, kept=True)))
+        cases.add_event(row.id, Event("route_read_again", now, READ_BY, _reading(card)))
         return
     change = Reroute(
         case_id=row.id, route=card.routing.route, by=READ_BY, at=now, reason=card.routing.decided_by
@@ -125,10 +125,11 @@ def _apply(
     replan(cases, kit, row, card, change, route_check=route_check(card))
 
 
-def _reading(card: DecisionCard, *, kept: bool) -> Mapping[str, Any]:
+def _reading(card: DecisionCard) -> Mapping[str, Any]:
+    """What the timeline records of a reading that kept the case's route."""
     return {
         "route": card.routing.route.value,
-        "kept": kept,
+        "kept": True,
         "confidence": round(card.routing.confidence, 3),
         "decided_by": card.routing.decided_by,
     }
