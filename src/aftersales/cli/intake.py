@@ -160,13 +160,13 @@ def _summary(path: Path, counts: Counter[str], failures: list[str], *, as_json: 
         f"(auto-replies, lists, delivery reports), {summary['failed']} quarantined"
     )
     if waiting := counts["meaning_due"]:
-        cases = (
-            "1 case routed by its words alone waits"
+        cases, them = (
+            ("1 case routed by its words alone waits", "it")
             if waiting == 1
-            else f"{waiting} cases routed by their words alone wait"
+            else (f"{waiting} cases routed by their words alone wait", "them")
         )
         click.echo(
-            f"  {cases} for the semantic reader: `aftersales reread` reads them now, "
+            f"  {cases} for the semantic reader: `aftersales reread` reads {them} now, "
             "`aftersales worker` in the background (--semantic: read as they come in)"
         )
     for failure in failures[:_SHOWN_FAILURES]:
